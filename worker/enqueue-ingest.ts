@@ -1,0 +1,35 @@
+import type { IngestMessage } from "./ingest-message";
+import { reject } from "./rejection";
+
+export interface EnqueueTarget {
+  queue: Queue;
+  bucket: R2Bucket;
+  /** Bodies larger than this go to R2 first (Queues cap a message at 128 KB). */
+  inlineMaxBytes: number;
+}
+
+type Metadata = Omit<IngestMessage, "body" | "bodyKey" | "size">;
+
+/**
+ * Hands an accepted request to the digest. Only when this resolves may ingest answer 200:
+ * a client is never told we kept what we did not.
+ */
+export async function enqueueIngest(target: EnqueueTarget, meta: Metadata, body: Uint8Array): Promise<void> {
+  let message: IngestMessage;
+  let bodyKey: string | undefined;
+  try {
+    if (body.byteLength > target.inlineMaxBytes) {
+      const day = new Date(meta.receivedAt).toISOString().slice(0, 10);
+      bodyKey = `raw/${meta.projectId}/${day}/${crypto.randomUUID()}`;
+      await target.bucket.put(bodyKey, body);
+      message = { ...meta, size: body.byteLength, bodyKey };
+    } else {
+      message = { ...meta, size: body.byteLength, body: body as Uint8Array<ArrayBuffer> };
+    }
+    await target.queue.send(message, { contentType: "v8" });
+  } catch (err) {
+    console.error("enqueue failed", err);
+    if (bodyKey) await target.bucket.delete(bodyKey).catch(() => {});
+    reject(503, "unavailable", "could not accept the event right now, retry later", { retryAfter: 60 });
+  }
+}

@@ -1,0 +1,136 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { cors } from "hono/cors";
+import { authorizeKey, requestOrigin } from "./authorize-key";
+import { enqueueIngest } from "./enqueue-ingest";
+import { type Env, numericVar } from "./env";
+import { extractCredentials } from "./extract-credentials";
+import { inspectEnvelope, inspectStoreEvent } from "./inspect-envelope";
+import { type ProjectKey, lookupProjectKey } from "./lookup-project-key";
+import { RateLimiter } from "./rate-limit";
+import { readBody } from "./read-body";
+import { RejectedError, type Rejection, reject, rejectionResponse } from "./rejection";
+
+type IngestContext = Context<{ Bindings: Env }>;
+
+const rateLimiter = new RateLimiter();
+
+// Relay's CORS answer: any origin (a per-key list is enforced on the POST itself), the headers
+// SDKs send, and the headers SDKs read back.
+const corsForSdks = cors({
+  origin: (origin) => origin || "*",
+  allowMethods: ["GET", "POST", "OPTIONS"],
+  allowHeaders: [
+    "x-sentry-auth",
+    "x-requested-with",
+    "x-forwarded-for",
+    "origin",
+    "referer",
+    "accept",
+    "content-type",
+    "content-encoding",
+    "authentication",
+    "authorization",
+    "transfer-encoding",
+    "sentry-trace",
+    "baggage",
+  ],
+  exposeHeaders: ["x-sentry-error", "x-sentry-rate-limits", "retry-after"],
+  maxAge: 3600,
+});
+
+export const ingestApp = new Hono<{ Bindings: Env }>({ strict: false });
+
+ingestApp.use("/api/*", corsForSdks);
+
+// A trivial route: health checks, and the baseline the ingest benchmark compares against.
+ingestApp.all("/health", (c) => c.json({ ok: true }));
+
+ingestApp.post("/api/:projectId/envelope", (c) => ingest(c, "envelope"));
+ingestApp.post("/api/:projectId/store", (c) => ingest(c, "store"));
+ingestApp.all("/api/:projectId/envelope", () => reject(405, "method_not_allowed", "use POST"));
+ingestApp.all("/api/:projectId/store", () => reject(405, "method_not_allowed", "use POST"));
+
+ingestApp.notFound(() => rejectionResponse({ status: 404, reason: "not_found", detail: "not found" }));
+ingestApp.onError((err, c) => {
+  if (err instanceof RejectedError) return rejectionResponse(err.rejection, new Headers(c.res.headers));
+  console.error("ingest failed", err);
+  const unavailable: Rejection = { status: 503, reason: "unavailable", detail: "internal error, retry later", retryAfter: 60 };
+  return rejectionResponse(unavailable, new Headers(c.res.headers));
+});
+
+async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Response> {
+  const projectParam = c.req.param("projectId") ?? "";
+  // Sentry's routes only match numeric project ids.
+  if (!/^\d{1,15}$/.test(projectParam)) reject(404, "not_found", "not found");
+  const projectId = Number(projectParam);
+  const env = c.env;
+  const limits = { maxEventBytes: numericVar(env.MAX_EVENT_BYTES, 1_048_576) };
+  const origin = requestOrigin(c.req.header("origin") ?? null, c.req.header("referer") ?? null);
+  const sources = {
+    authHeader: c.req.header("x-sentry-auth") ?? null,
+    authorization: c.req.header("authorization") ?? null,
+    queryKey: c.req.query("sentry_key") ?? null,
+    envelopeDsn: undefined as unknown,
+  };
+  const ttlMs = numericVar(env.KEY_CACHE_TTL_SECONDS, 30) * 1000;
+  const authorize = async (publicKey: string) => authorizeKey(await lookupProjectKey(env.DB, publicKey, ttlMs), projectId, origin);
+
+  // Authenticate before reading the body when the key is outside it, so bad keys cost no decompression.
+  const keyOutsideBody = sources.authHeader || sources.queryKey || /^\s*sentry\s/i.test(sources.authorization ?? "");
+  const early = keyOutsideBody ? extractCredentials(sources) : null;
+  let key: ProjectKey | null = early ? await authorize(early.publicKey) : null;
+
+  const body = await readBody(c.req.raw.body, c.req.header("content-encoding") ?? null, numericVar(env.MAX_BODY_BYTES, 20_971_520));
+  let eventId: string | null;
+  let categories: string[];
+  let itemCount: number;
+  if (kind === "envelope") {
+    const summary = inspectEnvelope(body, limits);
+    if (summary.header.dsn !== undefined && summary.header.dsn !== null) {
+      const creds = extractCredentials({ ...sources, envelopeDsn: summary.header.dsn });
+      if (creds.dsnProjectId !== null && creds.dsnProjectId !== projectId) {
+        reject(403, "project_mismatch", "the envelope's dsn names another project");
+      }
+      key ??= await authorize(creds.publicKey);
+    }
+    eventId = summary.eventId;
+    categories = summary.eventCategories;
+    itemCount = summary.itemTypes.length;
+  } else {
+    eventId = inspectStoreEvent(body, limits).eventId;
+    categories = ["error"];
+    itemCount = 1;
+  }
+  if (!key) return reject(401, "missing_auth", "missing authorization information");
+
+  if (categories.length > 0) {
+    const decision = rateLimiter.take(key.id, key.rateLimitPerMinute);
+    if (!decision.allowed) {
+      // https://develop.sentry.dev/sdk/expected-features/rate-limiting/#rate-limit-enforcement
+      reject(429, "rate_limited", "this key's event rate limit is exceeded", {
+        retryAfter: decision.retryAfter,
+        rateLimits: `${decision.retryAfter}:error;default;transaction;security:key:key_quota`,
+      });
+    }
+  }
+
+  // An envelope with no items holds nothing to keep.
+  if (itemCount > 0) {
+    await enqueueIngest(
+      { queue: env.EVENTS, bucket: env.RAW, inlineMaxBytes: numericVar(env.INLINE_BODY_MAX_BYTES, 100_000) },
+      {
+        v: 1,
+        kind,
+        projectId,
+        keyId: key.id,
+        receivedAt: Date.now(),
+        clientIp: c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? null,
+        userAgent: c.req.header("user-agent") ?? null,
+        eventId,
+      },
+      body,
+    );
+  }
+  return c.json(eventId ? { id: eventId } : {});
+}

@@ -1,0 +1,34 @@
+/**
+ * Per-key event quota, counted in fixed one-minute windows inside this isolate. Cloudflare
+ * runs many isolates, so the limit holds per isolate (roughly per location), which is what a
+ * cheap edge check can promise; it never costs a D1 or Durable Object round trip.
+ */
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Seconds until the window resets, when not allowed. */
+  retryAfter: number;
+}
+
+const WINDOW_MS = 60_000;
+const MAX_TRACKED = 10_000;
+
+export class RateLimiter {
+  private readonly windows = new Map<number, { start: number; count: number }>();
+
+  /** Counts one event for `keyId` against `limit` per minute. */
+  take(keyId: number, limit: number | null, now = Date.now()): RateLimitDecision {
+    if (limit === null) return { allowed: true, retryAfter: 0 };
+    const start = now - (now % WINDOW_MS);
+    let window = this.windows.get(keyId);
+    if (!window || window.start !== start) {
+      if (!window && this.windows.size >= MAX_TRACKED) this.windows.clear();
+      window = { start, count: 0 };
+      this.windows.set(keyId, window);
+    }
+    if (window.count >= limit) {
+      return { allowed: false, retryAfter: Math.max(1, Math.ceil((start + WINDOW_MS - now) / 1000)) };
+    }
+    window.count += 1;
+    return { allowed: true, retryAfter: 0 };
+  }
+}

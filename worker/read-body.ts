@@ -1,0 +1,104 @@
+import zlib from "node:zlib";
+import { RejectedError, reject } from "./rejection";
+
+/**
+ * Reads a request body, undoing its Content-Encoding, and refuses it (413) as soon as the
+ * compressed or the decompressed bytes pass `maxBytes`, so a compression bomb is never fully
+ * inflated. workerd hands bodies over still encoded; DecompressionStream covers gzip and deflate,
+ * node:zlib covers brotli (sent by Python's SDK).
+ */
+export async function readBody(body: ReadableStream<Uint8Array> | null, contentEncoding: string | null, maxBytes: number): Promise<Uint8Array> {
+  const encodings = (contentEncoding ?? "")
+    .split(",")
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== "" && e !== "identity");
+  for (const e of encodings) {
+    if (!DECODERS.has(e)) reject(400, "unsupported_encoding", `unsupported content encoding: ${e}`);
+  }
+  let bytes = body ? await collect(body, maxBytes) : new Uint8Array();
+  // Encodings are listed in the order they were applied; undo them last to first.
+  for (const e of encodings.reverse()) bytes = await decode(e, bytes, maxBytes);
+  return bytes;
+}
+
+const DECODERS = new Set(["gzip", "x-gzip", "deflate", "br"]);
+
+async function decode(encoding: string, bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  if (bytes.byteLength === 0) return bytes;
+  try {
+    if (encoding === "br") return await inflateBrotli(bytes, maxBytes);
+    // HTTP's "deflate" is zlib-wrapped, but some clients send raw deflate: tell them apart by the zlib header.
+    const format = encoding === "deflate" ? (hasZlibHeader(bytes) ? "deflate" : "deflate-raw") : "gzip";
+    return await collect(new Blob([bytes]).stream().pipeThrough(new DecompressionStream(format)), maxBytes);
+  } catch (err) {
+    if (err instanceof RejectedError) throw err;
+    return reject(400, "bad_compression", `body is not valid ${encoding} data`);
+  }
+}
+
+function hasZlibHeader(b: Uint8Array): boolean {
+  const [cmf, flg] = [b[0] ?? 0, b[1] ?? 0];
+  return (cmf & 0x0f) === 8 && ((cmf << 8) | flg) % 31 === 0;
+}
+
+/** Concatenates a stream's chunks, refusing with 413 past `maxBytes`. */
+export async function collect(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return concat(chunks, total);
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+function inflateBrotli(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  return new Promise((resolve, fail) => {
+    const inflater = zlib.createBrotliDecompress();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (!settled) {
+        settled = true;
+        f();
+      }
+    };
+    inflater.on("data", (chunk: Uint8Array) => {
+      total += chunk.byteLength;
+      if (total > maxBytes) {
+        inflater.destroy();
+        settle(() => {
+          try {
+            reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
+          } catch (e) {
+            fail(e);
+          }
+        });
+        return;
+      }
+      chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+    inflater.on("end", () => settle(() => resolve(concat(chunks, total))));
+    inflater.on("error", (e: Error) => settle(() => fail(e)));
+    inflater.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  });
+}

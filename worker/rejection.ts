@@ -1,0 +1,55 @@
+/**
+ * Every way ingest can refuse a request, as a value. Statuses follow Relay's
+ * (https://develop.sentry.dev/sdk/expected-features/rate-limiting/ and the SDK
+ * transport docs): SDKs treat 4xx as "drop", 429 as "back off", 5xx as "retry later".
+ */
+export type RejectionReason =
+  | "not_found"
+  | "method_not_allowed"
+  | "missing_auth"
+  | "conflicting_auth"
+  | "unknown_key"
+  | "key_disabled"
+  | "project_mismatch"
+  | "origin_not_allowed"
+  | "unsupported_encoding"
+  | "bad_compression"
+  | "empty_body"
+  | "malformed_envelope"
+  | "malformed_event"
+  | "invalid_event_id"
+  | "duplicate_item"
+  | "body_too_large"
+  | "item_too_large"
+  | "rate_limited"
+  | "unavailable";
+
+export interface Rejection {
+  status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 503;
+  reason: RejectionReason;
+  detail: string;
+  /** Seconds, for 429 and 503. */
+  retryAfter?: number;
+  /** Value of X-Sentry-Rate-Limits, for 429. */
+  rateLimits?: string;
+}
+
+/** Thrown by a step deep in a request; caught and answered in one place (`rejectionResponse`). */
+export class RejectedError extends Error {
+  constructor(readonly rejection: Rejection) {
+    super(rejection.detail);
+  }
+}
+
+export function reject(status: Rejection["status"], reason: RejectionReason, detail: string, extra?: Partial<Rejection>): never {
+  throw new RejectedError({ status, reason, detail, ...extra });
+}
+
+export function rejectionResponse(r: Rejection, headers: Headers = new Headers()): Response {
+  headers.set("content-type", "application/json");
+  // Relay puts the reason in X-Sentry-Error as well, which SDKs log in debug mode.
+  headers.set("x-sentry-error", r.detail);
+  if (r.retryAfter !== undefined) headers.set("retry-after", String(r.retryAfter));
+  if (r.rateLimits !== undefined) headers.set("x-sentry-rate-limits", r.rateLimits);
+  return new Response(JSON.stringify({ detail: r.detail, reason: r.reason }), { status: r.status, headers });
+}
