@@ -1,0 +1,158 @@
+// Running Faultline locally on wrangler's embedded workerd: migrations, seed data, Worker and
+// dashboard processes. Used by `npm start`, the end-to-end tests and the benchmarks.
+import { spawn, execFile } from "node:child_process";
+import { createHash, pbkdf2Sync, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+// Must match wrangler.toml so the Worker and the dashboard share one local D1.
+export const DATABASE_ID = "00000000-0000-4000-8000-00000000fa17";
+
+/** Keeps wrangler offline and quiet (no telemetry, no cf.json download, no prompts). */
+export const wranglerEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  CI: "true",
+  NO_COLOR: "1",
+};
+
+const run = promisify(execFile);
+
+export async function wrangler(args, options = {}) {
+  return run(WRANGLER, args, { cwd: ROOT, env: wranglerEnv, maxBuffer: 64 * 1024 * 1024, ...options });
+}
+
+export async function applyMigrations(persistTo) {
+  await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo]);
+}
+
+/** Runs SQL against the local D1 and returns the rows of the last statement. */
+export async function queryLocalD1(persistTo, sql) {
+  const { stdout } = await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql]);
+  const results = JSON.parse(stdout);
+  return results.at(-1)?.results ?? [];
+}
+
+export function hashPassword(password, iterations = 100_000) {
+  const salt = randomBytes(16);
+  const hash = pbkdf2Sync(password, salt, iterations, 32, "sha256");
+  return `pbkdf2_sha256$${iterations}$${salt.toString("base64")}$${hash.toString("base64")}`;
+}
+
+export function sha256Hex(value) {
+  return createHash("sha256").update(value).digest("hex");
+}
+
+const sqlString = (s) => `'${String(s).replaceAll("'", "''")}'`;
+
+/**
+ * Seeds (idempotently) the default organization, project, DSN key, admin and API token.
+ * Secrets come from `state` when given, so a second run keeps the same DSN and login.
+ */
+export async function seed(persistTo, state = {}) {
+  const secrets = {
+    publicKey: state.publicKey ?? randomBytes(16).toString("hex"),
+    password: state.password ?? randomBytes(12).toString("base64url"),
+    apiToken: state.apiToken ?? `flt_${randomBytes(24).toString("hex")}`,
+    email: state.email ?? "admin@faultline.local",
+    rateLimitPerMinute: state.rateLimitPerMinute ?? null,
+  };
+  const now = Date.now();
+  const sql = `
+INSERT INTO organizations (id, slug, name, created_at) VALUES (1, 'faultline', 'Faultline', ${now}) ON CONFLICT(id) DO NOTHING;
+INSERT INTO projects (id, organization_id, slug, name, platform, created_at) VALUES (1, 1, 'default', 'Default', 'javascript', ${now}) ON CONFLICT(id) DO NOTHING;
+INSERT INTO project_keys (id, project_id, public_key, label, rate_limit_per_minute, created_at) VALUES (1, 1, ${sqlString(secrets.publicKey)}, 'Default', ${secrets.rateLimitPerMinute ?? "NULL"}, ${now})
+  ON CONFLICT(id) DO UPDATE SET public_key = excluded.public_key, enabled = 1, rate_limit_per_minute = excluded.rate_limit_per_minute;
+INSERT INTO users (id, email, name, password_hash, created_at) VALUES (1, ${sqlString(secrets.email)}, 'Admin', ${sqlString(hashPassword(secrets.password))}, ${now})
+  ON CONFLICT(id) DO UPDATE SET email = excluded.email, password_hash = excluded.password_hash;
+INSERT INTO memberships (organization_id, user_id, role) VALUES (1, 1, 'owner') ON CONFLICT DO NOTHING;
+INSERT INTO api_tokens (id, organization_id, user_id, label, token_hash, created_at) VALUES (1, 1, 1, 'Local development', ${sqlString(sha256Hex(secrets.apiToken))}, ${now})
+  ON CONFLICT(id) DO UPDATE SET token_hash = excluded.token_hash, revoked_at = NULL;
+`;
+  mkdirSync(persistTo, { recursive: true });
+  const file = join(persistTo, "seed.sql");
+  writeFileSync(file, sql);
+  await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--file", file]);
+  return secrets;
+}
+
+/** Starts a long-running wrangler command and resolves once `readyUrl` answers. */
+export async function startProcess(args, { cwd = ROOT, readyUrl, timeoutMs = 60_000, label = "wrangler", quiet = true } = {}) {
+  const child = spawn(WRANGLER, args, { cwd, env: wranglerEnv, stdio: ["ignore", "pipe", "pipe"], detached: process.platform !== "win32" });
+  let output = "";
+  const capture = (chunk) => {
+    output = (output + chunk.toString()).slice(-20_000);
+    if (!quiet) process.stdout.write(chunk);
+  };
+  child.stdout.on("data", capture);
+  child.stderr.on("data", capture);
+  const stop = () =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once("exit", () => done());
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        child.kill("SIGTERM");
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+        done();
+      }, 5_000).unref();
+    });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${label} exited early:\n${output}`);
+    try {
+      const res = await fetch(readyUrl);
+      await res.arrayBuffer();
+      if (res.status < 500) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${label} did not become ready at ${readyUrl}:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, stop, output: () => output };
+}
+
+/** The Worker (ingest and queue consumers) under `wrangler dev`. */
+export function startWorker({ port = 8787, persistTo, vars = {}, quiet = true } = {}) {
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--inspector-port", "0", "--log-level", quiet ? "warn" : "info"];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  return startProcess(args, { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev", quiet });
+}
+
+/** The dashboard under `wrangler pages dev`, sharing the Worker's local D1. */
+export function startDashboard({ port = 8788, persistTo, quiet = true } = {}) {
+  const dashboard = join(ROOT, "dashboard");
+  const assets = existsSync(join(dashboard, "dist", "index.html")) ? "dist" : "public";
+  const args = ["pages", "dev", assets, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", resolve(persistTo), "--d1", `DB=${DATABASE_ID}`, "--inspector-port", "0", "--compatibility-date", "2026-05-01"];
+  return startProcess(args, { cwd: dashboard, readyUrl: `http://127.0.0.1:${port}/`, label: "wrangler pages dev", quiet });
+}
+
+/** A free loopback port. */
+export async function freePort() {
+  const net = await import("node:net");
+  return new Promise((done, fail) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+export function readJson(path) {
+  return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null;
+}
