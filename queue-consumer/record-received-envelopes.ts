@@ -2,6 +2,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { receivedEnvelopes, rejectedEnvelopes } from "../db/schema";
 import type { Env } from "../worker/env";
 import { ingestMessageSchema } from "../worker/ingest-message";
+import { loadBody } from "./load-body";
 import { EnvelopeParseError, parseEnvelope } from "./parse-envelope";
 
 /**
@@ -24,15 +25,15 @@ export async function recordReceivedEnvelopes(batch: MessageBatch<unknown>, env:
     }
     const m = parsed.data;
     let itemTypes = "event";
-    if (m.kind === "envelope" && m.body) {
+    if (m.kind === "envelope") {
       try {
-        itemTypes = parseEnvelope(m.body).items.map((i) => i.type).join(",");
+        itemTypes = parseEnvelope(await loadBody(m, env.RAW)).items.map((i) => i.type).join(",");
       } catch (err) {
         const detail = err instanceof EnvelopeParseError ? err.message : String(err);
         statements.push(
           db
             .insert(rejectedEnvelopes)
-            .values({ messageId: message.id, projectId: m.projectId, receivedAt: m.receivedAt, reason: "malformed_envelope", detail, body: Buffer.from(m.body) })
+            .values({ messageId: message.id, projectId: m.projectId, receivedAt: m.receivedAt, reason: "malformed_envelope", detail, body: m.body ? Buffer.from(m.body) : null, bodyKey: m.bodyKey ?? null })
             .onConflictDoNothing(),
         );
         continue;

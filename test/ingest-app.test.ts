@@ -1,0 +1,400 @@
+import { SELF, env } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { readdress, sdkEnvelopes } from "./fixtures";
+import { type SeededKey, seedProject } from "./seed";
+
+const BASE = "http://ingest.test";
+
+function envelopeUrl(key: SeededKey, path = "envelope/", query = `?sentry_key=${key.publicKey}&sentry_version=7`) {
+  return `${BASE}/api/${key.projectId}/${path}${query}`;
+}
+
+async function post(url: string, body: BodyInit | null, headers: Record<string, string> = {}) {
+  const res = await SELF.fetch(url, { method: "POST", body, headers });
+  const text = await res.text();
+  return { res, status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+async function gzip(text: string | Uint8Array, format: CompressionFormat = "gzip"): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream(format));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function receivedRows(projectId: number) {
+  const { results } = await env.DB.prepare("SELECT event_id, kind, item_types, size, body, body_key FROM received_envelopes WHERE project_id = ? ORDER BY id")
+    .bind(projectId)
+    .all<{ event_id: string | null; kind: string; item_types: string; size: number; body: ArrayBuffer | null; body_key: string | null }>();
+  return results;
+}
+
+/** Waits for the real local queue to deliver to the consumer. */
+async function waitForRows(projectId: number, count: number) {
+  return vi.waitFor(
+    async () => {
+      const rows = await receivedRows(projectId);
+      if (rows.length < count) throw new Error(`only ${rows.length} of ${count} rows`);
+      return rows;
+    },
+    { timeout: 15_000, interval: 100 },
+  );
+}
+
+function envelope(header: object, ...items: Array<[object, string]>): string {
+  return [JSON.stringify(header), ...items.flatMap(([h, p]) => [JSON.stringify(h), p])].join("\n");
+}
+
+const EVENT_ID = "0123456789abcdef0123456789abcdef";
+const smallEvent = envelope({ event_id: EVENT_ID }, [{ type: "event" }, JSON.stringify({ message: "hi", level: "error" })]);
+
+describe("accepting real SDK envelopes", () => {
+  it("answers 200 with the event id and delivers the body unchanged through the queue", async () => {
+    const key = await seedProject();
+    const body = readdress(sdkEnvelopes.nodeException, key.publicKey, key.projectId);
+    const { status, json } = await post(envelopeUrl(key), body);
+    expect(status).toBe(200);
+    expect(json).toEqual({ id: "91ef9d7711054d688e0faf237f3eb262" });
+    const [row] = await waitForRows(key.projectId, 1);
+    expect(row?.event_id).toBe("91ef9d7711054d688e0faf237f3eb262");
+    expect(row?.kind).toBe("envelope");
+    expect(row?.item_types).toBe("event");
+    expect(new TextDecoder().decode(new Uint8Array(row?.body ?? []))).toBe(body);
+  });
+
+  it("answers {} for envelopes without an event (sessions, spans) and still keeps them", async () => {
+    const key = await seedProject();
+    const { status, json } = await post(envelopeUrl(key), sdkEnvelopes.nodeSession);
+    expect(status).toBe(200);
+    expect(json).toEqual({});
+    const spans = await post(envelopeUrl(key), sdkEnvelopes.nodeSpans);
+    expect(spans.status).toBe(200);
+    const rows = await waitForRows(key.projectId, 2);
+    expect(rows.map((r) => r.item_types).sort()).toEqual(["session", "span"]);
+  });
+
+  it("accepts what the browser SDK sends: text/plain, an Origin, no auth header", async () => {
+    const key = await seedProject();
+    const { res, status } = await post(envelopeUrl(key), sdkEnvelopes.browserException, {
+      "content-type": "text/plain;charset=UTF-8",
+      origin: "http://app.example",
+    });
+    expect(status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://app.example");
+    expect(res.headers.get("access-control-expose-headers")).toContain("x-sentry-rate-limits");
+  });
+
+  it("accepts the path without a trailing slash and envelope content types", async () => {
+    const key = await seedProject();
+    for (const contentType of ["application/x-sentry-envelope", "application/json", ""]) {
+      const { status } = await post(envelopeUrl(key, "envelope"), smallEvent, contentType ? { "content-type": contentType } : {});
+      expect(status).toBe(200);
+    }
+  });
+
+  it("accepts a chunked body with no Content-Length", async () => {
+    const key = await seedProject();
+    const bytes = new TextEncoder().encode(smallEvent);
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(bytes.subarray(0, 10));
+        controller.enqueue(bytes.subarray(10));
+        controller.close();
+      },
+    });
+    const { status, json } = await post(envelopeUrl(key), stream);
+    expect(status).toBe(200);
+    expect(json).toEqual({ id: EVENT_ID });
+  });
+});
+
+describe("authentication", () => {
+  it("takes the key from X-Sentry-Auth", async () => {
+    const key = await seedProject();
+    const { status } = await post(envelopeUrl(key, "envelope/", ""), smallEvent, {
+      "x-sentry-auth": `Sentry sentry_key=${key.publicKey}, sentry_version=7, sentry_client=test/1.0`,
+    });
+    expect(status).toBe(200);
+  });
+
+  it("takes the key from Authorization: Sentry ...", async () => {
+    const key = await seedProject();
+    const { status } = await post(envelopeUrl(key, "envelope/", ""), smallEvent, { authorization: `Sentry sentry_key=${key.publicKey}, sentry_version=7` });
+    expect(status).toBe(200);
+  });
+
+  it("takes the key from the envelope header's dsn", async () => {
+    const key = await seedProject();
+    const body = envelope({ event_id: EVENT_ID, dsn: `https://${key.publicKey}@faultline.example/${key.projectId}` }, [{ type: "event" }, "{}"]);
+    const { status } = await post(envelopeUrl(key, "envelope/", ""), body);
+    expect(status).toBe(200);
+  });
+
+  it("answers 401 without any key", async () => {
+    const key = await seedProject();
+    const { status, json, res } = await post(envelopeUrl(key, "envelope/", ""), smallEvent);
+    expect(status).toBe(401);
+    expect(json.detail).toMatch(/missing/);
+    expect(res.headers.get("x-sentry-error")).toBe(json.detail);
+  });
+
+  it("answers 401 for an unknown key, and keeps answering it from the cache", async () => {
+    const key = await seedProject();
+    for (let i = 0; i < 3; i++) {
+      const { status, json } = await post(`${BASE}/api/${key.projectId}/envelope/?sentry_key=ffffffffffffffffffffffffffffffff`, smallEvent);
+      expect(status).toBe(401);
+      expect(json.reason).toBe("unknown_key");
+    }
+  });
+
+  it("answers 401 when two places name different keys", async () => {
+    const key = await seedProject();
+    const other = await seedProject();
+    const { status, json } = await post(envelopeUrl(key), smallEvent, { "x-sentry-auth": `Sentry sentry_key=${other.publicKey}` });
+    expect(status).toBe(401);
+    expect(json.reason).toBe("conflicting_auth");
+    const viaDsn = envelope({ dsn: `https://${other.publicKey}@x.example/${other.projectId}` }, [{ type: "event" }, "{}"]);
+    expect((await post(envelopeUrl(key), viaDsn)).json.reason).toBe("conflicting_auth");
+  });
+
+  it("answers 403 for a disabled key", async () => {
+    const key = await seedProject({ enabled: false });
+    const { status, json } = await post(envelopeUrl(key), smallEvent);
+    expect(status).toBe(403);
+    expect(json.reason).toBe("key_disabled");
+  });
+
+  it("answers 403 when the key belongs to another project", async () => {
+    const key = await seedProject();
+    const other = await seedProject();
+    const { status, json } = await post(`${BASE}/api/${other.projectId}/envelope/?sentry_key=${key.publicKey}`, smallEvent);
+    expect(status).toBe(403);
+    expect(json.reason).toBe("project_mismatch");
+  });
+
+  it("enforces a key's allowed origins, and lets server SDKs (no Origin) through", async () => {
+    const key = await seedProject({ allowedOrigins: ["https://app.example.com", "*.example.org"] });
+    expect((await post(envelopeUrl(key), smallEvent, { origin: "https://app.example.com" })).status).toBe(200);
+    expect((await post(envelopeUrl(key), smallEvent, { origin: "https://shop.example.org" })).status).toBe(200);
+    expect((await post(envelopeUrl(key), smallEvent)).status).toBe(200);
+    const denied = await post(envelopeUrl(key), smallEvent, { origin: "https://evil.example.net" });
+    expect(denied.status).toBe(403);
+    expect(denied.json.reason).toBe("origin_not_allowed");
+    const viaReferer = await post(envelopeUrl(key), smallEvent, { referer: "https://evil.example.net/page" });
+    expect(viaReferer.status).toBe(403);
+  });
+
+  it("answers 404 for a non-numeric project id, as Sentry's routes do", async () => {
+    const key = await seedProject();
+    const { status } = await post(`${BASE}/api/abc/envelope/?sentry_key=${key.publicKey}`, smallEvent);
+    expect(status).toBe(404);
+  });
+});
+
+describe("content encodings", () => {
+  for (const [encoding, format] of [
+    ["gzip", "gzip"],
+    ["deflate", "deflate"],
+    ["deflate", "deflate-raw"],
+  ] as const) {
+    it(`decodes ${encoding} (${format})`, async () => {
+      const key = await seedProject();
+      const body = readdress(sdkEnvelopes.nodeLargeMessage, key.publicKey, key.projectId);
+      const { status, json } = await post(envelopeUrl(key), await gzip(body, format), { "content-encoding": encoding });
+      expect(status).toBe(200);
+      expect(json.id).toBe("efe167998cc14b5baeb1bf302acbb85a");
+      const [row] = await waitForRows(key.projectId, 1);
+      expect(row?.size).toBe(new TextEncoder().encode(body).byteLength);
+    });
+  }
+
+  it("decodes brotli (sent by Python's SDK)", async () => {
+    const { brotliCompressSync } = await import("node:zlib");
+    const key = await seedProject();
+    const { status, json } = await post(envelopeUrl(key), brotliCompressSync(Buffer.from(smallEvent)), { "content-encoding": "br" });
+    expect(status).toBe(200);
+    expect(json.id).toBe(EVENT_ID);
+  });
+
+  it("treats an empty Content-Encoding as none", async () => {
+    const key = await seedProject();
+    expect((await post(envelopeUrl(key), smallEvent, { "content-encoding": "" })).status).toBe(200);
+  });
+
+  it("answers 400 for corrupt compressed data and unknown encodings", async () => {
+    const key = await seedProject();
+    const corrupt = await post(envelopeUrl(key), "definitely not gzip", { "content-encoding": "gzip" });
+    expect(corrupt.status).toBe(400);
+    expect(corrupt.json.reason).toBe("bad_compression");
+    const unknown = await post(envelopeUrl(key), smallEvent, { "content-encoding": "compress" });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.reason).toBe("unsupported_encoding");
+  });
+});
+
+describe("limits", () => {
+  it("answers 413 for a gzip bomb without inflating it all", async () => {
+    const key = await seedProject();
+    // 64 MiB of zeros compresses to ~64 KB; the limit is 20 MiB decompressed.
+    const zeros = new Uint8Array(64 * 1024 * 1024);
+    const bomb = await gzip(zeros);
+    expect(bomb.byteLength).toBeLessThan(200_000);
+    const { status, json } = await post(envelopeUrl(key), bomb, { "content-encoding": "gzip" });
+    expect(status).toBe(413);
+    expect(json.reason).toBe("body_too_large");
+  });
+
+  it("answers 413 for an event item over 1 MiB", async () => {
+    const key = await seedProject();
+    const big = envelope({ event_id: EVENT_ID }, [{ type: "event" }, JSON.stringify({ message: "x".repeat(1_048_577) })]);
+    const { status, json } = await post(envelopeUrl(key), big);
+    expect(status).toBe(413);
+    expect(json.reason).toBe("item_too_large");
+  });
+
+  it("answers 400 for two events in one envelope", async () => {
+    const key = await seedProject();
+    const two = envelope({ event_id: EVENT_ID }, [{ type: "event" }, "{}"], [{ type: "transaction" }, "{}"]);
+    const { status, json } = await post(envelopeUrl(key), two);
+    expect(status).toBe(400);
+    expect(json.reason).toBe("duplicate_item");
+  });
+
+  it("sends bodies over the queue message limit through R2", async () => {
+    const key = await seedProject();
+    const attachment = "a".repeat(300_000);
+    const body = `${envelope({ event_id: EVENT_ID }, [{ type: "event" }, "{}"])}\n${JSON.stringify({ type: "attachment", length: attachment.length, filename: "big.txt" })}\n${attachment}`;
+    const { status } = await post(envelopeUrl(key), body);
+    expect(status).toBe(200);
+    const [row] = await waitForRows(key.projectId, 1);
+    expect(row?.body).toBeNull();
+    expect(row?.body_key).toMatch(new RegExp(`^raw/${key.projectId}/`));
+    const stored = await env.RAW.get(row?.body_key ?? "");
+    expect(await stored?.text()).toBe(body);
+    expect(row?.item_types).toBe("event,attachment");
+  });
+});
+
+describe("malformed input", () => {
+  const cases: Array<[string, string, string]> = [
+    ["an empty body", "", "empty_body"],
+    ["a header that is not JSON", "not json\n", "malformed_envelope"],
+    ["a header that is an array", "[]\n", "malformed_envelope"],
+    ["an item header that is not JSON", `{}\n{type:event}\n{}`, "malformed_envelope"],
+    ["an item without a type", `{}\n{"length":2}\n{}`, "malformed_envelope"],
+    ["an item shorter than its length", `{}\n{"type":"event","length":100}\n{}`, "malformed_envelope"],
+    ["a negative length", `{}\n{"type":"event","length":-1}\n{}`, "malformed_envelope"],
+    ["a bad event id", `{"event_id":"not-an-id"}\n{"type":"event"}\n{}`, "invalid_event_id"],
+  ];
+  for (const [what, body, reason] of cases) {
+    it(`answers 400 for ${what}`, async () => {
+      const key = await seedProject();
+      const { status, json } = await post(envelopeUrl(key), body);
+      expect(status).toBe(400);
+      expect(json.reason).toBe(reason);
+      expect(typeof json.detail).toBe("string");
+    });
+  }
+
+  it("accepts unknown item types (the consumer counts them)", async () => {
+    const key = await seedProject();
+    const body = envelope({}, [{ type: "something_new", length: 2 }, "{}"]);
+    expect((await post(envelopeUrl(key), body)).status).toBe(200);
+    const [row] = await waitForRows(key.projectId, 1);
+    expect(row?.item_types).toBe("something_new");
+  });
+
+  it("accepts hyphenated and upper-case event ids, answering the canonical form", async () => {
+    const key = await seedProject();
+    const body = envelope({ event_id: "01234567-89AB-CDEF-0123-456789ABCDEF" }, [{ type: "event" }, "{}"]);
+    const { json } = await post(envelopeUrl(key), body);
+    expect(json.id).toBe("0123456789abcdef0123456789abcdef");
+  });
+
+  it("answers 405 for GET on the endpoints", async () => {
+    const key = await seedProject();
+    const res = await SELF.fetch(envelopeUrl(key));
+    expect(res.status).toBe(405);
+  });
+});
+
+describe("/store/ (legacy JSON events)", () => {
+  it("accepts a JSON event with X-Sentry-Auth and answers its id", async () => {
+    const key = await seedProject();
+    const { status, json } = await post(
+      `${BASE}/api/${key.projectId}/store/`,
+      JSON.stringify({ event_id: EVENT_ID, message: "from an old SDK", platform: "python" }),
+      { "x-sentry-auth": `Sentry sentry_key=${key.publicKey}, sentry_version=7`, "content-type": "application/json" },
+    );
+    expect(status).toBe(200);
+    expect(json).toEqual({ id: EVENT_ID });
+    const [row] = await waitForRows(key.projectId, 1);
+    expect(row?.kind).toBe("store");
+  });
+
+  it("assigns an event id when the event has none, and the consumer gets the same one", async () => {
+    const key = await seedProject();
+    const { json } = await post(`${BASE}/api/${key.projectId}/store/?sentry_key=${key.publicKey}`, await gzip(JSON.stringify({ message: "no id" })), {
+      "content-encoding": "gzip",
+    });
+    expect(json.id).toMatch(/^[0-9a-f]{32}$/);
+    const [row] = await waitForRows(key.projectId, 1);
+    expect(row?.event_id).toBe(json.id);
+  });
+
+  it("answers 400 for a body that is not a JSON object", async () => {
+    const key = await seedProject();
+    const { status, json } = await post(`${BASE}/api/${key.projectId}/store/?sentry_key=${key.publicKey}`, "[1,2]");
+    expect(status).toBe(400);
+    expect(json.reason).toBe("malformed_event");
+  });
+});
+
+describe("rate limits", () => {
+  it("answers 429 with Retry-After and X-Sentry-Rate-Limits past the key's limit, enqueueing nothing", async () => {
+    const key = await seedProject({ rateLimitPerMinute: 2 });
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i < 4; i++) {
+      const { res, status } = await post(envelopeUrl(key), smallEvent);
+      statuses.push(status);
+      if (status === 429) limited = res;
+    }
+    // A minute boundary may fall inside the loop; then the window restarts once.
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(3);
+    expect(limited).toBeDefined();
+    const retryAfter = Number(limited?.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(limited?.headers.get("x-sentry-rate-limits")).toBe(`${retryAfter}:error;default;transaction;security:key:key_quota`);
+    const accepted = statuses.filter((s) => s === 200).length;
+    await waitForRows(key.projectId, accepted);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await receivedRows(key.projectId)).length).toBe(accepted);
+  });
+
+  it("does not count sessions against the event limit", async () => {
+    const key = await seedProject({ rateLimitPerMinute: 1 });
+    for (let i = 0; i < 3; i++) expect((await post(envelopeUrl(key), sdkEnvelopes.nodeSession)).status).toBe(200);
+  });
+});
+
+describe("CORS", () => {
+  it("answers the preflight like Relay", async () => {
+    const res = await SELF.fetch(`${BASE}/api/1/envelope/`, {
+      method: "OPTIONS",
+      headers: { origin: "http://app.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type,x-sentry-auth" },
+    });
+    expect(res.status).toBeLessThan(300);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://app.example");
+    const allowed = res.headers.get("access-control-allow-headers") ?? "";
+    for (const h of ["x-sentry-auth", "content-type", "content-encoding", "authorization"]) expect(allowed).toContain(h);
+    expect(res.headers.get("access-control-allow-methods")).toContain("POST");
+  });
+
+  it("exposes the error headers on rejections too", async () => {
+    const res = await SELF.fetch(`${BASE}/api/1/envelope/`, { method: "POST", body: smallEvent, headers: { origin: "http://app.example" } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://app.example");
+    expect(res.headers.get("access-control-expose-headers")).toContain("x-sentry-error");
+  });
+});
