@@ -1,12 +1,12 @@
-import type { D1Migration } from "cloudflare:test";
-import type { Env } from "../worker/env";
-
-declare global {
-  namespace Cloudflare {
-    interface Env extends import("../worker/env").Env {
-      TEST_MIGRATIONS: D1Migration[];
-    }
+// The tests' env (`cloudflare:test`) is the Worker's (worker/env.ts) plus the migrations to apply.
+declare namespace Cloudflare {
+  interface Env {
+    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
   }
 }
-export type { Env };
-declare module "*?raw" { const text: string; export default text; }
+
+// Vite's `?raw` imports: the file's text.
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}

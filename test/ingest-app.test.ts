@@ -15,7 +15,7 @@ async function post(url: string, body: BodyInit | null, headers: Record<string, 
   return { res, status: res.status, json: text ? JSON.parse(text) : null };
 }
 
-async function gzip(text: string | Uint8Array, format: CompressionFormat = "gzip"): Promise<Uint8Array> {
+async function gzip(text: string | Uint8Array, format: "gzip" | "deflate" | "deflate-raw" = "gzip"): Promise<Uint8Array> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream(format));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
@@ -68,7 +68,7 @@ describe("accepting real SDK envelopes", () => {
     const spans = await post(envelopeUrl(key), sdkEnvelopes.nodeSpans);
     expect(spans.status).toBe(200);
     const rows = await waitForRows(key.projectId, 2);
-    expect(rows.map((r) => r.item_types).sort()).toEqual(["session", "span"]);
+    expect(rows.map((r: { item_types: string }) => r.item_types).sort()).toEqual(["session", "span"]);
   });
 
   it("accepts what the browser SDK sends: text/plain, an Origin, no auth header", async () => {

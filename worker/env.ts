@@ -1,14 +1,20 @@
-/** Bindings and vars of the Faultline Worker (wrangler.toml). */
-export interface Env {
-  DB: D1Database;
-  RAW: R2Bucket;
-  EVENTS: Queue;
-  ALERTS: Queue;
-  MAX_BODY_BYTES: string;
-  MAX_EVENT_BYTES: string;
-  INLINE_BODY_MAX_BYTES: string;
-  KEY_CACHE_TTL_SECONDS: string;
+declare global {
+  namespace Cloudflare {
+    /** Bindings and vars of the Faultline Worker (wrangler.toml). */
+    interface Env {
+      DB: D1Database;
+      RAW: R2Bucket;
+      EVENTS: Queue;
+      ALERTS: Queue;
+      MAX_BODY_BYTES: string;
+      MAX_EVENT_BYTES: string;
+      INLINE_BODY_MAX_BYTES: string;
+      KEY_CACHE_TTL_SECONDS: string;
+    }
+  }
 }
+
+export type Env = Cloudflare.Env;
 
 /** Numeric vars arrive as strings; a missing or broken one falls back to the default. */
 export function numericVar(value: string | undefined, fallback: number): number {
