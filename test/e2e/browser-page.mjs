@@ -4,7 +4,7 @@
 import * as Sentry from "@sentry/browser";
 
 window.reportToFaultline = async (dsn) => {
-  Sentry.init({ dsn, release: "faultline-e2e-browser@1.0.0", environment: "e2e", sendClientReports: false });
+  Sentry.init({ dsn, release: "faultline-e2e-browser@1.0.0", environment: "e2e" });
   Sentry.setTag("suite", "browser-sdk");
   let exceptionId;
   try {

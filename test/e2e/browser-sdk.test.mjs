@@ -69,11 +69,19 @@ test("events from @sentry/browser in Chromium are recorded, across origins", { t
   page.on("pageerror", (err) => pageErrors.push(err.message));
 
   // What the browser really sent to the Worker and what it was answered.
-  const sends = [];
-  page.on("response", async (response) => {
+  const sending = [];
+  page.on("response", (response) => {
     const request = response.request();
     if (!request.url().startsWith(faultline.ingestUrl)) return;
-    sends.push({ method: request.method(), url: request.url(), requestHeaders: await request.allHeaders(), status: response.status(), responseHeaders: await response.allHeaders() });
+    sending.push(
+      Promise.all([request.allHeaders(), response.allHeaders()]).then(([requestHeaders, responseHeaders]) => ({
+        method: request.method(),
+        url: request.url(),
+        requestHeaders,
+        status: response.status(),
+        responseHeaders,
+      })),
+    );
   });
   const failed = [];
   page.on("requestfailed", (request) => failed.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
@@ -93,6 +101,7 @@ test("events from @sentry/browser in Chromium are recorded, across origins", { t
     assert.equal(row.project_id, PROJECT_ID);
   }
 
+  const sends = await Promise.all(sending);
   const posts = sends.filter((s) => s.method === "POST");
   assert.ok(posts.length >= sdkIds.length, `the SDK made ${posts.length} sends`);
   for (const s of posts) {

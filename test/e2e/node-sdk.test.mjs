@@ -50,7 +50,7 @@ test("events from @sentry/node are recorded once each, the large one sent gzip'd
   assert.equal(await stranger.flush(10_000), true);
   await stranger.close();
 
-  Sentry.init({ dsn: faultline.dsn, release: "faultline-e2e@1.2.3", environment: "e2e", sendClientReports: false });
+  Sentry.init({ dsn: faultline.dsn, release: "faultline-e2e@1.2.3", environment: "e2e" });
   Sentry.setUser({ id: "user-42", email: "user42@example.com" });
   Sentry.setTag("suite", "node-sdk");
 
