@@ -156,3 +156,21 @@ export async function freePort() {
 export function readJson(path) {
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null;
 }
+
+/**
+ * The Worker under `wrangler dev` with the `events` queue consumer left out: what ingest alone
+ * costs, for benchmarks. Accepted messages stay in the local queue until the process exits.
+ */
+export function startWorkerWithoutEventsConsumer({ port = 8787, persistTo, quiet = true } = {}) {
+  const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8")
+    // Paths in a config resolve against its folder; this copy lives in `persistTo`.
+    .replace(/^(main|migrations_dir)\s*=\s*"([^"]+)"/gm, (_m, key, path) => `${key} = ${JSON.stringify(resolve(ROOT, path))}`)
+    .split(/^(?=\[)/m)
+    .filter((section) => !(section.startsWith("[[queues.consumers]]") && /^queue\s*=\s*"events"\s*$/m.test(section)))
+    .join("");
+  mkdirSync(persistTo, { recursive: true });
+  const configPath = join(persistTo, "wrangler-without-events-consumer.toml");
+  writeFileSync(configPath, config);
+  const args = ["dev", "--config", configPath, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--inspector-port", "0", "--log-level", quiet ? "warn" : "info"];
+  return startProcess(args, { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev", quiet });
+}
