@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { EventNormalizeError, normalizeEvent, type NormalizedEvent } from "../queue-consumer/normalize-event";
+import { EventNormalizeError, normalizeEvent, type NormalizeContext, type NormalizedEvent } from "../queue-consumer/normalize-event";
 import { envelopeEvent, pythonEvent } from "./fixtures/grouping/sdk-events";
 
 // The JavaScript captures were sent around 00:08:50 UTC, the Python ones around 00:56:10.
 const jsReceivedAt = Date.UTC(2026, 10, 22, 0, 8, 51);
 const pyReceivedAt = Date.UTC(2026, 10, 22, 0, 56, 11);
-const ctx = { eventId: null, receivedAt: jsReceivedAt, clientIp: "192.0.2.10" };
+const ctx: NormalizeContext = { eventId: null, receivedAt: jsReceivedAt, clientIp: "192.0.2.10" };
 
-function normalize(raw: unknown, overrides: Partial<typeof ctx> = {}): NormalizedEvent {
+function normalize(raw: unknown, overrides: Partial<NormalizeContext> = {}): NormalizedEvent {
   return normalizeEvent(raw, { ...ctx, ...overrides });
 }
 
