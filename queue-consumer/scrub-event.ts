@@ -17,12 +17,13 @@ export interface ScrubOptions {
 export const FILTERED = "[Filtered]";
 
 /**
- * Sentry's default sensitive fields, matched case-insensitively as substrings of a key
- * ("api_key" also as "api-key", the header spelling).
+ * Sentry's default sensitive fields (Relay's PASSWORD_KEY_REGEX in relay-pii, plus the session
+ * and CSRF names of Sentry's data scrubber), matched case-insensitively as substrings of a key;
+ * "api-key" and "private-key" are the header spellings.
  */
 const DEFAULT_KEYS = [
   "password", "passwd", "secret", "api_key", "apikey", "api-key", "auth", "credentials", "mysql_pwd",
-  "privatekey", "private_key", "token", "session", "csrf", "xsrf",
+  "privatekey", "private_key", "private-key", "token", "session", "csrf", "xsrf",
 ];
 
 /** Headers that carry credentials whatever their value looks like. */
