@@ -6,7 +6,9 @@ import { asBoolean, asRecord, asString, isRecord, type JsonRecord } from "./untr
  * Decides which issue an event belongs to, like Sentry's newstyle grouping
  * (https://docs.sentry.io/concepts/data-management/event-grouping/): the client's `fingerprint`
  * first; otherwise the exception chain (types and in-app frames); otherwise the message with its
- * variable parts replaced; otherwise one shared fallback. Takes NormalizedEvent.data, ideally
+ * variable parts replaced; otherwise a bare stack trace, or one shared fallback. Unlike Sentry,
+ * a message wins over a stack trace attached to it (attach_stacktrace), so messages logged
+ * through one helper do not merge. Takes NormalizedEvent.data, ideally
  * after scrubbing, so the stored components hold nothing the scrubber removes.
  */
 export interface Grouping {
@@ -38,8 +40,23 @@ function defaultGrouping(data: JsonRecord): DefaultGrouping {
   if (exception !== undefined) return { variant: "exception", components: exception };
   const message = messageForGrouping(data);
   if (message !== undefined) return { variant: "message", components: { message } };
-  // Sentry gives events with nothing to group by one shared hash.
+  // A bare stack trace (legacy top-level, or a thread's) still tells events apart, as Sentry's
+  // stacktrace strategy would; with nothing at all, Sentry gives events one shared hash.
+  const stack = bareStackGrouping(data);
+  if (stack !== undefined) return { variant: "fallback", components: stack };
   return { variant: "fallback", components: { fallback: "no exception or message" } };
+}
+
+function bareStackGrouping(data: JsonRecord): JsonRecord | undefined {
+  const threads = valuesOf(data.threads).filter((t) => isRecord(t.stacktrace));
+  const thread = threads.find((t) => t.crashed === true) ?? threads.find((t) => t.current === true) ?? (threads.length === 1 ? threads[0] : undefined);
+  const holder = isRecord(data.stacktrace) ? { stacktrace: data.stacktrace } : thread;
+  if (holder === undefined) return undefined;
+  const platform = asString(data.platform) ?? "other";
+  const inApp = stackComponents(holder, platform, true);
+  if (inApp.length > 0) return { frames: "in-app", stacktrace: inApp };
+  const all = stackComponents(holder, platform, false);
+  return all.length > 0 ? { frames: "all", stacktrace: all } : undefined;
 }
 
 interface ExceptionComponent {

@@ -126,6 +126,12 @@ describe("fingerprintEvent components", () => {
     });
   });
 
+  it("falls back to a bare stack trace, else to one shared fallback", async () => {
+    const stack = await group({ platform: "python", stacktrace: { frames: [{ module: "app.jobs", function: "nightly", lineno: 3, in_app: true }] } });
+    expect(stack).toMatchObject({ variant: "fallback", components: { frames: "in-app", stacktrace: [{ module: "app.jobs", function: "nightly" }] } });
+    expect((await group({})).components).toEqual({ fallback: "no exception or message" });
+  });
+
   it("hashes the same input to the same SHA-256 every time", async () => {
     const first = await group({ fingerprint: ["a"] });
     const second = await group({ fingerprint: ["a"] });
