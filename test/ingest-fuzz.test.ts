@@ -1,0 +1,131 @@
+import { createExecutionContext, env } from "cloudflare:test";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import worker from "../worker/index";
+import { inspectEnvelope } from "../worker/inspect-envelope";
+import { RejectedError } from "../worker/rejection";
+import { sdkEnvelopes } from "./fixtures";
+import { seedProject } from "./seed";
+
+const encoder = new TextEncoder();
+const seeds = Object.values(sdkEnvelopes).map((s) => encoder.encode(s));
+
+/** A real envelope with random damage: flipped bytes, cuts, inserted newlines and junk, spliced halves. */
+const mutatedEnvelope = fc
+  .tuple(
+    fc.constantFrom(...seeds),
+    fc.array(
+      fc.oneof(
+        fc.record({ op: fc.constant("flip" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+        fc.record({ op: fc.constant("cut" as const), at: fc.nat() }),
+        fc.record({ op: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 40 }) }),
+        fc.record({ op: fc.constant("newline" as const), at: fc.nat() }),
+        fc.record({ op: fc.constant("splice" as const), other: fc.constantFrom(...seeds), at: fc.nat() }),
+      ),
+      { minLength: 1, maxLength: 6 },
+    ),
+  )
+  .map(([seed, ops]) => {
+    let b = seed;
+    for (const op of ops) {
+      const at = b.byteLength === 0 ? 0 : op.at % b.byteLength;
+      if (op.op === "flip") {
+        b = b.slice();
+        b[at] = op.byte;
+      } else if (op.op === "cut") b = b.subarray(0, at);
+      else if (op.op === "insert" || op.op === "newline") {
+        const ins = op.op === "insert" ? op.bytes : new Uint8Array([0x0a]);
+        const next = new Uint8Array(b.byteLength + ins.byteLength);
+        next.set(b.subarray(0, at));
+        next.set(ins, at);
+        next.set(b.subarray(at), at + ins.byteLength);
+        b = next;
+      } else {
+        const next = new Uint8Array(at + op.other.byteLength - (op.at % Math.max(1, op.other.byteLength)));
+        next.set(b.subarray(0, at));
+        next.set(op.other.subarray(op.at % Math.max(1, op.other.byteLength)), at);
+        b = next;
+      }
+    }
+    return b;
+  });
+
+/** Structurally plausible envelopes built from scratch: odd headers, lengths that lie, odd ids and types. */
+const jsonish = fc.oneof(fc.jsonValue(), fc.constant({}), fc.string());
+const builtEnvelope = fc
+  .record({
+    header: fc.oneof(
+      fc.record({ event_id: fc.oneof(fc.uuid(), fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 30, maxLength: 34 }), jsonish), dsn: fc.oneof(fc.constant(undefined), fc.webUrl(), jsonish) }, { requiredKeys: [] }),
+      jsonish,
+    ),
+    items: fc.array(
+      fc.record({
+        type: fc.oneof(fc.constantFrom("event", "transaction", "attachment", "session", "sessions", "client_report", "span", "check_in", "unknown_thing"), jsonish),
+        length: fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 5000 }), jsonish),
+        payload: fc.oneof(fc.json(), fc.string({ maxLength: 200 })),
+      }),
+      { maxLength: 4 },
+    ),
+    trailer: fc.constantFrom("", "\n", "\n\n", "\r\n"),
+  })
+  .map(({ header, items, trailer }) => {
+    const lines = [JSON.stringify(header) ?? ""];
+    for (const item of items) {
+      lines.push(JSON.stringify({ type: item.type, length: item.length }) ?? "", item.payload);
+    }
+    return encoder.encode(lines.join("\n") + trailer);
+  });
+
+// The Worker's own fetch handler, called in workerd with the real bindings: SELF.fetch through
+// the test pool slows down with every request it has served, which thousands of runs cannot afford.
+const RUNS = 2000;
+const anyBody = fc.oneof(mutatedEnvelope, builtEnvelope, fc.uint8Array({ maxLength: 300 }));
+
+function classify(run: () => unknown): "ok" | "rejected" {
+  try {
+    run();
+    return "ok";
+  } catch (e) {
+    if (e instanceof RejectedError && e.rejection.status >= 400 && e.rejection.status < 500 && e.rejection.detail) return "rejected";
+    throw e;
+  }
+}
+
+describe("malformed and mutated input", () => {
+  it("inspectEnvelope either accepts or names a 4xx reason, for any bytes", () => {
+    fc.assert(
+      fc.property(anyBody, (body) => {
+        classify(() => inspectEnvelope(body, { maxEventBytes: 1_048_576 }));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("the endpoint never answers 5xx: always 200 with an id or {} , or a 4xx with a reason", { timeout: 120_000 }, async () => {
+    const key = await seedProject();
+    const url = `http://ingest.test/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}`;
+    const encodings = fc.constantFrom(undefined, "", "gzip", "deflate", "br", "identity", "gzip, br", "zstd");
+    const seen = new Map<number, number>();
+
+    await fc.assert(
+      fc.asyncProperty(anyBody, encodings, async (body, encoding) => {
+        const headers: Record<string, string> = encoding === undefined ? {} : { "content-encoding": encoding };
+        const res = await worker.fetch(new Request(url, { method: "POST", body, headers }), env, createExecutionContext());
+        const json = (await res.json()) as Record<string, unknown>;
+        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+        if (res.status === 200) {
+          expect(json.id === undefined || /^[0-9a-f]{32}$/.test(String(json.id))).toBe(true);
+        } else {
+          expect(res.status).toBeGreaterThanOrEqual(400);
+          expect(res.status).toBeLessThan(500);
+          expect(typeof json.detail).toBe("string");
+          expect(typeof json.reason).toBe("string");
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    // The generators must reach both sides, or the property proves little.
+    expect(seen.get(200) ?? 0).toBeGreaterThan(50);
+    expect(seen.get(400) ?? 0).toBeGreaterThan(50);
+  });
+});
