@@ -128,3 +128,144 @@ export const deadLetters = sqliteTable(
   },
   (t) => [unique().on(t.queue, t.messageId), index("dead_letters_by_project").on(t.projectId, t.receivedAt)],
 );
+
+// Digest ----------------------------------------------------------------------------------------
+
+export const issues = sqliteTable(
+  "issues",
+  {
+    id: integer("id").primaryKey(),
+    projectId: integer("project_id").notNull().references(() => projects.id),
+    fingerprint: text("fingerprint").notNull(),
+    grouping: text("grouping", { mode: "json" }).notNull(),
+    type: text("type").notNull(),
+    title: text("title").notNull(),
+    culprit: text("culprit").notNull().default(""),
+    level: text("level").notNull(),
+    platform: text("platform").notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    status: text("status", { enum: ["unresolved", "resolved", "ignored"] }).notNull().default("unresolved"),
+    substatus: text("substatus").notNull().default("new"),
+    resolvedAt: integer("resolved_at"),
+    resolvedInRelease: text("resolved_in_release"),
+    ignoredUntil: integer("ignored_until"),
+    ignoredUntilCount: integer("ignored_until_count"),
+    ignoredCountBase: integer("ignored_count_base"),
+    firstSeen: integer("first_seen").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+    firstRelease: text("first_release"),
+    lastRelease: text("last_release"),
+    timesSeen: integer("times_seen").notNull().default(0),
+    userCount: integer("user_count").notNull().default(0),
+    lastEventId: text("last_event_id"),
+  },
+  (t) => [
+    unique().on(t.projectId, t.fingerprint),
+    index("issues_by_last_seen").on(t.projectId, t.status, t.lastSeen),
+    index("issues_by_first_seen").on(t.projectId, t.status, t.firstSeen),
+    index("issues_by_times_seen").on(t.projectId, t.status, t.timesSeen),
+    index("issues_by_user_count").on(t.projectId, t.status, t.userCount),
+  ],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey(),
+    projectId: integer("project_id").notNull().references(() => projects.id),
+    eventId: text("event_id").notNull(),
+    issueId: integer("issue_id").notNull().references(() => issues.id),
+    timestamp: integer("timestamp").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    level: text("level").notNull(),
+    title: text("title").notNull(),
+    release: text("release"),
+    environment: text("environment"),
+    userKey: text("user_key"),
+    tags: text("tags", { mode: "json" }).$type<Array<[string, string]>>().notNull().default([]),
+    data: blob("data", { mode: "buffer" }).notNull(),
+    ingestBatch: text("ingest_batch").notNull(),
+  },
+  (t) => [unique().on(t.projectId, t.eventId), index("events_by_issue").on(t.issueId, t.timestamp), index("events_by_batch").on(t.ingestBatch, t.issueId)],
+);
+
+export const issueHourly = sqliteTable(
+  "issue_hourly",
+  { issueId: integer("issue_id").notNull(), hour: integer("hour").notNull(), count: integer("count").notNull() },
+  (t) => [primaryKey({ columns: [t.issueId, t.hour] })],
+);
+
+export const projectHourly = sqliteTable(
+  "project_hourly",
+  { projectId: integer("project_id").notNull(), hour: integer("hour").notNull(), count: integer("count").notNull() },
+  (t) => [primaryKey({ columns: [t.projectId, t.hour] })],
+);
+
+export const issueUsers = sqliteTable(
+  "issue_users",
+  {
+    issueId: integer("issue_id").notNull(),
+    userKey: text("user_key").notNull(),
+    firstSeen: integer("first_seen").notNull(),
+    ingestBatch: text("ingest_batch").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.issueId, t.userKey] }), index("issue_users_by_batch").on(t.ingestBatch, t.issueId)],
+);
+
+export const issueTags = sqliteTable(
+  "issue_tags",
+  {
+    issueId: integer("issue_id").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+    count: integer("count").notNull(),
+    firstSeen: integer("first_seen").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.issueId, t.key, t.value] })],
+);
+
+export const releases = sqliteTable(
+  "releases",
+  {
+    projectId: integer("project_id").notNull(),
+    version: text("version").notNull(),
+    firstSeen: integer("first_seen").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.version] })],
+);
+
+export const environments = sqliteTable(
+  "environments",
+  { projectId: integer("project_id").notNull(), name: text("name").notNull(), firstSeen: integer("first_seen").notNull() },
+  (t) => [primaryKey({ columns: [t.projectId, t.name] })],
+);
+
+export const storedItems = sqliteTable(
+  "stored_items",
+  {
+    id: integer("id").primaryKey(),
+    projectId: integer("project_id").notNull(),
+    messageId: text("message_id").notNull(),
+    itemIndex: integer("item_index").notNull(),
+    itemType: text("item_type").notNull(),
+    eventId: text("event_id"),
+    receivedAt: integer("received_at").notNull(),
+    payload: blob("payload", { mode: "buffer" }),
+    bodyKey: text("body_key"),
+    ingestBatch: text("ingest_batch").notNull(),
+  },
+  (t) => [
+    unique().on(t.messageId, t.itemIndex),
+    index("stored_items_by_project").on(t.projectId, t.itemType, t.receivedAt),
+    index("stored_items_by_event").on(t.projectId, t.eventId),
+    index("stored_items_by_batch").on(t.ingestBatch),
+  ],
+);
+
+export const itemCounts = sqliteTable(
+  "item_counts",
+  { projectId: integer("project_id").notNull(), day: integer("day").notNull(), itemType: text("item_type").notNull(), count: integer("count").notNull() },
+  (t) => [primaryKey({ columns: [t.projectId, t.day, t.itemType] })],
+);

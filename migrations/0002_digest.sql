@@ -1,0 +1,142 @@
+-- Digest: issues, events and what the dashboard counts about them.
+
+-- One row per group of events (unique on project + fingerprint hash).
+CREATE TABLE issues (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  -- SHA-256 (hex) of the grouping components; `grouping` keeps the components as JSON.
+  fingerprint TEXT NOT NULL,
+  grouping TEXT NOT NULL,
+  type TEXT NOT NULL,
+  title TEXT NOT NULL,
+  culprit TEXT NOT NULL DEFAULT '',
+  level TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  -- unresolved | resolved | ignored; substatus: new | ongoing | regressed | escalating | forever | until_escalating
+  status TEXT NOT NULL DEFAULT 'unresolved',
+  substatus TEXT NOT NULL DEFAULT 'new',
+  resolved_at INTEGER,
+  -- Resolved in a release: events from this release or older ones do not regress the issue.
+  resolved_in_release TEXT,
+  ignored_until INTEGER,
+  ignored_until_count INTEGER,
+  ignored_count_base INTEGER,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  first_release TEXT,
+  last_release TEXT,
+  times_seen INTEGER NOT NULL DEFAULT 0,
+  user_count INTEGER NOT NULL DEFAULT 0,
+  last_event_id TEXT,
+  UNIQUE (project_id, fingerprint)
+);
+-- The issue stream's sorts (last seen, first seen, events, users) within a project and status.
+CREATE INDEX issues_by_last_seen ON issues (project_id, status, last_seen DESC);
+CREATE INDEX issues_by_first_seen ON issues (project_id, status, first_seen DESC);
+CREATE INDEX issues_by_times_seen ON issues (project_id, status, times_seen DESC);
+CREATE INDEX issues_by_user_count ON issues (project_id, status, user_count DESC);
+
+-- One row per event, unique on (project, event_id): a redelivered event inserts nothing.
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  event_id TEXT NOT NULL,
+  issue_id INTEGER NOT NULL REFERENCES issues(id),
+  timestamp INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  title TEXT NOT NULL,
+  release TEXT,
+  environment TEXT,
+  user_key TEXT,
+  -- The event's tags as a JSON array of [key, value] pairs.
+  tags TEXT NOT NULL DEFAULT '[]',
+  -- The full normalized event, gzip'd JSON.
+  data BLOB NOT NULL,
+  -- The digest run that inserted the row: counters move only for rows of the current run.
+  ingest_batch TEXT NOT NULL,
+  UNIQUE (project_id, event_id)
+);
+CREATE INDEX events_by_issue ON events (issue_id, timestamp DESC);
+CREATE INDEX events_by_batch ON events (ingest_batch, issue_id);
+
+-- Events per issue per hour (charts, sparklines, frequency alerts).
+CREATE TABLE issue_hourly (
+  issue_id INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (issue_id, hour)
+) WITHOUT ROWID;
+
+-- Events per project per hour (project sparklines).
+CREATE TABLE project_hourly (
+  project_id INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (project_id, hour)
+) WITHOUT ROWID;
+
+-- Distinct users per issue (user_key is "id:..", "email:..", "username:.." or "ip:..").
+CREATE TABLE issue_users (
+  issue_id INTEGER NOT NULL,
+  user_key TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  ingest_batch TEXT NOT NULL,
+  PRIMARY KEY (issue_id, user_key)
+) WITHOUT ROWID;
+CREATE INDEX issue_users_by_batch ON issue_users (ingest_batch, issue_id);
+
+-- Tag values per issue, with counts (the issue page's tag breakdown).
+CREATE TABLE issue_tags (
+  issue_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY (issue_id, key, value)
+) WITHOUT ROWID;
+
+CREATE TABLE releases (
+  project_id INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY (project_id, version)
+) WITHOUT ROWID;
+
+CREATE TABLE environments (
+  project_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  PRIMARY KEY (project_id, name)
+) WITHOUT ROWID;
+
+-- Items that are not error events (transactions, spans, sessions, client reports, feedback,
+-- check-ins, unknown types): kept as sent, one row per envelope item, and counted per day.
+CREATE TABLE stored_items (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL,
+  message_id TEXT NOT NULL,
+  item_index INTEGER NOT NULL,
+  item_type TEXT NOT NULL,
+  event_id TEXT,
+  received_at INTEGER NOT NULL,
+  payload BLOB,
+  -- R2 key, for attachments.
+  body_key TEXT,
+  ingest_batch TEXT NOT NULL,
+  UNIQUE (message_id, item_index)
+);
+CREATE INDEX stored_items_by_project ON stored_items (project_id, item_type, received_at);
+CREATE INDEX stored_items_by_event ON stored_items (project_id, event_id);
+CREATE INDEX stored_items_by_batch ON stored_items (ingest_batch);
+
+CREATE TABLE item_counts (
+  project_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  item_type TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (project_id, day, item_type)
+) WITHOUT ROWID;
