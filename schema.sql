@@ -218,6 +218,8 @@ CREATE TABLE issue_tags (
   last_seen INTEGER NOT NULL,
   PRIMARY KEY (issue_id, key, value)
 ) WITHOUT ROWID;
+-- The issue stream's `environment:`, `release:` and tag filters: issues holding a tag value.
+CREATE INDEX issue_tags_by_value ON issue_tags (key, value, issue_id);
 
 CREATE TABLE releases (
   project_id INTEGER NOT NULL,

@@ -222,7 +222,7 @@ export const issueTags = sqliteTable(
     firstSeen: integer("first_seen").notNull(),
     lastSeen: integer("last_seen").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.issueId, t.key, t.value] })],
+  (t) => [primaryKey({ columns: [t.issueId, t.key, t.value] }), index("issue_tags_by_value").on(t.key, t.value, t.issueId)],
 );
 
 export const releases = sqliteTable(
