@@ -78,22 +78,6 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_by_organization ON api_tokens (organization_id);
 
 -- Ingest and digest ---------------------------------------------------------------------------
--- Envelopes accepted at the edge, as the consumer received them (one row per queue message id).
-CREATE TABLE received_envelopes (
-  id INTEGER PRIMARY KEY,
-  message_id TEXT NOT NULL UNIQUE,
-  project_id INTEGER NOT NULL REFERENCES projects(id),
-  event_id TEXT,
-  kind TEXT NOT NULL,
-  received_at INTEGER NOT NULL,
-  size INTEGER NOT NULL,
-  item_types TEXT NOT NULL,
-  -- The body inline, or the R2 key it was stored under.
-  body BLOB,
-  body_key TEXT
-);
-CREATE INDEX received_envelopes_by_project ON received_envelopes (project_id, received_at);
-
 -- Bodies the consumer could not parse: kept with the reason, never silently dropped.
 CREATE TABLE rejected_envelopes (
   id INTEGER PRIMARY KEY,

@@ -83,23 +83,6 @@ export const apiTokens = sqliteTable(
   (t) => [index("api_tokens_by_organization").on(t.organizationId)],
 );
 
-export const receivedEnvelopes = sqliteTable(
-  "received_envelopes",
-  {
-    id: integer("id").primaryKey(),
-    messageId: text("message_id").notNull().unique(),
-    projectId: integer("project_id").notNull().references(() => projects.id),
-    eventId: text("event_id"),
-    kind: text("kind").notNull(),
-    receivedAt: integer("received_at").notNull(),
-    size: integer("size").notNull(),
-    itemTypes: text("item_types").notNull(),
-    body: blob("body", { mode: "buffer" }),
-    bodyKey: text("body_key"),
-  },
-  (t) => [index("received_envelopes_by_project").on(t.projectId, t.receivedAt)],
-);
-
 export const rejectedEnvelopes = sqliteTable(
   "rejected_envelopes",
   {

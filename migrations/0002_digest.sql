@@ -1,5 +1,8 @@
 -- Digest: issues, events and what the dashboard counts about them.
 
+-- The digest stores what envelopes hold; the raw log of received envelopes goes.
+DROP TABLE received_envelopes;
+
 -- One row per group of events (unique on project + fingerprint hash).
 CREATE TABLE issues (
   id INTEGER PRIMARY KEY,

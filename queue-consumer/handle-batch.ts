@@ -1,12 +1,13 @@
 import type { Env } from "../worker/env";
 import { recordDeadLetters } from "./record-dead-letters";
-import { recordReceivedEnvelopes } from "./record-received-envelopes";
+import { digestEvents } from "./digest-events";
 
 /** Dispatches a queue batch to the consumer of its queue. */
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   switch (batch.queue) {
     case "events":
-      return recordReceivedEnvelopes(batch, env);
+      await digestEvents(batch, env);
+      return;
     case "events-dlq":
     case "alerts-dlq":
       return recordDeadLetters(batch, env.DB);

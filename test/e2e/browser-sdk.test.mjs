@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { freePort } from "../../scripts/local-dev.mjs";
-import { PROJECT_ID, eventItemOf, startLocalFaultline, waitForEvents } from "./local-faultline.mjs";
+import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./local-faultline.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Headless in a container: no sandbox (no user namespaces), no GPU, and nothing that phones home.
@@ -94,12 +94,9 @@ test("events from @sentry/browser in Chromium are recorded, across origins", { t
 
   const sdkIds = [result.exceptionId, result.messageId];
   const rows = await waitForEvents(faultline, sdkIds);
-  const eventRows = rows.filter((r) => r.itemTypes.includes("event"));
+  const eventRows = rows;
   assert.deepEqual(eventRows.map((r) => r.event_id).sort(), [...sdkIds].sort(), "exactly one event row per event the SDK sent");
-  for (const row of eventRows) {
-    assert.equal(row.kind, "envelope");
-    assert.equal(row.project_id, PROJECT_ID);
-  }
+  for (const row of eventRows) assert.equal(row.project_id, PROJECT_ID);
 
   const sends = await Promise.all(sending);
   const posts = sends.filter((s) => s.method === "POST");
@@ -114,10 +111,10 @@ test("events from @sentry/browser in Chromium are recorded, across origins", { t
   }
 
   const byId = new Map(eventRows.map((r) => [r.event_id, r]));
-  const exception = eventItemOf(byId.get(result.exceptionId));
+  const exception = byId.get(result.exceptionId).event;
   assert.equal(exception.exception.values.at(-1).type, "SyntaxError");
   assert.equal(exception.release, "faultline-e2e-browser@1.0.0");
-  assert.equal(exception.tags.suite, "browser-sdk");
+  assert.equal(tagsOf(exception).suite, "browser-sdk");
   assert.equal(exception.request.url, `${pageOrigin}/`);
-  assert.equal(eventItemOf(byId.get(result.messageId)).message, "browser page finished loading");
+  assert.equal(byId.get(result.messageId).event.logentry.formatted, "browser page finished loading");
 });

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { applyMigrations, freePort, queryLocalD1, seed, startWorker } from "../../scripts/local-dev.mjs";
 
 /** The seeded project every test sends to. */
@@ -37,31 +38,35 @@ export async function startLocalFaultline() {
 }
 
 /**
- * Every row the queue consumer wrote for the project, with the body as text (bodies are stored
- * decoded, so a gzip'd request reads back as its plain envelope or JSON).
+ * Every event the digest stored for the project, with its normalized event decoded (events keep
+ * the normalized event as gzip'd JSON).
  */
-export async function receivedEnvelopes(faultline) {
+export async function recordedEvents(faultline) {
   const rows = await faultline.query(
-    `SELECT message_id, project_id, event_id, kind, item_types, size, CAST(body AS TEXT) AS body, body_key
-       FROM received_envelopes WHERE project_id = ${PROJECT_ID} ORDER BY id`,
+    `SELECT e.event_id, e.project_id, e.issue_id, e.title, i.title AS issue_title, i.culprit, hex(e.data) AS data
+       FROM events e JOIN issues i ON i.id = e.issue_id WHERE e.project_id = ${PROJECT_ID} ORDER BY e.id`,
   );
-  return rows.map((row) => ({ ...row, itemTypes: row.item_types.split(",") }));
+  return rows.map(({ data, ...row }) => {
+    const json = gunzipSync(Buffer.from(data, "hex")).toString("utf8");
+    return { ...row, size: Buffer.byteLength(json), event: JSON.parse(json) };
+  });
 }
 
 /**
- * Polls received_envelopes until rows for all `eventIds` are there. Queue delivery is
- * asynchronous (the consumer's batch timeout is the floor), hence a bounded wait, not a sleep.
+ * Polls the events table until all `eventIds` are there. Queue delivery is asynchronous (the
+ * consumer's batch timeout is the floor), hence a bounded wait, not a sleep.
  */
 export async function waitForEvents(faultline, eventIds, { timeoutMs = 30_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows = await receivedEnvelopes(faultline);
+    const rows = await recordedEvents(faultline);
     const seen = new Set(rows.map((r) => r.event_id));
     if (eventIds.every((id) => seen.has(id))) return rows;
     if (Date.now() > deadline) {
       const missing = eventIds.filter((id) => !seen.has(id));
+      const rejected = await faultline.query(`SELECT reason, detail FROM rejected_envelopes WHERE project_id = ${PROJECT_ID}`);
       throw new Error(
-        `events ${missing.join(", ")} were not recorded within ${timeoutMs} ms; rows: ${JSON.stringify(rows.map(({ body, ...r }) => r))}\n` +
+        `events ${missing.join(", ")} were not recorded within ${timeoutMs} ms; events: ${JSON.stringify(rows.map((r) => [r.event_id, r.title]))}; rejected: ${JSON.stringify(rejected)}\n` +
           `wrangler dev output:\n${faultline.workerOutput()}`,
       );
     }
@@ -69,14 +74,7 @@ export async function waitForEvents(faultline, eventIds, { timeoutMs = 30_000 } 
   }
 }
 
-/** The event payload of a recorded envelope: the JSON of its `event` item. */
-export function eventItemOf(row) {
-  const lines = row.body.split("\n");
-  for (let i = 1; i < lines.length; i++) {
-    const header = JSON.parse(lines[i]);
-    // Items with an explicit length may hold newlines; the SDKs under test send JSON items on one line.
-    if (header.type === "event") return JSON.parse(lines[i + 1]);
-    i++;
-  }
-  throw new Error(`no event item in envelope ${row.event_id}`);
+/** The tags of a normalized event, as an object. */
+export function tagsOf(event) {
+  return Object.fromEntries(event.tags ?? []);
 }

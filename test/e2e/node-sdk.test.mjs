@@ -1,11 +1,11 @@
 // The real @sentry/node SDK against the ingest Worker under `wrangler dev`: what it sends must end
-// up in received_envelopes, once per event, and a wrong key must store nothing.
+// up as events, once per event, and a wrong key must store nothing.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
 import { after, before, test } from "node:test";
 import * as Sentry from "@sentry/node";
-import { PROJECT_ID, eventItemOf, receivedEnvelopes, startLocalFaultline, waitForEvents } from "./local-faultline.mjs";
+import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./local-faultline.mjs";
 
 // The Node SDK's transport gzips envelopes over this size (its GZIP_THRESHOLD).
 const GZIP_THRESHOLD = 32 * 1024;
@@ -64,12 +64,9 @@ test("events from @sentry/node are recorded once each, the large one sent gzip'd
 
   const sdkIds = [exceptionId, messageId, largeId];
   const rows = await waitForEvents(faultline, sdkIds);
-  const eventRows = rows.filter((r) => r.itemTypes.includes("event"));
+  const eventRows = rows;
   assert.deepEqual(eventRows.map((r) => r.event_id).sort(), [...sdkIds].sort(), "exactly one event row per event the SDK sent");
-  for (const row of eventRows) {
-    assert.equal(row.kind, "envelope");
-    assert.equal(row.project_id, PROJECT_ID);
-  }
+  for (const row of eventRows) assert.equal(row.project_id, PROJECT_ID);
   assert.ok(!rows.some((r) => r.event_id === strangerEventId), "nothing stored for the unknown key");
 
   // What the SDK really did on the wire.
@@ -88,10 +85,12 @@ test("events from @sentry/node are recorded once each, the large one sent gzip'd
   const byId = new Map(eventRows.map((r) => [r.event_id, r]));
 
   const large = byId.get(largeId);
-  assert.ok(large.size > GZIP_THRESHOLD, `the large envelope is stored decoded (${large.size} bytes)`);
-  assert.deepEqual(eventItemOf(large).extra.payload, payload, "the gzip'd event arrived intact");
+  assert.ok(large.size > GZIP_THRESHOLD, `the large event is stored whole (${large.size} bytes)`);
+  assert.deepEqual(large.event.extra.payload, payload, "the gzip'd event arrived intact");
 
-  const exception = eventItemOf(byId.get(exceptionId));
+  const exceptionRow = byId.get(exceptionId);
+  assert.equal(exceptionRow.issue_title, "Error: could not load the invoice", "the issue is titled by the outermost error");
+  const exception = exceptionRow.event;
   // Linked errors: the cause comes first, the thrown error last.
   assert.deepEqual(
     exception.exception.values.map((v) => [v.type, v.value]),
@@ -103,10 +102,10 @@ test("events from @sentry/node are recorded once each, the large one sent gzip'd
   assert.equal(exception.release, "faultline-e2e@1.2.3");
   assert.equal(exception.environment, "e2e");
   assert.equal(exception.user.id, "user-42");
-  assert.equal(exception.tags.suite, "node-sdk");
+  assert.equal(tagsOf(exception).suite, "node-sdk");
 
-  const message = eventItemOf(byId.get(messageId));
-  assert.equal(message.message, "checkout finished with a warning");
+  const message = byId.get(messageId).event;
+  assert.equal(message.logentry.formatted, "checkout finished with a warning");
   assert.equal(message.level, "warning");
 });
 

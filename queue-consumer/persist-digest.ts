@@ -1,0 +1,235 @@
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { events, issues, rejectedEnvelopes, storedItems } from "../db/schema";
+import type { PreparedEvent, PreparedItem, PreparedRejection } from "./prepare-message";
+
+export interface DigestInput {
+  events: PreparedEvent[];
+  items: PreparedItem[];
+  rejections: PreparedRejection[];
+}
+
+/** What changed, for the alert rules evaluated after the commit. */
+export interface DigestOutcome {
+  newIssueIds: number[];
+  regressedIssueIds: number[];
+  escalatedIssueIds: number[];
+  /** Issues that received at least one newly inserted event. */
+  touchedIssueIds: number[];
+}
+
+// D1 allows 100 bound parameters per statement (https://developers.cloudflare.com/d1/platform/limits/).
+const MAX_PARAMS = 100;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/**
+ * Writes a whole queue batch in one D1 `batch()`, which runs as one transaction: either all of
+ * it lands or none of it does. Events are unique on (project, event_id) and inserted with
+ * ON CONFLICT DO NOTHING; every counter then moves by what the rows tagged with this run's
+ * `ingest_batch` add up to, so a redelivered event (already stored by an earlier run) changes
+ * nothing, and a retried batch that failed before commit counts exactly once.
+ */
+export async function persistDigest(d1: D1Database, input: DigestInput, now = Date.now()): Promise<DigestOutcome> {
+  const db = drizzle(d1);
+  const run = crypto.randomUUID();
+  // Built with drizzle, run as one D1 batch (drizzle's own batch cannot mix in raw statements).
+  const statements: D1PreparedStatement[] = [];
+  const add = (query: { toSQL(): { sql: string; params: unknown[] } }) => {
+    const { sql: text, params } = query.toSQL();
+    statements.push(d1.prepare(text).bind(...params));
+  };
+
+  // 1. Issues that do not exist yet, one per (project, fingerprint), from their earliest event.
+  const firstByIssue = new Map<string, PreparedEvent>();
+  for (const e of input.events) {
+    const key = `${e.projectId}:${e.grouping.hash}`;
+    const seen = firstByIssue.get(key);
+    if (!seen || e.event.timestamp < seen.event.timestamp) firstByIssue.set(key, e);
+  }
+  const issueRows = [...firstByIssue.values()].map((e) => ({
+    projectId: e.projectId,
+    fingerprint: e.grouping.hash,
+    grouping: { variant: e.grouping.variant, components: e.grouping.components },
+    type: e.event.type,
+    title: e.event.title,
+    culprit: e.event.culprit,
+    level: e.event.level,
+    platform: e.event.platform,
+    metadata: (e.event.data.metadata as Record<string, unknown> | undefined) ?? {},
+    firstSeen: e.event.timestamp,
+    lastSeen: e.event.timestamp,
+    firstRelease: e.event.release,
+    lastRelease: e.event.release,
+  }));
+  const newIssueStatements: number[] = [];
+  for (const rows of chunk(issueRows, (r) => db.insert(issues).values(r))) {
+    newIssueStatements.push(statements.length);
+    add(db.insert(issues).values(rows).onConflictDoNothing().returning({ id: issues.id }));
+  }
+
+  // 2. Events, tagged with this run.
+  const eventRows = input.events.map((e) => ({
+    projectId: e.projectId,
+    eventId: e.event.eventId,
+    issueId: sql<number>`(SELECT id FROM issues WHERE project_id = ${e.projectId} AND fingerprint = ${e.grouping.hash})`,
+    timestamp: e.event.timestamp,
+    receivedAt: e.event.receivedAt,
+    level: e.event.level,
+    title: e.event.title,
+    release: e.event.release,
+    environment: e.event.environment,
+    userKey: e.event.userKey,
+    tags: e.event.tags,
+    data: Buffer.from(e.data),
+    ingestBatch: run,
+  }));
+  for (const rows of chunk(eventRows, (r) => db.insert(events).values(r))) add(db.insert(events).values(rows).onConflictDoNothing());
+
+  // 3. Everything counted from this run's new events.
+  let touchedAt = -1;
+  let regressedAt = -1;
+  let escalatedAt = -1;
+  if (eventRows.length > 0) {
+    const aggregates = eventAggregates(d1, run, now);
+    const base = statements.length;
+    statements.push(...aggregates.statements);
+    touchedAt = base + aggregates.touched;
+    regressedAt = base + aggregates.regressed;
+    escalatedAt = base + aggregates.escalated;
+  }
+
+  // 4. Other items, counted per project and day.
+  const itemRows = input.items.map((i) => ({
+    projectId: i.projectId,
+    messageId: i.messageId,
+    itemIndex: i.itemIndex,
+    itemType: i.itemType,
+    eventId: i.eventId,
+    receivedAt: i.receivedAt,
+    payload: i.payload ? Buffer.from(i.payload) : null,
+    bodyKey: i.bodyKey,
+    ingestBatch: run,
+  }));
+  for (const rows of chunk(itemRows, (r) => db.insert(storedItems).values(r))) add(db.insert(storedItems).values(rows).onConflictDoNothing());
+  if (itemRows.length > 0) {
+    statements.push(
+      d1
+        .prepare(`INSERT INTO item_counts (project_id, day, item_type, count)
+          SELECT project_id, received_at - received_at % ?2, item_type, count(*) FROM stored_items
+          WHERE ingest_batch = ?1 GROUP BY 1, 2, 3
+          ON CONFLICT (project_id, day, item_type) DO UPDATE SET count = count + excluded.count`)
+        .bind(run, DAY),
+    );
+  }
+
+  // 5. What could not be read, kept with its reason.
+  const rejectionRows = input.rejections.map((r) => ({
+    messageId: r.messageId,
+    projectId: r.projectId,
+    receivedAt: r.receivedAt,
+    reason: r.reason,
+    detail: r.detail,
+    body: r.body ? Buffer.from(r.body) : null,
+    bodyKey: r.bodyKey,
+  }));
+  // A message can be rejected in parts (one bad item); the first reason is kept per message.
+  const uniqueRejections = [...new Map(rejectionRows.map((r) => [r.messageId, r])).values()];
+  for (const rows of chunk(uniqueRejections, (r) => db.insert(rejectedEnvelopes).values(r))) add(db.insert(rejectedEnvelopes).values(rows).onConflictDoNothing());
+
+  if (statements.length === 0) return { newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [] };
+  const results = await d1.batch<{ id: number }>(statements);
+  const ids = (i: number) => (i >= 0 ? (results[i]?.results ?? []).map((r) => Number(r.id)) : []);
+  return {
+    newIssueIds: newIssueStatements.flatMap(ids),
+    regressedIssueIds: ids(regressedAt),
+    escalatedIssueIds: ids(escalatedAt),
+    touchedIssueIds: ids(touchedAt),
+  };
+}
+
+/** The statements that derive counters, buckets and lifecycle changes from this run's events. */
+function eventAggregates(d1: D1Database, run: string, now: number) {
+  // ?1 this run, ?2 an hour, ?3 a day, ?4 now (ms).
+  // SQLite counts parameters up to the highest ?N a statement names; D1 wants exactly that many.
+  const stmt = (text: string) => {
+    const highest = Math.max(...[...text.matchAll(/\?(\d)/g)].map((m) => Number(m[1])));
+    return d1.prepare(text).bind(...[run, HOUR, DAY, now].slice(0, highest));
+  };
+  const statements = [
+    stmt(`INSERT INTO releases (project_id, version, first_seen, last_seen)
+      SELECT project_id, release, min(timestamp), max(timestamp) FROM events
+      WHERE ingest_batch = ?1 AND release IS NOT NULL GROUP BY project_id, release
+      ON CONFLICT (project_id, version) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+    stmt(`INSERT INTO environments (project_id, name, first_seen)
+      SELECT project_id, environment, min(timestamp) FROM events
+      WHERE ingest_batch = ?1 AND environment IS NOT NULL GROUP BY project_id, environment
+      ON CONFLICT (project_id, name) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)`),
+    stmt(`UPDATE issues SET
+        times_seen = issues.times_seen + b.n,
+        first_seen = min(issues.first_seen, b.first),
+        last_seen = max(issues.last_seen, b.last),
+        last_event_id = CASE WHEN b.last >= issues.last_seen OR issues.last_event_id IS NULL THEN b.last_event_id ELSE issues.last_event_id END,
+        last_release = CASE WHEN b.last >= issues.last_seen THEN coalesce(b.last_release, issues.last_release) ELSE issues.last_release END,
+        first_release = coalesce(issues.first_release, b.last_release)
+      FROM (
+        SELECT issue_id, count(*) AS n, min(timestamp) AS first, max(timestamp) AS last,
+          (SELECT e2.event_id FROM events e2 WHERE e2.ingest_batch = ?1 AND e2.issue_id = e.issue_id ORDER BY e2.timestamp DESC, e2.id DESC LIMIT 1) AS last_event_id,
+          (SELECT e3.release FROM events e3 WHERE e3.ingest_batch = ?1 AND e3.issue_id = e.issue_id ORDER BY e3.timestamp DESC, e3.id DESC LIMIT 1) AS last_release
+        FROM events e WHERE e.ingest_batch = ?1 GROUP BY issue_id
+      ) AS b
+      WHERE issues.id = b.issue_id
+      RETURNING id`),
+    stmt(`INSERT INTO issue_hourly (issue_id, hour, count)
+      SELECT issue_id, timestamp - timestamp % ?2, count(*) FROM events WHERE ingest_batch = ?1 GROUP BY 1, 2
+      ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + excluded.count`),
+    stmt(`INSERT INTO project_hourly (project_id, hour, count)
+      SELECT project_id, timestamp - timestamp % ?2, count(*) FROM events WHERE ingest_batch = ?1 GROUP BY 1, 2
+      ON CONFLICT (project_id, hour) DO UPDATE SET count = count + excluded.count`),
+    stmt(`INSERT INTO item_counts (project_id, day, item_type, count)
+      SELECT project_id, received_at - received_at % ?3, 'event', count(*) FROM events WHERE ingest_batch = ?1 GROUP BY 1, 2
+      ON CONFLICT (project_id, day, item_type) DO UPDATE SET count = count + excluded.count`),
+    stmt(`INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch)
+      SELECT issue_id, user_key, min(timestamp), ?1 FROM events
+      WHERE ingest_batch = ?1 AND user_key IS NOT NULL GROUP BY issue_id, user_key
+      ON CONFLICT (issue_id, user_key) DO NOTHING`),
+    stmt(`UPDATE issues SET user_count = user_count + (SELECT count(*) FROM issue_users u WHERE u.ingest_batch = ?1 AND u.issue_id = issues.id)
+      WHERE id IN (SELECT issue_id FROM issue_users WHERE ingest_batch = ?1)`),
+    stmt(`INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen)
+      SELECT e.issue_id, t.value ->> 0, t.value ->> 1, count(*), min(e.timestamp), max(e.timestamp)
+      FROM events e, json_each(e.tags) t WHERE e.ingest_batch = ?1 AND t.value ->> 0 IS NOT NULL AND t.value ->> 1 IS NOT NULL
+      GROUP BY 1, 2, 3
+      ON CONFLICT (issue_id, key, value) DO UPDATE SET count = count + excluded.count, first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+    // Regression (https://docs.sentry.io/product/issues/states-triage/#regressed): a resolved issue
+    // that sees a new event reopens, unless it was resolved in a release and the event comes from
+    // that release or an older one (releases ordered by when they were first seen).
+    stmt(`UPDATE issues SET status = 'unresolved', substatus = 'regressed', resolved_at = NULL, resolved_in_release = NULL
+      WHERE status = 'resolved' AND id IN (
+        SELECT e.issue_id FROM events e WHERE e.ingest_batch = ?1 AND NOT (
+          issues.resolved_in_release IS NOT NULL AND e.release IS NOT NULL
+          AND coalesce((SELECT r.first_seen FROM releases r WHERE r.project_id = e.project_id AND r.version = e.release), 0)
+            <= coalesce((SELECT r.first_seen FROM releases r WHERE r.project_id = e.project_id AND r.version = issues.resolved_in_release), 0)
+        )
+      )
+      RETURNING id`),
+    // Ignored until N more events or until a date: past the condition the issue is back in the stream.
+    stmt(`UPDATE issues SET status = 'unresolved', substatus = 'escalating', ignored_until = NULL, ignored_until_count = NULL, ignored_count_base = NULL
+      WHERE status = 'ignored' AND id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1)
+        AND ((ignored_until_count IS NOT NULL AND times_seen - coalesce(ignored_count_base, 0) >= ignored_until_count)
+          OR (ignored_until IS NOT NULL AND ignored_until <= ?4))
+      RETURNING id`),
+  ];
+  // Positions of the statements whose RETURNING rows the outcome reports.
+  return { statements, touched: 2, regressed: statements.length - 2, escalated: statements.length - 1 };
+}
+
+/** Splits rows so that no statement binds more than D1's 100 parameters (counted on a one-row statement). */
+function chunk<T>(rows: T[], oneRow: (rows: T[]) => { toSQL(): { params: unknown[] } }): T[][] {
+  const [first] = rows;
+  if (first === undefined) return [];
+  const size = Math.max(1, Math.floor(MAX_PARAMS / oneRow([first]).toSQL().params.length));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
