@@ -1,0 +1,29 @@
+import { Hono } from "hono";
+import type { ApiEnv } from "./api-env";
+import { ApiError, NOT_FOUND, apiErrorResponse } from "./api-error";
+import { authenticateToken } from "./authenticate-token";
+import { eventsRoutes } from "./events-routes";
+import { issuesRoutes } from "./issues-routes";
+import { projectsRoutes } from "./projects-routes";
+import { requirePrincipal } from "./require-principal";
+
+/**
+ * Faultline's read API: the subset of Sentry's Web API (https://docs.sentry.io/api/) that tools
+ * written for Sentry use to read projects, keys, issues and events, served at /api/0 by the
+ * dashboard's Pages Functions. Every route needs a principal: an organization's API token now,
+ * the dashboard's session later (a second authenticator in `requirePrincipal`).
+ */
+export const apiApp = new Hono<ApiEnv>({ strict: false }).basePath("/api/0");
+
+apiApp.use("*", requirePrincipal(authenticateToken));
+
+apiApp.route("/", projectsRoutes);
+apiApp.route("/", issuesRoutes);
+apiApp.route("/", eventsRoutes);
+
+apiApp.notFound((c) => c.json({ detail: NOT_FOUND }, 404));
+apiApp.onError((err) => {
+  if (err instanceof ApiError) return apiErrorResponse(err);
+  console.error("api: request failed", err);
+  return Response.json({ detail: "Internal error" }, { status: 500 });
+});
