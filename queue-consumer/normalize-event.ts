@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { normalizeLogentry } from "./normalize-message";
 import { normalizeRequest, type Pairs } from "./normalize-request";
 import {
