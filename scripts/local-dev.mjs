@@ -131,11 +131,20 @@ export function startWorker({ port = 8787, persistTo, vars = {}, quiet = true } 
   return startProcess(args, { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev", quiet });
 }
 
-/** The dashboard under `wrangler pages dev`, sharing the Worker's local D1. */
-export function startDashboard({ port = 8788, persistTo, quiet = true } = {}) {
+/** Builds the dashboard's single-page app into dashboard/dist, which startDashboard serves. */
+export async function buildDashboard() {
+  await run(join(ROOT, "node_modules", ".bin", "vite"), ["build", "dashboard", "--logLevel", "warn"], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+}
+
+/**
+ * The dashboard under `wrangler pages dev`, sharing the Worker's local D1. `ingestUrl` is where
+ * the Worker listens, so the DSNs the dashboard shows point at it.
+ */
+export function startDashboard({ port = 8788, persistTo, ingestUrl, quiet = true } = {}) {
   const dashboard = join(ROOT, "dashboard");
   const assets = existsSync(join(dashboard, "dist", "index.html")) ? "dist" : "public";
   const args = ["pages", "dev", assets, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", resolve(persistTo), "--d1", `DB=${DATABASE_ID}`, "--inspector-port", "0", "--compatibility-date", "2026-05-01"];
+  if (ingestUrl !== undefined) args.push("--binding", `INGEST_URL=${ingestUrl}`);
   return startProcess(args, { cwd: dashboard, readyUrl: `http://127.0.0.1:${port}/`, label: "wrangler pages dev", quiet });
 }
 

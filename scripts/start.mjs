@@ -2,7 +2,7 @@
 // consumers) on :8787 and the dashboard on :8788, sharing one state folder.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, applyMigrations, readJson, seed, startDashboard, startWorker } from "./local-dev.mjs";
+import { ROOT, applyMigrations, buildDashboard, readJson, seed, startDashboard, startWorker } from "./local-dev.mjs";
 
 const persistTo = join(ROOT, ".wrangler", "state");
 const configFile = join(ROOT, ".faultline", "local.json");
@@ -19,10 +19,13 @@ const secrets = await seed(persistTo, {
   apiToken: previous?.apiToken,
 });
 
+console.log("Building the dashboard…");
+await buildDashboard();
+
 console.log("Starting the Worker and the dashboard…");
 const [worker, dashboard] = await Promise.all([
   startWorker({ port: ingestPort, persistTo, quiet: false }),
-  startDashboard({ port: dashboardPort, persistTo, quiet: true }),
+  startDashboard({ port: dashboardPort, persistTo, ingestUrl: `http://127.0.0.1:${ingestPort}`, quiet: true }),
 ]);
 
 const ingestUrl = `http://127.0.0.1:${ingestPort}`;

@@ -1,0 +1,7 @@
+export function App() {
+  return (
+    <main class="page">
+      <h1>Faultline</h1>
+    </main>
+  );
+}
