@@ -58,23 +58,31 @@ export async function listIssueEvents(db: DrizzleD1Database, issueId: number, cu
 
 /** The newest or the oldest event of an issue. */
 export async function edgeEvent(db: DrizzleD1Database, issueId: number, edge: "latest" | "oldest"): Promise<EventRow | null> {
-  const [row] = await db
+  const [row] = await edgeEventQuery(db, issueId, edge);
+  return (row as EventRow | undefined) ?? null;
+}
+
+export function edgeEventQuery(db: DrizzleD1Database, issueId: number, edge: "latest" | "oldest") {
+  return db
     .select(eventColumns)
     .from(events)
     .where(eq(events.issueId, issueId))
     .orderBy(edge === "latest" ? desc(events.timestamp) : asc(events.timestamp), edge === "latest" ? asc(events.id) : desc(events.id))
     .limit(1);
-  return (row as EventRow | undefined) ?? null;
 }
 
 /** An event by its Sentry event id within a project. */
 export async function findEvent(db: DrizzleD1Database, projectId: number, eventId: string): Promise<EventRow | null> {
-  const [row] = await db
+  const [row] = await findEventQuery(db, projectId, eventId);
+  return (row as EventRow | undefined) ?? null;
+}
+
+export function findEventQuery(db: DrizzleD1Database, projectId: number, eventId: string) {
+  return db
     .select(eventColumns)
     .from(events)
     .where(and(eq(events.projectId, projectId), eq(events.eventId, eventId)))
     .limit(1);
-  return (row as EventRow | undefined) ?? null;
 }
 
 /**

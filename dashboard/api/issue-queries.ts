@@ -162,8 +162,7 @@ export const STATS_PERIODS = {
  * (issue_id, hour); day buckets are UTC days.
  */
 export async function issueStats(db: DrizzleD1Database, issueIds: readonly number[], period: StatsPeriod, now: number): Promise<Map<number, Array<[number, number]>>> {
-  const end = now - (now % period.bucket);
-  const start = end - (period.buckets - 1) * period.bucket;
+  const { start } = statsWindow(period, now);
   const out = new Map<number, Array<[number, number]>>();
   for (const id of issueIds) {
     out.set(
@@ -172,18 +171,26 @@ export async function issueStats(db: DrizzleD1Database, issueIds: readonly numbe
     );
   }
   if (issueIds.length === 0) return out;
-  const bucketStart = sql<number>`${issueHourly.hour} - ${issueHourly.hour} % ${period.bucket}`;
-  const rows = await db
-    .select({ issueId: issueHourly.issueId, bucket: bucketStart.mapWith(Number), count: sql<number>`sum(${issueHourly.count})`.mapWith(Number) })
-    .from(issueHourly)
-    .where(and(sql`${issueHourly.issueId} IN ${idList(issueIds)}`, gte(issueHourly.hour, start), lt(issueHourly.hour, end + period.bucket)))
-    .groupBy(issueHourly.issueId, bucketStart);
-  for (const row of rows) {
-    const series = out.get(row.issueId);
-    const slot = series?.[(row.bucket - start) / period.bucket];
+  for (const row of await issueStatsQuery(db, issueIds, period, now)) {
+    const slot = out.get(row.issueId)?.[(row.bucket - start) / period.bucket];
     if (slot !== undefined) slot[1] += row.count;
   }
   return out;
+}
+
+function statsWindow(period: StatsPeriod, now: number): { start: number; end: number } {
+  const last = now - (now % period.bucket);
+  return { start: last - (period.buckets - 1) * period.bucket, end: last + period.bucket };
+}
+
+export function issueStatsQuery(db: DrizzleD1Database, issueIds: readonly number[], period: StatsPeriod, now: number) {
+  const { start, end } = statsWindow(period, now);
+  const bucketStart = sql<number>`${issueHourly.hour} - ${issueHourly.hour} % ${period.bucket}`;
+  return db
+    .select({ issueId: issueHourly.issueId, bucket: bucketStart.mapWith(Number), count: sql<number>`sum(${issueHourly.count})`.mapWith(Number) })
+    .from(issueHourly)
+    .where(and(sql`${issueHourly.issueId} IN ${idList(issueIds)}`, gte(issueHourly.hour, start), lt(issueHourly.hour, end)))
+    .groupBy(issueHourly.issueId, bucketStart);
 }
 
 export interface ReleaseRow {
@@ -197,13 +204,16 @@ export interface ReleaseRow {
 export async function findReleases(db: DrizzleD1Database, keys: ReadonlyArray<{ projectId: number; version: string }>): Promise<Map<string, ReleaseRow>> {
   const out = new Map<string, ReleaseRow>();
   if (keys.length === 0) return out;
+  for (const row of await releasesQuery(db, keys)) out.set(releaseKey(row.projectId, row.version), row);
+  return out;
+}
+
+export function releasesQuery(db: DrizzleD1Database, keys: ReadonlyArray<{ projectId: number; version: string }>) {
   const pairs = JSON.stringify(keys.map((k) => [k.projectId, k.version]));
-  const rows = await db
+  return db
     .select({ projectId: releases.projectId, version: releases.version, firstSeen: releases.firstSeen, lastSeen: releases.lastSeen })
     .from(releases)
     .where(sql`(${releases.projectId}, ${releases.version}) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${pairs}))`);
-  for (const row of rows) out.set(releaseKey(row.projectId, row.version), row);
-  return out;
 }
 
 export function releaseKey(projectId: number, version: string): string {
@@ -215,13 +225,12 @@ export function releaseKey(projectId: number, version: string): string {
  * is resolved after. Reads the project's releases through the primary key (project_id, version).
  */
 export async function latestRelease(db: DrizzleD1Database, projectId: number): Promise<string | null> {
-  const [row] = await db
-    .select({ version: releases.version })
-    .from(releases)
-    .where(eq(releases.projectId, projectId))
-    .orderBy(desc(releases.firstSeen), desc(releases.version))
-    .limit(1);
+  const [row] = await latestReleaseQuery(db, projectId);
   return row?.version ?? null;
+}
+
+export function latestReleaseQuery(db: DrizzleD1Database, projectId: number) {
+  return db.select({ version: releases.version }).from(releases).where(eq(releases.projectId, projectId)).orderBy(desc(releases.firstSeen), desc(releases.version)).limit(1);
 }
 
 export interface TagValueRow {
@@ -233,7 +242,7 @@ export interface TagValueRow {
 }
 
 /** Every tag value of one issue, with counts (issue_tags' primary key starts with issue_id). */
-export async function issueTagValues(db: DrizzleD1Database, issueId: number): Promise<TagValueRow[]> {
+export function issueTagValues(db: DrizzleD1Database, issueId: number) {
   return db
     .select({ key: issueTags.key, value: issueTags.value, count: issueTags.count, firstSeen: issueTags.firstSeen, lastSeen: issueTags.lastSeen })
     .from(issueTags)
@@ -255,7 +264,12 @@ export type IssueLifecycle = {
 /** Applies a status change to some issues of one project; returns the ids changed. */
 export async function updateIssueLifecycle(db: DrizzleD1Database, projectId: number, issueIds: readonly number[], change: IssueLifecycle): Promise<number[]> {
   if (issueIds.length === 0) return [];
-  const rows = await db
+  const rows = await updateIssueLifecycleQuery(db, projectId, issueIds, change);
+  return rows.map((r) => r.id);
+}
+
+export function updateIssueLifecycleQuery(db: DrizzleD1Database, projectId: number, issueIds: readonly number[], change: IssueLifecycle) {
+  return db
     .update(issues)
     .set({
       status: change.status,
@@ -266,9 +280,10 @@ export async function updateIssueLifecycle(db: DrizzleD1Database, projectId: num
       ignoredUntilCount: change.ignoredUntilCount,
       ignoredCountBase: change.snapshotCountBase ? sql`${issues.timesSeen}` : null,
     })
-    .where(and(eq(issues.projectId, projectId), sql`${issues.id} IN ${idList(issueIds)}`))
+    // The unary plus keeps SQLite from walking the whole project's index to test each issue
+    // against the list: it looks the listed ids up by rowid, then checks their project.
+    .where(and(sql`${issues.id} IN ${idList(issueIds)}`, sql`+${issues.projectId} = ${projectId}`))
     .returning({ id: issues.id });
-  return rows.map((r) => r.id);
 }
 
 /** Whether a release exists in a project (primary key). */

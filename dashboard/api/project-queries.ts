@@ -80,7 +80,10 @@ export interface ProjectListRow extends ProjectRow {
  * seek per status (issues_by_first_seen) rather than a scan of the project's issues.
  */
 export async function listProjects(db: DrizzleD1Database, organizationIds: readonly number[]): Promise<ProjectListRow[]> {
-  if (organizationIds.length === 0) return [];
+  return organizationIds.length === 0 ? [] : listProjectsQuery(db, organizationIds);
+}
+
+export function listProjectsQuery(db: DrizzleD1Database, organizationIds: readonly number[]) {
   const firstSeenIn = (status: string) =>
     sql`(SELECT min(${issues.firstSeen}) FROM ${issues} WHERE ${issues.projectId} = ${projects.id} AND ${issues.status} = ${status})`;
   return db

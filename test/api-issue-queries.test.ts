@@ -1,0 +1,109 @@
+import { env } from "cloudflare:test";
+import { drizzle } from "drizzle-orm/d1";
+import { describe, expect, it } from "vitest";
+import { edgeEventQuery, findEventQuery, issueEventsQuery, neighborEventQuery } from "../dashboard/api/event-queries";
+import { STATS_PERIODS, issueListQuery, issueStatsQuery, issueTagValues, latestReleaseQuery, releasesQuery, updateIssueLifecycleQuery } from "../dashboard/api/issue-queries";
+import { parseIssueSearch } from "../dashboard/api/parse-issue-search";
+import { listProjectsQuery } from "../dashboard/api/project-queries";
+
+// The read API's queries, planned by SQLite: every list is an index search, none reads a whole
+// table that grows with events (the dashboard benchmark seeds a million events).
+async function plan(query: { toSQL(): { sql: string; params: unknown[] } }): Promise<string[]> {
+  const { sql, params } = query.toSQL();
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...params)
+    .all<{ detail: string }>();
+  return results.map((r) => r.detail);
+}
+
+function expectNoScans(steps: string[]) {
+  for (const step of steps) expect(step).not.toMatch(/^SCAN (issues|events|issue_tags|issue_hourly|releases|projects)\b/);
+}
+
+const db = () => drizzle(env.DB);
+const list = (query: string, sort: "date" | "new" | "freq" | "user", projectIds: number[], cursor: { value: number; id: number; previous: boolean } | null = null) =>
+  issueListQuery(db(), { projectIds, search: parseIssueSearch(query), sort, cursor, limit: 25 });
+
+describe("the issue stream's query plans", () => {
+  it.each([
+    ["date", "issues_by_last_seen"],
+    ["new", "issues_by_first_seen"],
+    ["freq", "issues_by_times_seen"],
+    ["user", "issues_by_user_count"],
+  ] as const)("sort=%s with one status reads %s already in order (no sort step)", async (sort, index) => {
+    const steps = await plan(list("is:unresolved", sort, [1]));
+    expect(steps).toContain(`SEARCH issues USING INDEX ${index} (project_id=? AND status=?)`);
+    expect(steps.join("\n")).not.toContain("TEMP B-TREE");
+    expectNoScans(steps);
+  });
+
+  it("a cursor going forward or back is a range on the same index", async () => {
+    const next = await plan(list("is:unresolved", "freq", [1], { value: 5, id: 3, previous: false }));
+    expect(next).toContain("SEARCH issues USING INDEX issues_by_times_seen (project_id=? AND status=? AND times_seen<?)");
+    const back = await plan(list("is:unresolved", "date", [1], { value: 5, id: 3, previous: true }));
+    expect(back).toContain("SEARCH issues USING INDEX issues_by_last_seen (project_id=? AND status=? AND last_seen>?)");
+    expect([...next, ...back].join("\n")).not.toContain("TEMP B-TREE");
+  });
+
+  it("environment, release and tag filters find issues through issue_tags_by_value", async () => {
+    for (const query of ["is:unresolved environment:production", "is:unresolved release:1.0.0 browser:[Chrome,Firefox]", "is:unresolved !environment:staging"]) {
+      const steps = await plan(list(query, "date", [1]));
+      expect(steps).toContain("SEARCH issue_tags USING COVERING INDEX issue_tags_by_value (key=? AND value=?)");
+      expect(steps).toContain("SEARCH issues USING INDEX issues_by_last_seen (project_id=? AND status=?)");
+      expectNoScans(steps);
+    }
+  });
+
+  it("without a status, or across projects, it still seeks the index by project (then sorts that project's issues)", async () => {
+    for (const steps of [await plan(list("", "date", [1])), await plan(list("level:error TypeError", "new", [1, 2, 3]))]) {
+      expect(steps.some((s) => /^SEARCH issues USING INDEX issues_by_\w+ \(project_id=\?/.test(s))).toBe(true);
+      expectNoScans(steps);
+    }
+  });
+
+  it("stats, releases and tags of a page are primary-key searches", async () => {
+    const stats = await plan(issueStatsQuery(db(), [1, 2, 3], STATS_PERIODS["14d"], Date.now()));
+    expect(stats).toContain("SEARCH issue_hourly USING PRIMARY KEY (issue_id=? AND hour>? AND hour<?)");
+    const releases = await plan(releasesQuery(db(), [{ projectId: 1, version: "1.0.0" }]));
+    expect(releases).toContain("SEARCH releases USING PRIMARY KEY (project_id=? AND version=?)");
+    const tags = await plan(issueTagValues(db(), 1));
+    expect(tags).toEqual(["SEARCH issue_tags USING PRIMARY KEY (issue_id=?)"]);
+    const latest = await plan(latestReleaseQuery(db(), 1));
+    expect(latest[0]).toBe("SEARCH releases USING PRIMARY KEY (project_id=?)");
+    for (const steps of [stats, releases, tags, latest]) expectNoScans(steps);
+  });
+
+  it("a status change touches issues by id", async () => {
+    const steps = await plan(
+      updateIssueLifecycleQuery(db(), 1, [1, 2], { status: "resolved", resolvedAt: 1, resolvedInRelease: null, ignoredUntil: null, ignoredUntilCount: null, snapshotCountBase: false }),
+    );
+    expect(steps).toContain("SEARCH issues USING INTEGER PRIMARY KEY (rowid=?)");
+    expectNoScans(steps);
+  });
+
+  it("projects come from the unique (organization, slug) index, their first event from issues_by_first_seen", async () => {
+    const steps = await plan(listProjectsQuery(db(), [1]));
+    expect(steps.some((s) => /^SEARCH projects USING INDEX sqlite_autoindex_projects_1 \(organization_id=\?\)$/.test(s))).toBe(true);
+    expect(steps.filter((s) => s.startsWith("SEARCH issues USING COVERING INDEX issues_by_first_seen (project_id=? AND status=?)"))).toHaveLength(3);
+    expectNoScans(steps);
+  });
+});
+
+describe("the event queries' plans", () => {
+  it("an issue's events, pages, edges and neighbours all read events_by_issue", async () => {
+    const cases = [
+      [issueEventsQuery(db(), 1, null, 100), "(issue_id=?)"],
+      [issueEventsQuery(db(), 1, { value: 5, id: 3, previous: false }, 100), "(issue_id=? AND timestamp<?)"],
+      [issueEventsQuery(db(), 1, { value: 5, id: 3, previous: true }, 100), "(issue_id=? AND timestamp>?)"],
+      [edgeEventQuery(db(), 1, "latest"), "(issue_id=?)"],
+      [edgeEventQuery(db(), 1, "oldest"), "(issue_id=?)"],
+      [neighborEventQuery(db(), { issueId: 1, timestamp: 5, id: 3 }, "previous"), "(issue_id=? AND timestamp<?)"],
+      [neighborEventQuery(db(), { issueId: 1, timestamp: 5, id: 3 }, "next"), "(issue_id=? AND timestamp>?)"],
+    ] as const;
+    for (const [query, range] of cases) expect(await plan(query)).toEqual([`SEARCH events USING INDEX events_by_issue ${range}`]);
+  });
+
+  it("an event by id uses the unique (project_id, event_id) index", async () => {
+    expect(await plan(findEventQuery(db(), 1, "0123456789abcdef0123456789abcdef"))).toEqual(["SEARCH events USING INDEX sqlite_autoindex_events_1 (project_id=? AND event_id=?)"]);
+  });
+});
