@@ -61,7 +61,6 @@ export function serializeEvent(row: EventRow, data: Json, ctx: EventContext) {
     release: ctx.release === null ? null : serializeRelease(ctx.release, ctx.project),
     environment: row.environment,
     dist: str(data.dist),
-    fingerprints: Array.isArray(data.fingerprint) ? data.fingerprint : [],
     errors: [],
     userReport: null,
     sdkUpdates: [],
