@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { ApiEnv } from "./api-env";
 import { ApiError, NOT_FOUND, apiErrorResponse } from "./api-error";
+import { authenticateSession } from "./authenticate-session";
 import { authenticateToken } from "./authenticate-token";
 import { eventsRoutes } from "./events-routes";
 import { issuesRoutes } from "./issues-routes";
@@ -10,12 +11,12 @@ import { requirePrincipal } from "./require-principal";
 /**
  * Faultline's read API: the subset of Sentry's Web API (https://docs.sentry.io/api/) that tools
  * written for Sentry use to read projects, keys, issues and events, served at /api/0 by the
- * dashboard's Pages Functions. Every route needs a principal: an organization's API token now,
- * the dashboard's session later (a second authenticator in `requirePrincipal`).
+ * dashboard's Pages Functions. Every route needs a principal: an organization's API token, or
+ * the dashboard's session cookie (see session-routes.ts for logging in).
  */
 export const apiApp = new Hono<ApiEnv>({ strict: false }).basePath("/api/0");
 
-apiApp.use("*", requirePrincipal(authenticateToken));
+apiApp.use("*", requirePrincipal(authenticateToken, authenticateSession));
 
 apiApp.route("/", projectsRoutes);
 apiApp.route("/", issuesRoutes);
