@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { events } from "../../db/schema";
 import type { Cursor } from "./cursor-pagination";
@@ -18,8 +18,11 @@ export interface EventRow {
   release: string | null;
   environment: string | null;
   tags: Array<[string, string]>;
-  data: Uint8Array;
+  data: StoredBlob;
 }
+
+/** A BLOB as D1 hands it out. */
+export type StoredBlob = ArrayBuffer | Uint8Array | number[];
 
 const eventColumns = {
   id: events.id,
@@ -31,7 +34,9 @@ const eventColumns = {
   release: events.release,
   environment: events.environment,
   tags: events.tags,
-  data: events.data,
+  // Read raw: drizzle's blob column would wrap it in a node Buffer, which Pages Functions only
+  // have with the nodejs_compat flag.
+  data: sql<StoredBlob>`${events.data}`,
 };
 
 /** One page (limit + 1 rows) of an issue's events, in the query's order (reversed when going back). */
