@@ -10,6 +10,8 @@ declare global {
       MAX_EVENT_BYTES: string;
       INLINE_BODY_MAX_BYTES: string;
       KEY_CACHE_TTL_SECONDS: string;
+      /** D1 and R2 calls one retention run may make (queue-consumer/enforce-retention.ts). */
+      RETENTION_OPERATIONS_PER_RUN?: string;
     }
   }
 }

@@ -1,3 +1,4 @@
+import { enforceRetentionOnSchedule } from "../queue-consumer/enforce-retention";
 import { handleQueueBatch } from "../queue-consumer/handle-batch";
 import type { Env } from "./env";
 import { ingestApp } from "./ingest-app";
@@ -6,4 +7,5 @@ import { ingestApp } from "./ingest-app";
 export default {
   fetch: ingestApp.fetch,
   queue: handleQueueBatch,
+  scheduled: enforceRetentionOnSchedule,
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,110 @@
+// @sentry/node errors captured against a local Faultline (the Worker under `wrangler dev`, the
+// dashboard's API under `wrangler pages dev`, one shared D1) come back through the Sentry-style
+// Web API with the title, culprit, in-app frames and their context lines, release, environment,
+// user and tags the SDK sent.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import * as Sentry from "@sentry/node";
+import { applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+
+const persistTo = mkdtempSync(join(tmpdir(), "faultline-api-e2e-"));
+let worker;
+let dashboard;
+let apiUrl;
+let token;
+let dsn;
+
+before(async () => {
+  await applyMigrations(persistTo);
+  const secrets = await seed(persistTo);
+  token = secrets.apiToken;
+  const [ingestPort, dashboardPort] = [await freePort(), await freePort()];
+  [worker, dashboard] = await Promise.all([startWorker({ port: ingestPort, persistTo }), startDashboard({ port: dashboardPort, persistTo })]);
+  dsn = `http://${secrets.publicKey}@127.0.0.1:${ingestPort}/1`;
+  apiUrl = `http://127.0.0.1:${dashboardPort}/api/0`;
+});
+
+after(async () => {
+  await Sentry.close(2_000);
+  await Promise.all([worker?.stop(), dashboard?.stop()]);
+  rmSync(persistTo, { recursive: true, force: true });
+});
+
+async function api(path) {
+  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, `${path} answered ${res.status}: ${await res.clone().text()}`);
+  return res.json();
+}
+
+async function waitFor(read, done, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 2000)}\n${worker.output()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+// Named so its frames are in-app and its function shows as the culprit.
+function chargeCustomer(order) {
+  return order.customer.id;
+}
+
+test("errors from @sentry/node are readable through the API, grouped, with their frames and context", { timeout: 120_000 }, async () => {
+  Sentry.init({ dsn, release: "shop@2.4.0", environment: "staging" });
+  Sentry.setUser({ id: "customer-7", email: "c7@example.com" });
+  Sentry.setTag("checkout_step", "payment");
+
+  // Two failures with different values (the SDK drops an exact repeat): one issue for both.
+  const ids = [];
+  for (const order of [{}, { customer: null }]) {
+    try {
+      chargeCustomer(order);
+    } catch (err) {
+      ids.push(Sentry.captureException(err));
+    }
+  }
+  assert.equal(await Sentry.flush(10_000), true);
+
+  const issues = await waitFor(
+    () => api("/projects/faultline/default/issues/?query=is:unresolved"),
+    (list) => list.some((i) => Number(i.count) === 2),
+    "the issue with both events",
+  );
+  assert.equal(issues.length, 1, "the same error twice is one issue");
+  const [issue] = issues;
+  assert.match(issue.title, /^TypeError: Cannot read properties of (undefined|null) \(reading 'id'\)/);
+  assert.equal(issue.culprit, "node-sdk-api.test in chargeCustomer");
+  assert.equal(issue.level, "error");
+  assert.equal(issue.userCount, 1);
+
+  const filtered = await api(`/projects/faultline/default/issues/?query=${encodeURIComponent("environment:staging release:shop@2.4.0 chargeCustomer")}`);
+  assert.deepEqual(
+    filtered.map((i) => i.id),
+    [issue.id],
+  );
+  assert.deepEqual(await api("/projects/faultline/default/issues/?query=environment:production"), []);
+
+  const latest = await api(`/issues/${issue.id}/events/latest/`);
+  assert.ok(ids.includes(latest.eventID), "the latest event is one the SDK sent");
+  assert.equal(latest.release?.version ?? latest.release, "shop@2.4.0");
+  assert.equal(latest.environment ?? Object.fromEntries(latest.tags.map((t) => [t.key, t.value])).environment, "staging");
+  assert.equal(latest.user.id, "customer-7");
+  const tags = Object.fromEntries(latest.tags.map((t) => [t.key, t.value]));
+  assert.equal(tags.checkout_step, "payment");
+  assert.equal(tags.environment, "staging");
+
+  const exception = latest.entries.find((e) => e.type === "exception");
+  const frames = exception.data.values.at(-1).stacktrace.frames;
+  const top = frames.at(-1);
+  assert.equal(top.function, "chargeCustomer");
+  assert.equal(top.inApp, true);
+  assert.equal(top.context.find(([, line]) => line.includes("return order.customer.id"))?.[0], top.lineNo, "the context line is the failing line");
+
+  const events = await api(`/issues/${issue.id}/events/`);
+  assert.deepEqual(events.map((e) => e.eventID).sort(), [...ids].sort());
+});

@@ -1,0 +1,207 @@
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { RETENTION_QUERIES, enforceRetention } from "../queue-consumer/enforce-retention";
+import worker from "../worker/index";
+import { seedProject } from "./seed";
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const NOW = Date.UTC(2026, 5, 1, 12, 30);
+const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+let n = 0;
+const unique = (prefix: string) => `${prefix}-${++n}-${Math.random().toString(36).slice(2, 8)}`;
+
+async function project(retentionDays: number): Promise<number> {
+  const { projectId } = await seedProject();
+  await env.DB.prepare("UPDATE projects SET retention_days = ? WHERE id = ?").bind(retentionDays, projectId).run();
+  return projectId;
+}
+
+/** An issue with one event per timestamp, and the buckets, tags and users the digest would write. */
+async function issueWithEvents(projectId: number, timestamps: number[]): Promise<number> {
+  const first = Math.min(...timestamps);
+  const last = Math.max(...timestamps);
+  const issue = await env.DB.prepare(
+    `INSERT INTO issues (project_id, fingerprint, grouping, type, title, level, platform, first_seen, last_seen, times_seen, user_count)
+     VALUES (?, ?, '{}', 'error', 'TypeError: x', 'error', 'node', ?, ?, ?, ?) RETURNING id`,
+  )
+    .bind(projectId, unique("fp"), first, last, timestamps.length, timestamps.length)
+    .first<{ id: number }>();
+  const issueId = issue!.id;
+  const statements = timestamps.flatMap((t, i) => [
+    env.DB.prepare(
+      `INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, user_key, tags, data, ingest_batch)
+       VALUES (?, ?, ?, ?, ?, 'error', 'TypeError: x', ?, '[["route","/a"]]', x'00', 'seed')`,
+    ).bind(projectId, unique("ev"), issueId, t, t, `id:u${i}`),
+    env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(issueId, t - (t % HOUR)),
+    env.DB.prepare("INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, ?, ?, 'seed')").bind(issueId, `id:u${i}`, t),
+    env.DB.prepare(
+      `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen) VALUES (?, 'route', '/a', 1, ?, ?)
+       ON CONFLICT DO UPDATE SET count = count + 1, last_seen = max(last_seen, excluded.last_seen)`,
+    ).bind(issueId, t, t),
+    env.DB.prepare("INSERT INTO project_hourly (project_id, hour, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(projectId, t - (t % HOUR)),
+    env.DB.prepare("INSERT INTO item_counts (project_id, day, item_type, count) VALUES (?, ?, 'event', 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(projectId, t - (t % DAY)),
+  ]);
+  await env.DB.batch(statements);
+  return issueId;
+}
+
+async function storedItem(projectId: number, receivedAt: number): Promise<string> {
+  const messageId = unique("msg");
+  const key = `items/${projectId}/${messageId}/0`;
+  await env.RAW.put(key, "attachment bytes");
+  await env.DB.prepare(
+    "INSERT INTO stored_items (project_id, message_id, item_index, item_type, received_at, body_key, ingest_batch) VALUES (?, ?, 0, 'attachment', ?, ?, 'seed')",
+  )
+    .bind(projectId, messageId, receivedAt, key)
+    .run();
+  return key;
+}
+
+async function rejected(projectId: number, receivedAt: number): Promise<string> {
+  const key = `raw/${projectId}/${day(receivedAt)}/${crypto.randomUUID()}`;
+  await env.RAW.put(key, "not an envelope");
+  await env.DB.prepare("INSERT INTO rejected_envelopes (message_id, project_id, received_at, reason, detail, body_key) VALUES (?, ?, ?, 'malformed_envelope', 'x', ?)")
+    .bind(unique("msg"), projectId, receivedAt, key)
+    .run();
+  return key;
+}
+
+async function rawBody(projectId: number, receivedAt: number): Promise<string> {
+  const key = `raw/${projectId}/${day(receivedAt)}/${crypto.randomUUID()}`;
+  await env.RAW.put(key, "large body");
+  return key;
+}
+
+async function deadLetter(projectId: number | null, receivedAt: number) {
+  await env.DB.prepare("INSERT INTO dead_letters (queue, message_id, project_id, received_at, attempts) VALUES ('events-dlq', ?, ?, ?, 6)")
+    .bind(unique("msg"), projectId, receivedAt)
+    .run();
+}
+
+const rows = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).all<Record<string, number>>()).results;
+const countOf = async (sql: string, ...params: unknown[]) => Number((await rows(sql, ...params))[0]?.n ?? 0);
+const exists = async (key: string) => (await env.RAW.head(key)) !== null;
+
+describe("enforceRetention", () => {
+  it("deletes what is past each project's retention, with its R2 objects, and keeps the rest", async () => {
+    const short = await project(30);
+    const long = await project(90);
+    const forever = await project(0);
+
+    // In `short`: one issue seen 40 days ago and yesterday, one last seen 45 days ago.
+    const live = await issueWithEvents(short, [NOW - 40 * DAY, NOW - DAY]);
+    const expired = await issueWithEvents(short, [NOW - 50 * DAY, NOW - 45 * DAY]);
+    const keptByLong = await issueWithEvents(long, [NOW - 40 * DAY]);
+    const keptForever = await issueWithEvents(forever, [NOW - 400 * DAY]);
+
+    const oldItem = await storedItem(short, NOW - 31 * DAY);
+    const newItem = await storedItem(short, NOW - 29 * DAY);
+    const oldRejected = await rejected(short, NOW - 31 * DAY);
+    const newRejected = await rejected(short, NOW - DAY);
+    const oldRaw = await rawBody(short, NOW - 32 * DAY);
+    const newRaw = await rawBody(short, NOW - 28 * DAY);
+    const longRaw = await rawBody(long, NOW - 40 * DAY);
+    await deadLetter(short, NOW - 31 * DAY);
+    await deadLetter(short, NOW - DAY);
+    await deadLetter(null, NOW - 91 * DAY);
+    await deadLetter(null, NOW - 89 * DAY);
+    const user = await env.DB.prepare("INSERT INTO users (email, password_hash, created_at) VALUES (?, 'x', 0) RETURNING id").bind(`${unique("u")}@example.com`).first<{ id: number }>();
+    await env.DB.prepare("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, 0, ?), (?, ?, 0, ?)")
+      .bind(unique("s-expired"), user!.id, NOW - 1, unique("s-valid"), user!.id, NOW + DAY)
+      .run();
+
+    const report = await enforceRetention(env.DB, env.RAW, NOW);
+    expect(report.finished).toBe(true);
+
+    // Events: only the ones past their own project's retention.
+    expect(await rows("SELECT issue_id, timestamp FROM events WHERE project_id IN (?, ?, ?) ORDER BY timestamp", short, long, forever)).toEqual([
+      { issue_id: keptForever, timestamp: NOW - 400 * DAY },
+      { issue_id: keptByLong, timestamp: NOW - 40 * DAY },
+      { issue_id: live, timestamp: NOW - DAY },
+    ]);
+    // The live issue keeps its lifetime counters; its old hourly bucket goes.
+    expect(await rows("SELECT times_seen, user_count, first_seen FROM issues WHERE id = ?", live)).toEqual([{ times_seen: 2, user_count: 2, first_seen: NOW - 40 * DAY }]);
+    expect(await rows("SELECT hour FROM issue_hourly WHERE issue_id = ?", live)).toEqual([{ hour: NOW - DAY - ((NOW - DAY) % HOUR) }]);
+    expect(await countOf("SELECT count(*) AS n FROM issue_users WHERE issue_id = ?", live)).toBe(2);
+    expect(await countOf("SELECT count(*) AS n FROM issue_tags WHERE issue_id = ?", live)).toBe(1);
+    // The expired issue goes with everything it had.
+    for (const table of ["issues WHERE id", "issue_hourly WHERE issue_id", "issue_users WHERE issue_id", "issue_tags WHERE issue_id"]) {
+      expect(await countOf(`SELECT count(*) AS n FROM ${table} = ?`, expired), table).toBe(0);
+    }
+    expect(await countOf("SELECT count(*) AS n FROM issue_hourly WHERE issue_id IN (?, ?)", keptByLong, keptForever)).toBe(2);
+    // Project buckets and daily counts.
+    expect(await rows("SELECT hour FROM project_hourly WHERE project_id = ?", short)).toEqual([{ hour: NOW - DAY - ((NOW - DAY) % HOUR) }]);
+    expect(await rows("SELECT day FROM item_counts WHERE project_id = ?", short)).toEqual([{ day: NOW - DAY - ((NOW - DAY) % DAY) }]);
+    expect(await countOf("SELECT count(*) AS n FROM project_hourly WHERE project_id IN (?, ?)", long, forever)).toBe(2);
+    // Stored items, rejections and raw bodies, rows and R2 objects alike.
+    expect(await rows("SELECT body_key AS k FROM stored_items WHERE project_id = ?", short)).toEqual([{ k: newItem }]);
+    expect(await rows("SELECT body_key AS k FROM rejected_envelopes WHERE project_id = ?", short)).toEqual([{ k: newRejected }]);
+    expect([await exists(oldItem), await exists(oldRejected), await exists(oldRaw)]).toEqual([false, false, false]);
+    expect([await exists(newItem), await exists(newRejected), await exists(newRaw), await exists(longRaw)]).toEqual([true, true, true, true]);
+    // Dead letters: by project, and by the default retention when they name none.
+    expect(await rows("SELECT received_at FROM dead_letters WHERE project_id = ?", short)).toEqual([{ received_at: NOW - DAY }]);
+    expect(await rows("SELECT received_at FROM dead_letters WHERE project_id IS NULL")).toEqual([{ received_at: NOW - 89 * DAY }]);
+    expect(await rows("SELECT expires_at FROM sessions WHERE user_id = ?", user!.id)).toEqual([{ expires_at: NOW + DAY }]);
+
+    expect(report.deleted).toMatchObject({ events: 3, issues: 1, stored_items: 1, rejected_envelopes: 1, dead_letters: 2, sessions: 1, r2: 3 });
+
+    // A second run finds nothing left to do.
+    const again = await enforceRetention(env.DB, env.RAW, NOW);
+    expect(again).toMatchObject({ finished: true, deleted: {} });
+  });
+
+  it("stays within its budget of calls and rows, and later runs finish the work", async () => {
+    const p = await project(7);
+    for (let i = 0; i < 5; i++) await issueWithEvents(p, [NOW - 30 * DAY - i * HOUR, NOW - 20 * DAY - i * HOUR, NOW - 10 * DAY - i * HOUR]);
+    const limits = { rowsPerStatement: 4, operationsPerRun: 20, defaultRetentionDays: 90 };
+    const reports = [];
+    // Hourly runs, as the cron trigger makes them.
+    for (let run = 0; run < 40; run++) {
+      const report = await enforceRetention(env.DB, env.RAW, NOW + run * HOUR, limits);
+      expect(report.operations).toBeLessThanOrEqual(20);
+      for (const n of Object.values(report.deleted)) expect(n).toBeLessThanOrEqual(20 * 4);
+      reports.push(report);
+      if (report.finished) break;
+    }
+    expect(reports.at(-1)?.finished).toBe(true);
+    expect(reports.length).toBeGreaterThan(1);
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE project_id = ?", p)).toBe(0);
+    expect(await countOf("SELECT count(*) AS n FROM issues WHERE project_id = ?", p)).toBe(0);
+    expect(await countOf("SELECT count(*) AS n FROM project_hourly WHERE project_id = ?", p)).toBe(0);
+    const total = (what: string) => reports.reduce((sum, r) => sum + (r.deleted[what] ?? 0), 0);
+    expect([total("events"), total("issues"), total("issue_users"), total("issue_hourly")]).toEqual([15, 5, 15, 15]);
+  });
+
+  it("lists raw bodies oldest first and stops at the first one inside the window", async () => {
+    const p = await project(10);
+    const keys = [];
+    for (let d = 20; d >= 1; d--) keys.push(await rawBody(p, NOW - d * DAY));
+    const report = await enforceRetention(env.DB, env.RAW, NOW, { rowsPerStatement: 4, operationsPerRun: 1000, defaultRetentionDays: 90 });
+    expect(report.finished).toBe(true);
+    const left = (await env.RAW.list({ prefix: `raw/${p}/` })).objects.map((o) => o.key);
+    // Day folders strictly before the cutoff's day go; the cutoff's own day stays whole.
+    expect(left).toEqual(keys.slice(10).sort());
+  });
+
+  it("reads every table that grows with events through an index", async () => {
+    // The tables, and the aliases the statements give them.
+    const big = new Set(["events", "stored_items", "rejected_envelopes", "dead_letters", "issue_hourly", "project_hourly", "item_counts", "issues", "issue_users", "issue_tags"]);
+    for (const alias of ["e", "s", "r", "d", "h", "n", "i"]) big.add(alias);
+    for (const [name, sql] of Object.entries(RETENTION_QUERIES)) {
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(NOW, 1000, 90).all<{ detail: string }>();
+      const details = plan.results.map((r) => r.detail);
+      const scans = details.filter((d) => big.has(/^SCAN (\w+)/.exec(d)?.[1] ?? ""));
+      expect(scans, `${name}: ${details.join(" | ")}`).toEqual([]);
+    }
+  });
+
+  it("runs from the Worker's cron trigger", async () => {
+    const p = await project(1);
+    await issueWithEvents(p, [Date.now() - 3 * DAY]);
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await countOf("SELECT count(*) AS n FROM issues WHERE project_id = ?", p)).toBe(0);
+  });
+});
