@@ -107,7 +107,7 @@ describe("GET /api/0/projects/{org}/{project}/keys/", () => {
   it("lists the project's keys with DSNs on the configured ingest URL", async () => {
     const org = await seedOrganization();
     const keyRow = await env.DB.prepare("SELECT id FROM project_keys WHERE public_key = ?").bind(org.publicKey).first<{ id: number }>();
-    const limitedKey = "0123456789abcdef0123456789abcdef".slice(0, 24) + crypto.randomUUID().slice(0, 8);
+    const limitedKey = crypto.randomUUID().replaceAll("-", "");
     await addKey(org.projectId, limitedKey, { enabled: false, rateLimit: 120, label: "CI" });
 
     const { status, json } = await get(`/projects/${org.orgSlug}/${org.projectSlug}/keys/`, org.token, { INGEST_URL: "https://ingest.example.com" });

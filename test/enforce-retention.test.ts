@@ -1,6 +1,6 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { createScheduledController, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RETENTION_QUERIES, enforceRetention } from "../queue-consumer/enforce-retention";
+import { RETENTION_QUERIES, type RetentionReport, enforceRetention } from "../queue-consumer/enforce-retention";
 import worker from "../worker/index";
 import { seedProject } from "./seed";
 
@@ -155,7 +155,7 @@ describe("enforceRetention", () => {
     const p = await project(7);
     for (let i = 0; i < 5; i++) await issueWithEvents(p, [NOW - 30 * DAY - i * HOUR, NOW - 20 * DAY - i * HOUR, NOW - 10 * DAY - i * HOUR]);
     const limits = { rowsPerStatement: 4, operationsPerRun: 20, defaultRetentionDays: 90 };
-    const reports = [];
+    const reports: RetentionReport[] = [];
     // Hourly runs, as the cron trigger makes them.
     for (let run = 0; run < 40; run++) {
       const report = await enforceRetention(env.DB, env.RAW, NOW + run * HOUR, limits);
@@ -199,9 +199,7 @@ describe("enforceRetention", () => {
   it("runs from the Worker's cron trigger", async () => {
     const p = await project(1);
     await issueWithEvents(p, [Date.now() - 3 * DAY]);
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env, ctx);
-    await waitOnExecutionContext(ctx);
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env);
     expect(await countOf("SELECT count(*) AS n FROM issues WHERE project_id = ?", p)).toBe(0);
   });
 });

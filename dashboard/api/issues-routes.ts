@@ -126,7 +126,7 @@ async function serializeIssues(c: Context<ApiEnv>, db: DrizzleD1Database, issues
   ]);
   const origin = new URL(c.req.url).origin;
   return issues.map((issue) =>
-    serializeIssue(issue, { origin, releases, stats: stats === null || period === "" ? undefined : { [period]: stats.get(issue.id) ?? [] } }),
+    serializeIssue(issue, { origin, releases, stats: stats === null ? undefined : { [period]: stats.get(issue.id) ?? [] } }),
   );
 }
 
