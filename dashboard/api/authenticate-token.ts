@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { apiTokens } from "../../db/schema";
 import type { ApiEnv } from "./api-env";
 import type { Authenticator } from "./require-principal";
+import { sha256Hex } from "./sha256-hex";
 
 // Writing last_used_at on every request would turn each read into a write; once a minute is enough to tell live tokens from dead ones.
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -48,9 +49,4 @@ function recordUse(c: Context<ApiEnv>, tokenId: number, lastUsedAt: number | nul
     (err: unknown) => console.error("api: could not record token use", err),
   );
   ctx?.waitUntil(logged);
-}
-
-async function sha256Hex(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
