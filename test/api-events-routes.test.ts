@@ -1,7 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { apiApp } from "../dashboard/api/api-app";
-import { type SeededOrganization, fixtureEvent, recordEvents, seedOrganization } from "./seed-issues";
+import { type SeededOrganization, fixtureEvent, pythonFixtureEvent, recordEvents, seedOrganization } from "./seed-issues";
 
 interface Answer {
   status: number;
@@ -225,6 +225,30 @@ describe("@sentry/browser events: exception, breadcrumbs, request", () => {
     expect(event.message).toBe("node: something noteworthy happened");
     expect(event.entries.map((e: { type: string }) => e.type)).toEqual(["message", "exception", "breadcrumbs"]);
     expect(event.entries[0]).toEqual({ type: "message", data: { formatted: "node: something noteworthy happened", message: null, params: null } });
+  });
+});
+
+describe("sentry-python: a message with the thread's stack", () => {
+  it("answers a message entry and a threads entry with the current thread's frames", async () => {
+    const org = await seedOrganization();
+    await recordEvents(org.projectId, [pythonFixtureEvent("message-with-threads", { timestamp: T })]);
+    const { status, json: event } = await get(eventPath(org, "68e3229d86fc4a90afb421276291010f"), org.token);
+    expect(status).toBe(200);
+    expect(event).toMatchObject({ title: "Cache warmup took too long", message: "Cache warmup took too long", platform: "python", "event.type": "default", location: null });
+    expect(event.entries.map((e: { type: string }) => e.type)).toEqual(["message", "threads", "breadcrumbs"]);
+    const [thread] = event.entries[1].data.values;
+    expect(event.entries[1].data.values).toHaveLength(1);
+    expect(thread).toMatchObject({ id: null, name: null, main: null, crashed: false, current: true, state: null, rawStacktrace: null });
+    expect(thread.stacktrace.frames).toHaveLength(3);
+    expect(thread.stacktrace.frames[2]).toMatchObject({
+      filename: "capture_client.py",
+      absPath: "/srv/shop/capture_client.py",
+      module: "__main__",
+      function: "<lambda>",
+      lineNo: 178,
+      inApp: true,
+    });
+    expect(thread.stacktrace.frames[2].context[5]).toEqual([178, '    "message-with-threads": lambda s: sentry_sdk.capture_message("Cache warmup took too long"),']);
   });
 });
 

@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { fingerprintEvent } from "../queue-consumer/fingerprint-event";
 import { type NormalizedEvent, normalizeEvent } from "../queue-consumer/normalize-event";
-import { envelopeEvent } from "./fixtures/grouping/sdk-events";
+import { envelopeEvent, pythonEvent } from "./fixtures/grouping/sdk-events";
 import { seedProject } from "./seed";
 
 const HOUR = 3_600_000;
@@ -64,11 +64,19 @@ export interface FixtureOverrides {
 }
 
 /**
- * A captured SDK event (test/fixtures/sdk-requests/<name>.envelope) through normalizeEvent, as
- * the digest sees it; overrides change the raw event before normalizing.
+ * A captured @sentry/node or @sentry/browser event (test/fixtures/sdk-requests/<name>.envelope)
+ * through normalizeEvent, as the digest sees it; overrides change the raw event before normalizing.
  */
 export function fixtureEvent(name: string, overrides: FixtureOverrides = {}): NormalizedEvent {
-  const raw = envelopeEvent(name);
+  return normalizedFixture(envelopeEvent(name), overrides);
+}
+
+/** A captured sentry-python event (test/fixtures/python/<name>.json) through normalizeEvent. */
+export function pythonFixtureEvent(name: string, overrides: FixtureOverrides = {}): NormalizedEvent {
+  return normalizedFixture(pythonEvent(name), overrides);
+}
+
+function normalizedFixture(raw: Record<string, unknown>, overrides: FixtureOverrides): NormalizedEvent {
   const timestamp = overrides.timestamp ?? Date.now() - 60_000;
   raw.timestamp = timestamp / 1000;
   if (overrides.eventId !== undefined) raw.event_id = overrides.eventId;
