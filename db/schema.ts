@@ -253,3 +253,34 @@ export const itemCounts = sqliteTable(
   { projectId: integer("project_id").notNull(), day: integer("day").notNull(), itemType: text("item_type").notNull(), count: integer("count").notNull() },
   (t) => [primaryKey({ columns: [t.projectId, t.day, t.itemType] })],
 );
+
+// Dashboard -------------------------------------------------------------------------------------
+
+export const loginThrottles = sqliteTable("login_throttles", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull(),
+  lastFailureAt: integer("last_failure_at").notNull(),
+  blockedUntil: integer("blocked_until").notNull(),
+});
+
+export const invites = sqliteTable(
+  "invites",
+  {
+    id: integer("id").primaryKey(),
+    organizationId: integer("organization_id").notNull().references(() => organizations.id),
+    email: text("email").notNull(),
+    role: text("role").notNull().default("member"),
+    tokenHash: text("token_hash").notNull().unique(),
+    invitedBy: integer("invited_by").references(() => users.id),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    acceptedAt: integer("accepted_at"),
+  },
+  (t) => [index("invites_by_organization").on(t.organizationId, t.createdAt)],
+);
+
+export const instanceSetup = sqliteTable("instance_setup", {
+  id: integer("id").primaryKey(),
+  userId: integer("user_id").notNull().references(() => users.id),
+  completedAt: integer("completed_at").notNull(),
+});

@@ -1,10 +1,15 @@
 import { Hono } from "hono";
 import type { ApiEnv } from "./api-env";
 import { ApiError, NOT_FOUND, apiErrorResponse } from "./api-error";
+import { apiTokenRoutes } from "./api-token-routes";
 import { authenticateSession } from "./authenticate-session";
 import { authenticateToken } from "./authenticate-token";
 import { eventsRoutes } from "./events-routes";
+import { ingestProblemsRoutes } from "./ingest-problems-routes";
 import { issuesRoutes } from "./issues-routes";
+import { keyRoutes } from "./key-routes";
+import { membersRoutes } from "./members-routes";
+import { projectSettingsRoutes } from "./project-settings-routes";
 import { projectsRoutes } from "./projects-routes";
 import { requirePrincipal } from "./require-principal";
 
@@ -21,6 +26,12 @@ apiApp.use("*", requirePrincipal(authenticateToken, authenticateSession));
 apiApp.route("/", projectsRoutes);
 apiApp.route("/", issuesRoutes);
 apiApp.route("/", eventsRoutes);
+// The dashboard's settings pages: projects, keys, ingest problems, members and API tokens.
+apiApp.route("/", projectSettingsRoutes);
+apiApp.route("/", keyRoutes);
+apiApp.route("/", ingestProblemsRoutes);
+apiApp.route("/", membersRoutes);
+apiApp.route("/", apiTokenRoutes);
 
 apiApp.notFound((c) => c.json({ detail: NOT_FOUND }, 404));
 apiApp.onError((err) => {

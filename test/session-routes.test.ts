@@ -1,0 +1,224 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ROTATED_SESSION_GRACE_MS, SESSION_ROTATE_AFTER_MS } from "../dashboard/api/session-store";
+import { sha256Hex } from "../dashboard/api/sha256-hex";
+import { seedOrganization } from "./seed-issues";
+import { logIn, seedUser, send, sessionCookieOf } from "./seed-users";
+
+const cookieValue = (cookie: string) => cookie.slice(cookie.indexOf("=") + 1);
+
+async function sessionRow(cookie: string) {
+  return env.DB.prepare("SELECT user_id, created_at, expires_at FROM sessions WHERE id = ?")
+    .bind(await sha256Hex(cookieValue(cookie)))
+    .first<{ user_id: number; created_at: number; expires_at: number }>();
+}
+
+describe("login", () => {
+  it("sets an HttpOnly, SameSite=Lax session cookie and answers the user with their organizations", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const res = await send("POST", "/auth/login", { body: { email: user.email.toUpperCase(), password: user.password } });
+    expect(res.status).toBe(200);
+    expect(res.json.user.email).toBe(user.email);
+    expect(res.json.organizations).toEqual([{ id: String(org.orgId), slug: org.orgSlug, name: expect.any(String), role: "owner" }]);
+    const [cookie] = res.cookies;
+    expect(cookie).toMatch(/^faultline_session=[A-Za-z0-9_-]{43}; /);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+    expect(cookie).toMatch(/; Path=\//);
+    // The dashboard here is plain http on 127.0.0.1, where a Secure cookie would be dropped.
+    expect(cookie).not.toMatch(/; Secure/);
+    // Only the cookie value's hash is stored.
+    const row = await sessionRow(sessionCookieOf(res));
+    expect(row?.user_id).toBe(user.userId);
+  });
+
+  it("is Secure with the __Host- prefix on an https dashboard", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const origin = "https://faultline.example.com";
+    const res = await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, origin });
+    expect(res.status).toBe(200);
+    const [cookie] = res.cookies;
+    expect(cookie).toMatch(/^__Host-faultline_session=[A-Za-z0-9_-]{43}; /);
+    expect(cookie).toMatch(/; Secure/);
+    const session = sessionCookieOf(res);
+    expect((await send("GET", "/auth/session", { cookie: session, origin })).status).toBe(200);
+    // The unprefixed name, which a sibling subdomain could set, is not read there.
+    const unprefixed = session.replace("__Host-", "");
+    expect((await send("GET", "/auth/session", { cookie: unprefixed, origin })).status).toBe(401);
+  });
+
+  it("refuses a wrong password and an unknown email alike", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const wrong = await send("POST", "/auth/login", { body: { email: user.email, password: "nope nope" }, headers: { "cf-connecting-ip": "203.0.113.1" } });
+    const unknown = await send("POST", "/auth/login", { body: { email: "nobody@example.com", password: "nope nope" }, headers: { "cf-connecting-ip": "203.0.113.1" } });
+    expect(wrong).toMatchObject({ status: 401, json: { detail: "Incorrect email or password." } });
+    expect(unknown).toMatchObject({ status: 401, json: { detail: "Incorrect email or password." } });
+    expect(wrong.cookies).toEqual([]);
+  });
+
+  it("slows down repeated failures for one email, even with the right password, and a success clears them", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const attempt = (password: string, ip: string) => send("POST", "/auth/login", { body: { email: user.email, password }, headers: { "cf-connecting-ip": ip } });
+    for (let i = 0; i < 5; i++) expect((await attempt("wrong password", `203.0.113.${10 + i}`)).status).toBe(401);
+    // The sixth failure blocks the email, whichever address the next guess comes from.
+    expect((await attempt("wrong password", "203.0.113.20")).status).toBe(401);
+    const blocked = await attempt(user.password, "203.0.113.21");
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // Once the block has passed, the right password works and starts the count over.
+    await env.DB.prepare("UPDATE login_throttles SET blocked_until = 0 WHERE key = ?").bind(`email:${user.email}`).run();
+    expect((await attempt(user.password, "203.0.113.22")).status).toBe(200);
+    const row = await env.DB.prepare("SELECT failures FROM login_throttles WHERE key = ?").bind(`email:${user.email}`).first();
+    expect(row).toBeNull();
+  });
+
+  it("slows down one address trying many emails", async () => {
+    const ip = "203.0.113.99";
+    for (let i = 0; i < 21; i++) {
+      expect((await send("POST", "/auth/login", { body: { email: `guess${i}@example.com`, password: "password1" }, headers: { "cf-connecting-ip": ip } })).status).toBe(401);
+    }
+    const res = await send("POST", "/auth/login", { body: { email: "guess-next@example.com", password: "password1" }, headers: { "cf-connecting-ip": ip } });
+    expect(res.status).toBe(429);
+  });
+
+  it("refuses a login posted from another origin (login CSRF)", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const res = await send("POST", "/auth/login", {
+      body: { email: user.email, password: user.password },
+      headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+    });
+    expect(res.status).toBe(403);
+    expect(res.cookies).toEqual([]);
+  });
+
+  it("replaces a session cookie planted before login (fixation)", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const planted = await logIn(user);
+    const res = await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, cookie: planted });
+    expect(sessionCookieOf(res)).not.toBe(planted);
+    expect(await sessionRow(planted)).toBeNull();
+  });
+});
+
+describe("the session", () => {
+  it("opens the API to the user's organizations and nothing else", async () => {
+    const org = await seedOrganization();
+    const other = await seedOrganization();
+    const cookie = await logIn(await seedUser(org.orgId, "member"));
+    const mine = await send("GET", `/api/0/organizations/${org.orgSlug}/projects/`, { cookie });
+    expect(mine.status).toBe(200);
+    expect(mine.json.map((p: { slug: string }) => p.slug)).toEqual([org.projectSlug]);
+    expect((await send("GET", `/api/0/organizations/${other.orgSlug}/projects/`, { cookie })).status).toBe(404);
+  });
+
+  it("checks that changes come from the dashboard's origin", async () => {
+    const org = await seedOrganization();
+    const cookie = await logIn(await seedUser(org.orgId));
+    const path = `/api/0/projects/${org.orgSlug}/${org.projectSlug}/issues/?id=1`;
+    const crossSite = await send("PUT", path, { cookie, body: { status: "resolved" }, headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" } });
+    expect(crossSite.status).toBe(403);
+    const noHeaders = await send("PUT", path, { cookie, body: { status: "resolved" }, headers: { origin: null, "sec-fetch-site": null } });
+    expect(noHeaders.status).toBe(403);
+    // Reads need no such check, and a same-origin change goes through (204: no issue 1 in this project).
+    expect((await send("GET", `/api/0/projects/${org.orgSlug}/${org.projectSlug}/`, { cookie, headers: { "sec-fetch-site": null } })).status).toBe(200);
+    expect((await send("PUT", path, { cookie, body: { status: "resolved" } })).status).toBe(204);
+  });
+
+  it("does not need the origin check with an API token, which no browser sends on its own", async () => {
+    const org = await seedOrganization();
+    const res = await send("PUT", `/api/0/projects/${org.orgSlug}/${org.projectSlug}/issues/?id=1`, {
+      body: { status: "resolved" },
+      headers: { authorization: `Bearer ${org.token}`, origin: null, "sec-fetch-site": null },
+    });
+    expect(res.status).toBe(204);
+  });
+
+  it("answers who is logged in, and is rotated once it is old, the old cookie ending soon after", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const cookie = await logIn(user);
+    const fresh = await send("GET", "/auth/session", { cookie });
+    expect(fresh.status).toBe(200);
+    expect(fresh.json.user.email).toBe(user.email);
+    expect(fresh.cookies).toEqual([]);
+
+    const aged = Date.now() - SESSION_ROTATE_AFTER_MS - 1;
+    await env.DB.prepare("UPDATE sessions SET created_at = ? WHERE id = ?").bind(aged, await sha256Hex(cookieValue(cookie))).run();
+    const before = Date.now();
+    const rotated = await send("GET", "/auth/session", { cookie });
+    expect(rotated.status).toBe(200);
+    const next = sessionCookieOf(rotated);
+    expect(next).not.toBe(cookie);
+    expect((await sessionRow(next))?.user_id).toBe(user.userId);
+    expect((await sessionRow(cookie))?.expires_at).toBeLessThanOrEqual(before + ROTATED_SESSION_GRACE_MS + 1_000);
+    // Both work during the grace period; the new one is not rotated again.
+    expect((await send("GET", "/auth/session", { cookie })).status).toBe(200);
+    const again = await send("GET", "/auth/session", { cookie: next });
+    expect(again.status).toBe(200);
+    expect(again.cookies).toEqual([]);
+  });
+
+  it("is refused once expired", async () => {
+    const org = await seedOrganization();
+    const cookie = await logIn(await seedUser(org.orgId));
+    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, await sha256Hex(cookieValue(cookie))).run();
+    expect((await send("GET", "/auth/session", { cookie })).status).toBe(401);
+    expect((await send("GET", "/api/0/projects/", { cookie })).status).toBe(401);
+  });
+
+  it("ends at logout", async () => {
+    const org = await seedOrganization();
+    const cookie = await logIn(await seedUser(org.orgId));
+    const out = await send("POST", "/auth/logout", { cookie });
+    expect(out.status).toBe(204);
+    expect(out.cookies[0]).toMatch(/^faultline_session=; /);
+    expect(await sessionRow(cookie)).toBeNull();
+    expect((await send("GET", "/api/0/projects/", { cookie })).status).toBe(401);
+  });
+});
+
+describe("invites", () => {
+  it("let a new person join with a password of their own, once", async () => {
+    const org = await seedOrganization();
+    const admin = await logIn(await seedUser(org.orgId, "admin"));
+    const invited = await send("POST", `/api/0/organizations/${org.orgSlug}/invites/`, { cookie: admin, body: { email: "new.person@example.com", role: "member" } });
+    expect(invited.status).toBe(201);
+    const token = new URL(invited.json.link).pathname.split("/").at(-1)!;
+    const info = await send("GET", `/auth/invites/${token}`);
+    expect(info.json).toMatchObject({ email: "new.person@example.com", hasAccount: false, organization: { slug: org.orgSlug } });
+    const accepted = await send("POST", `/auth/invites/${token}`, { body: { name: "New Person", password: "a long password" } });
+    expect(accepted.status).toBe(200);
+    expect(accepted.json.organizations.map((o: { slug: string }) => o.slug)).toEqual([org.orgSlug]);
+    const cookie = sessionCookieOf(accepted);
+    expect((await send("GET", `/api/0/organizations/${org.orgSlug}/projects/`, { cookie })).status).toBe(200);
+    // Used up.
+    expect((await send("POST", `/auth/invites/${token}`, { body: { password: "another password" } })).status).toBe(404);
+    expect((await send("POST", "/auth/login", { body: { email: "new.person@example.com", password: "a long password" } })).status).toBe(200);
+  });
+
+  it("ask someone who already has an account for its password", async () => {
+    const org = await seedOrganization();
+    const elsewhere = await seedOrganization();
+    const existing = await seedUser(elsewhere.orgId, "member");
+    const admin = await logIn(await seedUser(org.orgId, "owner"));
+    const invited = await send("POST", `/api/0/organizations/${org.orgSlug}/invites/`, { cookie: admin, body: { email: existing.email } });
+    const token = new URL(invited.json.link).pathname.split("/").at(-1)!;
+    expect((await send("GET", `/auth/invites/${token}`)).json.hasAccount).toBe(true);
+    expect((await send("POST", `/auth/invites/${token}`, { body: { password: "not their password" } })).status).toBe(401);
+    const ok = await send("POST", `/auth/invites/${token}`, { body: { password: existing.password } });
+    expect(ok.status).toBe(200);
+    expect(ok.json.organizations.map((o: { slug: string }) => o.slug).sort()).toEqual([org.orgSlug, elsewhere.orgSlug].sort());
+  });
+
+  it("can only be sent by owners and admins", async () => {
+    const org = await seedOrganization();
+    const member = await logIn(await seedUser(org.orgId, "member"));
+    expect((await send("POST", `/api/0/organizations/${org.orgSlug}/invites/`, { cookie: member, body: { email: "x@example.com" } })).status).toBe(403);
+  });
+});
