@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
@@ -9,7 +10,11 @@ export default defineConfig(async () => {
       cloudflareTest({
         main: "./worker/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+        miniflare: {
+          // test/schema.test.ts builds SCHEMA_DB from schema.sql and upgrades UPGRADE_DB from the previous release.
+          d1Databases: ["SCHEMA_DB", "UPGRADE_DB"],
+          bindings: { TEST_MIGRATIONS: migrations, SCHEMA_SQL: readFileSync("./schema.sql", "utf8") },
+        },
       }),
     ],
     test: {

@@ -1,0 +1,145 @@
+import { applyD1Migrations, env } from "cloudflare:test";
+import { is } from "drizzle-orm";
+import { SQLiteTable, getTableConfig } from "drizzle-orm/sqlite-core";
+import { describe, expect, it } from "vitest";
+import * as schema from "../db/schema";
+
+// Two more D1 databases for this file (vitest.config.ts): one built from schema.sql, one
+// upgraded from the previous release's schema.
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      SCHEMA_DB: D1Database;
+      UPGRADE_DB: D1Database;
+      SCHEMA_SQL: string;
+    }
+  }
+}
+
+/** The release before this one shipped migrations up to and including this one. */
+const PREVIOUS_RELEASE_LAST_MIGRATION = "0002";
+
+interface Column {
+  name: string;
+  type: string;
+  notnull: number;
+  dflt_value: string | null;
+  pk: number;
+}
+
+/** Everything about a database's schema that a query can depend on, in a comparable form. */
+async function describeSchema(db: D1Database) {
+  const tables = (
+    await db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations' ORDER BY name")
+      .all<{ name: string; sql: string }>()
+  ).results;
+  const out: Record<string, unknown> = {};
+  for (const { name, sql } of tables) {
+    const columns = (await db.prepare(`PRAGMA table_info("${name}")`).all<Column>()).results.map(({ name, type, notnull, dflt_value, pk }) => ({ name, type, notnull, dflt_value, pk }));
+    const indexes = [];
+    for (const index of (await db.prepare(`PRAGMA index_list("${name}")`).all<{ name: string; unique: number; origin: string; partial: number }>()).results) {
+      const keys = (await db.prepare(`PRAGMA index_xinfo("${index.name}")`).all<{ name: string | null; desc: number; coll: string; key: number }>()).results
+        .filter((k) => k.key === 1)
+        .map((k) => `${k.name}${k.desc ? " DESC" : ""}${k.coll !== "BINARY" ? ` COLLATE ${k.coll}` : ""}`);
+      // SQLite numbers the indexes behind UNIQUE and PRIMARY KEY constraints by their order.
+      const label = index.origin === "c" ? index.name : `(${index.origin}) ${keys.join(", ")}`;
+      indexes.push({ label, unique: index.unique, partial: index.partial, keys });
+    }
+    indexes.sort((a, b) => a.label.localeCompare(b.label));
+    const foreignKeys = (await db.prepare(`PRAGMA foreign_key_list("${name}")`).all<{ table: string; from: string; to: string | null }>()).results
+      .map((k) => `${k.from} -> ${k.table}(${k.to ?? ""})`)
+      .sort();
+    out[name] = { withoutRowid: /\)\s*WITHOUT\s+ROWID\s*$/i.test(sql), columns, indexes, foreignKeys };
+  }
+  return out;
+}
+
+/** schema.sql's statements: comments dropped, split on the semicolons that end them. */
+function statementsOf(sql: string): string[] {
+  return sql
+    .replace(/--[^\n]*/g, "")
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+describe("the D1 schema", () => {
+  it("schema.sql builds the same tables, columns and indexes as the migrations", async () => {
+    await env.SCHEMA_DB.batch(statementsOf(env.SCHEMA_SQL).map((s) => env.SCHEMA_DB.prepare(s)));
+    const fromSchemaSql = await describeSchema(env.SCHEMA_DB);
+    const fromMigrations = await describeSchema(env.DB);
+    expect(Object.keys(fromSchemaSql)).toEqual(Object.keys(fromMigrations));
+    for (const table of Object.keys(fromMigrations)) expect(fromSchemaSql[table], table).toEqual(fromMigrations[table]);
+  });
+
+  it("every drizzle table, column and named index in db/schema.ts exists in the migrated database", async () => {
+    const migrated = (await describeSchema(env.DB)) as Record<string, { columns: Column[]; indexes: Array<{ label: string; keys: string[] }> }>;
+    const tables = Object.entries(schema as Record<string, unknown>).flatMap(([name, value]) => (is(value, SQLiteTable) ? [[name, value] as const] : []));
+    expect(tables.length).toBeGreaterThan(10);
+    for (const [exportName, table] of tables) {
+      const config = getTableConfig(table);
+      const actual = migrated[config.name];
+      expect(actual, `${exportName}: table ${config.name}`).toBeDefined();
+      for (const column of config.columns) {
+        const match = actual!.columns.find((c) => c.name === column.name);
+        expect(match, `${config.name}.${column.name}`).toBeDefined();
+        // A rowid alias (INTEGER PRIMARY KEY) reads as nullable in table_info; it never is.
+        if (match!.pk === 0) expect(match!.notnull === 1, `${config.name}.${column.name} NOT NULL`).toBe(column.notNull);
+      }
+      for (const index of config.indexes) {
+        const keys = index.config.columns.map((c) => ("name" in c ? c.name : "?"));
+        const match = actual!.indexes.find((i) => i.label === index.config.name);
+        expect(match, `${config.name}: index ${index.config.name}`).toBeDefined();
+        expect(match!.keys.map((k) => k.replace(/ DESC$/, "")), `${index.config.name} columns`).toEqual(keys);
+      }
+    }
+  });
+
+  it("upgrades the previous release's database, keeping its rows", async () => {
+    const db = env.UPGRADE_DB;
+    const cut = env.TEST_MIGRATIONS.findIndex((m) => m.name.startsWith(PREVIOUS_RELEASE_LAST_MIGRATION));
+    expect(cut).toBeGreaterThanOrEqual(0);
+    await applyD1Migrations(db, env.TEST_MIGRATIONS.slice(0, cut + 1));
+
+    // What a deployment of the previous release holds: an account, a project with a key, an
+    // issue with an event and its counters, a stored item, a rejection and a dead letter.
+    const now = Date.UTC(2026, 3, 1);
+    await db.batch(
+      [
+        `INSERT INTO organizations (id, slug, name, created_at) VALUES (1, 'acme', 'Acme', ${now})`,
+        `INSERT INTO projects (id, organization_id, slug, name, platform, created_at) VALUES (1, 1, 'web', 'Web', 'javascript', ${now})`,
+        `INSERT INTO project_keys (id, project_id, public_key, created_at) VALUES (1, 1, '0123456789abcdef0123456789abcdef', ${now})`,
+        `INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'owner@example.com', 'pbkdf2_sha256$100000$AAAA$AAAA', ${now})`,
+        `INSERT INTO memberships (organization_id, user_id, role) VALUES (1, 1, 'owner')`,
+        `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ('s1', 1, ${now}, ${now + 86_400_000})`,
+        `INSERT INTO issues (id, project_id, fingerprint, grouping, type, title, level, platform, first_seen, last_seen, times_seen, user_count, last_event_id)
+           VALUES (1, 1, 'f1', '{}', 'error', 'TypeError: x', 'error', 'javascript', ${now}, ${now}, 1, 1, 'e1')`,
+        `INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, data, ingest_batch)
+           VALUES (1, 'e1', 1, ${now}, ${now}, 'error', 'TypeError: x', x'1f8b', 'b1')`,
+        `INSERT INTO issue_hourly (issue_id, hour, count) VALUES (1, ${now}, 1)`,
+        `INSERT INTO project_hourly (project_id, hour, count) VALUES (1, ${now}, 1)`,
+        `INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (1, 'id:1', ${now}, 'b1')`,
+        `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen) VALUES (1, 'browser', 'Chrome', 1, ${now}, ${now})`,
+        `INSERT INTO stored_items (project_id, message_id, item_index, item_type, received_at, payload, ingest_batch) VALUES (1, 'm1', 1, 'session', ${now}, x'7b7d', 'b1')`,
+        `INSERT INTO item_counts (project_id, day, item_type, count) VALUES (1, ${now}, 'event', 1)`,
+        `INSERT INTO rejected_envelopes (message_id, project_id, received_at, reason, detail) VALUES ('m2', 1, ${now}, 'malformed_envelope', 'x')`,
+        `INSERT INTO dead_letters (queue, message_id, project_id, received_at, attempts) VALUES ('events-dlq', 'm3', 1, ${now}, 6)`,
+      ].map((s) => db.prepare(s)),
+    );
+    const before = await countRows(db);
+
+    await applyD1Migrations(db, env.TEST_MIGRATIONS);
+
+    expect(await countRows(db)).toMatchObject(before);
+    expect(await db.prepare("SELECT times_seen, last_event_id FROM issues WHERE id = 1").first()).toEqual({ times_seen: 1, last_event_id: "e1" });
+    expect(await describeSchema(db)).toEqual(await describeSchema(env.DB));
+  });
+});
+
+async function countRows(db: D1Database): Promise<Record<string, number>> {
+  const tables = (await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'").all<{ name: string }>()).results;
+  const out: Record<string, number> = {};
+  for (const { name } of tables) out[name] = Number((await db.prepare(`SELECT count(*) AS n FROM "${name}"`).first<{ n: number }>())?.n);
+  return out;
+}
