@@ -141,6 +141,7 @@ export const issues = sqliteTable(
     timesSeen: integer("times_seen").notNull().default(0),
     userCount: integer("user_count").notNull().default(0),
     lastEventId: text("last_event_id"),
+    resolvedInNextRelease: integer("resolved_in_next_release", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     unique().on(t.projectId, t.fingerprint),
@@ -284,3 +285,108 @@ export const instanceSetup = sqliteTable("instance_setup", {
   userId: integer("user_id").notNull().references(() => users.id),
   completedAt: integer("completed_at").notNull(),
 });
+
+// Alerts ----------------------------------------------------------------------------------------
+
+import type { AlertFilter, AlertTrigger } from "./alert-rule-definition";
+
+export const alertRules = sqliteTable(
+  "alert_rules",
+  {
+    id: integer("id").primaryKey(),
+    projectId: integer("project_id").notNull().references(() => projects.id),
+    name: text("name").notNull(),
+    match: text("match", { enum: ["any", "all"] }).notNull().default("any"),
+    triggers: text("triggers", { mode: "json" }).$type<AlertTrigger[]>().notNull(),
+    filters: text("filters", { mode: "json" }).$type<AlertFilter[]>().notNull().default([]),
+    frequencyMinutes: integer("frequency_minutes").notNull().default(30),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("alert_rules_by_project").on(t.projectId)],
+);
+
+export const alertTargets = sqliteTable(
+  "alert_targets",
+  {
+    id: integer("id").primaryKey(),
+    ruleId: integer("rule_id").notNull().references(() => alertRules.id),
+    type: text("type", { enum: ["slack", "discord", "teams", "webhook", "email"] }).notNull(),
+    url: text("url"),
+    address: text("address"),
+    secret: text("secret"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("alert_targets_by_rule").on(t.ruleId)],
+);
+
+export const alertFirings = sqliteTable(
+  "alert_firings",
+  {
+    id: integer("id").primaryKey(),
+    ruleId: integer("rule_id").notNull(),
+    issueId: integer("issue_id").notNull(),
+    projectId: integer("project_id").notNull(),
+    windowKey: text("window_key").notNull(),
+    evaluationId: text("evaluation_id").notNull(),
+    firedAt: integer("fired_at").notNull(),
+    context: text("context", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [
+    unique().on(t.ruleId, t.issueId, t.windowKey),
+    unique().on(t.ruleId, t.issueId, t.evaluationId),
+    index("alert_firings_by_evaluation").on(t.evaluationId),
+  ],
+);
+
+export const alertThrottle = sqliteTable(
+  "alert_throttle",
+  {
+    ruleId: integer("rule_id").notNull(),
+    issueId: integer("issue_id").notNull(),
+    lastFiredAt: integer("last_fired_at").notNull(),
+    evaluationId: text("evaluation_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.issueId] })],
+);
+
+export const alertDeliveries = sqliteTable(
+  "alert_deliveries",
+  {
+    id: integer("id").primaryKey(),
+    firingId: integer("firing_id").notNull().references(() => alertFirings.id),
+    projectId: integer("project_id").notNull(),
+    ruleId: integer("rule_id").notNull(),
+    issueId: integer("issue_id").notNull(),
+    targetId: integer("target_id").notNull(),
+    targetType: text("target_type").notNull(),
+    status: text("status", { enum: ["pending", "sending", "retrying", "sent", "failed"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    leaseUntil: integer("lease_until"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    unique().on(t.firingId, t.targetId),
+    index("alert_deliveries_by_project").on(t.projectId, t.createdAt),
+    index("alert_deliveries_by_rule").on(t.ruleId, t.createdAt),
+  ],
+);
+
+export const alertDeliveryAttempts = sqliteTable(
+  "alert_delivery_attempts",
+  {
+    id: integer("id").primaryKey(),
+    deliveryId: integer("delivery_id").notNull().references(() => alertDeliveries.id),
+    attempt: integer("attempt").notNull(),
+    startedAt: integer("started_at").notNull(),
+    latencyMs: integer("latency_ms").notNull(),
+    httpStatus: integer("http_status"),
+    outcome: text("outcome", { enum: ["sent", "retry", "failed"] }).notNull(),
+    error: text("error"),
+    retryDelaySeconds: integer("retry_delay_seconds"),
+  },
+  (t) => [index("alert_delivery_attempts_by_delivery").on(t.deliveryId, t.attempt)],
+);

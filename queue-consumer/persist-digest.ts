@@ -201,14 +201,18 @@ function eventAggregates(d1: D1Database, run: string, now: number) {
       GROUP BY 1, 2, 3
       ON CONFLICT (issue_id, key, value) DO UPDATE SET count = count + excluded.count, first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
     // Regression (https://docs.sentry.io/product/issues/states-triage/#regressed): a resolved issue
-    // that sees a new event reopens, unless it was resolved in a release and the event comes from
-    // that release or an older one (releases ordered by when they were first seen).
-    stmt(`UPDATE issues SET status = 'unresolved', substatus = 'regressed', resolved_at = NULL, resolved_in_release = NULL
+    // that sees a new event reopens, unless it was resolved in a release and the event comes from a
+    // release before it (resolved "in release X": X itself regresses) or, resolved "in the next
+    // release", from the release that was newest then or an older one. Releases are ordered by
+    // when they were first seen; a release not seen yet is newer than every seen one.
+    stmt(`UPDATE issues SET status = 'unresolved', substatus = 'regressed', resolved_at = NULL, resolved_in_release = NULL, resolved_in_next_release = 0
       WHERE status = 'resolved' AND id IN (
         SELECT e.issue_id FROM events e WHERE e.ingest_batch = ?1 AND NOT (
-          issues.resolved_in_release IS NOT NULL AND e.release IS NOT NULL
-          AND coalesce((SELECT r.first_seen FROM releases r WHERE r.project_id = e.project_id AND r.version = e.release), 0)
-            <= coalesce((SELECT r.first_seen FROM releases r WHERE r.project_id = e.project_id AND r.version = issues.resolved_in_release), 0)
+          issues.resolved_in_release IS NOT NULL AND e.release IS NOT NULL AND (
+            SELECT CASE WHEN issues.resolved_in_next_release THEN ev.first_seen <= fix.first_seen ELSE ev.first_seen < fix.first_seen END
+            FROM (SELECT coalesce((SELECT r.first_seen FROM releases r WHERE r.project_id = e.project_id AND r.version = e.release), 9e18) AS first_seen) ev,
+                 (SELECT coalesce((SELECT r.first_seen FROM releases r WHERE r.project_id = e.project_id AND r.version = issues.resolved_in_release), 9e18) AS first_seen) fix
+          )
         )
       )
       RETURNING id`),

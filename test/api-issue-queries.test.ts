@@ -75,7 +75,7 @@ describe("the issue stream's query plans", () => {
 
   it("a status change touches issues by id", async () => {
     const steps = await plan(
-      updateIssueLifecycleQuery(db(), 1, [1, 2], { status: "resolved", resolvedAt: 1, resolvedInRelease: null, ignoredUntil: null, ignoredUntilCount: null, snapshotCountBase: false }),
+      updateIssueLifecycleQuery(db(), 1, [1, 2], { status: "resolved", resolvedAt: 1, resolvedInRelease: null, resolvedInNextRelease: false, ignoredUntil: null, ignoredUntilCount: null, snapshotCountBase: false }),
     );
     expect(steps).toContain("SEARCH issues USING INTEGER PRIMARY KEY (rowid=?)");
     expectNoScans(steps);

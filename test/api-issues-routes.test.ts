@@ -58,7 +58,7 @@ function series(width: number, buckets: number, counts: Record<number, number> =
 
 async function issueRow(id: number) {
   return env.DB.prepare(
-    "SELECT status, substatus, resolved_at, resolved_in_release, ignored_until, ignored_until_count, ignored_count_base, times_seen FROM issues WHERE id = ?",
+    "SELECT status, substatus, resolved_at, resolved_in_release, resolved_in_next_release, ignored_until, ignored_until_count, ignored_count_base, times_seen FROM issues WHERE id = ?",
   )
     .bind(id)
     .first<Record<string, unknown>>();
@@ -493,6 +493,7 @@ describe("PUT /api/0/issues/{id}/", () => {
       substatus: "until_escalating",
       resolved_at: NOW,
       resolved_in_release: null,
+      resolved_in_next_release: 0,
       ignored_until: null,
       ignored_until_count: null,
       ignored_count_base: null,
@@ -505,8 +506,8 @@ describe("PUT /api/0/issues/{id}/", () => {
     for (const body of [{ status: "resolved", statusDetails: { inNextRelease: true } }, { status: "resolvedInNextRelease" }, { status: "resolved", statusDetails: { inRelease: "latest" } }]) {
       await put(`/issues/${issue}/`, org.token, { status: "unresolved" });
       const answer = await put(`/issues/${issue}/`, org.token, body);
-      expect(answer.json).toMatchObject({ status: "resolved", statusDetails: { inRelease: "10.0.0" }, substatus: null });
-      expect(await issueRow(issue)).toMatchObject({ status: "resolved", resolved_at: NOW, resolved_in_release: "10.0.0" });
+      expect(answer.json).toMatchObject({ status: "resolved", statusDetails: { inNextRelease: true }, substatus: null });
+      expect(await issueRow(issue)).toMatchObject({ status: "resolved", resolved_at: NOW, resolved_in_release: "10.0.0", resolved_in_next_release: 1 });
     }
   });
 
@@ -514,7 +515,7 @@ describe("PUT /api/0/issues/{id}/", () => {
     const { org, issue } = await seedWithReleases();
     const answer = await put(`/issues/${issue}/`, org.token, { status: "resolved", statusDetails: { inRelease: "1.5.0" } });
     expect(answer.json).toMatchObject({ status: "resolved", statusDetails: { inRelease: "1.5.0" } });
-    expect(await issueRow(issue)).toMatchObject({ resolved_in_release: "1.5.0" });
+    expect(await issueRow(issue)).toMatchObject({ resolved_in_release: "1.5.0", resolved_in_next_release: 0 });
     expect(await put(`/issues/${issue}/`, org.token, { status: "resolved", statusDetails: { inRelease: "9.9.9" } })).toMatchObject({
       status: 400,
       json: { detail: 'statusDetails.inRelease: no release "9.9.9" in this project' },
@@ -569,6 +570,7 @@ describe("PUT /api/0/issues/{id}/", () => {
       substatus: "ongoing",
       resolved_at: null,
       resolved_in_release: null,
+      resolved_in_next_release: 0,
       ignored_until: null,
       ignored_until_count: null,
       ignored_count_base: null,

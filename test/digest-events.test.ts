@@ -187,11 +187,11 @@ describe("issue lifecycle", () => {
     expect((await issuesOf(key.projectId))[0]).toMatchObject({ status: "unresolved", substatus: "regressed", resolved_at: null, times_seen: 2 });
   });
 
-  it("resolved in a release: events from that release do not regress it, events from a newer one do", async () => {
+  it("resolved in the next release: events from the release out then do not regress it, events from a newer one do", async () => {
     const key = await seedProject();
     await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.0.0" }))]);
     const [issue] = await issuesOf(key.projectId);
-    await setStatus(issue?.id, "status = 'resolved', resolved_in_release = 'app@1.0.0', resolved_at = ?", Date.now());
+    await setStatus(issue?.id, "status = 'resolved', resolved_in_release = 'app@1.0.0', resolved_in_next_release = 1, resolved_at = ?", Date.now());
     const old = await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.0.0" }))]);
     expect(old.outcomes[0]?.regressedIssueIds).toEqual([]);
     expect((await issuesOf(key.projectId))[0]).toMatchObject({ status: "resolved", times_seen: 2 });
@@ -199,6 +199,20 @@ describe("issue lifecycle", () => {
     const newer = await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.1.0" }))]);
     expect(newer.outcomes[0]?.regressedIssueIds).toEqual([issue?.id]);
     expect((await issuesOf(key.projectId))[0]).toMatchObject({ status: "unresolved", substatus: "regressed" });
+  });
+
+  it("resolved in release X: events from older releases do not regress it, events from X do", async () => {
+    const key = await seedProject();
+    await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.0.0" }))]);
+    const [issue] = await issuesOf(key.projectId);
+    // The fix ships in 1.1.0, which has not been seen yet.
+    await setStatus(issue?.id, "status = 'resolved', resolved_in_release = 'app@1.1.0', resolved_in_next_release = 0, resolved_at = ?", Date.now());
+    const old = await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.0.0" }))]);
+    expect(old.outcomes[0]?.regressedIssueIds).toEqual([]);
+    await new Promise((r) => setTimeout(r, 5));
+    const fixed = await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.1.0" }))]);
+    expect(fixed.outcomes[0]?.regressedIssueIds).toEqual([issue?.id]);
+    expect((await issuesOf(key.projectId))[0]).toMatchObject({ status: "unresolved", substatus: "regressed", resolved_in_next_release: 0 });
   });
 
   it("ignored until N more events: escalates once the Nth arrives, not before", async () => {

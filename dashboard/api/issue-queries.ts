@@ -30,6 +30,7 @@ export interface IssueRow {
   substatus: string;
   resolvedAt: number | null;
   resolvedInRelease: string | null;
+  resolvedInNextRelease: boolean;
   ignoredUntil: number | null;
   ignoredUntilCount: number | null;
   ignoredCountBase: number | null;
@@ -55,6 +56,7 @@ const issueColumns = {
   substatus: issues.substatus,
   resolvedAt: issues.resolvedAt,
   resolvedInRelease: issues.resolvedInRelease,
+  resolvedInNextRelease: issues.resolvedInNextRelease,
   ignoredUntil: issues.ignoredUntil,
   ignoredUntilCount: issues.ignoredUntilCount,
   ignoredCountBase: issues.ignoredCountBase,
@@ -255,6 +257,7 @@ export type IssueLifecycle = {
   substatus?: string;
   resolvedAt: number | null;
   resolvedInRelease: string | null;
+  resolvedInNextRelease: boolean;
   ignoredUntil: number | null;
   ignoredUntilCount: number | null;
   /** Snapshot the issue's times_seen, so "ignore until N more events" counts from now. */
@@ -276,6 +279,7 @@ export function updateIssueLifecycleQuery(db: DrizzleD1Database, projectId: numb
       ...(change.substatus === undefined ? {} : { substatus: change.substatus }),
       resolvedAt: change.resolvedAt,
       resolvedInRelease: change.resolvedInRelease,
+      resolvedInNextRelease: change.resolvedInNextRelease,
       ignoredUntil: change.ignoredUntil,
       ignoredUntilCount: change.ignoredUntilCount,
       ignoredCountBase: change.snapshotCountBase ? sql`${issues.timesSeen}` : null,

@@ -78,9 +78,12 @@ export function statusChangeOf(body: IssueUpdateBody, now: number): StatusChange
  * for resolved issues, and the digest sets `regressed` when one comes back.
  */
 export function lifecycleOf(change: StatusChange, resolvedInRelease: string | null, now: number): IssueLifecycle {
-  const cleared = { resolvedAt: null, resolvedInRelease: null, ignoredUntil: null, ignoredUntilCount: null, snapshotCountBase: false };
+  const cleared = { resolvedAt: null, resolvedInRelease: null, resolvedInNextRelease: false, ignoredUntil: null, ignoredUntilCount: null, snapshotCountBase: false };
   if (change.status === "unresolved") return { ...cleared, status: "unresolved", substatus: "ongoing" };
-  if (change.status === "resolved") return { ...cleared, status: "resolved", resolvedAt: now, resolvedInRelease };
+  if (change.status === "resolved") {
+    const next = change.release.kind === "next" && resolvedInRelease !== null;
+    return { ...cleared, status: "resolved", resolvedAt: now, resolvedInRelease, resolvedInNextRelease: next };
+  }
   const conditional = change.untilEscalating || change.until !== null || change.untilCount !== null;
   return {
     ...cleared,

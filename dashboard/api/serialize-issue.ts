@@ -76,7 +76,10 @@ function sentrySubstatus(issue: IssueRow): string | null {
 }
 
 function statusDetails(issue: IssueRow): Record<string, unknown> {
-  if (issue.status === "resolved") return issue.resolvedInRelease === null ? {} : { inRelease: issue.resolvedInRelease };
+  if (issue.status === "resolved") {
+    if (issue.resolvedInRelease === null) return {};
+    return issue.resolvedInNextRelease ? { inNextRelease: true } : { inRelease: issue.resolvedInRelease };
+  }
   if (issue.status !== "ignored") return {};
   if (issue.ignoredUntil !== null || issue.ignoredUntilCount !== null) {
     return {
