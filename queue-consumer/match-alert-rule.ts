@@ -1,0 +1,109 @@
+import { ALERT_INTERVALS, ALERT_LEVELS, type AlertFilter, type AlertInterval, type AlertRuleConditions, type AlertTrigger, durationMs } from "../db/alert-rule-definition";
+
+/** What the digest just learned about an issue, and its latest event (what filters look at). */
+export interface IssueFacts {
+  firstSeen: number;
+  level: string;
+  isNew: boolean;
+  regressed: boolean;
+  escalated: boolean;
+  event: { level: string; environment: string | null; release: string | null; tags: ReadonlyArray<readonly [string, string]> } | null;
+}
+
+/**
+ * Counts over the issue's last `intervalMs`, which may stop at `atLeast` (a count of `atLeast` or
+ * more only says "at least that many"), so a query never reads more rows than the threshold needs.
+ */
+export interface WindowCounter {
+  events(intervalMs: number, atLeast: number): Promise<number>;
+  users(intervalMs: number, atLeast: number): Promise<number>;
+}
+
+export interface RuleToMatch extends AlertRuleConditions {
+  frequencyMinutes: number;
+}
+
+export interface RuleMatch {
+  /** The occasion the rule fires for: one notification per (rule, issue, window) at most. */
+  windowKey: string;
+  reasons: string[];
+}
+
+export interface MatchMoment {
+  now: number;
+  /** Names this evaluation: event-driven occasions (a regression, an escalation) are unique to it. */
+  evaluationId: string;
+  /** When this rule last notified about this issue; null if never. */
+  lastFiredAt: number | null;
+}
+
+const INTERVAL_WORDS: Record<AlertInterval, string> = { "1m": "a minute", "5m": "5 minutes", "15m": "15 minutes", "1h": "an hour", "1d": "a day" };
+
+/**
+ * Decides whether a rule fires for an issue. The throttle comes first (at most one notification
+ * per rule and issue every frequencyMinutes), then the filters (all must hold), then the
+ * triggers (any or all). A frequency trigger fires when its count is over the threshold and the
+ * rule has not notified about the issue within the interval: once per crossing, not once per
+ * event after it.
+ */
+export async function matchAlertRule(rule: RuleToMatch, issue: IssueFacts, counter: WindowCounter, moment: MatchMoment): Promise<RuleMatch | null> {
+  const { now, lastFiredAt } = moment;
+  if (lastFiredAt !== null && now - lastFiredAt < rule.frequencyMinutes * 60_000) return null;
+  if (!rule.filters.every((filter) => filterHolds(filter, issue, now))) return null;
+  const occasions: Array<{ key: string; reason: string }> = [];
+  for (const trigger of rule.triggers) {
+    const occasion = await triggerOccasion(trigger, issue, counter, moment);
+    if (occasion === null && rule.match === "all") return null;
+    if (occasion !== null) occasions.push(occasion);
+  }
+  const [first] = occasions;
+  if (first === undefined) return null;
+  return { windowKey: first.key, reasons: occasions.map((o) => o.reason) };
+}
+
+async function triggerOccasion(trigger: AlertTrigger, issue: IssueFacts, counter: WindowCounter, moment: MatchMoment): Promise<{ key: string; reason: string } | null> {
+  switch (trigger.type) {
+    case "new_issue":
+      return issue.isNew ? { key: "new_issue", reason: "A new issue was created" } : null;
+    case "regression":
+      return issue.regressed ? { key: `regression:${moment.evaluationId}`, reason: "A resolved issue regressed" } : null;
+    case "escalating":
+      return issue.escalated ? { key: `escalating:${moment.evaluationId}`, reason: "An ignored issue escalated" } : null;
+    case "event_frequency":
+    case "unique_users": {
+      const intervalMs = ALERT_INTERVALS[trigger.interval];
+      if (moment.lastFiredAt !== null && moment.now - moment.lastFiredAt < intervalMs) return null;
+      const count = trigger.type === "event_frequency" ? await counter.events(intervalMs, trigger.value + 1) : await counter.users(intervalMs, trigger.value + 1);
+      if (count <= trigger.value) return null;
+      const what = trigger.type === "event_frequency" ? (trigger.value === 1 ? "event" : "events") : trigger.value === 1 ? "user" : "users";
+      return {
+        key: `${trigger.type}:${trigger.interval}:${Math.floor(moment.now / intervalMs) * intervalMs}`,
+        reason: `More than ${trigger.value} ${what} in ${INTERVAL_WORDS[trigger.interval]}`,
+      };
+    }
+  }
+}
+
+/** Sentry's "level is greater than or equal to"; an unknown level is below every named one. */
+function levelRank(level: string): number {
+  return (ALERT_LEVELS as readonly string[]).indexOf(level);
+}
+
+export function filterHolds(filter: AlertFilter, issue: IssueFacts, now: number): boolean {
+  const event = issue.event;
+  switch (filter.type) {
+    case "level":
+      return levelRank(event?.level ?? issue.level) >= levelRank(filter.value);
+    case "environment":
+      return event?.environment === filter.value;
+    case "release":
+      return event?.release === filter.value;
+    case "tag":
+      return event?.tags.some(([key, value]) => key === filter.key && value === filter.value) ?? false;
+    case "age": {
+      const age = now - issue.firstSeen;
+      if (filter.older_than !== undefined) return age > (durationMs(filter.older_than) ?? Number.POSITIVE_INFINITY);
+      return age < (durationMs(filter.newer_than ?? "") ?? 0);
+    }
+  }
+}
