@@ -1,0 +1,223 @@
+// The dashboard in Debian's headless Chromium, against a Worker and a Pages dev server sharing one
+// local D1: logging in, an issue made by the real @sentry/browser, triage, XSS payloads rendered
+// inert, and every page closed to visitors without a session.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import { build } from "esbuild";
+import { chromium } from "playwright-core";
+import { ROOT, freePort } from "../../scripts/local-dev.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack, waitForIssue } from "./dashboard-stack.mjs";
+
+const SCREENSHOTS = join(ROOT, "test-results");
+// Generous, for a slow machine: how long a page may take to show what the test waits for.
+const UI_WAIT_MS = 60_000;
+
+let stack;
+let browser;
+let sdkPage;
+
+/** Serves the page whose script sends an error with @sentry/browser, on an origin of its own. */
+async function startSdkPage() {
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL("./dashboard-page.mjs", import.meta.url))],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  const script = bundle.outputFiles[0].contents;
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title><script src="/shop.js"></script></head><body>shop</body></html>`;
+  const server = createServer((req, res) => {
+    if (req.url === "/") res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
+    else if (req.url === "/shop.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    else res.writeHead(404).end();
+  });
+  const port = await freePort();
+  await new Promise((done) => server.listen(port, "127.0.0.1", done));
+  return { server, origin: `http://127.0.0.1:${port}` };
+}
+
+/** The dashboard's page table (dashboard/src/page-routes.ts), loaded from its source. */
+async function pageRoutes() {
+  const out = await build({ entryPoints: [join(ROOT, "dashboard", "src", "page-routes.ts")], bundle: true, format: "esm", write: false, logLevel: "silent" });
+  const module = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].contents).toString("base64")}`);
+  return module.PAGE_ROUTES;
+}
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_WAIT_MS);
+  const errors = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  return { page, errors, close: () => context.close() };
+}
+
+async function logIn(page) {
+  await page.goto(`${stack.dashboardUrl}/login`);
+  await page.getByLabel("Email").fill(stack.login.email);
+  await page.getByLabel("Password").fill(stack.login.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(/\/organizations\/faultline\/issues/);
+}
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-test-deps.sh (installs Debian's chromium)`);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  [stack, sdkPage] = await Promise.all([startDashboardStack(), startSdkPage()]);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((done) => (sdkPage ? sdkPage.server.close(done) : done()));
+  await stack?.stop();
+});
+
+test("every page sends a visitor without a session to the login page, and the API answers 401", async () => {
+  const routes = (await pageRoutes()).filter((r) => !r.public);
+  assert.ok(routes.length >= 8, "the page table was read");
+  const { page, close } = await newPage();
+  const apiAnswers = [];
+  page.on("response", (res) => {
+    if (new URL(res.url()).pathname.startsWith("/api/0/")) apiAnswers.push(res.status());
+  });
+  for (const route of routes) {
+    const path = route.pattern.replace(":org", "faultline").replace(":project", "default").replace(":issueId", "1");
+    await page.goto(`${stack.dashboardUrl}${path}`);
+    await page.waitForURL((url) => url.pathname === "/login", { timeout: UI_WAIT_MS });
+    assert.equal(new URL(page.url()).searchParams.get("next"), path, `${path} comes back after login`);
+    await page.getByRole("heading", { name: "Log in to Faultline" }).waitFor();
+  }
+  assert.ok(apiAnswers.every((status) => status === 401), `API answers without a session: ${apiAnswers}`);
+  const res = await fetch(`${stack.dashboardUrl}/api/0/organizations/faultline/issues/`);
+  assert.equal(res.status, 401);
+  await close();
+});
+
+test("a @sentry/browser error becomes an issue a person logs in to find, read and resolve", async () => {
+  // The error, sent by the real SDK from a page of another origin.
+  const { page: shop, close: closeShop } = await newPage();
+  await shop.goto(`${sdkPage.origin}/`);
+  const sent = await shop.evaluate((dsn) => window.reportCheckoutError(dsn), stack.dsn);
+  assert.equal(sent.flushed, true);
+  await closeShop();
+  const issue = await waitForIssue(stack, /^SyntaxError/);
+
+  const { page, errors, close } = await newPage();
+  await logIn(page);
+
+  // The stream: the issue, its counts and a relative time with the exact one on hover.
+  const row = page.getByRole("row").filter({ hasText: issue.title });
+  await row.waitFor();
+  assert.match(await row.innerText(), /SyntaxError/);
+  const seen = row.locator("time").first();
+  assert.match((await seen.getAttribute("title")) ?? "", /\d{4}-\d{2}-\d{2}T/);
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-issue-stream.png"), fullPage: true });
+
+  // The issue page: stack trace and breadcrumbs of the event.
+  await row.getByRole("link", { name: issue.title }).click();
+  await page.waitForURL(new RegExp(`/organizations/faultline/issues/${issue.id}$`));
+  await page.getByRole("heading", { level: 1, name: issue.title }).waitFor();
+  const exception = page.locator("section", { has: page.getByRole("heading", { name: "Exception" }) });
+  await exception.getByText("parseCartTotal").first().waitFor();
+  const breadcrumbs = page.locator("section", { has: page.getByRole("heading", { name: "Breadcrumbs" }) });
+  await breadcrumbs.getByText("button#pay-now").waitFor();
+  await page.getByRole("heading", { name: "User", exact: true }).waitFor();
+  await page.locator(".chart-box canvas").waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-issue.png"), fullPage: true });
+
+  // Resolve it, from the keyboard.
+  await page.getByRole("button", { name: "Resolve", exact: true }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: "Unresolve" }).waitFor();
+  assert.equal((await stack.api(`/issues/${issue.id}/`)).status, "resolved");
+
+  // Gone from the default stream, found under is:resolved.
+  await page.getByRole("link", { name: "Issues" }).click();
+  await page.waitForURL(/\/organizations\/faultline\/issues$/);
+  await page.getByText("No issues match this search.").waitFor();
+  const search = page.getByRole("searchbox", { name: "Search issues" });
+  await search.fill("is:resolved");
+  await search.press("Enter");
+  await page.waitForURL(/query=is%3Aresolved/);
+  await page.getByRole("row").filter({ hasText: issue.title }).waitFor();
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test("markup in an event's message, tags, frames, breadcrumbs and request stays text", async () => {
+  const payload = (where) => `<img src=x onerror="window.__xss='${where}'"><script>window.__xss='${where}-script'</script>`;
+  const eventId = randomBytes(16).toString("hex");
+  const event = {
+    event_id: eventId,
+    platform: "javascript",
+    level: "error",
+    timestamp: Date.now() / 1000,
+    message: payload("message"),
+    tags: { xss_tag: payload("tag") },
+    exception: {
+      values: [
+        {
+          type: "XssProbe",
+          value: payload("exception"),
+          stacktrace: {
+            frames: [
+              {
+                filename: "app/<script>window.__xss='file'</script>.js",
+                function: payload("function"),
+                lineno: 3,
+                pre_context: [payload("pre")],
+                context_line: payload("context"),
+                post_context: [],
+                in_app: true,
+                vars: { html: payload("var") },
+              },
+            ],
+          },
+        },
+      ],
+    },
+    breadcrumbs: { values: [{ timestamp: Date.now() / 1000, category: payload("category"), message: payload("crumb") }] },
+    request: { url: "https://shop.example/search?q=%3Cscript%3E", method: "GET", headers: { "X-Probe": payload("header") } },
+    user: { id: payload("user") },
+    extra: { note: payload("extra") },
+  };
+  const res = await fetch(`${stack.ingestUrl}/api/1/store/?sentry_key=${stack.publicKey}&sentry_version=7`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(event),
+  });
+  assert.equal(res.status, 200, await res.text());
+  const issue = await waitForIssue(stack, /^XssProbe/);
+
+  const { page, close } = await newPage();
+  await logIn(page);
+  const probe = async (where) => {
+    const found = await page.evaluate(() => ({
+      flag: window.__xss ?? null,
+      images: document.querySelectorAll("img").length,
+      handlers: document.querySelectorAll("[onerror]").length,
+      inlineScripts: [...document.querySelectorAll("script")].filter((s) => !s.src).length,
+    }));
+    assert.deepEqual(found, { flag: null, images: 0, handlers: 0, inlineScripts: 0 }, where);
+  };
+  await page.getByRole("row").filter({ hasText: "XssProbe" }).waitFor();
+  await probe("issue stream");
+  await page.goto(`${stack.dashboardUrl}/organizations/faultline/issues/${issue.id}`);
+  await page.getByText(`window.__xss='var'`, { exact: false }).first().waitFor();
+  await page.getByText(`window.__xss='crumb'`, { exact: false }).first().waitFor();
+  await page.getByText(`window.__xss='header'`, { exact: false }).first().waitFor();
+  await probe("issue page");
+  // The payload is on the page as the characters that were sent.
+  const text = await page.locator("main").innerText();
+  assert.ok(text.includes(`<img src=x onerror="window.__xss='exception'">`), "the exception value is shown as text");
+  await close();
+});
