@@ -16,6 +16,7 @@ const { values: flags } = parseArgs({
     issues: { type: "string" },
     "batch-size": { type: "string" },
     cases: { type: "string" },
+    profile: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -24,7 +25,9 @@ if (flags.help) {
   --events <n>      events per case for the repeated-error and large-event cases (default 5000)
   --issues <n>      distinct issues in the distinct-issues case (default 10000)
   --batch-size <n>  messages per queue batch (default 100, the consumer's max_batch_size)
-  --cases <list>    which cases, e.g. repeated,large (default: repeated,distinct,large)`);
+  --cases <list>    which cases, e.g. repeated,large (default: repeated,distinct,large)
+  --profile         instead of rates, where the time goes: each step of preparing a batch, and
+                    each kind of statement of persisting it`);
   process.exit(0);
 }
 const setting = (name, fallback) => {
@@ -92,9 +95,9 @@ if (cases.length === 0) throw new Error(`no case matches ${selected}; cases are 
 
 const WRANGLER_CONFIG = join(ROOT, "bench", "digest", "wrangler.toml");
 
+class RuntimeRestarted extends Error {}
+
 const work = mkdtempSync(join(tmpdir(), "faultline-bench-digest-"));
-const results = [];
-let valid = true;
 try {
   // Bundled once and served unbundled: `wrangler dev` would otherwise reload the Worker
   // mid-run whenever a source file in the checkout changes, and every case runs the same code.
@@ -109,106 +112,150 @@ try {
   await seed(pristine);
 
   console.log(`digest benchmark: batches of ${BATCH_SIZE} messages, ${WARMUP} warm-up messages per case`);
+  const results = [];
   for (const c of cases) {
-    const state = join(work, c.key);
-    cpSync(pristine, state, { recursive: true });
-    const port = await freePort();
-    const worker = await startProcess(
-      ["dev", "--config", devConfig, "--no-bundle", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", "0", "--log-level", "warn"],
-      { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev (bench digest worker)" },
-    );
-    try {
-      const call = async (path, body) => {
-        const res = await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
-        if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}\n${worker.output()}`);
-        return res.json();
-      };
-      const cpu = () => serverCpu(worker.child.pid, port);
-      const digest = (count, offset) => call("/digest", { template: c.template, count, offset, batchSize: BATCH_SIZE, projectId: PROJECT_ID });
-
-      const warm = await digest(WARMUP, c.count);
-      const sizing = await call("/stats");
-      const rowBytes = Math.round(sizing.avgRowBytes);
-
-      // The ceiling runs before and after the digest, so drift on the shared machine hits both.
-      const ceilingRuns = [];
-      const ceiling = async () => {
-        const before = cpu();
-        const r = await call("/ceiling", { count: c.count, batchSize: BATCH_SIZE, rowBytes });
-        ceilingRuns.push({ ...r, cpu: workerCpu(before, cpu()) });
-      };
-      await ceiling();
-      const before = cpu();
-      const run = await digest(c.count, 0);
-      const digestCpu = workerCpu(before, cpu());
-      await ceiling();
-
-      const after = await call("/stats");
-      const expectedEvents = warm.messages + run.messages;
-      const expectedIssues = c.issues(c.count) + (c.issues(c.count) === 1 ? 0 : c.issues(WARMUP));
-      const problems = [];
-      if (run.acked !== c.count || run.retried > 0 || warm.retried > 0) problems.push(`${run.acked} of ${c.count} messages acked, ${run.retried + warm.retried} retried`);
-      if (after.events !== expectedEvents) problems.push(`${after.events} events stored, expected ${expectedEvents}`);
-      if (after.timesSeen !== expectedEvents) problems.push(`times_seen adds up to ${after.timesSeen}, expected ${expectedEvents}`);
-      if (after.issues !== expectedIssues) problems.push(`${after.issues} issues, expected ${expectedIssues}`);
-      if (after.rejected > 0) problems.push(`${after.rejected} rejected envelopes`);
-      if (problems.length > 0) {
-        valid = false;
-        console.log(`${c.name}: ${problems.join("; ")}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        results.push(await runCase(c, { pristine, devConfig, state: join(work, `${c.key}-${attempt}`) }));
+        break;
+      } catch (err) {
+        // wrangler dev now and then restarts its runtime under a running request (seen on a busy
+        // machine with no file changed); the case then starts over on fresh state.
+        if (!(err instanceof RuntimeRestarted) || attempt >= 3) throw err;
+        console.log(`${c.name}: the local runtime restarted mid-run; starting the case over`);
       }
-
-      const ceilingMs = ceilingRuns.reduce((s, r) => s + r.ms, 0);
-      const ceilingRows = ceilingRuns.reduce((s, r) => s + r.rows, 0);
-      const ceilingCpu = ceilingRuns.reduce((s, r) => s + (r.cpu ?? Number.NaN), 0);
-      const figures = {
-        case: c,
-        events: run.messages,
-        rate: run.messages / (run.digestMs / 1000),
-        ceilingRate: ceilingRows / (ceilingMs / 1000),
-        cpuPerEvent: (digestCpu * 1e6) / run.messages,
-        ceilingCpuPerRow: (ceilingCpu * 1e6) / ceilingRows,
-        eventBytes: Buffer.byteLength(c.template) - 2 * "{{EVENT_ID}}".length + 64,
-        rowBytes,
-        dataBytes: Math.round(sizing.avgDataBytes),
-        buildMs: run.buildMs,
-      };
-      results.push(figures);
-      console.log(
-        `${c.name}: ${run.messages} events in ${(run.digestMs / 1000).toFixed(2)} s = ${Math.round(figures.rate)}/s; ` +
-          `ceiling ${ceilingRuns.map((r) => `${Math.round(r.rows / (r.ms / 1000))}/s`).join(", ")} (rows of ${rowBytes} B)`,
-      );
-    } finally {
-      await worker.stop();
     }
   }
-
-  const rows = results.map((f) => [
-    f.case.name,
-    f.events,
-    `${(f.eventBytes / 1024).toFixed(1)} KB`,
-    `${(f.rowBytes / 1024).toFixed(1)} KB`,
-    Math.round(f.rate),
-    Math.round(f.ceilingRate),
-    `${(f.rate / f.ceilingRate).toFixed(2)}x`,
-    Number.isNaN(f.cpuPerEvent) ? "-" : Math.round(f.cpuPerEvent),
-    Number.isNaN(f.ceilingCpuPerRow) ? "-" : Math.round(f.ceilingCpuPerRow),
-    `${f.rate >= f.case.target ? "≥" : "<"} ${f.case.target}`,
-  ]);
-  const header = ["case", "events", "envelope", "row", "events/s", "ceiling rows/s", "ratio", "µs CPU/event", "µs CPU/row", "target"];
-  console.log(`\n${formatTable(header, rows)}`);
-  console.log("(ceiling: the same number of plain rows of the events' stored size, multi-row INSERTs, one D1 batch per queue batch; µs CPU: workerd running the Worker and its local D1)\n");
-  if (!valid) {
-    console.log("RESULT INVALID: the digest did not store every event exactly once (see above)");
-    process.exitCode = 1;
-  } else {
-    const missed = results.filter((f) => f.rate < f.case.target);
-    console.log(missed.length === 0 ? "targets hold" : `targets MISSED: ${missed.map((f) => f.case.name).join(", ")}`);
-  }
+  if (!flags.profile) report(results);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
 
-/** CPU seconds of the workerd running the Worker (and its D1) between two snapshots. */
+/** One case in its own `wrangler dev` on a fresh copy of the state: its figures, or its profile printed. */
+async function runCase(c, { pristine, devConfig, state }) {
+  cpSync(pristine, state, { recursive: true });
+  const port = await freePort();
+  const worker = await startProcess(
+    ["dev", "--config", devConfig, "--no-bundle", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", "0", "--log-level", "warn"],
+    { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev (bench digest worker)" },
+  );
+  try {
+    const call = async (path, body) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+      const text = await res.text();
+      if (res.status === 503 && text.includes("restarted")) throw new RuntimeRestarted(`${path}: ${text}`);
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${text}\n${worker.output()}`);
+      return JSON.parse(text);
+    };
+    const cpu = () => serverCpu(worker.child.pid, port);
+    const messages = (count, offset) => ({ template: c.template, count, offset, batchSize: BATCH_SIZE, projectId: PROJECT_ID });
+
+    // Warm-up numbers its messages after the measured ones, so distinct issues stay distinct.
+    const warm = await call("/digest", messages(WARMUP, c.count));
+    if (flags.profile) {
+      printProfile(c, await call("/profile", messages(c.count, 0)));
+      return null;
+    }
+    const sizing = await call("/stats");
+    const rowBytes = Math.round(sizing.avgRowBytes);
+
+    // The ceiling runs before and after the digest, so drift on the shared machine hits both.
+    const ceilingRuns = [];
+    const ceiling = async () => {
+      const before = cpu();
+      const r = await call("/ceiling", { count: c.count, batchSize: BATCH_SIZE, rowBytes });
+      ceilingRuns.push({ ...r, cpu: workerCpu(before, cpu()) });
+    };
+    await ceiling();
+    const before = cpu();
+    const run = await call("/digest", messages(c.count, 0));
+    const digestCpu = workerCpu(before, cpu());
+    await ceiling();
+
+    // Every message acknowledged, every event stored once and counted once.
+    const after = await call("/stats");
+    const expectedEvents = warm.messages + run.messages;
+    const expectedIssues = c.issues(c.count) + (c.issues(c.count) === 1 ? 0 : c.issues(WARMUP));
+    const problems = [];
+    if (run.acked !== c.count || run.retried + warm.retried > 0) problems.push(`${run.acked} of ${c.count} messages acked, ${run.retried + warm.retried} retried`);
+    if (after.events !== expectedEvents) problems.push(`${after.events} events stored, expected ${expectedEvents}`);
+    if (after.timesSeen !== expectedEvents) problems.push(`times_seen adds up to ${after.timesSeen}, expected ${expectedEvents}`);
+    if (after.issues !== expectedIssues) problems.push(`${after.issues} issues, expected ${expectedIssues}`);
+    if (after.rejected > 0) problems.push(`${after.rejected} rejected envelopes`);
+    if (problems.length > 0) console.log(`${c.name}: ${problems.join("; ")}`);
+
+    const ceilingMs = ceilingRuns.reduce((sum, r) => sum + r.ms, 0);
+    const ceilingRows = ceilingRuns.reduce((sum, r) => sum + r.rows, 0);
+    const figures = {
+      case: c,
+      valid: problems.length === 0,
+      events: run.messages,
+      rate: run.messages / (run.digestMs / 1000),
+      ceilingRate: ceilingRows / (ceilingMs / 1000),
+      cpuPerEvent: (digestCpu * 1e6) / run.messages,
+      ceilingCpuPerRow: (ceilingRuns.reduce((sum, r) => sum + r.cpu, 0) * 1e6) / ceilingRows,
+      envelopeBytes: Buffer.byteLength(c.template.replaceAll("{{EVENT_ID}}", "0".repeat(32)).replaceAll("{{N}}", "0")),
+      rowBytes,
+    };
+    console.log(
+      `${c.name}: ${run.messages} events in ${(run.digestMs / 1000).toFixed(2)} s = ${Math.round(figures.rate)}/s; ` +
+        `ceiling ${ceilingRuns.map((r) => `${Math.round(r.rows / (r.ms / 1000))}/s`).join(", ")} (rows of ${rowBytes} B)`,
+    );
+    return figures;
+  } finally {
+    await worker.stop();
+  }
+}
+
+function report(results) {
+  const us = (v) => (Number.isNaN(v) ? "-" : Math.round(v));
+  const rows = results.map((f) => [
+    f.case.name,
+    f.events,
+    `${(f.envelopeBytes / 1024).toFixed(1)} KB`,
+    `${(f.rowBytes / 1024).toFixed(1)} KB`,
+    Math.round(f.rate),
+    Math.round(f.ceilingRate),
+    `${(f.rate / f.ceilingRate).toFixed(2)}x`,
+    us(f.cpuPerEvent),
+    us(f.ceilingCpuPerRow),
+    `${f.rate >= f.case.target ? "≥" : "<"} ${f.case.target}`,
+  ]);
+  const header = ["case", "events", "envelope", "row", "events/s", "ceiling rows/s", "ratio", "µs CPU/event", "µs CPU/row", "target"];
+  console.log(`\n${formatTable(header, rows)}`);
+  console.log(
+    "(ceiling: as many plain rows of the events' stored size, multi-row INSERTs, one D1 batch per queue batch; " +
+      "µs CPU: the workerd process running the Worker and its local D1, per event or row)\n",
+  );
+  if (results.some((f) => !f.valid)) {
+    console.log("RESULT INVALID: the digest did not store every event exactly once (see above)");
+    process.exitCode = 1;
+    return;
+  }
+  const missed = results.filter((f) => f.rate < f.case.target);
+  console.log(missed.length === 0 ? "targets hold" : `targets MISSED: ${missed.map((f) => f.case.name).join(", ")}`);
+}
+
+function printProfile(c, p) {
+  const perEvent = (ms, events = p.events) => ((ms * 1000) / events).toFixed(0);
+  const { "(stored JSON bytes)": jsonBytes, "persist (one D1 batch)": persistMs, ...prepare } = p.steps;
+  // Persisting is timed on every other batch (the rest run split by kind of statement).
+  const persistEvents = Math.ceil(p.batches / 2) * BATCH_SIZE;
+  const steps = [...Object.entries(prepare).map(([step, ms]) => [step, (ms * 1000) / p.events]), ["persist (one D1 batch)", (persistMs * 1000) / persistEvents]];
+  const total = steps.reduce((a, [, v]) => a + v, 0);
+  console.log(`\n${c.name}: ${p.events} events, ${Math.round(jsonBytes / p.events)} B of event JSON each`);
+  console.log(formatTable(["step", "µs/event", "share"], steps.map(([step, v]) => [step, v.toFixed(0), `${Math.round((100 * v) / total)}%`])));
+  const statementEvents = p.events - persistEvents;
+  console.log(`\npersist statements by kind, each kind its own D1 batch, on ${statementEvents} events (an empty D1 call takes ${p.roundTripMs.toFixed(2)} ms):`);
+  console.log(
+    formatTable(
+      ["statement", "runs", "ms", "µs/event", "less calls"],
+      p.statements.map((s) => [s.sql, s.runs, s.ms, perEvent(s.ms, statementEvents), perEvent(Math.max(0, s.ms - s.calls * p.roundTripMs), statementEvents)]),
+    ),
+  );
+}
+
+/** CPU seconds of the workerd running the Worker (and its D1) between two snapshots; NaN if it restarted. */
 function workerCpu(before, after) {
   if (!before || !after || before.pids !== after.pids) return Number.NaN;
   return after.worker - before.worker;

@@ -4,6 +4,7 @@
 import { digestEvents } from "../../queue-consumer/digest-events";
 import type { Env } from "../../worker/env";
 import type { IngestMessage } from "../../worker/ingest-message";
+import { profileDigest } from "./profile";
 
 /** A captured envelope with `{{EVENT_ID}}` where its event id goes and `{{N}}` where a per-message number goes. */
 interface DigestRequest {
@@ -30,54 +31,70 @@ export default {
     const { pathname } = new URL(request.url);
     if (pathname === "/health") return new Response("ok");
     if (request.method === "POST" && pathname === "/digest") return Response.json(await runDigest(env, await request.json()));
+    if (request.method === "POST" && pathname === "/profile") return Response.json(await profileDigest(env, batchesOf(await request.json())));
     if (request.method === "POST" && pathname === "/ceiling") return Response.json(await runCeiling(env, await request.json()));
     if (pathname === "/stats") return Response.json(await stats(env));
     return new Response("not found", { status: 404 });
   },
 } satisfies ExportedHandler<Env>;
 
+/** The queue messages ingest would have sent for `req`, a batch at a time; null when done. */
+function batchesOf(req: DigestRequest): () => IngestMessage[] | null {
+  const parts = req.template.split(/(\{\{EVENT_ID\}\}|\{\{N\}\})/);
+  let built = 0;
+  return () => {
+    if (built >= req.count) return null;
+    const batch: IngestMessage[] = [];
+    for (; batch.length < req.batchSize && built < req.count; built++) {
+      const eventId = crypto.randomUUID().replaceAll("-", "");
+      const n = String(req.offset + built);
+      // TextEncoder always answers a fresh ArrayBuffer; its typing allows a shared one.
+      const body = enc.encode(parts.map((p) => (p === "{{EVENT_ID}}" ? eventId : p === "{{N}}" ? n : p)).join("")) as Uint8Array<ArrayBuffer>;
+      batch.push({ v: 1, kind: "envelope", projectId: req.projectId, keyId: 1, receivedAt: Date.now(), clientIp: "198.51.100.23", userAgent: "sentry.javascript.node/11.12.0", eventId, size: body.byteLength, body });
+    }
+    return batch;
+  };
+}
+
 /**
  * Digests `count` messages in batches of `batchSize`. Building a batch (the bytes Queues would
  * hand over) is timed apart from digesting it; only the digest counts towards the rate.
  */
 async function runDigest(env: Env, req: DigestRequest) {
-  const parts = req.template.split(/(\{\{EVENT_ID\}\}|\{\{N\}\})/);
-  let built = 0;
+  const nextBatch = batchesOf(req);
+  let messageCount = 0;
   let acked = 0;
   let retried = 0;
   let buildMs = 0;
   let digestMs = 0;
   const started = Date.now();
-  while (built < req.count) {
+  for (;;) {
     const t0 = Date.now();
-    const messages: Message<IngestMessage>[] = [];
-    for (let i = 0; i < req.batchSize && built < req.count; i++, built++) {
-      const eventId = crypto.randomUUID().replaceAll("-", "");
-      const n = String(req.offset + built);
-      const body = enc.encode(parts.map((p) => (p === "{{EVENT_ID}}" ? eventId : p === "{{N}}" ? n : p)).join(""));
-      messages.push({
-        id: crypto.randomUUID(),
-        timestamp: new Date(),
-        attempts: 1,
-        body: { v: 1, kind: "envelope", projectId: req.projectId, keyId: 1, receivedAt: Date.now(), clientIp: "198.51.100.23", userAgent: "sentry.javascript.node/11.12.0", eventId, size: body.byteLength, body },
-        ack: () => void acked++,
-        retry: () => void retried++,
-      });
-    }
+    const bodies = nextBatch();
+    if (bodies === null) break;
+    const messages: Message<IngestMessage>[] = bodies.map((body) => ({
+      id: crypto.randomUUID(),
+      timestamp: new Date(),
+      attempts: 1,
+      body,
+      ack: () => void acked++,
+      retry: () => void retried++,
+    }));
     const batch: MessageBatch<IngestMessage> = {
       queue: "events",
       messages,
-      metadata: { metrics: { backlogCount: req.count - built, backlogBytes: 0 } },
+      metadata: { metrics: { backlogCount: req.count - messageCount, backlogBytes: 0 } },
       ackAll: () => void (acked += messages.length),
       retryAll: () => void (retried += messages.length),
     };
+    messageCount += messages.length;
     const t1 = Date.now();
     await digestEvents(batch as MessageBatch<unknown>, env);
     const t2 = Date.now();
     buildMs += t1 - t0;
     digestMs += t2 - t1;
   }
-  return { messages: built, acked, retried, buildMs, digestMs, wallMs: Date.now() - started };
+  return { messages: messageCount, acked, retried, buildMs, digestMs, wallMs: Date.now() - started };
 }
 
 /**
@@ -116,7 +133,8 @@ function randomBytes(n: number): Uint8Array {
 
 /** What the digest left in D1, to check a run and size its ceiling rows. */
 async function stats(env: Env) {
-  const row = await env.DB.prepare(
+  // Row size: every stored value's length, plus 8 bytes for each of the five integer columns.
+  return env.DB.prepare(
     `SELECT (SELECT count(*) FROM events) AS events,
        (SELECT count(*) FROM issues) AS issues,
        (SELECT coalesce(sum(times_seen), 0) FROM issues) AS timesSeen,
@@ -125,5 +143,4 @@ async function stats(env: Env) {
        (SELECT coalesce(avg(length(event_id) + length(level) + length(title) + coalesce(length(release), 0) + coalesce(length(environment), 0)
           + coalesce(length(user_key), 0) + length(tags) + length(data) + length(ingest_batch) + 40), 0) FROM events) AS avgRowBytes`,
   ).first();
-  return row;
 }
