@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import type { IngestMessage } from "../worker/ingest-message";
 import { type Grouping, fingerprintEvent } from "./fingerprint-event";
 import { type NormalizedEvent, normalizeEvent } from "./normalize-event";
@@ -133,9 +134,13 @@ async function prepareEvent(raw: unknown, message: IngestMessage, eventId: strin
   return { projectId: message.projectId, event, grouping, data: await gzipJson(event.data) };
 }
 
+/**
+ * Synchronous zlib (nodejs_compat) rather than CompressionStream: for events of a few KB the
+ * stream plumbing costs more than the compression (npm run bench:digest -- --profile).
+ */
 export async function gzipJson(value: unknown): Promise<Uint8Array> {
-  const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  const gzipped = gzipSync(JSON.stringify(value));
+  return new Uint8Array(gzipped.buffer, gzipped.byteOffset, gzipped.byteLength);
 }
 
 function errorText(err: unknown): string {
