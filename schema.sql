@@ -169,8 +169,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_issue ON events (issue_id, timestamp DESC);
 CREATE INDEX events_by_batch ON events (ingest_batch, issue_id);
--- Retention: events past their project's retention_days, oldest first.
-CREATE INDEX events_by_project_time ON events (project_id, timestamp);
 
 -- Events per issue per hour (charts, sparklines, frequency alerts).
 CREATE TABLE issue_hourly (
@@ -245,8 +243,6 @@ CREATE TABLE stored_items (
 CREATE INDEX stored_items_by_project ON stored_items (project_id, item_type, received_at);
 CREATE INDEX stored_items_by_event ON stored_items (project_id, event_id);
 CREATE INDEX stored_items_by_batch ON stored_items (ingest_batch);
--- Retention: items past their project's retention_days.
-CREATE INDEX stored_items_by_received ON stored_items (project_id, received_at);
 
 CREATE TABLE item_counts (
   project_id INTEGER NOT NULL,

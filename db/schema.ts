@@ -170,7 +170,7 @@ export const events = sqliteTable(
     data: blob("data", { mode: "buffer" }).notNull(),
     ingestBatch: text("ingest_batch").notNull(),
   },
-  (t) => [unique().on(t.projectId, t.eventId), index("events_by_issue").on(t.issueId, t.timestamp), index("events_by_batch").on(t.ingestBatch, t.issueId), index("events_by_project_time").on(t.projectId, t.timestamp)],
+  (t) => [unique().on(t.projectId, t.eventId), index("events_by_issue").on(t.issueId, t.timestamp), index("events_by_batch").on(t.ingestBatch, t.issueId)],
 );
 
 export const issueHourly = sqliteTable(
@@ -245,7 +245,6 @@ export const storedItems = sqliteTable(
     index("stored_items_by_project").on(t.projectId, t.itemType, t.receivedAt),
     index("stored_items_by_event").on(t.projectId, t.eventId),
     index("stored_items_by_batch").on(t.ingestBatch),
-    index("stored_items_by_received").on(t.projectId, t.receivedAt),
   ],
 );
 
