@@ -11,12 +11,12 @@ export interface IssueFacts {
 }
 
 /**
- * Counts over the issue's last `intervalMs`, which may stop at `atLeast` (a count of `atLeast` or
- * more only says "at least that many"), so a query never reads more rows than the threshold needs.
+ * Whether the issue's last `intervalMs` holds at least `n` events, or events of `n` distinct
+ * users: a yes/no question, so that a count can stop at `n` rows.
  */
 export interface WindowCounter {
-  events(intervalMs: number, atLeast: number): Promise<number>;
-  users(intervalMs: number, atLeast: number): Promise<number>;
+  hasEvents(intervalMs: number, n: number): Promise<boolean>;
+  hasUsers(intervalMs: number, n: number): Promise<boolean>;
 }
 
 export interface RuleToMatch extends AlertRuleConditions {
@@ -73,8 +73,8 @@ async function triggerOccasion(trigger: AlertTrigger, issue: IssueFacts, counter
     case "unique_users": {
       const intervalMs = ALERT_INTERVALS[trigger.interval];
       if (moment.lastFiredAt !== null && moment.now - moment.lastFiredAt < intervalMs) return null;
-      const count = trigger.type === "event_frequency" ? await counter.events(intervalMs, trigger.value + 1) : await counter.users(intervalMs, trigger.value + 1);
-      if (count <= trigger.value) return null;
+      const over = trigger.type === "event_frequency" ? await counter.hasEvents(intervalMs, trigger.value + 1) : await counter.hasUsers(intervalMs, trigger.value + 1);
+      if (!over) return null;
       const what = trigger.type === "event_frequency" ? (trigger.value === 1 ? "event" : "events") : trigger.value === 1 ? "user" : "users";
       return {
         key: `${trigger.type}:${trigger.interval}:${Math.floor(moment.now / intervalMs) * intervalMs}`,

@@ -19,17 +19,17 @@ const issue = (facts: Partial<IssueFacts> = {}): IssueFacts => ({
 
 const rule = (triggers: AlertTrigger[], extra: Partial<RuleToMatch> = {}): RuleToMatch => ({ match: "any", triggers, filters: [], frequencyMinutes: 30, ...extra });
 
-/** Counts as a window would hold them, and every question asked. */
+/** Windows holding these counts, and every question asked of them. */
 function counter(events: Record<number, number> = {}, users: Record<number, number> = {}) {
   const asked: string[] = [];
   const c: WindowCounter = {
-    async events(intervalMs, atLeast) {
-      asked.push(`events ${intervalMs} ${atLeast}`);
-      return Math.min(events[intervalMs] ?? 0, atLeast);
+    async hasEvents(intervalMs, n) {
+      asked.push(`events ${intervalMs} ${n}`);
+      return (events[intervalMs] ?? 0) >= n;
     },
-    async users(intervalMs, atLeast) {
-      asked.push(`users ${intervalMs} ${atLeast}`);
-      return Math.min(users[intervalMs] ?? 0, atLeast);
+    async hasUsers(intervalMs, n) {
+      asked.push(`users ${intervalMs} ${n}`);
+      return (users[intervalMs] ?? 0) >= n;
     },
   };
   return Object.assign(c, { asked });
@@ -50,7 +50,7 @@ describe("matchAlertRule: triggers", () => {
     expect(await matchAlertRule(rule([{ type: "escalating" }]), issue({ regressed: true }), counter(), moment())).toBeNull();
   });
 
-  it("event_frequency fires when the window holds more than N, asking for no more than N + 1", async () => {
+  it("event_frequency fires when the window holds more than N, that is at least N + 1", async () => {
     const trigger: AlertTrigger = { type: "event_frequency", value: 100, interval: "5m" };
     const at100 = counter({ [5 * MINUTE]: 100 });
     expect(await matchAlertRule(rule([trigger]), issue(), at100, moment())).toBeNull();
