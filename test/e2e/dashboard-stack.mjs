@@ -42,7 +42,7 @@ export async function startDashboardStack() {
       /** GET on the read API with the seeded API token. */
       async api(path) {
         const res = await fetch(`${dashboardUrl}/api/0${path}`, { headers: { authorization: `Bearer ${secrets.apiToken}` } });
-        if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+        if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}\nwrangler pages dev:\n${dashboard.output()}`);
         return res.json();
       },
       async stop() {
@@ -59,17 +59,23 @@ export async function startDashboardStack() {
 
 /**
  * Polls the read API until the project has an issue whose title matches. Queue delivery is
- * asynchronous (the consumer's batch timeout is the floor), hence a bounded wait.
+ * asynchronous (the consumer's batch timeout is the floor), hence a bounded wait. Two local
+ * processes share one SQLite file here, so a read may fail while the digest writes: polling
+ * goes on through errors and reports the last one if the issue never shows.
  */
-export async function waitForIssue(stack, titlePattern, { query = "", timeoutMs = 30_000 } = {}) {
+export async function waitForIssue(stack, titlePattern, { query = "", timeoutMs = 60_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
+  let last = "no answer yet";
   for (;;) {
-    const issues = await stack.api(`/projects/faultline/default/issues/?query=${encodeURIComponent(query)}`);
-    const issue = issues.find((i) => titlePattern.test(i.title));
-    if (issue !== undefined) return issue;
-    if (Date.now() > deadline) {
-      throw new Error(`no issue matching ${titlePattern} within ${timeoutMs} ms; issues: ${JSON.stringify(issues.map((i) => i.title))}\n${stack.output()}`);
+    try {
+      const issues = await stack.api(`/projects/faultline/default/issues/?query=${encodeURIComponent(query)}`);
+      const issue = issues.find((i) => titlePattern.test(i.title));
+      if (issue !== undefined) return issue;
+      last = `issues: ${JSON.stringify(issues.map((i) => i.title))}`;
+    } catch (err) {
+      last = err.message;
     }
+    if (Date.now() > deadline) throw new Error(`no issue matching ${titlePattern} within ${timeoutMs} ms; ${last}\n${stack.output()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -221,3 +221,92 @@ test("markup in an event's message, tags, frames, breadcrumbs and request stays 
   assert.ok(text.includes(`<img src=x onerror="window.__xss='exception'">`), "the exception value is shown as text");
   await close();
 });
+
+test("a project is created and set up, its key disabled, a token made and revoked, a member invited", async () => {
+  const { page, errors, close } = await newPage();
+  await logIn(page);
+
+  // A new project lands on its setup page: the DSN points at the Worker, the snippets use it.
+  await page.getByRole("link", { name: "Projects" }).click();
+  await page.getByLabel("Name").fill("Checkout API");
+  await page.getByLabel("Platform").selectOption("python");
+  await page.getByRole("button", { name: "Create project" }).click();
+  await page.waitForURL(/\/projects\/checkout-api\/getting-started$/);
+  const dsn = await page.getByTestId("dsn").innerText();
+  assert.match(dsn, new RegExp(`^http://[0-9a-f]{32}@127\\.0\\.0\\.1:${new URL(stack.ingestUrl).port}/\\d+$`));
+  assert.match(await page.getByTestId("snippet").innerText(), /sentry_sdk\.init\(/);
+  // The platform tabs move with the arrow keys.
+  await page.getByRole("tab", { name: "Python", exact: true }).focus();
+  await page.keyboard.press("ArrowRight");
+  assert.equal(await page.getByRole("tab", { name: "Django" }).getAttribute("aria-selected"), "true");
+  const django = await page.getByTestId("snippet").innerText();
+  assert.ok(django.includes("integrations=[DjangoIntegration()]") && django.includes(`dsn="${dsn}"`), django);
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-project-setup.png"), fullPage: true });
+
+  await page.getByRole("link", { name: "Projects" }).click();
+  await page.getByRole("row").filter({ hasText: "Checkout API" }).waitFor();
+  // The default project's numbers: the issues of the tests before, and their events today.
+  await page.getByRole("row").filter({ hasText: "Default" }).locator("td.num").filter({ hasText: /^\d+\+?$/ }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-projects.png"), fullPage: true });
+
+  // Disabling the key: ingest refuses it.
+  await page.goto(`${stack.dashboardUrl}/organizations/faultline/projects/checkout-api/settings`);
+  await page.getByRole("button", { name: "Disable" }).click();
+  await page.getByRole("button", { name: "Enable" }).waitFor();
+  const { username: key, pathname } = new URL(dsn);
+  const refused = await fetch(`${stack.ingestUrl}/api${pathname}/store/?sentry_key=${key}`, { method: "POST", body: JSON.stringify({ message: "hi" }) });
+  assert.equal(refused.status, 403);
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-project-settings.png"), fullPage: true });
+
+  // An API token: shown once, works, then revoked.
+  await page.getByRole("link", { name: "Settings", exact: true }).click();
+  await page.getByRole("heading", { name: "Organization settings" }).waitFor();
+  await page.getByLabel("Label").fill("e2e script");
+  const creating = page.waitForResponse((res) => res.url().endsWith("/api-tokens/") && res.request().method() === "POST");
+  await page.getByRole("button", { name: "Create token" }).click();
+  assert.equal((await creating).status(), 201);
+  const token = await page.getByRole("status").filter({ hasText: "not shown again" }).locator("code").innerText();
+  const withToken = () => fetch(`${stack.dashboardUrl}/api/0/projects/`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await withToken()).status, 200);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("row").filter({ hasText: "e2e script" }).getByRole("button", { name: "Revoke" }).click();
+  await page.getByRole("row").filter({ hasText: "e2e script" }).waitFor({ state: "detached" });
+  assert.equal((await withToken()).status, 401);
+
+  // An invite: the link lets a new person set a password and in.
+  await page.getByRole("form", { name: "Invite a member" }).getByLabel("Email").fill("new.teammate@example.com");
+  await page.getByRole("button", { name: "Invite" }).click();
+  const link = await page.getByRole("status").filter({ hasText: "Send this link" }).locator("code").innerText();
+  assert.match(link, new RegExp(`^${stack.dashboardUrl}/invite/[A-Za-z0-9_-]{43}$`));
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-organization-settings.png"), fullPage: true });
+  const invited = await newPage();
+  await invited.page.goto(link);
+  await invited.page.getByRole("heading", { name: "Join Faultline" }).waitFor();
+  await invited.page.getByLabel("Name").fill("New Teammate");
+  await invited.page.getByLabel("Choose a password").fill("teammate password");
+  await invited.page.getByLabel("Password again").fill("teammate password");
+  await invited.page.getByRole("button", { name: "Join" }).click();
+  await invited.page.waitForURL(/\/organizations\/faultline\/issues/);
+  await invited.page.getByText("New Teammate").waitFor();
+  await invited.close();
+
+  await page.goto(`${stack.dashboardUrl}/organizations/faultline/projects/default/ingest-problems`);
+  await page.getByRole("heading", { name: "Dead letters" }).waitFor();
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test("the dark theme follows the system setting", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "dark" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_WAIT_MS);
+  await logIn(page);
+  await page.getByRole("searchbox", { name: "Search issues" }).fill("SyntaxError");
+  await page.getByRole("searchbox", { name: "Search issues" }).press("Enter");
+  await page.getByRole("row").filter({ hasText: "SyntaxError" }).getByRole("link").click();
+  await page.getByRole("heading", { name: "Breadcrumbs" }).waitFor();
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(background, "rgb(23, 21, 19)");
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-issue-dark.png") });
+  await context.close();
+});

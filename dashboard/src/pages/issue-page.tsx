@@ -62,7 +62,7 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
         {issue.culprit !== "" && <p class="culprit">{issue.culprit}</p>}
         <div class="issue-meta">
           <LevelBadge level={issue.level} />
-          <span class="status-text">{issue.status}</span>
+          {issue.status === "unresolved" && <span class="status-text">Unresolved</span>}
           <StatusBadge issue={issue} />
         </div>
       </header>

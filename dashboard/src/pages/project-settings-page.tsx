@@ -62,7 +62,7 @@ function GeneralSettings({ base, settings }: { base: string; settings: ProjectSe
       </label>
       <label>
         Platform
-        <select name="platform" defaultValue={saved.platform ?? ""}>
+        <select name="platform" value={saved.platform ?? ""}>
           <option value="">Other</option>
           {PLATFORMS.map((p) => (
             <option key={p.id} value={p.id}>
