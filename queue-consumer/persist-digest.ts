@@ -165,6 +165,9 @@ function eventAggregates(d1: D1Database, run: string, now: number) {
       SELECT project_id, environment, min(timestamp) FROM events
       WHERE ingest_batch = ?1 AND environment IS NOT NULL GROUP BY project_id, environment
       ON CONFLICT (project_id, name) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)`),
+    // INDEXED BY: left to itself, SQLite reads the newest events through events_by_issue (for the
+    // ORDER BY), which walks every stored event of the issue newer than this run's (all of them
+    // when the run's events are older: late or clock-skewed clients).
     stmt(`UPDATE issues SET
         times_seen = issues.times_seen + b.n,
         first_seen = min(issues.first_seen, b.first),
@@ -174,8 +177,8 @@ function eventAggregates(d1: D1Database, run: string, now: number) {
         first_release = coalesce(issues.first_release, b.last_release)
       FROM (
         SELECT issue_id, count(*) AS n, min(timestamp) AS first, max(timestamp) AS last,
-          (SELECT e2.event_id FROM events e2 WHERE e2.ingest_batch = ?1 AND e2.issue_id = e.issue_id ORDER BY e2.timestamp DESC, e2.id DESC LIMIT 1) AS last_event_id,
-          (SELECT e3.release FROM events e3 WHERE e3.ingest_batch = ?1 AND e3.issue_id = e.issue_id ORDER BY e3.timestamp DESC, e3.id DESC LIMIT 1) AS last_release
+          (SELECT e2.event_id FROM events e2 INDEXED BY events_by_batch WHERE e2.ingest_batch = ?1 AND e2.issue_id = e.issue_id ORDER BY e2.timestamp DESC, e2.id DESC LIMIT 1) AS last_event_id,
+          (SELECT e3.release FROM events e3 INDEXED BY events_by_batch WHERE e3.ingest_batch = ?1 AND e3.issue_id = e.issue_id ORDER BY e3.timestamp DESC, e3.id DESC LIMIT 1) AS last_release
         FROM events e WHERE e.ingest_batch = ?1 GROUP BY issue_id
       ) AS b
       WHERE issues.id = b.issue_id
@@ -205,8 +208,10 @@ function eventAggregates(d1: D1Database, run: string, now: number) {
     // release before it (resolved "in release X": X itself regresses) or, resolved "in the next
     // release", from the release that was newest then or an older one. Releases are ordered by
     // when they were first seen; a release not seen yet is newer than every seen one.
+    // The first IN finds the run's issues by primary key; the second alone is correlated (it reads
+    // issues.resolved_in_release), which makes SQLite scan the whole issues table.
     stmt(`UPDATE issues SET status = 'unresolved', substatus = 'regressed', resolved_at = NULL, resolved_in_release = NULL, resolved_in_next_release = 0
-      WHERE status = 'resolved' AND id IN (
+      WHERE id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1) AND status = 'resolved' AND id IN (
         SELECT e.issue_id FROM events e WHERE e.ingest_batch = ?1 AND NOT (
           issues.resolved_in_release IS NOT NULL AND e.release IS NOT NULL AND (
             SELECT CASE WHEN issues.resolved_in_next_release THEN ev.first_seen <= fix.first_seen ELSE ev.first_seen < fix.first_seen END
