@@ -96,6 +96,7 @@ test("every page sends a visitor without a session to the login page, and the AP
     assert.equal(new URL(page.url()).searchParams.get("next"), path, `${path} comes back after login`);
     await page.getByRole("heading", { name: "Log in to Faultline" }).waitFor();
   }
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-login.png") });
   assert.ok(apiAnswers.every((status) => status === 401), `API answers without a session: ${apiAnswers}`);
   const res = await fetch(`${stack.dashboardUrl}/api/0/organizations/faultline/issues/`);
   assert.equal(res.status, 401);
@@ -216,6 +217,7 @@ test("markup in an event's message, tags, frames, breadcrumbs and request stays 
   await page.getByText(`window.__xss='crumb'`, { exact: false }).first().waitFor();
   await page.getByText(`window.__xss='header'`, { exact: false }).first().waitFor();
   await probe("issue page");
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-issue-markup.png"), fullPage: true });
   // The payload is on the page as the characters that were sent.
   const text = await page.locator("main").innerText();
   assert.ok(text.includes(`<img src=x onerror="window.__xss='exception'">`), "the exception value is shown as text");
