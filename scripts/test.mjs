@@ -1,6 +1,7 @@
 // `npm test`: every test, in order of cost — system packages the browser and Python tests need,
-// typecheck, the Workers-runtime suite (vitest in workerd), then end-to-end tests with real SDKs
-// against `wrangler dev`. Prints one closing line: "tests: N passed, N failed".
+// typecheck, the Workers-runtime suite (vitest in workerd), the offline deploy checks (bundles,
+// migrations through wrangler, setup and deploy against a stand-in wrangler), then end-to-end
+// tests with real SDKs against `wrangler dev`. Prints one closing line: "tests: N passed, N failed".
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -46,6 +47,15 @@ try {
 } catch {
   failed += 1;
 }
+
+const offlineFiles = readdirSync(join(ROOT, "test", "offline"))
+  .filter((f) => f.endsWith(".test.mjs"))
+  .map((f) => join("test", "offline", f));
+const offline = await run("offline deploy checks", process.execPath, ["--test", "--test-concurrency=1", ...offlineFiles]);
+const offlineCount = (name) => Number(new RegExp(`^[#ℹ] ${name} (\\d+)`, "m").exec(offline.output)?.[1] ?? 0);
+passed += offlineCount("pass");
+failed += offlineCount("fail");
+if (offline.code !== 0 && offlineCount("fail") === 0) failed += 1;
 
 const e2e = await run("end-to-end tests", process.execPath, ["--test", "--test-concurrency=1", ...e2eFiles]);
 const count = (name) => Number(new RegExp(`^[#ℹ] ${name} (\\d+)`, "m").exec(e2e.output)?.[1] ?? 0);

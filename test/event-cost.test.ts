@@ -1,15 +1,17 @@
-import { createMessageBatch, env } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { digestEvents } from "../queue-consumer/digest-events";
+import { prepareMessage } from "../queue-consumer/prepare-message";
 import type { Env } from "../worker/env";
+import { ingestApp } from "../worker/ingest-app";
 import type { IngestMessage } from "../worker/ingest-message";
-import { sdkEnvelopes } from "./fixtures";
+import { readdress, sdkEnvelopes } from "./fixtures";
 import { seedProject } from "./seed";
 
-// What one event costs in D1, measured from D1's own accounting (meta.rows_read and
-// meta.rows_written, which are what Cloudflare bills) over full queue batches of captured SDK
-// events. docs/operations.md turns these figures into prices; the bounds below catch a change
-// that makes every event cost more.
+// What one event costs: D1 rows from D1's own accounting (meta.rows_read and meta.rows_written,
+// which are what Cloudflare bills) over full queue batches of captured SDK events, and the
+// Worker's time for ingest and for preparing an event in the consumer. docs/operations.md turns
+// these figures into prices; the bounds below catch a change that makes every event cost more.
 
 const BATCH = 100; // the events consumer's max_batch_size (wrangler.toml)
 const enc = new TextEncoder();
@@ -77,7 +79,10 @@ describe("what an event costs in D1", () => {
     // The first batch creates the issue; the second is the steady state, measured.
     await digestBatch(projectId, Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.nodeException)));
     const cost = perEvent(await digestBatch(projectId, Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.nodeException))));
-    console.log("recurring error, per event:", JSON.stringify(cost));
+    const stored = await env.DB.prepare("SELECT avg(length(data)) AS data, avg(length(tags) + length(title) + length(event_id) + length(ingest_batch) + 60) AS other FROM events WHERE project_id = ?")
+      .bind(projectId)
+      .first<{ data: number; other: number }>();
+    console.log("recurring error, per event:", JSON.stringify({ ...cost, storedDataBytes: Math.round(stored!.data), otherColumnBytes: Math.round(stored!.other) }));
     // The event row and its three indexes, plus a share of the batch's counter updates.
     expect(cost.rowsWritten).toBeGreaterThanOrEqual(4);
     expect(cost.rowsWritten).toBeLessThan(6);
@@ -98,5 +103,53 @@ describe("what an event costs in D1", () => {
     const cost = perEvent(await digestBatch(projectId, Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.browserException))));
     console.log("recurring browser error, per event:", JSON.stringify(cost));
     expect(cost.rowsWritten).toBeLessThan(6);
+  });
+
+  it("deleting an event when its retention ends", async () => {
+    const { projectId } = await seedProject();
+    await digestBatch(projectId, Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.nodeException)));
+    const deleted = await env.DB.prepare("DELETE FROM events WHERE project_id = ?").bind(projectId).run();
+    const rowsWritten = (deleted.meta.rows_written ?? 0) / BATCH;
+    console.log("retention delete, per event:", JSON.stringify({ rowsWritten }));
+    expect(rowsWritten).toBeLessThan(6);
+  });
+});
+
+describe("what an event costs in Worker time", () => {
+  // Wall time with no I/O in the measured part, in workerd: close to CPU time, which Workers
+  // bill. Reported, not bounded: a busy machine stretches it several times over.
+  const timed = async (runs: number, f: () => Promise<unknown>) => {
+    for (let i = 0; i < 20; i++) await f();
+    const start = performance.now();
+    for (let i = 0; i < runs; i++) await f();
+    return (performance.now() - start) / runs;
+  };
+
+  it("ingest: one request, up to the enqueue", async () => {
+    const key = await seedProject();
+    const body = readdress(sdkEnvelopes.nodeException, key.publicKey, key.projectId);
+    const quietEnv = { ...env, EVENTS: { send: async () => {} } as unknown as Queue } as Env;
+    const ms = await timed(200, async () => {
+      const res = await ingestApp.fetch(
+        new Request(`https://ingest.example/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}&sentry_version=7`, { method: "POST", body }),
+        quietEnv,
+        createExecutionContext(),
+      );
+      expect(res.status).toBe(200);
+    });
+    console.log("ingest, ms per request:", ms.toFixed(3));
+    expect(ms).toBeGreaterThan(0);
+  });
+
+  it("digest: parse, normalize, scrub, fingerprint and compress one event", async () => {
+    const { projectId } = await seedProject();
+    const ms = await timed(200, async () => {
+      const body = enc.encode(envelopeOf(sdkEnvelopes.nodeException));
+      const message: IngestMessage = { v: 1, kind: "envelope", projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: null, size: body.byteLength, body: body as Uint8Array<ArrayBuffer> };
+      const prepared = await prepareMessage(message, body, { messageId: "m", scrub: { enabled: true, extraKeys: [] }, storeBlob: async () => {} });
+      expect(prepared.events).toHaveLength(1);
+    });
+    console.log("digest, ms per event:", ms.toFixed(3));
+    expect(ms).toBeGreaterThan(0);
   });
 });
