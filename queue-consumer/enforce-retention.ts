@@ -7,11 +7,12 @@ import { type Env, numericVar } from "../worker/env";
  *
  * - events (by event timestamp, which the digest clamps to at most 30 days before receipt, as
  *   Relay does), stored items and their R2 objects, rejected envelopes and their R2 bodies, dead
- *   letters, raw request bodies in R2 (`raw/<project>/<day>/…`, listed by prefix, oldest first);
+ *   letters, raw request bodies in R2 (`raw/<project>/<day>/…`, listed by prefix, oldest first,
+ *   and kept at least 15 days, as long as a message may wait in a queue);
  * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts);
  * - issues whose last event is gone and whose last_seen is past the cutoff, with their
  *   issue_hourly, issue_tags and issue_users rows;
- * - expired dashboard sessions.
+ * - expired dashboard sessions and forgotten failed-login counters.
  *
  * Issue counters stay lifetime figures, as Sentry's are: times_seen, user_count, first_seen and
  * the per-value counts in issue_tags count every event the issue ever had, including events
@@ -115,6 +116,15 @@ const EXPIRED_ISSUES = `WITH ${CUTOFFS}
 
 const DELETE_EXPIRED_SESSIONS = `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ?1 LIMIT ?2)`;
 
+// Failed-login counters the dashboard has forgotten anyway: no failure for a day, not blocked
+// (dashboard/api/login-throttle.ts starts such a key over).
+const DELETE_FORGOTTEN_LOGIN_THROTTLES = `DELETE FROM login_throttles WHERE key IN (
+    SELECT key FROM login_throttles WHERE last_failure_at < ?1 - ${DAY} AND blocked_until < ?1 LIMIT ?2)`;
+
+// A raw body may still be waiting in a queue, or in its dead-letter queue, for up to 14 days
+// (Queues' longest retention): it is kept at least that long whatever the project's retention.
+const RAW_BODY_MIN_DAYS = 15;
+
 /** Rows of an issue, deleted before the issue itself, a chunk at a time (?1 the issue ids as JSON). */
 const ISSUE_CHILDREN = [
   ["issue_users", "user_key"],
@@ -217,7 +227,7 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
     // Runs start at a different project each hour, so a budget smaller than the project count
     // still reaches every project.
     const project = rawProjects[(Math.floor(now / HOUR) + rawTurn) % rawProjects.length]!;
-    const cutoffDay = new Date(now - project.days * DAY).toISOString().slice(0, 10);
+    const cutoffDay = new Date(now - Math.max(project.days, RAW_BODY_MIN_DAYS) * DAY).toISOString().slice(0, 10);
     const page = await call(() => bucket.list({ prefix: `raw/${project.id}/`, limit: rows, cursor: rawCursor }));
     const old = page.objects.map((o) => o.key).filter((key) => (RAW_DAY.exec(key)?.[1] ?? "9999") < cutoffDay);
     if (old.length > 0) {
@@ -245,6 +255,7 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
     drain("item_counts", DELETE_ITEM_COUNTS),
     deleteExpiredIssues,
     drain("sessions", DELETE_EXPIRED_SESSIONS),
+    drain("login_throttles", DELETE_FORGOTTEN_LOGIN_THROTTLES),
     deleteRawBodies,
   ];
   try {

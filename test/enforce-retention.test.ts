@@ -111,6 +111,10 @@ describe("enforceRetention", () => {
       .bind(unique("s-expired"), user!.id, NOW - 1, unique("s-valid"), user!.id, NOW + DAY)
       .run();
 
+    await env.DB.prepare("INSERT INTO login_throttles (key, failures, last_failure_at, blocked_until) VALUES ('ip:192.0.2.1', 30, ?, ?), ('ip:192.0.2.2', 30, ?, ?)")
+      .bind(NOW - 2 * DAY, NOW - 2 * DAY, NOW - HOUR, NOW + HOUR)
+      .run();
+
     const report = await enforceRetention(env.DB, env.RAW, NOW);
     expect(report.finished).toBe(true);
 
@@ -143,8 +147,9 @@ describe("enforceRetention", () => {
     expect(await rows("SELECT received_at FROM dead_letters WHERE project_id = ?", short)).toEqual([{ received_at: NOW - DAY }]);
     expect(await rows("SELECT received_at FROM dead_letters WHERE project_id IS NULL")).toEqual([{ received_at: NOW - 89 * DAY }]);
     expect(await rows("SELECT expires_at FROM sessions WHERE user_id = ?", user!.id)).toEqual([{ expires_at: NOW + DAY }]);
+    expect(await rows("SELECT key FROM login_throttles")).toEqual([{ key: "ip:192.0.2.2" }]);
 
-    expect(report.deleted).toMatchObject({ events: 3, issues: 1, stored_items: 1, rejected_envelopes: 1, dead_letters: 2, sessions: 1, r2: 3 });
+    expect(report.deleted).toMatchObject({ events: 3, issues: 1, stored_items: 1, rejected_envelopes: 1, dead_letters: 2, sessions: 1, login_throttles: 1, r2: 3 });
 
     // A second run finds nothing left to do.
     const again = await enforceRetention(env.DB, env.RAW, NOW);
@@ -174,14 +179,22 @@ describe("enforceRetention", () => {
   });
 
   it("lists raw bodies oldest first and stops at the first one inside the window", async () => {
-    const p = await project(10);
+    const p = await project(20);
     const keys = [];
-    for (let d = 20; d >= 1; d--) keys.push(await rawBody(p, NOW - d * DAY));
+    for (let d = 30; d >= 1; d--) keys.push(await rawBody(p, NOW - d * DAY));
     const report = await enforceRetention(env.DB, env.RAW, NOW, { rowsPerStatement: 4, operationsPerRun: 1000, defaultRetentionDays: 90 });
     expect(report.finished).toBe(true);
     const left = (await env.RAW.list({ prefix: `raw/${p}/` })).objects.map((o) => o.key);
     // Day folders strictly before the cutoff's day go; the cutoff's own day stays whole.
     expect(left).toEqual(keys.slice(10).sort());
+  });
+
+  it("keeps raw bodies as long as a queue may still hold their message, whatever the retention", async () => {
+    const p = await project(1);
+    const recent = await rawBody(p, NOW - 10 * DAY);
+    const old = await rawBody(p, NOW - 20 * DAY);
+    await enforceRetention(env.DB, env.RAW, NOW);
+    expect([await exists(recent), await exists(old)]).toEqual([true, false]);
   });
 
   it("reads every table that grows with events through an index", async () => {
