@@ -46,12 +46,21 @@ const PROJECT_ID = 1;
 
 const fixture = (name) => readFileSync(join(ROOT, "test", "fixtures", "sdk-requests", name), "utf8");
 
-/** A captured envelope with its event id (envelope header and event item) made a placeholder. */
+/**
+ * A captured envelope with placeholders for what varies per message: its event id (envelope
+ * header and event item) and the event's timestamp, which the bench Worker sets to now.
+ */
 function template(name) {
   const envelope = fixture(name);
   const id = /^\{"event_id":"([0-9a-f]{32})"/.exec(envelope)?.[1];
   if (!id) throw new Error(`${name} has no event_id in its header`);
-  return envelope.replaceAll(id, "{{EVENT_ID}}");
+  const [header, itemHeader, payload, ...rest] = envelope.split("\n");
+  if (JSON.parse(itemHeader).type !== "event" || "length" in JSON.parse(itemHeader)) throw new Error(`${name}: expected one event item without a length`);
+  const event = JSON.parse(payload);
+  if (typeof event.timestamp !== "number") throw new Error(`${name}: the event has no numeric timestamp`);
+  const withTimestamp = payload.replace(`"timestamp":${event.timestamp}`, '"timestamp":{{TIMESTAMP}}');
+  if (withTimestamp === payload) throw new Error(`${name}: timestamp not found as written`);
+  return [header, itemHeader, withTimestamp, ...rest].join("\n").replaceAll(id, "{{EVENT_ID}}");
 }
 
 /** One in-app function renamed per message: every event gets its own fingerprint. */
@@ -119,10 +128,11 @@ try {
         results.push(await runCase(c, { pristine, devConfig, state: join(work, `${c.key}-${attempt}`) }));
         break;
       } catch (err) {
-        // wrangler dev now and then restarts its runtime under a running request (seen on a busy
-        // machine with no file changed); the case then starts over on fresh state.
+        // A reload of wrangler dev's runtime under a running request (seen on a busy machine, with
+        // no file changed) loses that request: the case starts over on fresh state.
         if (!(err instanceof RuntimeRestarted) || attempt >= 3) throw err;
         console.log(`${c.name}: the local runtime restarted mid-run; starting the case over`);
+        if (process.env.BENCH_LOG_LEVEL) console.log(err.message);
       }
     }
   }
@@ -136,14 +146,17 @@ async function runCase(c, { pristine, devConfig, state }) {
   cpSync(pristine, state, { recursive: true });
   const port = await freePort();
   const worker = await startProcess(
-    ["dev", "--config", devConfig, "--no-bundle", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", "0", "--log-level", "warn"],
+    ["dev", "--config", devConfig, "--no-bundle", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", "0", "--log-level", process.env.BENCH_LOG_LEVEL ?? "warn"],
     { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev (bench digest worker)" },
   );
   try {
     const call = async (path, body) => {
+      // wrangler dev sometimes reloads its runtime between two requests, and a POST caught in the
+      // switch fails; its proxy holds and retries a GET, so one goes first.
+      if (body !== undefined) await (await fetch(`http://127.0.0.1:${port}/health`)).text();
       const res = await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
       const text = await res.text();
-      if (res.status === 503 && text.includes("restarted")) throw new RuntimeRestarted(`${path}: ${text}`);
+      if (res.status === 503 && text.includes("restarted")) throw new RuntimeRestarted(`${path}: ${text}\n${process.env.BENCH_LOG_LEVEL ? worker.output() : ""}`);
       if (!res.ok) throw new Error(`${path}: ${res.status} ${text}\n${worker.output()}`);
       return JSON.parse(text);
     };
@@ -194,7 +207,7 @@ async function runCase(c, { pristine, devConfig, state }) {
       ceilingRate: ceilingRows / (ceilingMs / 1000),
       cpuPerEvent: (digestCpu * 1e6) / run.messages,
       ceilingCpuPerRow: (ceilingRuns.reduce((sum, r) => sum + r.cpu, 0) * 1e6) / ceilingRows,
-      envelopeBytes: Buffer.byteLength(c.template.replaceAll("{{EVENT_ID}}", "0".repeat(32)).replaceAll("{{N}}", "0")),
+      envelopeBytes: Buffer.byteLength(c.template.replaceAll("{{EVENT_ID}}", "0".repeat(32)).replace("{{TIMESTAMP}}", "1795306128.453").replaceAll("{{N}}", "0")),
       rowBytes,
     };
     console.log(

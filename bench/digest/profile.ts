@@ -55,7 +55,7 @@ export async function profileDigest(env: Env, nextBatch: () => IngestMessage[] |
     });
     const jsonBytes = await time("JSON.stringify of event data", () => scrubbed.map((e) => JSON.stringify(e.data).length));
     steps.set("(stored JSON bytes)", (steps.get("(stored JSON bytes)") ?? 0) + jsonBytes.reduce((a, b) => a + b, 0));
-    const data = await time("gzip (stringify + CompressionStream)", async () => {
+    const data = await time("gzip (gzipJson: stringify + zlib)", async () => {
       const out: Uint8Array[] = [];
       for (const e of scrubbed) out.push(await gzipJson(e.data));
       return out;

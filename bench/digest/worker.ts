@@ -6,7 +6,10 @@ import type { Env } from "../../worker/env";
 import type { IngestMessage } from "../../worker/ingest-message";
 import { profileDigest } from "./profile";
 
-/** A captured envelope with `{{EVENT_ID}}` where its event id goes and `{{N}}` where a per-message number goes. */
+/**
+ * A captured envelope with `{{EVENT_ID}}` where its event id goes, `{{TIMESTAMP}}` where the
+ * event's timestamp goes (now, as from a live SDK) and `{{N}}` where a per-message number goes.
+ */
 interface DigestRequest {
   template: string;
   count: number;
@@ -40,7 +43,9 @@ export default {
 
 /** The queue messages ingest would have sent for `req`, a batch at a time; null when done. */
 function batchesOf(req: DigestRequest): () => IngestMessage[] | null {
-  const parts = req.template.split(/(\{\{EVENT_ID\}\}|\{\{N\}\})/);
+  const parts = req.template.split(/(\{\{EVENT_ID\}\}|\{\{TIMESTAMP\}\}|\{\{N\}\})/);
+  const fill = (part: string, eventId: string, n: string) =>
+    part === "{{EVENT_ID}}" ? eventId : part === "{{TIMESTAMP}}" ? (Date.now() / 1000).toFixed(3) : part === "{{N}}" ? n : part;
   let built = 0;
   return () => {
     if (built >= req.count) return null;
@@ -49,7 +54,7 @@ function batchesOf(req: DigestRequest): () => IngestMessage[] | null {
       const eventId = crypto.randomUUID().replaceAll("-", "");
       const n = String(req.offset + built);
       // TextEncoder always answers a fresh ArrayBuffer; its typing allows a shared one.
-      const body = enc.encode(parts.map((p) => (p === "{{EVENT_ID}}" ? eventId : p === "{{N}}" ? n : p)).join("")) as Uint8Array<ArrayBuffer>;
+      const body = enc.encode(parts.map((p) => fill(p, eventId, n)).join("")) as Uint8Array<ArrayBuffer>;
       batch.push({ v: 1, kind: "envelope", projectId: req.projectId, keyId: 1, receivedAt: Date.now(), clientIp: "198.51.100.23", userAgent: "sentry.javascript.node/11.12.0", eventId, size: body.byteLength, body });
     }
     return batch;
