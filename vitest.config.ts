@@ -20,6 +20,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
+      // Stand-in Slack, Discord, Teams and webhook receivers on a loopback port, for the alert tests.
+      globalSetup: ["./test/alert-receivers/start-receivers.ts"],
     },
   };
 });

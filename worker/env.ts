@@ -10,6 +10,12 @@ declare global {
       MAX_EVENT_BYTES: string;
       INLINE_BODY_MAX_BYTES: string;
       KEY_CACHE_TTL_SECONDS: string;
+      /** The dashboard's origin, for the links in alerts. */
+      DASHBOARD_URL: string;
+      /** The sender of alert emails: an address the send_email binding may send from. */
+      ALERT_EMAIL_FROM: string;
+      /** Cloudflare's send_email binding, for email alert targets; absent where not configured. */
+      EMAIL?: SendEmail;
       /** D1 and R2 calls one retention run may make (queue-consumer/enforce-retention.ts). */
       RETENTION_OPERATIONS_PER_RUN?: string;
     }

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { ALERT_TIMEOUT_MS, sendAlertRequest } from "../queue-consumer/send-alert-request";
+import { receivedBy, receiverKey, receiverUrl } from "./alert-receivers/receiver-client";
+
+// A minimal valid Slack message, so that the stand-in receiver judges only the behaviour.
+const slackBody = JSON.stringify({ text: "Faultline", blocks: [{ type: "section", text: { type: "mrkdwn", text: "Faultline" } }] });
+const post = (url: string) => sendAlertRequest({ url, headers: { "Content-Type": "application/json" }, body: slackBody });
+
+describe("sendAlertRequest", () => {
+  it("is sent when the target answers 2xx", async () => {
+    const key = receiverKey("send-ok");
+    expect(await post(receiverUrl("ok", "slack", key))).toMatchObject({ outcome: "sent", httpStatus: 200, error: null, retryAfterSeconds: null });
+    const [request] = await receivedBy(key);
+    expect(request).toMatchObject({ status: 200, problems: [], body: slackBody });
+    expect(request!.headers["content-type"]).toBe("application/json");
+  });
+
+  it("retries a 429 after the target's Retry-After", async () => {
+    const key = receiverKey("send-429");
+    expect(await post(receiverUrl("ratelimited", "slack", key))).toMatchObject({
+      outcome: "retry",
+      httpStatus: 429,
+      retryAfterSeconds: 7,
+      error: expect.stringContaining("HTTP 429"),
+    });
+    expect(await post(receiverUrl("ratelimited", "slack", key))).toMatchObject({ outcome: "sent" });
+  });
+
+  it("retries a 5xx, and gives up on a 4xx that retrying cannot fix", async () => {
+    expect(await post(receiverUrl("down", "slack", receiverKey("send-500")))).toMatchObject({ outcome: "retry", httpStatus: 500, error: "HTTP 500: internal error" });
+    expect(await post(receiverUrl("gone", "slack", receiverKey("send-410")))).toMatchObject({ outcome: "failed", httpStatus: 410, error: "HTTP 410: channel_is_archived" });
+    const invalid = await sendAlertRequest({ url: receiverUrl("ok", "slack", receiverKey("send-400")), headers: {}, body: JSON.stringify({ text: "x", blocks: [] }) });
+    expect(invalid).toMatchObject({ outcome: "failed", httpStatus: 400, error: "HTTP 400: invalid_blocks" });
+  });
+
+  it("retries when nothing listens", async () => {
+    const closed = await post("http://127.0.0.1:9/");
+    expect(closed).toMatchObject({ outcome: "retry", httpStatus: null, error: expect.stringMatching(/^network error: /) });
+  });
+
+  it(
+    `gives up on a target that does not answer after ${ALERT_TIMEOUT_MS} ms, and retries`,
+    async () => {
+      const key = receiverKey("send-hang");
+      const result = await post(receiverUrl("hang", "slack", key));
+      expect(result).toMatchObject({ outcome: "retry", httpStatus: null, error: "timed out after 5000 ms" });
+      expect(result.latencyMs).toBeGreaterThanOrEqual(ALERT_TIMEOUT_MS);
+      expect(await receivedBy(key)).toHaveLength(1);
+    },
+    // Long enough for the timeout itself on a loaded machine: the assertion is on the outcome, not the clock.
+    60_000,
+  );
+});
