@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { alertRulesRoutes } from "./alert-rules-routes";
 import type { ApiEnv } from "./api-env";
 import { ApiError, NOT_FOUND, apiErrorResponse } from "./api-error";
 import { apiTokenRoutes } from "./api-token-routes";
@@ -32,6 +33,7 @@ apiApp.route("/", keyRoutes);
 apiApp.route("/", ingestProblemsRoutes);
 apiApp.route("/", membersRoutes);
 apiApp.route("/", apiTokenRoutes);
+apiApp.route("/", alertRulesRoutes);
 
 apiApp.notFound((c) => c.json({ detail: NOT_FOUND }, 404));
 apiApp.onError((err) => {
