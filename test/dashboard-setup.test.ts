@@ -19,16 +19,18 @@ describe("first-run setup", () => {
     expect(before).toMatchObject({ status: 401, json: { setupRequired: true } });
 
     expect((await send("POST", "/auth/setup", { body: { ...body, password: "short" } })).status).toBe(400);
+    // An organization without members (restored from elsewhere, say) keeps its slug.
+    await env.DB.prepare("INSERT INTO organizations (slug, name, created_at) VALUES ('acme-corp', 'Old Acme', 0)").run();
 
     const done = await send("POST", "/auth/setup", { body });
     expect(done.status).toBe(201);
     expect(done.json).toMatchObject({
       user: { email: "ada@acme.example", name: "Ada" },
-      organizations: [{ slug: "acme-corp", name: "Acme Corp", role: "owner" }],
-      project: { slug: "web-shop", organization: "acme-corp" },
+      organizations: [{ slug: "acme-corp-2", name: "Acme Corp", role: "owner" }],
+      project: { slug: "web-shop", organization: "acme-corp-2" },
     });
     const cookie = sessionCookieOf(done);
-    const keys = await send("GET", "/api/0/projects/acme-corp/web-shop/keys/", { cookie });
+    const keys = await send("GET", "/api/0/projects/acme-corp-2/web-shop/keys/", { cookie });
     expect(keys.status).toBe(200);
     expect(keys.json).toHaveLength(1);
     expect(keys.json[0].dsn.public).toMatch(/^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:8788\/\d+$/);
@@ -41,4 +43,5 @@ describe("first-run setup", () => {
     expect(users.results).toEqual([{ email: "ada@acme.example" }]);
     expect((await send("POST", "/auth/login", { body: { email: "mallory@evil.example", password: body.password } })).status).toBe(401);
   });
+
 });

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, like, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { z } from "zod";
 import { instanceSetup, memberships, organizations, projectKeys, projects, users } from "../../db/schema";
@@ -26,7 +26,7 @@ export type SetupOutcome = { ok: true; userId: number; organizationSlug: string;
 
 export async function setupInstance(db: DrizzleD1Database, body: SetupBody, now: number): Promise<SetupOutcome> {
   if (await anyUserExists(db)) return { ok: false, reason: "already_set_up" };
-  const orgSlug = makeSlug(body.organizationName);
+  const orgSlug = await freeOrganizationSlug(db, makeSlug(body.organizationName));
   const projectSlug = makeSlug(body.projectName);
   const email = body.email.trim();
   const passwordHash = await hashPassword(body.password);
@@ -53,4 +53,14 @@ export async function setupInstance(db: DrizzleD1Database, body: SetupBody, now:
   }
   const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1);
   return { ok: true, userId: user!.id, organizationSlug: orgSlug, projectSlug };
+}
+
+/** An organization slug not yet taken: an instance whose users were all removed may keep its organizations. */
+async function freeOrganizationSlug(db: DrizzleD1Database, wanted: string): Promise<string> {
+  const taken = new Set(
+    (await db.select({ slug: organizations.slug }).from(organizations).where(like(organizations.slug, `${wanted}%`))).map((r) => r.slug),
+  );
+  let slug = wanted;
+  for (let n = 2; taken.has(slug); n++) slug = `${wanted.slice(0, 45)}-${n}`;
+  return slug;
 }
