@@ -55,7 +55,7 @@ test("the first visitor of an instance without users sets it up, once", async ()
 
   // Once: the setup page now sends people to log in, and the API refuses a second setup.
   await page.getByRole("button", { name: "Log out" }).click();
-  await page.waitForURL((url) => url.pathname === "/login");
+  await page.waitForURL((url) => url.pathname === "/login", { waitUntil: "commit" });
   await page.goto(`${stack.dashboardUrl}/setup`);
   await page.getByRole("heading", { name: "Already set up" }).waitFor();
   const again = await fetch(`${stack.dashboardUrl}/auth/setup`, {

@@ -92,7 +92,7 @@ test("every page sends a visitor without a session to the login page, and the AP
   for (const route of routes) {
     const path = route.pattern.replace(":org", "faultline").replace(":project", "default").replace(":issueId", "1");
     await page.goto(`${stack.dashboardUrl}${path}`);
-    await page.waitForURL((url) => url.pathname === "/login", { timeout: UI_WAIT_MS });
+    await page.waitForURL((url) => url.pathname === "/login", { waitUntil: "commit" });
     assert.equal(new URL(page.url()).searchParams.get("next"), path, `${path} comes back after login`);
     await page.getByRole("heading", { name: "Log in to Faultline" }).waitFor();
   }

@@ -111,20 +111,8 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
             <div class="page-head event-nav">
               <h2 id="event-title">{eventRef === "latest" ? "Latest event" : "Event"}</h2>
               <nav aria-label="Events" class="button-row">
-                <Link
-                  class={`button small ${event.data?.previousEventID ? "" : "disabled"}`}
-                  aria-disabled={!event.data?.previousEventID}
-                  href={event.data?.previousEventID ? withQuery(loc, { event: event.data.previousEventID }) : loc.href}
-                >
-                  Older
-                </Link>
-                <Link
-                  class={`button small ${event.data?.nextEventID ? "" : "disabled"}`}
-                  aria-disabled={!event.data?.nextEventID}
-                  href={event.data?.nextEventID ? withQuery(loc, { event: event.data.nextEventID }) : loc.href}
-                >
-                  Newer
-                </Link>
+                <EventLink eventId={event.data?.previousEventID ?? null} label="Older" />
+                <EventLink eventId={event.data?.nextEventID ?? null} label="Newer" />
                 <Link class="button small" href={withQuery(loc, { event: null })}>
                   Latest
                 </Link>
@@ -177,6 +165,23 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
         </aside>
       </div>
     </article>
+  );
+}
+
+/** A link to another event of the issue; without one, a disabled button in its place, out of the tab order. */
+function EventLink({ eventId, label }: { eventId: string | null; label: string }) {
+  const loc = useLocation();
+  if (eventId === null) {
+    return (
+      <button type="button" class="button small" disabled>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <Link class="button small" href={withQuery(loc, { event: eventId })}>
+      {label}
+    </Link>
   );
 }
 
