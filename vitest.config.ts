@@ -20,6 +20,9 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
+      // A harness limit, not a performance check: shared machines can be slow, and a test that waits
+      // on real queue delivery or inflates 20 MiB must not fail for that alone.
+      testTimeout: 30_000,
       // Stand-in Slack, Discord, Teams and webhook receivers on a loopback port, for the alert tests.
       globalSetup: ["./test/alert-receivers/start-receivers.ts"],
     },
