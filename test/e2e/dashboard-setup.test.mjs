@@ -36,7 +36,7 @@ test("the first visitor of an instance without users sets it up, once", async ()
   page.on("pageerror", (err) => errors.push(err.message));
 
   await page.goto(`${stack.dashboardUrl}/organizations/anything/issues`);
-  await page.waitForURL((url) => url.pathname === "/setup");
+  await page.waitForURL((url) => url.pathname === "/setup", { waitUntil: "commit" });
   await page.getByRole("heading", { name: "Set up Faultline" }).waitFor();
   await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");
   await page.getByLabel("Email").fill("ada@acme.example");
@@ -48,7 +48,7 @@ test("the first visitor of an instance without users sets it up, once", async ()
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-setup.png"), fullPage: true });
   await page.getByRole("button", { name: "Create account and project" }).click();
 
-  await page.waitForURL(/\/organizations\/acme\/projects\/web-shop\/getting-started$/);
+  await page.waitForURL(/\/organizations\/acme\/projects\/web-shop\/getting-started$/, { waitUntil: "commit" });
   assert.match(await page.getByTestId("dsn").innerText(), /^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:\d+\/\d+$/);
   assert.equal(await page.getByRole("tab", { name: "Django" }).getAttribute("aria-selected"), "true");
   assert.match(await page.getByTestId("snippet").innerText(), /integrations=\[DjangoIntegration\(\)\]/);
@@ -70,7 +70,7 @@ test("the first visitor of an instance without users sets it up, once", async ()
   await page.getByLabel("Email").fill("ada@acme.example");
   await page.getByLabel("Password").fill("analytical engine");
   await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL(/\/organizations\/acme\/issues/);
+  await page.waitForURL(/\/organizations\/acme\/issues/, { waitUntil: "commit" });
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -65,7 +65,7 @@ async function logIn(page) {
   await page.getByLabel("Email").fill(stack.login.email);
   await page.getByLabel("Password").fill(stack.login.password);
   await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL(/\/organizations\/faultline\/issues/);
+  await page.waitForURL(/\/organizations\/faultline\/issues/, { waitUntil: "commit" });
 }
 
 before(async () => {
@@ -125,7 +125,7 @@ test("a @sentry/browser error becomes an issue a person logs in to find, read an
 
   // The issue page: stack trace and breadcrumbs of the event.
   await row.getByRole("link", { name: issue.title }).click();
-  await page.waitForURL(new RegExp(`/organizations/faultline/issues/${issue.id}$`));
+  await page.waitForURL(new RegExp(`/organizations/faultline/issues/${issue.id}$`), { waitUntil: "commit" });
   await page.getByRole("heading", { level: 1, name: issue.title }).waitFor();
   const exception = page.locator("section", { has: page.getByRole("heading", { name: "Exception" }) });
   await exception.getByText("parseCartTotal").first().waitFor();
@@ -143,12 +143,12 @@ test("a @sentry/browser error becomes an issue a person logs in to find, read an
 
   // Gone from the default stream, found under is:resolved.
   await page.getByRole("link", { name: "Issues" }).click();
-  await page.waitForURL(/\/organizations\/faultline\/issues$/);
+  await page.waitForURL(/\/organizations\/faultline\/issues$/, { waitUntil: "commit" });
   await page.getByText("No issues match this search.").waitFor();
   const search = page.getByRole("searchbox", { name: "Search issues" });
   await search.fill("is:resolved");
   await search.press("Enter");
-  await page.waitForURL(/query=is%3Aresolved/);
+  await page.waitForURL(/query=is%3Aresolved/, { waitUntil: "commit" });
   await page.getByRole("row").filter({ hasText: issue.title }).waitFor();
   assert.deepEqual(errors, []);
   await close();
@@ -221,6 +221,23 @@ test("markup in an event's message, tags, frames, breadcrumbs and request stays 
   // The payload is on the page as the characters that were sent.
   const text = await page.locator("main").innerText();
   assert.ok(text.includes(`<img src=x onerror="window.__xss='exception'">`), "the exception value is shown as text");
+
+  // Bulk triage from the keyboard: "/" to search, Space to select, Enter to ignore.
+  await page.getByRole("link", { name: "Issues" }).click();
+  await page.getByRole("row").filter({ hasText: "XssProbe" }).waitFor();
+  await page.keyboard.press("/");
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.type("is:unresolved XssProbe");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/query=is%3Aunresolved\+XssProbe/, { waitUntil: "commit" });
+  await page.getByRole("checkbox", { name: /^Select DEFAULT-/ }).focus();
+  await page.keyboard.press("Space");
+  await page.getByText("1 selected").waitFor();
+  await page.getByRole("button", { name: "Ignore" }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByText("No issues match this search.").waitFor();
+  assert.equal((await stack.api(`/issues/${issue.id}/`)).status, "ignored");
+  await probe("after triage");
   await close();
 });
 
@@ -233,7 +250,7 @@ test("a project is created and set up, its key disabled, a token made and revoke
   await page.getByLabel("Name").fill("Checkout API");
   await page.getByLabel("Platform").selectOption("python");
   await page.getByRole("button", { name: "Create project" }).click();
-  await page.waitForURL(/\/projects\/checkout-api\/getting-started$/);
+  await page.waitForURL(/\/projects\/checkout-api\/getting-started$/, { waitUntil: "commit" });
   const dsn = await page.getByTestId("dsn").innerText();
   assert.match(dsn, new RegExp(`^http://[0-9a-f]{32}@127\\.0\\.0\\.1:${new URL(stack.ingestUrl).port}/\\d+$`));
   assert.match(await page.getByTestId("snippet").innerText(), /sentry_sdk\.init\(/);
@@ -288,7 +305,7 @@ test("a project is created and set up, its key disabled, a token made and revoke
   await invited.page.getByLabel("Choose a password").fill("teammate password");
   await invited.page.getByLabel("Password again").fill("teammate password");
   await invited.page.getByRole("button", { name: "Join" }).click();
-  await invited.page.waitForURL(/\/organizations\/faultline\/issues/);
+  await invited.page.waitForURL(/\/organizations\/faultline\/issues/, { waitUntil: "commit" });
   await invited.page.getByText("New Teammate").waitFor();
   await invited.close();
 
