@@ -270,6 +270,13 @@ test("a project is created and set up, its key disabled, a token made and revoke
 
   // Disabling the key: ingest refuses it.
   await page.goto(`${stack.dashboardUrl}/organizations/faultline/projects/checkout-api/settings`);
+  // Scrubbing and retention are saved for the digest to apply.
+  await page.getByLabel("Also scrub these fields").fill("iban\ntax_id");
+  await page.getByLabel("Keep events for (days)").fill("30");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByRole("form", { name: "Project" }).getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  const settings = await stack.api("/projects/faultline/checkout-api/settings/");
+  assert.deepEqual([settings.sensitiveFields, settings.retentionDays, settings.platform], [["iban", "tax_id"], 30, "python"]);
   await page.getByRole("button", { name: "Disable" }).click();
   await page.getByRole("button", { name: "Enable" }).waitFor();
   const { username: key, pathname } = new URL(dsn);

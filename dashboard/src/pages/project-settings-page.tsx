@@ -22,6 +22,7 @@ export function ProjectSettingsPage({ org, project }: { org: string; project: st
       <div class="page-head">
         <h1 id="settings-title">{settings.data?.name ?? project}: settings</h1>
         <Link href={`/organizations/${seg(org)}/projects/${seg(project)}/ingest-problems`}>Ingest problems</Link>
+        <Link href={`/organizations/${seg(org)}/projects/${seg(project)}/alerts`}>Alerts</Link>
       </div>
       <FormError error={settings.error} />
       {settings.data !== null && <GeneralSettings base={base} settings={settings.data} />}
@@ -32,6 +33,8 @@ export function ProjectSettingsPage({ org, project }: { org: string; project: st
 
 function GeneralSettings({ base, settings }: { base: string; settings: ProjectSettings }) {
   const [saved, setSaved] = useState<ProjectSettings>(settings);
+  // A select keeps its value only when told: held here so an error does not reset the choice.
+  const [platform, setPlatform] = useState(settings.platform ?? "");
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const submit = async (e: Event) => {
@@ -62,7 +65,7 @@ function GeneralSettings({ base, settings }: { base: string; settings: ProjectSe
       </label>
       <label>
         Platform
-        <select name="platform" value={saved.platform ?? ""}>
+        <select name="platform" value={platform} onChange={(e) => setPlatform(e.currentTarget.value)}>
           <option value="">Other</option>
           {PLATFORMS.map((p) => (
             <option key={p.id} value={p.id}>
