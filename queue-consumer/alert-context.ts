@@ -37,8 +37,9 @@ export interface AlertLinks {
 }
 
 /**
- * Links into the dashboard at `dashboardUrl`, in the read API's permalink shape
- * (dashboard/api/serialize-issue.ts) and Sentry's API paths for the webhook's `issue_url`/`url`.
+ * Links into the dashboard at `dashboardUrl`: the issue page by its permalink (the read API's
+ * `permalink`, dashboard/src/page-routes.ts), one of its events with `?event=`; and Sentry's API
+ * paths for the webhook's `issue_url` and `url`.
  */
 export function alertLinks(dashboardUrl: string, context: AlertContext): AlertLinks {
   const origin = dashboardUrl.replace(/\/+$/, "");
@@ -47,7 +48,7 @@ export function alertLinks(dashboardUrl: string, context: AlertContext): AlertLi
   const { organizationSlug, slug } = context.project;
   return {
     issueUrl: `${origin}/issues/${issue}/`,
-    eventUrl: event === null ? null : `${origin}/issues/${issue}/events/${event}/`,
+    eventUrl: event === null ? null : `${origin}/issues/${issue}/?event=${event}`,
     issueApiUrl: `${origin}/api/0/issues/${issue}/`,
     eventApiUrl: event === null ? null : `${origin}/api/0/projects/${encodeURIComponent(organizationSlug)}/${encodeURIComponent(slug)}/events/${event}/`,
   };

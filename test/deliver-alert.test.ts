@@ -118,7 +118,7 @@ describe("deliverAlerts: each platform", () => {
       event_id: issue!.last_event_id,
       issue_id: String(issue!.id),
       issue_url: `http://127.0.0.1:8788/api/0/issues/${issue!.id}/`,
-      web_url: `http://127.0.0.1:8788/issues/${issue!.id}/events/${issue!.last_event_id}/`,
+      web_url: `http://127.0.0.1:8788/issues/${issue!.id}/?event=${issue!.last_event_id}`,
       release: "checkout-api@2.4.0",
       // The stored event itself, in Sentry's schema: the exception the SDK sent.
       exception: { values: expect.arrayContaining([expect.objectContaining({ type: "SyntaxError" })]) },

@@ -18,7 +18,7 @@ describe("formatSentryWebhook", () => {
       issue_id: "1042",
       issue_url: "https://faultline.example.com/api/0/issues/1042/",
       url: "https://faultline.example.com/api/0/projects/acme/checkout-api/events/9f1c2d3e4b5a69788796a5b4c3d2e1f0/",
-      web_url: "https://faultline.example.com/issues/1042/events/9f1c2d3e4b5a69788796a5b4c3d2e1f0/",
+      web_url: "https://faultline.example.com/issues/1042/?event=9f1c2d3e4b5a69788796a5b4c3d2e1f0",
       project: 3,
       title: "SyntaxError: Expected property name or '}' in JSON at position 1",
       culprit: "client in Object.?",

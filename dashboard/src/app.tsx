@@ -1,5 +1,6 @@
 import { useEffect } from "preact/hooks";
 import { Layout } from "./layout";
+import { AlertRulesPage } from "./pages/alert-rules-page";
 import { matchRoute } from "./page-routes";
 import { IngestProblemsPage } from "./pages/ingest-problems-page";
 import { InvitePage } from "./pages/invite-page";
@@ -53,6 +54,9 @@ export function App() {
       break;
     case "ingest-problems":
       page = <IngestProblemsPage org={p.org!} project={p.project!} />;
+      break;
+    case "alert-rules":
+      page = <AlertRulesPage org={p.org!} project={p.project!} />;
       break;
     case "issues":
       page = <IssueStreamPage org={p.org!} />;

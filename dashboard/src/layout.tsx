@@ -26,7 +26,7 @@ export function Layout({ current, org, section, children }: { current: CurrentUs
             <Link href={`${base}/issues`} aria-current={here(["issues", "issue", "issue-permalink"])}>
               Issues
             </Link>
-            <Link href={`${base}/projects`} aria-current={here(["projects", "project-setup", "project-settings", "ingest-problems"])}>
+            <Link href={`${base}/projects`} aria-current={here(["projects", "project-setup", "project-settings", "ingest-problems", "alert-rules"])}>
               Projects
             </Link>
             <Link href={`${base}/settings`} aria-current={here(["organization-settings"])}>

@@ -11,6 +11,7 @@ export const PAGE_ROUTES = [
   { name: "project-setup", pattern: "/organizations/:org/projects/:project/getting-started", public: false },
   { name: "project-settings", pattern: "/organizations/:org/projects/:project/settings", public: false },
   { name: "ingest-problems", pattern: "/organizations/:org/projects/:project/ingest-problems", public: false },
+  { name: "alert-rules", pattern: "/organizations/:org/projects/:project/alerts", public: false },
   { name: "issues", pattern: "/organizations/:org/issues", public: false },
   { name: "issue", pattern: "/organizations/:org/issues/:issueId", public: false },
   // Sentry's permalink form, which the API's `permalink` field uses.

@@ -44,7 +44,7 @@ test("a new error reaches Slack and a signed webhook once, through a rate limit"
   assert.equal(body.data.event.event_id, eventId);
   const [row] = await waitForEvents(faultline, [eventId]);
   assert.equal(body.data.event.issue_id, String(row.issue_id));
-  assert.equal(body.data.event.web_url, `http://127.0.0.1:8788/issues/${row.issue_id}/events/${eventId}/`);
+  assert.equal(body.data.event.web_url, `http://127.0.0.1:8788/issues/${row.issue_id}/?event=${eventId}`);
   assert.equal(body.data.event.release, "faultline-e2e@2.0.0");
   assert.match(body.data.event.exception.values.at(-1).value, /the payment provider timed out/);
 

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { type AlertRule, describeRule, draftOf, emptyDraft, ruleBody } from "../dashboard/src/alert-rule-draft";
+import { alertRuleInputSchema } from "../db/alert-rule-definition";
+
+const stored: AlertRule = {
+  id: "4",
+  name: "Checkout errors to #oncall",
+  match: "all",
+  triggers: [
+    { type: "new_issue" },
+    { type: "escalating" },
+    { type: "event_frequency", value: 100, interval: "5m" },
+    { type: "unique_users", value: 10, interval: "1d" },
+  ],
+  filters: [
+    { type: "level", value: "error" },
+    { type: "environment", value: "production" },
+    { type: "release", value: "shop@2.4.0" },
+    { type: "tag", key: "route", value: "/checkout" },
+    { type: "tag", key: "region", value: "eu=west" },
+    { type: "age", older_than: "7d" },
+  ],
+  targets: [
+    { id: "8", type: "slack", url: "https://hooks.slack.com/services/T0/B0/x" },
+    { id: "9", type: "webhook", url: "https://hooks.example.com/sentry", secret: "ab".repeat(32) },
+    { id: "10", type: "email", address: "oncall@example.com" },
+  ],
+  frequencyMinutes: 15,
+  dateCreated: "2026-11-20T09:00:00.000Z",
+  dateUpdated: "2026-11-20T09:00:00.000Z",
+};
+
+describe("the alert rule form's draft", () => {
+  it("reads a stored rule and gives back the same rule", () => {
+    const body = ruleBody(draftOf(stored));
+    expect(body).toEqual({
+      name: stored.name,
+      match: "all",
+      triggers: stored.triggers,
+      filters: stored.filters,
+      targets: [
+        { type: "slack", url: "https://hooks.slack.com/services/T0/B0/x" },
+        { type: "webhook", url: "https://hooks.example.com/sentry" },
+        { type: "email", address: "oncall@example.com" },
+      ],
+      frequencyMinutes: 15,
+    });
+    expect(alertRuleInputSchema({ allowLoopbackHttp: false }).safeParse(body).success).toBe(true);
+  });
+
+  it("starts as Sentry's default rule: new issues and regressions, every 30 minutes at most", () => {
+    const draft = emptyDraft();
+    draft.name = "New errors";
+    draft.targets = [{ type: "slack", destination: " https://hooks.slack.com/services/T0/B0/x " }];
+    expect(ruleBody(draft)).toEqual({
+      name: "New errors",
+      match: "any",
+      triggers: [{ type: "new_issue" }, { type: "regression" }],
+      filters: [],
+      targets: [{ type: "slack", url: "https://hooks.slack.com/services/T0/B0/x" }],
+      frequencyMinutes: 30,
+    });
+  });
+
+  it("sends what was typed when it is not a number, so that the API names the field", () => {
+    const draft = emptyDraft();
+    draft.frequency = { on: true, value: "lots", interval: "5m" };
+    draft.frequencyMinutes = "";
+    const body = ruleBody(draft);
+    expect(body.triggers).toContainEqual({ type: "event_frequency", value: "lots", interval: "5m" });
+    expect(body.frequencyMinutes).toBe("");
+  });
+
+  it("says the rule in words", () => {
+    expect(describeRule(stored)).toEqual({
+      when: "all of: a new issue is created; an ignored issue escalates; more than 100 events in 5 minutes; more than 10 users in a day",
+      if: "level is error or worse and environment is production and release is shop@2.4.0 and route is /checkout and region is eu=west and the issue is older than 7d",
+      then: "Slack, webhook, email oncall@example.com, at most every 15 min per issue",
+    });
+  });
+});
