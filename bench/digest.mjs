@@ -1,14 +1,20 @@
 // `npm run bench:digest`: throughput of the events queue consumer (digestEvents) writing to a
 // local D1, next to plain multi-row inserts of the same number of rows of the same size into
-// the same D1 (the ceiling). Each case runs on a fresh copy of a migrated, seeded local state,
-// in a bench-only Worker (bench/digest/) under `wrangler dev`. See BENCHMARKS.md.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// the same D1 (the ceiling). Each case runs a bench-only Worker (bench/digest/) in its own
+// Miniflare, on a fresh copy of a migrated, seeded local state. See BENCHMARKS.md.
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, applyMigrations, freePort, seed, startProcess, wrangler } from "../scripts/local-dev.mjs";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
 import { formatTable } from "./drive-load.mjs";
 import { serverCpu } from "./server-cpu.mjs";
+
+// The Miniflare that wrangler runs (same workerd, same local D1), without `wrangler dev`'s proxy,
+// file watching and reloads: on a busy machine those reloaded the runtime between two requests.
+const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"))("miniflare");
 
 const { values: flags } = parseArgs({
   options: {
@@ -103,17 +109,17 @@ const cases = selected ? CASES.filter((c) => selected.split(",").includes(c.key)
 if (cases.length === 0) throw new Error(`no case matches ${selected}; cases are ${CASES.map((c) => c.key).join(", ")}`);
 
 const WRANGLER_CONFIG = join(ROOT, "bench", "digest", "wrangler.toml");
-
-class RuntimeRestarted extends Error {}
+// Messages per request to the bench Worker: each request stays short; timing is per batch inside.
+const MESSAGES_PER_REQUEST = 10 * BATCH_SIZE;
 
 const work = mkdtempSync(join(tmpdir(), "faultline-bench-digest-"));
 try {
-  // Bundled once and served unbundled: `wrangler dev` would otherwise reload the Worker
-  // mid-run whenever a source file in the checkout changes, and every case runs the same code.
+  // Bundled by wrangler as `wrangler deploy` would, once, so every case runs the same code even
+  // if a source file changes meanwhile.
   const bundle = join(work, "bundle");
   await wrangler(["deploy", "--dry-run", "--outdir", bundle, "--config", WRANGLER_CONFIG]);
-  const devConfig = join(work, "wrangler.toml");
-  writeFileSync(devConfig, readFileSync(WRANGLER_CONFIG, "utf8").replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(bundle, "worker.js"))}`));
+  // Bindings and flags from bench/digest/wrangler.toml.
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
 
   // Migrated and seeded once; every case starts from its own copy.
   const pristine = join(work, "pristine");
@@ -123,17 +129,22 @@ try {
   console.log(`digest benchmark: batches of ${BATCH_SIZE} messages, ${WARMUP} warm-up messages per case`);
   const results = [];
   for (const c of cases) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        results.push(await runCase(c, { pristine, devConfig, state: join(work, `${c.key}-${attempt}`) }));
-        break;
-      } catch (err) {
-        // A reload of wrangler dev's runtime under a running request (seen on a busy machine, with
-        // no file changed) loses that request: the case starts over on fresh state.
-        if (!(err instanceof RuntimeRestarted) || attempt >= 3) throw err;
-        console.log(`${c.name}: the local runtime restarted mid-run; starting the case over`);
-        if (process.env.BENCH_LOG_LEVEL) console.log(err.message);
-      }
+    const state = join(work, c.key);
+    cpSync(pristine, state, { recursive: true });
+    const mf = new Miniflare({
+      ...workerOptions,
+      modules: true,
+      scriptPath: join(bundle, "worker.js"),
+      modulesRoot: bundle,
+      // Where `wrangler d1 … --persist-to <state>` keeps its databases.
+      d1Persist: join(state, "v3", "d1"),
+      r2Persist: join(state, "v3", "r2"),
+    });
+    try {
+      const figures = await runCase(c, mf);
+      if (figures) results.push(figures);
+    } finally {
+      await mf.dispose();
     }
   }
   if (!flags.profile) report(results);
@@ -141,83 +152,79 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-/** One case in its own `wrangler dev` on a fresh copy of the state: its figures, or its profile printed. */
-async function runCase(c, { pristine, devConfig, state }) {
-  cpSync(pristine, state, { recursive: true });
-  const port = await freePort();
-  const worker = await startProcess(
-    ["dev", "--config", devConfig, "--no-bundle", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", "0", "--log-level", process.env.BENCH_LOG_LEVEL ?? "warn"],
-    { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev (bench digest worker)" },
-  );
-  try {
-    const call = async (path, body) => {
-      // wrangler dev sometimes reloads its runtime between two requests, and a POST caught in the
-      // switch fails; its proxy holds and retries a GET, so one goes first.
-      if (body !== undefined) await (await fetch(`http://127.0.0.1:${port}/health`)).text();
-      const res = await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
-      const text = await res.text();
-      if (res.status === 503 && text.includes("restarted")) throw new RuntimeRestarted(`${path}: ${text}\n${process.env.BENCH_LOG_LEVEL ? worker.output() : ""}`);
-      if (!res.ok) throw new Error(`${path}: ${res.status} ${text}\n${worker.output()}`);
-      return JSON.parse(text);
-    };
-    const cpu = () => serverCpu(worker.child.pid, port);
-    const messages = (count, offset) => ({ template: c.template, count, offset, batchSize: BATCH_SIZE, projectId: PROJECT_ID });
-
-    // Warm-up numbers its messages after the measured ones, so distinct issues stay distinct.
-    const warm = await call("/digest", messages(WARMUP, c.count));
-    if (flags.profile) {
-      printProfile(c, await call("/profile", messages(c.count, 0)));
-      return null;
+/** One case against a fresh state: its figures, or (with --profile) its profile printed. */
+async function runCase(c, mf) {
+  const call = async (path, body) => {
+    const res = await mf.dispatchFetch(`http://bench${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
+    return JSON.parse(text);
+  };
+  /** Digests `count` messages numbered from `offset`, a few batches per request; the figures summed. */
+  const digest = async (count, offset) => {
+    const sum = { messages: 0, acked: 0, retried: 0, buildMs: 0, digestMs: 0 };
+    for (let done = 0; done < count; done += MESSAGES_PER_REQUEST) {
+      const r = await call("/digest", { template: c.template, count: Math.min(MESSAGES_PER_REQUEST, count - done), offset: offset + done, batchSize: BATCH_SIZE, projectId: PROJECT_ID });
+      for (const key of Object.keys(sum)) sum[key] += r[key];
     }
-    const sizing = await call("/stats");
-    const rowBytes = Math.round(sizing.avgRowBytes);
+    return sum;
+  };
+  // workerd runs as a child of this process, in its process group.
+  const group = Number(readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ")[2]);
+  const cpu = () => (Number.isInteger(group) ? serverCpu(group, -1) : null);
 
-    // The ceiling runs before and after the digest, so drift on the shared machine hits both.
-    const ceilingRuns = [];
-    const ceiling = async () => {
-      const before = cpu();
-      const r = await call("/ceiling", { count: c.count, batchSize: BATCH_SIZE, rowBytes });
-      ceilingRuns.push({ ...r, cpu: workerCpu(before, cpu()) });
-    };
-    await ceiling();
-    const before = cpu();
-    const run = await call("/digest", messages(c.count, 0));
-    const digestCpu = workerCpu(before, cpu());
-    await ceiling();
-
-    // Every message acknowledged, every event stored once and counted once.
-    const after = await call("/stats");
-    const expectedEvents = warm.messages + run.messages;
-    const expectedIssues = c.issues(c.count) + (c.issues(c.count) === 1 ? 0 : c.issues(WARMUP));
-    const problems = [];
-    if (run.acked !== c.count || run.retried + warm.retried > 0) problems.push(`${run.acked} of ${c.count} messages acked, ${run.retried + warm.retried} retried`);
-    if (after.events !== expectedEvents) problems.push(`${after.events} events stored, expected ${expectedEvents}`);
-    if (after.timesSeen !== expectedEvents) problems.push(`times_seen adds up to ${after.timesSeen}, expected ${expectedEvents}`);
-    if (after.issues !== expectedIssues) problems.push(`${after.issues} issues, expected ${expectedIssues}`);
-    if (after.rejected > 0) problems.push(`${after.rejected} rejected envelopes`);
-    if (problems.length > 0) console.log(`${c.name}: ${problems.join("; ")}`);
-
-    const ceilingMs = ceilingRuns.reduce((sum, r) => sum + r.ms, 0);
-    const ceilingRows = ceilingRuns.reduce((sum, r) => sum + r.rows, 0);
-    const figures = {
-      case: c,
-      valid: problems.length === 0,
-      events: run.messages,
-      rate: run.messages / (run.digestMs / 1000),
-      ceilingRate: ceilingRows / (ceilingMs / 1000),
-      cpuPerEvent: (digestCpu * 1e6) / run.messages,
-      ceilingCpuPerRow: (ceilingRuns.reduce((sum, r) => sum + r.cpu, 0) * 1e6) / ceilingRows,
-      envelopeBytes: Buffer.byteLength(c.template.replaceAll("{{EVENT_ID}}", "0".repeat(32)).replace("{{TIMESTAMP}}", "1795306128.453").replaceAll("{{N}}", "0")),
-      rowBytes,
-    };
-    console.log(
-      `${c.name}: ${run.messages} events in ${(run.digestMs / 1000).toFixed(2)} s = ${Math.round(figures.rate)}/s; ` +
-        `ceiling ${ceilingRuns.map((r) => `${Math.round(r.rows / (r.ms / 1000))}/s`).join(", ")} (rows of ${rowBytes} B)`,
-    );
-    return figures;
-  } finally {
-    await worker.stop();
+  // Warm-up numbers its messages after the measured ones, so distinct issues stay distinct.
+  const warm = await digest(WARMUP, c.count);
+  if (flags.profile) {
+    printProfile(c, await call("/profile", { template: c.template, count: c.count, offset: 0, batchSize: BATCH_SIZE, projectId: PROJECT_ID }));
+    return null;
   }
+  const sizing = await call("/stats");
+  const rowBytes = Math.round(sizing.avgRowBytes);
+
+  // The ceiling runs before and after the digest, so drift on the shared machine hits both.
+  const ceilingRuns = [];
+  const ceiling = async () => {
+    const before = cpu();
+    const r = await call("/ceiling", { count: c.count, batchSize: BATCH_SIZE, rowBytes });
+    ceilingRuns.push({ ...r, cpu: workerCpu(before, cpu()) });
+  };
+  await ceiling();
+  const before = cpu();
+  const run = await digest(c.count, 0);
+  const digestCpu = workerCpu(before, cpu());
+  await ceiling();
+
+  // Every message acknowledged, every event stored once and counted once.
+  const after = await call("/stats");
+  const expectedEvents = warm.messages + run.messages;
+  const expectedIssues = c.issues(c.count) + (c.issues(c.count) === 1 ? 0 : c.issues(WARMUP));
+  const problems = [];
+  if (run.acked !== c.count || run.retried + warm.retried > 0) problems.push(`${run.acked} of ${c.count} messages acked, ${run.retried + warm.retried} retried`);
+  if (after.events !== expectedEvents) problems.push(`${after.events} events stored, expected ${expectedEvents}`);
+  if (after.timesSeen !== expectedEvents) problems.push(`times_seen adds up to ${after.timesSeen}, expected ${expectedEvents}`);
+  if (after.issues !== expectedIssues) problems.push(`${after.issues} issues, expected ${expectedIssues}`);
+  if (after.rejected > 0) problems.push(`${after.rejected} rejected envelopes`);
+  if (problems.length > 0) console.log(`${c.name}: ${problems.join("; ")}`);
+
+  const ceilingMs = ceilingRuns.reduce((sum, r) => sum + r.ms, 0);
+  const ceilingRows = ceilingRuns.reduce((sum, r) => sum + r.rows, 0);
+  const figures = {
+    case: c,
+    valid: problems.length === 0,
+    events: run.messages,
+    rate: run.messages / (run.digestMs / 1000),
+    ceilingRate: ceilingRows / (ceilingMs / 1000),
+    cpuPerEvent: (digestCpu * 1e6) / run.messages,
+    ceilingCpuPerRow: (ceilingRuns.reduce((sum, r) => sum + r.cpu, 0) * 1e6) / ceilingRows,
+    envelopeBytes: Buffer.byteLength(c.template.replaceAll("{{EVENT_ID}}", "0".repeat(32)).replace("{{TIMESTAMP}}", "1795306128.453").replaceAll("{{N}}", "0")),
+    rowBytes,
+  };
+  console.log(
+    `${c.name}: ${run.messages} events in ${(run.digestMs / 1000).toFixed(2)} s = ${Math.round(figures.rate)}/s; ` +
+      `ceiling ${ceilingRuns.map((r) => `${Math.round(r.rows / (r.ms / 1000))}/s`).join(", ")} (rows of ${rowBytes} B)`,
+  );
+  return figures;
 }
 
 function report(results) {
@@ -238,7 +245,7 @@ function report(results) {
   console.log(`\n${formatTable(header, rows)}`);
   console.log(
     "(ceiling: as many plain rows of the events' stored size, multi-row INSERTs, one D1 batch per queue batch; " +
-      "µs CPU: the workerd process running the Worker and its local D1, per event or row)\n",
+      "µs CPU: workerd, running the Worker and its local D1, per event or row)\n",
   );
   if (results.some((f) => !f.valid)) {
     console.log("RESULT INVALID: the digest did not store every event exactly once (see above)");
@@ -268,7 +275,7 @@ function printProfile(c, p) {
   );
 }
 
-/** CPU seconds of the workerd running the Worker (and its D1) between two snapshots; NaN if it restarted. */
+/** CPU seconds of workerd (the Worker and its local D1) between two snapshots; NaN if it restarted. */
 function workerCpu(before, after) {
   if (!before || !after || before.pids !== after.pids) return Number.NaN;
   return after.worker - before.worker;
