@@ -86,7 +86,7 @@ export async function startProcess(args, { cwd = ROOT, readyUrl, timeoutMs = 60_
   const child = spawn(WRANGLER, args, { cwd, env: wranglerEnv, stdio: ["ignore", "pipe", "pipe"], detached: process.platform !== "win32" });
   let output = "";
   const capture = (chunk) => {
-    output = (output + chunk.toString()).slice(-20_000);
+    output = (output + chunk.toString()).slice(-200_000);
     if (!quiet) process.stdout.write(chunk);
   };
   child.stdout.on("data", capture);

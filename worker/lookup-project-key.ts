@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { retryReadQueries } from "../db/retry-read-queries";
 import { projectKeys } from "../db/schema";
 
 export interface ProjectKey {
@@ -23,7 +24,7 @@ const cache = new Map<string, CacheEntry>();
 const inFlight = new Map<string, Promise<ProjectKey | null>>();
 
 export async function readProjectKey(db: D1Database, publicKey: string): Promise<ProjectKey | null> {
-  const rows = await drizzle(db)
+  const rows = await drizzle(retryReadQueries(db))
     .select({
       id: projectKeys.id,
       projectId: projectKeys.projectId,

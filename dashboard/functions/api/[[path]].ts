@@ -1,5 +1,5 @@
-import { handle } from "hono/cloudflare-pages";
 import { apiApp } from "../../api/api-app";
+import { serveOnPages } from "../../api/serve-on-pages";
 
 // Every /api/* request of the dashboard goes to the read API (which answers under /api/0).
-export const onRequest = handle(apiApp);
+export const onRequest = serveOnPages(apiApp);

@@ -1,5 +1,5 @@
-import { handle } from "hono/cloudflare-pages";
 import { authApp } from "../../api/session-routes";
+import { serveOnPages } from "../../api/serve-on-pages";
 
 // /auth/*: login, logout, the current session, first-run setup and invites.
-export const onRequest = handle(authApp);
+export const onRequest = serveOnPages(authApp);
