@@ -120,7 +120,7 @@ describe("the dashboard's Pages Function", () => {
       env: { DB: db },
       waitUntil: (p: Promise<unknown>) => waits.push(p),
       passThroughOnException: () => {},
-    } as unknown as EventContext<{ DB: D1Database }, string, unknown>);
+    } as unknown as Parameters<typeof apiFunction>[0]);
     await Promise.all(waits);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { slug: string }[]).map((p) => p.slug)).toContain(org.projectSlug);
