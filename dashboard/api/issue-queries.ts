@@ -43,7 +43,7 @@ export interface IssueRow {
   project: { id: number; slug: string; name: string; platform: string | null; organizationId: number };
 }
 
-const issueColumns = {
+const issueOnlyColumns = {
   id: issues.id,
   projectId: issues.projectId,
   type: issues.type,
@@ -66,8 +66,11 @@ const issueColumns = {
   lastRelease: issues.lastRelease,
   timesSeen: issues.timesSeen,
   userCount: issues.userCount,
-  project: { id: projects.id, slug: projects.slug, name: projects.name, platform: projects.platform, organizationId: projects.organizationId },
 };
+
+const projectColumns = { id: projects.id, slug: projects.slug, name: projects.name, platform: projects.platform, organizationId: projects.organizationId };
+
+const issueColumns = { ...issueOnlyColumns, project: projectColumns };
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -83,7 +86,8 @@ export interface IssueListQuery {
  * One page of the issue stream (limit + 1 rows, to tell whether there is more), in the query's
  * order: sort value descending, then id ascending — the order of the (project_id, status,
  * <sort> DESC) indexes, whose rows end in the rowid. With one project and one status the index
- * hands rows out already sorted; otherwise SQLite still seeks the index per project and sorts.
+ * hands rows out already sorted; otherwise SQLite seeks the index per project and sorts, which is
+ * why listIssues runs one such statement per (project, status) and merges them.
  * `environment:`, `release:` and tag filters find issue ids through issue_tags_by_value.
  */
 export function issueListQuery(db: DrizzleD1Database, q: IssueListQuery) {
@@ -98,9 +102,56 @@ export function issueListQuery(db: DrizzleD1Database, q: IssueListQuery) {
     .limit(q.limit + 1);
 }
 
+/**
+ * Above this many (project, status) pairs the stream is one statement that sorts; at or below,
+ * one index-ordered statement per pair in a single D1 batch, merged here.
+ */
+export const MAX_STREAM_PARTITIONS = 30;
+
 export async function listIssues(db: DrizzleD1Database, q: IssueListQuery): Promise<IssueRow[]> {
   if (q.projectIds.length === 0 || q.search.statuses.size === 0) return [];
-  return (await issueListQuery(db, q)) as IssueRow[];
+  const partitions = streamPartitions(q);
+  if (partitions.length <= 1 || partitions.length > MAX_STREAM_PARTITIONS) return (await issueListQuery(db, q)) as IssueRow[];
+  // Each (project, status) pair reads its own index range already in order, so no statement
+  // sorts more than a page; the first limit + 1 rows of the merge are the first limit + 1 rows
+  // of the single statement, which would sort every matching issue of every project first.
+  // In a D1 batch rows come back as objects keyed by column name, so these statements select
+  // the issue's columns alone (a join's two `id`s would collide) and the projects come apart.
+  const projectRows = db.select(projectColumns).from(projects).where(inArray(projects.id, q.projectIds));
+  const pages = partitions.map((p) => issuePartitionQuery(db, { ...q, projectIds: [p.projectId], search: { ...q.search, statuses: new Set([p.status]) } }));
+  const [projectList, ...issuePages] = await db.batch([projectRows, ...pages]);
+  const byId = new Map(projectList.map((project) => [project.id, project]));
+  const rows = issuePages.flat().flatMap((issue) => {
+    const project = byId.get(issue.projectId);
+    return project === undefined ? [] : [{ ...issue, project } as IssueRow];
+  });
+  return mergeStreamPages([rows], q).slice(0, q.limit + 1);
+}
+
+/** issueListQuery for one (project, status) pair, without the project's columns. */
+export function issuePartitionQuery(db: DrizzleD1Database, q: IssueListQuery) {
+  const column = SORT_COLUMNS[q.sort];
+  const back = q.cursor?.previous === true;
+  return db
+    .select(issueOnlyColumns)
+    .from(issues)
+    .where(and(...issueConditions(q)))
+    .orderBy(back ? asc(column) : desc(column), back ? desc(issues.id) : asc(issues.id))
+    .limit(q.limit + 1);
+}
+
+/** The (project, status) pairs a stream query covers, each one range of a sort index. */
+export function streamPartitions(q: Pick<IssueListQuery, "projectIds" | "search">): Array<{ projectId: number; status: IssueStatus }> {
+  return q.projectIds.flatMap((projectId) => [...q.search.statuses].map((status) => ({ projectId, status })));
+}
+
+/** Pages of one query's partitions merged into that query's order (see issueListQuery). */
+export function mergeStreamPages(pages: readonly IssueRow[][], q: Pick<IssueListQuery, "sort" | "cursor">): IssueRow[] {
+  const back = q.cursor?.previous === true;
+  return pages.flat().sort((a, b) => {
+    const byValue = issueSortValue(b, q.sort) - issueSortValue(a, q.sort) || a.id - b.id;
+    return back ? -byValue : byValue;
+  });
 }
 
 export function issueSortValue(issue: IssueRow, sort: IssueSort): number {
