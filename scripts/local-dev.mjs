@@ -110,6 +110,11 @@ export async function startProcess(args, { cwd = ROOT, readyUrl, timeoutMs = 60_
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${label} exited early:\n${output}`);
+    // Whoever answers then is another server: fail now rather than test against it.
+    if (output.includes("Address already in use")) {
+      await stop();
+      throw new Error(`${label} could not listen for ${readyUrl}:\n${output}`);
+    }
     try {
       const res = await fetch(readyUrl);
       await res.arrayBuffer();
@@ -149,18 +154,31 @@ export function startDashboard({ port = 8788, persistTo, ingestUrl, quiet = true
 }
 
 /** A free loopback port. */
+/**
+ * A port nobody listens on, chosen below the kernel's ephemeral range (Linux: 32768-60999). A
+ * port the kernel handed out for `listen(0)` is handed out again to the next process that asks,
+ * and wrangler's runtime asks for several: two servers started side by side could then meet on
+ * one port, and the readiness check would be answered by the wrong one.
+ */
 export async function freePort() {
   const net = await import("node:net");
-  return new Promise((done, fail) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
+  const taken = (port) =>
+    new Promise((done) => {
+      const server = net.createServer();
+      server.unref();
+      server.once("error", () => done(true));
+      server.listen(port, "127.0.0.1", () => server.close(() => done(false)));
     });
-  });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!handedOut.has(port) && !(await taken(port))) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("no free port between 20000 and 32000");
 }
+const handedOut = new Set();
 
 export function readJson(path) {
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null;

@@ -65,7 +65,7 @@ export interface Issue {
   culprit: string;
   level: string;
   status: IssueStatus;
-  statusDetails: { inRelease?: string; ignoreCount?: number | null; ignoreUntil?: string | null };
+  statusDetails: { inRelease?: string; ignoreCount?: number | null; ignoreUntil?: string | null; ignoreUntilEscalating?: boolean };
   substatus: string | null;
   platform: string;
   project: { id: string; slug: string; name: string; platform: string | null };

@@ -135,6 +135,28 @@ test("a @sentry/browser error becomes an issue a person logs in to find, read an
   await page.locator(".chart-box canvas").waitFor();
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-issue.png"), fullPage: true });
 
+  // Ignore it until it happens 100 more times, the menu opened from the keyboard; then until a
+  // date of one's own; then bring it back.
+  const ignoreMenu = page.locator("summary", { hasText: "Ignore until…" });
+  await ignoreMenu.focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: "100 more times" }).click();
+  await page.getByText("ignored until 100 more events").waitFor();
+  assert.equal((await stack.api(`/issues/${issue.id}/`)).statusDetails.ignoreCount, 100);
+  await page.getByRole("button", { name: "Unresolve" }).click();
+  await page.getByRole("button", { name: "Unresolve" }).waitFor({ state: "detached" });
+  await ignoreMenu.click();
+  await page.getByRole("button", { name: "Ignore until then" }).click();
+  await page.getByRole("alert").filter({ hasText: "Enter a number of events, a date, or both." }).waitFor();
+  await page.getByLabel("Date").fill("2031-05-04T10:30");
+  await page.getByRole("button", { name: "Ignore until then" }).click();
+  await page.getByText(/^ignored until .*2031/).waitFor();
+  const ignored = await stack.api(`/issues/${issue.id}/`);
+  assert.equal(ignored.status, "ignored");
+  assert.equal(Date.parse(ignored.statusDetails.ignoreUntil), new Date(2031, 4, 4, 10, 30).getTime());
+  await page.getByRole("button", { name: "Unresolve" }).click();
+  await page.getByRole("button", { name: "Unresolve" }).waitFor({ state: "detached" });
+
   // Resolve it, from the keyboard.
   await page.getByRole("button", { name: "Resolve", exact: true }).focus();
   await page.keyboard.press("Enter");
@@ -233,7 +255,7 @@ test("markup in an event's message, tags, frames, breadcrumbs and request stays 
   await page.getByRole("checkbox", { name: /^Select DEFAULT-/ }).focus();
   await page.keyboard.press("Space");
   await page.getByText("1 selected").waitFor();
-  await page.getByRole("button", { name: "Ignore" }).focus();
+  await page.getByRole("button", { name: "Ignore", exact: true }).focus();
   await page.keyboard.press("Enter");
   await page.getByText("No issues match this search.").waitFor();
   assert.equal((await stack.api(`/issues/${issue.id}/`)).status, "ignored");

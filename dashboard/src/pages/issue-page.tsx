@@ -5,6 +5,7 @@ import { EventDetails, EventHeader } from "../event-details";
 import { Value } from "../event-value";
 import { EventsChart } from "../events-chart";
 import { FormError, errorText } from "../form-error";
+import { IgnoreMenu } from "../ignore-menu";
 import { LevelBadge, StatusBadge } from "../issue-badges";
 import { RelativeTime } from "../relative-time";
 import { Link, useLocation, withQuery } from "../router";
@@ -79,9 +80,12 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
           </>
         )}
         {issue.status !== "ignored" && (
-          <button type="button" class="button" disabled={busy} onClick={() => change({ status: "ignored" })}>
-            Ignore
-          </button>
+          <>
+            <button type="button" class="button" disabled={busy} onClick={() => change({ status: "ignored" })}>
+              Ignore
+            </button>
+            <IgnoreMenu disabled={busy} onIgnore={(statusDetails) => change({ status: "ignored", statusDetails })} />
+          </>
         )}
         {issue.status !== "unresolved" && (
           <button type="button" class="button" disabled={busy} onClick={() => change({ status: "unresolved" })}>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { seg, send } from "../api-client";
 import type { Issue, Project } from "../api-types";
 import { FormError, errorText } from "../form-error";
+import { IgnoreMenu } from "../ignore-menu";
 import { LevelBadge, StatusBadge } from "../issue-badges";
 import { RelativeTime } from "../relative-time";
 import { Link, navigate, useLocation, withQuery } from "../router";
@@ -165,6 +166,7 @@ export function IssueStreamPage({ org }: { org: string }) {
         <button type="button" class="button small" disabled={selected.size === 0 || busy} onClick={() => bulk({ status: "ignored" })}>
           Ignore
         </button>
+        <IgnoreMenu disabled={selected.size === 0 || busy} onIgnore={(statusDetails) => bulk({ status: "ignored", statusDetails })} />
         <button type="button" class="button small" disabled={selected.size === 0 || busy} onClick={() => bulk({ status: "unresolved" })}>
           Unresolve
         </button>
