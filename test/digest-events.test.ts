@@ -124,6 +124,46 @@ describe("digesting real SDK events", () => {
   });
 });
 
+describe("storing a batch's events", () => {
+  it("stores every event of a batch byte for byte, small ones many to a statement, large and incompressible ones alone", async () => {
+    const key = await seedProject();
+    // Random text hardly compresses. 40 breadcrumbs of 3,000 characters gzip to ~100 KB, so a few
+    // such events fill one statement's JSON parameter (their data travels as hex); 100 of 8,000
+    // gzip to ~650 KB, over what travels as hex, so that event goes alone, its data a blob.
+    const noise = (n: number) => {
+      const bytes = new Uint8Array(n);
+      for (let i = 0; i < n; i += 65_536) crypto.getRandomValues(bytes.subarray(i, Math.min(n, i + 65_536)));
+      return Array.from(bytes, (b) => String.fromCharCode(48 + (b % 75))).join("").replaceAll("\\", "/");
+    };
+    const crumbs = (count: number, length: number) => Array.from({ length: count }, () => noise(length));
+    const shapes = [[], [], crumbs(40, 3_000), [], crumbs(100, 8_000), [], crumbs(40, 3_000), crumbs(40, 3_000), crumbs(40, 3_000), [], ...Array.from({ length: 100 }, () => [])];
+    const ids = shapes.map(() => freshId());
+    const messages = ids.map((eventId, i) => {
+      const breadcrumbs = shapes[i]!.map((message) => ({ timestamp: Date.now() / 1000, category: "noise", message }));
+      const envelope = errorEnvelope({ eventId, value: `payload ${i}` }).replace('"platform":"node"', `"platform":"node","breadcrumbs":${JSON.stringify(breadcrumbs)}`);
+      return message(key.projectId, envelope, { eventId });
+    });
+    const { result } = await digest(messages);
+    expect(result.explicitAcks).toHaveLength(ids.length);
+    expect(result.retryMessages).toEqual([]);
+
+    const { results } = await env.DB.prepare("SELECT event_id, data, length(data) AS bytes, tags, timestamp, issue_id FROM events WHERE project_id = ?").bind(key.projectId).all<Record<string, unknown>>();
+    expect(results.map((r) => r.event_id).sort()).toEqual([...ids].sort());
+    expect(Math.max(...results.map((r) => r.bytes as number))).toBeGreaterThan(256 * 1024);
+    const [issue] = await issuesOf(key.projectId);
+    for (const row of results) {
+      const i = ids.indexOf(row.event_id as string);
+      const data = await gunzipJson(row.data as ArrayBuffer);
+      const stored = ((data.breadcrumbs as { values?: Array<{ message?: string }> } | undefined)?.values ?? []).map((b) => b.message);
+      expect(stored, `event ${i}`).toEqual(shapes[i]);
+      expect(JSON.parse(row.tags as string)).toContainEqual(["route", "/checkout"]);
+      expect(typeof row.timestamp).toBe("number");
+      expect(row.issue_id).toBe(issue?.id);
+    }
+    expect(issue?.times_seen).toBe(ids.length);
+  });
+});
+
 describe("grouping into issues", () => {
   it("joins the same error at another line or with another value, and splits another call path or type", async () => {
     const key = await seedProject();
