@@ -30,16 +30,17 @@ const DEFAULT_KEYS = [
 const SENSITIVE_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie"]);
 
 export function scrubEvent(data: Record<string, unknown>, options: ScrubOptions): Record<string, unknown> {
-  const copy = structuredClone(data);
-  if (!options.enabled) return copy;
+  if (!options.enabled) return structuredClone(data);
+  // The card pass rebuilds the whole tree, so it goes first and the key passes below change its
+  // copy in place: one copy of the event instead of two (scrubbing was 17% of a digest).
+  const copy = scrubCreditCards(data) as Record<string, unknown>;
   const scrubber = new Scrubber(options.extraKeys);
 
   for (const key of ["extra", "contexts", "user"] as const) if (copy[key] !== undefined) copy[key] = scrubber.byKey(copy[key]);
   scrubRequest(copy.request, scrubber);
   for (const crumb of valuesList(copy.breadcrumbs)) if (crumb.data !== undefined) crumb.data = scrubber.byKey(crumb.data);
   for (const frame of allFrames(copy)) if (frame.vars !== undefined) frame.vars = scrubber.byKey(frame.vars);
-
-  return scrubCreditCards(copy) as Record<string, unknown>;
+  return copy;
 }
 
 /**
@@ -61,16 +62,23 @@ export function scrubNormalizedEvent(event: NormalizedEvent, options: ScrubOptio
   };
 }
 
+const DEFAULT_KEYS_PATTERN = keysPattern(DEFAULT_KEYS);
+
+/** One case-insensitive alternation of the fragments, matched anywhere in a key. */
+function keysPattern(fragments: readonly string[]): RegExp {
+  return new RegExp(fragments.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "i");
+}
+
 class Scrubber {
-  private readonly keys: string[];
+  private readonly keys: RegExp;
 
   constructor(extraKeys: string[]) {
-    this.keys = [...DEFAULT_KEYS, ...extraKeys.map((k) => k.trim().toLowerCase()).filter((k) => k !== "")];
+    const extra = extraKeys.map((k) => k.trim().toLowerCase()).filter((k) => k !== "");
+    this.keys = extra.length === 0 ? DEFAULT_KEYS_PATTERN : keysPattern([...DEFAULT_KEYS, ...extra]);
   }
 
   isSensitiveKey(key: string): boolean {
-    const lower = key.toLowerCase();
-    return this.keys.some((fragment) => lower.includes(fragment));
+    return this.keys.test(key);
   }
 
   /** Replaces the values of sensitive keys anywhere below `value`. */
