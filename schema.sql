@@ -141,7 +141,8 @@ CREATE TABLE issues (
   UNIQUE (project_id, fingerprint)
 );
 -- The issue stream's sorts (last seen, first seen, events, users) within a project and status.
-CREATE INDEX issues_by_last_seen ON issues (project_id, status, last_seen DESC);
+-- The default sort's index also holds title and culprit: free text is matched on the index.
+CREATE INDEX issues_by_last_seen ON issues (project_id, status, last_seen DESC, id, title, culprit);
 CREATE INDEX issues_by_first_seen ON issues (project_id, status, first_seen DESC);
 CREATE INDEX issues_by_times_seen ON issues (project_id, status, times_seen DESC);
 CREATE INDEX issues_by_user_count ON issues (project_id, status, user_count DESC);

@@ -145,7 +145,8 @@ export const issues = sqliteTable(
   },
   (t) => [
     unique().on(t.projectId, t.fingerprint),
-    index("issues_by_last_seen").on(t.projectId, t.status, t.lastSeen),
+    // Title and culprit too: the stream's free-text search is matched on the index entries.
+    index("issues_by_last_seen").on(t.projectId, t.status, t.lastSeen, t.id, t.title, t.culprit),
     index("issues_by_first_seen").on(t.projectId, t.status, t.firstSeen),
     index("issues_by_times_seen").on(t.projectId, t.status, t.timesSeen),
     index("issues_by_user_count").on(t.projectId, t.status, t.userCount),
