@@ -71,24 +71,7 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
   // 100 bound parameters allowed 6 events per statement at one parameter per column, and blobs
   // cross the D1 binding as arrays of numbers, so the gzip'd data travels as hex (unhex() in
   // SQLite). The events' INSERTs were 60% of persisting a batch before (see BENCHMARKS.md).
-  for (const group of eventStatementGroups(input.events)) {
-    const rows = group.map((e) => [
-      e.projectId,
-      e.event.eventId,
-      e.grouping.hash,
-      e.event.timestamp,
-      e.event.receivedAt,
-      e.event.level,
-      e.event.title,
-      e.event.release,
-      e.event.environment,
-      e.event.userKey,
-      e.event.tags,
-      group.length === 1 && e.data.byteLength > HEX_DATA_MAX ? null : Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString("hex"),
-    ]);
-    const lone = group.length === 1 && group[0]!.data.byteLength > HEX_DATA_MAX ? group[0]!.data : null;
-    statements.push(d1.prepare(INSERT_EVENTS).bind(run, JSON.stringify(rows), lone));
-  }
+  for (const { rows, blob } of eventInsertParams(input.events)) statements.push(d1.prepare(INSERT_EVENTS).bind(run, rows, blob));
 
   // 3. Everything counted from this run's new events.
   let touchedAt = -1;
@@ -253,28 +236,50 @@ const INSERT_EVENTS = `INSERT INTO events (project_id, event_id, issue_id, times
   ON CONFLICT (project_id, event_id) DO NOTHING`;
 
 // D1 takes strings and blobs up to 2 MB (https://developers.cloudflare.com/d1/platform/limits/):
-// a statement's JSON stays under half of that, and data over 256 KB (512 KB of hex) goes alone,
-// as a blob.
-const JSON_PARAM_BUDGET = 1_000_000;
-const HEX_DATA_MAX = 256 * 1024;
+// a statement's JSON stays under half of that, and data over 256 KB (512 KB of hex) goes as a blob.
+export const JSON_PARAM_BUDGET = 1_000_000;
+export const HEX_DATA_MAX = 256 * 1024;
 const EVENTS_PER_STATEMENT = 100;
 
-/** Events split into statements by count and by the size of their JSON parameter. */
-function eventStatementGroups(events: PreparedEvent[]): PreparedEvent[][] {
-  const groups: PreparedEvent[][] = [];
-  let group: PreparedEvent[] = [];
+interface EventRow {
+  /** This event's element of the ?2 array. */
+  json: string;
+  /** Its UTF-8 size. */
+  bytes: number;
+  /** The data, when too large for hex: the row then goes alone and binds it as ?3. */
+  blob: Uint8Array | null;
+}
+
+function eventRow(e: PreparedEvent): EventRow {
+  const blob = e.data.byteLength > HEX_DATA_MAX ? e.data : null;
+  const hex = blob === null ? Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString("hex") : null;
+  const { event } = e;
+  const json = JSON.stringify([
+    e.projectId, event.eventId, e.grouping.hash, event.timestamp, event.receivedAt, event.level, event.title,
+    event.release, event.environment, event.userKey, event.tags, hex,
+  ]);
+  return { json, bytes: Buffer.byteLength(json), blob };
+}
+
+/**
+ * Rows split into statements: at most 100, their JSON within the budget (measured, not guessed: a
+ * user id, say, is bounded only by the event's 1 MB), and a row with a blob, or over the budget
+ * by itself, alone.
+ */
+function eventStatementGroups(rows: EventRow[]): EventRow[][] {
+  const groups: EventRow[][] = [];
+  let group: EventRow[] = [];
   let bytes = 0;
-  for (const e of events) {
-    // Hex doubles the data; the columns other than data are small (title and tags are capped).
-    const size = 2 * e.data.byteLength + 2_000 + e.event.title.length + JSON.stringify(e.event.tags).length;
-    if (group.length > 0 && (group.length >= EVENTS_PER_STATEMENT || bytes + size > JSON_PARAM_BUDGET || e.data.byteLength > HEX_DATA_MAX)) {
+  for (const row of rows) {
+    const alone = row.blob !== null || row.bytes > JSON_PARAM_BUDGET;
+    if (group.length > 0 && (alone || group.length >= EVENTS_PER_STATEMENT || bytes + row.bytes > JSON_PARAM_BUDGET)) {
       groups.push(group);
       group = [];
       bytes = 0;
     }
-    group.push(e);
-    bytes += size;
-    if (e.data.byteLength > HEX_DATA_MAX) {
+    group.push(row);
+    bytes += row.bytes + 1;
+    if (alone) {
       groups.push(group);
       group = [];
       bytes = 0;
@@ -282,6 +287,14 @@ function eventStatementGroups(events: PreparedEvent[]): PreparedEvent[][] {
   }
   if (group.length > 0) groups.push(group);
   return groups;
+}
+
+/** The ?2 and ?3 of each events INSERT (see INSERT_EVENTS). */
+export function eventInsertParams(events: PreparedEvent[]): Array<{ rows: string; blob: Uint8Array | null }> {
+  return eventStatementGroups(events.map(eventRow)).map((group) => ({
+    rows: `[${group.map((r) => r.json).join(",")}]`,
+    blob: group.length === 1 ? group[0]!.blob : null,
+  }));
 }
 
 /** Splits rows so that no statement binds more than D1's 100 parameters (counted on a one-row statement). */

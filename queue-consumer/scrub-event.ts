@@ -64,9 +64,12 @@ export function scrubNormalizedEvent(event: NormalizedEvent, options: ScrubOptio
 
 const DEFAULT_KEYS_PATTERN = keysPattern(DEFAULT_KEYS);
 
-/** One case-insensitive alternation of the fragments, matched anywhere in a key. */
+/**
+ * One alternation of the (lower-case) fragments, matched anywhere in a lower-cased key: the same
+ * as toLowerCase().includes() for each, which a /i flag is not for every Unicode letter.
+ */
 function keysPattern(fragments: readonly string[]): RegExp {
-  return new RegExp(fragments.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "i");
+  return new RegExp(fragments.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
 }
 
 class Scrubber {
@@ -78,7 +81,7 @@ class Scrubber {
   }
 
   isSensitiveKey(key: string): boolean {
-    return this.keys.test(key);
+    return this.keys.test(key.toLowerCase());
   }
 
   /** Replaces the values of sensitive keys anywhere below `value`. */

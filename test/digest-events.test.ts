@@ -162,6 +162,18 @@ describe("storing a batch's events", () => {
     }
     expect(issue?.times_seen).toBe(ids.length);
   });
+  it("stores events whose columns other than data are large, such as a 700 KB user id", async () => {
+    const key = await seedProject();
+    // It gzips to almost nothing, but travels as text in the statement's JSON: three of them
+    // in one statement would pass D1's 2 MB limit on a parameter.
+    const users = ["a", "b", "c"].map((c) => c.repeat(700_000));
+    const ids = [freshId(), freshId(), freshId(), freshId(), freshId()];
+    const messages = ids.map((eventId, i) => message(key.projectId, errorEnvelope({ eventId, user: users[i] ?? `small-${i}` }), { eventId }));
+    const { result } = await digest(messages);
+    expect(result.explicitAcks).toHaveLength(ids.length);
+    const { results } = await env.DB.prepare("SELECT event_id, user_key FROM events WHERE project_id = ?").bind(key.projectId).all<{ event_id: string; user_key: string }>();
+    expect(new Map(results.map((r) => [r.event_id, r.user_key]))).toEqual(new Map(ids.map((id, i) => [id, `id:${users[i] ?? `small-${i}`}`])));
+  });
 });
 
 describe("grouping into issues", () => {

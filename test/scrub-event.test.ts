@@ -90,6 +90,15 @@ describe("scrubEvent by field kind", () => {
     expect(data.extra).toEqual({ SSN: FILTERED, ssn_last4: FILTERED, name: "ann" });
   });
 
+  it("matches keys as lower-cased text, extra keys literally", () => {
+    // U+212A KELVIN SIGN lower-cases to "k": "TO\u212AEN" is a token, as toLowerCase() reads it.
+    const data = scrubEvent(normalized({ extra: { "TO\u212AEN": "t-1", "user.ssn": "078-05-1120", userXssn: "kept", "a+b": "x", aab: "kept" } }).data, {
+      enabled: true,
+      extraKeys: ["user.ssn", "a+b"],
+    });
+    expect(data.extra).toEqual({ "TO\u212AEN": FILTERED, "user.ssn": FILTERED, userXssn: "kept", "a+b": FILTERED, aab: "kept" });
+  });
+
   it("credit card numbers only when Luhn-valid, with spaces or dashes, anywhere", () => {
     const data = scrubEvent(
       normalized({

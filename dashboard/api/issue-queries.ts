@@ -91,15 +91,19 @@ export interface IssueListQuery {
  * `environment:`, `release:` and tag filters find issue ids through issue_tags_by_value.
  */
 export function issueListQuery(db: DrizzleD1Database, q: IssueListQuery) {
-  const column = SORT_COLUMNS[q.sort];
-  const back = q.cursor?.previous === true;
   return db
     .select(issueColumns)
     .from(issues)
     .innerJoin(projects, eq(projects.id, issues.projectId))
     .where(and(...issueConditions(q)))
-    .orderBy(back ? asc(column) : desc(column), back ? desc(issues.id) : asc(issues.id))
+    .orderBy(...streamOrder(q))
     .limit(q.limit + 1);
+}
+
+/** Sort value descending then id ascending; reversed when a cursor pages back. */
+function streamOrder(q: Pick<IssueListQuery, "sort" | "cursor">): [SQL, SQL] {
+  const column = SORT_COLUMNS[q.sort];
+  return q.cursor?.previous === true ? [asc(column), desc(issues.id)] : [desc(column), asc(issues.id)];
 }
 
 /**
@@ -130,19 +134,18 @@ export async function listIssues(db: DrizzleD1Database, q: IssueListQuery): Prom
 
 /** issueListQuery for one (project, status) pair, without the project's columns. */
 export function issuePartitionQuery(db: DrizzleD1Database, q: IssueListQuery) {
-  const column = SORT_COLUMNS[q.sort];
-  const back = q.cursor?.previous === true;
   return db
     .select(issueOnlyColumns)
     .from(issues)
     .where(and(...issueConditions(q)))
-    .orderBy(back ? asc(column) : desc(column), back ? desc(issues.id) : asc(issues.id))
+    .orderBy(...streamOrder(q))
     .limit(q.limit + 1);
 }
 
 /** The (project, status) pairs a stream query covers, each one range of a sort index. */
 export function streamPartitions(q: Pick<IssueListQuery, "projectIds" | "search">): Array<{ projectId: number; status: IssueStatus }> {
-  return q.projectIds.flatMap((projectId) => [...q.search.statuses].map((status) => ({ projectId, status })));
+  // A project named twice (?project=5&project=5) is one partition, as `IN (5, 5)` is one project.
+  return [...new Set(q.projectIds)].flatMap((projectId) => [...q.search.statuses].map((status) => ({ projectId, status })));
 }
 
 /** Pages of one query's partitions merged into that query's order (see issueListQuery). */

@@ -12,6 +12,8 @@ export function IgnoreMenu({ disabled, onIgnore, label = "Ignore until…" }: { 
   const [until, setUntil] = useState("");
   const [problem, setProblem] = useState<{ field: "count" | "until"; error: string } | null>(null);
 
+  // The field the problem is about points at the message.
+  const invalidIf = (field: "count" | "until") => (problem?.field === field ? { "aria-invalid": true, "aria-describedby": "ignore-problem" } : {});
   const close = () => {
     if (menu.current === null) return;
     menu.current.open = false;
@@ -70,8 +72,7 @@ export function IgnoreMenu({ disabled, onIgnore, label = "Ignore until…" }: { 
               inputMode="numeric"
               value={count}
               onInput={(e) => setCount(e.currentTarget.value)}
-              aria-invalid={problem?.field === "count" ? "true" : undefined}
-              aria-describedby={problem?.field === "count" ? "ignore-problem" : undefined}
+              {...invalidIf("count")}
             />
           </label>
           <label>
@@ -80,8 +81,7 @@ export function IgnoreMenu({ disabled, onIgnore, label = "Ignore until…" }: { 
               type="datetime-local"
               value={until}
               onInput={(e) => setUntil(e.currentTarget.value)}
-              aria-invalid={problem?.field === "until" ? "true" : undefined}
-              aria-describedby={problem?.field === "until" ? "ignore-problem" : undefined}
+              {...invalidIf("until")}
             />
           </label>
           {problem !== null && (
