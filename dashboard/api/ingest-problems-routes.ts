@@ -27,6 +27,18 @@ function pageConditions(cursor: Cursor | null, at: Column, id: IdColumn): SQL[] 
   return [cursor.previous ? and(gte(at, value), or(gt(at, value), lt(id, after)))! : and(lte(at, value), or(lt(at, value), gt(id, after)))!];
 }
 
+/** Newest first, ties by id; reversed when the cursor pages back. */
+function pageOrder(cursor: Cursor | null, at: Column, id: IdColumn): [SQL, SQL] {
+  return cursor?.previous === true ? [asc(at), desc(id)] : [desc(at), asc(id)];
+}
+
+/** One page of rows with the Link header for the next and previous ones. */
+function pageResponse<Row extends { id: number; receivedAt: number }>(c: Context<ApiEnv>, rows: Row[], limit: number, cursor: Cursor | null, serialize: (row: Row) => unknown) {
+  const page = keysetPage(rows, limit, cursor, (r) => ({ value: r.receivedAt, id: r.id }));
+  c.header("Link", linkHeader(c.req.url, page));
+  return c.json(page.items.map(serialize));
+}
+
 function params(c: Context<ApiEnv>) {
   const p = validateInput(listParams, { limit: c.req.query("limit"), cursor: c.req.query("cursor") });
   return { limit: p.limit, cursor: parseCursor(p.cursor) };
@@ -35,7 +47,6 @@ function params(c: Context<ApiEnv>) {
 ingestProblemsRoutes.get("/projects/:org/:project/rejected-envelopes", async (c) => {
   const project = await projectInScope(c);
   const { limit, cursor } = params(c);
-  const back = cursor?.previous === true;
   const rows = await database(c)
     .select({
       id: rejectedEnvelopes.id,
@@ -48,27 +59,22 @@ ingestProblemsRoutes.get("/projects/:org/:project/rejected-envelopes", async (c)
     })
     .from(rejectedEnvelopes)
     .where(and(eq(rejectedEnvelopes.projectId, project.id), ...pageConditions(cursor, rejectedEnvelopes.receivedAt, rejectedEnvelopes.id)))
-    .orderBy(back ? asc(rejectedEnvelopes.receivedAt) : desc(rejectedEnvelopes.receivedAt), back ? desc(rejectedEnvelopes.id) : asc(rejectedEnvelopes.id))
+    .orderBy(...pageOrder(cursor, rejectedEnvelopes.receivedAt, rejectedEnvelopes.id))
     .limit(limit + 1);
-  const page = keysetPage(rows, limit, cursor, (r) => ({ value: r.receivedAt, id: r.id }));
-  c.header("Link", linkHeader(c.req.url, page));
-  return c.json(
-    page.items.map((r) => ({
-      id: String(r.id),
-      messageId: r.messageId,
-      dateReceived: iso(r.receivedAt),
-      reason: r.reason,
-      detail: r.detail,
-      size: r.size,
-      storedInBucket: r.bodyKey !== null,
-    })),
-  );
+  return pageResponse(c, rows, limit, cursor, (r) => ({
+    id: String(r.id),
+    messageId: r.messageId,
+    dateReceived: iso(r.receivedAt),
+    reason: r.reason,
+    detail: r.detail,
+    size: r.size,
+    storedInBucket: r.bodyKey !== null,
+  }));
 });
 
 ingestProblemsRoutes.get("/projects/:org/:project/dead-letters", async (c) => {
   const project = await projectInScope(c);
   const { limit, cursor } = params(c);
-  const back = cursor?.previous === true;
   const rows = await database(c)
     .select({
       id: deadLetters.id,
@@ -80,21 +86,17 @@ ingestProblemsRoutes.get("/projects/:org/:project/dead-letters", async (c) => {
     })
     .from(deadLetters)
     .where(and(eq(deadLetters.projectId, project.id), ...pageConditions(cursor, deadLetters.receivedAt, deadLetters.id)))
-    .orderBy(back ? asc(deadLetters.receivedAt) : desc(deadLetters.receivedAt), back ? desc(deadLetters.id) : asc(deadLetters.id))
+    .orderBy(...pageOrder(cursor, deadLetters.receivedAt, deadLetters.id))
     .limit(limit + 1);
-  const page = keysetPage(rows, limit, cursor, (r) => ({ value: r.receivedAt, id: r.id }));
-  c.header("Link", linkHeader(c.req.url, page));
-  return c.json(
-    page.items.map((r) => ({
-      id: String(r.id),
-      queue: r.queue,
-      messageId: r.messageId,
-      dateReceived: iso(r.receivedAt),
-      attempts: r.attempts,
-      // A dead letter's reason is that every delivery failed; the error of each is in the Worker's logs.
-      reason: "retries_exhausted",
-      detail: `Processing failed ${r.attempts} time${r.attempts === 1 ? "" : "s"} on the "${r.queue}" queue.`,
-      size: r.size,
-    })),
-  );
+  return pageResponse(c, rows, limit, cursor, (r) => ({
+    id: String(r.id),
+    queue: r.queue,
+    messageId: r.messageId,
+    dateReceived: iso(r.receivedAt),
+    attempts: r.attempts,
+    // A dead letter's reason is that every delivery failed; the error of each is in the Worker's logs.
+    reason: "retries_exhausted",
+    detail: `Processing failed ${r.attempts} time${r.attempts === 1 ? "" : "s"} on the "${r.queue}" queue.`,
+    size: r.size,
+  }));
 });

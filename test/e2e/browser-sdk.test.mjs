@@ -2,62 +2,25 @@
 // than the Worker, so every send is a cross-origin request the Worker's CORS answer must allow.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
-import { build } from "esbuild";
 import { chromium } from "playwright-core";
-import { freePort } from "../../scripts/local-dev.mjs";
+import { CHROMIUM, CHROMIUM_ARGS } from "./dashboard-stack.mjs";
 import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./local-faultline.mjs";
-
-const CHROMIUM = "/usr/bin/chromium";
-// Headless in a container: no sandbox (no user namespaces), no GPU, and nothing that phones home.
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
+import { serveSdkPage } from "./serve-sdk-page.mjs";
 
 let faultline;
-let pageServer;
-let pageOrigin;
+let sdkPage;
 let browser;
-
-/** Serves the test page and its bundled script on a loopback origin of its own. */
-async function startPageServer() {
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./browser-page.mjs", import.meta.url))],
-    bundle: true,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
-  const script = bundle.outputFiles[0].contents;
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>Faultline e2e</title><script src="/page.js"></script></head><body>e2e</body></html>`;
-  const server = createServer((req, res) => {
-    if (req.url === "/") res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
-    else if (req.url === "/page.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-    else res.writeHead(404).end();
-  });
-  const port = await freePort();
-  await new Promise((done) => server.listen(port, "127.0.0.1", done));
-  return { server, origin: `http://127.0.0.1:${port}` };
-}
 
 before(async () => {
   faultline = await startLocalFaultline();
-  ({ server: pageServer, origin: pageOrigin } = await startPageServer());
+  sdkPage = await serveSdkPage(fileURLToPath(new URL("./browser-page.mjs", import.meta.url)), "Faultline e2e");
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((done) => (pageServer ? pageServer.close(done) : done()));
+  await sdkPage?.close();
   await faultline?.stop();
 });
 
@@ -86,7 +49,7 @@ test("events from @sentry/browser in Chromium are recorded, across origins", { t
   const failed = [];
   page.on("requestfailed", (request) => failed.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
 
-  await page.goto(`${pageOrigin}/`);
+  await page.goto(`${sdkPage.origin}/`);
   const result = await page.evaluate((dsn) => window.reportToFaultline(dsn), faultline.dsn);
   assert.deepEqual(pageErrors, []);
   assert.equal(result.flushed, true, "the SDK flushed its queue");
@@ -104,10 +67,10 @@ test("events from @sentry/browser in Chromium are recorded, across origins", { t
   for (const s of posts) {
     assert.match(new URL(s.url).pathname, new RegExp(`^/api/${PROJECT_ID}/envelope/$`));
     assert.equal(s.status, 200);
-    assert.equal(s.requestHeaders.origin, pageOrigin);
+    assert.equal(s.requestHeaders.origin, sdkPage.origin);
     // text/plain keeps the POST a "simple" request: no preflight before each send.
     assert.match(s.requestHeaders["content-type"] ?? "", /^text\/plain/);
-    assert.equal(s.responseHeaders["access-control-allow-origin"], pageOrigin);
+    assert.equal(s.responseHeaders["access-control-allow-origin"], sdkPage.origin);
   }
 
   const byId = new Map(eventRows.map((r) => [r.event_id, r]));
@@ -115,6 +78,6 @@ test("events from @sentry/browser in Chromium are recorded, across origins", { t
   assert.equal(exception.exception.values.at(-1).type, "SyntaxError");
   assert.equal(exception.release, "faultline-e2e-browser@1.0.0");
   assert.equal(tagsOf(exception).suite, "browser-sdk");
-  assert.equal(exception.request.url, `${pageOrigin}/`);
+  assert.equal(exception.request.url, `${sdkPage.origin}/`);
   assert.equal(byId.get(result.messageId).event.logentry.formatted, "browser page finished loading");
 });

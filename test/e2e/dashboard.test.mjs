@@ -4,14 +4,14 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
-import { createServer } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
-import { ROOT, freePort } from "../../scripts/local-dev.mjs";
+import { ROOT } from "../../scripts/local-dev.mjs";
 import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack, waitForIssue } from "./dashboard-stack.mjs";
+import { serveSdkPage } from "./serve-sdk-page.mjs";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 // Generous, for a slow machine: how long a page may take to show what the test waits for.
@@ -20,29 +20,6 @@ const UI_WAIT_MS = 60_000;
 let stack;
 let browser;
 let sdkPage;
-
-/** Serves the page whose script sends an error with @sentry/browser, on an origin of its own. */
-async function startSdkPage() {
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./dashboard-page.mjs", import.meta.url))],
-    bundle: true,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
-  const script = bundle.outputFiles[0].contents;
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title><script src="/shop.js"></script></head><body>shop</body></html>`;
-  const server = createServer((req, res) => {
-    if (req.url === "/") res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
-    else if (req.url === "/shop.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-    else res.writeHead(404).end();
-  });
-  const port = await freePort();
-  await new Promise((done) => server.listen(port, "127.0.0.1", done));
-  return { server, origin: `http://127.0.0.1:${port}` };
-}
 
 /** The dashboard's page table (dashboard/src/page-routes.ts), loaded from its source. */
 async function pageRoutes() {
@@ -71,13 +48,13 @@ async function logIn(page) {
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-test-deps.sh (installs Debian's chromium)`);
   mkdirSync(SCREENSHOTS, { recursive: true });
-  [stack, sdkPage] = await Promise.all([startDashboardStack(), startSdkPage()]);
+  [stack, sdkPage] = await Promise.all([startDashboardStack(), serveSdkPage(fileURLToPath(new URL("./dashboard-page.mjs", import.meta.url)), "Shop")]);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((done) => (sdkPage ? sdkPage.server.close(done) : done()));
+  await sdkPage?.close();
   await stack?.stop();
 });
 
