@@ -62,7 +62,7 @@ export function IgnoreMenu({ disabled, onIgnore, label = "Ignore until…" }: { 
           </div>
         ))}
         <form class="menu-group" onSubmit={submit} noValidate>
-          <p class="muted small">Until either happens</p>
+          <p class="muted small">Until N more events or a date, whichever comes first</p>
           <label>
             <span>More events</span>
             <input
