@@ -335,6 +335,8 @@ CREATE TABLE alert_firings (
   UNIQUE (rule_id, issue_id, evaluation_id)
 );
 CREATE INDEX alert_firings_by_evaluation ON alert_firings (evaluation_id);
+-- Retention deletes firings by project and time.
+CREATE INDEX alert_firings_by_project ON alert_firings (project_id, fired_at);
 
 -- The last notification per (rule, issue): the frequencyMinutes throttle.
 CREATE TABLE alert_throttle (

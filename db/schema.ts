@@ -336,6 +336,7 @@ export const alertFirings = sqliteTable(
     unique().on(t.ruleId, t.issueId, t.windowKey),
     unique().on(t.ruleId, t.issueId, t.evaluationId),
     index("alert_firings_by_evaluation").on(t.evaluationId),
+    index("alert_firings_by_project").on(t.projectId, t.firedAt),
   ],
 );
 

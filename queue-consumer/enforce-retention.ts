@@ -12,6 +12,9 @@ import { type Env, numericVar } from "../worker/env";
  * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts);
  * - issues whose last event is gone and whose last_seen is past the cutoff, with their
  *   issue_hourly, issue_tags and issue_users rows;
+ * - the alert log: deliveries with their attempts, firings and throttle rows older than the
+ *   project's retention, but never younger than 15 days (a queue may redeliver an event for up to
+ *   14 days, and a firing is what keeps it from notifying twice);
  * - expired dashboard sessions and forgotten failed-login counters.
  *
  * Issue counters stay lifetime figures, as Sentry's are: times_seen, user_count, first_seen and
@@ -25,7 +28,7 @@ import { type Env, numericVar } from "../worker/env";
  * D1 queries per invocation (https://developers.cloudflare.com/workers/platform/limits/,
  * https://developers.cloudflare.com/d1/platform/limits/). A run that reaches its budget stops;
  * the next one carries on where the data says, so no cursor is stored. Each run first takes
- * one chunk of every kind (about 16 calls, plus one per project for raw bodies), then spends
+ * one chunk of every kind (about 19 calls, plus one per project for raw bodies), then spends
  * what is left on the kinds with more to do.
  */
 export interface RetentionLimits {
@@ -47,6 +50,11 @@ export interface RetentionReport {
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
+
+// A raw body may still be waiting in a queue, or in its dead-letter queue, for up to 14 days
+// (Queues' longest retention): it is kept at least that long whatever the project's retention.
+const RAW_BODY_MIN_DAYS = 15;
+const RAW_BODY_MIN_DAYS_SQL = String(RAW_BODY_MIN_DAYS);
 
 // Every statement binds ?1 now (ms), ?2 the row limit, ?3 the default retention in days. The
 // cutoffs drive each join (CROSS JOIN fixes SQLite's join order), and every big table is then
@@ -114,6 +122,26 @@ const EXPIRED_ISSUES = `WITH ${CUTOFFS}
   WHERE i.project_id = c.project_id AND i.status IN (${ISSUE_STATUSES}) AND i.last_seen < c.before
     AND NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id) LIMIT ?2`;
 
+// The alert log's cutoffs: the project's retention, at least RAW_BODY_MIN_DAYS.
+const ALERT_CUTOFFS = `cutoff(project_id, before) AS (
+  SELECT id, ?1 - max(retention_days, ${RAW_BODY_MIN_DAYS_SQL}) * ${DAY} FROM projects WHERE retention_days > 0)`;
+
+const OLD_ALERT_DELIVERIES = `WITH ${ALERT_CUTOFFS}
+  SELECT d.id FROM cutoff c CROSS JOIN alert_deliveries d WHERE d.project_id = c.project_id AND d.created_at < c.before LIMIT ?2`;
+
+// A firing goes once its deliveries have (their firing_id is the first column of a unique index).
+const DELETE_ALERT_FIRINGS = `WITH ${ALERT_CUTOFFS}
+  DELETE FROM alert_firings WHERE id IN (
+    SELECT f.id FROM cutoff c CROSS JOIN alert_firings f
+    WHERE f.project_id = c.project_id AND f.fired_at < c.before
+      AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.firing_id = f.id) LIMIT ?2)`;
+
+// Throttle rows by rule (their primary key starts with rule_id), rules by project.
+const DELETE_ALERT_THROTTLE = `WITH ${ALERT_CUTOFFS}
+  DELETE FROM alert_throttle WHERE (rule_id, issue_id) IN (
+    SELECT th.rule_id, th.issue_id FROM cutoff c CROSS JOIN alert_rules r CROSS JOIN alert_throttle th
+    WHERE r.project_id = c.project_id AND th.rule_id = r.id AND th.last_fired_at < c.before LIMIT ?2)`;
+
 const DELETE_EXPIRED_SESSIONS = `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ?1 LIMIT ?2)`;
 
 // Failed-login counters the dashboard has forgotten anyway: no failure for a day, not blocked
@@ -121,9 +149,6 @@ const DELETE_EXPIRED_SESSIONS = `DELETE FROM sessions WHERE id IN (SELECT id FRO
 const DELETE_FORGOTTEN_LOGIN_THROTTLES = `DELETE FROM login_throttles WHERE key IN (
     SELECT key FROM login_throttles WHERE last_failure_at < ?1 - ${DAY} AND blocked_until < ?1 LIMIT ?2)`;
 
-// A raw body may still be waiting in a queue, or in its dead-letter queue, for up to 14 days
-// (Queues' longest retention): it is kept at least that long whatever the project's retention.
-const RAW_BODY_MIN_DAYS = 15;
 
 /** Rows of an issue, deleted before the issue itself, a chunk at a time (?1 the issue ids as JSON). */
 const ISSUE_CHILDREN = [
@@ -181,6 +206,23 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
       }
       return found.length >= rows;
     };
+
+  /** Old deliveries: their attempts a chunk at a time, then the deliveries themselves. */
+  const deleteAlertDeliveries: Pass = async () => {
+    const found = (await call(() => bind(OLD_ALERT_DELIVERIES).all<{ id: number }>())).results;
+    if (found.length === 0) return false;
+    const ids = JSON.stringify(found.map((r) => r.id));
+    const attempts = `DELETE FROM alert_delivery_attempts WHERE id IN (
+      SELECT id FROM alert_delivery_attempts WHERE delivery_id IN (SELECT value FROM json_each(?4)) LIMIT ?2)`;
+    for (;;) {
+      const changes = (await call(() => bind(attempts, ids).run())).meta.changes ?? 0;
+      count("alert_delivery_attempts", changes);
+      if (changes < rows) break;
+    }
+    const gone = await call(() => d1.prepare("DELETE FROM alert_deliveries WHERE id IN (SELECT value FROM json_each(?1))").bind(ids).run());
+    count("alert_deliveries", gone.meta.changes ?? 0);
+    return found.length >= rows;
+  };
 
   const deleteExpiredIssues: Pass = async () => {
     const found = (await call(() => bind(EXPIRED_ISSUES).all<{ id: number }>())).results;
@@ -254,6 +296,10 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
     drain("project_hourly", DELETE_PROJECT_HOURS),
     drain("item_counts", DELETE_ITEM_COUNTS),
     deleteExpiredIssues,
+    // Deliveries before the firings they belong to.
+    deleteAlertDeliveries,
+    drain("alert_firings", DELETE_ALERT_FIRINGS),
+    drain("alert_throttle", DELETE_ALERT_THROTTLE),
     drain("sessions", DELETE_EXPIRED_SESSIONS),
     drain("login_throttles", DELETE_FORGOTTEN_LOGIN_THROTTLES),
     deleteRawBodies,
@@ -293,4 +339,7 @@ export const RETENTION_QUERIES = {
   DELETE_PROJECT_HOURS,
   DELETE_ITEM_COUNTS,
   EXPIRED_ISSUES,
+  OLD_ALERT_DELIVERIES,
+  DELETE_ALERT_FIRINGS,
+  DELETE_ALERT_THROTTLE,
 };

@@ -197,12 +197,68 @@ describe("enforceRetention", () => {
     expect([await exists(recent), await exists(old)]).toEqual([true, false]);
   });
 
+  it("deletes the alert log past the retention, but never younger than 15 days, attempts first", async () => {
+    const alertLog = async (projectId: number, at: number, attempts: number) => {
+      const rule = await env.DB.prepare("INSERT INTO alert_rules (project_id, name, triggers, created_at, updated_at) VALUES (?, 'r', '[]', ?, ?) RETURNING id")
+        .bind(projectId, at, at)
+        .first<{ id: number }>();
+      const issueId = await issueWithEvents(projectId, [NOW - HOUR]);
+      const firing = await env.DB.prepare(
+        "INSERT INTO alert_firings (rule_id, issue_id, project_id, window_key, evaluation_id, fired_at, context) VALUES (?, ?, ?, 'new_issue', ?, ?, '{}') RETURNING id",
+      )
+        .bind(rule!.id, issueId, projectId, unique("eval"), at)
+        .first<{ id: number }>();
+      await env.DB.prepare("INSERT INTO alert_throttle (rule_id, issue_id, last_fired_at, evaluation_id) VALUES (?, ?, ?, 'e')").bind(rule!.id, issueId, at).run();
+      const delivery = await env.DB.prepare(
+        "INSERT INTO alert_deliveries (firing_id, project_id, rule_id, issue_id, target_id, target_type, status, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 'webhook', 'sent', ?, ?, ?) RETURNING id",
+      )
+        .bind(firing!.id, projectId, rule!.id, issueId, attempts, at, at)
+        .first<{ id: number }>();
+      await env.DB.batch(
+        Array.from({ length: attempts }, (_, i) =>
+          env.DB.prepare("INSERT INTO alert_delivery_attempts (delivery_id, attempt, started_at, latency_ms, outcome) VALUES (?, ?, ?, 5, 'retry')").bind(delivery!.id, i + 1, at),
+        ),
+      );
+      return { rule: rule!.id, firing: firing!.id, delivery: delivery!.id };
+    };
+    const month = await project(30);
+    const old = await alertLog(month, NOW - 40 * DAY, 7);
+    const recent = await alertLog(month, NOW - 20 * DAY, 3);
+    // One day of retention still keeps ten-day-old firings: a queue may redeliver for 14 days.
+    const short = await project(1);
+    const tenDays = await alertLog(short, NOW - 10 * DAY, 2);
+    const twentyDays = await alertLog(short, NOW - 20 * DAY, 2);
+    const forever = await project(0);
+    const ancient = await alertLog(forever, NOW - 400 * DAY, 2);
+
+    const report = await enforceRetention(env.DB, env.RAW, NOW, { rowsPerStatement: 3, operationsPerRun: 1000, defaultRetentionDays: 90 });
+    expect(report.finished).toBe(true);
+    const left = async (log: { firing: number; delivery: number; rule: number }) => ({
+      firing: await countOf("SELECT count(*) AS n FROM alert_firings WHERE id = ?", log.firing),
+      delivery: await countOf("SELECT count(*) AS n FROM alert_deliveries WHERE id = ?", log.delivery),
+      attempts: await countOf("SELECT count(*) AS n FROM alert_delivery_attempts WHERE delivery_id = ?", log.delivery),
+      throttle: await countOf("SELECT count(*) AS n FROM alert_throttle WHERE rule_id = ?", log.rule),
+    });
+    const none = { firing: 0, delivery: 0, attempts: 0, throttle: 0 };
+    expect(await left(old)).toEqual(none);
+    expect(await left(twentyDays)).toEqual(none);
+    expect(await left(recent)).toEqual({ firing: 1, delivery: 1, attempts: 3, throttle: 1 });
+    expect(await left(tenDays)).toEqual({ firing: 1, delivery: 1, attempts: 2, throttle: 1 });
+    expect(await left(ancient)).toEqual({ firing: 1, delivery: 1, attempts: 2, throttle: 1 });
+    expect(report.deleted).toMatchObject({ alert_delivery_attempts: 9, alert_deliveries: 2, alert_firings: 2, alert_throttle: 2 });
+  });
+
   it("reads every table that grows with events through an index", async () => {
     // The tables, and the aliases the statements give them.
     const big = new Set(["events", "stored_items", "rejected_envelopes", "dead_letters", "issue_hourly", "project_hourly", "item_counts", "issues", "issue_users", "issue_tags"]);
-    for (const alias of ["e", "s", "r", "d", "h", "n", "i"]) big.add(alias);
+    for (const table of ["alert_deliveries", "alert_delivery_attempts", "alert_firings", "alert_throttle"]) big.add(table);
+    for (const alias of ["e", "s", "r", "d", "h", "n", "i", "f", "th"]) big.add(alias);
     for (const [name, sql] of Object.entries(RETENTION_QUERIES)) {
-      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(NOW, 1000, 90).all<{ detail: string }>();
+      // D1 wants exactly as many parameters as the highest ?N a statement names.
+      const highest = Math.max(0, ...[...sql.matchAll(/\?(\d)/g)].map((m) => Number(m[1])));
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...[NOW, 1000, 90].slice(0, highest))
+        .all<{ detail: string }>();
       const details = plan.results.map((r) => r.detail);
       const scans = details.filter((d) => big.has(/^SCAN (\w+)/.exec(d)?.[1] ?? ""));
       expect(scans, `${name}: ${details.join(" | ")}`).toEqual([]);
