@@ -205,10 +205,12 @@ CREATE TABLE issue_tags (
   count INTEGER NOT NULL,
   first_seen INTEGER NOT NULL,
   last_seen INTEGER NOT NULL,
+  -- The issue's project (added by migration 0023, hence last).
+  project_id INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (issue_id, key, value)
 ) WITHOUT ROWID;
--- The issue stream's `environment:`, `release:` and tag filters: issues holding a tag value.
-CREATE INDEX issue_tags_by_value ON issue_tags (key, value, issue_id);
+-- The issue stream's `environment:`, `release:` and tag filters: a project's issues holding a value.
+CREATE INDEX issue_tags_by_value ON issue_tags (project_id, key, value, issue_id);
 
 CREATE TABLE releases (
   project_id INTEGER NOT NULL,

@@ -206,8 +206,9 @@ export const issueTags = sqliteTable(
     count: integer("count").notNull(),
     firstSeen: integer("first_seen").notNull(),
     lastSeen: integer("last_seen").notNull(),
+    projectId: integer("project_id").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.issueId, t.key, t.value] }), index("issue_tags_by_value").on(t.key, t.value, t.issueId)],
+  (t) => [primaryKey({ columns: [t.issueId, t.key, t.value] }), index("issue_tags_by_value").on(t.projectId, t.key, t.value, t.issueId)],
 );
 
 export const releases = sqliteTable(

@@ -185,8 +185,8 @@ function eventAggregates(d1: D1Database, run: string, now: number) {
       ON CONFLICT (issue_id, user_key) DO NOTHING`),
     stmt(`UPDATE issues SET user_count = user_count + (SELECT count(*) FROM issue_users u WHERE u.ingest_batch = ?1 AND u.issue_id = issues.id)
       WHERE id IN (SELECT issue_id FROM issue_users WHERE ingest_batch = ?1)`),
-    stmt(`INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen)
-      SELECT e.issue_id, t.value ->> 0, t.value ->> 1, count(*), min(e.timestamp), max(e.timestamp)
+    stmt(`INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id)
+      SELECT e.issue_id, t.value ->> 0, t.value ->> 1, count(*), min(e.timestamp), max(e.timestamp), e.project_id
       FROM events e, json_each(e.tags) t WHERE e.ingest_batch = ?1 AND t.value ->> 0 IS NOT NULL AND t.value ->> 1 IS NOT NULL
       GROUP BY 1, 2, 3
       ON CONFLICT (issue_id, key, value) DO UPDATE SET count = count + excluded.count, first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),

@@ -63,7 +63,7 @@ describe("the issue stream's query plans", () => {
   it("environment, release and tag filters find issues through issue_tags_by_value", async () => {
     for (const query of ["is:unresolved environment:production", "is:unresolved release:1.0.0 browser:[Chrome,Firefox]", "is:unresolved !environment:staging"]) {
       const steps = await plan(list(query, "date", [1]));
-      expect(steps).toContain("SEARCH issue_tags USING COVERING INDEX issue_tags_by_value (key=? AND value=?)");
+      expect(steps).toContain("SEARCH issue_tags USING COVERING INDEX issue_tags_by_value (project_id=? AND key=? AND value=?)");
       expect(steps).toContain("SEARCH issues USING INDEX issues_by_last_seen (project_id=? AND status=?)");
       expectNoScans(steps);
     }

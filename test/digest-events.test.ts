@@ -104,6 +104,9 @@ describe("digesting real SDK events", () => {
     const c = await counters(key.projectId);
     expect(c.environments).toEqual([{ name: "acceptance" }]);
     expect(c.tags).toContainEqual(expect.objectContaining({ key: "environment", value: "acceptance", count: 1 }));
+    // Each tag value row names its project (the stream's tag filters look values up by project).
+    const projects = await env.DB.prepare("SELECT DISTINCT project_id FROM issue_tags WHERE issue_id = ?").bind(issue?.id).all();
+    expect(projects.results).toEqual([{ project_id: key.projectId }]);
     expect(c.items).toEqual([expect.objectContaining({ item_type: "event", count: 1 })]);
   });
 

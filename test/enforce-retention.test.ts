@@ -36,9 +36,9 @@ async function issueWithEvents(projectId: number, timestamps: number[]): Promise
     env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(issueId, t - (t % HOUR)),
     env.DB.prepare("INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, ?, ?, 'seed')").bind(issueId, `id:u${i}`, t),
     env.DB.prepare(
-      `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen) VALUES (?, 'route', '/a', 1, ?, ?)
+      `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) VALUES (?, 'route', '/a', 1, ?, ?, ?)
        ON CONFLICT DO UPDATE SET count = count + 1, last_seen = max(last_seen, excluded.last_seen)`,
-    ).bind(issueId, t, t),
+    ).bind(issueId, t, t, projectId),
     env.DB.prepare("INSERT INTO project_hourly (project_id, hour, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(projectId, t - (t % HOUR)),
     env.DB.prepare("INSERT INTO item_counts (project_id, day, item_type, count) VALUES (?, ?, 'event', 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(projectId, t - (t % DAY)),
   ]);

@@ -133,6 +133,8 @@ describe("the D1 schema", () => {
 
     expect(await countRows(db)).toMatchObject(before);
     expect(await db.prepare("SELECT times_seen, last_event_id FROM issues WHERE id = 1").first()).toEqual({ times_seen: 1, last_event_id: "e1" });
+    // Tag values learn their issue's project, so the stream's tag filters still find them.
+    expect(await db.prepare("SELECT project_id FROM issue_tags WHERE issue_id = 1").first()).toEqual({ project_id: 1 });
     expect(await describeSchema(db)).toEqual(await describeSchema(env.DB));
   });
 });

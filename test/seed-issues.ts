@@ -140,9 +140,9 @@ export async function recordEvents(projectId: number, events: NormalizedEvent[])
       env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 1) ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + 1").bind(issueId, t - (t % HOUR)),
       ...event.tags.map(([key, value]) =>
         env.DB.prepare(
-          `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen) VALUES (?, ?, ?, 1, ?4, ?4)
+          `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) VALUES (?, ?, ?, 1, ?4, ?4, ?5)
            ON CONFLICT (issue_id, key, value) DO UPDATE SET count = count + 1, first_seen = min(first_seen, ?4), last_seen = max(last_seen, ?4)`,
-        ).bind(issueId, key, value, t),
+        ).bind(issueId, key, value, t, projectId),
       ),
     ];
     if (event.release !== null) {
@@ -222,7 +222,9 @@ export async function seedIssue(projectId: number, overrides: IssueOverrides = {
 
 /** A tag value on an issue, as the digest counts them. */
 export async function seedIssueTag(issueId: number, key: string, value: string, count = 1, seenAt = Date.now()): Promise<void> {
-  await env.DB.prepare("INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)").bind(issueId, key, value, count, seenAt, seenAt).run();
+  await env.DB.prepare("INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT project_id FROM issues WHERE id = ?1))")
+    .bind(issueId, key, value, count, seenAt, seenAt)
+    .run();
 }
 
 /** Events counted in an hour bucket of an issue (`at` is floored to the hour). */

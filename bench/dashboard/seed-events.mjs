@@ -88,9 +88,9 @@ WHERE i.id BETWEEN ${from} AND ${to}`);
     `INSERT INTO project_hourly (project_id, hour, count) SELECT i.project_id, h.hour, sum(h.count) FROM issue_hourly h JOIN issues i ON i.id = h.issue_id GROUP BY 1, 2`,
     `INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) SELECT issue_id, user_key, min(timestamp), 'bench' FROM events GROUP BY 1, 2`,
     ...["environment", "release"].map(
-      (key) => `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen) SELECT issue_id, '${key}', ${key}, count(*), min(timestamp), max(timestamp) FROM events GROUP BY issue_id, ${key}`,
+      (key) => `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) SELECT issue_id, '${key}', ${key}, count(*), min(timestamp), max(timestamp), project_id FROM events GROUP BY issue_id, ${key}`,
     ),
-    `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen) SELECT issue_id, 'server_name', json_extract(tags, '$[2][1]'), count(*), min(timestamp), max(timestamp) FROM events GROUP BY 1, 3`,
+    `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) SELECT issue_id, 'server_name', json_extract(tags, '$[2][1]'), count(*), min(timestamp), max(timestamp), project_id FROM events GROUP BY 1, 3`,
     `INSERT INTO releases (project_id, version, first_seen, last_seen) SELECT project_id, release, min(timestamp), max(timestamp) FROM events GROUP BY 1, 2`,
     `INSERT INTO environments (project_id, name, first_seen) SELECT project_id, environment, min(timestamp) FROM events GROUP BY 1, 2`,
   );

@@ -88,7 +88,8 @@ export interface IssueListQuery {
  * <sort> DESC) indexes, whose rows end in the rowid. With one project and one status the index
  * hands rows out already sorted; otherwise SQLite seeks the index per project and sorts, which is
  * why listIssues runs one such statement per (project, status) and merges them.
- * `environment:`, `release:` and tag filters find issue ids through issue_tags_by_value.
+ * `environment:`, `release:` and tag filters find issue ids through issue_tags_by_value, within
+ * the listed projects.
  */
 export function issueListQuery(db: DrizzleD1Database, q: IssueListQuery) {
   return db
@@ -170,7 +171,8 @@ function issueConditions(q: IssueListQuery): SQL[] {
   if (q.since !== undefined && q.since !== null) conditions.push(gte(issues.lastSeen, q.since));
   for (const level of q.search.levels) conditions.push(level.negated ? notInArray(issues.level, level.values) : inArray(issues.level, level.values));
   for (const tag of q.search.tags) {
-    const holders = sql`SELECT ${issueTags.issueId} FROM ${issueTags} WHERE ${issueTags.key} = ${tag.key} AND ${inArray(issueTags.value, tag.values)}`;
+    const inProjects = q.projectIds.length === 1 ? eq(issueTags.projectId, q.projectIds[0]!) : inArray(issueTags.projectId, q.projectIds);
+    const holders = sql`SELECT ${issueTags.issueId} FROM ${issueTags} WHERE ${inProjects} AND ${issueTags.key} = ${tag.key} AND ${inArray(issueTags.value, tag.values)}`;
     conditions.push(tag.negated ? sql`${issues.id} NOT IN (${holders})` : sql`${issues.id} IN (${holders})`);
   }
   if (q.search.text !== null) {
