@@ -3,9 +3,9 @@ import { seg, send } from "../api-client";
 import type { ProjectKey, ProjectSettings } from "../api-types";
 import { CopyButton } from "../copy-button";
 import { FormError, errorText } from "../form-error";
+import { PlatformOptions } from "../platform-options";
 import { RelativeTime } from "../relative-time";
 import { Link } from "../router";
-import { PLATFORMS } from "../sdk-snippets";
 import { useApi } from "../use-api";
 
 const lines = (text: string) =>
@@ -67,11 +67,7 @@ function GeneralSettings({ base, settings }: { base: string; settings: ProjectSe
         Platform
         <select name="platform" value={platform} onChange={(e) => setPlatform(e.currentTarget.value)}>
           <option value="">Other</option>
-          {PLATFORMS.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.label}
-            </option>
-          ))}
+          <PlatformOptions />
         </select>
       </label>
       <h3>Data scrubbing</h3>

@@ -2,8 +2,9 @@ import { useState } from "preact/hooks";
 import { seg, send } from "../api-client";
 import type { Project, ProjectStats } from "../api-types";
 import { FormError, errorText } from "../form-error";
+import { PlatformOptions } from "../platform-options";
 import { Link, navigate } from "../router";
-import { PLATFORMS, platformLabel } from "../sdk-snippets";
+import { platformLabel } from "../sdk-snippets";
 import { Sparkline } from "../sparkline";
 import { useApi } from "../use-api";
 
@@ -94,11 +95,7 @@ function CreateProject({ org }: { org: string }) {
       <label>
         Platform
         <select name="platform">
-          {PLATFORMS.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.label}
-            </option>
-          ))}
+          <PlatformOptions />
         </select>
       </label>
       <button type="submit" class="button primary" disabled={busy}>

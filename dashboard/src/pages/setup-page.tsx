@@ -2,9 +2,9 @@ import { useEffect, useState } from "preact/hooks";
 import { get, request } from "../api-client";
 import type { CurrentUser } from "../api-types";
 import { FormError, errorText } from "../form-error";
+import { PlatformOptions } from "../platform-options";
 import { navigate } from "../router";
 import { setLoggedIn } from "../session";
-import { PLATFORMS } from "../sdk-snippets";
 
 /** The first run of a new instance: the first owner, organization and project. */
 export function SetupPage() {
@@ -95,11 +95,7 @@ export function SetupPage() {
           <label>
             Platform
             <select name="platform">
-              {PLATFORMS.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.label}
-                </option>
-              ))}
+              <PlatformOptions />
             </select>
           </label>
         </fieldset>
