@@ -54,7 +54,6 @@ const DAY = 86_400_000;
 // A raw body may still be waiting in a queue, or in its dead-letter queue, for up to 14 days
 // (Queues' longest retention): it is kept at least that long whatever the project's retention.
 const RAW_BODY_MIN_DAYS = 15;
-const RAW_BODY_MIN_DAYS_SQL = String(RAW_BODY_MIN_DAYS);
 
 // Every statement binds ?1 now (ms), ?2 the row limit, ?3 the default retention in days. The
 // cutoffs drive each join (CROSS JOIN fixes SQLite's join order), and every big table is then
@@ -124,7 +123,7 @@ const EXPIRED_ISSUES = `WITH ${CUTOFFS}
 
 // The alert log's cutoffs: the project's retention, at least RAW_BODY_MIN_DAYS.
 const ALERT_CUTOFFS = `cutoff(project_id, before) AS (
-  SELECT id, ?1 - max(retention_days, ${RAW_BODY_MIN_DAYS_SQL}) * ${DAY} FROM projects WHERE retention_days > 0)`;
+  SELECT id, ?1 - max(retention_days, ${RAW_BODY_MIN_DAYS}) * ${DAY} FROM projects WHERE retention_days > 0)`;
 
 const OLD_ALERT_DELIVERIES = `WITH ${ALERT_CUTOFFS}
   SELECT d.id FROM cutoff c CROSS JOIN alert_deliveries d WHERE d.project_id = c.project_id AND d.created_at < c.before LIMIT ?2`;
@@ -148,7 +147,6 @@ const DELETE_EXPIRED_SESSIONS = `DELETE FROM sessions WHERE id IN (SELECT id FRO
 // (dashboard/api/login-throttle.ts starts such a key over).
 const DELETE_FORGOTTEN_LOGIN_THROTTLES = `DELETE FROM login_throttles WHERE key IN (
     SELECT key FROM login_throttles WHERE last_failure_at < ?1 - ${DAY} AND blocked_until < ?1 LIMIT ?2)`;
-
 
 /** Rows of an issue, deleted before the issue itself, a chunk at a time (?1 the issue ids as JSON). */
 const ISSUE_CHILDREN = [
@@ -207,18 +205,26 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
       return found.length >= rows;
     };
 
+  /** A bounded DELETE of the rows that belong to `ids` (?4), run until none is left. */
+  const deleteAllOf = async (table: string, sql: string, ids: string) => {
+    for (;;) {
+      const changes = (await call(() => bind(sql, ids).run())).meta.changes ?? 0;
+      count(table, changes);
+      if (changes < rows) return;
+    }
+  };
+
   /** Old deliveries: their attempts a chunk at a time, then the deliveries themselves. */
   const deleteAlertDeliveries: Pass = async () => {
     const found = (await call(() => bind(OLD_ALERT_DELIVERIES).all<{ id: number }>())).results;
     if (found.length === 0) return false;
     const ids = JSON.stringify(found.map((r) => r.id));
-    const attempts = `DELETE FROM alert_delivery_attempts WHERE id IN (
-      SELECT id FROM alert_delivery_attempts WHERE delivery_id IN (SELECT value FROM json_each(?4)) LIMIT ?2)`;
-    for (;;) {
-      const changes = (await call(() => bind(attempts, ids).run())).meta.changes ?? 0;
-      count("alert_delivery_attempts", changes);
-      if (changes < rows) break;
-    }
+    await deleteAllOf(
+      "alert_delivery_attempts",
+      `DELETE FROM alert_delivery_attempts WHERE id IN (
+        SELECT id FROM alert_delivery_attempts WHERE delivery_id IN (SELECT value FROM json_each(?4)) LIMIT ?2)`,
+      ids,
+    );
     const gone = await call(() => d1.prepare("DELETE FROM alert_deliveries WHERE id IN (SELECT value FROM json_each(?1))").bind(ids).run());
     count("alert_deliveries", gone.meta.changes ?? 0);
     return found.length >= rows;
@@ -231,11 +237,7 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
     for (const [table, key] of ISSUE_CHILDREN) {
       const chunk = `DELETE FROM ${table} WHERE (issue_id, ${key}) IN (
         SELECT issue_id, ${key} FROM ${table} WHERE issue_id IN (SELECT value FROM json_each(?4)) LIMIT ?2)`;
-      for (;;) {
-        const changes = (await call(() => bind(chunk, ids).run())).meta.changes ?? 0;
-        count(table, changes);
-        if (changes < rows) break;
-      }
+      await deleteAllOf(table, chunk, ids);
     }
     // One transaction: the issue goes only if it is still expired and eventless (an event may
     // have arrived since), and rows written for it meanwhile go with it.

@@ -270,22 +270,19 @@ function eventStatementGroups(rows: EventRow[]): EventRow[][] {
   const groups: EventRow[][] = [];
   let group: EventRow[] = [];
   let bytes = 0;
+  const close = () => {
+    if (group.length > 0) groups.push(group);
+    group = [];
+    bytes = 0;
+  };
   for (const row of rows) {
     const alone = row.blob !== null || row.bytes > JSON_PARAM_BUDGET;
-    if (group.length > 0 && (alone || group.length >= EVENTS_PER_STATEMENT || bytes + row.bytes > JSON_PARAM_BUDGET)) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
+    if (alone || group.length >= EVENTS_PER_STATEMENT || bytes + row.bytes > JSON_PARAM_BUDGET) close();
     group.push(row);
     bytes += row.bytes + 1;
-    if (alone) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
+    if (alone) close();
   }
-  if (group.length > 0) groups.push(group);
+  close();
   return groups;
 }
 

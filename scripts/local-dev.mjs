@@ -153,7 +153,9 @@ export function startDashboard({ port = 8788, persistTo, ingestUrl, quiet = true
   return startProcess(args, { cwd: dashboard, readyUrl: `http://127.0.0.1:${port}/`, label: "wrangler pages dev", quiet });
 }
 
-/** A free loopback port. */
+// Ports this process has handed out: a server may not have bound one yet when the next is asked for.
+const handedOut = new Set();
+
 /**
  * A port nobody listens on, chosen below the kernel's ephemeral range (Linux: 32768-60999). A
  * port the kernel handed out for `listen(0)` is handed out again to the next process that asks,
@@ -178,7 +180,6 @@ export async function freePort() {
   }
   throw new Error("no free port between 20000 and 32000");
 }
-const handedOut = new Set();
 
 export function readJson(path) {
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null;

@@ -111,7 +111,7 @@ function streamOrder(q: Pick<IssueListQuery, "sort" | "cursor">): [SQL, SQL] {
  * Above this many (project, status) pairs the stream is one statement that sorts; at or below,
  * one index-ordered statement per pair in a single D1 batch, merged here.
  */
-export const MAX_STREAM_PARTITIONS = 30;
+const MAX_STREAM_PARTITIONS = 30;
 
 export async function listIssues(db: DrizzleD1Database, q: IssueListQuery): Promise<IssueRow[]> {
   if (q.projectIds.length === 0 || q.search.statuses.size === 0) return [];
@@ -130,7 +130,7 @@ export async function listIssues(db: DrizzleD1Database, q: IssueListQuery): Prom
     const project = byId.get(issue.projectId);
     return project === undefined ? [] : [{ ...issue, project } as IssueRow];
   });
-  return mergeStreamPages([rows], q).slice(0, q.limit + 1);
+  return inStreamOrder(rows, q).slice(0, q.limit + 1);
 }
 
 /** issueListQuery for one (project, status) pair, without the project's columns. */
@@ -149,10 +149,10 @@ export function streamPartitions(q: Pick<IssueListQuery, "projectIds" | "search"
   return [...new Set(q.projectIds)].flatMap((projectId) => [...q.search.statuses].map((status) => ({ projectId, status })));
 }
 
-/** Pages of one query's partitions merged into that query's order (see issueListQuery). */
-export function mergeStreamPages(pages: readonly IssueRow[][], q: Pick<IssueListQuery, "sort" | "cursor">): IssueRow[] {
+/** Rows of a query's partitions sorted into that query's order (see streamOrder). */
+function inStreamOrder(rows: IssueRow[], q: Pick<IssueListQuery, "sort" | "cursor">): IssueRow[] {
   const back = q.cursor?.previous === true;
-  return pages.flat().sort((a, b) => {
+  return rows.sort((a, b) => {
     const byValue = issueSortValue(b, q.sort) - issueSortValue(a, q.sort) || a.id - b.id;
     return back ? -byValue : byValue;
   });

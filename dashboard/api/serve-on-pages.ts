@@ -1,10 +1,6 @@
 import { retryReadQueries } from "../../db/retry-read-queries";
 import type { ApiBindings } from "./api-env";
 
-/**
- * A Pages Function that hands the request to a Hono app, with the D1 binding wrapped so that
- * read-only queries retry transient failures as production D1 does (see db/retry-read-queries.ts).
- */
 interface PagesExecution {
   waitUntil(promise: Promise<unknown>): void;
   passThroughOnException(): void;
@@ -15,6 +11,10 @@ interface FetchHandler {
   fetch(request: Request, env: ApiBindings, executionCtx: PagesExecution): Response | Promise<Response>;
 }
 
+/**
+ * A Pages Function that hands the request to a Hono app, with the D1 binding wrapped so that
+ * read-only queries retry transient failures as production D1 does (see db/retry-read-queries.ts).
+ */
 export function serveOnPages(app: FetchHandler): PagesFunction<ApiBindings> {
   return (context) =>
     app.fetch(
