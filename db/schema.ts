@@ -1,4 +1,8 @@
-// Drizzle mirror of schema.sql (the readable source of truth); test/schema.test.ts checks they agree.
+// The D1 data model. Migrations are generated from it (`npm run db:generate -- <name>`, see
+// README.md); schema.sql is the readable full schema. test/schema.test.ts checks this file, schema.sql
+// and the migrated database agree; test/offline/db-generate.test.mjs that no change awaits a migration.
+// Index columns say DESC where the database has it, so a generated table rebuild keeps the order.
+import { desc } from "drizzle-orm";
 import { blob, index, integer, primaryKey, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
 
 export const organizations = sqliteTable("organizations", {
@@ -146,10 +150,10 @@ export const issues = sqliteTable(
   (t) => [
     unique().on(t.projectId, t.fingerprint),
     // Title and culprit too: the stream's free-text search is matched on the index entries.
-    index("issues_by_last_seen").on(t.projectId, t.status, t.lastSeen, t.id, t.title, t.culprit),
-    index("issues_by_first_seen").on(t.projectId, t.status, t.firstSeen),
-    index("issues_by_times_seen").on(t.projectId, t.status, t.timesSeen),
-    index("issues_by_user_count").on(t.projectId, t.status, t.userCount),
+    index("issues_by_last_seen").on(t.projectId, t.status, desc(t.lastSeen), t.id, t.title, t.culprit),
+    index("issues_by_first_seen").on(t.projectId, t.status, desc(t.firstSeen)),
+    index("issues_by_times_seen").on(t.projectId, t.status, desc(t.timesSeen)),
+    index("issues_by_user_count").on(t.projectId, t.status, desc(t.userCount)),
   ],
 );
 
@@ -171,7 +175,7 @@ export const events = sqliteTable(
     data: blob("data", { mode: "buffer" }).notNull(),
     ingestBatch: text("ingest_batch").notNull(),
   },
-  (t) => [unique().on(t.projectId, t.eventId), index("events_by_issue").on(t.issueId, t.timestamp), index("events_by_batch").on(t.ingestBatch, t.issueId)],
+  (t) => [unique().on(t.projectId, t.eventId), index("events_by_issue").on(t.issueId, desc(t.timestamp)), index("events_by_batch").on(t.ingestBatch, t.issueId)],
 );
 
 export const issueHourly = sqliteTable(
@@ -372,8 +376,8 @@ export const alertDeliveries = sqliteTable(
   },
   (t) => [
     unique().on(t.firingId, t.targetId),
-    index("alert_deliveries_by_project").on(t.projectId, t.createdAt),
-    index("alert_deliveries_by_rule").on(t.ruleId, t.createdAt),
+    index("alert_deliveries_by_project").on(t.projectId, desc(t.createdAt)),
+    index("alert_deliveries_by_rule").on(t.ruleId, desc(t.createdAt)),
   ],
 );
 
