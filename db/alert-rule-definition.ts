@@ -95,7 +95,8 @@ const URL_MAX = 2048;
 // RFC 5321: 254 characters is the longest address that fits a forward path.
 const ADDRESS_MAX = 254;
 
-function targetSchema(allowLoopbackHttp: boolean) {
+/** One target (THEN) as the API receives it. */
+export function alertTargetSchema(allowLoopbackHttp: boolean) {
   const url = z.string().check(
     z.maxLength(URL_MAX),
     z.refine((text) => isAllowedTargetUrl(text, allowLoopbackHttp), allowLoopbackHttp ? "must be an https URL (or http to a loopback address)" : "must be an https URL"),
@@ -111,7 +112,7 @@ function targetSchema(allowLoopbackHttp: boolean) {
     z.strictObject({ type: z.literal("email"), address: z.email({ error: "expected an email address" }).check(z.maxLength(ADDRESS_MAX)), ...echoed }),
   ], { error: `expected one of ${ALERT_TARGET_TYPES.join(", ")}` });
 }
-export type AlertTargetInput = z.infer<ReturnType<typeof targetSchema>>;
+export type AlertTargetInput = z.infer<ReturnType<typeof alertTargetSchema>>;
 
 /** A rule as the API receives it. */
 export function alertRuleInputSchema(options: { allowLoopbackHttp: boolean }) {
@@ -120,7 +121,7 @@ export function alertRuleInputSchema(options: { allowLoopbackHttp: boolean }) {
     match: z._default(z.enum(["any", "all"]), "any"),
     triggers: z.array(alertTriggerSchema).check(z.minLength(1), z.maxLength(10)),
     filters: z._default(z.array(alertFilterSchema).check(z.maxLength(20)), []),
-    targets: z.array(targetSchema(options.allowLoopbackHttp)).check(z.minLength(1), z.maxLength(10)),
+    targets: z.array(alertTargetSchema(options.allowLoopbackHttp)).check(z.minLength(1), z.maxLength(10)),
     frequencyMinutes: z._default(z.number().check(z.int(), z.nonnegative(), z.maximum(FREQUENCY_MINUTES_MAX)), FREQUENCY_MINUTES_DEFAULT),
   });
 }

@@ -1,5 +1,5 @@
 import { type AlertTargetType, isAllowedTargetUrl } from "../db/alert-rule-definition";
-import { type AlertContext, alertLinks } from "./alert-context";
+import { type AlertContext, type AlertLinks, alertLinks } from "./alert-context";
 import { composeMimeMessage } from "./compose-mime-message";
 import { formatAlertEmail } from "./format-alert-email";
 import { formatDiscordMessage } from "./format-discord-message";
@@ -24,6 +24,8 @@ export interface DispatchOptions {
   now: number;
   /** The stored event, for the generic webhook's `data.event`. */
   eventData: Record<string, unknown> | null;
+  /** Where the notification points, when not at the context's issue (a test notification). */
+  links?: AlertLinks;
 }
 
 export class UnsendableTargetError extends Error {
@@ -32,7 +34,7 @@ export class UnsendableTargetError extends Error {
 
 /** Formats an alert for its target. */
 export async function buildAlertDispatch(target: AlertTarget, context: AlertContext, options: DispatchOptions): Promise<AlertDispatch> {
-  const links = alertLinks(options.dashboardUrl, context);
+  const links = options.links ?? alertLinks(options.dashboardUrl, context);
   if (target.type === "email") {
     if (target.address === null) throw new UnsendableTargetError("email target without an address");
     const { subject, text, html } = formatAlertEmail(context, links);

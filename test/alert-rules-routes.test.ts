@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { apiApp } from "../dashboard/api/api-app";
 import { deliverAlert, deliveryDepsFrom } from "../queue-consumer/deliver-alert";
 import { evaluateAlertRules, evaluationOf } from "../queue-consumer/evaluate-alert-rules";
-import { receiverKey, receiverUrl } from "./alert-receivers/receiver-client";
+import { receivedBy, receiverKey, receiverUrl, registerWebhookSecret } from "./alert-receivers/receiver-client";
 import { digest, envelopeMessage, recordingQueue } from "./seed-alerts";
-import { type SeededOrganization, seedOrganization } from "./seed-issues";
+import { type SeededOrganization, seedIssue, seedOrganization } from "./seed-issues";
 
 const DEPLOYED = "https://faultline.example.com";
 // The dashboard under `npm start`: loopback receivers are allowed there.
@@ -186,5 +186,74 @@ describe("a rule made through the API", () => {
     ]);
     expect((await call(org, "GET", `/alert-deliveries/?before=${encodeURIComponent(log.json[0].dateCreated)}`)).json).toEqual([]);
     expect((await call(org, "GET", "/alert-deliveries/?limit=500")).json.detail).toMatch(/^limit: /);
+  });
+});
+
+describe("POST /api/0/projects/{org}/{project}/alert-rules/test-notification/", () => {
+  const test = (org: SeededOrganization, body: unknown, origin = LOCAL) => call(org, "POST", "/alert-rules/test-notification/", body, origin);
+
+  it("sends the project's latest unresolved issue to an unsaved Slack target, marked as a test, and says it arrived", async () => {
+    const org = await seedOrganization();
+    await seedIssue(org.projectId, { title: "TypeError: older", lastSeen: Date.now() - 600_000 });
+    const latest = await seedIssue(org.projectId, { title: "TypeError: cart is undefined", culprit: "checkout/cart in total", lastSeen: Date.now() - 1_000 });
+    await seedIssue(org.projectId, { title: "Resolved, so not shown", status: "resolved", lastSeen: Date.now() });
+    const key = receiverKey("test-slack");
+
+    const res = await test(org, { name: "Checkout errors", target: { type: "slack", url: receiverUrl("ok", "slack", key) } });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ sent: true, httpStatus: 200, latencyMs: expect.any(Number), error: null });
+    const [arrival, ...more] = await receivedBy(key);
+    expect(more).toEqual([]);
+    expect(arrival!.problems).toEqual([]);
+    expect(arrival!.body).toContain("TypeError: cart is undefined");
+    expect(arrival!.body).toContain("This is a test notification");
+    expect(arrival!.body).toContain(`${LOCAL}/issues/${latest}/`);
+    // A test leaves no rule and no delivery behind.
+    expect((await call(org, "GET", "/alert-rules/")).json).toEqual([]);
+    expect((await call(org, "GET", "/alert-deliveries/")).json).toEqual([]);
+  });
+
+  it("signs a webhook with the target's secret, or with a throwaway one it answers when the target has none yet", async () => {
+    const org = await seedOrganization();
+    const secret = "a".repeat(64);
+    const saved = receiverKey("test-webhook");
+    await registerWebhookSecret(saved, secret);
+    const res = await test(org, { target: { type: "webhook", url: receiverUrl("ok", "webhook", saved), secret } });
+    expect(res.json).toMatchObject({ sent: true, httpStatus: 200 });
+    expect(res.json.secret).toBeUndefined();
+    const [arrival] = await receivedBy(saved);
+    expect(arrival!.problems).toEqual([]);
+    const payload = JSON.parse(arrival!.body);
+    expect(payload).toMatchObject({ action: "triggered", data: { triggered_rule: "Test notification", event: { project: org.projectId } } });
+    // No issue yet: the link goes to the project's alerts page instead of an issue that does not exist.
+    expect(payload.data.event.web_url).toBe(`${LOCAL}/organizations/${org.orgSlug}/projects/${org.projectSlug}/alerts`);
+
+    const unsaved = receiverKey("test-webhook-new");
+    const fresh = await test(org, { target: { type: "webhook", url: receiverUrl("ok", "webhook", unsaved) } });
+    expect(fresh.json.secret).toMatch(/^[0-9a-f]{64}$/);
+    const [signed] = await receivedBy(unsaved);
+    const hmacKey = await crypto.subtle.importKey("raw", new TextEncoder().encode(fresh.json.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, new TextEncoder().encode(signed!.body)));
+    expect(signed!.headers["sentry-hook-signature"]).toBe([...mac].map((b) => b.toString(16).padStart(2, "0")).join(""));
+  });
+
+  it("says what went wrong when the target is down, gone or not a platform's shape", async () => {
+    const org = await seedOrganization();
+    const down = await test(org, { target: { type: "discord", url: receiverUrl("down", "discord", receiverKey("test-down")) } });
+    expect(down.json).toEqual({ sent: false, httpStatus: 500, latencyMs: expect.any(Number), error: "HTTP 500: internal error" });
+    const gone = await test(org, { target: { type: "teams", url: receiverUrl("gone", "teams", receiverKey("test-gone")) } });
+    expect(gone.json).toMatchObject({ sent: false, httpStatus: 410, error: "HTTP 410: channel_is_archived" });
+    const email = await test(org, { target: { type: "email", address: "oncall@example.com" } });
+    expect(email.json).toMatchObject({ sent: false, httpStatus: null, error: expect.stringContaining("send_email") });
+  });
+
+  it("answers 400 naming the bad field, and refuses plain http to loopback from a deployed dashboard", async () => {
+    const org = await seedOrganization();
+    const missing = await test(org, { target: { type: "slack" } });
+    expect(missing.status).toBe(400);
+    expect(missing.json.detail).toMatch(/^target\.url: /);
+    const local = await test(org, { target: { type: "slack", url: receiverUrl("ok", "slack", receiverKey("test-deployed")) } }, DEPLOYED);
+    expect(local.status).toBe(400);
+    expect(local.json.detail).toBe("target.url: must be an https URL");
   });
 });

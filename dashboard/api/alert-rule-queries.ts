@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, inArray, lt } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { AlertFilter, AlertRuleInput, AlertTargetType, AlertTrigger } from "../../db/alert-rule-definition";
-import { alertDeliveries, alertDeliveryAttempts, alertRules, alertTargets, alertThrottle } from "../../db/schema";
+import { alertDeliveries, alertDeliveryAttempts, alertRules, alertTargets, alertThrottle, issues } from "../../db/schema";
+import type { SampleIssue } from "./send-test-notification";
 
 export interface AlertTargetRow {
   id: number;
@@ -181,4 +182,25 @@ export async function listDeliveries(db: DrizzleD1Database, projectId: number, o
     .where(inArray(alertDeliveryAttempts.deliveryId, deliveries.map((d) => d.id)))
     .orderBy(asc(alertDeliveryAttempts.deliveryId), asc(alertDeliveryAttempts.attempt), asc(alertDeliveryAttempts.id));
   return deliveries.map((d) => ({ ...d, attemptLog: attempts.filter((a) => a.deliveryId === d.id).map(({ deliveryId: _d, ...a }) => a) }));
+}
+
+/** The project's most recently seen unresolved issue, for a test notification (issues_by_last_seen). */
+export async function latestUnresolvedIssue(db: DrizzleD1Database, projectId: number): Promise<SampleIssue | null> {
+  const [issue] = await db
+    .select({
+      id: issues.id,
+      title: issues.title,
+      culprit: issues.culprit,
+      level: issues.level,
+      firstSeen: issues.firstSeen,
+      lastSeen: issues.lastSeen,
+      timesSeen: issues.timesSeen,
+      userCount: issues.userCount,
+      lastEventId: issues.lastEventId,
+    })
+    .from(issues)
+    .where(and(eq(issues.projectId, projectId), eq(issues.status, "unresolved")))
+    .orderBy(desc(issues.lastSeen))
+    .limit(1);
+  return issue ?? null;
 }

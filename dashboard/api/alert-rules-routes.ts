@@ -1,10 +1,11 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { alertRuleInputSchema, isLoopbackHost } from "../../db/alert-rule-definition";
-import { createAlertRule, deleteAlertRule, findAlertRule, listAlertRules, listDeliveries, replaceAlertRule } from "./alert-rule-queries";
+import { alertRuleInputSchema, alertTargetSchema, isLoopbackHost } from "../../db/alert-rule-definition";
+import { createAlertRule, deleteAlertRule, findAlertRule, latestUnresolvedIssue, listAlertRules, listDeliveries, replaceAlertRule } from "./alert-rule-queries";
 import type { ApiEnv } from "./api-env";
 import { badRequest, notFound } from "./api-error";
 import { database, projectInScope } from "./route-scope";
+import { sendTestNotification, testNotification } from "./send-test-notification";
 import { serializeAlertRule, serializeDelivery } from "./serialize-alert-rule";
 import { readJsonBody, validateInput } from "./validate-input";
 
@@ -30,6 +31,29 @@ alertRulesRoutes.post(BASE, async (c) => {
   const db = database(c);
   const id = await createAlertRule(db, project.id, input);
   return c.json(serializeAlertRule((await findAlertRule(db, project.id, id))!, project.slug), 201);
+});
+
+// "Send test notification": one target, saved or not, gets a sample alert now; the answer says
+// whether it arrived. Body: {"target": {"type", "url" | "address", "secret"?}, "name"?}.
+alertRulesRoutes.post(`${BASE}/test-notification`, async (c) => {
+  const project = await projectInScope(c);
+  const body = await readJsonBody(c.req.raw);
+  const local = isLoopbackHost(new URL(c.req.url).hostname);
+  const input = validateInput(
+    z.strictObject({ target: alertTargetSchema(local), name: z.string().trim().min(1).max(256).default("Test notification") }),
+    body,
+  );
+  const dashboardUrl = new URL(c.req.url).origin;
+  const now = Date.now();
+  const notification = testNotification(project, await latestUnresolvedIssue(database(c), project.id), input.name, dashboardUrl, now);
+  const result = await sendTestNotification(input.target, notification, { dashboardUrl, now });
+  return c.json({
+    sent: result.outcome === "sent",
+    httpStatus: result.httpStatus,
+    latencyMs: Math.round(result.latencyMs),
+    error: result.error,
+    ...(result.throwawaySecret === null ? {} : { secret: result.throwawaySecret }),
+  });
 });
 
 alertRulesRoutes.get(`${BASE}/:ruleId`, async (c) => {

@@ -148,9 +148,38 @@ export function ruleBody(draft: RuleDraft) {
     match: draft.match,
     triggers,
     filters,
-    targets: draft.targets.map((t) => (t.type === "email" ? { type: t.type, address: t.destination.trim() } : { type: t.type, url: t.destination.trim() })),
+    targets: draft.targets.map(targetBody),
     frequencyMinutes: number(draft.frequencyMinutes),
   };
+}
+
+function targetBody(t: RuleDraft["targets"][number]) {
+  return t.type === "email" ? { type: t.type, address: t.destination.trim() } : { type: t.type, url: t.destination.trim() };
+}
+
+/** What "Send test" posts for one target: a saved webhook signs with its own secret. */
+export function testNotificationBody(draft: RuleDraft, index: number) {
+  const target = draft.targets[index]!;
+  const name = draft.name.trim();
+  return {
+    ...(name === "" ? {} : { name }),
+    target: { ...targetBody(target), ...(target.type === "webhook" && target.secret ? { secret: target.secret } : {}) },
+  };
+}
+
+/** The answer to a test notification. */
+export interface TestNotificationResult {
+  sent: boolean;
+  httpStatus: number | null;
+  latencyMs: number;
+  error: string | null;
+  secret?: string;
+}
+
+/** One line for the person who pressed "Send test". */
+export function describeTestResult(result: TestNotificationResult): string {
+  if (result.sent) return `Test sent: ${result.httpStatus ?? "accepted"} in ${result.latencyMs} ms`;
+  return `Test not sent: ${result.error ?? "no answer"}`;
 }
 
 const INTERVAL_WORDS: Record<Interval, string> = { "1m": "a minute", "5m": "5 minutes", "15m": "15 minutes", "1h": "an hour", "1d": "a day" };

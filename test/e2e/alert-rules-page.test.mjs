@@ -1,6 +1,6 @@
 // The dashboard's alerts page in Debian's headless Chromium: a person makes a rule with the form
-// (a refused field is named), an error from @sentry/node fires it, and the delivery log shows
-// the webhook it sent.
+// (a refused field is named), sends its webhook a test notification, an error from @sentry/node
+// fires it, and the delivery log shows the webhook it sent.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -70,6 +70,18 @@ test("a rule made in the form fires on the next new error, and the delivery log 
   const [stored] = await stack.api("/projects/faultline/default/alert-rules/");
   assert.match(await rule.innerText(), new RegExp(stored.targets[0].secret), "the webhook's signing secret is shown");
   receiver.setSecret(stored.targets[0].secret);
+
+  // "Send test" on the saved rule's webhook: a signed sample arrives now, and the form says so.
+  await rule.getByRole("button", { name: "Edit" }).click();
+  const editForm = page.getByRole("form", { name: "Edit rule New errors to the webhook" });
+  await editForm.getByRole("button", { name: "Target 1: send test notification" }).click();
+  const answer = editForm.getByRole("status").filter({ hasText: /^Test sent: 200 in \d+ ms$/ });
+  await answer.waitFor();
+  const [test] = await receiver.waitFor((r) => r.body.includes("This is a test notification"), 1, 10_000);
+  assert.equal(test.signatureValid, true);
+  assert.equal(JSON.parse(test.body).data.triggered_rule, "New errors to the webhook");
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-alert-test-notification.png"), fullPage: true });
+  await editForm.getByRole("button", { name: "Cancel" }).click();
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-alert-rules.png"), fullPage: true });
 
   // An error from the real SDK: a new issue, so the rule fires.

@@ -9,10 +9,13 @@ import {
   type RuleDraft,
   TARGET_TYPES,
   type TargetType,
+  type TestNotificationResult,
   describeRule,
+  describeTestResult,
   draftOf,
   emptyDraft,
   ruleBody,
+  testNotificationBody,
 } from "../alert-rule-draft";
 import { CopyButton } from "../copy-button";
 import { FormError, errorText } from "../form-error";
@@ -105,9 +108,22 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
   const [draft, setDraft] = useState<RuleDraft>(() => (rule === null ? emptyDraft() : draftOf(rule)));
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  // What "Send test" answered, per target row; a changed target's answer no longer applies.
+  const [tested, setTested] = useState<Record<number, { text: string; ok: boolean } | "sending">>({});
   const change = (patch: Partial<RuleDraft>) => setDraft((d) => ({ ...d, ...patch }));
-  const setTarget = (i: number, patch: Partial<RuleDraft["targets"][number]>) =>
+  const setTarget = (i: number, patch: Partial<RuleDraft["targets"][number]>) => {
     setDraft((d) => ({ ...d, targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch } : t)) }));
+    setTested(({ [i]: _answer, ...others }) => others);
+  };
+  const sendTest = async (i: number) => {
+    setTested((r) => ({ ...r, [i]: "sending" }));
+    try {
+      const result = await send<TestNotificationResult>("POST", `${base}/alert-rules/test-notification/`, testNotificationBody(draft, i));
+      setTested((r) => ({ ...r, [i]: { text: describeTestResult(result), ok: result.sent } }));
+    } catch (err) {
+      setTested((r) => ({ ...r, [i]: { text: `Test not sent: ${errorText(err)}`, ok: false } }));
+    }
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -239,9 +255,31 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
               onInput={(e) => setTarget(i, { destination: value(e) })}
               placeholder={target.type === "email" ? "oncall@example.com" : "https://hooks.slack.com/services/…"}
             />
-            <button type="button" class="button small" disabled={draft.targets.length === 1} onClick={() => change({ targets: draft.targets.filter((_, j) => j !== i) })}>
+            <button
+              type="button"
+              class="button small"
+              aria-label={`Target ${i + 1}: send test notification`}
+              disabled={tested[i] === "sending" || target.destination.trim() === ""}
+              onClick={() => sendTest(i)}
+            >
+              {tested[i] === "sending" ? "Sending…" : "Send test"}
+            </button>
+            <button
+              type="button"
+              class="button small"
+              disabled={draft.targets.length === 1}
+              onClick={() => {
+                change({ targets: draft.targets.filter((_, j) => j !== i) });
+                setTested({});
+              }}
+            >
               Remove
             </button>
+            {tested[i] !== undefined && tested[i] !== "sending" && (
+              <p class={`test-result small ${tested[i].ok ? "ok" : "failed"}`} role="status">
+                {tested[i].text}
+              </p>
+            )}
           </div>
         ))}
         <button type="button" class="button small" onClick={() => change({ targets: [...draft.targets, { type: "webhook", destination: "" }] })}>
