@@ -40,18 +40,26 @@ async function decode(encoding: string, bytes: Uint8Array, maxBytes: number): Pr
   }
 }
 
+const GUNZIP_LIMIT_ROOM = 1024 * 1024;
+
 /**
  * The fast path for what SDKs send, one complete gzip member: inflated in one call, at a fraction
- * of DecompressionStream's cost (it yields 4 KiB chunks, each a read). Anything else (corrupt,
- * over `maxBytes`, bytes after the member) returns null, for the stream path to judge as before.
+ * of DecompressionStream's cost (it yields 4 KiB chunks, each a read). Output past `maxBytes` is
+ * refused here (413) rather than inflated a second time by the stream path; anything else
+ * (corrupt, bytes after the member) returns null, for the stream path to judge as before.
  */
 function gunzipSingleMember(bytes: Uint8Array, maxBytes: number): Uint8Array | null {
   let inflated: Uint8Array;
   try {
-    inflated = zlib.gunzipSync(bytes, { maxOutputLength: maxBytes });
-  } catch {
+    // workerd grows its output buffer in steps and refuses once the buffer would pass the limit
+    // (tens of KiB early, as measured), so the limit gets room and the exact check follows.
+    inflated = zlib.gunzipSync(bytes, { maxOutputLength: maxBytes + GUNZIP_LIMIT_ROOM });
+  } catch (err) {
+    // zlib signals only the output limit with a RangeError (Node and workerd alike); bad data is a plain Error.
+    if (err instanceof RangeError) reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
     return null;
   }
+  if (inflated.byteLength > maxBytes) reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
   // gunzipSync reads on past the first member; the stream path refuses that. A member ends with
   // its inflated length mod 2^32 (RFC 1952), so a mismatch means something followed it. (Only a
   // crafted input, e.g. empty members before the real one, matches and is accepted here.)

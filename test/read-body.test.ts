@@ -1,0 +1,60 @@
+import zlib from "node:zlib";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readBody } from "../worker/read-body";
+import { RejectedError } from "../worker/rejection";
+
+const LIMIT = 64 * 1024;
+
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new Blob([bytes]).stream();
+}
+
+async function rejectionOf(run: Promise<unknown>) {
+  try {
+    await run;
+  } catch (e) {
+    if (e instanceof RejectedError) return e.rejection;
+    throw e;
+  }
+  return null;
+}
+
+const RealDecompressionStream = globalThis.DecompressionStream;
+let decompressionStreams = 0;
+
+// Counts the stream path's inflations (a plain spy on the class breaks the streams it makes).
+beforeEach(() => {
+  decompressionStreams = 0;
+  globalThis.DecompressionStream = function (format: CompressionFormat) {
+    decompressionStreams += 1;
+    return new RealDecompressionStream(format);
+  } as unknown as typeof DecompressionStream;
+});
+
+afterEach(() => {
+  globalThis.DecompressionStream = RealDecompressionStream;
+});
+
+describe("readBody", () => {
+  it("refuses a gzip bomb from the one-call inflate, without inflating it again as a stream", async () => {
+    const bomb = zlib.gzipSync(new Uint8Array(4 * LIMIT));
+    const rejection = await rejectionOf(readBody(streamOf(bomb), "gzip", LIMIT));
+    expect(rejection).toMatchObject({ status: 413, reason: "body_too_large" });
+    expect(decompressionStreams).toBe(0);
+  });
+
+  it("still inflates a gzip body at the limit in one call", async () => {
+    const body = new Uint8Array(LIMIT).fill(7);
+    expect(await readBody(streamOf(zlib.gzipSync(body)), "gzip", LIMIT)).toEqual(body);
+    expect(await rejectionOf(readBody(streamOf(zlib.gzipSync(new Uint8Array(LIMIT + 1))), "gzip", LIMIT))).toMatchObject({ status: 413 });
+    expect(decompressionStreams).toBe(0);
+  });
+
+  it("leaves corrupt gzip to the stream path, which answers 400", async () => {
+    const good = zlib.gzipSync(new TextEncoder().encode("hello"));
+    const corrupt = good.slice();
+    corrupt[12] = (corrupt[12] ?? 0) ^ 0xff;
+    expect(await rejectionOf(readBody(streamOf(corrupt), "gzip", LIMIT))).toMatchObject({ status: 400, reason: "bad_compression" });
+    expect(decompressionStreams).toBe(1);
+  });
+});
