@@ -142,13 +142,28 @@ export async function buildDashboard() {
 }
 
 /**
- * The dashboard under `wrangler pages dev`, sharing the Worker's local D1. `ingestUrl` is where
- * the Worker listens, so the DSNs the dashboard shows point at it.
+ * The key that signs the local dashboard's session cookies (SESSION_SECRET, a Pages secret in
+ * production): made once per state folder and kept there, so restarting keeps everyone logged in.
+ */
+export function localSessionSecret(persistTo) {
+  const file = join(persistTo, "session-secret");
+  if (!existsSync(file)) {
+    mkdirSync(persistTo, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  }
+  return readFileSync(file, "utf8").trim();
+}
+
+/**
+ * The dashboard under `wrangler pages dev`, sharing the Worker's local D1, with the state
+ * folder's session secret. `ingestUrl` is where the Worker listens, so the DSNs the dashboard
+ * shows point at it.
  */
 export function startDashboard({ port = 8788, persistTo, ingestUrl, quiet = true } = {}) {
   const dashboard = join(ROOT, "dashboard");
   const assets = existsSync(join(dashboard, "dist", "index.html")) ? "dist" : "public";
   const args = ["pages", "dev", assets, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", resolve(persistTo), "--d1", `DB=${DATABASE_ID}`, "--inspector-port", "0", "--compatibility-date", "2026-05-01"];
+  args.push("--binding", `SESSION_SECRET=${localSessionSecret(persistTo)}`);
   if (ingestUrl !== undefined) args.push("--binding", `INGEST_URL=${ingestUrl}`);
   return startProcess(args, { cwd: dashboard, readyUrl: `http://127.0.0.1:${port}/`, label: "wrangler pages dev", quiet });
 }

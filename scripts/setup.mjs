@@ -26,7 +26,10 @@ import { hashPassword } from "./local-dev.mjs";
 import { parseBucketNames, parseJsonOutput, parseSecretNames, parseTable, runWrangler } from "./wrangler-cli.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
-/** Pages secrets the dashboard runs with, made once and kept: replacing one would end every session. */
+/**
+ * Pages secrets the dashboard runs with, made once and kept. SESSION_SECRET signs the session
+ * cookies: replacing it ends every session (a way to log everyone out).
+ */
 const PAGES_SECRETS = { SESSION_SECRET: () => randomBytes(32).toString("base64url") };
 const MAX_QUEUE_PAGES = 20;
 

@@ -36,12 +36,13 @@ export interface Sent {
 
 /**
  * A request to the dashboard's functions (/auth/* or /api/0/*) from its own page: same origin,
- * with the session cookie when given. `headers` may override or (with null) remove any header.
+ * with the session cookie when given. `headers` may override or (with null) remove any header;
+ * `env` replaces bindings (SESSION_SECRET, say) for this request.
  */
 export async function send(
   method: string,
   path: string,
-  options: { body?: unknown; cookie?: string; headers?: Record<string, string | null>; origin?: string } = {},
+  options: { body?: unknown; cookie?: string; headers?: Record<string, string | null>; origin?: string; env?: Record<string, unknown> } = {},
 ): Promise<Sent> {
   const origin = options.origin ?? ORIGIN;
   const headers = new Headers({ "sec-fetch-site": "same-origin" });
@@ -55,7 +56,7 @@ export async function send(
   const request = new Request(`${origin}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
   const app = path.startsWith("/auth/") ? authApp : apiApp;
   const ctx = createExecutionContext();
-  const res = await app.fetch(request, env, ctx);
+  const res = await app.fetch(request, { ...env, ...options.env }, ctx);
   await waitOnExecutionContext(ctx);
   const text = await res.text();
   // workerd has Headers.getSetCookie; the workers types do not declare it.

@@ -6,10 +6,12 @@ import { seedOrganization } from "./seed-issues";
 import { logIn, seedUser, send, sessionCookieOf } from "./seed-users";
 
 const cookieValue = (cookie: string) => cookie.slice(cookie.indexOf("=") + 1);
+/** The session token a cookie carries, without its signature. */
+const tokenOf = (cookie: string) => cookieValue(cookie).split(".")[0]!;
 
 async function sessionRow(cookie: string) {
   return env.DB.prepare("SELECT user_id, created_at, expires_at FROM sessions WHERE id = ?")
-    .bind(await sha256Hex(cookieValue(cookie)))
+    .bind(await sha256Hex(tokenOf(cookie)))
     .first<{ user_id: number; created_at: number; expires_at: number }>();
 }
 
@@ -22,13 +24,13 @@ describe("login", () => {
     expect(res.json.user.email).toBe(user.email);
     expect(res.json.organizations).toEqual([{ id: String(org.orgId), slug: org.orgSlug, name: expect.any(String), role: "owner" }]);
     const [cookie] = res.cookies;
-    expect(cookie).toMatch(/^faultline_session=[A-Za-z0-9_-]{43}; /);
+    expect(cookie).toMatch(/^faultline_session=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; /);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);
     expect(cookie).toMatch(/; Path=\//);
     // The dashboard here is plain http on 127.0.0.1, where a Secure cookie would be dropped.
     expect(cookie).not.toMatch(/; Secure/);
-    // Only the cookie value's hash is stored.
+    // Only the token's hash is stored.
     const row = await sessionRow(sessionCookieOf(res));
     expect(row?.user_id).toBe(user.userId);
   });
@@ -40,7 +42,7 @@ describe("login", () => {
     const res = await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, origin });
     expect(res.status).toBe(200);
     const [cookie] = res.cookies;
-    expect(cookie).toMatch(/^__Host-faultline_session=[A-Za-z0-9_-]{43}; /);
+    expect(cookie).toMatch(/^__Host-faultline_session=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; /);
     expect(cookie).toMatch(/; Secure/);
     const session = sessionCookieOf(res);
     expect((await send("GET", "/auth/session", { cookie: session, origin })).status).toBe(200);
@@ -149,7 +151,7 @@ describe("the session", () => {
     expect(fresh.cookies).toEqual([]);
 
     const aged = Date.now() - SESSION_ROTATE_AFTER_MS - 1;
-    await env.DB.prepare("UPDATE sessions SET created_at = ? WHERE id = ?").bind(aged, await sha256Hex(cookieValue(cookie))).run();
+    await env.DB.prepare("UPDATE sessions SET created_at = ? WHERE id = ?").bind(aged, await sha256Hex(tokenOf(cookie))).run();
     const before = Date.now();
     const rotated = await send("GET", "/auth/session", { cookie });
     expect(rotated.status).toBe(200);
@@ -167,7 +169,7 @@ describe("the session", () => {
   it("is refused once expired", async () => {
     const org = await seedOrganization();
     const cookie = await logIn(await seedUser(org.orgId));
-    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, await sha256Hex(cookieValue(cookie))).run();
+    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, await sha256Hex(tokenOf(cookie))).run();
     expect((await send("GET", "/auth/session", { cookie })).status).toBe(401);
     expect((await send("GET", "/api/0/projects/", { cookie })).status).toBe(401);
   });
@@ -180,6 +182,109 @@ describe("the session", () => {
     expect(out.cookies[0]).toMatch(/^faultline_session=; /);
     expect(await sessionRow(cookie)).toBeNull();
     expect((await send("GET", "/api/0/projects/", { cookie })).status).toBe(401);
+  });
+});
+
+describe("the cookie's signature", () => {
+  const MISSING = "SESSION_SECRET is not set; run npm run setup";
+
+  /** HMAC-SHA256 of the token under `secret`, base64url: what the cookie must carry after the dot. */
+  async function signatureOf(token: string, secret: string): Promise<string> {
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(token)));
+    return btoa(String.fromCharCode(...mac)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  }
+
+  /** A D1 binding that records and refuses every use, for requests that must not reach D1. */
+  function untouchableDb(used: string[]): D1Database {
+    return new Proxy({} as D1Database, {
+      get(_target, property) {
+        used.push(String(property));
+        throw new Error(`D1 was used (${String(property)})`);
+      },
+    });
+  }
+
+  it("is HMAC-SHA256 of the session token under SESSION_SECRET, and a cookie signed so opens the session", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const secret = "a secret of this test";
+    const login = await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, env: { SESSION_SECRET: secret } });
+    expect(login.status).toBe(200);
+    const cookie = sessionCookieOf(login);
+    expect(cookieValue(cookie)).toBe(`${tokenOf(cookie)}.${await signatureOf(tokenOf(cookie), secret)}`);
+
+    // A session written straight to D1, with a cookie signed here: the server takes it.
+    const token = "a-token-made-by-this-test-0123456789abcdefghij";
+    await env.DB.prepare("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+      .bind(await sha256Hex(token), user.userId, Date.now(), Date.now() + 3_600_000)
+      .run();
+    const signed = `faultline_session=${token}.${await signatureOf(token, secret)}`;
+    const res = await send("GET", "/auth/session", { cookie: signed, env: { SESSION_SECRET: secret } });
+    expect(res.status).toBe(200);
+    expect(res.json.user.email).toBe(user.email);
+  });
+
+  it("refuses a session's token with a missing, wrong or garbled signature, without asking D1", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const cookie = await logIn(user);
+    const token = tokenOf(cookie);
+    const bad = [
+      `faultline_session=${token}`,
+      `faultline_session=${token}.`,
+      `faultline_session=${token}.${await signatureOf(token, "not the server's secret")}`,
+      // Another session's valid signature does not carry over.
+      `faultline_session=${token}.${cookieValue(cookie).split(".")[1]!.replace(/^./, (ch) => (ch === "A" ? "B" : "A"))}`,
+      `faultline_session=${token}.${(await logIn(user)).split(".")[1]}`,
+      `faultline_session=${token}.!!!!`,
+      "faultline_session=garbage",
+      `faultline_session=.${await signatureOf("", "test session signing secret")}`,
+    ];
+    for (const forged of bad) {
+      const used: string[] = [];
+      const res = await send("GET", "/api/0/projects/", { cookie: forged, env: { DB: untouchableDb(used) } });
+      expect(res.status, forged).toBe(401);
+      expect(used, forged).toEqual([]);
+      // The dashboard's own check of the session refuses it too, and drops the cookie.
+      const session = await send("GET", "/auth/session", { cookie: forged });
+      expect(session.status, forged).toBe(401);
+      expect(session.cookies[0]).toMatch(/^faultline_session=; /);
+    }
+    // The same request with the real cookie does reach D1 (and the stand-in binding notices).
+    const used: string[] = [];
+    expect((await send("GET", "/api/0/projects/", { cookie, env: { DB: untouchableDb(used) } })).status).toBe(500);
+    expect(used).not.toEqual([]);
+    expect((await send("GET", "/api/0/projects/", { cookie })).status).toBe(200);
+  });
+
+  it("changes with SESSION_SECRET: a new secret logs everyone out", async () => {
+    const org = await seedOrganization();
+    const cookies = [await logIn(await seedUser(org.orgId)), await logIn(await seedUser(org.orgId, "member"))];
+    const rotated = { SESSION_SECRET: "the next session signing secret" };
+    for (const cookie of cookies) {
+      expect((await send("GET", "/api/0/projects/", { cookie, env: rotated })).status).toBe(401);
+      expect((await send("GET", "/auth/session", { cookie, env: rotated })).status).toBe(401);
+      // Under the secret they were signed with, they still work.
+      expect((await send("GET", "/api/0/projects/", { cookie })).status).toBe(200);
+    }
+  });
+
+  it("must be configured: without SESSION_SECRET, logging in answers 500 saying so", async () => {
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const cookie = await logIn(user);
+    for (const unset of [{ SESSION_SECRET: undefined }, { SESSION_SECRET: "" }]) {
+      const login = await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, env: unset });
+      expect(login).toMatchObject({ status: 500, json: { detail: MISSING } });
+      expect(login.cookies).toEqual([]);
+      const setup = await send("POST", "/auth/setup", { body: {}, env: unset });
+      expect(setup).toMatchObject({ status: 500, json: { detail: MISSING } });
+      // A cookie cannot be checked either; nothing falls back to trusting it unsigned.
+      expect(await send("GET", "/api/0/projects/", { cookie, env: unset })).toMatchObject({ status: 500, json: { detail: MISSING } });
+      // API tokens are not sessions and work without it.
+      expect((await send("GET", "/api/0/projects/", { headers: { authorization: `Bearer ${org.token}` }, env: unset })).status).toBe(200);
+    }
   });
 });
 

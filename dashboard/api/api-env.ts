@@ -10,6 +10,12 @@
 export interface ApiBindings {
   DB: D1Database;
   INGEST_URL?: string;
+  /**
+   * Signs the session cookie (session-signature.ts). `npm run setup` sets it as a Pages secret;
+   * locally scripts/local-dev.mjs passes one kept in the local state folder. Changing it ends
+   * every session. Without it, logging in answers 500 saying so.
+   */
+  SESSION_SECRET?: string;
 }
 
 /** Who is asking: the organizations a request may read and change. */

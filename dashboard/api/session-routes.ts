@@ -8,7 +8,8 @@ import { CROSS_ORIGIN_REFUSED, isSafeMethod, isSameOriginRequest } from "./check
 import { acceptInvite, findInvite } from "./invite-queries";
 import { blockedForMs, clearThrottle, readThrottles, recordFailures, throttleKey } from "./login-throttle";
 import { UNKNOWN_USER_HASH, hashPassword, verifyPassword } from "./password-hash";
-import { clearSessionCookie, readSessionCookie, writeSessionCookie } from "./session-cookie";
+import { clearSessionCookie, readSessionToken, writeSessionCookie } from "./session-cookie";
+import { sessionSigningKey } from "./session-signature";
 import { createSession, deleteSession, findSession, rotateSession, rotationDue } from "./session-store";
 import { setupBody, setupInstance } from "./setup-instance";
 import { readJsonBody, validateInput } from "./validate-input";
@@ -37,16 +38,16 @@ authApp.use("*", async (c, next) => {
 authApp.get("/session", async (c) => {
   const db = drizzle(c.env.DB);
   const now = Date.now();
-  const secret = readSessionCookie(c);
-  const session = secret === undefined ? null : await findSession(db, secret, now);
+  const token = await readSessionToken(c);
+  const session = typeof token === "string" ? await findSession(db, token, now) : null;
   const user = session === null ? null : await findUser(db, session.userId);
   if (session === null || user === null) {
-    if (secret !== undefined) clearSessionCookie(c);
+    if (token !== undefined) clearSessionCookie(c);
     return c.json({ detail: "Authentication credentials were not provided.", setupRequired: !(await anyUserExists(db)) }, 401);
   }
   if (rotationDue(session, now)) {
     const rotated = await rotateSession(db, session, now);
-    writeSessionCookie(c, rotated.secret, rotated.session.expiresAt);
+    await writeSessionCookie(c, rotated.token, rotated.session.expiresAt);
   }
   return c.json(await currentUser(c, user.id));
 });
@@ -54,6 +55,7 @@ authApp.get("/session", async (c) => {
 const loginBody = z.object({ email: z.string().trim().min(1).max(254), password: z.string().min(1).max(1024) });
 
 authApp.post("/login", async (c) => {
+  await requireSessionSecret(c);
   const { email, password } = validateInput(loginBody, await readJsonBody(c.req.raw));
   const db = drizzle(c.env.DB);
   const now = Date.now();
@@ -78,8 +80,8 @@ authApp.post("/login", async (c) => {
 });
 
 authApp.post("/logout", async (c) => {
-  const secret = readSessionCookie(c);
-  if (secret !== undefined) await deleteSession(drizzle(c.env.DB), secret);
+  const token = await readSessionToken(c);
+  if (typeof token === "string") await deleteSession(drizzle(c.env.DB), token);
   clearSessionCookie(c);
   return c.body(null, 204);
 });
@@ -87,6 +89,7 @@ authApp.post("/logout", async (c) => {
 authApp.get("/setup", async (c) => c.json({ setupRequired: !(await anyUserExists(drizzle(c.env.DB))) }));
 
 authApp.post("/setup", async (c) => {
+  await requireSessionSecret(c);
   const body = validateInput(setupBody, await readJsonBody(c.req.raw));
   const db = drizzle(c.env.DB);
   const now = Date.now();
@@ -116,6 +119,7 @@ const acceptBody = z.object({ name: z.string().trim().max(100).optional(), passw
  * proves it is theirs with their password (an invite link alone must not open an account).
  */
 authApp.post("/invites/:token", async (c) => {
+  await requireSessionSecret(c);
   const db = drizzle(c.env.DB);
   const now = Date.now();
   const invite = (await findInvite(db, c.req.param("token"), now)) ?? inviteGone();
@@ -137,10 +141,18 @@ function inviteGone(): never {
 async function startSession(c: Context<ApiEnv>, userId: number, now: number): Promise<void> {
   const db = drizzle(c.env.DB);
   // A session is always new at login: a cookie planted before login (session fixation) is never reused.
-  const previous = readSessionCookie(c);
-  if (previous !== undefined) await deleteSession(db, previous);
+  const previous = await readSessionToken(c);
+  if (typeof previous === "string") await deleteSession(db, previous);
   const issued = await createSession(db, userId, now);
-  writeSessionCookie(c, issued.secret, issued.session.expiresAt);
+  await writeSessionCookie(c, issued.token, issued.session.expiresAt);
+}
+
+/**
+ * Routes that end in a new session check for the signing secret first, so a misconfigured
+ * instance says what is missing before it creates an account or counts a failed login.
+ */
+async function requireSessionSecret(c: Context<ApiEnv>): Promise<void> {
+  await sessionSigningKey(c.env.SESSION_SECRET);
 }
 
 async function currentUser(c: Context<ApiEnv>, userId: number) {

@@ -4,8 +4,8 @@ import { sessions } from "../../db/schema";
 import { randomSecret, sha256Hex } from "./sha256-hex";
 
 /**
- * Dashboard sessions. The cookie holds a random secret; the sessions table holds only its
- * SHA-256, so a leaked table (or backup) logs nobody in.
+ * Dashboard sessions. A session is a random token, signed into the cookie (session-cookie.ts);
+ * the sessions table holds only its SHA-256, so a leaked table (or backup) logs nobody in.
  */
 export const SESSION_LIFETIME_MS = 14 * 24 * 3_600_000;
 /** A session older than this is exchanged for a new one the next time the dashboard checks it. */
@@ -24,26 +24,26 @@ export interface Session {
 }
 
 export interface IssuedSession {
-  /** The cookie value; never stored. */
-  secret: string;
+  /** What the cookie carries, signed; never stored. */
+  token: string;
   session: Session;
 }
 
 export async function createSession(db: DrizzleD1Database, userId: number, now: number): Promise<IssuedSession> {
-  const secret = randomSecret();
-  const session: Session = { id: await sha256Hex(secret), userId, createdAt: now, expiresAt: now + SESSION_LIFETIME_MS };
+  const token = randomSecret();
+  const session: Session = { id: await sha256Hex(token), userId, createdAt: now, expiresAt: now + SESSION_LIFETIME_MS };
   // Expired sessions of the user go at each login (sessions_by_user), so the table does not grow with time.
   await db.batch([
     db.delete(sessions).where(and(eq(sessions.userId, userId), lt(sessions.expiresAt, now))),
     db.insert(sessions).values(session),
   ]);
-  return { secret, session };
+  return { token, session };
 }
 
-/** The live session a cookie value names, or null (unknown or expired). */
-export async function findSession(db: DrizzleD1Database, secret: string, now: number): Promise<Session | null> {
-  if (secret === "" || secret.length > 200) return null;
-  const [row] = await db.select().from(sessions).where(eq(sessions.id, await sha256Hex(secret))).limit(1);
+/** The live session a token names, or null (unknown or expired). */
+export async function findSession(db: DrizzleD1Database, token: string, now: number): Promise<Session | null> {
+  if (token === "" || token.length > 200) return null;
+  const [row] = await db.select().from(sessions).where(eq(sessions.id, await sha256Hex(token))).limit(1);
   return row !== undefined && row.expiresAt > now ? row : null;
 }
 
@@ -53,8 +53,8 @@ export function rotationDue(session: Session, now: number): boolean {
 
 /** A new session for the same user; the old one ends after a short grace period. */
 export async function rotateSession(db: DrizzleD1Database, old: Session, now: number): Promise<IssuedSession> {
-  const secret = randomSecret();
-  const session: Session = { id: await sha256Hex(secret), userId: old.userId, createdAt: now, expiresAt: now + SESSION_LIFETIME_MS };
+  const token = randomSecret();
+  const session: Session = { id: await sha256Hex(token), userId: old.userId, createdAt: now, expiresAt: now + SESSION_LIFETIME_MS };
   await db.batch([
     db.insert(sessions).values(session),
     db
@@ -62,9 +62,9 @@ export async function rotateSession(db: DrizzleD1Database, old: Session, now: nu
       .set({ expiresAt: Math.min(old.expiresAt, now + ROTATED_SESSION_GRACE_MS) })
       .where(eq(sessions.id, old.id)),
   ]);
-  return { secret, session };
+  return { token, session };
 }
 
-export async function deleteSession(db: DrizzleD1Database, secret: string): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.id, await sha256Hex(secret)));
+export async function deleteSession(db: DrizzleD1Database, token: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, await sha256Hex(token)));
 }
