@@ -19,20 +19,21 @@ async function rejectionOf(run: Promise<unknown>) {
   return null;
 }
 
-const RealDecompressionStream = globalThis.DecompressionStream;
+const globals = globalThis as unknown as { DecompressionStream: typeof DecompressionStream };
+const RealDecompressionStream = globals.DecompressionStream;
 let decompressionStreams = 0;
 
 // Counts the stream path's inflations (a plain spy on the class breaks the streams it makes).
 beforeEach(() => {
   decompressionStreams = 0;
-  globalThis.DecompressionStream = function (format: CompressionFormat) {
+  globals.DecompressionStream = function (format: ConstructorParameters<typeof DecompressionStream>[0]) {
     decompressionStreams += 1;
     return new RealDecompressionStream(format);
   } as unknown as typeof DecompressionStream;
 });
 
 afterEach(() => {
-  globalThis.DecompressionStream = RealDecompressionStream;
+  globals.DecompressionStream = RealDecompressionStream;
 });
 
 describe("readBody", () => {
