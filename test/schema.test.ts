@@ -3,6 +3,7 @@ import { SQL, is } from "drizzle-orm";
 import { type SQLiteColumn, SQLiteSyncDialect, SQLiteTable, getTableConfig } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import * as schema from "../db/schema";
+import { PREVIOUS_RELEASE_LAST_MIGRATION } from "./previous-release.mjs";
 
 // Two more D1 databases for this file (vitest.config.ts): one built from schema.sql, one
 // upgraded from the previous release's schema.
@@ -15,9 +16,6 @@ declare global {
     }
   }
 }
-
-/** The release before this one shipped migrations up to and including this one. */
-const PREVIOUS_RELEASE_LAST_MIGRATION = "0002";
 
 interface Column {
   name: string;
@@ -93,7 +91,7 @@ describe("the D1 schema", () => {
 
   it("upgrades the previous release's database, keeping its rows", async () => {
     const db = env.UPGRADE_DB;
-    const cut = env.TEST_MIGRATIONS.findIndex((m) => m.name.startsWith(PREVIOUS_RELEASE_LAST_MIGRATION));
+    const cut = env.TEST_MIGRATIONS.findIndex((m) => m.name === PREVIOUS_RELEASE_LAST_MIGRATION);
     expect(cut).toBeGreaterThanOrEqual(0);
     await applyD1Migrations(db, env.TEST_MIGRATIONS.slice(0, cut + 1));
 

@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { promisify } from "node:util";
 import { ROOT, wranglerEnv } from "../../scripts/local-dev.mjs";
+import { PREVIOUS_RELEASE_LAST_MIGRATION } from "../previous-release.mjs";
 
 const run = promisify(execFile);
 const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
-const PREVIOUS_RELEASE_LAST_MIGRATION = "0002";
 const migrations = readdirSync(join(ROOT, "migrations"))
   .filter((f) => f.endsWith(".sql"))
   .sort();
@@ -55,8 +55,8 @@ test("every migration applies to an empty database and builds what schema.sql de
 
 test("the previous release's database upgrades with its rows kept", async () => {
   const db = database();
-  const cut = migrations.findIndex((m) => m.startsWith(PREVIOUS_RELEASE_LAST_MIGRATION)) + 1;
-  assert.ok(cut > 0);
+  const cut = migrations.indexOf(PREVIOUS_RELEASE_LAST_MIGRATION) + 1;
+  assert.ok(cut > 0, `${PREVIOUS_RELEASE_LAST_MIGRATION} is in migrations/`);
   db.addMigrations(migrations.slice(0, cut));
   await db.apply();
   await db.query(`INSERT INTO organizations (id, slug, name, created_at) VALUES (1, 'acme', 'Acme', 1);

@@ -1,0 +1,1 @@
+export declare const PREVIOUS_RELEASE_LAST_MIGRATION: string;
