@@ -1,5 +1,8 @@
-import { SELF, env } from "cloudflare:test";
+import { SELF, createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
+import type { Env } from "../worker/env";
+import { ingestApp } from "../worker/ingest-app";
+import { type IngestMessage, ingestMessageSchema } from "../worker/ingest-message";
 import { readdress, sdkEnvelopes } from "./fixtures";
 import { type SeededKey, seedProject } from "./seed";
 
@@ -13,6 +16,24 @@ async function post(url: string, body: BodyInit | null, headers: Record<string, 
   const res = await SELF.fetch(url, { method: "POST", body, headers });
   const text = await res.text();
   return { res, status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+/** The real app with the real bindings, except those a test replaces (a failing queue or D1, a var). */
+async function callApp(url: string, init: RequestInit, overrides: Partial<Env> = {}) {
+  const res = await ingestApp.fetch(new Request(url, { method: "POST", ...init }), { ...env, ...overrides }, createExecutionContext());
+  const text = await res.text();
+  return { res, status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+/** A stand-in EVENTS queue that keeps what ingest sends, where the real one would deliver it to the consumer. */
+function recordingQueue() {
+  const sent: Array<{ message: IngestMessage; options: unknown }> = [];
+  const queue = {
+    send: async (message: IngestMessage, options?: unknown) => {
+      sent.push({ message, options });
+    },
+  } as unknown as Queue;
+  return { queue, sent };
 }
 
 async function gzip(text: string | Uint8Array, format: "gzip" | "deflate" | "deflate-raw" = "gzip"): Promise<Uint8Array> {
@@ -400,5 +421,158 @@ describe("CORS", () => {
     expect(res.status).toBe(401);
     expect(res.headers.get("access-control-allow-origin")).toBe("http://app.example");
     expect(res.headers.get("access-control-expose-headers")).toContain("x-sentry-error");
+  });
+});
+
+describe("when a binding fails", () => {
+  it("answers 503 with Retry-After when the queue refuses the message (a Queues outage), never 200", async () => {
+    const key = await seedProject();
+    const down = { send: async () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;
+    const { res, status, json } = await callApp(envelopeUrl(key), { body: smallEvent }, { EVENTS: down });
+    expect(status).toBe(503);
+    expect(typeof json.detail).toBe("string");
+    expect(json.reason).toBe("unavailable");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("answers 503 with Retry-After, not 500, when D1 cannot look the key up", async () => {
+    const key = await seedProject();
+    const down = {
+      prepare() {
+        throw new Error("D1_ERROR: no such database");
+      },
+    } as unknown as D1Database;
+    const { res, status, json } = await callApp(envelopeUrl(key), { body: smallEvent }, { DB: down });
+    expect(status).toBe(503);
+    expect(typeof json.detail).toBe("string");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("answers only after the queue has taken the message", async () => {
+    const key = await seedProject();
+    let sendStarted!: () => void;
+    let finishSend!: () => void;
+    const started = new Promise<void>((resolve) => {
+      sendStarted = resolve;
+    });
+    const finished = new Promise<void>((resolve) => {
+      finishSend = resolve;
+    });
+    const slow = {
+      send: async () => {
+        sendStarted();
+        await finished;
+      },
+    } as unknown as Queue;
+    let answered = false;
+    const response = callApp(envelopeUrl(key), { body: smallEvent }, { EVENTS: slow }).then((r) => {
+      answered = true;
+      return r;
+    });
+    await started;
+    // Time for an answer that did not wait for the send to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    finishSend();
+    expect((await response).status).toBe(200);
+  });
+});
+
+describe("the key cache", () => {
+  async function addKey(projectId: number, publicKey: string) {
+    await env.DB.prepare("INSERT INTO project_keys (project_id, public_key, enabled, allowed_origins, created_at) VALUES (?, ?, 1, '[]', ?)")
+      .bind(projectId, publicKey, Date.now())
+      .run();
+  }
+
+  function uniqueKey() {
+    return crypto.randomUUID().replace(/-/g, "");
+  }
+
+  it("keeps answering from the cache within the TTL after the key is disabled, then deleted", async () => {
+    const key = await seedProject();
+    const { queue } = recordingQueue();
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, { EVENTS: queue })).status).toBe(200);
+    await env.DB.prepare("UPDATE project_keys SET enabled = 0 WHERE id = ?").bind(key.keyId).run();
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, { EVENTS: queue })).status).toBe(200);
+    await env.DB.prepare("DELETE FROM project_keys WHERE id = ?").bind(key.keyId).run();
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, { EVENTS: queue })).status).toBe(200);
+  });
+
+  it("with KEY_CACHE_TTL_SECONDS=0 sees a disabled or deleted key at once", async () => {
+    const key = await seedProject();
+    const vars = { EVENTS: recordingQueue().queue, KEY_CACHE_TTL_SECONDS: "0" };
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, vars)).status).toBe(200);
+    await env.DB.prepare("UPDATE project_keys SET enabled = 0 WHERE id = ?").bind(key.keyId).run();
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, vars)).json.reason).toBe("key_disabled");
+    await env.DB.prepare("DELETE FROM project_keys WHERE id = ?").bind(key.keyId).run();
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, vars)).json.reason).toBe("unknown_key");
+  });
+
+  it("remembers an unknown key for a while: a key created after its 401 is still refused", async () => {
+    const { projectId } = await seedProject();
+    const key = { projectId, keyId: 0, publicKey: uniqueKey() };
+    // An hour's TTL makes the unknown key's (a fifth of it) outlast the test on any machine.
+    const vars = { EVENTS: recordingQueue().queue, KEY_CACHE_TTL_SECONDS: "3600" };
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, vars)).json.reason).toBe("unknown_key");
+    await addKey(projectId, key.publicKey);
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, vars)).json.reason).toBe("unknown_key");
+  });
+
+  it("with KEY_CACHE_TTL_SECONDS=0 accepts a key created right after its 401", async () => {
+    const { projectId } = await seedProject();
+    const key = { projectId, keyId: 0, publicKey: uniqueKey() };
+    const vars = { EVENTS: recordingQueue().queue, KEY_CACHE_TTL_SECONDS: "0" };
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, vars)).json.reason).toBe("unknown_key");
+    await addKey(projectId, key.publicKey);
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, vars)).status).toBe(200);
+  });
+});
+
+describe("the queue message", () => {
+  it("carries the project, key, arrival time, client and the decompressed body", async () => {
+    const key = await seedProject();
+    const { queue, sent } = recordingQueue();
+    const body = readdress(sdkEnvelopes.nodeLargeMessage, key.publicKey, key.projectId);
+    const before = Date.now();
+    const { status } = await callApp(
+      envelopeUrl(key),
+      {
+        body: await gzip(body),
+        headers: { "content-encoding": "gzip", "cf-connecting-ip": "203.0.113.7", "user-agent": "sentry.javascript.node/11.12.0" },
+      },
+      { EVENTS: queue },
+    );
+    const after = Date.now();
+    expect(status).toBe(200);
+    expect(sent).toHaveLength(1);
+    const { message, options } = sent[0] ?? {};
+    // v8 keeps the body bytes (JSON would turn them into {}).
+    expect(options).toEqual({ contentType: "v8" });
+    expect(() => ingestMessageSchema.parse(message)).not.toThrow();
+    expect(message).toMatchObject({
+      v: 1,
+      kind: "envelope",
+      projectId: key.projectId,
+      keyId: key.keyId,
+      clientIp: "203.0.113.7",
+      userAgent: "sentry.javascript.node/11.12.0",
+      eventId: "efe167998cc14b5baeb1bf302acbb85a",
+    });
+    expect(message?.receivedAt).toBeGreaterThanOrEqual(before);
+    expect(message?.receivedAt).toBeLessThanOrEqual(after);
+    const expected = new TextEncoder().encode(body);
+    expect(message?.size).toBe(expected.byteLength);
+    expect(new TextDecoder().decode(message?.body)).toBe(body);
+  });
+
+  it("names a /store/ event's kind, and has no client fields the request did not send", async () => {
+    const key = await seedProject();
+    const { queue, sent } = recordingQueue();
+    const event = JSON.stringify({ event_id: EVENT_ID, message: "from an old SDK" });
+    const { status } = await callApp(`${BASE}/api/${key.projectId}/store/?sentry_key=${key.publicKey}`, { body: new TextEncoder().encode(event) }, { EVENTS: queue });
+    expect(status).toBe(200);
+    expect(sent[0]?.message).toMatchObject({ kind: "store", projectId: key.projectId, keyId: key.keyId, clientIp: null, userAgent: null, eventId: EVENT_ID });
+    expect(new TextDecoder().decode(sent[0]?.message.body)).toBe(event);
   });
 });
