@@ -265,6 +265,74 @@ describe("limits", () => {
     expect(json.reason).toBe("body_too_large");
   });
 
+  it("answers 413 for a brotli bomb (the real 20 MiB limit)", async () => {
+    const { brotliCompressSync, constants } = await import("node:zlib");
+    const key = await seedProject();
+    const bomb = brotliCompressSync(new Uint8Array(24 * 1024 * 1024), { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } });
+    expect(bomb.byteLength).toBeLessThan(200_000);
+    const { status, json } = await callApp(envelopeUrl(key), { body: bomb, headers: { "content-encoding": "br" } });
+    expect(status).toBe(413);
+    expect(json.reason).toBe("body_too_large");
+    expect(json.detail).toMatch(/20971520/);
+  });
+
+  for (const format of ["deflate", "deflate-raw"] as const) {
+    it(`answers 413 for a deflate bomb (${format}, the real 20 MiB limit)`, async () => {
+      const key = await seedProject();
+      const bomb = await gzip(new Uint8Array(24 * 1024 * 1024), format);
+      expect(bomb.byteLength).toBeLessThan(200_000);
+      const { status, json } = await callApp(envelopeUrl(key), { body: bomb, headers: { "content-encoding": "deflate" } });
+      expect(status).toBe(413);
+      expect(json.reason).toBe("body_too_large");
+      expect(typeof json.detail).toBe("string");
+    });
+  }
+
+  it("answers 413 for an uncompressed body over 20 MiB", async () => {
+    const key = await seedProject();
+    const { status, json } = await post(envelopeUrl(key), new Uint8Array(20 * 1024 * 1024 + 1));
+    expect(status).toBe(413);
+    expect(json.reason).toBe("body_too_large");
+    expect(typeof json.detail).toBe("string");
+  });
+
+  it("answers 413 for a chunked body over 20 MiB, without reading it all", async () => {
+    const key = await seedProject();
+    const chunk = new Uint8Array(1024 * 1024);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 64) return controller.close();
+        sent += 1;
+        controller.enqueue(chunk);
+      },
+    });
+    const { status, json } = await callApp(envelopeUrl(key), { body: stream });
+    expect(status).toBe(413);
+    expect(json.reason).toBe("body_too_large");
+    expect(typeof json.detail).toBe("string");
+    expect(sent).toBeLessThan(64);
+  });
+
+  it("takes the body limit from MAX_BODY_BYTES", async () => {
+    const key = await seedProject();
+    const vars = { MAX_BODY_BYTES: "1000", EVENTS: recordingQueue().queue };
+    const padded = `${smallEvent}\n${JSON.stringify({ type: "attachment", length: 2000 })}\n${"a".repeat(2000)}`;
+    const { status, json } = await callApp(envelopeUrl(key), { body: padded }, vars);
+    expect(status).toBe(413);
+    expect(json.detail).toMatch(/1000 bytes/);
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, vars)).status).toBe(200);
+  });
+
+  it("answers 413 for a /store/ event over 1 MiB", async () => {
+    const key = await seedProject();
+    const big = JSON.stringify({ event_id: EVENT_ID, message: "x".repeat(1_048_577) });
+    const { status, json } = await post(`${BASE}/api/${key.projectId}/store/?sentry_key=${key.publicKey}`, big);
+    expect(status).toBe(413);
+    expect(json.reason).toBe("item_too_large");
+    expect(typeof json.detail).toBe("string");
+  });
+
   it("answers 413 for an event item over 1 MiB", async () => {
     const key = await seedProject();
     const big = envelope({ event_id: EVENT_ID }, [{ type: "event" }, JSON.stringify({ message: "x".repeat(1_048_577) })]);

@@ -58,4 +58,16 @@ describe("readBody", () => {
     expect(await rejectionOf(readBody(streamOf(corrupt), "gzip", LIMIT))).toMatchObject({ status: 400, reason: "bad_compression" });
     expect(decompressionStreams).toBe(1);
   });
+
+  it("inflates a large brotli body (workerd's streaming brotli overflowed the stack past ~10 MiB) and refuses a brotli bomb", async () => {
+    const big = 16 * 1024 * 1024;
+    const quick = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } };
+    const out = await readBody(streamOf(zlib.brotliCompressSync(new Uint8Array(big).fill(7), quick)), "br", 20 * 1024 * 1024);
+    expect(out.byteLength).toBe(big);
+    expect(out.every((b) => b === 7)).toBe(true);
+    const bomb = zlib.brotliCompressSync(new Uint8Array(4 * LIMIT), quick);
+    expect(await rejectionOf(readBody(streamOf(bomb), "br", LIMIT))).toMatchObject({ status: 413, reason: "body_too_large" });
+    const corrupt = new TextEncoder().encode("not brotli at all");
+    expect(await rejectionOf(readBody(streamOf(corrupt), "br", LIMIT))).toMatchObject({ status: 400, reason: "bad_compression" });
+  });
 });

@@ -30,7 +30,7 @@ async function decode(encoding: string, bytes: Uint8Array, maxBytes: number): Pr
     if (inflated) return inflated;
   }
   try {
-    if (encoding === "br") return await inflateBrotli(bytes, maxBytes);
+    if (encoding === "br") return inflateInOneCall(zlib.brotliDecompressSync, bytes, maxBytes);
     // HTTP's "deflate" is zlib-wrapped, but some clients send raw deflate: tell them apart by the zlib header.
     const format = encoding === "deflate" ? (hasZlibHeader(bytes) ? "deflate" : "deflate-raw") : "gzip";
     return await collect(new Blob([bytes]).stream().pipeThrough(new DecompressionStream(format)), maxBytes);
@@ -39,8 +39,6 @@ async function decode(encoding: string, bytes: Uint8Array, maxBytes: number): Pr
     return reject(400, "bad_compression", `body is not valid ${encoding} data`);
   }
 }
-
-const GUNZIP_LIMIT_ROOM = 1024 * 1024;
 
 /**
  * The fast path for what SDKs send, one complete gzip member: inflated in one call, at a fraction
@@ -51,20 +49,37 @@ const GUNZIP_LIMIT_ROOM = 1024 * 1024;
 function gunzipSingleMember(bytes: Uint8Array, maxBytes: number): Uint8Array | null {
   let inflated: Uint8Array;
   try {
-    // workerd grows its output buffer in steps and refuses once the buffer would pass the limit
-    // (tens of KiB early, as measured), so the limit gets room and the exact check follows.
-    inflated = zlib.gunzipSync(bytes, { maxOutputLength: maxBytes + GUNZIP_LIMIT_ROOM });
+    inflated = inflateInOneCall(zlib.gunzipSync, bytes, maxBytes);
   } catch (err) {
-    // zlib signals only the output limit with a RangeError (Node and workerd alike); bad data is a plain Error.
-    if (err instanceof RangeError) reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
+    if (err instanceof RejectedError) throw err;
     return null;
   }
-  if (inflated.byteLength > maxBytes) reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
   // gunzipSync reads on past the first member; the stream path refuses that. A member ends with
   // its inflated length mod 2^32 (RFC 1952), so a mismatch means something followed it. (Only a
   // crafted input, e.g. empty members before the real one, matches and is accepted here.)
   const isize = new DataView(bytes.buffer, bytes.byteOffset + bytes.byteLength - 4, 4).getUint32(0, true);
   if (isize !== inflated.byteLength % 2 ** 32) return null;
+  return inflated;
+}
+
+// workerd grows a one-call inflate's output in steps and refuses once the buffer would pass
+// maxOutputLength (up to tens of KiB early, as measured), so the limit gets room and an exact check follows.
+const ONE_CALL_LIMIT_ROOM = 1024 * 1024;
+
+/**
+ * A node:zlib one-call inflate, refused with 413 past `maxBytes`; zlib's own error for bad data.
+ * (Brotli goes this way too: workerd's streaming brotli overflows the call stack on large output.)
+ */
+function inflateInOneCall(inflate: (input: Uint8Array, options: { maxOutputLength: number }) => Buffer, bytes: Uint8Array, maxBytes: number): Uint8Array {
+  let inflated: Buffer;
+  try {
+    inflated = inflate(bytes, { maxOutputLength: maxBytes + ONE_CALL_LIMIT_ROOM });
+  } catch (err) {
+    // zlib signals only the output limit with a RangeError (Node and workerd alike); bad data is a plain Error.
+    if (err instanceof RangeError) reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
+    throw err;
+  }
+  if (inflated.byteLength > maxBytes) reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
   return new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength); // a plain Uint8Array, not a node Buffer
 }
 
@@ -100,37 +115,4 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
     offset += c.byteLength;
   }
   return out;
-}
-
-function inflateBrotli(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
-  return new Promise((resolve, fail) => {
-    const inflater = zlib.createBrotliDecompress();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    let settled = false;
-    const settle = (f: () => void) => {
-      if (!settled) {
-        settled = true;
-        f();
-      }
-    };
-    inflater.on("data", (chunk: Uint8Array) => {
-      total += chunk.byteLength;
-      if (total > maxBytes) {
-        inflater.destroy();
-        settle(() => {
-          try {
-            reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
-          } catch (e) {
-            fail(e);
-          }
-        });
-        return;
-      }
-      chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    });
-    inflater.on("end", () => settle(() => resolve(concat(chunks, total))));
-    inflater.on("error", (e: Error) => settle(() => fail(e)));
-    inflater.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  });
 }
