@@ -41,7 +41,19 @@ async function describeSchema(db: D1Database): Promise<Record<string, DescribedT
   ).results;
   const out: Record<string, DescribedTable> = {};
   for (const { name, sql } of tables) {
-    const columns = (await db.prepare(`PRAGMA table_info("${name}")`).all<Column>()).results.map(({ name, type, notnull, dflt_value, pk }) => ({ name, type, notnull, dflt_value, pk }));
+    const withoutRowid = /\)\s*WITHOUT\s+ROWID\s*$/i.test(sql);
+    const info = (await db.prepare(`PRAGMA table_info("${name}")`).all<Column>()).results;
+    const rowidAlias = !withoutRowid && info.filter((c) => c.pk > 0).length === 1 ? info.find((c) => c.pk > 0 && c.type.toUpperCase() === "INTEGER") : undefined;
+    // Generated migrations write `integer PRIMARY KEY NOT NULL` and `DEFAULT false` where schema.sql
+    // says INTEGER PRIMARY KEY and DEFAULT 0: the same to SQLite (type names ignore case, a rowid
+    // alias is never NULL, true and false are 1 and 0).
+    const columns = info.map(({ name, type, notnull, dflt_value, pk }) => ({
+      name,
+      type: type.toUpperCase(),
+      notnull: name === rowidAlias?.name ? 1 : notnull,
+      dflt_value: dflt_value === "true" ? "1" : dflt_value === "false" ? "0" : dflt_value,
+      pk,
+    }));
     const indexes = [];
     for (const index of (await db.prepare(`PRAGMA index_list("${name}")`).all<{ name: string; unique: number; origin: string; partial: number }>()).results) {
       const keys = (await db.prepare(`PRAGMA index_xinfo("${index.name}")`).all<{ name: string | null; desc: number; coll: string; key: number }>()).results
@@ -55,7 +67,7 @@ async function describeSchema(db: D1Database): Promise<Record<string, DescribedT
     const foreignKeys = (await db.prepare(`PRAGMA foreign_key_list("${name}")`).all<{ table: string; from: string; to: string | null }>()).results
       .map((k) => `${k.from} -> ${k.table}(${k.to ?? ""})`)
       .sort();
-    out[name] = { withoutRowid: /\)\s*WITHOUT\s+ROWID\s*$/i.test(sql), columns, indexes, foreignKeys };
+    out[name] = { withoutRowid, columns, indexes, foreignKeys };
   }
   return out;
 }

@@ -37,7 +37,7 @@ function database() {
 }
 
 const schemaSqlObjects = () =>
-  [...readFileSync(join(ROOT, "schema.sql"), "utf8").matchAll(/^CREATE (TABLE|INDEX) (\w+)/gm)].map((m) => `${m[1].toLowerCase()} ${m[2]}`).sort();
+  [...readFileSync(join(ROOT, "schema.sql"), "utf8").matchAll(/^CREATE (?:UNIQUE )?(TABLE|INDEX) (\w+)/gm)].map((m) => `${m[1].toLowerCase()} ${m[2]}`).sort();
 const objectsOf = async (db) =>
   (await db.query("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'"))
     .map((r) => `${r.type} ${r.name}`)
