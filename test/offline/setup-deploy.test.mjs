@@ -3,10 +3,10 @@
 // local database. A missing step, a wrong order or a flag wrangler does not have fails here.
 import assert from "node:assert/strict";
 import { pbkdf2Sync } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { readTomlSections } from "../../scripts/deploy-config.mjs";
+import { readTomlSections, recordDatabaseId } from "../../scripts/deploy-config.mjs";
 import { accountState, commandOf, copyProject, newAccount, queryAccountD1, runScript } from "./stand-in-account.mjs";
 
 const DATABASE_ID = "7d3c0f52-5a43-4f4b-9c1e-2f0e8c2a9b11";
@@ -87,7 +87,7 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
     assert.equal(dsn, `https://${key.public_key}@faultline.acme.workers.dev/${key.project_id}`);
     assert.match(result.stdout, new RegExp(`Dashboard:\\s+${DASHBOARD_URL}`));
     assert.equal(JSON.parse(readFileSync(join(project, ".faultline", "deploy.json"), "utf8")).dsn, dsn);
-    first = { dsn };
+    first = { dsn, password: login[1] };
   });
 
   test("setup run again creates nothing, keeps the secret and the owner, prints the same DSN", async () => {
@@ -99,6 +99,25 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
     assert.doesNotMatch(result.stdout, /Login:/);
     assert.equal(/DSN:\s+(\S+)/.exec(result.stdout)?.[1], first.dsn);
     assert.equal((await queryAccountD1(project, account, "SELECT count(*) AS n FROM users"))[0].n, 1);
+  });
+
+  test("setup --reset-admin-password gives the owner a new password and ends their sessions", async () => {
+    const [{ id: ownerId }] = await queryAccountD1(project, account, "SELECT id FROM users WHERE email = 'owner@example.com'");
+    const now = Date.now();
+    await queryAccountD1(project, account, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ('${"a".repeat(64)}', ${ownerId}, ${now}, ${now + 3_600_000})`);
+    account.clearCalls();
+    const result = await runScript(project, account, "setup.mjs", ["--skip-build", "--reset-admin-password"], { FAULTLINE_ADMIN_EMAIL: "owner@example.com" });
+    ok(result);
+    const login = /Login:\s+owner@example\.com \/ (\S+)/.exec(result.stdout);
+    assert.ok(login, result.stdout);
+    assert.notEqual(login[1], first.password);
+    const [user] = await queryAccountD1(project, account, "SELECT password_hash FROM users WHERE email = 'owner@example.com'");
+    assert.ok(passwordMatches(login[1], user.password_hash));
+    assert.ok(!passwordMatches(first.password, user.password_hash));
+    assert.equal((await queryAccountD1(project, account, `SELECT count(*) AS n FROM sessions WHERE user_id = ${ownerId}`))[0].n, 0);
+    // Still one owner, and nothing created.
+    assert.equal((await queryAccountD1(project, account, "SELECT count(*) AS n FROM users"))[0].n, 1);
+    assert.deepEqual(account.calls().map(commandOf).filter((c) => / create /.test(c)), []);
   });
 
   test("deploy ships the Worker and the dashboard, in that order, and prints the URLs", async () => {
@@ -136,6 +155,42 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
   });
 });
 
+describe("deploy builds the dashboard", { concurrency: false }, () => {
+  /** A project with the dashboard's source and no build, set up on an account that has everything. */
+  function projectToBuild() {
+    const project = copyProject({ dashboardSource: true });
+    for (const file of [join(project, "wrangler.toml"), join(project, "dashboard", "wrangler.toml")]) recordDatabaseId(file, DATABASE_ID);
+    return project;
+  }
+
+  test("first, and uploads what it built", async () => {
+    const project = projectToBuild();
+    const dist = join(project, "dashboard", "dist");
+    assert.ok(!existsSync(dist));
+    const account = newAccount(accountState({ existing: true }));
+    const result = await runScript(project, account, "deploy.mjs");
+    ok(result);
+    assert.match(result.stdout, /Building the dashboard…/);
+    // Vite's build, not the source page: its script is a hashed bundle under /assets/.
+    const built = readFileSync(join(dist, "index.html"), "utf8");
+    assert.match(built, /<script type="module"[^>]* src="\/assets\/[^"]+\.js"/);
+    assert.doesNotMatch(built, /src\/main\.tsx/);
+    const [deployment] = account.read().pages[0].deployments;
+    assert.equal(deployment.directory, dist);
+  });
+
+  test("before anything ships: a failing build stops the deploy", async () => {
+    const project = projectToBuild();
+    writeFileSync(join(project, "dashboard", "src", "main.tsx"), "const broken: number = 'not a number';\n");
+    const account = newAccount(accountState({ existing: true }));
+    const result = await runScript(project, account, "deploy.mjs");
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /build:dashboard failed/);
+    const commands = account.calls().map(commandOf);
+    assert.ok(!commands.some((c) => c === "deploy" || c.startsWith("deploy ") || c.startsWith("pages deploy") || c.startsWith("d1 migrations")), commands.join("\n"));
+  });
+});
+
 describe("setup on an account that already has everything", { concurrency: false }, () => {
   test("records the existing database's id and creates nothing", async () => {
     const project = copyProject();
@@ -159,6 +214,19 @@ describe("setup on an account that already has everything", { concurrency: false
     assert.match(result.stdout, /setup form/);
     assert.equal((await queryAccountD1(project, account, "SELECT count(*) AS n FROM users"))[0].n, 0);
     assert.match(result.stdout, /DSN:\s+\(created with the first project/);
+  });
+});
+
+describe("setup's options", () => {
+  test("FAULTLINE_D1_LOCATION is the new database's location hint", async () => {
+    const project = copyProject();
+    // Stop right after the database, which is all this test is about.
+    const account = newAccount({ ...accountState(), fail: { "queues list": "stopped by the test" } });
+    const result = await runScript(project, account, "setup.mjs", ["--skip-build"], { FAULTLINE_D1_LOCATION: "weur" });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /stopped by the test/);
+    assert.ok(account.calls().map(commandOf).includes("d1 create faultline --location weur"));
+    assert.equal(databaseIdIn(join(project, "wrangler.toml")), DATABASE_ID);
   });
 });
 

@@ -1,7 +1,7 @@
 // A copy of the project in a temporary folder (its configs get rewritten by setup) and a
 // Cloudflare account played by the wrangler stand-in, for setup-deploy.test.mjs.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { ROOT, wranglerEnv } from "../../scripts/local-dev.mjs";
@@ -34,11 +34,20 @@ export function accountState({ existing = false, loggedIn = true, databaseId = "
   };
 }
 
-/** The project's deploy-relevant files, copied; the dashboard as if already built. */
-export function copyProject() {
+/**
+ * The project's deploy-relevant files, copied; the dashboard as if already built. With
+ * `dashboardSource`, the dashboard's source instead of a build, and the project's node_modules
+ * linked in, so `npm run build:dashboard` builds it for real.
+ */
+export function copyProject({ dashboardSource = false } = {}) {
   const dir = tempDir("faultline-setup-");
   for (const path of ["wrangler.toml", "package.json", "migrations", "scripts", join("dashboard", "wrangler.toml"), join("dashboard", "package.json"), join("dashboard", "public")]) {
     cpSync(join(ROOT, path), join(dir, path), { recursive: true });
+  }
+  if (dashboardSource) {
+    for (const path of ["src", "index.html", "vite.config.ts", "tsconfig.json"]) cpSync(join(ROOT, "dashboard", path), join(dir, "dashboard", path), { recursive: true });
+    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+    return dir;
   }
   mkdirSync(join(dir, "dashboard", "dist"), { recursive: true });
   writeFileSync(join(dir, "dashboard", "dist", "index.html"), "<!doctype html><title>Faultline</title>\n");
