@@ -113,6 +113,16 @@ describe("accepting real SDK envelopes", () => {
     }
   });
 
+  it("accepts a body with no Content-Type at all", async () => {
+    const key = await seedProject();
+    const body = new TextEncoder().encode(smallEvent);
+    // Bytes get no default Content-Type (a string body would get text/plain).
+    expect(new Request(envelopeUrl(key), { method: "POST", body }).headers.get("content-type")).toBeNull();
+    const { status, json } = await post(envelopeUrl(key), body);
+    expect(status).toBe(200);
+    expect(json).toEqual({ id: EVENT_ID });
+  });
+
   it("accepts a chunked body with no Content-Length", async () => {
     const key = await seedProject();
     const bytes = new TextEncoder().encode(smallEvent);
@@ -203,6 +213,16 @@ describe("authentication", () => {
     expect(denied.json.reason).toBe("origin_not_allowed");
     const viaReferer = await post(envelopeUrl(key), smallEvent, { referer: "https://evil.example.net/page" });
     expect(viaReferer.status).toBe(403);
+  });
+
+  it("answers 403 when the envelope header's dsn names another project", async () => {
+    const key = await seedProject();
+    const other = await seedProject();
+    const body = envelope({ event_id: EVENT_ID, dsn: `https://${key.publicKey}@faultline.example/${other.projectId}` }, [{ type: "event" }, "{}"]);
+    const { status, json } = await post(envelopeUrl(key, "envelope/", ""), body);
+    expect(status).toBe(403);
+    expect(json.reason).toBe("project_mismatch");
+    expect(typeof json.detail).toBe("string");
   });
 
   it("answers 404 for a non-numeric project id, as Sentry's routes do", async () => {
@@ -430,6 +450,13 @@ describe("/store/ (legacy JSON events)", () => {
     expect(json.id).toMatch(/^[0-9a-f]{32}$/);
     const [row] = await waitForRows(key.projectId, 1);
     expect(row?.event_id).toBe(json.id);
+  });
+
+  it("accepts the path without a trailing slash", async () => {
+    const key = await seedProject();
+    const { status, json } = await post(`${BASE}/api/${key.projectId}/store?sentry_key=${key.publicKey}`, JSON.stringify({ event_id: EVENT_ID, message: "no slash" }));
+    expect(status).toBe(200);
+    expect(json).toEqual({ id: EVENT_ID });
   });
 
   it("answers 400 for a body that is not a JSON object", async () => {
