@@ -138,6 +138,8 @@ CREATE TABLE issues (
   -- events from it or older do not regress the issue); 0: resolved in resolved_in_release itself
   -- (events from older releases do not regress it).
   resolved_in_next_release INTEGER NOT NULL DEFAULT 0,
+  -- The digest run that last created, regressed or escalated the issue.
+  changed_by_run TEXT,
   UNIQUE (project_id, fingerprint)
 );
 -- The issue stream's sorts (last seen, first seen, events, users) within a project and status.
@@ -348,6 +350,15 @@ CREATE TABLE alert_throttle (
   evaluation_id TEXT NOT NULL,
   PRIMARY KEY (rule_id, issue_id)
 ) WITHOUT ROWID;
+
+-- The alert evaluation of each digest run whose projects have rules, from the run's commit (same
+-- transaction) until its deliveries are queued; a row left behind is rebuilt from the run and
+-- evaluated again with the same id.
+CREATE TABLE alert_evaluations_pending (
+  run TEXT PRIMARY KEY NOT NULL,
+  evaluation_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
 
 -- One delivery per firing and target (the dashboard's delivery log). Rules and targets may be
 -- deleted later; the log keeps their ids and the target's type.

@@ -146,6 +146,8 @@ export const issues = sqliteTable(
     userCount: integer("user_count").notNull().default(0),
     lastEventId: text("last_event_id"),
     resolvedInNextRelease: integer("resolved_in_next_release", { mode: "boolean" }).notNull().default(false),
+    /** The digest run that last created, regressed or escalated the issue (alert evaluations left pending are rebuilt from it). */
+    changedByRun: text("changed_by_run"),
   },
   (t) => [
     unique().on(t.projectId, t.fingerprint),
@@ -355,6 +357,18 @@ export const alertThrottle = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.ruleId, t.issueId] })],
 );
+
+/**
+ * The alert evaluation of each digest run whose projects have rules, from the run's commit (same
+ * transaction) until its deliveries are queued. A row still here a few minutes later is an
+ * evaluation that was lost on the way (the invocation died, D1 and Queues failed together); the
+ * digest's next run and the hourly job run it again from the run's events, with the same id.
+ */
+export const alertEvaluationsPending = sqliteTable("alert_evaluations_pending", {
+  run: text("run").primaryKey(),
+  evaluationId: text("evaluation_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
 
 export const alertDeliveries = sqliteTable(
   "alert_deliveries",

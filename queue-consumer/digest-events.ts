@@ -29,8 +29,11 @@ export async function digestEvents(batch: MessageBatch<unknown>, env: Env): Prom
     }
   }
   if (prepared.length === 0) return [];
+  // One alert evaluation for the whole batch, however many runs it takes to write.
+  const now = Date.now();
+  const evaluationId = crypto.randomUUID();
   try {
-    const outcome = await persistDigest(env.DB, merge(prepared.map((p) => p.result)));
+    const outcome = await persistDigest(env.DB, merge(prepared.map((p) => p.result)), now, evaluationId);
     for (const p of prepared) p.message.ack();
     return [outcome];
   } catch (err) {
@@ -39,7 +42,7 @@ export async function digestEvents(batch: MessageBatch<unknown>, env: Env): Prom
   const outcomes: DigestOutcome[] = [];
   for (const p of prepared) {
     try {
-      outcomes.push(await persistDigest(env.DB, p.result));
+      outcomes.push(await persistDigest(env.DB, p.result, now, evaluationId));
       p.message.ack();
     } catch (err) {
       console.error("digest: message write failed", p.message.id, err);

@@ -12,8 +12,15 @@ export type AlertEvaluation = Omit<EvaluateMessage, "kind">;
 // Queues takes at most 100 messages per sendBatch (https://developers.cloudflare.com/queues/platform/limits/).
 const SEND_BATCH_MAX = 100;
 
-/** The evaluation of a committed digest batch, or null when no issue received a new event. */
-export function evaluationOf(outcomes: readonly DigestOutcome[], now = Date.now(), evaluationId: string = crypto.randomUUID()): AlertEvaluation | null {
+/**
+ * The evaluation of a committed digest batch, or null when no issue received a new event. Its id
+ * and clock are the ones the digest recorded as pending (outcomes of one batch share them).
+ */
+export function evaluationOf(
+  outcomes: readonly DigestOutcome[],
+  now = outcomes[0]?.now ?? Date.now(),
+  evaluationId: string = outcomes[0]?.evaluationId ?? crypto.randomUUID(),
+): AlertEvaluation | null {
   const union = (pick: (o: DigestOutcome) => number[]) => [...new Set(outcomes.flatMap(pick))];
   const evaluation = {
     evaluationId,
@@ -25,26 +32,6 @@ export function evaluationOf(outcomes: readonly DigestOutcome[], now = Date.now(
   };
   const any = evaluation.newIssueIds.length + evaluation.regressedIssueIds.length + evaluation.escalatedIssueIds.length + evaluation.touchedIssueIds.length;
   return any === 0 ? null : evaluation;
-}
-
-/**
- * Runs right after the events consumer commits a batch. The batch is already acknowledged, so an
- * evaluation that fails here is handed to the `alerts` queue, whose consumer runs it again (with
- * the same id and clock) until it succeeds.
- */
-export async function evaluateAfterDigest(outcomes: readonly DigestOutcome[], env: Env): Promise<void> {
-  const evaluation = evaluationOf(outcomes);
-  if (evaluation === null) return;
-  try {
-    await evaluateAlertRules(env.DB, env.ALERTS, evaluation);
-  } catch (err) {
-    console.error("alerts: evaluation failed, queued to run again", evaluation.evaluationId, err);
-    try {
-      await env.ALERTS.send({ kind: "evaluate", ...evaluation } satisfies EvaluateMessage);
-    } catch (sendErr) {
-      console.error("alerts: could not queue the evaluation; these issues were not alerted on", evaluation, sendErr);
-    }
-  }
 }
 
 interface RuleRow {
@@ -217,6 +204,8 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
   const pending = results.at(-1)?.results ?? [];
   const messages = pending.map((d) => ({ body: { kind: "deliver", deliveryId: d.id, projectId: d.project_id } satisfies DeliverMessage }));
   for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) await alerts.sendBatch(messages.slice(i, i + SEND_BATCH_MAX));
+  // Every delivery is on the queue: the evaluation is done (the digest recorded it as pending only for projects with rules).
+  await finishEvaluation(d1, evaluationId);
   return { fired: firings.length === 0 ? 0 : (results[0]?.meta.changes ?? 0), queued: messages.length };
 }
 
@@ -262,4 +251,9 @@ function parseTags(text: string | null): Array<[string, string]> {
   const value = text === null ? null : parseJson(text);
   if (!Array.isArray(value)) return [];
   return value.filter((pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string");
+}
+
+/** The evaluation is over: every delivery it made is on the queue. */
+export async function finishEvaluation(d1: D1Database, evaluationId: string): Promise<void> {
+  await d1.prepare("DELETE FROM alert_evaluations_pending WHERE evaluation_id = ?1").bind(evaluationId).run();
 }

@@ -1,7 +1,7 @@
 import type { Env } from "../worker/env";
 import { deliverAlerts } from "./deliver-alert";
 import { digestEvents } from "./digest-events";
-import { evaluateAfterDigest } from "./evaluate-alert-rules";
+import { evaluateAfterDigest } from "./evaluate-after-digest";
 import { markDeadDeliveries } from "./mark-dead-deliveries";
 import { recordDeadLetters } from "./record-dead-letters";
 

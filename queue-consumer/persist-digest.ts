@@ -15,7 +15,20 @@ export interface DigestOutcome {
   escalatedIssueIds: number[];
   /** Issues that received at least one newly inserted event. */
   touchedIssueIds: number[];
+  /** The alert evaluation of this run: its id and clock, also recorded as pending when the run's projects have rules. */
+  evaluationId: string;
+  now: number;
+  /** Evaluations of earlier runs still pending long after their commit: lost on the way, to run again. */
+  staleEvaluations: StaleEvaluation[];
 }
+
+export interface StaleEvaluation {
+  evaluationId: string;
+  createdAt: number;
+}
+
+/** An evaluation still pending this long after its run committed was lost, not slow. */
+export const EVALUATION_STALE_MS = 120_000;
 
 // D1 allows 100 bound parameters per statement (https://developers.cloudflare.com/d1/platform/limits/).
 const MAX_PARAMS = 100;
@@ -29,7 +42,7 @@ const DAY = 86_400_000;
  * `ingest_batch` add up to, so a redelivered event (already stored by an earlier run) changes
  * nothing, and a retried batch that failed before commit counts exactly once.
  */
-export async function persistDigest(d1: D1Database, input: DigestInput, now = Date.now()): Promise<DigestOutcome> {
+export async function persistDigest(d1: D1Database, input: DigestInput, now = Date.now(), evaluationId: string = crypto.randomUUID()): Promise<DigestOutcome> {
   const db = drizzle(d1);
   const run = crypto.randomUUID();
   // Built with drizzle, run as one D1 batch (drizzle's own batch cannot mix in raw statements).
@@ -60,6 +73,7 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
     lastSeen: e.event.timestamp,
     firstRelease: e.event.release,
     lastRelease: e.event.release,
+    changedByRun: run,
   }));
   const newIssueStatements: number[] = [];
   for (const rows of chunk(issueRows, (r) => db.insert(issues).values(r))) {
@@ -84,6 +98,15 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
     touchedAt = base + aggregates.touched;
     regressedAt = base + aggregates.regressed;
     escalatedAt = base + aggregates.escalated;
+    // The run's alert evaluation is pending from this commit until its deliveries are queued
+    // (queue-consumer/evaluate-after-digest.ts), for projects with rules only.
+    statements.push(
+      d1
+        .prepare(`INSERT INTO alert_evaluations_pending (run, evaluation_id, created_at)
+          SELECT ?1, ?2, ?3 WHERE EXISTS (
+            SELECT 1 FROM alert_rules WHERE project_id IN (SELECT DISTINCT project_id FROM events WHERE ingest_batch = ?1))`)
+        .bind(run, evaluationId, now),
+    );
   }
 
   // 4. Other items, counted per project and day.
@@ -124,14 +147,24 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
   const uniqueRejections = [...new Map(rejectionRows.map((r) => [r.messageId, r])).values()];
   for (const rows of chunk(uniqueRejections, (r) => db.insert(rejectedEnvelopes).values(r))) add(db.insert(rejectedEnvelopes).values(rows).onConflictDoNothing());
 
-  if (statements.length === 0) return { newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [] };
+  if (statements.length === 0) return { newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [], evaluationId, now, staleEvaluations: [] };
+  // Read in the same round trip: evaluations of earlier runs that never finished.
+  statements.push(
+    d1
+      .prepare("SELECT evaluation_id, min(created_at) AS created_at FROM alert_evaluations_pending WHERE created_at < ?1 GROUP BY evaluation_id LIMIT 10")
+      .bind(now - EVALUATION_STALE_MS),
+  );
   const results = await d1.batch<{ id: number }>(statements);
   const ids = (i: number) => (i >= 0 ? (results[i]?.results ?? []).map((r) => Number(r.id)) : []);
+  const stale = (results.at(-1)?.results ?? []) as unknown as Array<{ evaluation_id: string; created_at: number }>;
   return {
     newIssueIds: newIssueStatements.flatMap(ids),
     regressedIssueIds: ids(regressedAt),
     escalatedIssueIds: ids(escalatedAt),
     touchedIssueIds: ids(touchedAt),
+    evaluationId,
+    now,
+    staleEvaluations: stale.map((r) => ({ evaluationId: r.evaluation_id, createdAt: r.created_at })),
   };
 }
 
@@ -197,7 +230,7 @@ function eventAggregates(d1: D1Database, run: string, now: number) {
     // when they were first seen; a release not seen yet is newer than every seen one.
     // The first IN finds the run's issues by primary key; the second alone is correlated (it reads
     // issues.resolved_in_release), which makes SQLite scan the whole issues table.
-    stmt(`UPDATE issues SET status = 'unresolved', substatus = 'regressed', resolved_at = NULL, resolved_in_release = NULL, resolved_in_next_release = 0
+    stmt(`UPDATE issues SET status = 'unresolved', substatus = 'regressed', resolved_at = NULL, resolved_in_release = NULL, resolved_in_next_release = 0, changed_by_run = ?1
       WHERE id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1) AND status = 'resolved' AND id IN (
         SELECT e.issue_id FROM events e WHERE e.ingest_batch = ?1 AND NOT (
           issues.resolved_in_release IS NOT NULL AND e.release IS NOT NULL AND (
@@ -209,7 +242,7 @@ function eventAggregates(d1: D1Database, run: string, now: number) {
       )
       RETURNING id`),
     // Ignored until N more events or until a date: past the condition the issue is back in the stream.
-    stmt(`UPDATE issues SET status = 'unresolved', substatus = 'escalating', ignored_until = NULL, ignored_until_count = NULL, ignored_count_base = NULL
+    stmt(`UPDATE issues SET status = 'unresolved', substatus = 'escalating', ignored_until = NULL, ignored_until_count = NULL, ignored_count_base = NULL, changed_by_run = ?1
       WHERE status = 'ignored' AND id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1)
         AND ((ignored_until_count IS NOT NULL AND times_seen - coalesce(ignored_count_base, 0) >= ignored_until_count)
           OR (ignored_until IS NOT NULL AND ignored_until <= ?4))

@@ -2,8 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AlertFilter } from "../db/alert-rule-definition";
 import type { AlertContext } from "../queue-consumer/alert-context";
-import type { AlertQueueMessage } from "../queue-consumer/alert-queue-message";
-import { type AlertEvaluation, evaluateAfterDigest, evaluateAlertRules, evaluationOf } from "../queue-consumer/evaluate-alert-rules";
+import { type AlertEvaluation, evaluateAlertRules, evaluationOf } from "../queue-consumer/evaluate-alert-rules";
 import { seedProject } from "./seed";
 import { type QueuedIngestMessage, digest, envelopeMessage, insertRule, recordingQueue } from "./seed-alerts";
 
@@ -217,32 +216,5 @@ describe("evaluateAlertRules", () => {
     await digestAndEvaluate(queue, [envelopeMessage(mine.projectId)]);
     expect(await firings(rule.ruleId)).toHaveLength(0);
     expect(sent).toHaveLength(0);
-  });
-});
-
-describe("evaluateAfterDigest", () => {
-  it("hands an evaluation that failed to the alerts queue, and running it from there sends each delivery once", async () => {
-    const { projectId } = await seedProject();
-    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }], targets: twoSlackTargets });
-    const flaky = recordingQueue({ failSendBatch: 1 });
-    await evaluateAfterDigest(await digest([envelopeMessage(projectId)]), { ...env, ALERTS: flaky.queue });
-
-    // The deliveries were recorded, but could not be queued: the evaluation itself was.
-    expect(await deliveries(ruleId)).toHaveLength(2);
-    expect(flaky.sent).toHaveLength(1);
-    const retried = flaky.sent[0]!;
-    expect(retried).toMatchObject({ kind: "evaluate", newIssueIds: [expect.any(Number)] });
-
-    const { kind: _kind, ...evaluation } = retried as Extract<AlertQueueMessage, { kind: "evaluate" }>;
-    const working = recordingQueue();
-    expect(await evaluateAlertRules(env.DB, working.queue, evaluation satisfies AlertEvaluation)).toEqual({ fired: 0, queued: 2 });
-    expect(working.sent.map((m) => m.kind === "deliver" && m.deliveryId)).toEqual((await deliveries(ruleId)).map((d) => d.id));
-    expect(await firings(ruleId)).toHaveLength(1);
-  });
-
-  it("does nothing for a batch that stored no new event", async () => {
-    const { queue, sent } = recordingQueue();
-    await evaluateAfterDigest([{ newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [] }], { ...env, ALERTS: queue });
-    expect(sent).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-import { enforceRetentionOnSchedule } from "../queue-consumer/enforce-retention";
 import { handleQueueBatch } from "../queue-consumer/handle-batch";
+import { runScheduledJobs } from "../queue-consumer/run-scheduled-jobs";
 import type { Env } from "./env";
 import { ingestApp } from "./ingest-app";
 
@@ -7,5 +7,5 @@ import { ingestApp } from "./ingest-app";
 export default {
   fetch: ingestApp.fetch,
   queue: handleQueueBatch,
-  scheduled: enforceRetentionOnSchedule,
+  scheduled: runScheduledJobs,
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,165 @@
+import { createScheduledController, env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { AlertQueueMessage } from "../queue-consumer/alert-queue-message";
+import { evaluateAfterDigest, rebuildEvaluation, recoverPendingEvaluations } from "../queue-consumer/evaluate-after-digest";
+import { type AlertEvaluation, evaluateAlertRules, evaluationOf } from "../queue-consumer/evaluate-alert-rules";
+import worker from "../worker/index";
+import { seedProject } from "./seed";
+import { digest, envelopeMessage, insertRule, recordingQueue } from "./seed-alerts";
+
+const twoSlackTargets = [
+  { type: "slack" as const, url: "https://hooks.slack.com/services/T0/B0/0" },
+  { type: "slack" as const, url: "https://hooks.slack.com/services/T0/B0/1" },
+];
+
+async function firings(ruleId: number) {
+  const { results } = await env.DB.prepare("SELECT issue_id, evaluation_id FROM alert_firings WHERE rule_id = ? ORDER BY id").bind(ruleId).all<{ issue_id: number; evaluation_id: string }>();
+  return results;
+}
+
+async function deliveries(ruleId: number) {
+  const { results } = await env.DB.prepare("SELECT id, status FROM alert_deliveries WHERE rule_id = ? ORDER BY id").bind(ruleId).all<{ id: number; status: string }>();
+  return results;
+}
+
+async function pending(evaluationId: string) {
+  const { results } = await env.DB.prepare("SELECT run, created_at FROM alert_evaluations_pending WHERE evaluation_id = ?").bind(evaluationId).all<{ run: string; created_at: number }>();
+  return results;
+}
+
+/** A queue that refuses everything: Queues down while the consumer runs. */
+const downQueue = {
+  async send() {
+    throw new Error("queue unavailable");
+  },
+  async sendBatch() {
+    throw new Error("queue unavailable");
+  },
+} as unknown as Queue;
+
+const MINUTES = 60_000;
+
+/** Makes a pending evaluation look as old as `ms`: the later batch or job that finds it. */
+async function age(evaluationId: string, ms: number) {
+  await env.DB.prepare("UPDATE alert_evaluations_pending SET created_at = created_at - ? WHERE evaluation_id = ?").bind(ms, evaluationId).run();
+}
+
+describe("evaluateAfterDigest", () => {
+  it("the digest records a run's evaluation as pending only where the project has rules, and a finished one is cleared", async () => {
+    const withRules = await seedProject();
+    await insertRule(withRules.projectId, { triggers: [{ type: "new_issue" }] });
+    const without = await seedProject();
+
+    const [outcome] = await digest([envelopeMessage(withRules.projectId)]);
+    expect(await pending(outcome!.evaluationId)).toEqual([{ run: expect.any(String), created_at: outcome!.now }]);
+    const { queue, sent } = recordingQueue();
+    await evaluateAfterDigest([outcome!], { ...env, ALERTS: queue });
+    expect(sent).toHaveLength(1);
+    expect(await pending(outcome!.evaluationId)).toEqual([]);
+
+    const [quiet] = await digest([envelopeMessage(without.projectId)]);
+    expect(quiet!.touchedIssueIds).toHaveLength(1);
+    expect(await pending(quiet!.evaluationId)).toEqual([]);
+  });
+
+  it("hands an evaluation that failed to the alerts queue, and running it from there sends each delivery once and clears it", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }], targets: twoSlackTargets });
+    const flaky = recordingQueue({ failSendBatch: 1 });
+    const outcomes = await digest([envelopeMessage(projectId)]);
+    await evaluateAfterDigest(outcomes, { ...env, ALERTS: flaky.queue });
+
+    // The deliveries were recorded, but could not be queued: the evaluation itself was.
+    expect(await deliveries(ruleId)).toHaveLength(2);
+    expect(flaky.sent).toHaveLength(1);
+    const retried = flaky.sent[0]!;
+    expect(retried).toMatchObject({ kind: "evaluate", newIssueIds: [expect.any(Number)] });
+    expect(await pending(outcomes[0]!.evaluationId)).toHaveLength(1);
+
+    const { kind: _kind, ...evaluation } = retried as Extract<AlertQueueMessage, { kind: "evaluate" }>;
+    const working = recordingQueue();
+    expect(await evaluateAlertRules(env.DB, working.queue, evaluation satisfies AlertEvaluation)).toEqual({ fired: 0, queued: 2 });
+    expect(working.sent.map((m) => m.kind === "deliver" && m.deliveryId)).toEqual((await deliveries(ruleId)).map((d) => d.id));
+    expect(await firings(ruleId)).toHaveLength(1);
+    expect(await pending(outcomes[0]!.evaluationId)).toEqual([]);
+  });
+
+  it("an evaluation lost after the commit (its deliveries unqueued, the alerts queue down) is run again by a later batch, sending each delivery once", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }], targets: twoSlackTargets });
+    const lost = await digest([envelopeMessage(projectId, { variant: "lost" })]);
+    await evaluateAfterDigest(lost, { ...env, ALERTS: downQueue });
+    expect((await deliveries(ruleId)).map((d) => d.status)).toEqual(["pending", "pending"]);
+    const evaluationId = lost[0]!.evaluationId;
+    expect(await pending(evaluationId)).toHaveLength(1);
+
+    // Within a minute it could still be on its way: a later batch leaves it alone.
+    const working = recordingQueue();
+    const soon = await digest([envelopeMessage(projectId, { variant: "lost" })]);
+    expect(soon[0]!.staleEvaluations).toEqual([]);
+
+    await age(evaluationId, 5 * MINUTES);
+    const later = await digest([envelopeMessage(projectId, { variant: "lost" })]);
+    expect(later[0]!.staleEvaluations).toEqual([{ evaluationId, createdAt: lost[0]!.now - 5 * MINUTES }]);
+    await evaluateAfterDigest(later, { ...env, ALERTS: working.queue });
+    expect(working.sent.filter((m) => m.kind === "deliver").map((m) => m.kind === "deliver" && m.deliveryId)).toEqual((await deliveries(ruleId)).map((d) => d.id));
+    expect(await firings(ruleId)).toEqual([{ issue_id: lost[0]!.newIssueIds[0], evaluation_id: evaluationId }]);
+    expect(await pending(evaluationId)).toEqual([]);
+  });
+
+  it("does nothing for a batch that stored no new event", async () => {
+    const { queue, sent } = recordingQueue();
+    await evaluateAfterDigest([{ newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [], evaluationId: "nothing", now: Date.now(), staleEvaluations: [] }], { ...env, ALERTS: queue });
+    expect(sent).toEqual([]);
+  });
+});
+
+describe("recovering lost evaluations", () => {
+  it("rebuilds exactly what the run changed (new, regressed, escalated, touched), and the hourly job sends it once", async () => {
+    const { projectId } = await seedProject();
+    // Two issues from before, one resolved and one ignored until its next event.
+    const [before] = await digest([envelopeMessage(projectId, { variant: "comes-back" }), envelopeMessage(projectId, { variant: "ignored" })]);
+    await evaluateAfterDigest([before!], { ...env, ALERTS: recordingQueue().queue });
+    const [resolvedId, ignoredId] = before!.newIssueIds;
+    await env.DB.prepare("UPDATE issues SET status = 'resolved', substatus = 'ongoing', resolved_at = ? WHERE id = ?").bind(Date.now(), resolvedId).run();
+    await env.DB.prepare("UPDATE issues SET status = 'ignored', substatus = 'until_condition_met', ignored_until_count = 1, ignored_count_base = times_seen WHERE id = ?").bind(ignoredId).run();
+    const rules = {
+      created: await insertRule(projectId, { triggers: [{ type: "new_issue" }] }),
+      regressed: await insertRule(projectId, { triggers: [{ type: "regression" }] }),
+      escalated: await insertRule(projectId, { triggers: [{ type: "escalating" }] }),
+    };
+
+    // The run commits and the invocation dies before any evaluation.
+    const lost = await digest([envelopeMessage(projectId, { variant: "brand-new" }), envelopeMessage(projectId, { variant: "comes-back" }), envelopeMessage(projectId, { variant: "ignored" })]);
+    const original = evaluationOf(lost)!;
+    expect(original.regressedIssueIds).toEqual([resolvedId]);
+    expect(original.escalatedIssueIds).toEqual([ignoredId]);
+    const sorted = (e: AlertEvaluation) => ({ ...e, newIssueIds: e.newIssueIds.toSorted(), touchedIssueIds: e.touchedIssueIds.toSorted() });
+    expect(sorted((await rebuildEvaluation(env.DB, original.evaluationId, original.now))!)).toEqual(sorted(original));
+
+    await age(original.evaluationId, 5 * MINUTES);
+    const { queue, sent } = recordingQueue();
+    await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), { ...env, ALERTS: queue });
+    expect(await firings(rules.created.ruleId)).toEqual([{ issue_id: original.newIssueIds[0], evaluation_id: original.evaluationId }]);
+    expect(await firings(rules.regressed.ruleId)).toEqual([{ issue_id: resolvedId, evaluation_id: original.evaluationId }]);
+    expect(await firings(rules.escalated.ruleId)).toEqual([{ issue_id: ignoredId, evaluation_id: original.evaluationId }]);
+    expect(sent).toHaveLength(3);
+    expect(await pending(original.evaluationId)).toEqual([]);
+
+    // Run again, it finds nothing left to do.
+    expect(await recoverPendingEvaluations(env.DB, queue, Date.now())).toBe(0);
+    expect(sent).toHaveLength(3);
+  });
+
+  it("an evaluation over a day old is dropped, not sent", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }] });
+    const [lost] = await digest([envelopeMessage(projectId)]);
+    await age(lost!.evaluationId, 25 * 60 * MINUTES);
+    const { queue, sent } = recordingQueue();
+    await recoverPendingEvaluations(env.DB, queue, Date.now());
+    expect(sent).toEqual([]);
+    expect(await firings(ruleId)).toEqual([]);
+    expect(await pending(lost!.evaluationId)).toEqual([]);
+  });
+});
