@@ -14,10 +14,10 @@ import { startAlertReceiver } from "../test/e2e/alert-receiver.mjs";
 const { values: flags } = parseArgs({ options: { events: { type: "string" }, help: { type: "boolean", short: "h" } } });
 if (flags.help) {
   console.log(`options (or BENCH_EVENTS in the environment):
-  --events <n>  timed errors, sent one after another (default 30, after 3 untimed)`);
+  --events <n>  timed errors, sent one after another (default 50, after 3 untimed)`);
   process.exit(0);
 }
-const EVENTS = Number(flags.events ?? process.env.BENCH_EVENTS ?? 30);
+const EVENTS = Number(flags.events ?? process.env.BENCH_EVENTS ?? 50);
 if (!Number.isInteger(EVENTS) || EVENTS < 1) throw new Error(`--events must be a positive integer, got ${flags.events}`);
 const WARMUP = 3;
 const ARRIVAL_TIMEOUT_MS = 30_000;
