@@ -77,7 +77,8 @@ test("a rule made in the form fires on the next new error, and the delivery log 
   await editForm.getByRole("button", { name: "Target 1: send test notification" }).click();
   const answer = editForm.getByRole("status").filter({ hasText: /^Test sent: 200 in \d+ ms$/ });
   await answer.waitFor();
-  const [test] = await receiver.waitFor((r) => r.body.includes("This is a test notification"), 1, 10_000);
+  // No issue yet: the sample links to the project's alerts page.
+  const [test] = await receiver.waitFor((r) => JSON.parse(r.body).data.event.web_url.endsWith("/projects/default/alerts"), 1, 10_000);
   assert.equal(test.signatureValid, true);
   assert.equal(JSON.parse(test.body).data.triggered_rule, "New errors to the webhook");
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-alert-test-notification.png"), fullPage: true });
