@@ -395,6 +395,7 @@ describe("malformed input", () => {
     ["an item shorter than its length", `{}\n{"type":"event","length":100}\n{}`, "malformed_envelope"],
     ["a negative length", `{}\n{"type":"event","length":-1}\n{}`, "malformed_envelope"],
     ["a bad event id", `{"event_id":"not-an-id"}\n{"type":"event"}\n{}`, "invalid_event_id"],
+    ["a bad event id in the event itself", `{}\n{"type":"event"}\n{"message":"hi","event_id":"not-an-id"}`, "invalid_event_id"],
   ];
   for (const [what, body, reason] of cases) {
     it(`answers 400 for ${what}`, async () => {
@@ -419,6 +420,14 @@ describe("malformed input", () => {
     const body = envelope({ event_id: "01234567-89AB-CDEF-0123-456789ABCDEF" }, [{ type: "event" }, "{}"]);
     const { json } = await post(envelopeUrl(key), body);
     expect(json.id).toBe("0123456789abcdef0123456789abcdef");
+  });
+
+  it("answers the event's top-level id, not an event_id nested in its extra data", async () => {
+    const key = await seedProject();
+    const payload = JSON.stringify({ extra: { job: { event_id: "order-1234" } }, event_id: EVENT_ID, message: "hi" });
+    const { status, json } = await post(envelopeUrl(key), envelope({}, [{ type: "event" }, payload]));
+    expect(status).toBe(200);
+    expect(json).toEqual({ id: EVENT_ID });
   });
 
   it("answers 405 for GET on the endpoints", async () => {

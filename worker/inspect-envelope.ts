@@ -50,7 +50,8 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
       reject(413, "item_too_large", `${item.type} item exceeds ${limits.maxEventBytes} bytes`);
     }
     eventCategories.push(category);
-    eventId ??= eventIdFromPayload(item.payload);
+    // The header's id wins over the payload's: https://develop.sentry.dev/sdk/data-model/envelope-items/#event
+    eventId ??= topLevelEventId(item.payload);
   }
   if (eventCategories.length > 0 && eventId === null) eventId = newEventId();
   return { header, eventId, itemTypes: items.map((i) => i.type), eventCategories };
@@ -80,11 +81,77 @@ export function newEventId(): string {
   return crypto.randomUUID().replace(/-/g, "");
 }
 
-function eventIdFromPayload(payload: Uint8Array): string | null {
-  // Only the start is searched: SDKs write event_id first, and this keeps the edge cheap.
-  const head = decoder.decode(payload.subarray(0, 4096));
-  const match = /"event_id"\s*:\s*"([^"]*)"/.exec(head);
-  return match ? normalizeEventId(match[1]) : null;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const EVENT_ID_KEY = new TextEncoder().encode("event_id");
+
+/**
+ * The payload's top-level `event_id`, without parsing the event: a scan that skips over strings
+ * and tracks nesting, so an `event_id` inside e.g. `extra` is never taken. It stops at the key,
+ * which SDKs write first. A payload that is not a JSON object yields null (the consumer judges it).
+ */
+export function topLevelEventId(payload: Uint8Array): string | null {
+  let depth = 0;
+  let i = skipWhitespace(payload, 0);
+  if (payload[i] !== 0x7b) return null;
+  while (i < payload.byteLength) {
+    const b = payload[i];
+    if (b === QUOTE) {
+      const end = stringEnd(payload, i);
+      if (end === -1) return null;
+      const colon = skipWhitespace(payload, end + 1);
+      if (depth === 1 && payload[colon] === 0x3a && isEventIdKey(payload, i, end)) return eventIdValue(payload, skipWhitespace(payload, colon + 1));
+      i = end + 1;
+      continue;
+    }
+    if (b === 0x7b || b === 0x5b) depth += 1;
+    else if (b === 0x7d || b === 0x5d) {
+      depth -= 1;
+      if (depth === 0) return null;
+    }
+    i += 1;
+  }
+  return null;
+}
+
+/** The index of the quote closing the string that opens at `start`, or -1. */
+function stringEnd(bytes: Uint8Array, start: number): number {
+  let i = start;
+  for (;;) {
+    i = bytes.indexOf(QUOTE, i + 1);
+    if (i === -1) return -1;
+    let backslashes = 0;
+    while (bytes[i - 1 - backslashes] === BACKSLASH) backslashes += 1;
+    if (backslashes % 2 === 0) return i;
+  }
+}
+
+function isEventIdKey(bytes: Uint8Array, start: number, end: number): boolean {
+  const raw = bytes.subarray(start + 1, end);
+  if (raw.includes(BACKSLASH)) return JSON.parse(decoder.decode(bytes.subarray(start, end + 1))) === "event_id";
+  return raw.byteLength === EVENT_ID_KEY.byteLength && raw.every((b, k) => b === EVENT_ID_KEY[k]);
+}
+
+/** The value after `"event_id":`; null is as good as absent, anything but an id string is refused. */
+function eventIdValue(bytes: Uint8Array, at: number): string | null {
+  if (bytes[at] === QUOTE) {
+    const end = stringEnd(bytes, at);
+    let value: unknown;
+    try {
+      value = end === -1 ? undefined : JSON.parse(decoder.decode(bytes.subarray(at, end + 1)));
+    } catch {
+      value = undefined;
+    }
+    return normalizeEventId(value);
+  }
+  if (decoder.decode(bytes.subarray(at, at + 4)) === "null") return null;
+  return normalizeEventId(undefined);
+}
+
+function skipWhitespace(bytes: Uint8Array, from: number): number {
+  let i = from;
+  while (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09) i += 1;
+  return i;
 }
 
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {

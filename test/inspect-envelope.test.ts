@@ -1,0 +1,71 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { inspectEnvelope, topLevelEventId } from "../worker/inspect-envelope";
+import { RejectedError } from "../worker/rejection";
+
+const encoder = new TextEncoder();
+const limits = { maxEventBytes: 1_048_576 };
+const ID = "0123456789abcdef0123456789abcdef";
+const NESTED = "fedcba9876543210fedcba9876543210";
+
+function envelopeWithEvent(header: object, payload: string): Uint8Array {
+  return encoder.encode(`${JSON.stringify(header)}\n{"type":"event"}\n${payload}`);
+}
+
+function reasonOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof RejectedError) return e.rejection.reason;
+    throw e;
+  }
+  return "accepted";
+}
+
+describe("the event id of an envelope without one in its header", () => {
+  it("is the payload's top-level event_id, not one nested before it", () => {
+    const payload = JSON.stringify({ extra: { event_id: NESTED, note: 'a "quoted" } brace' }, tags: [["event_id", "x"]], event_id: ID });
+    expect(inspectEnvelope(envelopeWithEvent({}, payload), limits).eventId).toBe(ID);
+  });
+
+  it("ignores a nested event_id that is not an id, and makes one up when there is no top-level id", () => {
+    const payload = JSON.stringify({ extra: { event_id: "order-1234" }, message: "hi" });
+    const { eventId } = inspectEnvelope(envelopeWithEvent({}, payload), limits);
+    expect(eventId).toMatch(/^[0-9a-f]{32}$/);
+    expect(eventId).not.toBe(NESTED);
+  });
+
+  it("refuses a top-level event_id that is not an id (400)", () => {
+    for (const value of ['"order-1234"', "42", "{}"]) {
+      expect(reasonOf(() => inspectEnvelope(envelopeWithEvent({}, `{"message":"hi","event_id":${value}}`), limits))).toBe("invalid_event_id");
+    }
+  });
+
+  it("reads escaped keys and ids, and takes null as absent", () => {
+    expect(topLevelEventId(encoder.encode(`{"message":"a \\\\\\"event_id\\\\\\": x","event\\u005fid":"${ID.slice(0, 8)}-${ID.slice(8, 12)}-${ID.slice(12, 16)}-${ID.slice(16, 20)}-${ID.slice(20)}"}`))).toBe(ID);
+    expect(topLevelEventId(encoder.encode(`{ "event_id" : null }`))).toBeNull();
+    expect(topLevelEventId(encoder.encode(`["event_id", "${ID}"]`))).toBeNull();
+    expect(topLevelEventId(encoder.encode(`{"a":1}{"event_id":"${ID}"}`))).toBeNull();
+  });
+
+  it("keeps the header's id when the payload names another (the header takes precedence, as in Relay)", () => {
+    const payload = JSON.stringify({ event_id: NESTED });
+    expect(inspectEnvelope(envelopeWithEvent({ event_id: ID }, payload), limits).eventId).toBe(ID);
+  });
+
+  it("agrees with JSON.parse on any object", () => {
+    const id = fc.stringMatching(/^[0-9a-f]{32}$/);
+    const other = fc.dictionary(fc.string().filter((k) => k !== "event_id"), fc.jsonValue(), { maxKeys: 5 });
+    fc.assert(
+      fc.property(other, other, fc.option(id), fc.option(id), (before, after, topLevel, nested) => {
+        const event: Record<string, unknown> = { ...before };
+        if (nested !== null) event.extra = { event_id: nested, deeper: [{ event_id: nested }] };
+        if (topLevel !== null) event.event_id = topLevel;
+        Object.assign(event, after);
+        const text = JSON.stringify(event);
+        expect(topLevelEventId(encoder.encode(text))).toBe((JSON.parse(text) as { event_id?: string }).event_id ?? null);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
