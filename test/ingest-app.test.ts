@@ -494,11 +494,24 @@ describe("rate limits", () => {
     const retryAfter = Number(limited?.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(limited?.headers.get("x-sentry-rate-limits")).toBe(`${retryAfter}:error;default;transaction;security:key:key_quota`);
+    expect(limited?.headers.get("x-sentry-rate-limits")).toBe(`${retryAfter}:error;default;transaction;security;feedback:key:key_quota`);
     const accepted = statuses.filter((s) => s === 200).length;
     await waitForRows(key.projectId, accepted);
     await new Promise((r) => setTimeout(r, 1500));
     expect((await receivedRows(key.projectId)).length).toBe(accepted);
+  });
+
+  it("counts user feedback against the limit, and the 429 names its category", async () => {
+    const key = await seedProject({ rateLimitPerMinute: 1 });
+    const feedback = (i: number) =>
+      envelope({ event_id: `${i}`.padStart(32, "b") }, [{ type: "feedback" }, JSON.stringify({ contexts: { feedback: { message: "it broke" } } })]);
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push((await post(envelopeUrl(key), feedback(i))).res);
+    // A minute boundary may fall inside the loop; then the window restarts once.
+    const limited = answers.find((r) => r.status === 429);
+    expect(limited).toBeDefined();
+    const categories = limited?.headers.get("x-sentry-rate-limits")?.split(":")[1]?.split(";");
+    expect(categories).toContain("feedback");
   });
 
   it("does not count sessions against the event limit", async () => {

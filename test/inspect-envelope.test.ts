@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { inspectEnvelope, topLevelEventId } from "../worker/inspect-envelope";
+import { EVENT_CATEGORIES, inspectEnvelope, topLevelEventId } from "../worker/inspect-envelope";
 import { RejectedError } from "../worker/rejection";
 
 const encoder = new TextEncoder();
@@ -67,5 +67,23 @@ describe("the event id of an envelope without one in its header", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("rate-limit categories", () => {
+  const item = (type: string) => encoder.encode(`{}\n{"type":"${type}"}\n{}`);
+
+  it("names the categories each event-like item counts as, and none for other items", () => {
+    expect(inspectEnvelope(item("event"), limits).eventCategories).toEqual(["error", "default"]);
+    expect(inspectEnvelope(item("transaction"), limits).eventCategories).toEqual(["transaction"]);
+    expect(inspectEnvelope(item("security"), limits).eventCategories).toEqual(["security"]);
+    expect(inspectEnvelope(item("feedback"), limits).eventCategories).toEqual(["feedback"]);
+    for (const type of ["session", "sessions", "attachment", "client_report", "span", "user_report", "check_in"]) {
+      expect(inspectEnvelope(item(type), limits).eventCategories).toEqual([]);
+    }
+  });
+
+  it("lists every counted category once, as Sentry names them", () => {
+    expect([...EVENT_CATEGORIES].sort()).toEqual(["default", "error", "feedback", "security", "transaction"]);
   });
 });

@@ -5,7 +5,7 @@ import { authorizeKey, requestOrigin } from "./authorize-key";
 import { enqueueIngest } from "./enqueue-ingest";
 import { type Env, numericVar } from "./env";
 import { extractCredentials } from "./extract-credentials";
-import { inspectEnvelope, inspectStoreEvent } from "./inspect-envelope";
+import { EVENT_CATEGORIES, inspectEnvelope, inspectStoreEvent } from "./inspect-envelope";
 import { type ProjectKey, lookupProjectKey } from "./lookup-project-key";
 import { RateLimiter } from "./rate-limit";
 import { readBody } from "./read-body";
@@ -110,7 +110,8 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
       // https://develop.sentry.dev/sdk/expected-features/rate-limiting/#rate-limit-enforcement
       reject(429, "rate_limited", "this key's event rate limit is exceeded", {
         retryAfter: decision.retryAfter,
-        rateLimits: `${decision.retryAfter}:error;default;transaction;security:key:key_quota`,
+        // Names exactly the categories the key's quota counts, so SDKs hold back those and nothing else.
+        rateLimits: `${decision.retryAfter}:${EVENT_CATEGORIES.join(";")}:key:key_quota`,
       });
     }
   }

@@ -12,7 +12,7 @@ export interface EnvelopeSummary {
   /** 32 lowercase hex digits, from the envelope header or the event item; null when there is no event. */
   eventId: string | null;
   itemTypes: string[];
-  /** Rate-limit categories (https://develop.sentry.dev/sdk/expected-features/rate-limiting/#definitions) of event-like items. */
+  /** Rate-limit categories (https://develop.sentry.dev/sdk/expected-features/rate-limiting/#definitions) of the event-like item, if any. */
   eventCategories: string[];
 }
 
@@ -20,14 +20,20 @@ export interface EnvelopeLimits {
   maxEventBytes: number;
 }
 
-// Items that carry one event each; Relay allows at most one of them per envelope.
-const EVENT_ITEMS: Record<string, string> = {
-  event: "error",
-  transaction: "transaction",
-  security: "security",
-  raw_security: "security",
-  user_report_v2: "user_report_v2",
+// Items that carry one event each (Relay allows at most one of them per envelope), with the
+// rate-limit categories each counts as. An event item is an error or a default (message) event
+// depending on its content, so it may count as either.
+const EVENT_ITEMS: Record<string, readonly string[]> = {
+  event: ["error", "default"],
+  transaction: ["transaction"],
+  security: ["security"],
+  raw_security: ["security"],
+  // User feedback: https://develop.sentry.dev/sdk/data-model/envelope-items/#user-feedback
+  feedback: ["feedback"],
 };
+
+/** Every category a key's event quota counts: what a 429's X-Sentry-Rate-Limits names. */
+export const EVENT_CATEGORIES: readonly string[] = [...new Set(Object.values(EVENT_ITEMS).flat())];
 
 const decoder = new TextDecoder();
 
@@ -43,13 +49,13 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
   let eventId = header.event_id === undefined || header.event_id === null ? null : normalizeEventId(header.event_id);
   const eventCategories: string[] = [];
   for (const item of items) {
-    const category = EVENT_ITEMS[item.type];
-    if (category === undefined) continue;
+    const categories = EVENT_ITEMS[item.type];
+    if (categories === undefined) continue;
     if (eventCategories.length > 0) reject(400, "duplicate_item", "an envelope may carry at most one event or transaction");
     if (item.payload.byteLength > limits.maxEventBytes) {
       reject(413, "item_too_large", `${item.type} item exceeds ${limits.maxEventBytes} bytes`);
     }
-    eventCategories.push(category);
+    eventCategories.push(...categories);
     // The header's id wins over the payload's: https://develop.sentry.dev/sdk/data-model/envelope-items/#event
     eventId ??= topLevelEventId(item.payload);
   }
