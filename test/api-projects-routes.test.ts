@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { apiApp } from "../dashboard/api/api-app";
 import { seedIssue, seedOrganization, seedProjectIn } from "./seed-issues";
 
-async function get(path: string, token: string, bindings: Record<string, unknown> = {}) {
+async function get(path: string, token: string, bindings: Record<string, unknown> = {}, origin = "http://dashboard.test") {
   const ctx = createExecutionContext();
-  const res = await apiApp.fetch(new Request(`http://dashboard.test/api/0${path}`, { headers: { authorization: `Bearer ${token}` } }), { ...env, ...bindings }, ctx);
+  const res = await apiApp.fetch(new Request(`${origin}/api/0${path}`, { headers: { authorization: `Bearer ${token}` } }), { ...env, ...bindings }, ctx);
   await waitOnExecutionContext(ctx);
   return { status: res.status, json: (await res.json()) as any };
 }
@@ -138,15 +138,41 @@ describe("GET /api/0/projects/{org}/{project}/keys/", () => {
     ]);
   });
 
-  it("keeps a path prefix of INGEST_URL, and falls back to the request's origin without one", async () => {
+  it("keeps a path prefix of INGEST_URL", async () => {
     const org = await seedOrganization();
     const path = `/projects/${org.orgSlug}/${org.projectSlug}/keys/`;
     const local = await get(path, org.token, { INGEST_URL: "http://127.0.0.1:8787" });
     expect(local.json[0].dsn.public).toBe(`http://${org.publicKey}@127.0.0.1:8787/${org.projectId}`);
     const prefixed = await get(path, org.token, { INGEST_URL: "https://example.com/sentry/" });
     expect(prefixed.json[0].dsn.public).toBe(`https://${org.publicKey}@example.com/sentry/${org.projectId}`);
-    const fallback = await get(path, org.token, { INGEST_URL: "" });
-    expect(fallback.json[0].dsn.public).toBe(`http://${org.publicKey}@dashboard.test/${org.projectId}`);
+  });
+
+  it("shows no DSN without a usable INGEST_URL, and says to run npm run deploy, on the keys list and each key alike", async () => {
+    const org = await seedOrganization();
+    const list = `/projects/${org.orgSlug}/${org.projectSlug}/keys/`;
+    const one = `${list}${org.publicKey}/`;
+    const missing = { public: null, detail: expect.stringMatching(/INGEST_URL is not set.*npm run deploy/) };
+    for (const bindings of [{}, { INGEST_URL: "" }, { INGEST_URL: "  " }]) {
+      expect((await get(list, org.token, bindings)).json[0].dsn).toEqual(missing);
+      expect((await get(one, org.token, bindings)).json.dsn).toEqual(missing);
+    }
+    const invalid = { public: null, detail: expect.stringMatching(/INGEST_URL is not an http\(s\) URL.*npm run deploy/) };
+    for (const INGEST_URL of ["ingest.example.com", "ftp://ingest.example.com"]) {
+      expect((await get(list, org.token, { INGEST_URL })).json[0].dsn).toEqual(invalid);
+      expect((await get(one, org.token, { INGEST_URL })).json.dsn).toEqual(invalid);
+    }
+    // The dashboard's own host is never offered: it is not where ingest answers.
+    expect((await get(one, org.token, { INGEST_URL: "https://ingest.example.com" })).json.dsn).toEqual({ public: `https://${org.publicKey}@ingest.example.com/${org.projectId}` });
+  });
+
+  it("uses the dashboard's own origin without INGEST_URL only on a loopback address (local development)", async () => {
+    const org = await seedOrganization();
+    const list = `/projects/${org.orgSlug}/${org.projectSlug}/keys/`;
+    for (const origin of ["http://127.0.0.1:8788", "http://localhost:8788"]) {
+      const host = new URL(origin).host;
+      expect((await get(list, org.token, {}, origin)).json[0].dsn).toEqual({ public: `http://${org.publicKey}@${host}/${org.projectId}` });
+      expect((await get(`${list}${org.publicKey}/`, org.token, {}, origin)).json.dsn).toEqual({ public: `http://${org.publicKey}@${host}/${org.projectId}` });
+    }
   });
 
   it("answers 404 for another organization's project keys", async () => {

@@ -3,9 +3,9 @@
  * Worker (binding `DB`).
  *
  * `INGEST_URL` is the origin SDKs send events to (the Worker), used to build DSNs in the keys
- * endpoint, e.g. `https://faultline-ingest.example.com`; locally `http://127.0.0.1:8787`. When it
- * is not set, DSNs use the origin of the API request itself, which is right only when the
- * dashboard and ingest share a host.
+ * endpoints, e.g. `https://faultline-ingest.example.com`; locally `http://127.0.0.1:8787`.
+ * `npm run deploy` sets it. Without it the keys carry no DSN but a hint to run that, except on
+ * a loopback dashboard, where DSNs use the dashboard's own origin (see ingest-origin.ts).
  */
 export interface ApiBindings {
   DB: D1Database;

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { projectKeys } from "../../db/schema";
 import type { ApiEnv } from "./api-env";
 import { notFound } from "./api-error";
+import { ingestOrigin } from "./ingest-origin";
 import { newPublicKey } from "./make-slug";
 import { database, projectInScope } from "./route-scope";
 import { serializeProjectKey } from "./serialize-project";
@@ -56,20 +57,7 @@ async function keyInScope(c: Context<ApiEnv>) {
 }
 
 function serializeKey(c: Context<ApiEnv>, key: KeyRow) {
-  return { ...serializeProjectKey(key, ingestOrigin(c)), allowedOrigins: key.allowedOrigins };
-}
-
-/** Where SDKs send events: INGEST_URL when set, else the dashboard's own origin. */
-function ingestOrigin(c: Context<ApiEnv>): URL {
-  const configured = c.env.INGEST_URL?.trim();
-  if (configured) {
-    try {
-      return new URL(configured);
-    } catch {
-      // Falls through to the request's origin, as the keys list does.
-    }
-  }
-  return new URL(new URL(c.req.url).origin);
+  return { ...serializeProjectKey(key, ingestOrigin(c.env.INGEST_URL, c.req.url)), allowedOrigins: key.allowedOrigins };
 }
 
 // Sentry's rate limit is a count per window of seconds; Faultline keys count per minute.

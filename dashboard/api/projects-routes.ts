@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { ApiEnv } from "./api-env";
+import { ingestOrigin } from "./ingest-origin";
 import { listProjectKeys, listProjects } from "./project-queries";
 import { database, organizationInScope, projectInScope } from "./route-scope";
 import { serializeProject, serializeProjectKey } from "./serialize-project";
@@ -36,15 +37,3 @@ projectsRoutes.get("/projects/:org/:project/keys", async (c) => {
   const ingest = ingestOrigin(c.env.INGEST_URL, c.req.url);
   return c.json(keys.map((key) => serializeProjectKey(key, ingest)));
 });
-
-/** Where SDKs send events: INGEST_URL when configured (and valid), else this request's origin. */
-function ingestOrigin(configured: string | undefined, requestUrl: string): URL {
-  if (configured !== undefined && configured.trim() !== "") {
-    try {
-      return new URL(configured.trim());
-    } catch {
-      console.error("api: INGEST_URL is not a URL, using the request's origin", configured);
-    }
-  }
-  return new URL(new URL(requestUrl).origin);
-}

@@ -1,3 +1,4 @@
+import type { IngestOrigin } from "./ingest-origin";
 import type { OrganizationRow, ProjectKeyRow, ProjectListRow, ProjectRow } from "./project-queries";
 
 /**
@@ -47,9 +48,10 @@ export function serializeProjectRef(project: { id: number; slug: string; name: s
 
 /**
  * A DSN key. Sentry's key id is the public key itself. Faultline keys have no secret half (SDKs
- * stopped sending one years ago), so there is no `secret` DSN.
+ * stopped sending one years ago), so there is no `secret` DSN. When the ingest address is not
+ * known, `dsn.public` is null and `dsn.detail` says what to do (see ingest-origin.ts).
  */
-export function serializeProjectKey(key: ProjectKeyRow, ingestOrigin: URL) {
+export function serializeProjectKey(key: ProjectKeyRow, ingest: IngestOrigin) {
   return {
     id: key.publicKey,
     name: key.label,
@@ -59,7 +61,7 @@ export function serializeProjectKey(key: ProjectKeyRow, ingestOrigin: URL) {
     isActive: key.enabled,
     // Sentry's rate limit is a count per window in seconds; Faultline's keys count per minute.
     rateLimit: key.rateLimitPerMinute === null ? null : { window: 60, count: key.rateLimitPerMinute },
-    dsn: { public: publicDsn(key.publicKey, key.projectId, ingestOrigin) },
+    dsn: ingest.url === null ? { public: null, detail: ingest.detail } : { public: publicDsn(key.publicKey, key.projectId, ingest.url) },
     dateCreated: iso(key.createdAt),
   };
 }
