@@ -5,9 +5,18 @@ import { evaluateAfterDigest } from "./evaluate-after-digest";
 import { markDeadDeliveries } from "./mark-dead-deliveries";
 import { recordDeadLetters } from "./record-dead-letters";
 
+/** What a queue's batches are for, by the queue's name; null for a queue this Worker does not consume. */
+export function queueRole(queue: string): "events" | "events-dlq" | "alerts" | "alerts-dlq" | null {
+  // `events-<n>`: the events queue sharded by project (docs/operations.md, "Past one queue").
+  const events = /^events(-\d+)?(-dlq)?$/.exec(queue);
+  if (events) return events[2] ? "events-dlq" : "events";
+  if (queue === "alerts" || queue === "alerts-dlq") return queue;
+  return null;
+}
+
 /** Dispatches a queue batch to the consumer of its queue. */
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  switch (batch.queue) {
+  switch (queueRole(batch.queue)) {
     case "events":
       // Alert rules run once the batch is committed, on what it changed.
       await evaluateAfterDigest(await digestEvents(batch, env), env);
@@ -19,7 +28,9 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): 
       return recordDeadLetters(batch, env.DB);
     case "events-dlq":
       return recordDeadLetters(batch, env.DB);
-    default:
-      batch.ackAll();
+    case null:
+      // Never acknowledged unread: Queues retries the batch, then moves it to the queue's
+      // dead-letter queue if it has one, while the log says which queue needs a route.
+      throw new Error(`no consumer for queue "${batch.queue}": route it in queue-consumer/handle-batch.ts`);
   }
 }

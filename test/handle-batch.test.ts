@@ -1,9 +1,11 @@
-import { SELF, env } from "cloudflare:test";
+import { SELF, createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { sdkEnvelopes } from "./fixtures";
 import { receivedBy, receiverKey, receiverUrl } from "./alert-receivers/receiver-client";
 import { seedProject } from "./seed";
-import { insertRule } from "./seed-alerts";
+import { handleQueueBatch, queueRole } from "../queue-consumer/handle-batch";
+import type { IngestMessage } from "../worker/ingest-message";
+import { envelopeMessage, insertRule } from "./seed-alerts";
 
 // Through the real local queues: ingest → `events` consumer (digest, then the rules) → `alerts`
 // consumer → the stand-in Slack receiver.
@@ -52,5 +54,39 @@ describe("handleQueueBatch: alerts", () => {
     const firings = await env.DB.prepare("SELECT count(*) AS n FROM alert_firings WHERE project_id = ?").bind(key.projectId).first<{ n: number }>();
     expect(firings?.n).toBe(1);
     expect(await receivedBy(receiver)).toHaveLength(1);
+  });
+});
+
+describe("handleQueueBatch: routing by queue name", () => {
+  it("knows the queues of wrangler.toml and the events queue's shards", () => {
+    expect(["events", "events-dlq", "alerts", "alerts-dlq", "events-3", "events-3-dlq", "events-12"].map(queueRole)).toEqual([
+      "events",
+      "events-dlq",
+      "alerts",
+      "alerts-dlq",
+      "events",
+      "events-dlq",
+      "events",
+    ]);
+    expect(["eventsx", "events-", "events-a", "alerts-2", "other", "events-dlq-dlq"].map(queueRole)).toEqual([null, null, null, null, null, null]);
+  });
+
+  it("digests a shard's batch, and never acknowledges a batch of a queue it has no route for", async () => {
+    const { projectId } = await seedProject();
+    const message = envelopeMessage(projectId);
+    const shard = createMessageBatch<IngestMessage>("events-2", [message]);
+    const ctx = createExecutionContext();
+    await handleQueueBatch(shard as MessageBatch<unknown>, env);
+    await waitOnExecutionContext(ctx);
+    expect((await getQueueResult(shard, ctx)).explicitAcks).toEqual([message.id]);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM events WHERE project_id = ?").bind(projectId).first("n")).toBe(1);
+
+    const stray = createMessageBatch<IngestMessage>("events-east", [envelopeMessage(projectId)]);
+    const strayCtx = createExecutionContext();
+    await expect(handleQueueBatch(stray as MessageBatch<unknown>, env)).rejects.toThrow('no consumer for queue "events-east"');
+    await waitOnExecutionContext(strayCtx);
+    const result = await getQueueResult(stray, strayCtx);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.ackAll).toBe(false);
   });
 });
