@@ -36,7 +36,8 @@ export interface ProjectKey {
   public: string;
   isActive: boolean;
   rateLimit: { window: number; count: number } | null;
-  dsn: { public: string };
+  /** No DSN when the dashboard does not know ingest's address; `detail` says what to do. */
+  dsn: { public: string } | { public: null; detail: string };
   dateCreated: string;
   allowedOrigins?: string[];
 }

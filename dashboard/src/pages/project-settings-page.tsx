@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { seg, send } from "../api-client";
 import type { ProjectKey, ProjectSettings } from "../api-types";
-import { CopyButton } from "../copy-button";
+import { DsnView } from "../dsn-view";
 import { FormError, errorText } from "../form-error";
 import { PlatformOptions } from "../platform-options";
 import { RelativeTime } from "../relative-time";
@@ -164,10 +164,7 @@ function KeyEditor({ base, publicKey, onChange }: { base: string; publicKey: str
   };
   return (
     <form class={`key ${key.isActive ? "" : "disabled"}`} onSubmit={save} aria-label={`Key ${key.name}`}>
-      <div class="copy-row">
-        <code class="dsn">{key.dsn.public}</code>
-        <CopyButton text={key.dsn.public} label="Copy DSN" />
-      </div>
+      <DsnView dsn={key.dsn} />
       <p class="muted small">
         {key.isActive ? "Active" : "Disabled"} · created <RelativeTime iso={key.dateCreated} />
       </p>

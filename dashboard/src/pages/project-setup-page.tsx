@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { seg } from "../api-client";
 import type { Project, ProjectKey } from "../api-types";
 import { CopyButton } from "../copy-button";
+import { DsnView } from "../dsn-view";
 import { FormError } from "../form-error";
 import { Link } from "../router";
 import { PLATFORMS } from "../sdk-snippets";
@@ -15,7 +16,8 @@ export function ProjectSetupPage({ org, project }: { org: string; project: strin
   const key = keys.data?.find((k) => k.isActive) ?? keys.data?.[0];
   const platformId = chosen ?? PLATFORMS.find((p) => p.id === details.data?.platform)?.id ?? PLATFORMS[0]!.id;
   const platform = PLATFORMS.find((p) => p.id === platformId)!;
-  const dsn = key?.dsn.public ?? "";
+  // The snippets keep a placeholder where no DSN can be shown.
+  const dsn = key?.dsn.public ?? "<your DSN>";
 
   return (
     <section aria-labelledby="setup-title">
@@ -29,12 +31,7 @@ export function ProjectSetupPage({ org, project }: { org: string; project: strin
         {key === undefined ? (
           <p>{keys.loading ? "Loading…" : "This project has no DSN key: create one in its settings."}</p>
         ) : (
-          <div class="copy-row">
-            <code class="dsn" data-testid="dsn">
-              {dsn}
-            </code>
-            <CopyButton text={dsn} label="Copy DSN" />
-          </div>
+          <DsnView dsn={key.dsn} />
         )}
         {key !== undefined && !key.isActive && <p class="form-error">This key is disabled: events sent with it are refused.</p>}
       </div>
@@ -75,9 +72,9 @@ export function ProjectSetupPage({ org, project }: { org: string; project: strin
           <p>Initialize it once, at startup:</p>
           <div class="copy-row">
             <pre class="code" data-testid="snippet">
-              {platform.code(dsn || "<your DSN>")}
+              {platform.code(dsn)}
             </pre>
-            <CopyButton text={platform.code(dsn || "<your DSN>")} />
+            <CopyButton text={platform.code(dsn)} />
           </div>
         </div>
       </div>
