@@ -43,8 +43,10 @@ const INTERVAL_WORDS: Record<AlertInterval, string> = { "1m": "a minute", "5m": 
  * Decides whether a rule fires for an issue. The throttle comes first (at most one notification
  * per rule and issue every frequencyMinutes), then the filters (all must hold), then the
  * triggers (any or all). A frequency trigger fires when its count is over the threshold and the
- * rule has not notified about the issue within the interval: once per crossing, not once per
- * event after it.
+ * rule has not notified about the issue within the interval: once when the count crosses the
+ * threshold, not on every event after it. While the count stays over, it fires again at most once
+ * per interval (and per frequencyMinutes), where Sentry's condition would fire on every event
+ * that its action interval lets through.
  */
 export async function matchAlertRule(rule: RuleToMatch, issue: IssueFacts, counter: WindowCounter, moment: MatchMoment): Promise<RuleMatch | null> {
   const { now, lastFiredAt } = moment;
