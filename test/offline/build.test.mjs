@@ -21,7 +21,7 @@ test("the Worker bundles for deployment, with its bindings and the cron handler"
   for (const binding of ["env.DB", "env.RAW", "env.EVENTS", "env.ALERTS"]) assert.match(stdout, new RegExp(binding.replace(".", "\\.")));
   assert.match(stdout, /--dry-run: exiting now/);
   const bundle = readFileSync(join(outdir, "index.js"), "utf8");
-  assert.match(bundle, /scheduled: enforceRetentionOnSchedule/);
+  assert.match(bundle, /scheduled: runScheduledJobs/);
 });
 
 test("the dashboard builds", async () => {
