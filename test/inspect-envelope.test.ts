@@ -48,6 +48,13 @@ describe("the event id of an envelope without one in its header", () => {
     expect(topLevelEventId(encoder.encode(`{"a":1}{"event_id":"${ID}"}`))).toBeNull();
   });
 
+  it("passes over a key with an escape JSON does not have, instead of failing the request", () => {
+    const payload = `{"\\q":1,"event_id":"${ID}"}`;
+    expect(payload).toContain('"\\q"');
+    expect(topLevelEventId(encoder.encode(payload))).toBe(ID);
+    expect(inspectEnvelope(envelopeWithEvent({}, payload), limits).eventId).toBe(ID);
+  });
+
   it("keeps the header's id when the payload names another (the header takes precedence, as in Relay)", () => {
     const payload = JSON.stringify({ event_id: NESTED });
     expect(inspectEnvelope(envelopeWithEvent({ event_id: ID }, payload), limits).eventId).toBe(ID);

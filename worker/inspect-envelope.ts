@@ -134,7 +134,14 @@ function stringEnd(bytes: Uint8Array, start: number): number {
 
 function isEventIdKey(bytes: Uint8Array, start: number, end: number): boolean {
   const raw = bytes.subarray(start + 1, end);
-  if (raw.includes(BACKSLASH)) return JSON.parse(decoder.decode(bytes.subarray(start, end + 1))) === "event_id";
+  if (raw.includes(BACKSLASH)) {
+    // An escape that is not JSON (`"\q"`) makes a key that is not event_id; the consumer refuses the payload.
+    try {
+      return JSON.parse(decoder.decode(bytes.subarray(start, end + 1))) === "event_id";
+    } catch {
+      return false;
+    }
+  }
   return raw.byteLength === EVENT_ID_KEY.byteLength && raw.every((b, k) => b === EVENT_ID_KEY[k]);
 }
 
