@@ -352,13 +352,21 @@ CREATE TABLE alert_throttle (
 ) WITHOUT ROWID;
 
 -- The alert evaluation of each digest run whose projects have rules, from the run's commit (same
--- transaction) until its deliveries are queued; a row left behind is rebuilt from the run and
--- evaluated again with the same id.
+-- transaction) until its deliveries are queued; a row left behind is claimed when due and the
+-- evaluation run again with the same id and clock.
 CREATE TABLE alert_evaluations_pending (
   run TEXT PRIMARY KEY NOT NULL,
   evaluation_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  -- The evaluation's clock.
+  created_at INTEGER NOT NULL,
+  -- [[issue id, "new" | "regressed" | "escalating"], ...]: what the run did to issues.
+  changes TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL
 );
+CREATE INDEX alert_evaluations_pending_by_evaluation ON alert_evaluations_pending (evaluation_id);
+-- Claimed when due by the next digest run or the hourly job, with backoff between tries.
+CREATE INDEX alert_evaluations_pending_by_next_attempt ON alert_evaluations_pending (next_attempt_at);
 
 -- One delivery per firing and target (the dashboard's delivery log). Rules and targets may be
 -- deleted later; the log keeps their ids and the target's type.

@@ -360,15 +360,25 @@ export const alertThrottle = sqliteTable(
 
 /**
  * The alert evaluation of each digest run whose projects have rules, from the run's commit (same
- * transaction) until its deliveries are queued. A row still here a few minutes later is an
- * evaluation that was lost on the way (the invocation died, D1 and Queues failed together); the
- * digest's next run and the hourly job run it again from the run's events, with the same id.
+ * transaction) until its deliveries are queued. A row still here when `next_attempt_at` comes is
+ * an evaluation that was lost on the way (the invocation died, D1 and Queues failed together); the
+ * digest's next run or the hourly job claims it and runs it again, with the same id and clock,
+ * from the run's events and `changes`: what the run did to issues, as it committed it.
  */
-export const alertEvaluationsPending = sqliteTable("alert_evaluations_pending", {
-  run: text("run").primaryKey(),
-  evaluationId: text("evaluation_id").notNull(),
-  createdAt: integer("created_at").notNull(),
-});
+export const alertEvaluationsPending = sqliteTable(
+  "alert_evaluations_pending",
+  {
+    run: text("run").primaryKey(),
+    evaluationId: text("evaluation_id").notNull(),
+    /** The evaluation's clock. */
+    createdAt: integer("created_at").notNull(),
+    /** JSON: [[issue id, "new" | "regressed" | "escalating"], ...], the issues the run created, regressed or escalated. */
+    changes: text("changes").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+  },
+  (t) => [index("alert_evaluations_pending_by_evaluation").on(t.evaluationId), index("alert_evaluations_pending_by_next_attempt").on(t.nextAttemptAt)],
+);
 
 export const alertDeliveries = sqliteTable(
   "alert_deliveries",

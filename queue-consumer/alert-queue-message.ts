@@ -19,6 +19,10 @@ export const alertQueueMessageSchema = z.discriminatedUnion("kind", [
     regressedIssueIds: ids,
     escalatedIssueIds: ids,
     touchedIssueIds: ids,
+    /** The digest runs that recorded this evaluation as pending: cleared once it is done. */
+    pendingRuns: z.optional(z.array(z.string())),
+    /** When its firings count as sent for the throttle, if not `now` (an evaluation run again late). */
+    firedAt: z.optional(z.number()),
   }),
 ]);
 

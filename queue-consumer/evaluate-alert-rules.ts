@@ -29,6 +29,7 @@ export function evaluationOf(
     regressedIssueIds: union((o) => o.regressedIssueIds),
     escalatedIssueIds: union((o) => o.escalatedIssueIds),
     touchedIssueIds: union((o) => o.touchedIssueIds),
+    pendingRuns: outcomes.flatMap((o) => (o.pendingRun === null ? [] : [o.pendingRun])),
   };
   const any = evaluation.newIssueIds.length + evaluation.regressedIssueIds.length + evaluation.escalatedIssueIds.length + evaluation.touchedIssueIds.length;
   return any === 0 ? null : evaluation;
@@ -83,8 +84,14 @@ interface Firing {
  */
 export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluation: AlertEvaluation): Promise<{ fired: number; queued: number }> {
   const { evaluationId, now } = evaluation;
+  const firedAt = evaluation.firedAt ?? now;
+  // Done, whichever way it ends well: the runs that recorded it as pending no longer need to.
+  const done = () => finishRuns(d1, evaluation.pendingRuns ?? []);
   const issueIds = [...new Set([...evaluation.touchedIssueIds, ...evaluation.newIssueIds, ...evaluation.regressedIssueIds, ...evaluation.escalatedIssueIds])];
-  if (issueIds.length === 0) return { fired: 0, queued: 0 };
+  if (issueIds.length === 0) {
+    await done();
+    return { fired: 0, queued: 0 };
+  }
 
   // One query when no project has rules, which is the common case.
   const { results: ruleRows } = await d1
@@ -102,7 +109,11 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
     }
     return [{ id: row.id, projectId: row.project_id, name: row.name, rule: { ...conditions.data, frequencyMinutes: row.frequency_minutes } satisfies RuleToMatch }];
   });
-  if (rules.length === 0) return { fired: 0, queued: 0 };
+  if (rules.length === 0) {
+    // No rule any more (deleted since the commit, or unreadable): nothing to send.
+    await done();
+    return { fired: 0, queued: 0 };
+  }
 
   const projectIds = [...new Set(rules.map((r) => r.projectId))];
   const [issueResult, throttleResult] = await d1.batch([
@@ -150,7 +161,7 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
       if (projectId !== issue.project_id) continue;
       const match = await matchAlertRule(rule, facts, counter, { now, evaluationId, lastFiredAt: lastFired.get(`${id}:${issue.id}`) ?? null });
       if (match === null) continue;
-      firings.push({ ruleId: id, issueId: issue.id, projectId, windowKey: match.windowKey, throttleMs: rule.frequencyMinutes * 60_000, context: contextOf(issue, { id, name }, match.reasons, now) });
+      firings.push({ ruleId: id, issueId: issue.id, projectId, windowKey: match.windowKey, throttleMs: rule.frequencyMinutes * 60_000, context: contextOf(issue, { id, name }, match.reasons, firedAt) });
     }
   }
 
@@ -162,7 +173,7 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
       d1
         .prepare(
           `INSERT INTO alert_firings (rule_id, issue_id, project_id, window_key, evaluation_id, fired_at, context)
-           SELECT f.value ->> 'ruleId', f.value ->> 'issueId', f.value ->> 'projectId', f.value ->> 'windowKey', ?2, ?3, f.value -> 'context'
+           SELECT f.value ->> 'ruleId', f.value ->> 'issueId', f.value ->> 'projectId', f.value ->> 'windowKey', ?2, ?4, f.value -> 'context'
            FROM json_each(?1) AS f
            WHERE NOT EXISTS (
              SELECT 1 FROM alert_throttle t
@@ -171,7 +182,7 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
            )
            ON CONFLICT DO NOTHING`,
         )
-        .bind(JSON.stringify(firings), evaluationId, now),
+        .bind(JSON.stringify(firings), evaluationId, now, firedAt),
       d1
         .prepare(
           `INSERT INTO alert_throttle (rule_id, issue_id, last_fired_at, evaluation_id)
@@ -188,7 +199,7 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
            WHERE f.evaluation_id = ?1
            ON CONFLICT (firing_id, target_id) DO NOTHING`,
         )
-        .bind(evaluationId, now),
+        .bind(evaluationId, firedAt),
     );
   }
   // Also on a run that fires nothing new: what an earlier run of this evaluation recorded but could not queue.
@@ -204,8 +215,8 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
   const pending = results.at(-1)?.results ?? [];
   const messages = pending.map((d) => ({ body: { kind: "deliver", deliveryId: d.id, projectId: d.project_id } satisfies DeliverMessage }));
   for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) await alerts.sendBatch(messages.slice(i, i + SEND_BATCH_MAX));
-  // Every delivery is on the queue: the evaluation is done (the digest recorded it as pending only for projects with rules).
-  await finishEvaluation(d1, evaluationId);
+  // Every delivery is on the queue.
+  await done();
   return { fired: firings.length === 0 ? 0 : (results[0]?.meta.changes ?? 0), queued: messages.length };
 }
 
@@ -253,7 +264,8 @@ function parseTags(text: string | null): Array<[string, string]> {
   return value.filter((pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string");
 }
 
-/** The evaluation is over: every delivery it made is on the queue. */
-export async function finishEvaluation(d1: D1Database, evaluationId: string): Promise<void> {
-  await d1.prepare("DELETE FROM alert_evaluations_pending WHERE evaluation_id = ?1").bind(evaluationId).run();
+/** An evaluation is over for these digest runs: they no longer wait for it. */
+export async function finishRuns(d1: D1Database, runs: readonly string[]): Promise<void> {
+  if (runs.length === 0) return;
+  await d1.prepare("DELETE FROM alert_evaluations_pending WHERE run IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(runs)).run();
 }

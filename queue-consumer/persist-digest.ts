@@ -15,9 +15,11 @@ export interface DigestOutcome {
   escalatedIssueIds: number[];
   /** Issues that received at least one newly inserted event. */
   touchedIssueIds: number[];
-  /** The alert evaluation of this run: its id and clock, also recorded as pending when the run's projects have rules. */
+  /** The alert evaluation of this run: its id and clock. */
   evaluationId: string;
   now: number;
+  /** This run, when it recorded its evaluation as pending (its projects have rules); the evaluation clears it. */
+  pendingRun: string | null;
   /** Evaluations of earlier runs still pending long after their commit: lost on the way, to run again. */
   staleEvaluations: StaleEvaluation[];
 }
@@ -27,7 +29,7 @@ export interface StaleEvaluation {
   createdAt: number;
 }
 
-/** An evaluation still pending this long after its run committed was lost, not slow. */
+/** An evaluation still pending this long after its run committed was lost, not slow: it is then due to run again. */
 export const EVALUATION_STALE_MS = 120_000;
 
 // D1 allows 100 bound parameters per statement (https://developers.cloudflare.com/d1/platform/limits/).
@@ -91,6 +93,7 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
   let touchedAt = -1;
   let regressedAt = -1;
   let escalatedAt = -1;
+  let pendingAt = -1;
   if (input.events.length > 0) {
     const aggregates = eventAggregates(d1, run, now);
     const base = statements.length;
@@ -99,13 +102,18 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
     regressedAt = base + aggregates.regressed;
     escalatedAt = base + aggregates.escalated;
     // The run's alert evaluation is pending from this commit until its deliveries are queued
-    // (queue-consumer/evaluate-after-digest.ts), for projects with rules only.
+    // (queue-consumer/evaluate-after-digest.ts), for projects with rules only; with it, what the
+    // run did to issues as it commits it (the statements above set changed_by_run and substatus).
+    pendingAt = statements.length;
     statements.push(
       d1
-        .prepare(`INSERT INTO alert_evaluations_pending (run, evaluation_id, created_at)
-          SELECT ?1, ?2, ?3 WHERE EXISTS (
-            SELECT 1 FROM alert_rules WHERE project_id IN (SELECT DISTINCT project_id FROM events WHERE ingest_batch = ?1))`)
-        .bind(run, evaluationId, now),
+        .prepare(`INSERT INTO alert_evaluations_pending (run, evaluation_id, created_at, changes, next_attempt_at)
+          SELECT ?1, ?2, ?3,
+            (SELECT json_group_array(json_array(id, substatus)) FROM issues
+             WHERE id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1) AND changed_by_run = ?1),
+            ?3 + ?4
+          WHERE EXISTS (SELECT 1 FROM alert_rules WHERE project_id IN (SELECT DISTINCT project_id FROM events WHERE ingest_batch = ?1))`)
+        .bind(run, evaluationId, now, EVALUATION_STALE_MS),
     );
   }
 
@@ -147,12 +155,12 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
   const uniqueRejections = [...new Map(rejectionRows.map((r) => [r.messageId, r])).values()];
   for (const rows of chunk(uniqueRejections, (r) => db.insert(rejectedEnvelopes).values(r))) add(db.insert(rejectedEnvelopes).values(rows).onConflictDoNothing());
 
-  if (statements.length === 0) return { newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [], evaluationId, now, staleEvaluations: [] };
-  // Read in the same round trip: evaluations of earlier runs that never finished.
+  if (statements.length === 0) return { newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [], evaluationId, now, pendingRun: null, staleEvaluations: [] };
+  // Read in the same round trip: evaluations of earlier runs that never finished and are due again.
   statements.push(
     d1
-      .prepare("SELECT evaluation_id, min(created_at) AS created_at FROM alert_evaluations_pending WHERE created_at < ?1 GROUP BY evaluation_id LIMIT 10")
-      .bind(now - EVALUATION_STALE_MS),
+      .prepare("SELECT evaluation_id, min(created_at) AS created_at FROM alert_evaluations_pending WHERE next_attempt_at <= ?1 GROUP BY evaluation_id LIMIT 10")
+      .bind(now),
   );
   const results = await d1.batch<{ id: number }>(statements);
   const ids = (i: number) => (i >= 0 ? (results[i]?.results ?? []).map((r) => Number(r.id)) : []);
@@ -164,6 +172,7 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
     touchedIssueIds: ids(touchedAt),
     evaluationId,
     now,
+    pendingRun: pendingAt >= 0 && (results[pendingAt]?.meta.changes ?? 0) > 0 ? run : null,
     staleEvaluations: stale.map((r) => ({ evaluationId: r.evaluation_id, createdAt: r.created_at })),
   };
 }

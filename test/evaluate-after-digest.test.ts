@@ -1,7 +1,7 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AlertQueueMessage } from "../queue-consumer/alert-queue-message";
-import { evaluateAfterDigest, rebuildEvaluation, recoverPendingEvaluations } from "../queue-consumer/evaluate-after-digest";
+import { evaluateAfterDigest, recoverAlertEvaluations, recoverPendingEvaluations } from "../queue-consumer/evaluate-after-digest";
 import { type AlertEvaluation, evaluateAlertRules, evaluationOf } from "../queue-consumer/evaluate-alert-rules";
 import worker from "../worker/index";
 import { seedProject } from "./seed";
@@ -23,7 +23,9 @@ async function deliveries(ruleId: number) {
 }
 
 async function pending(evaluationId: string) {
-  const { results } = await env.DB.prepare("SELECT run, created_at FROM alert_evaluations_pending WHERE evaluation_id = ?").bind(evaluationId).all<{ run: string; created_at: number }>();
+  const { results } = await env.DB.prepare("SELECT run, created_at, attempts, next_attempt_at FROM alert_evaluations_pending WHERE evaluation_id = ? ORDER BY run")
+    .bind(evaluationId)
+    .all<{ run: string; created_at: number; attempts: number; next_attempt_at: number }>();
   return results;
 }
 
@@ -39,9 +41,9 @@ const downQueue = {
 
 const MINUTES = 60_000;
 
-/** Makes a pending evaluation look as old as `ms`: the later batch or job that finds it. */
+/** Makes a pending evaluation `ms` older (its clock and when it is due): the later batch or job that finds it. */
 async function age(evaluationId: string, ms: number) {
-  await env.DB.prepare("UPDATE alert_evaluations_pending SET created_at = created_at - ? WHERE evaluation_id = ?").bind(ms, evaluationId).run();
+  await env.DB.prepare("UPDATE alert_evaluations_pending SET created_at = created_at - ?1, next_attempt_at = next_attempt_at - ?1 WHERE evaluation_id = ?2").bind(ms, evaluationId).run();
 }
 
 describe("evaluateAfterDigest", () => {
@@ -51,7 +53,7 @@ describe("evaluateAfterDigest", () => {
     const without = await seedProject();
 
     const [outcome] = await digest([envelopeMessage(withRules.projectId)]);
-    expect(await pending(outcome!.evaluationId)).toEqual([{ run: expect.any(String), created_at: outcome!.now }]);
+    expect(await pending(outcome!.evaluationId)).toEqual([{ run: outcome!.pendingRun, created_at: outcome!.now, attempts: 0, next_attempt_at: outcome!.now + 2 * MINUTES }]);
     const { queue, sent } = recordingQueue();
     await evaluateAfterDigest([outcome!], { ...env, ALERTS: queue });
     expect(sent).toHaveLength(1);
@@ -59,7 +61,17 @@ describe("evaluateAfterDigest", () => {
 
     const [quiet] = await digest([envelopeMessage(without.projectId)]);
     expect(quiet!.touchedIssueIds).toHaveLength(1);
+    expect(quiet!.pendingRun).toBeNull();
     expect(await pending(quiet!.evaluationId)).toEqual([]);
+  });
+
+  it("a rule deleted between the commit and the evaluation leaves nothing pending", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }] });
+    const outcomes = await digest([envelopeMessage(projectId)]);
+    await env.DB.batch([env.DB.prepare("DELETE FROM alert_targets WHERE rule_id = ?").bind(ruleId), env.DB.prepare("DELETE FROM alert_rules WHERE id = ?").bind(ruleId)]);
+    await evaluateAfterDigest(outcomes, { ...env, ALERTS: recordingQueue().queue });
+    expect(await pending(outcomes[0]!.evaluationId)).toEqual([]);
   });
 
   it("hands an evaluation that failed to the alerts queue, and running it from there sends each delivery once and clears it", async () => {
@@ -109,7 +121,7 @@ describe("evaluateAfterDigest", () => {
 
   it("does nothing for a batch that stored no new event", async () => {
     const { queue, sent } = recordingQueue();
-    await evaluateAfterDigest([{ newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [], evaluationId: "nothing", now: Date.now(), staleEvaluations: [] }], { ...env, ALERTS: queue });
+    await evaluateAfterDigest([{ newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [], evaluationId: "nothing", now: Date.now(), pendingRun: null, staleEvaluations: [] }], { ...env, ALERTS: queue });
     expect(sent).toEqual([]);
   });
 });
@@ -134,8 +146,8 @@ describe("recovering lost evaluations", () => {
     const original = evaluationOf(lost)!;
     expect(original.regressedIssueIds).toEqual([resolvedId]);
     expect(original.escalatedIssueIds).toEqual([ignoredId]);
-    const sorted = (e: AlertEvaluation) => ({ ...e, newIssueIds: e.newIssueIds.toSorted(), touchedIssueIds: e.touchedIssueIds.toSorted() });
-    expect(sorted((await rebuildEvaluation(env.DB, original.evaluationId, original.now))!)).toEqual(sorted(original));
+    // Before the evaluation is found, someone ignores the issue that came back: it still came back in that run.
+    await env.DB.prepare("UPDATE issues SET status = 'ignored', substatus = 'forever' WHERE id = ?").bind(resolvedId).run();
 
     await age(original.evaluationId, 5 * MINUTES);
     const { queue, sent } = recordingQueue();
@@ -161,5 +173,50 @@ describe("recovering lost evaluations", () => {
     expect(sent).toEqual([]);
     expect(await firings(ruleId)).toEqual([]);
     expect(await pending(lost!.evaluationId)).toEqual([]);
+  });
+
+  it("an evaluation found by two invocations at once runs once; one that fails again waits, doubling, before the next try", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }], targets: twoSlackTargets });
+    const [lost] = await digest([envelopeMessage(projectId)]);
+    await age(lost!.evaluationId, 5 * MINUTES);
+    const stale = [{ evaluationId: lost!.evaluationId, createdAt: lost!.now - 5 * MINUTES }];
+
+    // Queues down: the claim holds it off for 2 minutes, then 4.
+    const now = Date.now();
+    await recoverAlertEvaluations(env.DB, downQueue, stale, now);
+    expect(await pending(lost!.evaluationId)).toEqual([expect.objectContaining({ attempts: 1, next_attempt_at: now + 2 * MINUTES })]);
+    await recoverAlertEvaluations(env.DB, downQueue, stale, now + MINUTES);
+    expect(await pending(lost!.evaluationId)).toEqual([expect.objectContaining({ attempts: 1 })]);
+    await recoverAlertEvaluations(env.DB, downQueue, stale, now + 2 * MINUTES);
+    expect(await pending(lost!.evaluationId)).toEqual([expect.objectContaining({ attempts: 2, next_attempt_at: now + 6 * MINUTES })]);
+
+    const first = recordingQueue();
+    const second = recordingQueue();
+    await Promise.all([recoverAlertEvaluations(env.DB, first.queue, stale, now + 6 * MINUTES), recoverAlertEvaluations(env.DB, second.queue, stale, now + 6 * MINUTES)]);
+    expect(first.sent.length + second.sent.length).toBe(2);
+    expect(await firings(ruleId)).toHaveLength(1);
+    expect((await deliveries(ruleId)).map((d) => d.status)).toEqual(["pending", "pending"]);
+    expect(await pending(lost!.evaluationId)).toEqual([]);
+  });
+
+  it("runs an evaluation that the digest wrote in several runs (one message at a time) as one, and clears every run", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }] });
+    // A message of a project that does not exist fails the batch's write: the rest are written one by one.
+    const outcomes = await digest([envelopeMessage(projectId, { variant: "one" }), envelopeMessage(999_999_999), envelopeMessage(projectId, { variant: "two" })]);
+    expect(outcomes).toHaveLength(2);
+    const evaluationId = outcomes[0]!.evaluationId;
+    expect(outcomes[1]!.evaluationId).toBe(evaluationId);
+    expect((await pending(evaluationId)).map((p) => p.run).toSorted()).toEqual(outcomes.map((o) => o.pendingRun).toSorted());
+
+    await age(evaluationId, 5 * MINUTES);
+    const later = await digest([envelopeMessage(projectId, { variant: "one" }), envelopeMessage(projectId, { variant: "one" })]);
+    expect(later[0]!.staleEvaluations).toEqual([{ evaluationId, createdAt: outcomes[0]!.now - 5 * MINUTES }]);
+    const { queue, sent } = recordingQueue();
+    await evaluateAfterDigest([...later, ...later], { ...env, ALERTS: queue });
+    expect((await firings(ruleId)).map((f) => f.issue_id).toSorted()).toEqual(outcomes.flatMap((o) => o.newIssueIds).toSorted());
+    expect(sent).toHaveLength(2);
+    expect(await pending(evaluationId)).toEqual([]);
   });
 });
