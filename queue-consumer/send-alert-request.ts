@@ -3,6 +3,8 @@ import { parseRetryAfter } from "./alert-retry-delay";
 /** Each attempt to reach a target gives up after this long. */
 export const ALERT_TIMEOUT_MS = 5_000;
 const ERROR_BODY_MAX = 300;
+/** Of an answer's body, at most this much is read. */
+const RESPONSE_READ_MAX = 65_536;
 
 export interface AlertRequest {
   url: string;
@@ -36,7 +38,7 @@ export async function sendAlertRequest(request: AlertRequest, options: { fetch?:
   try {
     response = await send(request.url, { method: "POST", headers: request.headers, body: request.body, redirect: "manual", signal });
     // The body too: a target that sends headers and then stalls is as unreachable as one that never answers.
-    text = await response.text();
+    text = await readStart(response, RESPONSE_READ_MAX);
   } catch (err) {
     const timedOut = signal.aborted || (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"));
     return { outcome: "retry", httpStatus: null, latencyMs: now() - started, error: timedOut ? `timed out after ${timeoutMs} ms` : `network error: ${errorText(err)}`, retryAfterSeconds: null };
@@ -53,6 +55,36 @@ export async function sendAlertRequest(request: AlertRequest, options: { fetch?:
     return { outcome: "failed", httpStatus: status, latencyMs, error: `HTTP ${status}: redirected to ${response.headers.get("location") ?? "nowhere"}; use the final URL`, retryAfterSeconds: null };
   }
   return { outcome: "failed", httpStatus: status, latencyMs, error, retryAfterSeconds: null };
+}
+
+/**
+ * The first `max` bytes of a body, the rest left unread: an answer is only looked at for its
+ * error text, and a target that answers with an endless body must not fill the Worker's memory.
+ */
+async function readStart(response: Response, max: number): Promise<string> {
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size >= max) {
+      await reader.cancel().catch(() => {});
+      break;
+    }
+  }
+  const bytes = new Uint8Array(Math.min(size, max));
+  let at = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.byteLength - at);
+    bytes.set(part, at);
+    at += part.byteLength;
+    if (at === bytes.byteLength) break;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 function errorText(err: unknown): string {

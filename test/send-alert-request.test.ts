@@ -33,6 +33,25 @@ describe("sendAlertRequest", () => {
     expect(invalid).toMatchObject({ outcome: "failed", httpStatus: 400, error: "HTTP 400: invalid_blocks" });
   });
 
+  it("reads only the start of an answer that never ends, and stops reading it", async () => {
+    let pulled = 0;
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 16_384;
+        controller.enqueue(new TextEncoder().encode("x".repeat(16_384)));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const fetchEndless = (async () => new Response(endless, { status: 503 })) as unknown as typeof fetch;
+    const result = await sendAlertRequest({ url: "https://hooks.example.com/endless", headers: {}, body: "{}" }, { fetch: fetchEndless });
+    expect(result).toMatchObject({ outcome: "retry", httpStatus: 503, error: `HTTP 503: ${"x".repeat(300)}` });
+    expect(cancelled).toBe(true);
+    expect(pulled).toBeLessThanOrEqual(131_072);
+  });
+
   it("retries when nothing listens", async () => {
     const closed = await post("http://127.0.0.1:9/");
     expect(closed).toMatchObject({ outcome: "retry", httpStatus: null, error: expect.stringMatching(/^network error: /) });
