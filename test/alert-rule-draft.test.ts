@@ -91,5 +91,6 @@ describe("Send test", () => {
   it("says whether the test arrived, and why not", () => {
     expect(describeTestResult({ sent: true, httpStatus: 200, latencyMs: 84, error: null })).toBe("Test sent: 200 in 84 ms");
     expect(describeTestResult({ sent: false, httpStatus: 404, latencyMs: 30, error: "HTTP 404: no_service" })).toBe("Test not sent: HTTP 404: no_service");
+    expect(describeTestResult({ sent: false, httpStatus: 401, latencyMs: 9, error: "HTTP 401", note: "Signed with a one-off secret" })).toBe("Test not sent: HTTP 401 (Signed with a one-off secret)");
   });
 });

@@ -33,6 +33,9 @@ alertRulesRoutes.post(BASE, async (c) => {
   return c.json(serializeAlertRule((await findAlertRule(db, project.id, id))!, project.slug), 201);
 });
 
+const THROWAWAY_SECRET_NOTE =
+  "Signed with a one-off secret: a new webhook target gets its own when the rule is saved, so a receiver that checks signatures refuses this test.";
+
 // "Send test notification": one target, saved or not, gets a sample alert now; the answer says
 // whether it arrived. Body: {"target": {"type", "url" | "address", "secret"?}, "name"?}.
 alertRulesRoutes.post(`${BASE}/test-notification`, async (c) => {
@@ -52,7 +55,7 @@ alertRulesRoutes.post(`${BASE}/test-notification`, async (c) => {
     httpStatus: result.httpStatus,
     latencyMs: Math.round(result.latencyMs),
     error: result.error,
-    ...(result.throwawaySecret === null ? {} : { secret: result.throwawaySecret }),
+    ...(result.throwawaySecret === null ? {} : { note: THROWAWAY_SECRET_NOTE }),
   });
 });
 

@@ -53,7 +53,7 @@ export function testNotification(project: ProjectRow, issue: SampleIssue | null,
 }
 
 export interface TestNotificationResult extends AttemptResult {
-  /** The webhook target's signing secret when it had none yet (an unsaved target): a throwaway one. */
+  /** The secret a webhook target without one yet (an unsaved target) was signed with: a throwaway one. */
   throwawaySecret: string | null;
 }
 

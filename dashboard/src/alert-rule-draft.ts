@@ -173,13 +173,15 @@ export interface TestNotificationResult {
   httpStatus: number | null;
   latencyMs: number;
   error: string | null;
-  secret?: string;
+  /** Something to know about the test, e.g. that an unsaved webhook was signed with a one-off secret. */
+  note?: string;
 }
 
 /** One line for the person who pressed "Send test". */
 export function describeTestResult(result: TestNotificationResult): string {
-  if (result.sent) return `Test sent: ${result.httpStatus ?? "accepted"} in ${result.latencyMs} ms`;
-  return `Test not sent: ${result.error ?? "no answer"}`;
+  const note = result.note === undefined ? "" : ` (${result.note})`;
+  if (result.sent) return `Test sent: ${result.httpStatus ?? "accepted"} in ${result.latencyMs} ms${note}`;
+  return `Test not sent: ${result.error ?? "no answer"}${note}`;
 }
 
 const INTERVAL_WORDS: Record<Interval, string> = { "1m": "a minute", "5m": "5 minutes", "15m": "15 minutes", "1h": "an hour", "1d": "a day" };

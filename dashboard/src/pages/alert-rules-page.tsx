@@ -112,7 +112,8 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
   const [tested, setTested] = useState<Record<number, { text: string; ok: boolean } | "sending">>({});
   const change = (patch: Partial<RuleDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const setTarget = (i: number, patch: Partial<RuleDraft["targets"][number]>) => {
-    setDraft((d) => ({ ...d, targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch } : t)) }));
+    // A changed target is a new one: its saved secret no longer signs its tests.
+    setDraft((d) => ({ ...d, targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch, secret: undefined } : t)) }));
     setTested(({ [i]: _answer, ...others }) => others);
   };
   const sendTest = async (i: number) => {
