@@ -147,11 +147,13 @@ export async function buildDashboard() {
  */
 export function localSessionSecret(persistTo) {
   const file = join(persistTo, "session-secret");
-  if (!existsSync(file)) {
-    mkdirSync(persistTo, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
-  }
-  return readFileSync(file, "utf8").trim();
+  const kept = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+  if (kept !== "") return kept;
+  // Missing, or emptied: a new one (which ends the local sessions, as a new secret does).
+  mkdirSync(persistTo, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
 }
 
 /**

@@ -234,8 +234,9 @@ describe("the cookie's signature", () => {
       `faultline_session=${token}`,
       `faultline_session=${token}.`,
       `faultline_session=${token}.${await signatureOf(token, "not the server's secret")}`,
-      // Another session's valid signature does not carry over.
+      // The session's own signature with one character changed.
       `faultline_session=${token}.${cookieValue(cookie).split(".")[1]!.replace(/^./, (ch) => (ch === "A" ? "B" : "A"))}`,
+      // Another session's valid signature does not carry over.
       `faultline_session=${token}.${(await logIn(user)).split(".")[1]}`,
       `faultline_session=${token}.!!!!`,
       "faultline_session=garbage",
