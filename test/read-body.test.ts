@@ -51,6 +51,14 @@ describe("readBody", () => {
     expect(decompressionStreams).toBe(0);
   });
 
+  it("undoes two stacked encodings, and refuses a third before reading anything", async () => {
+    const text = new TextEncoder().encode('{"message":"stacked"}');
+    const twice = zlib.gzipSync(zlib.deflateSync(text));
+    expect(new TextDecoder().decode(await readBody(streamOf(twice), "deflate, gzip", LIMIT))).toBe('{"message":"stacked"}');
+    const thrice = zlib.gzipSync(twice);
+    expect(await rejectionOf(readBody(streamOf(thrice), "deflate, gzip, gzip", LIMIT))).toMatchObject({ status: 400, reason: "unsupported_encoding", detail: "at most 2 content encodings, got 3" });
+  });
+
   it("leaves corrupt gzip to the stream path, which answers 400", async () => {
     const good = zlib.gzipSync(new TextEncoder().encode("hello"));
     const corrupt = good.slice();

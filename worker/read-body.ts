@@ -15,6 +15,8 @@ export async function readBody(body: ReadableStream<Uint8Array> | null, contentE
   for (const e of encodings) {
     if (!DECODERS.has(e)) reject(400, "unsupported_encoding", `unsupported content encoding: ${e}`);
   }
+  // Each layer may inflate up to maxBytes: no SDK stacks more than one, so a long list is only work.
+  if (encodings.length > MAX_ENCODINGS) reject(400, "unsupported_encoding", `at most ${MAX_ENCODINGS} content encodings, got ${encodings.length}`);
   let bytes = body ? await collect(body, maxBytes) : new Uint8Array();
   // Encodings are listed in the order they were applied; undo them last to first.
   for (const e of encodings.reverse()) bytes = await decode(e, bytes, maxBytes);
@@ -22,6 +24,7 @@ export async function readBody(body: ReadableStream<Uint8Array> | null, contentE
 }
 
 const DECODERS = new Set(["gzip", "x-gzip", "deflate", "br"]);
+const MAX_ENCODINGS = 2;
 
 async function decode(encoding: string, bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   if (bytes.byteLength === 0) return bytes;
