@@ -174,7 +174,7 @@ function KeyEditor({ base, publicKey, onChange }: { base: string; publicKey: str
           <input name="name" required maxLength={64} defaultValue={key.name} />
         </label>
         <label>
-          Rate limit <span class="muted">(events per minute, empty for none)</span>
+          Rate limit <span class="muted">(events per minute, counted per Cloudflare location; empty for none)</span>
           <input name="rateLimit" type="number" min={1} defaultValue={key.rateLimit === null ? "" : String(Math.round((key.rateLimit.count * 60) / key.rateLimit.window))} />
         </label>
       </div>
