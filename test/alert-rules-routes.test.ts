@@ -189,6 +189,25 @@ describe("a rule made through the API", () => {
   });
 });
 
+describe("GET /api/0/projects/{org}/{project}/alert-deliveries/", () => {
+  it("pages through deliveries that share their time (one firing, many targets) without skipping any", async () => {
+    const org = await seedOrganization();
+    const targets = [0, 1, 2].map((i) => ({ type: "slack", url: `https://hooks.slack.com/services/T0/B0/${i}` }));
+    await call(org, "POST", "/alert-rules/", { name: "Three channels", triggers: [{ type: "new_issue" }], targets });
+    const { queue } = recordingQueue();
+    await evaluateAlertRules(env.DB, queue, evaluationOf(await digest([envelopeMessage(org.projectId)]))!);
+
+    const all = (await call(org, "GET", "/alert-deliveries/")).json as Array<{ id: string; dateCreated: string }>;
+    expect(all).toHaveLength(3);
+    expect(new Set(all.map((d) => d.dateCreated)).size).toBe(1);
+    const first = (await call(org, "GET", "/alert-deliveries/?limit=2")).json as typeof all;
+    const last = first.at(-1)!;
+    const rest = (await call(org, "GET", `/alert-deliveries/?limit=2&before=${encodeURIComponent(last.dateCreated)}&beforeId=${last.id}`)).json as typeof all;
+    expect([...first, ...rest].map((d) => d.id)).toEqual(all.map((d) => d.id));
+    expect((await call(org, "GET", "/alert-deliveries/?beforeId=x")).json.detail).toMatch(/^beforeId: /);
+  });
+});
+
 describe("POST /api/0/projects/{org}/{project}/alert-rules/test-notification/", () => {
   const test = (org: SeededOrganization, body: unknown, origin = LOCAL) => call(org, "POST", "/alert-rules/test-notification/", body, origin);
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, or } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { AlertFilter, AlertRuleInput, AlertTargetType, AlertTrigger } from "../../db/alert-rule-definition";
 import { alertDeliveries, alertDeliveryAttempts, alertRules, alertTargets, alertThrottle, issues } from "../../db/schema";
@@ -146,9 +146,22 @@ export interface DeliveryLogRow {
  * (or alert_deliveries_by_rule for one rule) before `before`, then their attempts
  * (alert_delivery_attempts_by_delivery).
  */
-export async function listDeliveries(db: DrizzleD1Database, projectId: number, options: { ruleId?: number; before?: number; limit: number }): Promise<DeliveryLogRow[]> {
+export async function listDeliveries(
+  db: DrizzleD1Database,
+  projectId: number,
+  options: { ruleId?: number; before?: number; beforeId?: number; limit: number },
+): Promise<DeliveryLogRow[]> {
   const conditions = [options.ruleId === undefined ? eq(alertDeliveries.projectId, projectId) : and(eq(alertDeliveries.ruleId, options.ruleId), eq(alertDeliveries.projectId, projectId))];
-  if (options.before !== undefined) conditions.push(lt(alertDeliveries.createdAt, options.before));
+  if (options.before !== undefined) {
+    // The deliveries of one firing share their created_at: with the last one's id too, a page
+    // boundary between them skips none.
+    const { before, beforeId } = options;
+    conditions.push(
+      beforeId === undefined
+        ? lt(alertDeliveries.createdAt, before)
+        : or(lt(alertDeliveries.createdAt, before), and(eq(alertDeliveries.createdAt, before), lt(alertDeliveries.id, beforeId)))!,
+    );
+  }
   const deliveries = await db
     .select({
       id: alertDeliveries.id,

@@ -83,13 +83,16 @@ const deliveryQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   /** The dateCreated (ISO 8601) of the last delivery of the previous page. */
   before: z.iso.datetime().transform((t) => Date.parse(t)).optional(),
+  /** And its id, so that deliveries sharing that dateCreated are not skipped. */
+  beforeId: z.string().regex(/^\d{1,15}$/, "expected a delivery id").transform(Number).optional(),
 });
 
-// The delivery log, newest first; the next page starts before the last one's dateCreated.
+// The delivery log, newest first; the next page starts after the last one (`before` its
+// dateCreated, `beforeId` its id).
 alertRulesRoutes.get("/projects/:org/:project/alert-deliveries", async (c) => {
   const project = await projectInScope(c);
   const query = validateInput(deliveryQuery, c.req.query());
-  const rows = await listDeliveries(database(c), project.id, { ruleId: query.rule, before: query.before, limit: query.limit });
+  const rows = await listDeliveries(database(c), project.id, { ruleId: query.rule, before: query.before, beforeId: query.beforeId, limit: query.limit });
   return c.json(rows.map(serializeDelivery));
 });
 
