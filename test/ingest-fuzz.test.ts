@@ -128,4 +128,49 @@ describe("malformed and mutated input", () => {
     expect(seen.get(200) ?? 0).toBeGreaterThan(50);
     expect(seen.get(400) ?? 0).toBeGreaterThan(50);
   });
+
+  it("/store/ and the credentials never get a 5xx either: any JSON-ish body, any auth header, query and envelope dsn", { timeout: 120_000 }, async () => {
+    const key = await seedProject();
+    const other = await seedProject();
+    const keys = fc.constantFrom(key.publicKey, other.publicKey, "0".repeat(32), "", "not a key", `${key.publicKey},${key.publicKey}`);
+    const authHeader = fc.oneof(
+      fc.constant(undefined),
+      keys.map((k) => `Sentry sentry_key=${k}, sentry_version=7, sentry_client=fuzz/1.0`),
+      fc.string({ maxLength: 120 }),
+      fc.tuple(keys, fc.string({ maxLength: 20 })).map(([k, junk]) => `Sentry sentry_key=${k},${junk}=,sentry_secret=x`),
+    );
+    const storeBody = fc.oneof(
+      fc.json().map((j) => encoder.encode(j)),
+      fc
+        .record({ event_id: fc.oneof(fc.uuid().map((u) => u.replaceAll("-", "")), fc.string(), fc.integer()), message: fc.string(), level: fc.string(), extra: fc.object() }, { requiredKeys: [] })
+        .map((o) => encoder.encode(JSON.stringify(o))),
+      fc.uint8Array({ maxLength: 200 }),
+    );
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("store", "envelope"),
+        storeBody,
+        anyBody,
+        authHeader,
+        fc.option(keys, { nil: undefined }),
+        fc.constantFrom(key.projectId, other.projectId, 999_999),
+        async (endpoint, store, envelope, auth, queryKey, projectId) => {
+          const query = queryKey === undefined ? "" : `?sentry_key=${encodeURIComponent(queryKey)}`;
+          const headers: Record<string, string> = auth === undefined ? {} : { "x-sentry-auth": auth };
+          const body = endpoint === "store" ? store : envelope;
+          const res = await worker.fetch(new Request(`http://ingest.test/api/${projectId}/${endpoint}/${query}`, { method: "POST", body, headers }), env, createExecutionContext());
+          const json = (await res.json()) as Record<string, unknown>;
+          seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+          if (res.status !== 200) {
+            expect(res.status).toBeGreaterThanOrEqual(400);
+            expect(res.status).toBeLessThan(500);
+            expect(typeof json.detail).toBe("string");
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    for (const status of [200, 400, 401, 403]) expect(seen.get(status) ?? 0, `answers ${status} sometimes`).toBeGreaterThan(10);
+  });
 });
