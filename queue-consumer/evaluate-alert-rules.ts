@@ -3,7 +3,7 @@ import type { Env } from "../worker/env";
 import { type AlertContext, issueShortId } from "./alert-context";
 import type { DeliverMessage, EvaluateMessage } from "./alert-queue-message";
 import { recentEventCounter } from "./count-recent-events";
-import { type IssueFacts, type RuleToMatch, matchAlertRule } from "./match-alert-rule";
+import { type IssueFacts, type RuleToMatch, filterHolds, matchAlertRule } from "./match-alert-rule";
 import type { DigestOutcome } from "./persist-digest";
 
 /** One run of the alert rules over what a digest batch changed. */
@@ -66,6 +66,26 @@ interface IssueRow {
   event_timestamp: number | null;
 }
 
+/** One of the issue's events, as filters and notifications see it. */
+interface EventFacts {
+  eventId: string;
+  level: string;
+  environment: string | null;
+  release: string | null;
+  tags: Array<[string, string]>;
+  timestamp: number;
+}
+
+interface BatchEventRow {
+  issue_id: number;
+  event_id: string;
+  level: string;
+  environment: string | null;
+  release: string | null;
+  tags: string | null;
+  timestamp: number;
+}
+
 interface Firing {
   ruleId: number;
   issueId: number;
@@ -116,7 +136,8 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
   }
 
   const projectIds = [...new Set(rules.map((r) => r.projectId))];
-  const [issueResult, throttleResult] = await d1.batch([
+  const runs = evaluation.pendingRuns ?? [];
+  const [issueResult, throttleResult, eventsResult] = await d1.batch([
     // The issue as committed, with its latest event (unique index on project + event_id).
     d1
       .prepare(
@@ -136,7 +157,23 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
          WHERE rule_id IN (SELECT value FROM json_each(?1)) AND issue_id IN (SELECT value FROM json_each(?2))`,
       )
       .bind(JSON.stringify(rules.map((r) => r.id)), JSON.stringify(issueIds)),
+    // The events the evaluation's runs stored (events_by_batch), newest first: Sentry tries a
+    // rule's filters on each event, so an issue whose latest event is filtered out still fires
+    // for an earlier one of the same batch that passes.
+    d1
+      .prepare(
+        `SELECT issue_id, event_id, level, environment, release, tags, timestamp FROM events
+         WHERE ingest_batch IN (SELECT value FROM json_each(?1)) AND issue_id IN (SELECT value FROM json_each(?2))
+         ORDER BY timestamp DESC, id DESC`,
+      )
+      .bind(JSON.stringify(runs), JSON.stringify(issueIds)),
   ]);
+  const batchEvents = new Map<number, EventFacts[]>();
+  for (const row of (eventsResult?.results ?? []) as unknown as BatchEventRow[]) {
+    const list = batchEvents.get(row.issue_id) ?? [];
+    list.push({ eventId: row.event_id, level: row.level, environment: row.environment, release: row.release, tags: parseTags(row.tags), timestamp: row.timestamp });
+    batchEvents.set(row.issue_id, list);
+  }
   const issues = (issueResult?.results ?? []) as unknown as IssueRow[];
   const lastFired = new Map<string, number>();
   for (const row of (throttleResult?.results ?? []) as Array<{ rule_id: number; issue_id: number; last_fired_at: number }>) {
@@ -148,20 +185,28 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
   const escalated = new Set(evaluation.escalatedIssueIds);
   const firings: Firing[] = [];
   for (const issue of issues) {
-    const facts: IssueFacts = {
+    const facts: Omit<IssueFacts, "event"> = {
       firstSeen: issue.first_seen,
       level: issue.level,
       isNew: isNew.has(issue.id),
       regressed: regressed.has(issue.id),
       escalated: escalated.has(issue.id),
-      event: issue.event_level === null ? null : { level: issue.event_level, environment: issue.event_environment, release: issue.event_release, tags: parseTags(issue.event_tags) },
     };
+    // The runs' events of the issue, or (an evaluation that does not know its runs) its latest event.
+    const latest: EventFacts | null =
+      issue.last_event_id === null || issue.event_level === null
+        ? null
+        : { eventId: issue.last_event_id, level: issue.event_level, environment: issue.event_environment, release: issue.event_release, tags: parseTags(issue.event_tags), timestamp: issue.event_timestamp ?? issue.last_seen };
+    const candidates: Array<EventFacts | null> = batchEvents.get(issue.id) ?? [latest];
     const counter = recentEventCounter(d1, { issueId: issue.id, timesSeen: issue.times_seen, userCount: issue.user_count }, now);
     for (const { id, projectId, name, rule } of rules) {
       if (projectId !== issue.project_id) continue;
-      const match = await matchAlertRule(rule, facts, counter, { now, evaluationId, lastFiredAt: lastFired.get(`${id}:${issue.id}`) ?? null });
+      // The newest event that every filter holds for; the rule's triggers then decide.
+      const event = candidates.find((e) => rule.filters.every((f) => filterHolds(f, { ...facts, event: e }, now)));
+      if (event === undefined) continue;
+      const match = await matchAlertRule(rule, { ...facts, event }, counter, { now, evaluationId, lastFiredAt: lastFired.get(`${id}:${issue.id}`) ?? null });
       if (match === null) continue;
-      firings.push({ ruleId: id, issueId: issue.id, projectId, windowKey: match.windowKey, throttleMs: rule.frequencyMinutes * 60_000, context: contextOf(issue, { id, name }, match.reasons, firedAt) });
+      firings.push({ ruleId: id, issueId: issue.id, projectId, windowKey: match.windowKey, throttleMs: rule.frequencyMinutes * 60_000, context: contextOf(issue, event, { id, name }, match.reasons, firedAt) });
     }
   }
 
@@ -220,7 +265,7 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
   return { fired: firings.length === 0 ? 0 : (results[0]?.meta.changes ?? 0), queued: messages.length };
 }
 
-function contextOf(issue: IssueRow, rule: { id: number; name: string }, reasons: string[], now: number): AlertContext {
+function contextOf(issue: IssueRow, event: EventFacts | null, rule: { id: number; name: string }, reasons: string[], now: number): AlertContext {
   return {
     rule,
     project: { id: issue.project_id, slug: issue.project_slug, name: issue.project_name, organizationSlug: issue.organization_slug },
@@ -235,16 +280,7 @@ function contextOf(issue: IssueRow, rule: { id: number; name: string }, reasons:
       timesSeen: issue.times_seen,
       userCount: issue.user_count,
     },
-    event:
-      issue.last_event_id === null || issue.event_level === null
-        ? null
-        : {
-            eventId: issue.last_event_id,
-            level: issue.event_level,
-            environment: issue.event_environment,
-            release: issue.event_release,
-            timestamp: issue.event_timestamp ?? issue.last_seen,
-          },
+    event: event === null ? null : { eventId: event.eventId, level: event.level, environment: event.environment, release: event.release, timestamp: event.timestamp },
     reasons,
     firedAt: now,
   };

@@ -171,7 +171,7 @@ describe("evaluateAlertRules", () => {
     expect((await firings(ruleId))[0]!.context.reasons).toEqual(["More than 1 user in an hour"]);
   });
 
-  it("filters look at the issue's latest event: environment, release, tag, level, age", async () => {
+  it("filters look at the event: environment, release, tag, level, and the issue's age", async () => {
     const { projectId } = await seedProject();
     const { queue } = recordingQueue();
     const rule = (filters: AlertFilter[]) => insertRule(projectId, { triggers: [{ type: "new_issue" }], filters });
@@ -194,6 +194,22 @@ describe("evaluateAlertRules", () => {
     expect(
       await Promise.all([production, staging, release, tag, otherTag, fatal, young, old, all].map(firedFor)),
     ).toEqual([1, 0, 1, 1, 0, 0, 1, 0, 1]);
+  });
+
+  it("a rule's filters are tried on each of the batch's events: a new issue whose latest event is filtered out fires for an earlier one", async () => {
+    const { projectId } = await seedProject();
+    const production = await insertRule(projectId, { triggers: [{ type: "new_issue" }], filters: [{ type: "environment", value: "production" }] });
+    const canary = await insertRule(projectId, { triggers: [{ type: "new_issue" }], filters: [{ type: "environment", value: "canary" }] });
+    const first = envelopeMessage(projectId, { environment: "production", variant: "mixed" });
+    await new Promise((later) => setTimeout(later, 5));
+    const second = envelopeMessage(projectId, { environment: "staging", variant: "mixed" });
+    const { queue } = recordingQueue();
+    const { evaluation } = await digestAndEvaluate(queue, [first, second]);
+    expect(evaluation!.newIssueIds).toHaveLength(1);
+
+    const [fired] = await firings(production.ruleId);
+    expect(fired!.context.event).toMatchObject({ eventId: first.body.eventId, environment: "production" });
+    expect(await firings(canary.ruleId)).toEqual([]);
   });
 
   it("match all needs every trigger in the same evaluation", async () => {
