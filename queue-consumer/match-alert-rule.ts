@@ -1,6 +1,6 @@
 import { ALERT_INTERVALS, ALERT_LEVELS, type AlertFilter, type AlertInterval, type AlertRuleConditions, type AlertTrigger, durationMs } from "../db/alert-rule-definition";
 
-/** What the digest just learned about an issue, and its latest event (what filters look at). */
+/** What the digest just learned about an issue, and the event a rule's filters look at (one of those the digest stored). */
 export interface IssueFacts {
   firstSeen: number;
   level: string;
