@@ -6,17 +6,7 @@ import { newWebhookSecret } from "./alert-rule-queries";
 import type { ProjectRow } from "./project-queries";
 
 /** The issue a test notification shows: the project's latest, so the message looks like the real ones. */
-export interface SampleIssue {
-  id: number;
-  title: string;
-  culprit: string;
-  level: string;
-  firstSeen: number;
-  lastSeen: number;
-  timesSeen: number;
-  userCount: number;
-  lastEventId: string | null;
-}
+export type SampleIssue = Omit<AlertContext["issue"], "shortId"> & { lastEventId: string | null };
 
 export const TEST_REASON = "This is a test notification, sent from the rule form: no rule fired";
 
