@@ -552,6 +552,13 @@ describe("when a binding fails", () => {
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
+  it("an event refused with 503 does not use up the key's rate limit: its retry is accepted", async () => {
+    const key = await seedProject({ rateLimitPerMinute: 1 });
+    const down = { send: async () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, { EVENTS: down })).status).toBe(503);
+    expect((await callApp(envelopeUrl(key), { body: smallEvent }, { EVENTS: recordingQueue().queue })).status).toBe(200);
+  });
+
   it("answers 503 with Retry-After, not 500, when D1 cannot look the key up", async () => {
     const key = await seedProject();
     const down = {

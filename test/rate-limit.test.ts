@@ -18,4 +18,17 @@ describe("RateLimiter", () => {
     for (let i = 0; i < 1000; i++) expect(limiter.take(1, null).allowed).toBe(true);
     expect(limiter.take(3, 0, 1_700_000_040_000)).toEqual({ allowed: false, retryAfter: 60 });
   });
+
+  it("takes back an event it counted, in the same window only", () => {
+    const limiter = new RateLimiter();
+    const t = 1_700_000_040_000;
+    expect(limiter.take(1, 1, t).allowed).toBe(true);
+    limiter.giveBack(1, t + 1);
+    expect(limiter.take(1, 1, t + 2).allowed).toBe(true);
+    expect(limiter.take(1, 1, t + 3).allowed).toBe(false);
+    // A give-back from the previous minute does not make room in this one.
+    expect(limiter.take(1, 1, t + 60_000).allowed).toBe(true);
+    limiter.giveBack(1, t + 59_999);
+    expect(limiter.take(1, 1, t + 60_001).allowed).toBe(false);
+  });
 });

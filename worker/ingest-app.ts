@@ -104,6 +104,7 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
   }
   if (!key) return reject(401, "missing_auth", "missing authorization information");
 
+  const counted = categories.length > 0 && key.rateLimitPerMinute !== null;
   if (categories.length > 0) {
     const decision = rateLimiter.take(key.id, key.rateLimitPerMinute);
     if (!decision.allowed) {
@@ -118,6 +119,11 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
 
   // An envelope with no items holds nothing to keep.
   if (itemCount > 0) {
+    // What we could not keep does not use up the key's quota: the SDK sends it again.
+    const giveBack = (err: unknown) => {
+      if (counted) rateLimiter.giveBack(key.id);
+      throw err;
+    };
     await enqueueIngest(
       { queue: env.EVENTS, bucket: env.RAW, inlineMaxBytes: numericVar(env.INLINE_BODY_MAX_BYTES, 100_000) },
       {
@@ -131,7 +137,7 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
         eventId,
       },
       body,
-    );
+    ).catch(giveBack);
   }
   return c.json(eventId ? { id: eventId } : {});
 }

@@ -31,4 +31,10 @@ export class RateLimiter {
     window.count += 1;
     return { allowed: true, retryAfter: 0 };
   }
+
+  /** Takes back an event counted in this window: one ingest could not keep (a 503), which the SDK sends again. */
+  giveBack(keyId: number, now = Date.now()): void {
+    const window = this.windows.get(keyId);
+    if (window && window.start === now - (now % WINDOW_MS) && window.count > 0) window.count -= 1;
+  }
 }
