@@ -19,16 +19,18 @@ describe("RateLimiter", () => {
     expect(limiter.take(3, 0, 1_700_000_040_000)).toEqual({ allowed: false, retryAfter: 60 });
   });
 
-  it("takes back an event it counted, in the same window only", () => {
+  it("takes back an event it counted, from the window it was counted in only", () => {
     const limiter = new RateLimiter();
     const t = 1_700_000_040_000;
-    expect(limiter.take(1, 1, t).allowed).toBe(true);
-    limiter.giveBack(1, t + 1);
+    const taken = limiter.take(1, 1, t);
+    expect(taken).toEqual({ allowed: true, retryAfter: 0, windowStart: t });
+    limiter.giveBack(1, taken.windowStart!);
     expect(limiter.take(1, 1, t + 2).allowed).toBe(true);
     expect(limiter.take(1, 1, t + 3).allowed).toBe(false);
-    // A give-back from the previous minute does not make room in this one.
-    expect(limiter.take(1, 1, t + 60_000).allowed).toBe(true);
-    limiter.giveBack(1, t + 59_999);
-    expect(limiter.take(1, 1, t + 60_001).allowed).toBe(false);
+    // Taken at the end of one minute and given back in the next: the next minute's count is untouched.
+    const late = limiter.take(2, 1, t + 59_999);
+    expect(limiter.take(2, 1, t + 60_000).allowed).toBe(true);
+    limiter.giveBack(2, late.windowStart!);
+    expect(limiter.take(2, 1, t + 60_001).allowed).toBe(false);
   });
 });

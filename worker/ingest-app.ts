@@ -104,9 +104,10 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
   }
   if (!key) return reject(401, "missing_auth", "missing authorization information");
 
-  const counted = categories.length > 0 && key.rateLimitPerMinute !== null;
+  let countedIn: number | undefined;
   if (categories.length > 0) {
     const decision = rateLimiter.take(key.id, key.rateLimitPerMinute);
+    countedIn = decision.windowStart;
     if (!decision.allowed) {
       // https://develop.sentry.dev/sdk/expected-features/rate-limiting/#rate-limit-enforcement
       reject(429, "rate_limited", "this key's event rate limit is exceeded", {
@@ -121,7 +122,7 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
   if (itemCount > 0) {
     // What we could not keep does not use up the key's quota: the SDK sends it again.
     const giveBack = (err: unknown) => {
-      if (counted) rateLimiter.giveBack(key.id);
+      if (countedIn !== undefined) rateLimiter.giveBack(key.id, countedIn);
       throw err;
     };
     await enqueueIngest(

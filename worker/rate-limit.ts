@@ -7,6 +7,8 @@ export interface RateLimitDecision {
   allowed: boolean;
   /** Seconds until the window resets, when not allowed. */
   retryAfter: number;
+  /** The window the event was counted in, when allowed: what giveBack takes it back from. */
+  windowStart?: number;
 }
 
 const WINDOW_MS = 60_000;
@@ -29,12 +31,12 @@ export class RateLimiter {
       return { allowed: false, retryAfter: Math.max(1, Math.ceil((start + WINDOW_MS - now) / 1000)) };
     }
     window.count += 1;
-    return { allowed: true, retryAfter: 0 };
+    return { allowed: true, retryAfter: 0, windowStart: start };
   }
 
-  /** Takes back an event counted in this window: one ingest could not keep (a 503), which the SDK sends again. */
-  giveBack(keyId: number, now = Date.now()): void {
+  /** Takes back an event counted in the window starting at `windowStart` (one ingest could not keep, a 503, which the SDK sends again); nothing once that window is over. */
+  giveBack(keyId: number, windowStart: number): void {
     const window = this.windows.get(keyId);
-    if (window && window.start === now - (now % WINDOW_MS) && window.count > 0) window.count -= 1;
+    if (window && window.start === windowStart && window.count > 0) window.count -= 1;
   }
 }
