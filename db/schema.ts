@@ -146,7 +146,7 @@ export const issues = sqliteTable(
     userCount: integer("user_count").notNull().default(0),
     lastEventId: text("last_event_id"),
     resolvedInNextRelease: integer("resolved_in_next_release", { mode: "boolean" }).notNull().default(false),
-    /** The digest run that last created, regressed or escalated the issue (alert evaluations left pending are rebuilt from it). */
+    /** The digest run that last created, regressed or escalated the issue: how that run's commit records what it changed for its alert evaluation. */
     changedByRun: text("changed_by_run"),
   },
   (t) => [

@@ -16,7 +16,7 @@ export interface AlertContext {
     timesSeen: number;
     userCount: number;
   };
-  /** The issue's latest event when the rule fired; null if it could not be read. */
+  /** The event the rule fired for (the newest of the batch its filters hold for); null if it could not be read. */
   event: { eventId: string; level: string; environment: string | null; release: string | null; timestamp: number } | null;
   /** Why the rule fired, one sentence per trigger that held ("A new issue was created"). */
   reasons: string[];

@@ -69,7 +69,8 @@ export async function deliverAlerts(batch: MessageBatch<unknown>, env: Env, deps
 async function handleAlertMessage(body: AlertQueueMessage, message: Message<unknown>, env: Env, deps: DeliveryDeps): Promise<void> {
   if (body.kind === "evaluate") {
     const { kind: _kind, ...evaluation } = body;
-    await evaluateAlertRules(env.DB, env.ALERTS, evaluation);
+    // Its firings count for the throttle from when they are sent, which queue backoff may have put off.
+    await evaluateAlertRules(env.DB, env.ALERTS, { ...evaluation, firedAt: evaluation.firedAt ?? Date.now() });
     message.ack();
     return;
   }

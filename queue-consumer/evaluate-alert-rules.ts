@@ -164,9 +164,10 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
       .prepare(
         `SELECT issue_id, event_id, level, environment, release, tags, timestamp FROM events
          WHERE ingest_batch IN (SELECT value FROM json_each(?1)) AND issue_id IN (SELECT value FROM json_each(?2))
+           AND project_id IN (SELECT value FROM json_each(?3))
          ORDER BY timestamp DESC, id DESC`,
       )
-      .bind(JSON.stringify(runs), JSON.stringify(issueIds)),
+      .bind(JSON.stringify(runs), JSON.stringify(issueIds), JSON.stringify(projectIds)),
   ]);
   const batchEvents = new Map<number, EventFacts[]>();
   for (const row of (eventsResult?.results ?? []) as unknown as BatchEventRow[]) {

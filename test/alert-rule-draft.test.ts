@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AlertRule, describeRule, describeTestResult, draftOf, emptyDraft, ruleBody, testNotificationBody } from "../dashboard/src/alert-rule-draft";
+import { type AlertRule, describeRule, describeTestResult, draftOf, emptyDraft, ruleBody, savedSecret, testNotificationBody } from "../dashboard/src/alert-rule-draft";
 import { alertRuleInputSchema } from "../db/alert-rule-definition";
 
 const stored: AlertRule = {
@@ -86,6 +86,14 @@ describe("Send test", () => {
     expect(testNotificationBody(draft, 0)).toEqual({ name: stored.name, target: { type: "slack", url: "https://hooks.slack.com/services/T0/B0/x" } });
     expect(testNotificationBody(draft, 1)).toEqual({ name: stored.name, target: { type: "webhook", url: "https://hooks.example.com/sentry", secret: "ab".repeat(32) } });
     expect(testNotificationBody({ ...emptyDraft(), name: "  " }, 0)).toEqual({ target: { type: "slack", url: "" } });
+  });
+
+  it("keeps a webhook's secret while the target is the saved one, and drops it once changed", () => {
+    const webhook = { type: "webhook" as const, destination: " https://hooks.example.com/sentry " };
+    expect(savedSecret(stored, webhook)).toBe("ab".repeat(32));
+    expect(savedSecret(stored, { ...webhook, destination: "https://hooks.example.com/other" })).toBeUndefined();
+    expect(savedSecret(stored, { ...webhook, type: "slack" })).toBeUndefined();
+    expect(savedSecret(null, webhook)).toBeUndefined();
   });
 
   it("says whether the test arrived, and why not", () => {

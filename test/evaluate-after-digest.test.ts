@@ -196,6 +196,9 @@ describe("recovering lost evaluations", () => {
     await Promise.all([recoverAlertEvaluations(env.DB, first.queue, stale, now + 6 * MINUTES), recoverAlertEvaluations(env.DB, second.queue, stale, now + 6 * MINUTES)]);
     expect(first.sent.length + second.sent.length).toBe(2);
     expect(await firings(ruleId)).toHaveLength(1);
+    // Late: it counts for the throttle from the try that recorded it (the first), not from the batch's commit 5 minutes before.
+    expect(await env.DB.prepare("SELECT fired_at FROM alert_firings WHERE rule_id = ?").bind(ruleId).first("fired_at")).toBe(now);
+    expect(await env.DB.prepare("SELECT last_fired_at FROM alert_throttle WHERE rule_id = ?").bind(ruleId).first("last_fired_at")).toBe(now);
     expect((await deliveries(ruleId)).map((d) => d.status)).toEqual(["pending", "pending"]);
     expect(await pending(lost!.evaluationId)).toEqual([]);
   });

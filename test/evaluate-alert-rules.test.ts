@@ -212,6 +212,24 @@ describe("evaluateAlertRules", () => {
     expect(await firings(canary.ruleId)).toEqual([]);
   });
 
+  it("of several events that pass, the notification shows the newest; an evaluation that does not know its runs looks at the issue's latest event", async () => {
+    const { projectId } = await seedProject();
+    const rule = await insertRule(projectId, { triggers: [{ type: "new_issue" }], filters: [{ type: "environment", value: "production" }] });
+    const older = envelopeMessage(projectId, { variant: "both-pass" });
+    await new Promise((later) => setTimeout(later, 5));
+    const newer = envelopeMessage(projectId, { variant: "both-pass" });
+    const { queue } = recordingQueue();
+    await digestAndEvaluate(queue, [newer, older]);
+    expect((await firings(rule.ruleId))[0]!.context.event).toMatchObject({ eventId: newer.body.eventId });
+
+    const other = await seedProject();
+    const withoutRuns = await insertRule(other.projectId, { triggers: [{ type: "new_issue" }], filters: [{ type: "environment", value: "production" }] });
+    const only = envelopeMessage(other.projectId);
+    const { pendingRuns: _runs, ...evaluation } = evaluationOf(await digest([only]))!;
+    await evaluateAlertRules(env.DB, queue, evaluation);
+    expect((await firings(withoutRuns.ruleId))[0]!.context.event).toMatchObject({ eventId: only.body.eventId, environment: "production" });
+  });
+
   it("match all needs every trigger in the same evaluation", async () => {
     const { projectId } = await seedProject();
     const both = await insertRule(projectId, { triggers: [{ type: "new_issue" }, { type: "event_frequency", value: 1, interval: "1m" }], match: "all" });

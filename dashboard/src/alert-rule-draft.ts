@@ -157,6 +157,15 @@ function targetBody(t: RuleDraft["targets"][number]) {
   return t.type === "email" ? { type: t.type, address: t.destination.trim() } : { type: t.type, url: t.destination.trim() };
 }
 
+/**
+ * The signing secret of a target in the form: the saved target's while it is that target (same
+ * type and address, as the API matches them on save); changed, it is a new target with none yet.
+ */
+export function savedSecret(rule: AlertRule | null, target: RuleDraft["targets"][number]): string | undefined {
+  const destination = target.destination.trim();
+  return rule?.targets.find((t) => t.type === target.type && (t.type === "email" ? t.address : t.url) === destination)?.secret;
+}
+
 /** What "Send test" posts for one target: a saved webhook signs with its own secret. */
 export function testNotificationBody(draft: RuleDraft, index: number) {
   const target = draft.targets[index]!;

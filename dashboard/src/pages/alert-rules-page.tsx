@@ -15,6 +15,7 @@ import {
   draftOf,
   emptyDraft,
   ruleBody,
+  savedSecret,
   testNotificationBody,
 } from "../alert-rule-draft";
 import { CopyButton } from "../copy-button";
@@ -112,8 +113,7 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
   const [tested, setTested] = useState<Record<number, { text: string; ok: boolean } | "sending">>({});
   const change = (patch: Partial<RuleDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const setTarget = (i: number, patch: Partial<RuleDraft["targets"][number]>) => {
-    // A changed target is a new one: its saved secret no longer signs its tests.
-    setDraft((d) => ({ ...d, targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch, secret: undefined } : t)) }));
+    setDraft((d) => ({ ...d, targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch, secret: savedSecret(rule, { ...t, ...patch }) } : t)) }));
     setTested(({ [i]: _answer, ...others }) => others);
   };
   const sendTest = async (i: number) => {
