@@ -1,3 +1,4 @@
+import { retryReadQueries } from "../db/retry-read-queries";
 import type { Env } from "../worker/env";
 import { deliverAlerts } from "./deliver-alert";
 import { digestEvents } from "./digest-events";
@@ -14,8 +15,13 @@ export function queueRole(queue: string): "events" | "events-dlq" | "alerts" | "
   return null;
 }
 
-/** Dispatches a queue batch to the consumer of its queue. */
-export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+/**
+ * Dispatches a queue batch to the consumer of its queue. Reads retry transient D1 failures, as
+ * production D1 does on its own (db/retry-read-queries.ts): locally the dashboard shares the
+ * SQLite file, and a read of the consumer's that meets its write fails with SQLITE_BUSY.
+ */
+export async function handleQueueBatch(batch: MessageBatch<unknown>, workerEnv: Env): Promise<void> {
+  const env: Env = { ...workerEnv, DB: retryReadQueries(workerEnv.DB) };
   switch (queueRole(batch.queue)) {
     case "events":
       // Alert rules run once the batch is committed, on what it changed.

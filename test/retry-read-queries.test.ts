@@ -1,10 +1,14 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { onRequest as apiFunction } from "../dashboard/functions/api/[[path]]";
 import { isReadOnlySql, retryReadQueries } from "../db/retry-read-queries";
 import { organizations } from "../db/schema";
+import { handleQueueBatch } from "../queue-consumer/handle-batch";
+import type { IngestMessage } from "../worker/ingest-message";
+import { seedProject } from "./seed";
+import { envelopeMessage } from "./seed-alerts";
 import { seedOrganization } from "./seed-issues";
 
 // What a read that collides with another process's commit on local D1 throws (the SQLITE_BUSY is
@@ -124,5 +128,20 @@ describe("the dashboard's Pages Function", () => {
     await Promise.all(waits);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { slug: string }[]).map((p) => p.slug)).toContain(org.projectSlug);
+  });
+});
+
+describe("the queue consumer", () => {
+  it("digests a batch whose first reads collide with a commit, instead of failing it for Queues to retry", async () => {
+    const { projectId } = await seedProject();
+    const message = envelopeMessage(projectId);
+    const batch = createMessageBatch<IngestMessage>("events", [message]);
+    const ctx = createExecutionContext();
+    const { db, calls } = failingFirst(env.DB, 2);
+    await handleQueueBatch(batch as MessageBatch<unknown>, { ...env, DB: db });
+    await waitOnExecutionContext(ctx);
+    expect(calls.length).toBeGreaterThan(2);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual([message.id]);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM events WHERE project_id = ?").bind(projectId).first("n")).toBe(1);
   });
 });
