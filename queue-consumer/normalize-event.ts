@@ -342,12 +342,18 @@ function normalizeUser(value: unknown, clientIp: string | null, inferIp: boolean
   return Object.keys(user).length > 0 ? user : null;
 }
 
-/** Sentry's "user" tag: the first of id, email, username, IP address. */
+/** A tag value's longest (Relay's `max_chars = "tag_value"`), which the user key is as the `user` tag. */
+const USER_KEY_MAX = 200;
+
+/**
+ * Sentry's "user" tag: the first of id, email, username, IP address, cut to a tag value's length
+ * so that a huge id still counts its user (issue_users) and keeps its tag.
+ */
 function userKeyOf(user: JsonRecord | null): string | null {
   if (user === null) return null;
   for (const field of ["id", "email", "username", "ip_address"] as const) {
-    const value = asString(user[field]);
-    if (value !== undefined) return `${field === "ip_address" ? "ip" : field}:${value}`;
+    const value = asString(user[field])?.trim();
+    if (value !== undefined && value !== "") return truncate(`${field === "ip_address" ? "ip" : field}:${value}`, USER_KEY_MAX);
   }
   return null;
 }

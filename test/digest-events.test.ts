@@ -165,17 +165,24 @@ describe("storing a batch's events", () => {
     }
     expect(issue?.times_seen).toBe(ids.length);
   });
-  it("stores events whose columns other than data are large, such as a 700 KB user id", async () => {
+  it("stores events whose columns other than data are large, such as 700 KB of tags, and cuts a huge user id to a tag value", async () => {
     const key = await seedProject();
-    // It gzips to almost nothing, but travels as text in the statement's JSON: three of them
-    // in one statement would pass D1's 2 MB limit on a parameter.
-    const users = ["a", "b", "c"].map((c) => c.repeat(700_000));
+    // They gzip to almost nothing, but travel as text in the statement's JSON: three of them in
+    // one statement would pass D1's 2 MB limit on a parameter.
+    const manyTags = (c: string) => Object.fromEntries(Array.from({ length: 3_500 }, (_, i) => [`k${i}`, c.repeat(190)]));
+    const tags = ["a", "b", "c"].map(manyTags);
     const ids = [freshId(), freshId(), freshId(), freshId(), freshId()];
-    const messages = ids.map((eventId, i) => message(key.projectId, errorEnvelope({ eventId, user: users[i] ?? `small-${i}` }), { eventId }));
+    const messages = ids.map((eventId, i) => message(key.projectId, errorEnvelope({ eventId, tags: tags[i], user: i === 3 ? "u".repeat(700_000) : `small-${i}` }), { eventId }));
     const { result } = await digest(messages);
     expect(result.explicitAcks).toHaveLength(ids.length);
-    const { results } = await env.DB.prepare("SELECT event_id, user_key FROM events WHERE project_id = ?").bind(key.projectId).all<{ event_id: string; user_key: string }>();
-    expect(new Map(results.map((r) => [r.event_id, r.user_key]))).toEqual(new Map(ids.map((id, i) => [id, `id:${users[i] ?? `small-${i}`}`])));
+    const { results } = await env.DB.prepare("SELECT event_id, user_key, length(tags) AS tag_bytes FROM events WHERE project_id = ?")
+      .bind(key.projectId)
+      .all<{ event_id: string; user_key: string; tag_bytes: number }>();
+    const byId = new Map(results.map((r) => [r.event_id, r]));
+    expect([...byId.keys()].toSorted()).toEqual(ids.toSorted());
+    for (const id of ids.slice(0, 3)) expect(byId.get(id)!.tag_bytes).toBeGreaterThan(700_000);
+    expect(byId.get(ids[3]!)!.user_key).toBe(`id:${"u".repeat(194)}...`);
+    expect(byId.get(ids[4]!)!.user_key).toBe("id:small-4");
   });
 });
 

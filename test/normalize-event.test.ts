@@ -264,6 +264,14 @@ describe("legacy and alternative forms", () => {
     expect(normalize({ user: { id: "1", plan: "pro" } }).user).toEqual({ id: "1", data: { plan: "pro" } });
   });
 
+  it("a user key is at most a tag value's 200 characters, so a huge id keeps its user tag; a blank id gives way to the email", () => {
+    const huge = normalize({ user: { id: "x".repeat(700_000) } });
+    expect(huge.userKey!.length).toBe(200);
+    expect(huge.userKey!.startsWith("id:xxx")).toBe(true);
+    expect(huge.tags).toContainEqual(["user", huge.userKey]);
+    expect(normalize({ user: { id: "  ", email: "a@b.example" } }).userKey).toBe("email:a@b.example");
+  });
+
   it("tags as an object or as pairs; invalid ones dropped; derived tags win", () => {
     const fromObject = normalize({ tags: { team: "core", level: "custom", "bad key": "x", empty: "", n: 3 }, level: "warn" }).tags;
     const fromPairs = normalize({ tags: [["team", "core"], ["level", "custom"], ["bad key", "x"], ["n", 3], ["broken"]], level: "warn" }).tags;
