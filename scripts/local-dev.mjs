@@ -31,11 +31,23 @@ export async function applyMigrations(persistTo) {
   await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo]);
 }
 
-/** Runs SQL against the local D1 and returns the rows of the last statement. */
+/**
+ * Runs SQL against the local D1 and returns the rows of the last statement. While a running
+ * Worker commits to the same SQLite file, wrangler's own process can meet its lock
+ * (SQLITE_BUSY, nothing done): it tries again, a few times.
+ */
 export async function queryLocalD1(persistTo, sql) {
-  const { stdout } = await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql]);
-  const results = JSON.parse(stdout);
-  return results.at(-1)?.results ?? [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { stdout } = await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql]);
+      const results = JSON.parse(stdout);
+      return results.at(-1)?.results ?? [];
+    } catch (err) {
+      const busy = /SQLITE_BUSY|database is locked/.test(`${err.message} ${err.stdout ?? ""} ${err.stderr ?? ""}`);
+      if (!busy || attempt === 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
 
 export function hashPassword(password, iterations = 100_000) {
