@@ -1,7 +1,7 @@
 import type { Env } from "../worker/env";
 import type { EvaluateMessage } from "./alert-queue-message";
 import { type AlertEvaluation, evaluateAlertRules, evaluationOf, finishRuns } from "./evaluate-alert-rules";
-import { type DigestOutcome, EVALUATION_STALE_MS, type StaleEvaluation } from "./persist-digest";
+import { type DigestOutcome, EVALUATION_STALE_MS, type StaleEvaluation, dueEvaluations, staleEvaluationsOf } from "./persist-digest";
 
 /** Evaluations this old are dropped, not run: an alert a day late is noise. */
 const EVALUATION_MAX_AGE_MS = 86_400_000;
@@ -36,12 +36,9 @@ export async function evaluateAfterDigest(outcomes: readonly DigestOutcome[], en
 
 /** The hourly job's share: evaluations left pending while no new event came to report them. */
 export async function recoverPendingEvaluations(d1: D1Database, alerts: Queue, now = Date.now()): Promise<number> {
-  const { results } = await d1
-    .prepare("SELECT evaluation_id, min(created_at) AS created_at FROM alert_evaluations_pending WHERE next_attempt_at <= ?1 GROUP BY evaluation_id LIMIT 100")
-    .bind(now)
-    .all<{ evaluation_id: string; created_at: number }>();
-  await recoverAlertEvaluations(d1, alerts, results.map((r) => ({ evaluationId: r.evaluation_id, createdAt: r.created_at })), now);
-  return results.length;
+  const due = staleEvaluationsOf(await dueEvaluations(d1, now, 100).all());
+  await recoverAlertEvaluations(d1, alerts, due, now);
+  return due.length;
 }
 
 interface ClaimedRun {

@@ -1,5 +1,4 @@
 import { storedRuleConditionsSchema } from "../db/alert-rule-definition";
-import type { Env } from "../worker/env";
 import { type AlertContext, issueShortId } from "./alert-context";
 import type { DeliverMessage, EvaluateMessage } from "./alert-queue-message";
 import { recentEventCounter } from "./count-recent-events";
@@ -105,8 +104,9 @@ interface Firing {
 export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluation: AlertEvaluation): Promise<{ fired: number; queued: number }> {
   const { evaluationId, now } = evaluation;
   const firedAt = evaluation.firedAt ?? now;
+  const runs = evaluation.pendingRuns ?? [];
   // Done, whichever way it ends well: the runs that recorded it as pending no longer need to.
-  const done = () => finishRuns(d1, evaluation.pendingRuns ?? []);
+  const done = () => finishRuns(d1, runs);
   const issueIds = [...new Set([...evaluation.touchedIssueIds, ...evaluation.newIssueIds, ...evaluation.regressedIssueIds, ...evaluation.escalatedIssueIds])];
   if (issueIds.length === 0) {
     await done();
@@ -136,7 +136,6 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
   }
 
   const projectIds = [...new Set(rules.map((r) => r.projectId))];
-  const runs = evaluation.pendingRuns ?? [];
   const [issueResult, throttleResult, eventsResult] = await d1.batch([
     // The issue as committed, with its latest event (unique index on project + event_id).
     d1

@@ -32,6 +32,18 @@ export interface StaleEvaluation {
 /** An evaluation still pending this long after its run committed was lost, not slow: it is then due to run again. */
 export const EVALUATION_STALE_MS = 120_000;
 
+/** Evaluations due to run again, at most `limit` (alert_evaluations_pending_by_next_attempt); read them with staleEvaluationsOf. */
+export function dueEvaluations(d1: D1Database, now: number, limit: number): D1PreparedStatement {
+  return d1
+    .prepare("SELECT evaluation_id, min(created_at) AS created_at FROM alert_evaluations_pending WHERE next_attempt_at <= ?1 GROUP BY evaluation_id LIMIT ?2")
+    .bind(now, limit);
+}
+
+export function staleEvaluationsOf(result: D1Result | undefined): StaleEvaluation[] {
+  const rows = (result?.results ?? []) as Array<{ evaluation_id: string; created_at: number }>;
+  return rows.map((r) => ({ evaluationId: r.evaluation_id, createdAt: r.created_at }));
+}
+
 // D1 allows 100 bound parameters per statement (https://developers.cloudflare.com/d1/platform/limits/).
 const MAX_PARAMS = 100;
 const HOUR = 3_600_000;
@@ -157,14 +169,9 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
 
   if (statements.length === 0) return { newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [], evaluationId, now, pendingRun: null, staleEvaluations: [] };
   // Read in the same round trip: evaluations of earlier runs that never finished and are due again.
-  statements.push(
-    d1
-      .prepare("SELECT evaluation_id, min(created_at) AS created_at FROM alert_evaluations_pending WHERE next_attempt_at <= ?1 GROUP BY evaluation_id LIMIT 10")
-      .bind(now),
-  );
+  statements.push(dueEvaluations(d1, now, 10));
   const results = await d1.batch<{ id: number }>(statements);
   const ids = (i: number) => (i >= 0 ? (results[i]?.results ?? []).map((r) => Number(r.id)) : []);
-  const stale = (results.at(-1)?.results ?? []) as unknown as Array<{ evaluation_id: string; created_at: number }>;
   return {
     newIssueIds: newIssueStatements.flatMap(ids),
     regressedIssueIds: ids(regressedAt),
@@ -173,7 +180,7 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
     evaluationId,
     now,
     pendingRun: pendingAt >= 0 && (results[pendingAt]?.meta.changes ?? 0) > 0 ? run : null,
-    staleEvaluations: stale.map((r) => ({ evaluationId: r.evaluation_id, createdAt: r.created_at })),
+    staleEvaluations: staleEvaluationsOf(results.at(-1)),
   };
 }
 

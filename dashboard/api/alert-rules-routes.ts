@@ -41,9 +41,8 @@ const THROWAWAY_SECRET_NOTE =
 alertRulesRoutes.post(`${BASE}/test-notification`, async (c) => {
   const project = await projectInScope(c);
   const body = await readJsonBody(c.req.raw);
-  const local = isLoopbackHost(new URL(c.req.url).hostname);
   const input = validateInput(
-    z.strictObject({ target: alertTargetSchema(local), name: z.string().trim().min(1).max(256).default("Test notification") }),
+    z.strictObject({ target: alertTargetSchema(allowsLoopbackTargets(c)), name: z.string().trim().min(1).max(256).default("Test notification") }),
     body,
   );
   const dashboardUrl = new URL(c.req.url).origin;
@@ -55,7 +54,7 @@ alertRulesRoutes.post(`${BASE}/test-notification`, async (c) => {
     httpStatus: result.httpStatus,
     latencyMs: Math.round(result.latencyMs),
     error: result.error,
-    ...(result.throwawaySecret === null ? {} : { note: THROWAWAY_SECRET_NOTE }),
+    ...(result.signedWithOneOffSecret ? { note: THROWAWAY_SECRET_NOTE } : {}),
   });
 });
 
@@ -104,13 +103,16 @@ async function ruleInScope(c: Context<ApiEnv>) {
 }
 
 /**
- * The body, validated; a 400 names the first bad field (`triggers.0.interval: ...`). Plain http
- * targets are accepted only on loopback addresses, and only when the dashboard itself answers on
- * one (local development), for receivers running next to it.
+ * Plain http targets are accepted only on loopback addresses, and only when the dashboard itself
+ * answers on one (local development), for receivers running next to it.
  */
+function allowsLoopbackTargets(c: Context<ApiEnv>): boolean {
+  return isLoopbackHost(new URL(c.req.url).hostname);
+}
+
+/** The body, validated; a 400 names the first bad field (`triggers.0.interval: ...`). */
 function parseRule(c: Context<ApiEnv>, body: unknown) {
-  const local = isLoopbackHost(new URL(c.req.url).hostname);
-  const result = alertRuleInputSchema({ allowLoopbackHttp: local }).safeParse(body, { error: z.locales.en().localeError });
+  const result = alertRuleInputSchema({ allowLoopbackHttp: allowsLoopbackTargets(c) }).safeParse(body, { error: z.locales.en().localeError });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   return badRequest(`${issue?.path.length ? issue.path.map(String).join(".") : "body"}: ${issue?.message ?? "invalid"}`);

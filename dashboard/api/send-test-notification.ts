@@ -43,8 +43,8 @@ export function testNotification(project: ProjectRow, issue: SampleIssue | null,
 }
 
 export interface TestNotificationResult extends AttemptResult {
-  /** The secret a webhook target without one yet (an unsaved target) was signed with: a throwaway one. */
-  throwawaySecret: string | null;
+  /** A webhook target without a secret yet (an unsaved one) was signed with a throwaway secret. */
+  signedWithOneOffSecret: boolean;
 }
 
 /**
@@ -65,7 +65,7 @@ export async function sendTestNotification(
       latencyMs: 0,
       error: "email is sent by the Worker's send_email binding: the dashboard cannot send a test email; save the rule and its alerts will go out",
       retryAfterSeconds: null,
-      throwawaySecret: null,
+      signedWithOneOffSecret: false,
     };
   }
   const throwawaySecret = target.type === "webhook" && !target.secret ? newWebhookSecret() : null;
@@ -76,9 +76,9 @@ export async function sendTestNotification(
       { dashboardUrl: options.dashboardUrl, emailFrom: "", now: options.now, eventData: null, links: notification.links },
     );
     if (dispatch.kind !== "http") throw new UnsendableTargetError("not an HTTP target");
-    return { ...(await sendAlertRequest(dispatch, { fetch: options.fetch })), throwawaySecret };
+    return { ...(await sendAlertRequest(dispatch, { fetch: options.fetch })), signedWithOneOffSecret: throwawaySecret !== null };
   } catch (err) {
     if (!(err instanceof UnsendableTargetError)) throw err;
-    return { outcome: "failed", httpStatus: null, latencyMs: 0, error: err.message, retryAfterSeconds: null, throwawaySecret };
+    return { outcome: "failed", httpStatus: null, latencyMs: 0, error: err.message, retryAfterSeconds: null, signedWithOneOffSecret: throwawaySecret !== null };
   }
 }
