@@ -76,15 +76,7 @@ async function readStart(response: Response, max: number): Promise<string> {
       break;
     }
   }
-  const bytes = new Uint8Array(Math.min(size, max));
-  let at = 0;
-  for (const chunk of chunks) {
-    const part = chunk.subarray(0, bytes.byteLength - at);
-    bytes.set(part, at);
-    at += part.byteLength;
-    if (at === bytes.byteLength) break;
-  }
-  return new TextDecoder().decode(bytes);
+  return new Blob(chunks).slice(0, max).text();
 }
 
 function errorText(err: unknown): string {
