@@ -24,7 +24,11 @@ export async function recordDeadLetters(batch: MessageBatch<unknown>, d1: D1Data
   batch.ackAll();
 }
 
-function serialize(body: unknown): Uint8Array {
+/**
+ * The message as JSON, its byte fields (an ingest message's request body, up to the inline
+ * limit) whole, in base64 as `{"bytes": …}`; a message that is bytes itself is kept as is.
+ */
+export function serialize(body: unknown): Uint8Array {
   if (body instanceof Uint8Array) return body;
-  return new TextEncoder().encode(JSON.stringify(body, (_k, v) => (v instanceof Uint8Array ? { bytes: btoa(String.fromCharCode(...v.subarray(0, 65536))) } : v)));
+  return new TextEncoder().encode(JSON.stringify(body, (_k, v) => (v instanceof Uint8Array ? { bytes: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") } : v)));
 }
