@@ -134,7 +134,41 @@ describe("API tokens", () => {
   });
 });
 
+describe("API tokens of a removed member", () => {
+  it("stop working, and leave the list of live tokens", async () => {
+    const { org, cookie } = await owner();
+    const path = `/api/0/organizations/${org.orgSlug}/api-tokens/`;
+    const member = await seedUser(org.orgId, "member");
+    const created = await send("POST", path, { cookie: await logIn(member), body: { label: "their script" } });
+    const bearer = { authorization: `Bearer ${created.json.token}` };
+    expect((await send("GET", `/api/0/organizations/${org.orgSlug}/projects/`, { headers: bearer })).status).toBe(200);
+
+    expect((await send("DELETE", `/api/0/organizations/${org.orgSlug}/members/${member.userId}/`, { cookie })).status).toBe(204);
+    expect((await send("GET", `/api/0/organizations/${org.orgSlug}/projects/`, { headers: bearer })).status).toBe(401);
+    expect((await send("PUT", `/api/0/projects/${org.orgSlug}/${org.projectSlug}/`, { headers: bearer, body: { retentionDays: 1 } })).status).toBe(401);
+    const listed = await send("GET", path, { cookie });
+    expect(listed.json.map((t: { id: string }) => t.id)).not.toContain(created.json.id);
+    expect(await env.DB.prepare("SELECT revoked_at FROM api_tokens WHERE id = ?").bind(Number(created.json.id)).first("revoked_at")).toEqual(expect.any(Number));
+  });
+
+  it("stop working even where the removal did not revoke them (a membership deleted by hand)", async () => {
+    const { org } = await owner();
+    const member = await seedUser(org.orgId, "member");
+    const created = await send("POST", `/api/0/organizations/${org.orgSlug}/api-tokens/`, { cookie: await logIn(member), body: { label: "theirs" } });
+    await env.DB.prepare("DELETE FROM memberships WHERE user_id = ?").bind(member.userId).run();
+    expect((await send("GET", `/api/0/organizations/${org.orgSlug}/projects/`, { headers: { authorization: `Bearer ${created.json.token}` } })).status).toBe(401);
+  });
+});
+
 describe("members", () => {
+  it("who are owners can be removed by an owner only, not by an admin", async () => {
+    const { org, cookie } = await owner();
+    const second = await seedUser(org.orgId, "owner");
+    const admin = await logIn(await seedUser(org.orgId, "admin"));
+    expect((await send("DELETE", `/api/0/organizations/${org.orgSlug}/members/${second.userId}/`, { cookie: admin })).status).toBe(403);
+    expect((await send("DELETE", `/api/0/organizations/${org.orgSlug}/members/${second.userId}/`, { cookie })).status).toBe(204);
+  });
+
   it("are listed with pending invites; the last owner cannot be removed, others can", async () => {
     const { org, cookie } = await owner();
     const member = await seedUser(org.orgId, "member");

@@ -78,6 +78,35 @@ describe("login", () => {
     expect(row).toBeNull();
   });
 
+  it("counts guesses sent all at once one by one: a burst meets the block its first guesses set", async () => {
+    // Before, each guess of a burst read the same count and wrote it plus one: 30 guesses were
+    // checked and counted as one failure.
+    const org = await seedOrganization();
+    const user = await seedUser(org.orgId);
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => send("POST", "/auth/login", { body: { email: user.email, password: `guess ${i}` }, headers: { "cf-connecting-ip": `198.51.100.${i}` } })),
+    );
+    const statuses = burst.map((r) => r.status);
+    // Five free failures and the sixth, which sets the first block: no more passwords are checked.
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(6);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    const row = await env.DB.prepare("SELECT failures, blocked_until FROM login_throttles WHERE key = ?").bind(`email:${user.email}`).first<{ failures: number; blocked_until: number }>();
+    expect(row!.failures).toBe(statuses.filter((s) => s === 401).length);
+  });
+
+  it("gives an address back the failure it counted in advance when the password was right", async () => {
+    const org = await seedOrganization();
+    const ip = "203.0.113.150";
+    for (let i = 0; i < 3; i++) {
+      expect((await send("POST", "/auth/login", { body: { email: `nobody${i}@example.com`, password: "password1" }, headers: { "cf-connecting-ip": ip } })).status).toBe(401);
+    }
+    for (let i = 0; i < 30; i++) {
+      const user = await seedUser(org.orgId);
+      expect((await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, headers: { "cf-connecting-ip": ip } })).status).toBe(200);
+    }
+    expect(await env.DB.prepare("SELECT failures FROM login_throttles WHERE key = ?").bind(`ip:${ip}`).first("failures")).toBe(3);
+  });
+
   it("slows down one address trying many emails", async () => {
     const ip = "203.0.113.99";
     for (let i = 0; i < 21; i++) {
@@ -320,6 +349,19 @@ describe("invites", () => {
     const ok = await send("POST", `/auth/invites/${token}`, { body: { password: existing.password } });
     expect(ok.status).toBe(200);
     expect(ok.json.organizations.map((o: { slug: string }) => o.slug).sort()).toEqual([org.orgSlug, elsewhere.orgSlug].sort());
+  });
+
+  it("to an existing account are throttled as logins are: whoever made the link cannot guess its password", async () => {
+    const org = await seedOrganization();
+    const victim = await seedUser((await seedOrganization()).orgId, "owner");
+    const admin = await logIn(await seedUser(org.orgId, "admin"));
+    const invited = await send("POST", `/api/0/organizations/${org.orgSlug}/invites/`, { cookie: admin, body: { email: victim.email } });
+    const token = new URL(invited.json.link).pathname.split("/").at(-1)!;
+    const guess = (password: string, i: number) => send("POST", `/auth/invites/${token}`, { body: { password }, headers: { "cf-connecting-ip": `192.0.2.${i}` } });
+    for (let i = 0; i < 6; i++) expect((await guess(`guess number ${i}`, i)).status).toBe(401);
+    // Blocked now, even for the right password, and the same block holds for logging in.
+    expect((await guess(victim.password, 10)).status).toBe(429);
+    expect((await send("POST", "/auth/login", { body: { email: victim.email, password: victim.password } })).status).toBe(429);
   });
 
   it("can only be sent by owners and admins", async () => {

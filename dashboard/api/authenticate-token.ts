@@ -1,7 +1,7 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
-import { apiTokens } from "../../db/schema";
+import { apiTokens, memberships } from "../../db/schema";
 import type { ApiEnv } from "./api-env";
 import type { Authenticator } from "./require-principal";
 import { sha256Hex } from "./sha256-hex";
@@ -12,7 +12,9 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 /**
  * `Authorization: Bearer <token>` with an organization's API token
  * (https://docs.sentry.io/api/auth/#auth-tokens). Tokens are stored as the SHA-256 hex of their
- * value, so a lookup is one read of the unique index on token_hash.
+ * value, so a lookup is one read of the unique index on token_hash. A token someone made works
+ * only while they are a member of its organization (removing them also revokes it); one made
+ * by setup belongs to nobody.
  */
 export const authenticateToken: Authenticator = async (c) => {
   const header = c.req.header("authorization");
@@ -27,7 +29,13 @@ export const authenticateToken: Authenticator = async (c) => {
   const [token] = await db
     .select({ id: apiTokens.id, organizationId: apiTokens.organizationId, userId: apiTokens.userId, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
+    .where(
+      and(
+        eq(apiTokens.tokenHash, tokenHash),
+        isNull(apiTokens.revokedAt),
+        or(isNull(apiTokens.userId), sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.organizationId} = ${apiTokens.organizationId} AND ${memberships.userId} = ${apiTokens.userId})`),
+      ),
+    )
     .limit(1);
   if (token === undefined) return { refused: "Invalid token" };
   recordUse(c, token.id, token.lastUsedAt);

@@ -1,4 +1,4 @@
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { loginThrottles } from "../../db/schema";
 
@@ -7,7 +7,9 @@ import { loginThrottles } from "../../db/schema";
  * and per client address (one attacker trying many accounts). Past a few free failures each one
  * blocks the key for twice as long as the last, up to a cap; a success clears the email's count,
  * and a key with no failure for a day starts over. While a key is blocked no password is checked
- * at all, so a guess costs the attacker the wait whether it was right or not.
+ * at all, so a guess costs the attacker the wait whether it was right or not. Every check of a
+ * password against an account goes through here: logging in, and accepting an invite to an
+ * account that exists.
  */
 export interface ThrottleState {
   failures: number;
@@ -47,24 +49,83 @@ export function blockedForMs(state: ThrottleState | null, now: number): number {
   return state === null ? 0 : Math.max(0, state.blockedUntil - now);
 }
 
-export async function readThrottles(db: DrizzleD1Database, keys: string[]): Promise<Map<string, ThrottleState>> {
+type Db = DrizzleD1Database;
+
+/** A password check counted in advance against one key: what the row was, and what it became. */
+interface Reserved {
+  key: string;
+  before: ThrottleState | null;
+  after: ThrottleState;
+}
+
+export type PasswordAttempt = { allowed: true; reserved: Reserved[] } | { allowed: false; waitMs: number };
+
+/** Rounds of compare-and-swap before a key this contended is refused for a moment. */
+const RESERVE_ROUNDS = 4;
+const CONTENDED_WAIT_MS = THROTTLE.firstDelayMs;
+
+/**
+ * Starts a password check: refuses it while any key is blocked, and otherwise counts it as a
+ * failure of every key before the password is looked at. Counting first, each row written only
+ * if nobody changed it since it was read (compare and swap), means guesses sent all at once are
+ * counted one by one and meet the block that the earlier ones set, instead of all reading the
+ * same count and each writing that count plus one. A check that succeeds then gives its count
+ * back (passwordAttemptSucceeded). A key still contended after a few rounds is refused for a
+ * second. If one key is counted and the next turns out blocked, the first keeps the count.
+ */
+export async function beginPasswordAttempt(db: Db, keys: string[], now: number): Promise<PasswordAttempt> {
+  const reserved: Reserved[] = [];
+  let pending = keys;
+  for (let round = 0; round < RESERVE_ROUNDS && pending.length > 0; round++) {
+    const states = await readThrottles(db, pending);
+    const waitMs = Math.max(0, ...pending.map((k) => blockedForMs(states.get(k) ?? null, now)));
+    if (waitMs > 0) return { allowed: false, waitMs };
+    const tries = pending.map((key) => ({ key, before: states.get(key) ?? null, after: afterFailure(states.get(key) ?? null, kindOf(key), now) }));
+    const written = await swapAll(db, tries.map((t) => ({ key: t.key, expected: t.before, next: t.after })));
+    reserved.push(...tries.filter((_t, i) => written[i]));
+    pending = tries.filter((_t, i) => !written[i]).map((t) => t.key);
+  }
+  return pending.length === 0 ? { allowed: true, reserved } : { allowed: false, waitMs: CONTENDED_WAIT_MS };
+}
+
+/**
+ * The password was right: the email's count starts over, and the address gets back the failure
+ * counted in advance (its row as it was, unless other attempts changed it meanwhile).
+ */
+export async function passwordAttemptSucceeded(db: Db, attempt: { reserved: Reserved[] }): Promise<void> {
+  const swaps = attempt.reserved.map((r) => (kindOf(r.key) === "email" ? { key: r.key, expected: null, next: null } : { key: r.key, expected: r.after, next: r.before }));
+  await swapAll(db, swaps);
+}
+
+export async function readThrottles(db: Db, keys: string[]): Promise<Map<string, ThrottleState>> {
+  if (keys.length === 0) return new Map();
   const rows = await db.select().from(loginThrottles).where(inArray(loginThrottles.key, keys));
   return new Map(rows.map((r) => [r.key, { failures: r.failures, lastFailureAt: r.lastFailureAt, blockedUntil: r.blockedUntil }]));
 }
 
-/** Records a failure for each key, from the states read before the attempt. */
-export async function recordFailures(db: DrizzleD1Database, states: Map<string, ThrottleState>, keys: string[], now: number): Promise<void> {
-  const writes = keys.map((key) => {
-    const next = afterFailure(states.get(key) ?? null, kindOf(key), now);
+/**
+ * Writes each key's next state only where its row still is `expected` (null: no row), in one
+ * batch; says for each whether it was written. `expected` and `next` both null deletes the row
+ * whatever it holds.
+ */
+async function swapAll(db: Db, swaps: Array<{ key: string; expected: ThrottleState | null; next: ThrottleState | null }>): Promise<boolean[]> {
+  const statements = swaps.map(({ key, expected, next }) => {
+    if (next === null) {
+      const where = expected === null ? eq(loginThrottles.key, key) : and(eq(loginThrottles.key, key), ...sameState(expected));
+      return db.delete(loginThrottles).where(where);
+    }
+    if (expected === null) return db.insert(loginThrottles).values({ key, ...next }).onConflictDoNothing();
     return db
-      .insert(loginThrottles)
-      .values({ key, ...next })
-      .onConflictDoUpdate({ target: loginThrottles.key, set: next });
+      .update(loginThrottles)
+      .set(next)
+      .where(and(eq(loginThrottles.key, key), ...sameState(expected)));
   });
-  const [first, ...rest] = writes;
-  if (first !== undefined) await db.batch([first, ...rest]);
+  const [first, ...rest] = statements;
+  if (first === undefined) return [];
+  const results = await db.batch([first, ...rest]);
+  return results.map((r) => (r as D1Result).meta.changes > 0);
 }
 
-export async function clearThrottle(db: DrizzleD1Database, key: string): Promise<void> {
-  await db.delete(loginThrottles).where(eq(loginThrottles.key, key));
+function sameState(state: ThrottleState) {
+  return [eq(loginThrottles.failures, state.failures), eq(loginThrottles.lastFailureAt, state.lastFailureAt), eq(loginThrottles.blockedUntil, state.blockedUntil)];
 }

@@ -1,6 +1,6 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { memberships, sessions, users } from "../../db/schema";
+import { apiTokens, memberships, sessions, users } from "../../db/schema";
 
 /** An organization's members (the memberships primary key starts with organization_id). */
 export async function listMembers(db: DrizzleD1Database, orgId: number) {
@@ -20,13 +20,20 @@ export async function countOwners(db: DrizzleD1Database, orgId: number): Promise
   return Number(row?.n ?? 0);
 }
 
-/** Removes a membership; a user left in no organization is also logged out everywhere. */
-export async function removeMember(db: DrizzleD1Database, orgId: number, userId: number): Promise<boolean> {
+/**
+ * Removes a membership and revokes the API tokens the user made for the organization; a user
+ * left in no organization is also logged out everywhere.
+ */
+export async function removeMember(db: DrizzleD1Database, orgId: number, userId: number, now: number): Promise<boolean> {
   const removed = await db
     .delete(memberships)
     .where(and(eq(memberships.organizationId, orgId), eq(memberships.userId, userId)))
     .returning({ userId: memberships.userId });
   if (removed.length === 0) return false;
+  await db
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(apiTokens.organizationId, orgId), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)));
   await db.delete(sessions).where(and(eq(sessions.userId, userId), sql`NOT EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.userId} = ${userId})`));
   return true;
 }

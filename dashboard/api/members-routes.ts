@@ -55,7 +55,9 @@ membersRoutes.delete("/organizations/:org/members/:userId", async (c) => {
   const db = database(c);
   const members = await listMembers(db, org.id);
   const member = members.find((m) => m.userId === target) ?? notFound();
+  // As with inviting one, only an owner may remove another owner.
+  if (member.role === "owner" && target !== me.userId && me.role !== "owner") throw new ApiError(403, "Only an owner can remove another owner.");
   if (member.role === "owner" && (await countOwners(db, org.id)) <= 1) throw new ApiError(400, "An organization needs at least one owner.");
-  await removeMember(db, org.id, target);
+  await removeMember(db, org.id, target, Date.now());
   return c.body(null, 204);
 });

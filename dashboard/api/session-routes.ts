@@ -6,7 +6,7 @@ import type { ApiEnv } from "./api-env";
 import { ApiError, NOT_FOUND, apiErrorResponse, badRequest } from "./api-error";
 import { CROSS_ORIGIN_REFUSED, isSafeMethod, isSameOriginRequest } from "./check-same-origin";
 import { acceptInvite, findInvite } from "./invite-queries";
-import { blockedForMs, clearThrottle, readThrottles, recordFailures, throttleKey } from "./login-throttle";
+import { beginPasswordAttempt, passwordAttemptSucceeded, throttleKey } from "./login-throttle";
 import { UNKNOWN_USER_HASH, hashPassword, verifyPassword } from "./password-hash";
 import { clearSessionCookie, readSessionToken, writeSessionCookie } from "./session-cookie";
 import { sessionSigningKey } from "./session-signature";
@@ -59,25 +59,27 @@ authApp.post("/login", async (c) => {
   const { email, password } = validateInput(loginBody, await readJsonBody(c.req.raw));
   const db = drizzle(c.env.DB);
   const now = Date.now();
-  const keys = [throttleKey("email", email), throttleKey("ip", c.req.header("cf-connecting-ip") ?? "unknown")];
-  const throttles = await readThrottles(db, keys);
-  const waitMs = Math.max(...keys.map((k) => blockedForMs(throttles.get(k) ?? null, now)));
-  if (waitMs > 0) {
-    const seconds = Math.ceil(waitMs / 1000);
-    c.header("Retry-After", String(seconds));
-    return c.json({ detail: `Too many failed logins. Try again in ${seconds} s.`, retryAfter: seconds }, 429);
-  }
+  const attempt = await beginPasswordAttempt(db, throttleKeys(c, email), now);
+  if (!attempt.allowed) return tooManyFailures(c, attempt.waitMs);
   const user = await findUserByEmail(db, email);
   // An unknown email costs the same hashing as a wrong password, so timing does not tell which.
   const valid = await verifyPassword(password, user?.passwordHash ?? UNKNOWN_USER_HASH);
-  if (user === null || !valid) {
-    await recordFailures(db, throttles, keys, now);
-    return c.json({ detail: LOGIN_REFUSED }, 401);
-  }
-  await clearThrottle(db, keys[0]!);
+  if (user === null || !valid) return c.json({ detail: LOGIN_REFUSED }, 401);
+  await passwordAttemptSucceeded(db, attempt);
   await startSession(c, user.id, now);
   return c.json(await currentUser(c, user.id));
 });
+
+/** The throttle's keys for a password check of `email` from this client. */
+function throttleKeys(c: Context<ApiEnv>, email: string): string[] {
+  return [throttleKey("email", email), throttleKey("ip", c.req.header("cf-connecting-ip") ?? "unknown")];
+}
+
+function tooManyFailures(c: Context<ApiEnv>, waitMs: number) {
+  const seconds = Math.ceil(waitMs / 1000);
+  c.header("Retry-After", String(seconds));
+  return c.json({ detail: `Too many failed logins. Try again in ${seconds} s.`, retryAfter: seconds }, 429);
+}
 
 authApp.post("/logout", async (c) => {
   const token = await readSessionToken(c);
@@ -125,8 +127,15 @@ authApp.post("/invites/:token", async (c) => {
   const invite = (await findInvite(db, c.req.param("token"), now)) ?? inviteGone();
   const body = validateInput(acceptBody, await readJsonBody(c.req.raw));
   const existing = await findUserByEmail(db, invite.email);
-  if (existing !== null && !(await verifyPassword(body.password, existing.passwordHash))) {
-    return c.json({ detail: `${invite.email} already has an account: enter its password to join.` }, 401);
+  if (existing !== null) {
+    // The password of an existing account, throttled as a login is: an invite link must not let
+    // whoever made it guess the invitee's password.
+    const attempt = await beginPasswordAttempt(db, throttleKeys(c, invite.email), now);
+    if (!attempt.allowed) return tooManyFailures(c, attempt.waitMs);
+    if (!(await verifyPassword(body.password, existing.passwordHash))) {
+      return c.json({ detail: `${invite.email} already has an account: enter its password to join.` }, 401);
+    }
+    await passwordAttemptSucceeded(db, attempt);
   }
   const account = existing !== null ? { userId: existing.id } : { newUser: { email: invite.email, name: body.name ?? null, passwordHash: await hashPassword(body.password) } };
   const userId = (await acceptInvite(db, invite, account, now)) ?? inviteGone();
