@@ -102,12 +102,16 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
       }
       continue;
     }
-    let payload: Uint8Array | null = item.payload;
+    let payload: Uint8Array | null;
     let bodyKey: string | null = null;
     if (item.type === "attachment" || item.payload.byteLength > INLINE_ITEM_MAX_BYTES) {
       bodyKey = `items/${message.projectId}/${ctx.messageId}/${index}`;
       await ctx.storeBlob(bodyKey, item.payload);
       payload = null;
+    } else {
+      // A copy: the item is a view into the whole request body (up to 20 MiB, with attachments),
+      // which would otherwise stay in memory with the batch until it is written.
+      payload = item.payload.slice();
     }
     out.items.push({
       projectId: message.projectId,
