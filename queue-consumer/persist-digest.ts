@@ -106,6 +106,7 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
   let regressedAt = -1;
   let escalatedAt = -1;
   let pendingAt = -1;
+  let orphansAt = -1;
   if (input.events.length > 0) {
     const aggregates = eventAggregates(d1, run, now);
     const base = statements.length;
@@ -113,6 +114,18 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
     touchedAt = base + aggregates.touched;
     regressedAt = base + aggregates.regressed;
     escalatedAt = base + aggregates.escalated;
+    // An issue this run created for an event that turned out to be stored already (the same
+    // event_id sent again with other content, or grouped otherwise on redelivery) has no event:
+    // it goes again, and is no new issue.
+    orphansAt = statements.length;
+    statements.push(
+      d1
+        .prepare(`DELETE FROM issues WHERE id IN (
+            SELECT i.id FROM json_each(?2) AS j CROSS JOIN issues i WHERE i.project_id = j.value ->> 0 AND i.fingerprint = j.value ->> 1)
+          AND changed_by_run = ?1 AND times_seen = 0
+          RETURNING id`)
+        .bind(run, JSON.stringify(issueRows.map((r) => [r.projectId, r.fingerprint]))),
+    );
     // The run's alert evaluation is pending from this commit until its deliveries are queued
     // (queue-consumer/evaluate-after-digest.ts), for projects with rules only; with it, what the
     // run did to issues as it commits it (the statements above set changed_by_run and substatus).
@@ -172,8 +185,9 @@ export async function persistDigest(d1: D1Database, input: DigestInput, now = Da
   statements.push(dueEvaluations(d1, now, 10));
   const results = await d1.batch<{ id: number }>(statements);
   const ids = (i: number) => (i >= 0 ? (results[i]?.results ?? []).map((r) => Number(r.id)) : []);
+  const orphans = new Set(ids(orphansAt));
   return {
-    newIssueIds: newIssueStatements.flatMap(ids),
+    newIssueIds: newIssueStatements.flatMap(ids).filter((id) => !orphans.has(id)),
     regressedIssueIds: ids(regressedAt),
     escalatedIssueIds: ids(escalatedAt),
     touchedIssueIds: ids(touchedAt),

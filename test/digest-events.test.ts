@@ -236,6 +236,27 @@ describe("exactly once", () => {
   });
 });
 
+describe("an event id sent again with other content", () => {
+  it("keeps the first event and makes no issue without an event, nor a new-issue alert for one", async () => {
+    const key = await seedProject();
+    const eventId = freshId();
+    await digest([message(key.projectId, errorEnvelope({ eventId }))]);
+    // The same id with another error: its event is a duplicate and is dropped, and so must be its issue.
+    const again = await digest([message(key.projectId, errorEnvelope({ eventId, type: "RangeError", fn: "refund" }))]);
+    expect(again.outcomes.map((o) => o.newIssueIds)).toEqual([[]]);
+    const issues = await issuesOf(key.projectId);
+    expect(issues.map((i) => [i.title, i.times_seen])).toEqual([[expect.stringMatching(/^TypeError/), 1]]);
+    // A batch with the duplicate and a really new error keeps the new one's issue, and only it.
+    const fresh = await digest([message(key.projectId, errorEnvelope({ eventId, type: "RangeError", fn: "refund" })), message(key.projectId, errorEnvelope({ eventId: freshId(), type: "SyntaxError" }))]);
+    const after = await issuesOf(key.projectId);
+    expect(after.map((i) => [String(i.title).split(":")[0], i.times_seen])).toEqual([
+      ["TypeError", 1],
+      ["SyntaxError", 1],
+    ]);
+    expect(fresh.outcomes.map((o) => o.newIssueIds)).toEqual([[after[1]!.id]]);
+  });
+});
+
 describe("issue lifecycle", () => {
   const setStatus = (issueId: unknown, sql: string, ...params: unknown[]) => env.DB.prepare(`UPDATE issues SET ${sql} WHERE id = ?`).bind(...params, issueId).run();
 
