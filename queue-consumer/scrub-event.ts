@@ -34,6 +34,7 @@ export function scrubEvent(data: Record<string, unknown>, options: ScrubOptions)
   // The card pass rebuilds the whole tree, so it goes first and the key passes below change its
   // copy in place: one copy of the event instead of two (scrubbing was 17% of a digest).
   const copy = scrubCreditCards(data) as Record<string, unknown>;
+  keepUnscrubbed(data, copy);
   const scrubber = new Scrubber(options.extraKeys);
 
   for (const key of ["extra", "contexts", "user"] as const) if (copy[key] !== undefined) copy[key] = scrubber.byKey(copy[key]);
@@ -41,6 +42,21 @@ export function scrubEvent(data: Record<string, unknown>, options: ScrubOptions)
   for (const crumb of valuesList(copy.breadcrumbs)) if (crumb.data !== undefined) crumb.data = scrubber.byKey(crumb.data);
   for (const frame of allFrames(copy)) if (frame.vars !== undefined) frame.vars = scrubber.byKey(frame.vars);
   return copy;
+}
+
+/**
+ * Fields Relay's schema marks as holding no personal data (`pii = "false"`), which its scrubbing
+ * leaves alone: a release or dist such as `app@1.4.2+1705311045127` (a build time that passes the
+ * Luhn check) keeps its value, in the field and in its tag alike, as in the release column.
+ */
+const NOT_PERSONAL = new Set(["release", "dist"]);
+
+function keepUnscrubbed(original: Record<string, unknown>, copy: Record<string, unknown>): void {
+  for (const key of NOT_PERSONAL) if (original[key] !== undefined) copy[key] = original[key];
+  if (Array.isArray(original.tags) && Array.isArray(copy.tags) && original.tags.length === copy.tags.length) {
+    const before = original.tags as unknown[];
+    copy.tags = (copy.tags as unknown[]).map((tag, i) => (Array.isArray(tag) && NOT_PERSONAL.has(String(tag[0])) ? before[i] : tag));
+  }
 }
 
 /**
@@ -59,6 +75,8 @@ export function scrubNormalizedEvent(event: NormalizedEvent, options: ScrubOptio
     message: typeof logentry?.formatted === "string" ? logentry.formatted : event.message,
     tags: Array.isArray(data.tags) ? (data.tags as Array<[string, string]>) : event.tags,
     user: isRecord(data.user) ? data.user : null,
+    // The `user` tag's value, scrubbed as the tag is, so that issue_users counts what the tag shows.
+    userKey: event.userKey === null ? null : scrubCreditCardText(event.userKey),
   };
 }
 

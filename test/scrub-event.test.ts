@@ -113,6 +113,20 @@ describe("scrubEvent by field kind", () => {
     expect(data.extra).toEqual({ note: `amex ${FILTERED}.`, id: "ord_4111111111111111x" });
   });
 
+  it("leaves the release and dist alone, in their fields and tags, as Relay does; the user key follows the user tag", () => {
+    // A build stamp and a numeric user id that both pass the Luhn check.
+    const event = scrubNormalizedEvent(normalized({ message: "boom", release: "app@1.4.2+4111111111111111", dist: "4111111111111111", user: { id: "4111111111111111" } }), on);
+    expect(event.release).toBe("app@1.4.2+4111111111111111");
+    expect(event.data.release).toBe("app@1.4.2+4111111111111111");
+    expect(event.data.dist).toBe("4111111111111111");
+    expect(event.tags).toContainEqual(["release", "app@1.4.2+4111111111111111"]);
+    expect(event.tags).toContainEqual(["dist", "4111111111111111"]);
+    // The user id is personal data: filtered in the event, its tag, and the key issue_users counts.
+    expect((event.data.user as Json).id).toBe(FILTERED);
+    expect(event.tags).toContainEqual(["user", `id:${FILTERED}`]);
+    expect(event.userKey).toBe(`id:${FILTERED}`);
+  });
+
   it("returns a scrubbed copy and leaves its input alone", () => {
     const input = normalized(raw).data;
     const before = structuredClone(input);
