@@ -45,8 +45,8 @@ export function scrubEvent(data: Record<string, unknown>, options: ScrubOptions)
 }
 
 /**
- * Fields Relay's schema marks as holding no personal data (`pii = "false"`), which its scrubbing
- * leaves alone: a release or dist such as `app@1.4.2+1705311045127` (a build time that passes the
+ * Fields Relay's event schema does not count as personal data (no `pii` attribute, so false),
+ * which its scrubbing leaves alone: a release or dist such as `app@1.4.2+1705311045127` (a build time that passes the
  * Luhn check) keeps its value, in the field and in its tag alike, as in the release column.
  */
 const NOT_PERSONAL = new Set(["release", "dist"]);
