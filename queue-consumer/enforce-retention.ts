@@ -5,8 +5,8 @@ import { type Env, numericVar } from "../worker/env";
  * Retention and housekeeping, run by the cron trigger (wrangler.toml `[triggers]`). Deletes what
  * is older than each project's `retention_days` (0 keeps a project's data forever):
  *
- * - events (by event timestamp, which the digest clamps to at most 30 days before receipt, as
- *   Relay does), stored items and their R2 objects, rejected envelopes and their R2 bodies, dead
+ * - events whose timestamp and receipt are both past the cutoff (the digest clamps a timestamp
+ *   to at most 30 days before receipt, as Relay does), stored items and their R2 objects, rejected envelopes and their R2 bodies, dead
  *   letters, raw request bodies in R2 (`raw/<project>/<day>/…`, listed by prefix, oldest first,
  *   and kept at least 15 days, as long as a message may wait in a queue);
  * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts);
@@ -68,12 +68,14 @@ const ISSUE_STATUSES = issues.status.enumValues.map((s) => `'${s}'`).join(", ");
 
 // Events are found through their issues (events_by_issue), not an index of their own: every
 // index on events is one more row written per event, and ingest is what Faultline does most.
-// Only issues first seen before the cutoff can have events past it.
+// Only issues first seen before the cutoff can have events past it. An event goes once both its
+// timestamp and its receipt are past the cutoff: one that arrives late (an app offline for a
+// week; the digest accepts timestamps up to 30 days old) still gets the whole retention.
 const DELETE_EVENTS = `WITH ${CUTOFFS}
   DELETE FROM events WHERE id IN (
     SELECT e.id FROM cutoff c CROSS JOIN issues i CROSS JOIN events e
     WHERE i.project_id = c.project_id AND i.status IN (${ISSUE_STATUSES}) AND i.first_seen < c.before
-      AND e.issue_id = i.id AND e.timestamp < c.before LIMIT ?2)`;
+      AND e.issue_id = i.id AND e.timestamp < c.before AND e.received_at < c.before LIMIT ?2)`;
 
 // Stored items through stored_items_by_project (project_id, item_type, received_at): the item
 // types of each project are walked one index seek at a time (a skip scan), then each type's
@@ -115,6 +117,10 @@ const DELETE_ITEM_COUNTS = `WITH ${CUTOFFS}
   DELETE FROM item_counts WHERE (project_id, day, item_type) IN (
     SELECT n.project_id, n.day, n.item_type FROM cutoff c CROSS JOIN item_counts n
     WHERE n.project_id = c.project_id AND n.day <= c.before - ${DAY} LIMIT ?2)`;
+
+/** Of a row of `issues`: past its project's retention (?1 now) and without an event left. */
+const STILL_EXPIRED = `issues.last_seen < ?1 - coalesce((SELECT retention_days FROM projects p WHERE p.id = issues.project_id AND p.retention_days > 0), 1e9) * ${DAY}
+  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = issues.id)`;
 
 const EXPIRED_ISSUES = `WITH ${CUTOFFS}
   SELECT i.id FROM cutoff c CROSS JOIN issues i
@@ -234,27 +240,30 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
     const found = (await call(() => bind(EXPIRED_ISSUES).all<{ id: number }>())).results;
     if (found.length === 0) return false;
     const ids = JSON.stringify(found.map((r) => r.id));
+    // Each chunk checks again that its issue is still expired and eventless: an event that
+    // arrives meanwhile keeps the issue, and its users, tags and buckets stay with it.
     for (const [table, key] of ISSUE_CHILDREN) {
       const chunk = `DELETE FROM ${table} WHERE (issue_id, ${key}) IN (
-        SELECT issue_id, ${key} FROM ${table} WHERE issue_id IN (SELECT value FROM json_each(?4)) LIMIT ?2)`;
+        SELECT issue_id, ${key} FROM ${table} WHERE issue_id IN (SELECT id FROM issues WHERE id IN (SELECT value FROM json_each(?4)) AND ${STILL_EXPIRED}) LIMIT ?2)`;
       await deleteAllOf(table, chunk, ids);
     }
-    // One transaction: the issue goes only if it is still expired and eventless (an event may
-    // have arrived since), and rows written for it meanwhile go with it.
+    // One transaction: the issue goes only if it is still expired and eventless, and rows
+    // written for it meanwhile go with it. One that an event kept, after chunks of its users
+    // went before the event came, counts the users it has left, so that a user seen again is
+    // not counted twice.
     const results = await call(() =>
       d1.batch([
-        bind(
-          `DELETE FROM issues WHERE id IN (SELECT value FROM json_each(?4))
-            AND last_seen < ?1 - coalesce((SELECT retention_days FROM projects p WHERE p.id = issues.project_id AND p.retention_days > 0), 1e9) * ${DAY}
-            AND NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = issues.id)`,
-          ids,
-        ),
+        bind(`DELETE FROM issues WHERE id IN (SELECT value FROM json_each(?4)) AND ${STILL_EXPIRED}`, ids),
         ...ISSUE_CHILDREN.map(([table]) =>
           d1.prepare(`DELETE FROM ${table} WHERE issue_id IN (SELECT value FROM json_each(?1)) AND NOT EXISTS (SELECT 1 FROM issues WHERE id = ${table}.issue_id)`).bind(ids),
         ),
+        d1
+          .prepare(`UPDATE issues SET user_count = (SELECT count(*) FROM issue_users u WHERE u.issue_id = issues.id)
+            WHERE id IN (SELECT value FROM json_each(?1)) AND user_count <> (SELECT count(*) FROM issue_users u WHERE u.issue_id = issues.id)`)
+          .bind(ids),
       ]),
     );
-    results.forEach((r, i) => count(i === 0 ? "issues" : ISSUE_CHILDREN[i - 1]![0], r.meta.changes ?? 0));
+    results.slice(0, 1 + ISSUE_CHILDREN.length).forEach((r, i) => count(i === 0 ? "issues" : ISSUE_CHILDREN[i - 1]![0], r.meta.changes ?? 0));
     return found.length >= rows;
   };
 

@@ -156,6 +156,67 @@ describe("enforceRetention", () => {
     expect(again).toMatchObject({ finished: true, deleted: {} });
   });
 
+  it("keeps an event that arrived late for the whole retention, counted from its arrival", async () => {
+    const p = await project(7);
+    // A phone offline for ten days sends its crash yesterday; another event is old both ways.
+    const late = await issueWithEvents(p, [NOW - 10 * DAY]);
+    await env.DB.prepare("UPDATE events SET received_at = ? WHERE issue_id = ?").bind(NOW - DAY, late).run();
+    const old = await issueWithEvents(p, [NOW - 10 * DAY]);
+    await enforceRetention(env.DB, env.RAW, NOW);
+    expect(await rows("SELECT issue_id FROM events WHERE project_id = ?", p)).toEqual([{ issue_id: late }]);
+    expect(await rows("SELECT id FROM issues WHERE project_id = ?", p)).toEqual([{ id: late }]);
+    expect(await countOf("SELECT count(*) AS n FROM issues WHERE id = ?", old)).toBe(0);
+    // Eight days after it arrived, it goes too.
+    await enforceRetention(env.DB, env.RAW, NOW + 7 * DAY);
+    expect(await countOf("SELECT count(*) AS n FROM events WHERE project_id = ?", p)).toBe(0);
+  });
+
+  it("keeps an expired issue's users and tags when an event reaches it while it is being deleted", async () => {
+    const p = await project(30);
+    // An issue whose events are gone (an earlier run), found expired, gets an event (the digest
+    // commits) just after the expired issues were listed.
+    const issue = await issueWithEvents(p, [NOW - 50 * DAY, NOW - 45 * DAY]);
+    await env.DB.prepare("DELETE FROM events WHERE issue_id = ?").bind(issue).run();
+    const digestCommits = () =>
+      env.DB.batch([
+        env.DB.prepare("INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, user_key, tags, data, ingest_batch) VALUES (?, ?, ?, ?, ?, 'error', 'TypeError: x', 'id:u0', '[]', x'00', 'late')").bind(p, unique("ev"), issue, NOW, NOW),
+        env.DB.prepare("UPDATE issues SET last_seen = ?, times_seen = times_seen + 1 WHERE id = ?").bind(NOW, issue),
+      ]);
+    let committed = false;
+    const racing = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop !== "prepare") return Reflect.get(target, prop).bind(target);
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          if (!sql.includes("NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id)")) return statement;
+          return new Proxy(statement, {
+            get(st, p2) {
+              if (p2 !== "bind") return Reflect.get(st, p2).bind(st);
+              return (...args: unknown[]) => {
+                const bound = st.bind(...args);
+                return {
+                  all: async () => {
+                    const found = await bound.all();
+                    if (!committed) {
+                      committed = true;
+                      await digestCommits();
+                    }
+                    return found;
+                  },
+                };
+              };
+            },
+          });
+        };
+      },
+    });
+    await enforceRetention(racing as D1Database, env.RAW, NOW + HOUR, { rowsPerStatement: 100, operationsPerRun: 1000, defaultRetentionDays: 90 });
+    expect(committed).toBe(true);
+    expect(await rows("SELECT times_seen, user_count FROM issues WHERE id = ?", issue)).toEqual([{ times_seen: 3, user_count: 2 }]);
+    expect(await rows("SELECT user_key FROM issue_users WHERE issue_id = ? ORDER BY 1", issue)).toEqual([{ user_key: "id:u0" }, { user_key: "id:u1" }]);
+    expect(await countOf("SELECT count(*) AS n FROM issue_tags WHERE issue_id = ?", issue)).toBe(1);
+  });
+
   it("stays within its budget of calls and rows, and later runs finish the work", async () => {
     const p = await project(7);
     for (let i = 0; i < 5; i++) await issueWithEvents(p, [NOW - 30 * DAY - i * HOUR, NOW - 20 * DAY - i * HOUR, NOW - 10 * DAY - i * HOUR]);
