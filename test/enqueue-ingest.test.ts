@@ -17,7 +17,7 @@ describe("enqueueIngest", () => {
       caught = e;
     }
     expect(caught).toBeInstanceOf(RejectedError);
-    expect((caught as RejectedError).rejection).toMatchObject({ status: 503, reason: "unavailable", retryAfter: 60 });
+    expect((caught as RejectedError).rejection).toMatchObject({ status: 503, reason: "unavailable", retryAfter: 5 });
   });
 
   it("removes the R2 copy of a large body when the enqueue fails", async () => {

@@ -1,5 +1,5 @@
 import type { IngestMessage } from "./ingest-message";
-import { reject } from "./rejection";
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, reject } from "./rejection";
 
 export interface EnqueueTarget {
   queue: Queue;
@@ -30,6 +30,6 @@ export async function enqueueIngest(target: EnqueueTarget, meta: Metadata, body:
   } catch (err) {
     console.error("enqueue failed", err);
     if (bodyKey) await target.bucket.delete(bodyKey).catch(() => {});
-    reject(503, "unavailable", "could not accept the event right now, retry later", { retryAfter: 60 });
+    reject(503, "unavailable", "could not accept the event right now, retry later", { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS });
   }
 }

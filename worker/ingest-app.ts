@@ -9,7 +9,7 @@ import { EVENT_CATEGORIES, inspectEnvelope, inspectStoreEvent } from "./inspect-
 import { type ProjectKey, lookupProjectKey } from "./lookup-project-key";
 import { RateLimiter } from "./rate-limit";
 import { readBody } from "./read-body";
-import { RejectedError, type Rejection, reject, rejectionResponse } from "./rejection";
+import { RejectedError, type Rejection, UNAVAILABLE_RETRY_AFTER_SECONDS, reject, rejectionResponse } from "./rejection";
 
 type IngestContext = Context<{ Bindings: Env }>;
 
@@ -55,7 +55,7 @@ ingestApp.notFound(() => rejectionResponse({ status: 404, reason: "not_found", d
 ingestApp.onError((err, c) => {
   if (err instanceof RejectedError) return rejectionResponse(err.rejection, new Headers(c.res.headers));
   console.error("ingest failed", err);
-  const unavailable: Rejection = { status: 503, reason: "unavailable", detail: "internal error, retry later", retryAfter: 60 };
+  const unavailable: Rejection = { status: 503, reason: "unavailable", detail: "internal error, retry later", retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS };
   return rejectionResponse(unavailable, new Headers(c.res.headers));
 });
 

@@ -35,6 +35,14 @@ export interface Rejection {
 }
 
 /** Thrown by a step deep in a request; caught and answered in one place (`rejectionResponse`). */
+/**
+ * Retry-After of a 503, in seconds. Short on purpose: the JavaScript SDKs read a Retry-After on
+ * any status as "send nothing at all until then" (@sentry/core's updateRateLimits) and do not
+ * resend the refused envelope, so every second of it drops the client's next events; most 503s
+ * are a transient queue or D1 failure. Five seconds still spreads out clients during an overload.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 export class RejectedError extends Error {
   constructor(readonly rejection: Rejection) {
     super(rejection.detail);
