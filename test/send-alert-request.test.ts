@@ -52,6 +52,25 @@ describe("sendAlertRequest", () => {
     expect(pulled).toBeLessThanOrEqual(131_072);
   });
 
+  it("is sent on a 2xx whose body then stalls, and keeps the status of an error whose body stalls", async () => {
+    // A body that never ends and fails only when the request's signal gives up, as fetch's does.
+    const stalling = (status: number) =>
+      (async (_url: string, init: RequestInit) =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode("o"));
+              init.signal?.addEventListener("abort", () => controller.error(init.signal?.reason));
+            },
+          }),
+          { status },
+        )) as unknown as typeof fetch;
+    const request = { url: "https://hooks.example.com/slow", headers: {}, body: "{}" };
+    // Counted as timed out before, and so sent a second time on the retry.
+    expect(await sendAlertRequest(request, { fetch: stalling(200), timeoutMs: 200 })).toMatchObject({ outcome: "sent", httpStatus: 200, error: null });
+    expect(await sendAlertRequest(request, { fetch: stalling(503), timeoutMs: 200 })).toMatchObject({ outcome: "retry", httpStatus: 503, error: "HTTP 503" });
+  });
+
   it("retries when nothing listens", async () => {
     const closed = await post("http://127.0.0.1:9/");
     expect(closed).toMatchObject({ outcome: "retry", httpStatus: null, error: expect.stringMatching(/^network error: /) });
