@@ -108,7 +108,10 @@ export async function deliverAlert(d1: D1Database, deliveryId: number, deps: Del
     d1
       .prepare(
         `SELECT d.status, d.lease_until, d.project_id, f.context, f.context ->> '$.event.eventId' AS event_id, t.type, t.url, t.address, t.secret
-         FROM alert_deliveries d JOIN alert_firings f ON f.id = d.firing_id LEFT JOIN alert_targets t ON t.id = d.target_id
+         FROM alert_deliveries d JOIN alert_firings f ON f.id = d.firing_id
+         -- Only the target the delivery was made for: ids are given again once freed, maybe to another project's.
+         LEFT JOIN alert_targets t ON t.id = d.target_id AND t.rule_id = d.rule_id AND t.type = d.target_type
+           AND EXISTS (SELECT 1 FROM alert_rules r WHERE r.id = t.rule_id AND r.project_id = d.project_id)
          WHERE d.id = ?1`,
       )
       .bind(deliveryId),

@@ -1,5 +1,7 @@
 import { env } from "cloudflare:test";
+import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
+import { deleteAlertRule, findAlertRule, replaceAlertRule } from "../dashboard/api/alert-rule-queries";
 import type { AlertQueueMessage, DeliverMessage } from "../queue-consumer/alert-queue-message";
 import { type DeliveryDeps, deliverAlerts, deliveryDepsFrom } from "../queue-consumer/deliver-alert";
 import { evaluateAlertRules, evaluationOf } from "../queue-consumer/evaluate-alert-rules";
@@ -228,6 +230,33 @@ describe("deliverAlerts: failures and retries", () => {
     await env.DB.prepare("DELETE FROM alert_targets WHERE id = ?").bind(targetIds[0]).run();
     expect(await consume(messages)).toEqual({ acked: 1, retries: [] });
     expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({ status: "failed", last_error: "the target was removed from its rule" });
+  });
+
+  it("a removed target's id given to another project's target never receives the first project's alert", async () => {
+    const theirs = receiverKey("reused-id");
+    const { messages, targetIds } = await fire([{ type: "slack", url: receiverUrl("ok", "slack", receiverKey("reused-id-mine")) }]);
+    await env.DB.prepare("DELETE FROM alert_targets WHERE id = ?").bind(targetIds[0]).run();
+    // SQLite gives the highest freed id again: another project's new target takes it.
+    const other = await seedProject();
+    const { ruleId: otherRule } = await insertRule(other.projectId, { triggers: [{ type: "new_issue" }], targets: [] });
+    await env.DB.prepare("INSERT INTO alert_targets (id, rule_id, type, url, created_at) VALUES (?, ?, 'slack', ?, ?)").bind(targetIds[0], otherRule, receiverUrl("ok", "slack", theirs), Date.now()).run();
+    expect(await consume(messages)).toEqual({ acked: 1, retries: [] });
+    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({ status: "failed", last_error: "the target was removed from its rule" });
+    expect(await receivedBy(theirs)).toEqual([]);
+  });
+
+  it("deleting a rule ends its queued deliveries, and editing one ends those of the targets it drops", async () => {
+    const { messages, projectId, ruleId, targetIds } = await fire([
+      { type: "slack", url: receiverUrl("ok", "slack", receiverKey("edit-kept")) },
+      { type: "discord", url: receiverUrl("ok", "discord", receiverKey("edit-dropped")) },
+    ]);
+    const rule = (await findAlertRule(drizzle(env.DB), projectId, ruleId))!;
+    await replaceAlertRule(drizzle(env.DB), rule, { name: rule.name, match: rule.match, triggers: rule.triggers, filters: rule.filters, frequencyMinutes: rule.frequencyMinutes, targets: [{ type: "slack", url: rule.targets[0]!.url! }] });
+    const byTarget = new Map(messages.map((m, i) => [targetIds[i], m.deliveryId]));
+    expect(await deliveryRow(byTarget.get(targetIds[1])!)).toMatchObject({ status: "failed", last_error: "the target was removed from its rule" });
+    expect(await deliveryRow(byTarget.get(targetIds[0])!)).toMatchObject({ status: "pending" });
+    await deleteAlertRule(drizzle(env.DB), ruleId);
+    expect(await deliveryRow(byTarget.get(targetIds[0])!)).toMatchObject({ status: "failed", last_error: "the target was removed from its rule" });
   });
 
   it("two copies of a message in flight send once: the second waits for the first one's lease", async () => {

@@ -113,14 +113,28 @@ export async function replaceAlertRule(db: DrizzleD1Database, rule: AlertRuleRow
       .update(alertRules)
       .set({ name: input.name, match: input.match, triggers: input.triggers, filters: input.filters, frequencyMinutes: input.frequencyMinutes, updatedAt: now })
       .where(eq(alertRules.id, rule.id)),
-    ...(removed.length > 0 ? [db.delete(alertTargets).where(inArray(alertTargets.id, removed))] : []),
+    ...(removed.length > 0 ? [endQueuedDeliveries(db, rule.id, now, removed), db.delete(alertTargets).where(inArray(alertTargets.id, removed))] : []),
     ...added.map((t) => db.insert(alertTargets).values(targetValues(rule.id, t, now))),
   ]);
 }
 
-/** Deletes a rule, its targets and its throttle; its firings and delivery log stay. */
-export async function deleteAlertRule(db: DrizzleD1Database, ruleId: number): Promise<void> {
+/**
+ * Deliveries still waiting for targets that go (all of the rule's, without `targetIds`) end as
+ * failed now: a target's id can be given again to a new target, maybe another project's, which
+ * a retry must never reach (alert_deliveries_by_rule).
+ */
+function endQueuedDeliveries(db: DrizzleD1Database, ruleId: number, now: number, targetIds?: number[]) {
+  const waiting = and(eq(alertDeliveries.ruleId, ruleId), inArray(alertDeliveries.status, ["pending", "retrying"]));
+  return db
+    .update(alertDeliveries)
+    .set({ status: "failed", lastError: "the target was removed from its rule", leaseUntil: null, updatedAt: now })
+    .where(targetIds === undefined ? waiting : and(waiting, inArray(alertDeliveries.targetId, targetIds)));
+}
+
+/** Deletes a rule, its targets and its throttle; its firings and delivery log stay, its queued deliveries end. */
+export async function deleteAlertRule(db: DrizzleD1Database, ruleId: number, now = Date.now()): Promise<void> {
   await db.batch([
+    endQueuedDeliveries(db, ruleId, now),
     db.delete(alertTargets).where(eq(alertTargets.ruleId, ruleId)),
     db.delete(alertThrottle).where(eq(alertThrottle.ruleId, ruleId)),
     db.delete(alertRules).where(eq(alertRules.id, ruleId)),
