@@ -206,7 +206,9 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
       if (event === undefined) continue;
       const match = await matchAlertRule(rule, { ...facts, event }, counter, { now, evaluationId, lastFiredAt: lastFired.get(`${id}:${issue.id}`) ?? null });
       if (match === null) continue;
-      firings.push({ ruleId: id, issueId: issue.id, projectId, windowKey: match.windowKey, throttleMs: rule.frequencyMinutes * 60_000, context: contextOf(issue, event, { id, name }, match.reasons, firedAt) });
+      // Checked again in the write below: the throttle, or a frequency trigger's interval when longer.
+      const throttleMs = Math.max(rule.frequencyMinutes * 60_000, match.quietMs);
+      firings.push({ ruleId: id, issueId: issue.id, projectId, windowKey: match.windowKey, throttleMs, context: contextOf(issue, event, { id, name }, match.reasons, firedAt) });
     }
   }
 

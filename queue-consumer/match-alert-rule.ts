@@ -27,6 +27,12 @@ export interface RuleMatch {
   /** The occasion the rule fires for: one notification per (rule, issue, window) at most. */
   windowKey: string;
   reasons: string[];
+  /**
+   * How long since the rule last notified about the issue the occasions that held need: a
+   * frequency trigger's interval (it fires once per crossing), 0 for an event. The evaluation
+   * checks it again, with the throttle, in the transaction that records the firing.
+   */
+  quietMs: number;
 }
 
 export interface MatchMoment {
@@ -52,7 +58,7 @@ export async function matchAlertRule(rule: RuleToMatch, issue: IssueFacts, count
   const { now, lastFiredAt } = moment;
   if (lastFiredAt !== null && now - lastFiredAt < rule.frequencyMinutes * 60_000) return null;
   if (!rule.filters.every((filter) => filterHolds(filter, issue, now))) return null;
-  const occasions: Array<{ key: string; reason: string }> = [];
+  const occasions: Occasion[] = [];
   for (const trigger of rule.triggers) {
     const occasion = await triggerOccasion(trigger, issue, counter, moment);
     if (occasion === null && rule.match === "all") return null;
@@ -60,17 +66,23 @@ export async function matchAlertRule(rule: RuleToMatch, issue: IssueFacts, count
   }
   const [first] = occasions;
   if (first === undefined) return null;
-  return { windowKey: first.key, reasons: occasions.map((o) => o.reason) };
+  return { windowKey: first.key, reasons: occasions.map((o) => o.reason), quietMs: Math.max(...occasions.map((o) => o.quietMs)) };
 }
 
-async function triggerOccasion(trigger: AlertTrigger, issue: IssueFacts, counter: WindowCounter, moment: MatchMoment): Promise<{ key: string; reason: string } | null> {
+interface Occasion {
+  key: string;
+  reason: string;
+  quietMs: number;
+}
+
+async function triggerOccasion(trigger: AlertTrigger, issue: IssueFacts, counter: WindowCounter, moment: MatchMoment): Promise<Occasion | null> {
   switch (trigger.type) {
     case "new_issue":
-      return issue.isNew ? { key: "new_issue", reason: "A new issue was created" } : null;
+      return issue.isNew ? { key: "new_issue", reason: "A new issue was created", quietMs: 0 } : null;
     case "regression":
-      return issue.regressed ? { key: `regression:${moment.evaluationId}`, reason: "A resolved issue regressed" } : null;
+      return issue.regressed ? { key: `regression:${moment.evaluationId}`, reason: "A resolved issue regressed", quietMs: 0 } : null;
     case "escalating":
-      return issue.escalated ? { key: `escalating:${moment.evaluationId}`, reason: "An ignored issue escalated" } : null;
+      return issue.escalated ? { key: `escalating:${moment.evaluationId}`, reason: "An ignored issue escalated", quietMs: 0 } : null;
     case "event_frequency":
     case "unique_users": {
       const intervalMs = ALERT_INTERVALS[trigger.interval];
@@ -81,6 +93,7 @@ async function triggerOccasion(trigger: AlertTrigger, issue: IssueFacts, counter
       return {
         key: `${trigger.type}:${trigger.interval}:${Math.floor(moment.now / intervalMs) * intervalMs}`,
         reason: `More than ${trigger.value} ${what} in ${INTERVAL_WORDS[trigger.interval]}`,
+        quietMs: intervalMs,
       };
     }
   }

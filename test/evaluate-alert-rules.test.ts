@@ -153,6 +153,48 @@ describe("evaluateAlertRules", () => {
     expect(firing!.context.issue.timesSeen).toBe(3);
   });
 
+  it("two evaluations crossing a threshold at once, either side of a window's edge, fire once (frequencyMinutes 0)", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "event_frequency", value: 2, interval: "1m" }], frequencyMinutes: 0 });
+    const outcomes = await digest([envelopeMessage(projectId), envelopeMessage(projectId), envelopeMessage(projectId)]);
+    const edge = Math.floor(Date.now() / 60_000) * 60_000;
+    await env.DB.prepare("UPDATE events SET timestamp = ? WHERE project_id = ?").bind(edge - 50, projectId).run();
+    // The one with the later clock has read everything when the other commits, and only then writes.
+    let earlierDone!: () => void;
+    const earlier = new Promise<void>((resolve) => (earlierDone = resolve));
+    const writes = new WeakSet<D1PreparedStatement>();
+    const held = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            if (!sql.includes("INSERT INTO alert_firings")) return statement;
+            const bind = statement.bind.bind(statement);
+            statement.bind = (...values: unknown[]) => {
+              const bound = bind(...values);
+              writes.add(bound);
+              return bound;
+            };
+            return statement;
+          };
+        }
+        if (prop === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            if (statements.some((st) => writes.has(st))) await earlier;
+            return target.batch(statements);
+          };
+        }
+        return Reflect.get(target, prop).bind(target);
+      },
+    });
+    const { queue } = recordingQueue();
+    const late = evaluateAlertRules(held as D1Database, queue, evaluationOf(outcomes, edge + 10, "e-late")!);
+    await evaluateAlertRules(env.DB, queue, evaluationOf(outcomes, edge - 10, "e-early")!);
+    earlierDone();
+    await late;
+    expect((await firings(ruleId)).map((f) => f.evaluation_id)).toEqual(["e-early"]);
+  });
+
   it("a batch that crosses the threshold at once fires once", async () => {
     const { projectId } = await seedProject();
     const { ruleId } = await insertRule(projectId, { triggers: [{ type: "event_frequency", value: 3, interval: "15m" }] });

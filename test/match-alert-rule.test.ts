@@ -39,14 +39,14 @@ const moment = (lastFiredAt: number | null = null) => ({ now, evaluationId: "eva
 
 describe("matchAlertRule: triggers", () => {
   it("new_issue fires for an issue the digest just created, once per issue", async () => {
-    expect(await matchAlertRule(rule([{ type: "new_issue" }]), issue({ isNew: true }), counter(), moment())).toEqual({ windowKey: "new_issue", reasons: ["A new issue was created"] });
+    expect(await matchAlertRule(rule([{ type: "new_issue" }]), issue({ isNew: true }), counter(), moment())).toEqual({ windowKey: "new_issue", reasons: ["A new issue was created"], quietMs: 0 });
     expect(await matchAlertRule(rule([{ type: "new_issue" }]), issue(), counter(), moment())).toBeNull();
   });
 
   it("regression and escalating fire for what this evaluation saw, keyed by it", async () => {
-    expect(await matchAlertRule(rule([{ type: "regression" }]), issue({ regressed: true }), counter(), moment())).toEqual({ windowKey: "regression:eval-1", reasons: ["A resolved issue regressed"] });
+    expect(await matchAlertRule(rule([{ type: "regression" }]), issue({ regressed: true }), counter(), moment())).toEqual({ windowKey: "regression:eval-1", reasons: ["A resolved issue regressed"], quietMs: 0 });
     expect(await matchAlertRule(rule([{ type: "regression" }]), issue({ escalated: true }), counter(), moment())).toBeNull();
-    expect(await matchAlertRule(rule([{ type: "escalating" }]), issue({ escalated: true }), counter(), moment())).toEqual({ windowKey: "escalating:eval-1", reasons: ["An ignored issue escalated"] });
+    expect(await matchAlertRule(rule([{ type: "escalating" }]), issue({ escalated: true }), counter(), moment())).toEqual({ windowKey: "escalating:eval-1", reasons: ["An ignored issue escalated"], quietMs: 0 });
     expect(await matchAlertRule(rule([{ type: "escalating" }]), issue({ regressed: true }), counter(), moment())).toBeNull();
   });
 
@@ -59,6 +59,7 @@ describe("matchAlertRule: triggers", () => {
     expect(await matchAlertRule(rule([trigger]), issue(), counter({ [5 * MINUTE]: 5000 }), moment())).toEqual({
       windowKey: `event_frequency:5m:${window}`,
       reasons: ["More than 100 events in 5 minutes"],
+      quietMs: 5 * MINUTE,
     });
   });
 
@@ -68,6 +69,7 @@ describe("matchAlertRule: triggers", () => {
     expect(await matchAlertRule(rule([trigger]), issue(), counter({}, { [HOUR]: 2 }), moment())).toEqual({
       windowKey: `unique_users:1h:${Math.floor(now / HOUR) * HOUR}`,
       reasons: ["More than 1 user in an hour"],
+      quietMs: HOUR,
     });
   });
 
@@ -87,11 +89,13 @@ describe("matchAlertRule: triggers", () => {
     expect(await matchAlertRule(rule(triggers), issue({ isNew: true }), counts(), moment())).toEqual({
       windowKey: "new_issue",
       reasons: ["A new issue was created", "More than 0 events in a minute"],
+      quietMs: MINUTE,
     });
     expect(await matchAlertRule(rule(triggers, { match: "all" }), issue({ isNew: true }), counts(), moment())).toBeNull();
     expect(await matchAlertRule(rule(triggers, { match: "all" }), issue({ isNew: true, regressed: true }), counts(), moment())).toEqual({
       windowKey: "new_issue",
       reasons: ["A new issue was created", "More than 0 events in a minute", "A resolved issue regressed"],
+      quietMs: MINUTE,
     });
   });
 
