@@ -17,7 +17,8 @@ export function formatSlackMessage(context: AlertContext, links: AlertLinks) {
   const reason = alertReason(context);
   const culprit = issue.culprit === "" ? "" : ` · \`${escapeMrkdwn(issue.culprit)}\``;
   return {
-    text: truncateText(`[${project.slug}] ${reason}: ${issue.title}`, SLACK_LIMITS.fallbackText),
+    // Escaped too: Slack reads `<!channel>` in the fallback text as a mention, and a title is the client's text.
+    text: truncateText(escapeMrkdwn(`[${project.slug}] ${reason}: ${issue.title}`), SLACK_LIMITS.fallbackText),
     blocks: [
       { type: "header", text: { type: "plain_text", text: truncateText(issue.title, SLACK_LIMITS.header), emoji: false } },
       {

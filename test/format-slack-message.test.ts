@@ -36,6 +36,9 @@ describe("formatSlackMessage", () => {
     expect(mrkdwn).not.toContain("<script>");
     expect(mrkdwn).not.toContain("<@here>");
     expect(mrkdwn).toContain("&lt;script&gt;");
+    // The fallback text, which Slack shows in notifications, too.
+    expect(message.text).not.toContain("<@here>");
+    expect(message.text).toContain("&lt;@here&gt;");
     // No lone surrogate where a long text was cut.
     expect(body).not.toMatch(/\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])/i);
   });
