@@ -75,13 +75,21 @@ export async function setup({ root = ROOT, adminEmail, resetAdminPassword = fals
   }
 
   // R2 --------------------------------------------------------------------------------------------
+  // `r2 bucket list` shows one page of an account's buckets: a bucket missing from it may still
+  // exist, which `r2 bucket create` then says with code 10004.
   const buckets = new Set(parseBucketNames((await wrangler(["r2", "bucket", "list"])).stdout));
   for (const bucket of worker.buckets) {
     if (buckets.has(bucket)) {
       log(`✓ R2 bucket ${bucket}`);
-    } else {
-      await wrangler(["r2", "bucket", "create", bucket]);
+      continue;
+    }
+    const created = await wrangler(["r2", "bucket", "create", bucket], { allowFailure: true });
+    if (created.code === 0) {
       log(`+ R2 bucket ${bucket} created`);
+    } else if (/\b10004\b/.test(`${created.stderr}\n${created.stdout}`)) {
+      log(`✓ R2 bucket ${bucket}`);
+    } else {
+      throw new Error(`wrangler r2 bucket create ${bucket} failed (exit ${created.code}):\n${`${created.stderr}\n${created.stdout}`.trim().split("\n").slice(-15).join("\n")}`);
     }
   }
 
@@ -117,18 +125,24 @@ export async function setup({ root = ROOT, adminEmail, resetAdminPassword = fals
     const password = process.env.FAULTLINE_ADMIN_PASSWORD || randomBytes(12).toString("base64url");
     await query(firstOwnerSql({ email, passwordHash: hashPassword(password), publicKey: randomBytes(16).toString("hex"), now: Date.now(), setupTable: Number(state?.setup_table) > 0 }));
     login = { email, password };
-    log(`+ owner ${email}, organization "Faultline", project "Default" and its DSN key created`);
+    // Shown now, not only at the end: if a later step fails, a second run finds the owner and
+    // cannot show the password again.
+    log(`+ owner ${email}, organization "Faultline", project "Default" and its DSN key created\n  Login:      ${email} / ${password}   (shown only by this run)`);
   } else if (Number(state?.users ?? 0) === 0) {
     log("! no owner created (no --admin-email, FAULTLINE_ADMIN_EMAIL or git user.email): the dashboard's setup form creates one — open it now, the first visitor becomes the owner");
+  } else if (resetAdminPassword && !email) {
+    throw new Error("--reset-admin-password needs the user's email: --admin-email <email> (or FAULTLINE_ADMIN_EMAIL)");
   } else if (resetAdminPassword && email) {
     const password = process.env.FAULTLINE_ADMIN_PASSWORD || randomBytes(12).toString("base64url");
     const s = sqlString;
+    const [known] = await query(`SELECT count(*) AS n FROM users WHERE email = ${s(email)}`);
+    if (Number(known?.n ?? 0) === 0) throw new Error(`--reset-admin-password: no dashboard user has the email ${email}; name theirs with --admin-email`);
     await query(
       `UPDATE users SET password_hash = ${s(hashPassword(password))} WHERE email = ${s(email)};
        DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ${s(email)});`,
     );
     login = { email, password };
-    log(`+ new password for ${email}`);
+    log(`+ new password for ${email}\n  Login:      ${email} / ${password}   (shown only by this run)`);
   } else {
     log(`✓ ${state.users} dashboard user(s)`);
   }
@@ -143,7 +157,7 @@ export async function setup({ root = ROOT, adminEmail, resetAdminPassword = fals
   writeFileSync(join(root, ".faultline", "deploy.json"), `${JSON.stringify({ dashboardUrl: deployed.dashboardUrl, ingestUrl: deployed.ingestUrl, dsn, database: databaseId }, null, 2)}\n`);
   log(`Faultline is set up.
   Dashboard:  ${deployed.dashboardUrl}
-  DSN:        ${dsn ?? "(created with the first project in the dashboard)"}${login ? `\n  Login:      ${login.email} / ${login.password}   (shown once)` : ""}
+  DSN:        ${dsn ?? "(created with the first project in the dashboard)"}${login ? `\n  Login:      ${login.email} / ${login.password}   (shown only by this run)` : ""}
 (URLs and DSN written to .faultline/deploy.json; \`npm run deploy\` ships later changes)
 `);
   return { ...deployed, dsn, databaseId, login };

@@ -7,16 +7,20 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
-export function wranglerCommand(root, env = process.env) {
-  if (env.FAULTLINE_WRANGLER) return env.FAULTLINE_WRANGLER;
+export function wranglerCommand(root, env = process.env, platform = process.platform) {
+  if (env.FAULTLINE_WRANGLER) return { command: env.FAULTLINE_WRANGLER, args: [] };
+  // Windows spawns neither node_modules/.bin's shell shim nor (Node 20.12 on) its .cmd without a
+  // shell, which would parse the SQL and secrets in the arguments again: wrangler's own script
+  // runs with this Node instead.
+  if (platform === "win32") return { command: process.execPath, args: [join(root, "node_modules", "wrangler", "bin", "wrangler.js")] };
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (!dir) continue;
     try {
       accessSync(join(dir, "wrangler"), constants.X_OK);
-      return join(dir, "wrangler");
+      return { command: join(dir, "wrangler"), args: [] };
     } catch {}
   }
-  return join(root, "node_modules", ".bin", "wrangler");
+  return { command: join(root, "node_modules", ".bin", "wrangler"), args: [] };
 }
 
 /**
@@ -25,9 +29,9 @@ export function wranglerCommand(root, env = process.env) {
  * stdin is closed either way, so wrangler never waits for a prompt answer.
  */
 export function runWrangler(root, args, { cwd = root, input = "", allowFailure = false, env = {} } = {}) {
-  const command = wranglerCommand(root);
+  const { command, args: first } = wranglerCommand(root);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    const child = spawn(command, [...first, ...args], {
       cwd,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0", ...env },
       stdio: ["pipe", "pipe", "pipe"],
@@ -108,8 +112,10 @@ export function parseSecretNames(stdout) {
  * workers.dev. Zone routes (patterns such as example.com/*) are not an origin SDKs can be given.
  */
 export function ingestUrlFromTargets(targets) {
-  const custom = targets.find((t) => / \(custom domain\)$/.test(t));
-  if (custom) return `https://${custom.replace(/ \(custom domain\)$/, "").trim()}`;
+  // "api.example.com (custom domain)", or with "- zone name: …" / "- zone id: …" when the route names its zone.
+  const CUSTOM = / \(custom domain(?: - zone (?:name|id): [^)]*)?\)$/;
+  const custom = targets.find((t) => CUSTOM.test(t));
+  if (custom) return `https://${custom.replace(CUSTOM, "").trim()}`;
   return targets.find((t) => /^https:\/\/[^/\s]+\.workers\.dev\/?$/.test(t))?.replace(/\/$/, "");
 }
 

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { readTomlSections, recordDatabaseId } from "../../scripts/deploy-config.mjs";
+import { ingestUrlFromTargets, wranglerCommand } from "../../scripts/wrangler-cli.mjs";
 import { accountState, commandOf, copyProject, newAccount, queryAccountD1, runScript } from "./stand-in-account.mjs";
 
 const DATABASE_ID = "7d3c0f52-5a43-4f4b-9c1e-2f0e8c2a9b11";
@@ -214,6 +215,54 @@ describe("setup on an account that already has everything", { concurrency: false
     assert.match(result.stdout, /setup form/);
     assert.equal((await queryAccountD1(project, account, "SELECT count(*) AS n FROM users"))[0].n, 0);
     assert.match(result.stdout, /DSN:\s+\(created with the first project/);
+  });
+});
+
+describe("setup when a step fails or finds what it cannot list", { concurrency: false }, () => {
+  test("takes a bucket missing from the first page of `r2 bucket list`, and shows the owner's password before a later step fails", async () => {
+    const project = copyProject();
+    const account = newAccount({
+      ...accountState(),
+      unlistedBuckets: ["faultline-raw"],
+      fail: { deploy: "You need to register a workers.dev subdomain before publishing to workers.dev" },
+    });
+    const result = await runScript(project, account, "setup.mjs", ["--skip-build"], { FAULTLINE_ADMIN_EMAIL: "owner@example.com" });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /✓ R2 bucket faultline-raw/);
+    // A second run finds the owner and cannot show the password again: this run must have.
+    const login = /Login:\s+owner@example\.com \/ (\S+)/.exec(result.stdout);
+    assert.ok(login, result.stdout);
+    const [user] = await queryAccountD1(project, account, "SELECT password_hash FROM users WHERE email = 'owner@example.com'");
+    assert.ok(passwordMatches(login[1], user.password_hash));
+  });
+
+  test("--reset-admin-password refuses an email that no user has, instead of printing a password that opens nothing", async () => {
+    const project = copyProject();
+    const account = newAccount(accountState());
+    ok(await runScript(project, account, "setup.mjs", ["--skip-build"], { FAULTLINE_ADMIN_EMAIL: "owner@example.com" }));
+    const result = await runScript(project, account, "setup.mjs", ["--skip-build", "--reset-admin-password", "--admin-email", "someone.else@example.com"]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no dashboard user has the email someone\.else@example\.com/);
+    assert.doesNotMatch(result.stdout, /Login:/);
+  });
+});
+
+describe("ingestUrlFromTargets", () => {
+  test("takes a custom domain whether or not its route names a zone, before workers.dev", () => {
+    const workersDev = "https://faultline.acme.workers.dev";
+    for (const custom of ["errors.acme.com (custom domain)", "errors.acme.com (custom domain - zone name: acme.com)", "errors.acme.com (custom domain - zone id: 0123abcd)"]) {
+      assert.equal(ingestUrlFromTargets([workersDev, custom, "schedule: 17 * * * *"]), "https://errors.acme.com", custom);
+    }
+    assert.equal(ingestUrlFromTargets([workersDev, "acme.com/api/* (zone name: acme.com)"]), workersDev);
+  });
+});
+
+describe("wranglerCommand", () => {
+  test("on Windows runs wrangler's own script with this Node, which needs no shell", () => {
+    const { command, args } = wranglerCommand("C:\\faultline", { PATH: "" }, "win32");
+    assert.equal(command, process.execPath);
+    assert.deepEqual(args, [join("C:\\faultline", "node_modules", "wrangler", "bin", "wrangler.js")]);
+    assert.deepEqual(wranglerCommand("/srv/faultline", { FAULTLINE_WRANGLER: "/opt/wrangler" }, "linux"), { command: "/opt/wrangler", args: [] });
   });
 });
 

@@ -88,7 +88,8 @@ function main() {
       return;
     case "r2 bucket create": {
       const [name] = positionals;
-      if (state.buckets.includes(name)) fail(`The bucket you tried to create already exists, and you own it. [code: 10004]`);
+      // `unlistedBuckets`: buckets past the one page `r2 bucket list` shows.
+      if (state.buckets.includes(name) || state.unlistedBuckets?.includes(name)) fail(`The bucket you tried to create already exists, and you own it. [code: 10004]`);
       state.buckets.push(name);
       save();
       out(`${BANNER}Creating bucket '${name}'...\n✅ Created bucket '${name}' with default storage class of Standard.\n`);
@@ -145,7 +146,7 @@ function main() {
         if (!state.queues.some((q) => q.name === queue)) fail(`Queue "${queue}" does not exist. To create it, run: wrangler queues create ${queue}`);
       }
       for (const [, bucket] of config.matchAll(/^bucket_name\s*=\s*"([^"]+)"/gm)) {
-        if (!state.buckets.includes(bucket)) fail(`R2 bucket '${bucket}' not found. Please use a different name and try again. [code: 10085]`);
+        if (!state.buckets.includes(bucket) && !state.unlistedBuckets?.includes(bucket)) fail(`R2 bucket '${bucket}' not found. Please use a different name and try again. [code: 10085]`);
       }
       const name = /^name\s*=\s*"([^"]+)"/m.exec(config)?.[1];
       const crons = /^crons\s*=\s*\[([^\]]*)\]/m.exec(config)?.[1].match(/"[^"]+"/g)?.map((c) => JSON.parse(c)) ?? [];
