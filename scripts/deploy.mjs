@@ -14,6 +14,8 @@ const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 export async function deploy({ root = ROOT, skipBuild = false, log = console.log } = {}) {
   const worker = readWorkerConfig(root);
   const pages = readPagesConfig(root);
+  // The Pages commands do not read wrangler.toml's account_id; the environment reaches every call.
+  if (worker.accountId && !process.env.CLOUDFLARE_ACCOUNT_ID) process.env.CLOUDFLARE_ACCOUNT_ID = worker.accountId;
   if (worker.database.id === PLACEHOLDER_DATABASE_ID) throw new Error("wrangler.toml still names the placeholder D1 database: run `npm run setup` first.");
   if (pages.databaseId !== worker.database.id) {
     throw new Error(`dashboard/wrangler.toml binds D1 database ${pages.databaseId}, the Worker ${worker.database.id}: run \`npm run setup\` to record the same id in both.`);

@@ -174,7 +174,11 @@ async function checkLogin(root) {
     throw new Error("wrangler is not logged in: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN (a token with Workers, D1, Queues, R2 and Pages edit rights).");
   }
   const accounts = info.accounts ?? [];
-  if (accounts.length > 1 && !process.env.CLOUDFLARE_ACCOUNT_ID && !readWorkerConfig(root).accountId) {
+  // An account_id in wrangler.toml is what `wrangler deploy` uses, but the Pages and R2 commands
+  // do not read that file: they get it from the environment, as every call here passes it on.
+  const configured = readWorkerConfig(root).accountId;
+  if (configured && !process.env.CLOUDFLARE_ACCOUNT_ID) process.env.CLOUDFLARE_ACCOUNT_ID = configured;
+  if (accounts.length > 1 && !process.env.CLOUDFLARE_ACCOUNT_ID) {
     throw new Error(`these credentials reach ${accounts.length} accounts; set CLOUDFLARE_ACCOUNT_ID to one of:\n${accounts.map((a) => `  ${a.id}  ${a.name}`).join("\n")}`);
   }
 }

@@ -236,6 +236,14 @@ describe("setup when a step fails or finds what it cannot list", { concurrency: 
     assert.ok(passwordMatches(login[1], user.password_hash));
   });
 
+  test("an account_id in wrangler.toml reaches the Pages and R2 commands too, when the credentials see several accounts", async () => {
+    const project = copyProject();
+    const config = join(project, "wrangler.toml");
+    writeFileSync(config, `account_id = "b2"\n${readFileSync(config, "utf8")}`);
+    const account = newAccount({ ...accountState(), accounts: [{ name: "Acme", id: "a1" }, { name: "Other", id: "b2" }] });
+    ok(await runScript(project, account, "setup.mjs", ["--skip-build"], { CLOUDFLARE_ACCOUNT_ID: "", FAULTLINE_ADMIN_EMAIL: "owner@example.com" }));
+  });
+
   test("--reset-admin-password refuses an email that no user has, instead of printing a password that opens nothing", async () => {
     const project = copyProject();
     const account = newAccount(accountState());

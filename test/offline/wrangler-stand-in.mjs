@@ -34,6 +34,10 @@ function main() {
   const failure = state.fail?.[command];
   if (failure) fail(failure);
   if (command !== "whoami" && !state.loggedIn) fail("In a non-interactive environment, it's necessary to set a CLOUDFLARE_API_TOKEN environment variable for wrangler to work.");
+  // The Pages and R2 commands do not read wrangler.toml's account_id: only the environment tells them the account.
+  if (state.accounts.length > 1 && !process.env.CLOUDFLARE_ACCOUNT_ID && /^(pages|r2) /.test(command)) {
+    fail("More than one account available but unable to select one in non-interactive mode.");
+  }
 
   const save = () => writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
   const out = (text) => process.stdout.write(text);
