@@ -125,7 +125,15 @@ export async function deliverAlert(d1: D1Database, deliveryId: number, deps: Del
     return { retryInSeconds: null, result: null };
   }
 
-  const result = await attemptDelivery(d1, row, now, deps);
+  // Whatever fails before the request goes out (reading the stored event, say) is an attempt
+  // like any other: logged, and retried after its delay instead of left "sending" until the lease ends.
+  const result = await attemptDelivery(d1, row, now, deps).catch((err: unknown): AttemptResult => ({
+    outcome: "retry",
+    httpStatus: null,
+    latencyMs: deps.now() - now,
+    error: `could not prepare the request: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
+    retryAfterSeconds: null,
+  }));
 
   const retryInSeconds = result.outcome === "retry" ? retryDelaySeconds(attempt, result.retryAfterSeconds) : null;
   const status = result.outcome === "sent" ? "sent" : result.outcome === "failed" ? "failed" : "retrying";

@@ -28,7 +28,7 @@ let batchCounter = 0;
  * so far), and reports what it did with each: acked, or retried after how many seconds. (The
  * pool's getQueueResult does not report a retry's delay.)
  */
-async function consume(messages: AlertQueueMessage[], attempts = 1, deps: DeliveryDeps = deliveryDepsFrom(env)) {
+async function consume(messages: AlertQueueMessage[], attempts = 1, deps: DeliveryDeps = deliveryDepsFrom(env), environment: typeof env = env) {
   batchCounter += 1;
   let acked = 0;
   const retries: Array<number | null> = [];
@@ -54,7 +54,7 @@ async function consume(messages: AlertQueueMessage[], attempts = 1, deps: Delive
       throw new Error("the alerts consumer answers message by message");
     },
   };
-  await deliverAlerts(batch, env, deps);
+  await deliverAlerts(batch, environment, deps);
   return { acked, retries };
 }
 
@@ -125,6 +125,28 @@ describe("deliverAlerts: each platform", () => {
       // The stored event itself, in Sentry's schema: the exception the SDK sent.
       exception: { values: expect.arrayContaining([expect.objectContaining({ type: "SyntaxError" })]) },
     });
+  });
+
+  it("a failure before the request goes out (the stored event unreadable) is a logged attempt, retried", async () => {
+    const key = receiverKey("prepare-fails");
+    const secret = "s3cret-prepare";
+    await registerWebhookSecret(key, secret);
+    const { messages } = await fire([{ type: "webhook", url: receiverUrl("ok", "webhook", key), secret }]);
+    const broken = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop !== "prepare") return Reflect.get(target, prop).bind(target);
+        return (sql: string) => {
+          if (sql.startsWith("SELECT data FROM events")) throw new Error("D1_ERROR: storage operation exceeded timeout");
+          return target.prepare(sql);
+        };
+      },
+    });
+    const outcome = await consume(messages, 1, deliveryDepsFrom(env), { ...env, DB: broken as D1Database });
+    expect(outcome.acked).toBe(0);
+    expect(outcome.retries).toHaveLength(1);
+    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({ status: "retrying", attempts: 1, last_error: expect.stringContaining("storage operation exceeded timeout") });
+    expect(await attemptsOf(messages[0]!.deliveryId)).toEqual([expect.objectContaining({ attempt: 1, outcome: "retry", http_status: null })]);
+    expect(await receivedBy(key)).toEqual([]);
   });
 
   it("a webhook whose secret does not match is refused by the receiver, and that is a failure", async () => {
