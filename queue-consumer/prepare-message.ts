@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import type { IngestMessage } from "../worker/ingest-message";
 import { type Grouping, fingerprintEvent } from "./fingerprint-event";
+import { addMinidumpCrash, eventFromMinidumpEnvelope, minidumpAttachment } from "./minidump-event";
 import { type NormalizedEvent, normalizeEvent } from "./normalize-event";
 import { EnvelopeParseError, type EnvelopeItem, parseEnvelope, parseItemJson } from "./parse-envelope";
 import { type ScrubOptions, scrubNormalizedEvent } from "./scrub-event";
@@ -93,10 +94,13 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
     return out;
   }
 
+  // A minidump's crash goes into the envelope's event, or makes one (crashpad sends no event item).
+  const minidump = minidumpAttachment(items);
   for (const [index, item] of items.entries()) {
     if (ERROR_EVENT_ITEMS.has(item.type)) {
       try {
-        out.events.push(await prepareEvent(parseItemJson(item), message, headerEventId, ctx));
+        const raw = parseItemJson(item);
+        out.events.push(await prepareEvent(minidump ? addMinidumpCrash(raw, minidump.payload) : raw, message, headerEventId, ctx));
       } catch (err) {
         reject("malformed_event", `${item.type} item ${index}: ${errorText(err)}`);
       }
@@ -123,6 +127,13 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
       payload,
       bodyKey,
     });
+  }
+  if (minidump && !items.some((item) => ERROR_EVENT_ITEMS.has(item.type))) {
+    try {
+      out.events.push(await prepareEvent(eventFromMinidumpEnvelope(items, minidump.payload), message, headerEventId, ctx));
+    } catch (err) {
+      reject("malformed_event", `minidump: ${errorText(err)}`);
+    }
   }
   return out;
 }

@@ -2,6 +2,9 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { describe, expect, it } from "vitest";
 import { digestEvents } from "../queue-consumer/digest-events";
 import type { IngestMessage } from "../worker/ingest-message";
+import { minidumpEnvelope } from "../worker/minidump-envelope";
+import { readMinidumpUpload } from "../worker/read-minidump-upload";
+import { LINUX, buildMinidump, crashpadUpload } from "./crashpad-upload";
 import { sdkEnvelopes } from "./fixtures";
 import { seedProject } from "./seed";
 
@@ -124,6 +127,34 @@ describe("digesting real SDK events", () => {
     ]);
     const stored = await env.DB.prepare("SELECT body_key FROM stored_items WHERE project_id = ? AND item_type = 'attachment'").bind(key.projectId).first<{ body_key: string }>();
     expect(await (await env.RAW.get(stored?.body_key ?? ""))?.text()).toBe(attachment);
+  });
+});
+
+describe("digesting native crashes", () => {
+  it("groups crashpad uploads by their crash reason, each event with the SDK's scope and its minidump in R2", async () => {
+    const key = await seedProject();
+    const upload = (minidump: Uint8Array) => {
+      const { body, contentType } = crashpadUpload(minidump, { release: "game@2.4.1", environment: "production", user: { id: "player-77" } });
+      return minidumpEnvelope(readMinidumpUpload(body, contentType), { maxEventBytes: 1_048_576 });
+    };
+    const segv = { platformId: LINUX, code: 11, flags: 1 };
+    const dumps = [buildMinidump({ ...segv, address: 0x10n }), buildMinidump({ ...segv, address: 0x7fn }), buildMinidump({ platformId: LINUX, code: 6, flags: 0xfffffffa })];
+    const crashes = dumps.map(upload);
+    const { result } = await digest(crashes.map((c) => message(key.projectId, c.envelope, { eventId: c.eventId })));
+    expect(result.explicitAcks).toHaveLength(3);
+
+    const issues = await issuesOf(key.projectId);
+    expect(issues.map((i) => [i.title, i.level, i.platform, i.times_seen, i.first_release])).toEqual([
+      ["Fatal Error: SIGSEGV / SEGV_MAPERR", "fatal", "native", 2, "game@2.4.1"],
+      ["Fatal Error: SIGABRT / SI_TKILL", "fatal", "native", 1, "game@2.4.1"],
+    ]);
+    const row = await env.DB.prepare("SELECT data FROM events WHERE project_id = ? AND event_id = ?").bind(key.projectId, crashes[2]!.eventId).first<{ data: ArrayBuffer }>();
+    const data = await gunzipJson(row!.data);
+    expect(data).toMatchObject({ environment: "production", user: { id: "player-77" }, exception: { values: [{ type: "SIGABRT", mechanism: { type: "minidump", meta: { signal: { number: 6 } } } }] } });
+    expect((data.breadcrumbs as { values: unknown[] }).values).toHaveLength(3);
+
+    const minidump = await env.DB.prepare("SELECT body_key FROM stored_items WHERE project_id = ? AND event_id = ? AND item_index = 0").bind(key.projectId, crashes[2]!.eventId).first<{ body_key: string }>();
+    expect(new Uint8Array(await (await env.RAW.get(minidump!.body_key))!.arrayBuffer())).toEqual(dumps[2]);
   });
 });
 

@@ -90,6 +90,16 @@ describe("rate-limit categories", () => {
     }
   });
 
+  it("counts a minidump sent without an event as an error event, under the header's id or a new one", () => {
+    const minidump = (header: object, attachmentType = "event.minidump") =>
+      encoder.encode(`${JSON.stringify(header)}\n{"type":"attachment","length":4,"filename":"crash.dmp","attachment_type":"${attachmentType}"}\nMDMP`);
+    expect(inspectEnvelope(minidump({ event_id: ID }), limits)).toMatchObject({ eventId: ID, eventCategories: ["error"] });
+    expect(inspectEnvelope(minidump({}), limits).eventId).toMatch(/^[0-9a-f]{32}$/);
+    expect(inspectEnvelope(minidump({}, "event.attachment"), limits)).toMatchObject({ eventId: null, eventCategories: [] });
+    const withEvent = encoder.encode(`{}\n{"type":"event"}\n{}\n{"type":"attachment","length":4,"attachment_type":"event.minidump"}\nMDMP`);
+    expect(inspectEnvelope(withEvent, limits).eventCategories).toEqual(["error", "default"]);
+  });
+
   it("lists every counted category once, as Sentry names them", () => {
     expect([...EVENT_CATEGORIES].sort()).toEqual(["default", "error", "feedback", "security", "transaction"]);
   });

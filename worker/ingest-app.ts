@@ -7,11 +7,14 @@ import { type Env, numericVar } from "./env";
 import { extractCredentials } from "./extract-credentials";
 import { EVENT_CATEGORIES, inspectEnvelope, inspectStoreEvent } from "./inspect-envelope";
 import { type ProjectKey, lookupProjectKey } from "./lookup-project-key";
+import { minidumpEnvelope } from "./minidump-envelope";
 import { RateLimiter } from "./rate-limit";
 import { readBody } from "./read-body";
+import { readMinidumpUpload } from "./read-minidump-upload";
 import { RejectedError, type Rejection, UNAVAILABLE_RETRY_AFTER_SECONDS, reject, rejectionResponse } from "./rejection";
 
 type IngestContext = Context<{ Bindings: Env }>;
+type Endpoint = "envelope" | "store" | "minidump";
 
 const rateLimiter = new RateLimiter();
 
@@ -48,8 +51,11 @@ ingestApp.all("/health", (c) => c.json({ ok: true }));
 
 ingestApp.post("/api/:projectId/envelope", (c) => ingest(c, "envelope"));
 ingestApp.post("/api/:projectId/store", (c) => ingest(c, "store"));
+// Crash reports from crashpad and Breakpad: https://docs.sentry.io/platforms/native/guides/minidumps/
+ingestApp.post("/api/:projectId/minidump", (c) => ingest(c, "minidump"));
 ingestApp.all("/api/:projectId/envelope", () => reject(405, "method_not_allowed", "use POST"));
 ingestApp.all("/api/:projectId/store", () => reject(405, "method_not_allowed", "use POST"));
+ingestApp.all("/api/:projectId/minidump", () => reject(405, "method_not_allowed", "use POST"));
 
 ingestApp.notFound(() => rejectionResponse({ status: 404, reason: "not_found", detail: "not found" }));
 ingestApp.onError((err, c) => {
@@ -59,7 +65,7 @@ ingestApp.onError((err, c) => {
   return rejectionResponse(unavailable, new Headers(c.res.headers));
 });
 
-async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Response> {
+async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
   const projectParam = c.req.param("projectId") ?? "";
   // Sentry's routes only match numeric project ids.
   if (!/^\d{1,15}$/.test(projectParam)) reject(404, "not_found", "not found");
@@ -80,12 +86,14 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
   const keyOutsideBody = sources.authHeader || sources.queryKey || /^\s*sentry\s/i.test(sources.authorization ?? "");
   const early = keyOutsideBody ? extractCredentials(sources) : null;
   let key: ProjectKey | null = early ? await authorize(early.publicKey) : null;
+  // A minidump upload has no envelope header to carry a key: without one outside, it is not read.
+  if (endpoint === "minidump" && !key) reject(401, "missing_auth", "missing authorization information");
 
-  const body = await readBody(c.req.raw.body, c.req.header("content-encoding") ?? null, numericVar(env.MAX_BODY_BYTES, 20_971_520));
+  let body = await readBody(c.req.raw.body, c.req.header("content-encoding") ?? null, numericVar(env.MAX_BODY_BYTES, 20_971_520));
   let eventId: string | null;
   let categories: string[];
   let itemCount: number;
-  if (kind === "envelope") {
+  if (endpoint === "envelope") {
     const summary = inspectEnvelope(body, limits);
     if (summary.header.dsn !== undefined && summary.header.dsn !== null) {
       const creds = extractCredentials({ ...sources, envelopeDsn: summary.header.dsn });
@@ -97,10 +105,18 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
     eventId = summary.eventId;
     categories = summary.eventCategories;
     itemCount = summary.itemTypes.length;
-  } else {
+  } else if (endpoint === "store") {
     eventId = inspectStoreEvent(body, limits).eventId;
     categories = ["error"];
     itemCount = 1;
+  } else {
+    // Queued as the envelope an SDK would have sent, so the digest has one format to read.
+    const built = minidumpEnvelope(readMinidumpUpload(body, c.req.header("content-type") ?? null), limits);
+    body = built.envelope;
+    eventId = built.eventId;
+    // A crash is an error event to the key's quota.
+    categories = ["error"];
+    itemCount = built.itemCount;
   }
   if (!key) return reject(401, "missing_auth", "missing authorization information");
 
@@ -129,7 +145,7 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
       { queue: env.EVENTS, bucket: env.RAW, inlineMaxBytes: numericVar(env.INLINE_BODY_MAX_BYTES, 100_000) },
       {
         v: 1,
-        kind,
+        kind: endpoint === "store" ? "store" : "envelope",
         projectId,
         keyId: key.id,
         receivedAt: Date.now(),
@@ -140,5 +156,7 @@ async function ingest(c: IngestContext, kind: "envelope" | "store"): Promise<Res
       body,
     ).catch(giveBack);
   }
+  // Relay answers a minidump upload with the bare event id, which crashpad keeps as the report's id.
+  if (endpoint === "minidump") return c.text(eventId ?? "");
   return c.json(eventId ? { id: eventId } : {});
 }

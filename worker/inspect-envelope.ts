@@ -59,8 +59,15 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
     // The header's id wins over the payload's: https://develop.sentry.dev/sdk/data-model/envelope-items/#event
     eventId ??= topLevelEventId(item.payload);
   }
+  // The digest makes an error event of a minidump sent without one, as Relay does, so it counts as one.
+  if (eventCategories.length === 0 && items.some(isMinidump)) eventCategories.push("error");
   if (eventCategories.length > 0 && eventId === null) eventId = newEventId();
   return { header, eventId, itemTypes: items.map((i) => i.type), eventCategories };
+}
+
+/** https://develop.sentry.dev/sdk/data-model/envelope-items/#attachment: attachment_type event.minidump. */
+function isMinidump(item: { type: string; header: Record<string, unknown> }): boolean {
+  return item.type === "attachment" && item.header.attachment_type === "event.minidump";
 }
 
 /** A `/store/` body: one JSON event (https://develop.sentry.dev/sdk/data-model/event-payloads/). */
