@@ -16,9 +16,16 @@ const MAX_DEPTH = 100;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/**
+ * Values decoded from one payload at most: a megabyte of one-byte empty maps would otherwise
+ * become a million objects, more than a Worker's memory holds. An event with its modules list
+ * has a few thousand.
+ */
+export const MAX_VALUES = 100_000;
+
 /** Exactly one value, filling `bytes`. */
-export function decodeMsgpack(bytes: Uint8Array): unknown {
-  const reader = new Reader(bytes);
+export function decodeMsgpack(bytes: Uint8Array, maxValues = MAX_VALUES): unknown {
+  const reader = new Reader(bytes, maxValues);
   const value = reader.value(0);
   if (reader.remaining() > 0) throw new MsgpackDecodeError(`${reader.remaining()} bytes after the value`);
   return value;
@@ -29,10 +36,11 @@ export function decodeMsgpack(bytes: Uint8Array): unknown {
  * Decoding stops at the first value that cannot be read, a write the crash cut short; the values
  * before it are kept and `error` says what stopped it.
  */
-export function decodeMsgpackSequence(bytes: Uint8Array): { values: unknown[]; error: string | null } {
-  const reader = new Reader(bytes);
+export function decodeMsgpackSequence(bytes: Uint8Array, maxItems: number, maxValues = MAX_VALUES): { values: unknown[]; error: string | null } {
+  const reader = new Reader(bytes, maxValues);
   const values: unknown[] = [];
   while (reader.remaining() > 0) {
+    if (values.length >= maxItems) return { values, error: `more than ${maxItems} values` };
     try {
       values.push(reader.value(0));
     } catch (err) {
@@ -46,9 +54,14 @@ export function decodeMsgpackSequence(bytes: Uint8Array): { values: unknown[]; e
 class Reader {
   private pos = 0;
   private readonly view: DataView;
+  private budget: number;
 
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    maxValues: number,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.budget = maxValues;
   }
 
   remaining(): number {
@@ -64,6 +77,7 @@ class Reader {
   }
 
   value(depth: number): unknown {
+    if (--this.budget < 0) throw new MsgpackDecodeError("more values than a payload may hold");
     const at = this.pos;
     const b = this.view.getUint8(this.take(1));
     if (b <= 0x7f) return b;

@@ -1,4 +1,4 @@
-import { ATTACHMENT_TYPES, FORM_FIELDS_ITEM } from "../worker/minidump-envelope";
+import { ATTACHMENT_TYPES, FORM_FIELDS_ITEM, MINIDUMP_EVENT_MAX_BYTES } from "../worker/minidump-envelope";
 import { decodeMsgpack, decodeMsgpackSequence } from "./decode-msgpack";
 import { nameCrash, osContext } from "./name-minidump-crash";
 import { parseTimestamp } from "./normalize-event";
@@ -18,6 +18,16 @@ import { isRecord, valuesOf, type JsonRecord } from "./untrusted-json";
  */
 export function minidumpAttachment(items: EnvelopeItem[]): EnvelopeItem | undefined {
   return items.find((item) => attachmentType(item) === ATTACHMENT_TYPES.minidump);
+}
+
+/**
+ * The items eventFromMinidumpEnvelope reads into the event: the scope event, the breadcrumb
+ * files and the form fields. Once they are in the event, which is scrubbed, they are not kept
+ * beside it unscrubbed (Relay takes them out of the envelope too).
+ */
+export function mergedIntoMinidumpEvent(item: EnvelopeItem): boolean {
+  const type = attachmentType(item);
+  return type === ATTACHMENT_TYPES.eventPayload || type === ATTACHMENT_TYPES.breadcrumbs || item.type === FORM_FIELDS_ITEM;
 }
 
 /** For an envelope with a minidump and no event item. */
@@ -71,7 +81,8 @@ function attachmentType(item: EnvelopeItem): unknown {
 }
 
 /** Sentry's largest event; an attached one past it is not read, as Relay refuses it. */
-const MAX_ATTACHED_BYTES = 1_048_576;
+const MAX_ATTACHED_BYTES = MINIDUMP_EVENT_MAX_BYTES;
+const BREADCRUMBS_PER_FILE_MAX = 500;
 
 function attachedEvent(item: EnvelopeItem | undefined): JsonRecord {
   if (item === undefined || item.payload.byteLength > MAX_ATTACHED_BYTES) return {};
@@ -90,7 +101,8 @@ function attachedEvent(item: EnvelopeItem | undefined): JsonRecord {
  * (the SDK's max_breadcrumbs, as Relay keeps) and at most Sentry's 100.
  */
 function breadcrumbsFromFiles(files: Uint8Array[]): JsonRecord[] {
-  const lists = files.filter((f) => f.byteLength <= MAX_ATTACHED_BYTES).map((f) => decodeMsgpackSequence(f).values.filter(isRecord));
+  // No more than a file can hold when the SDK writes it (max_breadcrumbs, at most a few hundred).
+  const lists = files.filter((f) => f.byteLength <= MAX_ATTACHED_BYTES).map((f) => decodeMsgpackSequence(f, BREADCRUMBS_PER_FILE_MAX).values.filter(isRecord));
   const keep = Math.min(LIMITS.breadcrumbs, Math.max(0, ...lists.map((l) => l.length)));
   // The file with the older last breadcrumb came first.
   lists.sort((a, b) => compare(lastTime(a), lastTime(b)));

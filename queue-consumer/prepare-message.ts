@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import type { IngestMessage } from "../worker/ingest-message";
 import { type Grouping, fingerprintEvent } from "./fingerprint-event";
-import { addMinidumpCrash, eventFromMinidumpEnvelope, minidumpAttachment } from "./minidump-event";
+import { addMinidumpCrash, eventFromMinidumpEnvelope, mergedIntoMinidumpEvent, minidumpAttachment } from "./minidump-event";
 import { type NormalizedEvent, normalizeEvent } from "./normalize-event";
 import { EnvelopeParseError, type EnvelopeItem, parseEnvelope, parseItemJson } from "./parse-envelope";
 import { type ScrubOptions, scrubNormalizedEvent } from "./scrub-event";
@@ -96,7 +96,9 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
 
   // A minidump's crash goes into the envelope's event, or makes one (crashpad sends no event item).
   const minidump = minidumpAttachment(items);
+  const eventFromMinidump = minidump !== undefined && !items.some((item) => ERROR_EVENT_ITEMS.has(item.type));
   for (const [index, item] of items.entries()) {
+    if (eventFromMinidump && mergedIntoMinidumpEvent(item)) continue;
     if (ERROR_EVENT_ITEMS.has(item.type)) {
       try {
         const raw = parseItemJson(item);
@@ -128,7 +130,7 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
       bodyKey,
     });
   }
-  if (minidump && !items.some((item) => ERROR_EVENT_ITEMS.has(item.type))) {
+  if (eventFromMinidump) {
     try {
       out.events.push(await prepareEvent(eventFromMinidumpEnvelope(items, minidump.payload), message, headerEventId, ctx));
     } catch (err) {

@@ -68,17 +68,26 @@ describe("decodeMsgpack", () => {
 describe("decodeMsgpackSequence", () => {
   it("reads values written one after another, as a breadcrumb file holds them", () => {
     const crumbs = [{ message: "one", timestamp: "2026-07-01T09:59:50.000Z" }, { message: "two" }, { message: "three", data: { n: 3 } }];
-    expect(decodeMsgpackSequence(breadcrumbFile(crumbs))).toEqual({ values: crumbs, error: null });
+    expect(decodeMsgpackSequence(breadcrumbFile(crumbs), 100)).toEqual({ values: crumbs, error: null });
   });
 
   it("keeps the values before a write the crash cut short, and says why it stopped", () => {
     const file = breadcrumbFile([{ message: "one" }, { message: "two" }]);
-    const { values, error } = decodeMsgpackSequence(file.subarray(0, file.byteLength - 2));
+    const { values, error } = decodeMsgpackSequence(file.subarray(0, file.byteLength - 2), 100);
     expect(values).toEqual([{ message: "one" }]);
     expect(error).toMatch(/cut short/);
   });
 
+  it("stops at its limit of values, and a payload at the decoder's limit of values in all", () => {
+    // A megabyte of one-byte empty maps would otherwise be a million objects.
+    const flood = new Uint8Array(1_048_576).fill(0x80);
+    const { values, error } = decodeMsgpackSequence(flood, 500);
+    expect(values).toHaveLength(500);
+    expect(error).toMatch(/more than 500 values/);
+    expect(() => decodeMsgpack(new Uint8Array([0xdd, 0x00, 0x0f, 0xff, 0xff, ...new Uint8Array(1_048_575).fill(0x80)]))).toThrow(/more values than a payload may hold/);
+  });
+
   it("reads nothing from an empty file", () => {
-    expect(decodeMsgpackSequence(new Uint8Array())).toEqual({ values: [], error: null });
+    expect(decodeMsgpackSequence(new Uint8Array(), 100)).toEqual({ values: [], error: null });
   });
 });

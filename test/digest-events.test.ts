@@ -135,7 +135,7 @@ describe("digesting native crashes", () => {
     const key = await seedProject();
     const upload = (minidump: Uint8Array) => {
       const { body, contentType } = crashpadUpload(minidump, { release: "game@2.4.1", environment: "production", user: { id: "player-77" } });
-      return minidumpEnvelope(readMinidumpUpload(body, contentType), { maxEventBytes: 1_048_576 });
+      return minidumpEnvelope(readMinidumpUpload(body, contentType));
     };
     const segv = { platformId: LINUX, code: 11, flags: 1 };
     const dumps = [buildMinidump({ ...segv, address: 0x10n }), buildMinidump({ ...segv, address: 0x7fn }), buildMinidump({ platformId: LINUX, code: 6, flags: 0xfffffffa })];

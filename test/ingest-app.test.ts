@@ -870,8 +870,10 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
     const res = await SELF.fetch(minidumpUrl(key), { method: "POST", body, headers: { "content-type": contentType } });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(crashId);
-    // The event, and the five files and the form fields as stored items.
-    const rows = await waitForRows(key.projectId, 7);
+    // The event, and the minidump and game.log as stored items; the scope event, the breadcrumb
+    // files and the form fields are in the (scrubbed) event, not kept beside it.
+    const rows = await waitForRows(key.projectId, 3);
+    expect(rows.map((r) => r.item_type).sort()).toEqual(["attachment", "attachment", "event"]);
     expect(rows.filter((r) => r.item_type === "event")).toEqual([expect.objectContaining({ event_id: crashId, title: "Fatal Error: EXCEPTION_ACCESS_VIOLATION_READ" })]);
 
     const issue = await env.DB.prepare("SELECT title, level, platform, first_release FROM issues WHERE project_id = ?").bind(key.projectId).first();

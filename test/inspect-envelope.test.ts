@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EVENT_CATEGORIES, inspectEnvelope, topLevelEventId } from "../worker/inspect-envelope";
+import { EVENT_CATEGORIES, MAX_ATTACHMENTS, inspectEnvelope, topLevelEventId } from "../worker/inspect-envelope";
 import { RejectedError } from "../worker/rejection";
 
 const encoder = new TextEncoder();
@@ -102,5 +102,13 @@ describe("rate-limit categories", () => {
 
   it("lists every counted category once, as Sentry names them", () => {
     expect([...EVENT_CATEGORIES].sort()).toEqual(["default", "error", "feedback", "security", "transaction"]);
+  });
+});
+
+describe("inspectEnvelope: attachments", () => {
+  it(`takes up to ${MAX_ATTACHMENTS} attachments and refuses more with 413: each is an R2 write in the digest`, () => {
+    const envelope = (n: number) => encoder.encode(`{"event_id":"${ID}"}\n${Array.from({ length: n }, (_, i) => `{"type":"attachment","length":1,"filename":"a${i}.txt"}\nx\n`).join("")}`);
+    expect(inspectEnvelope(envelope(MAX_ATTACHMENTS), limits).itemTypes).toHaveLength(MAX_ATTACHMENTS);
+    expect(reasonOf(() => inspectEnvelope(envelope(MAX_ATTACHMENTS + 1), limits))).toBe("too_many_items");
   });
 });

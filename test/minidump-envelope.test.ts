@@ -5,7 +5,6 @@ import type { MinidumpUpload, UploadFile } from "../worker/read-minidump-upload"
 import { RejectedError } from "../worker/rejection";
 import { breadcrumbFiles, buildMinidump, crashScopeEvent, encodeMsgpack } from "./crashpad-upload";
 
-const limits = { maxEventBytes: 1_048_576 };
 const file = (field: string | null, bytes: Uint8Array | string, filename = field ?? "Minidump", contentType: string | null = "application/octet-stream"): UploadFile => ({
   field,
   filename,
@@ -15,7 +14,7 @@ const file = (field: string | null, bytes: Uint8Array | string, filename = field
 
 function rejection(upload: MinidumpUpload) {
   try {
-    minidumpEnvelope(upload, limits);
+    minidumpEnvelope(upload);
   } catch (err) {
     if (err instanceof RejectedError) return err.rejection;
     throw err;
@@ -36,7 +35,7 @@ describe("minidumpEnvelope", () => {
       ],
       fields: [["guid", "3f1b6c1e"], ["sentry[tags][build]", "nightly"]],
     };
-    const { eventId, envelope, itemCount } = minidumpEnvelope(upload, limits);
+    const { eventId, envelope, itemCount } = minidumpEnvelope(upload);
     // The id sentry-native gave the crash, so a retried upload is the same event.
     expect(eventId).toBe(crashScopeEvent.event_id.replaceAll("-", ""));
     const parsed = parseEnvelope(envelope);
@@ -57,7 +56,7 @@ describe("minidumpEnvelope", () => {
 
   it("takes a minidump sent as the whole body, under a new id", () => {
     const minidump = buildMinidump();
-    const { eventId, envelope, itemCount } = minidumpEnvelope({ files: [file(null, minidump, "Minidump", "application/x-dmp")], fields: [] }, limits);
+    const { eventId, envelope, itemCount } = minidumpEnvelope({ files: [file(null, minidump, "Minidump", "application/x-dmp")], fields: [] });
     expect(eventId).toMatch(/^[0-9a-f]{32}$/);
     const parsed = parseEnvelope(envelope);
     expect(itemCount).toBe(1);
@@ -68,15 +67,15 @@ describe("minidumpEnvelope", () => {
   it("gives a new id when the event payload has none, or one that is not an id, or is not msgpack", () => {
     const minidump = file("upload_file_minidump", buildMinidump());
     for (const payload of [encodeMsgpack({ level: "fatal" }), encodeMsgpack({ event_id: "nope" }), encodeMsgpack({ event_id: "0".repeat(32) }), new TextEncoder().encode("{}")]) {
-      const { eventId } = minidumpEnvelope({ files: [minidump, file("__sentry-event", payload)], fields: [] }, limits);
+      const { eventId } = minidumpEnvelope({ files: [minidump, file("__sentry-event", payload)], fields: [] });
       expect(eventId).toMatch(/^[0-9a-f]{32}$/);
       expect(eventId).not.toBe("0".repeat(32));
     }
   });
 
   it("does not decode an event payload larger than an event may be", () => {
-    const payload = encodeMsgpack({ ...crashScopeEvent, extra: { blob: "x".repeat(2000) } });
-    const { eventId } = minidumpEnvelope({ files: [file("upload_file_minidump", buildMinidump()), file("__sentry-event", payload)], fields: [] }, { maxEventBytes: 1000 });
+    const payload = encodeMsgpack({ ...crashScopeEvent, extra: { blob: "x".repeat(1_100_000) } });
+    const { eventId } = minidumpEnvelope({ files: [file("upload_file_minidump", buildMinidump()), file("__sentry-event", payload)], fields: [] });
     expect(eventId).not.toBe(crashScopeEvent.event_id.replaceAll("-", ""));
   });
 
@@ -90,6 +89,6 @@ describe("minidumpEnvelope", () => {
   });
 
   it("accepts a big-endian minidump (PMDM), as Relay does", () => {
-    expect(() => minidumpEnvelope({ files: [file(null, buildMinidump({ bigEndian: true }))], fields: [] }, limits)).not.toThrow();
+    expect(() => minidumpEnvelope({ files: [file(null, buildMinidump({ bigEndian: true }))], fields: [] })).not.toThrow();
   });
 });

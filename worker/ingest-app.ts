@@ -111,7 +111,7 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
     itemCount = 1;
   } else {
     // Queued as the envelope an SDK would have sent, so the digest has one format to read.
-    const built = minidumpEnvelope(readMinidumpUpload(body, c.req.header("content-type") ?? null), limits);
+    const built = minidumpEnvelope(readMinidumpUpload(body, c.req.header("content-type") ?? null));
     body = built.envelope;
     eventId = built.eventId;
     // A crash is an error event to the key's quota.
@@ -136,7 +136,7 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
 
   // An envelope with no items holds nothing to keep.
   if (itemCount > 0) {
-    // What we could not keep does not use up the key's quota: the SDK sends it again.
+    // What we could not keep does not use up the key's quota: a client that sends it again is not refused for it.
     const giveBack = (err: unknown) => {
       if (countedIn !== undefined) rateLimiter.giveBack(key.id, countedIn);
       throw err;

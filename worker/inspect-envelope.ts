@@ -37,6 +37,9 @@ export const EVENT_CATEGORIES: readonly string[] = [...new Set(Object.values(EVE
 
 const decoder = new TextDecoder();
 
+/** Attachments one envelope (or one minidump upload) may carry; SDKs send a handful with an event. */
+export const MAX_ATTACHMENTS = 100;
+
 export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): EnvelopeSummary {
   if (bytes.byteLength === 0) reject(400, "empty_body", "empty envelope");
   let envelope: Envelope;
@@ -48,7 +51,10 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
   const { header, items } = envelope;
   let eventId = header.event_id === undefined || header.event_id === null ? null : normalizeEventId(header.event_id);
   const eventCategories: string[] = [];
+  let attachments = 0;
   for (const item of items) {
+    // Each attachment is one R2 write in the digest, which has a budget of calls per batch.
+    if (item.type === "attachment" && ++attachments > MAX_ATTACHMENTS) reject(413, "too_many_items", `more than ${MAX_ATTACHMENTS} attachments in one envelope`);
     const categories = EVENT_ITEMS[item.type];
     if (categories === undefined) continue;
     if (eventCategories.length > 0) reject(400, "duplicate_item", "an envelope may carry at most one event or transaction");

@@ -34,19 +34,17 @@ export interface MinidumpEnvelope {
   itemCount: number;
 }
 
-export interface MinidumpLimits {
-  /** The event payload is read for its id only up to an event's size. */
-  maxEventBytes: number;
-}
+/** `__sentry-event` is read (for its id here, its scope in the digest) up to Sentry's largest event. */
+export const MINIDUMP_EVENT_MAX_BYTES = 1_048_576;
 
 const encoder = new TextEncoder();
 
-export function minidumpEnvelope(upload: MinidumpUpload, limits: MinidumpLimits): MinidumpEnvelope {
+export function minidumpEnvelope(upload: MinidumpUpload): MinidumpEnvelope {
   const minidump = upload.files.find((f) => f.field === MINIDUMP_FIELD || f.field === null);
   if (minidump === undefined) reject(400, "missing_minidump", `no ${MINIDUMP_FIELD} file in the upload`);
   if (!hasMinidumpMagic(minidump.bytes)) reject(400, "invalid_minidump", "the minidump does not start with MDMP");
   const payload = upload.files.find((f) => f.field !== null && FIELD_TYPES[f.field] === ATTACHMENT_TYPES.eventPayload);
-  const eventId = (payload && payloadEventId(payload.bytes, limits.maxEventBytes)) ?? newEventId();
+  const eventId = (payload && payloadEventId(payload.bytes, MINIDUMP_EVENT_MAX_BYTES)) ?? newEventId();
 
   const parts: Uint8Array[] = [encoder.encode(`${JSON.stringify({ event_id: eventId })}\n`)];
   const item = (header: Record<string, unknown>, bytes: Uint8Array) => {

@@ -1,7 +1,8 @@
 /**
  * Every way ingest can refuse a request, as a value. Statuses follow Relay's
  * (https://develop.sentry.dev/sdk/expected-features/rate-limiting/ and the SDK
- * transport docs): SDKs treat 4xx as "drop", 429 as "back off", 5xx as "retry later".
+ * transport docs): SDKs treat 4xx as "drop" and 429 as "back off"; a 5xx is a failure that most
+ * SDKs do not send again (crashpad keeps its report and does).
  */
 export type RejectionReason =
   | "not_found"
@@ -24,6 +25,7 @@ export type RejectionReason =
   | "invalid_minidump"
   | "body_too_large"
   | "item_too_large"
+  | "too_many_items"
   | "rate_limited"
   | "unavailable";
 
@@ -37,7 +39,6 @@ export interface Rejection {
   rateLimits?: string;
 }
 
-/** Thrown by a step deep in a request; caught and answered in one place (`rejectionResponse`). */
 /**
  * Retry-After of a 503, in seconds. Short on purpose: the JavaScript SDKs read a Retry-After on
  * any status as "send nothing at all until then" (@sentry/core's updateRateLimits) and do not
@@ -46,6 +47,7 @@ export interface Rejection {
  */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
+/** Thrown by a step deep in a request; caught and answered in one place (`rejectionResponse`). */
 export class RejectedError extends Error {
   constructor(readonly rejection: Rejection) {
     super(rejection.detail);
