@@ -66,8 +66,11 @@ describe("login", () => {
     const user = await seedUser(org.orgId);
     const attempt = (password: string, ip: string) => send("POST", "/auth/login", { body: { email: user.email, password }, headers: { "cf-connecting-ip": ip } });
     for (let i = 0; i < 5; i++) expect((await attempt("wrong password", `203.0.113.${10 + i}`)).status).toBe(401);
-    // The sixth failure blocks the email, whichever address the next guess comes from.
+    // The sixth failure blocks the email, whichever address the next guess comes from (for a
+    // second: longer here, so a slow machine cannot outrun it).
     expect((await attempt("wrong password", "203.0.113.20")).status).toBe(401);
+    const sixth = await env.DB.prepare("UPDATE login_throttles SET blocked_until = ? WHERE key = ? AND blocked_until - last_failure_at >= 1000 RETURNING failures").bind(Date.now() + 60_000, `email:${user.email}`).first();
+    expect(sixth).toEqual({ failures: 6 });
     const blocked = await attempt(user.password, "203.0.113.21");
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
@@ -359,6 +362,9 @@ describe("invites", () => {
     const token = new URL(invited.json.link).pathname.split("/").at(-1)!;
     const guess = (password: string, i: number) => send("POST", `/auth/invites/${token}`, { body: { password }, headers: { "cf-connecting-ip": `192.0.2.${i}` } });
     for (let i = 0; i < 6; i++) expect((await guess(`guess number ${i}`, i)).status).toBe(401);
+    // The sixth failure blocked the email (for a second: longer here, so a slow machine cannot outrun it).
+    const blocked = await env.DB.prepare("UPDATE login_throttles SET blocked_until = ? WHERE key = ? AND blocked_until - last_failure_at >= 1000 RETURNING failures").bind(Date.now() + 60_000, `email:${victim.email}`).first();
+    expect(blocked).toEqual({ failures: 6 });
     // Blocked now, even for the right password, and the same block holds for logging in.
     expect((await guess(victim.password, 10)).status).toBe(429);
     expect((await send("POST", "/auth/login", { body: { email: victim.email, password: victim.password } })).status).toBe(429);
