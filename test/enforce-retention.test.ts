@@ -83,6 +83,44 @@ const rows = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(
 const countOf = async (sql: string, ...params: unknown[]) => Number((await rows(sql, ...params))[0]?.n ?? 0);
 const exists = async (key: string) => (await env.RAW.head(key)) !== null;
 
+/**
+ * The test database, with `commit` run once right after the first statement whose SQL `matches`
+ * has run (`all` or `run`): a digest committing in the middle of a retention run. Statements are
+ * wrapped, never changed, as D1 may hand the same statement object out again.
+ */
+function committingAfter(matches: (sql: string) => boolean, method: "all" | "run", commit: () => Promise<unknown>) {
+  let committed = false;
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop !== "prepare") return Reflect.get(target, prop).bind(target);
+      return (sql: string) => {
+        const statement = target.prepare(sql);
+        if (!matches(sql)) return statement;
+        return new Proxy(statement, {
+          get(st, key) {
+            if (key !== "bind") return Reflect.get(st, key).bind(st);
+            return (...values: unknown[]) =>
+              new Proxy(st.bind(...values), {
+                get(bound, k) {
+                  if (k !== method) return Reflect.get(bound, k).bind(bound);
+                  return async () => {
+                    const result = await (bound[method] as () => Promise<unknown>)();
+                    if (!committed) {
+                      committed = true;
+                      await commit();
+                    }
+                    return result;
+                  };
+                },
+              });
+          },
+        });
+      };
+    },
+  });
+  return { db: db as D1Database, committed: () => committed };
+}
+
 describe("enforceRetention", () => {
   it("deletes what is past each project's retention, with its R2 objects, and keeps the rest", async () => {
     const short = await project(30);
@@ -182,36 +220,9 @@ describe("enforceRetention", () => {
         env.DB.prepare("INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, user_key, tags, data, ingest_batch) VALUES (?, ?, ?, ?, ?, 'error', 'TypeError: x', 'id:u0', '[]', x'00', 'late')").bind(p, unique("ev"), issue, NOW, NOW),
         env.DB.prepare("UPDATE issues SET last_seen = ?, times_seen = times_seen + 1 WHERE id = ?").bind(NOW, issue),
       ]);
-    let committed = false;
-    const racing = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop !== "prepare") return Reflect.get(target, prop).bind(target);
-        return (sql: string) => {
-          const statement = target.prepare(sql);
-          if (!sql.includes("NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id)")) return statement;
-          return new Proxy(statement, {
-            get(st, p2) {
-              if (p2 !== "bind") return Reflect.get(st, p2).bind(st);
-              return (...args: unknown[]) => {
-                const bound = st.bind(...args);
-                return {
-                  all: async () => {
-                    const found = await bound.all();
-                    if (!committed) {
-                      committed = true;
-                      await digestCommits();
-                    }
-                    return found;
-                  },
-                };
-              };
-            },
-          });
-        };
-      },
-    });
-    await enforceRetention(racing as D1Database, env.RAW, NOW + HOUR, { rowsPerStatement: 100, operationsPerRun: 1000, defaultRetentionDays: 90 });
-    expect(committed).toBe(true);
+    const racing = committingAfter((sql) => sql.includes("NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id)"), "all", digestCommits);
+    await enforceRetention(racing.db, env.RAW, NOW + HOUR, { rowsPerStatement: 100, operationsPerRun: 1000, defaultRetentionDays: 90 });
+    expect(racing.committed()).toBe(true);
     expect(await rows("SELECT times_seen, user_count FROM issues WHERE id = ?", issue)).toEqual([{ times_seen: 3, user_count: 2 }]);
     expect(await rows("SELECT user_key FROM issue_users WHERE issue_id = ? ORDER BY 1", issue)).toEqual([{ user_key: "id:u0" }, { user_key: "id:u1" }]);
     expect(await countOf("SELECT count(*) AS n FROM issue_tags WHERE issue_id = ?", issue)).toBe(1);
@@ -229,40 +240,9 @@ describe("enforceRetention", () => {
         env.DB.prepare("INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, 'id:u0', ?, 'late') ON CONFLICT DO NOTHING").bind(issue, NOW),
         env.DB.prepare("UPDATE issues SET last_seen = ?, times_seen = times_seen + 1, user_count = user_count + (SELECT count(*) FROM issue_users WHERE issue_id = ? AND ingest_batch = 'late') WHERE id = ?").bind(NOW, issue, issue),
       ]);
-    let committed = false;
-    const racing = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop !== "prepare") return Reflect.get(target, prop).bind(target);
-        return (sql: string) => {
-          const statement = target.prepare(sql);
-          if (!sql.startsWith("DELETE FROM issue_users WHERE (issue_id, user_key) IN")) return statement;
-          // Wrapped, never changed: D1 may hand the same statement object out again.
-          return new Proxy(statement, {
-            get(st, key) {
-              if (key !== "bind") return Reflect.get(st, key).bind(st);
-              return (...values: unknown[]) => {
-                const bound = st.bind(...values);
-                return new Proxy(bound, {
-                  get(b, k) {
-                    if (k !== "run") return Reflect.get(b, k).bind(b);
-                    return async () => {
-                      const result = await b.run();
-                      if (!committed) {
-                        committed = true;
-                        await digestCommits();
-                      }
-                      return result;
-                    };
-                  },
-                });
-              };
-            },
-          });
-        };
-      },
-    });
-    await enforceRetention(racing as D1Database, env.RAW, NOW, { rowsPerStatement: 1, operationsPerRun: 1000, defaultRetentionDays: 90 });
-    expect(committed).toBe(true);
+    const racing = committingAfter((sql) => sql.startsWith("DELETE FROM issue_users WHERE (issue_id, user_key) IN"), "run", digestCommits);
+    await enforceRetention(racing.db, env.RAW, NOW, { rowsPerStatement: 1, operationsPerRun: 1000, defaultRetentionDays: 90 });
+    expect(racing.committed()).toBe(true);
     const users = await rows("SELECT user_key FROM issue_users WHERE issue_id = ? ORDER BY 1", issue);
     expect(users).toEqual([{ user_key: "id:u0" }, { user_key: "id:u1" }]);
     expect(await rows("SELECT user_count FROM issues WHERE id = ?", issue)).toEqual([{ user_count: 2 }]);
