@@ -4,51 +4,59 @@ import { describe, expect, it } from "vitest";
 import worker from "../worker/index";
 import { inspectEnvelope } from "../worker/inspect-envelope";
 import { RejectedError } from "../worker/rejection";
+import { prepareMessage } from "../queue-consumer/prepare-message";
+import { minidumpEnvelope } from "../worker/minidump-envelope";
+import { readMinidumpUpload } from "../worker/read-minidump-upload";
+import { buildMinidump, crashpadUpload } from "./crashpad-upload";
 import { sdkEnvelopes } from "./fixtures";
 import { seedProject } from "./seed";
 
 const encoder = new TextEncoder();
 const seeds = Object.values(sdkEnvelopes).map((s) => encoder.encode(s));
 
-/** A real envelope with random damage: flipped bytes, cuts, inserted newlines and junk, spliced halves. */
-const mutatedEnvelope = fc
-  .tuple(
-    fc.constantFrom(...seeds),
-    fc.array(
-      fc.oneof(
-        fc.record({ op: fc.constant("flip" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-        fc.record({ op: fc.constant("cut" as const), at: fc.nat() }),
-        fc.record({ op: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 40 }) }),
-        fc.record({ op: fc.constant("newline" as const), at: fc.nat() }),
-        fc.record({ op: fc.constant("splice" as const), other: fc.constantFrom(...seeds), at: fc.nat() }),
+/** Real bytes with random damage: flipped bytes, cuts, inserted newlines and junk, spliced halves. */
+function mutated(seedBytes: Uint8Array[]) {
+  return fc
+    .tuple(
+      fc.constantFrom(...seedBytes),
+      fc.array(
+        fc.oneof(
+          fc.record({ op: fc.constant("flip" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+          fc.record({ op: fc.constant("cut" as const), at: fc.nat() }),
+          fc.record({ op: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 40 }) }),
+          fc.record({ op: fc.constant("newline" as const), at: fc.nat() }),
+          fc.record({ op: fc.constant("splice" as const), other: fc.constantFrom(...seedBytes), at: fc.nat() }),
+        ),
+        { minLength: 1, maxLength: 6 },
       ),
-      { minLength: 1, maxLength: 6 },
-    ),
-  )
-  .map(([seed, ops]) => {
-    let b = seed;
-    for (const op of ops) {
-      const at = b.byteLength === 0 ? 0 : op.at % b.byteLength;
-      if (op.op === "flip") {
-        b = b.slice();
-        b[at] = op.byte;
-      } else if (op.op === "cut") b = b.subarray(0, at);
-      else if (op.op === "insert" || op.op === "newline") {
-        const ins = op.op === "insert" ? op.bytes : new Uint8Array([0x0a]);
-        const next = new Uint8Array(b.byteLength + ins.byteLength);
-        next.set(b.subarray(0, at));
-        next.set(ins, at);
-        next.set(b.subarray(at), at + ins.byteLength);
-        b = next;
-      } else {
-        const next = new Uint8Array(at + op.other.byteLength - (op.at % Math.max(1, op.other.byteLength)));
-        next.set(b.subarray(0, at));
-        next.set(op.other.subarray(op.at % Math.max(1, op.other.byteLength)), at);
-        b = next;
+    )
+    .map(([seed, ops]) => {
+      let b = seed;
+      for (const op of ops) {
+        const at = b.byteLength === 0 ? 0 : op.at % b.byteLength;
+        if (op.op === "flip") {
+          b = b.slice();
+          b[at] = op.byte;
+        } else if (op.op === "cut") b = b.subarray(0, at);
+        else if (op.op === "insert" || op.op === "newline") {
+          const ins = op.op === "insert" ? op.bytes : new Uint8Array([0x0a]);
+          const next = new Uint8Array(b.byteLength + ins.byteLength);
+          next.set(b.subarray(0, at));
+          next.set(ins, at);
+          next.set(b.subarray(at), at + ins.byteLength);
+          b = next;
+        } else {
+          const next = new Uint8Array(at + op.other.byteLength - (op.at % Math.max(1, op.other.byteLength)));
+          next.set(b.subarray(0, at));
+          next.set(op.other.subarray(op.at % Math.max(1, op.other.byteLength)), at);
+          b = next;
+        }
       }
-    }
-    return b;
-  });
+      return b;
+    });
+}
+
+const mutatedEnvelope = mutated(seeds);
 
 /** Structurally plausible envelopes built from scratch: odd headers, lengths that lie, odd ids and types. */
 const jsonish = fc.oneof(fc.jsonValue(), fc.constant({}), fc.string());
@@ -177,5 +185,39 @@ describe("malformed and mutated input", () => {
       { numRuns: 1000 },
     );
     for (const status of [200, 400, 401, 403]) expect(seen.get(status) ?? 0, `answers ${status} sometimes`).toBeGreaterThan(20);
+  });
+
+  it("the minidump endpoint, and the digest after it, take any damage to a crashpad upload: 200 with an id or a 4xx with a reason, and never a throw in the digest", { timeout: 120_000 }, async () => {
+    const key = await seedProject();
+    const url = `http://ingest.test/api/${key.projectId}/minidump/?sentry_key=${key.publicKey}`;
+    const uploads = [crashpadUpload(), crashpadUpload(buildMinidump({ code: 0xc0000005, parameters: [1n, 0x20n] }))];
+    const boundary = uploads[0]!.contentType;
+    const contentTypes = fc.constantFrom(boundary, "application/octet-stream", "multipart/form-data", "multipart/form-data; boundary=x", undefined);
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(mutated(uploads.map((u) => u.body)), mutated([buildMinidump()])), contentTypes, async (body, contentType) => {
+        const headers: Record<string, string> = contentType === undefined ? {} : { "content-type": contentType };
+        const res = await worker.fetch(new Request(url, { method: "POST", body, headers }), env, createExecutionContext());
+        const text = await res.text();
+        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+        if (res.status === 200) {
+          expect(text).toMatch(/^[0-9a-f]{32}$/);
+          // What ingest accepted, the digest reads without throwing: a rejection at worst.
+          const envelope = minidumpEnvelope(readMinidumpUpload(body, contentType ?? null)).envelope;
+          await prepareMessage(
+            { v: 1, kind: "envelope", projectId: key.projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: null, size: envelope.byteLength, body: envelope as Uint8Array<ArrayBuffer> },
+            envelope,
+            { messageId: "fuzz", scrub: { enabled: true, extraKeys: [] }, storeBlob: async () => {} },
+          );
+        } else {
+          expect(res.status).toBeGreaterThanOrEqual(400);
+          expect(res.status).toBeLessThan(500);
+          expect(typeof JSON.parse(text).detail).toBe("string");
+        }
+      }),
+      { numRuns: 500 },
+    );
+    expect(seen.get(200) ?? 0).toBeGreaterThan(50);
+    expect(seen.get(400) ?? 0).toBeGreaterThan(20);
   });
 });
