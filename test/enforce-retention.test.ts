@@ -83,6 +83,20 @@ const rows = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(
 const countOf = async (sql: string, ...params: unknown[]) => Number((await rows(sql, ...params))[0]?.n ?? 0);
 const exists = async (key: string) => (await env.RAW.head(key)) !== null;
 
+/** An issue last seen 45 days ago whose events an earlier run deleted: expired in a 30-day project. */
+async function eventlessIssue(projectId: number): Promise<number> {
+  const issue = await issueWithEvents(projectId, [NOW - 50 * DAY, NOW - 45 * DAY]);
+  await env.DB.prepare("DELETE FROM events WHERE issue_id = ?").bind(issue).run();
+  return issue;
+}
+
+/** The digest's insert of a new event of user u0 for the issue, at NOW. */
+function lateEvent(projectId: number, issueId: number): D1PreparedStatement {
+  return env.DB.prepare(
+    "INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, user_key, tags, data, ingest_batch) VALUES (?, ?, ?, ?, ?, 'error', 'TypeError: x', 'id:u0', '[]', x'00', 'late')",
+  ).bind(projectId, unique("ev"), issueId, NOW, NOW);
+}
+
 /**
  * The test database, with `commit` run once right after the first statement whose SQL `matches`
  * has run (`all` or `run`): a digest committing in the middle of a retention run. Statements are
@@ -213,11 +227,10 @@ describe("enforceRetention", () => {
     const p = await project(30);
     // An issue whose events are gone (an earlier run), found expired, gets an event (the digest
     // commits) just after the expired issues were listed.
-    const issue = await issueWithEvents(p, [NOW - 50 * DAY, NOW - 45 * DAY]);
-    await env.DB.prepare("DELETE FROM events WHERE issue_id = ?").bind(issue).run();
+    const issue = await eventlessIssue(p);
     const digestCommits = () =>
       env.DB.batch([
-        env.DB.prepare("INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, user_key, tags, data, ingest_batch) VALUES (?, ?, ?, ?, ?, 'error', 'TypeError: x', 'id:u0', '[]', x'00', 'late')").bind(p, unique("ev"), issue, NOW, NOW),
+        lateEvent(p, issue),
         env.DB.prepare("UPDATE issues SET last_seen = ?, times_seen = times_seen + 1 WHERE id = ?").bind(NOW, issue),
       ]);
     const racing = committingAfter((sql) => sql.includes("NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id)"), "all", digestCommits);
@@ -230,13 +243,12 @@ describe("enforceRetention", () => {
 
   it("recounts the users of an issue that an event kept after some of its users were deleted, so none counts twice", async () => {
     const p = await project(30);
-    const issue = await issueWithEvents(p, [NOW - 50 * DAY, NOW - 45 * DAY]);
-    await env.DB.prepare("DELETE FROM events WHERE issue_id = ?").bind(issue).run();
+    const issue = await eventlessIssue(p);
     // The digest commits an event of user u0 right after the first chunk of users went (one row a
     // chunk): its user row is new again, and it adds one to user_count, as the digest does.
     const digestCommits = () =>
       env.DB.batch([
-        env.DB.prepare("INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, user_key, tags, data, ingest_batch) VALUES (?, ?, ?, ?, ?, 'error', 'TypeError: x', 'id:u0', '[]', x'00', 'late')").bind(p, unique("ev"), issue, NOW, NOW),
+        lateEvent(p, issue),
         env.DB.prepare("INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, 'id:u0', ?, 'late') ON CONFLICT DO NOTHING").bind(issue, NOW),
         env.DB.prepare("UPDATE issues SET last_seen = ?, times_seen = times_seen + 1, user_count = user_count + (SELECT count(*) FROM issue_users WHERE issue_id = ? AND ingest_batch = 'late') WHERE id = ?").bind(NOW, issue, issue),
       ]);
