@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { readPagesConfig, readWorkerConfig, recordDatabaseId, PRODUCTION_BRANCH } from "./deploy-config.mjs";
 import { deploy } from "./deploy.mjs";
 import { hashPassword } from "./local-dev.mjs";
-import { parseBucketNames, parseJsonOutput, parseSecretNames, parseTable, runWrangler } from "./wrangler-cli.mjs";
+import { parseBucketNames, parseJsonOutput, parseSecretNames, parseTable, runWrangler, wranglerFailure } from "./wrangler-cli.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 /**
@@ -83,13 +83,14 @@ export async function setup({ root = ROOT, adminEmail, resetAdminPassword = fals
       log(`✓ R2 bucket ${bucket}`);
       continue;
     }
-    const created = await wrangler(["r2", "bucket", "create", bucket], { allowFailure: true });
+    const args = ["r2", "bucket", "create", bucket];
+    const created = await wrangler(args, { allowFailure: true });
     if (created.code === 0) {
       log(`+ R2 bucket ${bucket} created`);
     } else if (/\b10004\b/.test(`${created.stderr}\n${created.stdout}`)) {
       log(`✓ R2 bucket ${bucket}`);
     } else {
-      throw new Error(`wrangler r2 bucket create ${bucket} failed (exit ${created.code}):\n${`${created.stderr}\n${created.stdout}`.trim().split("\n").slice(-15).join("\n")}`);
+      throw wranglerFailure(args, created);
     }
   }
 

@@ -44,12 +44,17 @@ export function runWrangler(root, args, { cwd = root, input = "", allowFailure =
     child.on("close", (code) => {
       const result = { code: code ?? 1, stdout, stderr };
       if (result.code === 0 || allowFailure) return resolve(result);
-      const said = `${stderr}\n${stdout}`.trim().split("\n").slice(-15).join("\n");
-      reject(new Error(`wrangler ${args.join(" ")} failed (exit ${result.code}):\n${said}`));
+      reject(wranglerFailure(args, result));
     });
     child.stdin.on("error", () => {});
     child.stdin.end(input);
   });
+}
+
+/** The error for a wrangler command that failed: the command and the last of wrangler's own words. */
+export function wranglerFailure(args, { code, stdout, stderr }) {
+  const said = `${stderr}\n${stdout}`.trim().split("\n").slice(-15).join("\n");
+  return new Error(`wrangler ${args.join(" ")} failed (exit ${code}):\n${said}`);
 }
 
 /**
