@@ -1,5 +1,6 @@
 import { decodeMsgpack } from "../queue-consumer/decode-msgpack";
 import { newEventId, normalizeEventId } from "./inspect-envelope";
+import { concat } from "./read-body";
 import type { MinidumpUpload } from "./read-minidump-upload";
 import { reject } from "./rejection";
 
@@ -80,14 +81,4 @@ function payloadEventId(bytes: Uint8Array, maxBytes: number): string | null {
     // A payload that is not msgpack, or an id that is not one (normalizeEventId's 400), is not the upload's fault.
     return null;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
 }

@@ -109,7 +109,8 @@ export async function collect(stream: ReadableStream<Uint8Array>, maxBytes: numb
   return concat(chunks, total);
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
+/** The chunks as one array of `total` bytes (the one chunk itself when there is one). */
+export function concat(chunks: Uint8Array[], total = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array {
   if (chunks.length === 1 && chunks[0]) return chunks[0];
   const out = new Uint8Array(total);
   let offset = 0;
