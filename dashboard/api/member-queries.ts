@@ -30,10 +30,12 @@ export async function removeMember(db: DrizzleD1Database, orgId: number, userId:
     .where(and(eq(memberships.organizationId, orgId), eq(memberships.userId, userId)))
     .returning({ userId: memberships.userId });
   if (removed.length === 0) return false;
-  await db
-    .update(apiTokens)
-    .set({ revokedAt: now })
-    .where(and(eq(apiTokens.organizationId, orgId), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)));
-  await db.delete(sessions).where(and(eq(sessions.userId, userId), sql`NOT EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.userId} = ${userId})`));
+  await db.batch([
+    db
+      .update(apiTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(apiTokens.organizationId, orgId), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt))),
+    db.delete(sessions).where(and(eq(sessions.userId, userId), sql`NOT EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.userId} = ${userId})`)),
+  ]);
   return true;
 }
