@@ -8,10 +8,10 @@ export default defineConfig(async () => {
   return {
     plugins: [
       cloudflareTest({
-        main: "./worker/index.ts",
+        main: "./faultline-worker.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          // test/schema.test.ts builds SCHEMA_DB from schema.sql and upgrades UPGRADE_DB from the previous release.
+          // test/db/schema.test.ts builds SCHEMA_DB from schema.sql and upgrades UPGRADE_DB from the previous release.
           d1Databases: ["SCHEMA_DB", "UPGRADE_DB"],
           // SESSION_SECRET signs the dashboard's session cookies (a Pages secret in production).
           bindings: { TEST_MIGRATIONS: migrations, SCHEMA_SQL: readFileSync("./schema.sql", "utf8"), SESSION_SECRET: "test session signing secret" },
@@ -20,12 +20,12 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      setupFiles: ["./test/apply-migrations.ts"],
+      setupFiles: ["./test/support/apply-migrations.ts"],
       // A harness limit, not a performance check: shared machines can be slow, and a test that waits
       // on real queue delivery or inflates 20 MiB must not fail for that alone.
       testTimeout: 30_000,
       // Stand-in Slack, Discord, Teams and webhook receivers on a loopback port, for the alert tests.
-      globalSetup: ["./test/alert-receivers/start-receivers.ts"],
+      globalSetup: ["./test/support/alert-receivers/start-receivers.ts"],
     },
   };
 });

@@ -1,5 +1,5 @@
 // The D1 data model. Migrations are generated from it (`npm run db:generate -- <name>`, see
-// README.md); schema.sql is the readable full schema. test/schema.test.ts checks this file, schema.sql
+// README.md); schema.sql is the readable full schema. test/db/schema.test.ts checks this file, schema.sql
 // and the migrated database agree; test/offline/db-generate.test.mjs that no change awaits a migration.
 // Index columns say DESC where the database has it, so a generated table rebuild keeps the order.
 import { desc } from "drizzle-orm";

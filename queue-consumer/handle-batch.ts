@@ -1,10 +1,10 @@
 import { retryReadQueries } from "../db/retry-read-queries";
-import type { Env } from "../worker/env";
-import { deliverAlerts } from "./deliver-alert";
-import { digestEvents } from "./digest-events";
-import { evaluateAfterDigest } from "./evaluate-after-digest";
-import { markDeadDeliveries } from "./mark-dead-deliveries";
-import { recordDeadLetters } from "./record-dead-letters";
+import type { Env } from "../protocol/env";
+import { deliverAlerts } from "./alerts/deliver-alert";
+import { digestEvents } from "./digest/digest-events";
+import { evaluateAfterDigest } from "./alerts/evaluate-after-digest";
+import { markDeadDeliveries } from "./alerts/mark-dead-deliveries";
+import { recordDeadLetters } from "./digest/record-dead-letters";
 
 /** What a queue's batches are for, by the queue's name; null for a queue this Worker does not consume. */
 export function queueRole(queue: string): "events" | "events-dlq" | "alerts" | "alerts-dlq" | null {

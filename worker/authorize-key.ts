@@ -1,5 +1,5 @@
 import type { ProjectKey } from "./lookup-project-key";
-import { reject } from "./rejection";
+import { reject } from "../protocol/outcome";
 
 /** Checks a looked-up key against the route's project and the browser origin, as Relay does. */
 export function authorizeKey(key: ProjectKey | null, projectId: number, origin: string | null): ProjectKey {

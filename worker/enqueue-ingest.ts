@@ -1,5 +1,5 @@
-import type { IngestMessage } from "./ingest-message";
-import { UNAVAILABLE_RETRY_AFTER_SECONDS, reject } from "./rejection";
+import type { IngestMessage } from "../protocol/ingest-message";
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, reject } from "../protocol/outcome";
 
 export interface EnqueueTarget {
   queue: Queue;

@@ -1,4 +1,4 @@
-import { reject } from "./rejection";
+import { reject } from "../protocol/outcome";
 
 /**
  * Where an SDK may put its DSN's public key (https://develop.sentry.dev/sdk/overview/#authentication):

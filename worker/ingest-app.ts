@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { authorizeKey, requestOrigin } from "./authorize-key";
 import { enqueueIngest } from "./enqueue-ingest";
-import { type Env, numericVar } from "./env";
+import { type Env, numericVar } from "../protocol/env";
 import { extractCredentials } from "./extract-credentials";
 import { EVENT_CATEGORIES, inspectEnvelope, inspectStoreEvent } from "./inspect-envelope";
 import { type ProjectKey, lookupProjectKey } from "./lookup-project-key";
@@ -11,7 +11,7 @@ import { minidumpEnvelope } from "./minidump-envelope";
 import { RateLimiter } from "./rate-limit";
 import { readBody } from "./read-body";
 import { readMinidumpUpload } from "./read-minidump-upload";
-import { RejectedError, type Rejection, UNAVAILABLE_RETRY_AFTER_SECONDS, reject, rejectionResponse } from "./rejection";
+import { RejectedError, type Rejection, UNAVAILABLE_RETRY_AFTER_SECONDS, reject, rejectionResponse } from "../protocol/outcome";
 
 type IngestContext = Context<{ Bindings: Env }>;
 type Endpoint = "envelope" | "store" | "minidump";

@@ -1,5 +1,5 @@
-import { type Envelope, EnvelopeParseError, parseEnvelope } from "../queue-consumer/parse-envelope";
-import { reject } from "./rejection";
+import { type Envelope, EnvelopeParseError, parseEnvelope } from "../protocol/parse-envelope";
+import { reject } from "../protocol/outcome";
 
 /**
  * The cheap checks ingest makes before enqueueing (full parsing belongs to the consumer).

@@ -1,8 +1,8 @@
-import { decodeMsgpack } from "../queue-consumer/decode-msgpack";
+import { decodeMsgpack } from "../protocol/decode-msgpack";
 import { newEventId, normalizeEventId } from "./inspect-envelope";
 import { concat } from "./read-body";
 import type { MinidumpUpload } from "./read-minidump-upload";
-import { reject } from "./rejection";
+import { reject } from "../protocol/outcome";
 
 /**
  * Turns a minidump upload into the envelope an SDK would have sent, as Relay does: one

@@ -1,5 +1,5 @@
 import zlib from "node:zlib";
-import { RejectedError, reject } from "./rejection";
+import { RejectedError, reject } from "../protocol/outcome";
 
 /**
  * Reads a request body, undoing its Content-Encoding, and refuses it (413) as soon as the

@@ -1,6 +1,6 @@
 import { MAX_ATTACHMENTS } from "./inspect-envelope";
 import { MultipartError, multipartBoundary, parseMultipart } from "./parse-multipart";
-import { reject } from "./rejection";
+import { reject } from "../protocol/outcome";
 
 /**
  * A minidump request as sent (https://docs.sentry.io/platforms/native/guides/minidumps/):

@@ -1,9 +1,9 @@
 // The SQL of the dashboard's main reads, as the API builds it, for `npm run bench:dashboard` to
 // plan on the seeded database (bundled for Node by the benchmark; nothing here touches D1).
 import { drizzle } from "drizzle-orm/d1";
-import { edgeEventQuery, neighborEventQuery } from "../../dashboard/api/event-queries";
-import { STATS_PERIODS, issueListQuery, issuePartitionQuery, issueStatsQuery, issueTagValues } from "../../dashboard/api/issue-queries";
-import { parseIssueSearch } from "../../dashboard/api/parse-issue-search";
+import { edgeEventQuery, neighborEventQuery } from "../../dashboard/api/events/event-queries";
+import { STATS_PERIODS, issueListQuery, issuePartitionQuery, issueStatsQuery, issueTagValues } from "../../dashboard/api/issues/issue-queries";
+import { parseIssueSearch } from "../../dashboard/api/issues/parse-issue-search";
 
 export function dashboardQueries(issueId: number, now: number) {
   const db = drizzle({} as D1Database);

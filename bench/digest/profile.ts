@@ -3,14 +3,14 @@
 // for one message), then persistDigest: every other batch as in production (one D1 batch), the
 // others split into one D1 batch per kind of statement, each timed. The split batches pay a D1
 // call each and commit apart; the shares are what matter.
-import { fingerprintEvent, type Grouping } from "../../queue-consumer/fingerprint-event";
-import { normalizeEvent, type NormalizedEvent } from "../../queue-consumer/normalize-event";
-import { parseEnvelope, parseItemJson } from "../../queue-consumer/parse-envelope";
-import { persistDigest } from "../../queue-consumer/persist-digest";
-import { gzipJson, type PreparedEvent } from "../../queue-consumer/prepare-message";
-import { scrubNormalizedEvent } from "../../queue-consumer/scrub-event";
-import type { Env } from "../../worker/env";
-import { type IngestMessage, ingestMessageSchema } from "../../worker/ingest-message";
+import { fingerprintEvent, type Grouping } from "../../queue-consumer/digest/items/error/fingerprint-event";
+import { normalizeEvent, type NormalizedEvent } from "../../queue-consumer/digest/items/error/normalize-event";
+import { parseEnvelope, parseItemJson } from "../../protocol/parse-envelope";
+import { persistDigest } from "../../queue-consumer/digest/persist-digest";
+import { gzipJson, type PreparedEvent } from "../../queue-consumer/digest/prepare-message";
+import { scrubNormalizedEvent } from "../../queue-consumer/digest/items/error/scrub-event";
+import type { Env } from "../../protocol/env";
+import { type IngestMessage, ingestMessageSchema } from "../../protocol/ingest-message";
 
 export async function profileDigest(env: Env, nextBatch: () => IngestMessage[] | null) {
   const steps = new Map<string, number>();

@@ -1,9 +1,9 @@
 // Bench-only Worker behind `npm run bench:digest` (bench/digest.mjs). It calls the events queue
 // consumer, digestEvents, with in-memory batches shaped like the ones Queues delivers, and
 // times them against plain multi-row inserts into a scratch table of the same D1.
-import { digestEvents } from "../../queue-consumer/digest-events";
-import type { Env } from "../../worker/env";
-import type { IngestMessage } from "../../worker/ingest-message";
+import { digestEvents } from "../../queue-consumer/digest/digest-events";
+import type { Env } from "../../protocol/env";
+import type { IngestMessage } from "../../protocol/ingest-message";
 import { profileDigest } from "./profile";
 
 /**

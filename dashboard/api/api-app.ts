@@ -1,18 +1,18 @@
 import { Hono } from "hono";
-import { alertRulesRoutes } from "./alert-rules-routes";
+import { alertRulesRoutes } from "./alert-rules/alert-rules-routes";
 import type { ApiEnv } from "./api-env";
 import { ApiError, NOT_FOUND, apiErrorResponse } from "./api-error";
-import { apiTokenRoutes } from "./api-token-routes";
-import { authenticateSession } from "./authenticate-session";
-import { authenticateToken } from "./authenticate-token";
-import { eventsRoutes } from "./events-routes";
-import { ingestProblemsRoutes } from "./ingest-problems-routes";
-import { issuesRoutes } from "./issues-routes";
-import { keyRoutes } from "./key-routes";
-import { membersRoutes } from "./members-routes";
-import { projectSettingsRoutes } from "./project-settings-routes";
-import { projectsRoutes } from "./projects-routes";
-import { requirePrincipal } from "./require-principal";
+import { apiTokenRoutes } from "./members/api-token-routes";
+import { authenticateSession } from "./auth/authenticate-session";
+import { authenticateToken } from "./auth/authenticate-token";
+import { eventsRoutes } from "./events/events-routes";
+import { ingestProblemsRoutes } from "./ingest-problems/ingest-problems-routes";
+import { issuesRoutes } from "./issues/issues-routes";
+import { keyRoutes } from "./projects/key-routes";
+import { membersRoutes } from "./members/members-routes";
+import { projectSettingsRoutes } from "./projects/project-settings-routes";
+import { projectsRoutes } from "./projects/projects-routes";
+import { requirePrincipal } from "./auth/require-principal";
 
 /**
  * Faultline's read API: the subset of Sentry's Web API (https://docs.sentry.io/api/) that tools

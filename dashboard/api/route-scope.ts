@@ -2,8 +2,8 @@ import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import type { ApiEnv } from "./api-env";
 import { badRequest, notFound } from "./api-error";
-import { type IssueRow, findIssue } from "./issue-queries";
-import { type OrganizationRow, type ProjectRow, findOrganization, findProject } from "./project-queries";
+import { type IssueRow, findIssue } from "./issues/issue-queries";
+import { type OrganizationRow, type ProjectRow, findOrganization, findProject } from "./projects/project-queries";
 
 /**
  * What a route's path names — an organization, a project, an issue — loaded and checked against

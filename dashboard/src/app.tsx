@@ -1,5 +1,5 @@
 import { useEffect } from "preact/hooks";
-import { Layout } from "./layout";
+import { Layout } from "./components/layout";
 import { AlertRulesPage } from "./pages/alert-rules-page";
 import { matchRoute } from "./page-routes";
 import { IngestProblemsPage } from "./pages/ingest-problems-page";

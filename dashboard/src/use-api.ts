@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { type PageLinks, request } from "./api-client";
-import { errorText } from "./form-error";
+import { errorText } from "./components/form-error";
 
 export interface Loaded<T> {
   data: T | null;

@@ -1,6 +1,6 @@
 // `npm run db:generate` against the tree: db/schema.ts holds no change that migrations/ lacks, and
 // every migration since the baseline went through the generator (its snapshot is the next diff's
-// starting point). test/schema.test.ts checks the migrated database against db/schema.ts and schema.sql.
+// starting point). test/db/schema.test.ts checks the migrated database against db/schema.ts and schema.sql.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";

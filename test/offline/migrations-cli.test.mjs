@@ -1,6 +1,6 @@
 // The migrations through the real `wrangler d1 migrations apply` (the command deploy runs with
 // --remote), on a local D1: onto an empty database, and onto the previous release's database
-// with rows in it. test/schema.test.ts compares the resulting schemas in detail.
+// with rows in it. test/db/schema.test.ts compares the resulting schemas in detail.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { promisify } from "node:util";
 import { ROOT, wranglerEnv } from "../../scripts/local-dev.mjs";
-import { PREVIOUS_RELEASE_LAST_MIGRATION } from "../previous-release.mjs";
+import { PREVIOUS_RELEASE_LAST_MIGRATION } from "../support/previous-release.mjs";
 
 const run = promisify(execFile);
 const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");

@@ -18,9 +18,9 @@ import {
   savedSecret,
   testNotificationBody,
 } from "../alert-rule-draft";
-import { CopyButton } from "../copy-button";
-import { FormError, errorText } from "../form-error";
-import { RelativeTime } from "../relative-time";
+import { CopyButton } from "../components/copy-button";
+import { FormError, errorText } from "../components/form-error";
+import { RelativeTime } from "../components/relative-time";
 import { Link } from "../router";
 import { useApi } from "../use-api";
 

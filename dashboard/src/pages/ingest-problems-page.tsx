@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { seg } from "../api-client";
-import { FormError } from "../form-error";
-import { RelativeTime } from "../relative-time";
+import { FormError } from "../components/form-error";
+import { RelativeTime } from "../components/relative-time";
 import { Link } from "../router";
 import { useApi } from "../use-api";
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, request } from "../api-client";
 import type { CurrentUser } from "../api-types";
-import { FormError, errorText } from "../form-error";
+import { FormError, errorText } from "../components/form-error";
 import { navigate } from "../router";
 import { setLoggedIn } from "../session";
 

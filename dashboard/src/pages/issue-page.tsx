@@ -1,13 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { seg, send } from "../api-client";
 import type { Event, IssueDetails, TagSummary } from "../api-types";
-import { EventDetails, EventHeader } from "../event-details";
-import { Value } from "../event-value";
-import { EventsChart } from "../events-chart";
-import { FormError, errorText } from "../form-error";
-import { IgnoreMenu } from "../ignore-menu";
-import { LevelBadge, StatusBadge } from "../issue-badges";
-import { RelativeTime } from "../relative-time";
+import { EventDetails, EventHeader } from "../components/event-details";
+import { Value } from "../components/event-value";
+import { EventsChart } from "../components/events-chart";
+import { FormError, errorText } from "../components/form-error";
+import { IgnoreMenu } from "../components/ignore-menu";
+import { LevelBadge, StatusBadge } from "../components/issue-badges";
+import { RelativeTime } from "../components/relative-time";
 import { Link, useLocation, withQuery } from "../router";
 import { useApi } from "../use-api";
 

@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { seg, send } from "../api-client";
 import type { Issue, Project } from "../api-types";
-import { FormError, errorText } from "../form-error";
-import { IgnoreMenu } from "../ignore-menu";
-import { LevelBadge, StatusBadge } from "../issue-badges";
-import { RelativeTime } from "../relative-time";
+import { FormError, errorText } from "../components/form-error";
+import { IgnoreMenu } from "../components/ignore-menu";
+import { LevelBadge, StatusBadge } from "../components/issue-badges";
+import { RelativeTime } from "../components/relative-time";
 import { Link, navigate, useLocation, withQuery } from "../router";
-import { Sparkline } from "../sparkline";
+import { Sparkline } from "../components/sparkline";
 import { useApi } from "../use-api";
 
 const SORTS = [

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { HttpError, request } from "../api-client";
 import type { CurrentUser } from "../api-types";
-import { FormError, errorText } from "../form-error";
+import { FormError, errorText } from "../components/form-error";
 import { navigate, useLocation } from "../router";
 import { setLoggedIn, useSession } from "../session";
 

@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
 import { seg, send } from "../api-client";
-import { CopyButton } from "../copy-button";
-import { FormError, errorText } from "../form-error";
-import { RelativeTime } from "../relative-time";
+import { CopyButton } from "../components/copy-button";
+import { FormError, errorText } from "../components/form-error";
+import { RelativeTime } from "../components/relative-time";
 import { useSession } from "../session";
 import { useApi } from "../use-api";
 

@@ -1,10 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { seg, send } from "../api-client";
 import type { ProjectKey, ProjectSettings } from "../api-types";
-import { DsnView } from "../dsn-view";
-import { FormError, errorText } from "../form-error";
-import { PlatformOptions } from "../platform-options";
-import { RelativeTime } from "../relative-time";
+import { DsnView } from "../components/dsn-view";
+import { FormError, errorText } from "../components/form-error";
+import { PlatformOptions } from "../components/platform-options";
+import { RelativeTime } from "../components/relative-time";
 import { Link } from "../router";
 import { useApi } from "../use-api";
 

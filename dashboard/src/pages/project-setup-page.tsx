@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { seg } from "../api-client";
 import type { Project, ProjectKey } from "../api-types";
-import { CopyButton } from "../copy-button";
-import { DsnView } from "../dsn-view";
-import { FormError } from "../form-error";
+import { CopyButton } from "../components/copy-button";
+import { DsnView } from "../components/dsn-view";
+import { FormError } from "../components/form-error";
 import { Link } from "../router";
 import { PLATFORMS } from "../sdk-snippets";
 import { useApi } from "../use-api";

@@ -1,11 +1,11 @@
 import { useState } from "preact/hooks";
 import { seg, send } from "../api-client";
 import type { Project, ProjectStats } from "../api-types";
-import { FormError, errorText } from "../form-error";
-import { PlatformOptions } from "../platform-options";
+import { FormError, errorText } from "../components/form-error";
+import { PlatformOptions } from "../components/platform-options";
 import { Link, navigate } from "../router";
 import { platformLabel } from "../sdk-snippets";
-import { Sparkline } from "../sparkline";
+import { Sparkline } from "../components/sparkline";
 import { useApi } from "../use-api";
 
 export function ProjectsPage({ org }: { org: string }) {

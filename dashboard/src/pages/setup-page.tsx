@@ -1,8 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, request } from "../api-client";
 import type { CurrentUser } from "../api-types";
-import { FormError, errorText } from "../form-error";
-import { PlatformOptions } from "../platform-options";
+import { FormError, errorText } from "../components/form-error";
+import { PlatformOptions } from "../components/platform-options";
 import { navigate } from "../router";
 import { setLoggedIn } from "../session";
 

@@ -1,0 +1,233 @@
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import type { ApiEnv } from "../api-env";
+import { badRequest } from "../api-error";
+import { keysetPage, linkHeader, parseCursor } from "../cursor-pagination";
+import {
+  type IssueRow,
+  type IssueSort,
+  STATS_PERIODS,
+  findIssue,
+  findReleases,
+  issueSortValue,
+  issueStats,
+  issueTagValues,
+  latestRelease,
+  listIssues,
+  releaseExists,
+  updateIssueLifecycle,
+} from "./issue-queries";
+import { issueUpdateBody, lifecycleOf, type StatusChange, StatusChangeError, statusChangeOf } from "./issue-status-update";
+import { parseIssueSearch } from "./parse-issue-search";
+import { listProjects } from "../projects/project-queries";
+import { database, idParams, issueInScope, organizationInScope, projectInScope } from "../route-scope";
+import { serializeIssue, serializeTagSummary } from "./serialize-issue";
+import { readJsonBody, validateInput } from "../validate-input";
+
+/**
+ * Issues (https://docs.sentry.io/api/events/): the stream of a project or an organization,
+ * one issue, and status changes (resolve, ignore, reopen), one at a time or in bulk.
+ */
+export const issuesRoutes = new Hono<ApiEnv>({ strict: false });
+
+// Sentry's default search when the `query` parameter is absent; an empty `query=` means no filter.
+const DEFAULT_QUERY = "is:unresolved";
+const MAX_BULK_IDS = 100;
+const MAX_PROJECTS = 100;
+
+const listParams = z.object({
+  query: z.string().optional(),
+  sort: z.enum(["date", "new", "freq", "user"]).default("date"),
+  statsPeriod: z.enum(["24h", "14d", ""]).default("24h"),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().optional(),
+  environment: z.array(z.string().min(1).max(64)).max(20).default([]),
+});
+
+// On the organization's stream, Sentry's `statsPeriod` is the time window searched (issues seen
+// in the last 24h, 14d...) and `groupStatsPeriod` picks the sparkline.
+const organizationListParams = listParams.omit({ statsPeriod: true }).extend({
+  statsPeriod: z
+    .string()
+    .regex(/^\d{1,5}[smhdw]$/, "a period like 24h or 14d")
+    .optional(),
+  groupStatsPeriod: z.enum(["24h", "14d", "", "auto"]).default("24h"),
+});
+
+function queryParams(c: Context<ApiEnv>) {
+  const single = (name: string) => c.req.query(name);
+  return {
+    query: single("query"),
+    sort: single("sort"),
+    statsPeriod: single("statsPeriod"),
+    groupStatsPeriod: single("groupStatsPeriod"),
+    limit: single("limit"),
+    cursor: single("cursor"),
+    environment: c.req.queries("environment") ?? [],
+  };
+}
+
+// https://docs.sentry.io/api/events/list-a-projects-issues/
+issuesRoutes.get("/projects/:org/:project/issues", async (c) => {
+  const project = await projectInScope(c);
+  const params = validateInput(listParams, queryParams(c));
+  return issueStream(c, [project.id], { ...params, stats: params.statsPeriod, since: null });
+});
+
+// https://docs.sentry.io/api/events/list-an-organizations-issues/
+issuesRoutes.get("/organizations/:org/issues", async (c) => {
+  const org = await organizationInScope(c);
+  const params = validateInput(organizationListParams, queryParams(c));
+  const inOrg = (await listProjects(database(c), [org.id])).map((p) => p.id);
+  const asked = (c.req.queries("project") ?? []).filter((p) => p !== "-1");
+  let projectIds = inOrg;
+  if (asked.length > 0) {
+    if (asked.length > MAX_PROJECTS) badRequest(`project: at most ${MAX_PROJECTS} values`);
+    projectIds = asked.map((p) => (/^\d{1,15}$/.test(p) ? Number(p) : badRequest(`project: "${p}" is not a project id`)));
+    // Sentry answers 403 for projects of the organization the caller may not see; here every
+    // project outside the organization is one.
+    const foreign = projectIds.find((id) => !inOrg.includes(id));
+    if (foreign !== undefined) return c.json({ detail: `You do not have permission to perform this action (project ${foreign}).` }, 403);
+  }
+  const stats = params.groupStatsPeriod === "auto" ? "24h" : params.groupStatsPeriod;
+  const since = params.statsPeriod === undefined ? null : Date.now() - periodMs(params.statsPeriod);
+  return issueStream(c, projectIds.slice(0, MAX_PROJECTS), { ...params, stats, since });
+});
+
+interface StreamOptions {
+  query?: string;
+  sort: IssueSort;
+  stats: "24h" | "14d" | "";
+  limit: number;
+  cursor?: string;
+  environment: string[];
+  /** Only issues seen since (ms). */
+  since: number | null;
+}
+
+async function issueStream(c: Context<ApiEnv>, projectIds: number[], options: StreamOptions): Promise<Response> {
+  const db = database(c);
+  const search = parseIssueSearch(options.query ?? DEFAULT_QUERY);
+  if (options.environment.length > 0) search.tags.push({ key: "environment", values: options.environment, negated: false });
+  const cursor = parseCursor(options.cursor);
+  const rows = await listIssues(db, { projectIds, search, sort: options.sort, cursor, limit: options.limit, since: options.since });
+  const page = keysetPage(rows, options.limit, cursor, (issue) => ({ value: issueSortValue(issue, options.sort), id: issue.id }));
+  const body = await serializeIssues(c, db, page.items, options.stats);
+  c.header("Link", linkHeader(c.req.url, page));
+  return c.json(body);
+}
+
+async function serializeIssues(c: Context<ApiEnv>, db: DrizzleD1Database, issues: IssueRow[], period: "24h" | "14d" | "") {
+  const ids = issues.map((i) => i.id);
+  const [stats, releases] = await Promise.all([
+    period === "" ? null : issueStats(db, ids, STATS_PERIODS[period], Date.now()),
+    findReleases(db, releasesOf(issues)),
+  ]);
+  const origin = new URL(c.req.url).origin;
+  return issues.map((issue) =>
+    serializeIssue(issue, { origin, releases, stats: stats === null ? undefined : { [period]: stats.get(issue.id) ?? [] } }),
+  );
+}
+
+function releasesOf(issues: IssueRow[]) {
+  return issues.flatMap((i) =>
+    [i.firstRelease, i.lastRelease].filter((v): v is string => v !== null).map((version) => ({ projectId: i.projectId, version })),
+  );
+}
+
+function periodMs(period: string): number {
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[period.slice(-1) as "s" | "m" | "h" | "d" | "w"];
+  return Number(period.slice(0, -1)) * unit;
+}
+
+// https://docs.sentry.io/api/events/retrieve-an-issue/
+issuesRoutes.get("/issues/:issueId", async (c) => c.json(await issueDetails(c, await issueInScope(c))));
+issuesRoutes.get("/organizations/:org/issues/:issueId", async (c) => c.json(await issueDetails(c, await issueInScope(c))));
+
+/** The issue page: the issue with its tag breakdown and both of Sentry's detail sparklines. */
+async function issueDetails(c: Context<ApiEnv>, issue: IssueRow) {
+  const db = database(c);
+  const now = Date.now();
+  const [day, month, tags, releases] = await Promise.all([
+    issueStats(db, [issue.id], STATS_PERIODS["24h"], now),
+    issueStats(db, [issue.id], STATS_PERIODS["30d"], now),
+    issueTagValues(db, issue.id),
+    findReleases(db, releasesOf([issue])),
+  ]);
+  return {
+    ...serializeIssue(issue, {
+      origin: new URL(c.req.url).origin,
+      releases,
+      stats: { "24h": day.get(issue.id) ?? [], "30d": month.get(issue.id) ?? [] },
+    }),
+    tags: serializeTagSummary(tags),
+    activity: [],
+    seenBy: [],
+    participants: [],
+    pluginActions: [],
+    pluginIssues: [],
+    pluginContexts: [],
+    userReportCount: 0,
+  };
+}
+
+// https://docs.sentry.io/api/events/retrieve-tag-details/ (the list of an issue's tags)
+issuesRoutes.get("/issues/:issueId/tags", async (c) => {
+  const issue = await issueInScope(c);
+  return c.json(serializeTagSummary(await issueTagValues(database(c), issue.id)));
+});
+
+// https://docs.sentry.io/api/events/update-an-issue/
+issuesRoutes.put("/issues/:issueId", (c) => updateOne(c));
+issuesRoutes.put("/organizations/:org/issues/:issueId", (c) => updateOne(c));
+
+async function updateOne(c: Context<ApiEnv>): Promise<Response> {
+  const issue = await issueInScope(c);
+  const db = database(c);
+  await applyStatusChange(c, db, issue.projectId, [issue.id]);
+  const updated = (await findIssue(db, issue.id)) ?? issue;
+  return c.json(await issueDetails(c, updated));
+}
+
+// https://docs.sentry.io/api/events/bulk-mutate-a-list-of-issues/ — by explicit ids only: Sentry
+// would change every issue matching the search when none are given, too easy to do by mistake.
+issuesRoutes.put("/projects/:org/:project/issues", async (c) => {
+  const project = await projectInScope(c);
+  const ids = idParams(c, "id", MAX_BULK_IDS);
+  if (ids.length === 0) badRequest("id: give the issues to change as ?id=1&id=2");
+  const db = database(c);
+  const changed = await applyStatusChange(c, db, project.id, ids);
+  const first = changed[0] === undefined ? null : await findIssue(db, changed[0]);
+  // Sentry answers 204 when none of the ids are issues of the project.
+  if (first === null) return c.body(null, 204);
+  // Sentry's bulk answer is the change, not the issues.
+  const { status, statusDetails, substatus } = serializeIssue(first, { origin: new URL(c.req.url).origin, releases: new Map() });
+  return c.json({ status, statusDetails, substatus });
+});
+
+async function applyStatusChange(c: Context<ApiEnv>, db: DrizzleD1Database, projectId: number, ids: number[]): Promise<number[]> {
+  const body = validateInput(issueUpdateBody, await readJsonBody(c.req.raw));
+  const now = Date.now();
+  let change: StatusChange;
+  try {
+    change = statusChangeOf(body, now);
+  } catch (err) {
+    if (err instanceof StatusChangeError) badRequest(err.message);
+    throw err;
+  }
+  const release = await resolutionRelease(db, projectId, change);
+  return updateIssueLifecycle(db, projectId, ids, lifecycleOf(change, release, now));
+}
+
+/** The release a resolve is in: the newest one for "next release", a named one that must exist. */
+async function resolutionRelease(db: DrizzleD1Database, projectId: number, change: StatusChange): Promise<string | null> {
+  if (change.status !== "resolved" || change.release.kind === "none") return null;
+  if (change.release.kind === "next") {
+    // Sentry's wording when a project has no release to resolve after.
+    return (await latestRelease(db, projectId)) ?? badRequest("statusDetails.inNextRelease: No release data present in the system to form a basis for 'Next Release'");
+  }
+  const { version } = change.release;
+  if (!(await releaseExists(db, projectId, version))) badRequest(`statusDetails.inRelease: no release "${version}" in this project`);
+  return version;
+}

@@ -1,0 +1,108 @@
+import { ApiError } from "../api-error";
+
+/**
+ * The issue stream's search syntax, the subset of Sentry's
+ * (https://docs.sentry.io/concepts/search/) that Faultline can answer from an index:
+ *
+ *   is:unresolved | is:resolved | is:ignored (is:archived is Sentry's newer name for it)
+ *   level:error   release:1.2.0   environment:production   <any tag>:<value>
+ *   key:"quoted value"   key:[a, b, "c d"] (any of)   !key:value (none of)
+ *   anything else: text matched, case-insensitively, anywhere in the title or culprit
+ *
+ * Filters are ANDed. Free-text words are joined into one phrase, as Sentry does.
+ */
+export type IssueStatus = "unresolved" | "resolved" | "ignored";
+export const ISSUE_STATUSES: readonly IssueStatus[] = ["unresolved", "resolved", "ignored"];
+
+export interface ValueFilter {
+  values: string[];
+  negated: boolean;
+}
+
+export interface TagFilter extends ValueFilter {
+  key: string;
+}
+
+export interface IssueSearch {
+  /** The statuses an issue may have; all three when the query says nothing about status. */
+  statuses: Set<IssueStatus>;
+  levels: ValueFilter[];
+  /** `environment:`, `release:` and any other tag, found through issue_tags. */
+  tags: TagFilter[];
+  text: string | null;
+}
+
+const STATUS_ALIASES: Record<string, IssueStatus> = {
+  unresolved: "unresolved",
+  resolved: "resolved",
+  ignored: "ignored",
+  archived: "ignored",
+};
+
+// Each tag filter is one subquery with bound values; D1 allows 100 bound parameters per statement.
+const MAX_FILTERS = 12;
+const MAX_LIST_VALUES = 20;
+const MAX_QUERY_CHARS = 1000;
+
+// key:value, where the value is "quoted", a [list], or a bare run of non-space characters.
+const TOKEN = /(!?)([A-Za-z0-9_.-]+):("(?:[^"\\]|\\.)*"|\[[^\]]*\]|\S*)|"((?:[^"\\]|\\.)*)"?|(\S+)/g;
+
+export function parseIssueSearch(query: string): IssueSearch {
+  if (query.length > MAX_QUERY_CHARS) throw new ApiError(400, `query: longer than ${MAX_QUERY_CHARS} characters`);
+  const search: IssueSearch = { statuses: new Set(ISSUE_STATUSES), levels: [], tags: [], text: null };
+  const words: string[] = [];
+  let filters = 0;
+  for (const match of query.matchAll(TOKEN)) {
+    const [, bang, key, rawValue, quotedText, word] = match;
+    if (key === undefined) {
+      const text = quotedText !== undefined ? unescape(quotedText) : word;
+      if (text !== undefined && text !== "") words.push(text);
+      continue;
+    }
+    // "TypeError: Cannot read" is text, not a filter on a tag named TypeError.
+    if (rawValue === "") {
+      words.push(`${bang}${key}:`);
+      continue;
+    }
+    if (++filters > MAX_FILTERS) throw new ApiError(400, `query: at most ${MAX_FILTERS} filters`);
+    const values = filterValues(key, rawValue!);
+    const negated = bang === "!";
+    if (key === "is") applyStatus(search.statuses, values, negated);
+    else if (key === "level") search.levels.push({ values: values.map((v) => v.toLowerCase()), negated });
+    else search.tags.push({ key, values, negated });
+  }
+  search.text = words.length > 0 ? words.join(" ") : null;
+  return search;
+}
+
+function filterValues(key: string, raw: string): string[] {
+  let values: string[];
+  if (raw.startsWith("[")) {
+    values = [...raw.slice(1, -1).matchAll(/\s*("(?:[^"\\]|\\.)*"|[^,]*)\s*(?:,|$)/g)].map((m) => valueText(m[1]!.trim())).filter((v) => v !== "");
+    if (values.length > MAX_LIST_VALUES) throw new ApiError(400, `query: ${key}: at most ${MAX_LIST_VALUES} values`);
+  } else {
+    values = [valueText(raw)].filter((v) => v !== "");
+  }
+  if (values.length === 0) throw new ApiError(400, `query: ${key}: needs a value`);
+  return values;
+}
+
+function valueText(raw: string): string {
+  return raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? unescape(raw.slice(1, -1)) : raw;
+}
+
+function unescape(text: string): string {
+  return text.replace(/\\(.)/g, "$1");
+}
+
+function applyStatus(statuses: Set<IssueStatus>, values: string[], negated: boolean): void {
+  const named = new Set<IssueStatus>();
+  for (const value of values) {
+    const status = STATUS_ALIASES[value.toLowerCase()];
+    if (status === undefined) throw new ApiError(400, `query: is:${value} is not supported (use unresolved, resolved or ignored)`);
+    named.add(status);
+  }
+  for (const status of ISSUE_STATUSES) {
+    if (named.has(status) === negated) statuses.delete(status);
+  }
+}

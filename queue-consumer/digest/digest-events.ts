@@ -1,0 +1,97 @@
+import { inArray } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { projects } from "../../db/schema";
+import type { Env } from "../../protocol/env";
+import { type IngestMessage, ingestMessageSchema } from "../../protocol/ingest-message";
+import { MissingBodyError, loadBody } from "./load-body";
+import { type DigestInput, type DigestOutcome, persistDigest } from "./persist-digest";
+import { type PreparedMessage, prepareMessage } from "./prepare-message";
+import type { ScrubOptions } from "./items/error/scrub-event";
+
+const RETRY_DELAY_SECONDS = 5;
+
+/**
+ * Consumer of the `events` queue: prepares every message (parse, normalize, scrub, fingerprint),
+ * then persists the whole batch in one D1 transaction. If that fails, each message is persisted
+ * alone, so one poison message cannot hold the others back: those that fail are retried by
+ * Queues and, past max_retries, land in `events-dlq`, which records them.
+ */
+export async function digestEvents(batch: MessageBatch<unknown>, env: Env): Promise<DigestOutcome[]> {
+  const scrubByProject = await loadScrubOptions(env.DB, batch.messages);
+  const prepared: Array<{ message: Message<unknown>; result: PreparedMessage }> = [];
+  for (const message of batch.messages) {
+    try {
+      prepared.push({ message, result: await prepareQueued(message, env, scrubByProject) });
+    } catch (err) {
+      // Transient (R2 unavailable, say): let Queues retry this one message.
+      console.error("digest: could not prepare message", message.id, err);
+      message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
+    }
+  }
+  if (prepared.length === 0) return [];
+  // One alert evaluation for the whole batch, however many runs it takes to write.
+  const now = Date.now();
+  const evaluationId = crypto.randomUUID();
+  try {
+    const outcome = await persistDigest(env.DB, merge(prepared.map((p) => p.result)), now, evaluationId);
+    for (const p of prepared) p.message.ack();
+    return [outcome];
+  } catch (err) {
+    console.error("digest: batch write failed, writing messages one by one", err);
+  }
+  const outcomes: DigestOutcome[] = [];
+  for (const p of prepared) {
+    try {
+      outcomes.push(await persistDigest(env.DB, p.result, now, evaluationId));
+      p.message.ack();
+    } catch (err) {
+      console.error("digest: message write failed", p.message.id, err);
+      p.message.retry({ delaySeconds: RETRY_DELAY_SECONDS * p.message.attempts });
+    }
+  }
+  return outcomes;
+}
+
+async function prepareQueued(message: Message<unknown>, env: Env, scrubByProject: Map<number, ScrubOptions>): Promise<PreparedMessage> {
+  const parsed = ingestMessageSchema.safeParse(message.body);
+  if (!parsed.success) {
+    const projectId = (message.body as { projectId?: unknown } | null)?.projectId;
+    return rejected(message.id, typeof projectId === "number" ? projectId : 0, Date.now(), "invalid_message", parsed.error.message);
+  }
+  const m: IngestMessage = parsed.data;
+  let body: Uint8Array;
+  try {
+    body = await loadBody(m, env.RAW);
+  } catch (err) {
+    if (err instanceof MissingBodyError) return rejected(message.id, m.projectId, m.receivedAt, "missing_body", err.message);
+    throw err;
+  }
+  return prepareMessage(m, body, {
+    messageId: message.id,
+    scrub: scrubByProject.get(m.projectId) ?? { enabled: true, extraKeys: [] },
+    storeBlob: async (key, bytes) => {
+      await env.RAW.put(key, bytes);
+    },
+  });
+}
+
+function rejected(messageId: string, projectId: number, receivedAt: number, reason: string, detail: string): PreparedMessage {
+  return { events: [], items: [], rejections: [{ messageId, projectId, receivedAt, reason, detail: detail.slice(0, 1000), body: null, bodyKey: null }] };
+}
+
+function merge(parts: PreparedMessage[]): DigestInput {
+  return { events: parts.flatMap((p) => p.events), items: parts.flatMap((p) => p.items), rejections: parts.flatMap((p) => p.rejections) };
+}
+
+/** Each project's data-scrubbing settings, read once per batch. */
+async function loadScrubOptions(d1: D1Database, messages: readonly Message<unknown>[]): Promise<Map<number, ScrubOptions>> {
+  const ids = [...new Set(messages.map((m) => (m.body as { projectId?: unknown } | null)?.projectId).filter((id): id is number => typeof id === "number"))];
+  const out = new Map<number, ScrubOptions>();
+  if (ids.length === 0) return out;
+  const rows = await drizzle(d1)
+    .select({ id: projects.id, enabled: projects.scrubEnabled, fields: projects.scrubFields })
+    .from(projects)
+    .where(inArray(projects.id, ids.slice(0, 100)));
+  for (const r of rows) out.set(r.id, { enabled: r.enabled, extraKeys: Array.isArray(r.fields) ? r.fields : [] });
+  return out;
+}

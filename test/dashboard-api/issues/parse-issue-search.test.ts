@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../../dashboard/api/api-error";
+import { parseIssueSearch } from "../../../dashboard/api/issues/parse-issue-search";
+
+const all = new Set(["unresolved", "resolved", "ignored"]);
+
+describe("parseIssueSearch", () => {
+  it("reads nothing from an empty query: every status, no filter", () => {
+    expect(parseIssueSearch("")).toEqual({ statuses: all, levels: [], tags: [], text: null });
+    expect(parseIssueSearch("   ")).toEqual({ statuses: all, levels: [], tags: [], text: null });
+  });
+
+  it("narrows statuses with is:, lists and negation", () => {
+    expect(parseIssueSearch("is:unresolved").statuses).toEqual(new Set(["unresolved"]));
+    expect(parseIssueSearch("is:Resolved").statuses).toEqual(new Set(["resolved"]));
+    expect(parseIssueSearch("!is:ignored").statuses).toEqual(new Set(["unresolved", "resolved"]));
+    expect(parseIssueSearch("is:[resolved,archived]").statuses).toEqual(new Set(["resolved", "ignored"]));
+    expect(parseIssueSearch("is:resolved !is:resolved").statuses).toEqual(new Set());
+  });
+
+  it("reads levels (lower-cased), tags with quoted and listed values, and negations", () => {
+    const search = parseIssueSearch('level:ERROR release:"my app@1.0 beta" !environment:[staging, "dev box"] url:https://x.test/a');
+    expect(search.levels).toEqual([{ values: ["error"], negated: false }]);
+    expect(search.tags).toEqual([
+      { key: "release", values: ["my app@1.0 beta"], negated: false },
+      { key: "environment", values: ["staging", "dev box"], negated: true },
+      { key: "url", values: ["https://x.test/a"], negated: false },
+    ]);
+    expect(search.text).toBeNull();
+  });
+
+  it("joins free text into one phrase, quoted or not, keeping 'Type:' words as text", () => {
+    expect(parseIssueSearch('TypeError: Cannot "read properties" is:unresolved of').text).toBe("TypeError: Cannot read properties of");
+    expect(parseIssueSearch('"say \\"hi\\""').text).toBe('say "hi"');
+    expect(parseIssueSearch('"unterminated phrase').text).toBe("unterminated phrase");
+    expect(parseIssueSearch('release:"a \\" quote"').tags[0]?.values).toEqual(['a " quote']);
+  });
+
+  it.each([
+    ["is:unassigned", "query: is:unassigned is not supported (use unresolved, resolved or ignored)"],
+    ["level:[]", "query: level: needs a value"],
+    ['release:""', "query: release: needs a value"],
+    [`browser:[${Array.from({ length: 21 }, (_, i) => `v${i}`).join(",")}]`, "query: browser: at most 20 values"],
+    ["x".repeat(1001), "query: longer than 1000 characters"],
+  ])("refuses %s", (query, detail) => {
+    let error: unknown;
+    try {
+      parseIssueSearch(query);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 400, detail });
+  });
+});

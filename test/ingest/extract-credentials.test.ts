@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { extractCredentials, parseDsn, parseSentryAuthHeader } from "../../worker/extract-credentials";
+import { RejectedError } from "../../protocol/outcome";
+
+const none = { authHeader: null, authorization: null, queryKey: null, envelopeDsn: undefined };
+
+function rejectionOf(f: () => unknown) {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof RejectedError) return e.rejection;
+    throw e;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("parseSentryAuthHeader", () => {
+  it("reads the pairs SDKs send, with and without spaces or quotes", () => {
+    const pairs = parseSentryAuthHeader('Sentry sentry_key=abc,sentry_version=7, sentry_client="raven-python/6.10", sentry_secret=s');
+    expect(pairs.get("sentry_key")).toBe("abc");
+    expect(pairs.get("sentry_version")).toBe("7");
+    expect(pairs.get("sentry_client")).toBe("raven-python/6.10");
+    expect(pairs.get("sentry_secret")).toBe("s");
+  });
+});
+
+describe("parseDsn", () => {
+  it("reads key and numeric project id, with a path prefix and a legacy secret", () => {
+    expect(parseDsn("https://pub@o1.ingest.example.com/42")).toEqual({ publicKey: "pub", projectId: 42 });
+    expect(parseDsn("http://pub:secret@localhost:8787/sentry/7")).toEqual({ publicKey: "pub", projectId: 7 });
+  });
+  it("refuses DSNs SDKs would refuse", () => {
+    expect(parseDsn("https://o1.example.com/42")).toBeNull();
+    expect(parseDsn("https://pub@o1.example.com/project")).toBeNull();
+    expect(parseDsn("not a url")).toBeNull();
+  });
+});
+
+describe("extractCredentials", () => {
+  it("takes each single source", () => {
+    expect(extractCredentials({ ...none, authHeader: "Sentry sentry_key=a" }).publicKey).toBe("a");
+    expect(extractCredentials({ ...none, authorization: "Sentry sentry_key=b" }).publicKey).toBe("b");
+    expect(extractCredentials({ ...none, queryKey: "c" }).publicKey).toBe("c");
+    expect(extractCredentials({ ...none, envelopeDsn: "https://d@x.example/3" })).toEqual({ publicKey: "d", dsnProjectId: 3 });
+  });
+  it("accepts agreeing sources and refuses disagreeing ones", () => {
+    expect(extractCredentials({ ...none, authHeader: "Sentry sentry_key=a", queryKey: "a", envelopeDsn: "https://a@x.example/1" }).publicKey).toBe("a");
+    expect(rejectionOf(() => extractCredentials({ ...none, authHeader: "Sentry sentry_key=a", queryKey: "b" })).reason).toBe("conflicting_auth");
+  });
+  it("ignores a Bearer Authorization header", () => {
+    expect(rejectionOf(() => extractCredentials({ ...none, authorization: "Bearer token" })).status).toBe(401);
+  });
+  it("refuses an X-Sentry-Auth without a key and a malformed dsn", () => {
+    expect(rejectionOf(() => extractCredentials({ ...none, authHeader: "Sentry sentry_version=7" })).status).toBe(401);
+    expect(rejectionOf(() => extractCredentials({ ...none, envelopeDsn: 42 })).status).toBe(400);
+  });
+});

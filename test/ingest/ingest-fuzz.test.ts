@@ -1,0 +1,223 @@
+import { createExecutionContext, env } from "cloudflare:test";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import worker from "../../faultline-worker";
+import { inspectEnvelope } from "../../worker/inspect-envelope";
+import { RejectedError } from "../../protocol/outcome";
+import { prepareMessage } from "../../queue-consumer/digest/prepare-message";
+import { minidumpEnvelope } from "../../worker/minidump-envelope";
+import { readMinidumpUpload } from "../../worker/read-minidump-upload";
+import { buildMinidump, crashpadUpload } from "../support/crashpad-upload";
+import { sdkEnvelopes } from "../support/fixtures";
+import { seedProject } from "../support/seed";
+
+const encoder = new TextEncoder();
+const seeds = Object.values(sdkEnvelopes).map((s) => encoder.encode(s));
+
+/** Real bytes with random damage: flipped bytes, cuts, inserted newlines and junk, spliced halves. */
+function mutated(seedBytes: Uint8Array[]) {
+  return fc
+    .tuple(
+      fc.constantFrom(...seedBytes),
+      fc.array(
+        fc.oneof(
+          fc.record({ op: fc.constant("flip" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+          fc.record({ op: fc.constant("cut" as const), at: fc.nat() }),
+          fc.record({ op: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 40 }) }),
+          fc.record({ op: fc.constant("newline" as const), at: fc.nat() }),
+          fc.record({ op: fc.constant("splice" as const), other: fc.constantFrom(...seedBytes), at: fc.nat() }),
+        ),
+        { minLength: 1, maxLength: 6 },
+      ),
+    )
+    .map(([seed, ops]) => {
+      let b = seed;
+      for (const op of ops) {
+        const at = b.byteLength === 0 ? 0 : op.at % b.byteLength;
+        if (op.op === "flip") {
+          b = b.slice();
+          b[at] = op.byte;
+        } else if (op.op === "cut") b = b.subarray(0, at);
+        else if (op.op === "insert" || op.op === "newline") {
+          const ins = op.op === "insert" ? op.bytes : new Uint8Array([0x0a]);
+          const next = new Uint8Array(b.byteLength + ins.byteLength);
+          next.set(b.subarray(0, at));
+          next.set(ins, at);
+          next.set(b.subarray(at), at + ins.byteLength);
+          b = next;
+        } else {
+          const next = new Uint8Array(at + op.other.byteLength - (op.at % Math.max(1, op.other.byteLength)));
+          next.set(b.subarray(0, at));
+          next.set(op.other.subarray(op.at % Math.max(1, op.other.byteLength)), at);
+          b = next;
+        }
+      }
+      return b;
+    });
+}
+
+const mutatedEnvelope = mutated(seeds);
+
+/** Structurally plausible envelopes built from scratch: odd headers, lengths that lie, odd ids and types. */
+const jsonish = fc.oneof(fc.jsonValue(), fc.constant({}), fc.string());
+const builtEnvelope = fc
+  .record({
+    header: fc.oneof(
+      fc.record({ event_id: fc.oneof(fc.uuid(), fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 30, maxLength: 34 }), jsonish), dsn: fc.oneof(fc.constant(undefined), fc.webUrl(), jsonish) }, { requiredKeys: [] }),
+      jsonish,
+    ),
+    items: fc.array(
+      fc.record({
+        type: fc.oneof(fc.constantFrom("event", "transaction", "attachment", "session", "sessions", "client_report", "span", "check_in", "unknown_thing"), jsonish),
+        length: fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 5000 }), jsonish),
+        payload: fc.oneof(fc.json(), fc.string({ maxLength: 200 })),
+      }),
+      { maxLength: 4 },
+    ),
+    trailer: fc.constantFrom("", "\n", "\n\n", "\r\n"),
+  })
+  .map(({ header, items, trailer }) => {
+    const lines = [JSON.stringify(header) ?? ""];
+    for (const item of items) {
+      lines.push(JSON.stringify({ type: item.type, length: item.length }) ?? "", item.payload);
+    }
+    return encoder.encode(lines.join("\n") + trailer);
+  });
+
+// The Worker's own fetch handler, called in workerd with the real bindings: SELF.fetch through
+// the test pool slows down with every request it has served, which thousands of runs cannot afford.
+const RUNS = 2000;
+const anyBody = fc.oneof(mutatedEnvelope, builtEnvelope, fc.uint8Array({ maxLength: 300 }));
+
+function classify(run: () => unknown): "ok" | "rejected" {
+  try {
+    run();
+    return "ok";
+  } catch (e) {
+    if (e instanceof RejectedError && e.rejection.status >= 400 && e.rejection.status < 500 && e.rejection.detail) return "rejected";
+    throw e;
+  }
+}
+
+describe("malformed and mutated input", () => {
+  it("inspectEnvelope either accepts or names a 4xx reason, for any bytes", () => {
+    fc.assert(
+      fc.property(anyBody, (body) => {
+        classify(() => inspectEnvelope(body, { maxEventBytes: 1_048_576 }));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("the endpoint never answers 5xx: always 200 with an id or {} , or a 4xx with a reason", { timeout: 120_000 }, async () => {
+    const key = await seedProject();
+    const url = `http://ingest.test/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}`;
+    const encodings = fc.constantFrom(undefined, "", "gzip", "deflate", "br", "identity", "gzip, br", "zstd");
+    const seen = new Map<number, number>();
+
+    await fc.assert(
+      fc.asyncProperty(anyBody, encodings, async (body, encoding) => {
+        const headers: Record<string, string> = encoding === undefined ? {} : { "content-encoding": encoding };
+        const res = await worker.fetch(new Request(url, { method: "POST", body, headers }), env, createExecutionContext());
+        const json = (await res.json()) as Record<string, unknown>;
+        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+        if (res.status === 200) {
+          expect(json.id === undefined || /^[0-9a-f]{32}$/.test(String(json.id))).toBe(true);
+        } else {
+          expect(res.status).toBeGreaterThanOrEqual(400);
+          expect(res.status).toBeLessThan(500);
+          expect(typeof json.detail).toBe("string");
+          expect(typeof json.reason).toBe("string");
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    // The generators must reach both sides, or the property proves little.
+    expect(seen.get(200) ?? 0).toBeGreaterThan(50);
+    expect(seen.get(400) ?? 0).toBeGreaterThan(50);
+  });
+
+  it("/store/ and the credentials never get a 5xx either: any JSON-ish body, any auth header, query and envelope dsn", { timeout: 120_000 }, async () => {
+    const key = await seedProject();
+    const other = await seedProject();
+    const keys = fc.oneof(
+      { arbitrary: fc.constant(key.publicKey), weight: 5 },
+      fc.constantFrom(other.publicKey, "0".repeat(32), "", "not a key", `${key.publicKey},${key.publicKey}`),
+    );
+    // Weighted towards well-formed credentials for the right project, so that
+    // every answer is reached often enough to be checked below.
+    const authHeader = fc.oneof(
+      fc.constant(undefined),
+      { arbitrary: keys.map((k) => `Sentry sentry_key=${k}, sentry_version=7, sentry_client=fuzz/1.0`), weight: 3 },
+      fc.string({ maxLength: 120 }),
+      fc.tuple(keys, fc.string({ maxLength: 20 })).map(([k, junk]) => `Sentry sentry_key=${k},${junk}=,sentry_secret=x`),
+    );
+    const storeBody = fc.oneof(
+      fc.json().map((j) => encoder.encode(j)),
+      fc
+        .record({ event_id: fc.oneof(fc.uuid().map((u) => u.replaceAll("-", "")), fc.string(), fc.integer()), message: fc.string(), level: fc.string(), extra: fc.object() }, { requiredKeys: [] })
+        .map((o) => encoder.encode(JSON.stringify(o))),
+      fc.uint8Array({ maxLength: 200 }),
+    );
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("store", "envelope"),
+        storeBody,
+        anyBody,
+        authHeader,
+        fc.option(keys, { nil: undefined, freq: 2 }),
+        fc.oneof({ arbitrary: fc.constant(key.projectId), weight: 3 }, fc.constant(other.projectId), fc.constant(999_999)),
+        async (endpoint, store, envelope, auth, queryKey, projectId) => {
+          const query = queryKey === undefined ? "" : `?sentry_key=${encodeURIComponent(queryKey)}`;
+          const headers: Record<string, string> = auth === undefined ? {} : { "x-sentry-auth": auth };
+          const body = endpoint === "store" ? store : envelope;
+          const res = await worker.fetch(new Request(`http://ingest.test/api/${projectId}/${endpoint}/${query}`, { method: "POST", body, headers }), env, createExecutionContext());
+          const json = (await res.json()) as Record<string, unknown>;
+          seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+          if (res.status !== 200) {
+            expect(res.status).toBeGreaterThanOrEqual(400);
+            expect(res.status).toBeLessThan(500);
+            expect(typeof json.detail).toBe("string");
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    for (const status of [200, 400, 401, 403]) expect(seen.get(status) ?? 0, `answers ${status} sometimes`).toBeGreaterThan(20);
+  });
+
+  it("the minidump endpoint, and the digest after it, take any damage to a crashpad upload: 200 with an id or a 4xx with a reason, and never a throw in the digest", { timeout: 120_000 }, async () => {
+    const key = await seedProject();
+    const url = `http://ingest.test/api/${key.projectId}/minidump/?sentry_key=${key.publicKey}`;
+    const uploads = [crashpadUpload(), crashpadUpload(buildMinidump({ code: 0xc0000005, parameters: [1n, 0x20n] }))];
+    const boundary = uploads[0]!.contentType;
+    const contentTypes = fc.constantFrom(boundary, "application/octet-stream", "multipart/form-data", "multipart/form-data; boundary=x", undefined);
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(mutated(uploads.map((u) => u.body)), mutated([buildMinidump()])), contentTypes, async (body, contentType) => {
+        const headers: Record<string, string> = contentType === undefined ? {} : { "content-type": contentType };
+        const res = await worker.fetch(new Request(url, { method: "POST", body, headers }), env, createExecutionContext());
+        const text = await res.text();
+        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+        if (res.status === 200) {
+          expect(text).toMatch(/^[0-9a-f]{32}$/);
+          // What ingest accepted, the digest reads without throwing: a rejection at worst.
+          const envelope = minidumpEnvelope(readMinidumpUpload(body, contentType ?? null)).envelope;
+          await prepareMessage(
+            { v: 1, kind: "envelope", projectId: key.projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: null, size: envelope.byteLength, body: envelope as Uint8Array<ArrayBuffer> },
+            envelope,
+            { messageId: "fuzz", scrub: { enabled: true, extraKeys: [] }, storeBlob: async () => {} },
+          );
+        } else {
+          expect(res.status).toBeGreaterThanOrEqual(400);
+          expect(res.status).toBeLessThan(500);
+          expect(typeof JSON.parse(text).detail).toBe("string");
+        }
+      }),
+      { numRuns: 500 },
+    );
+    expect(seen.get(200) ?? 0).toBeGreaterThan(50);
+    expect(seen.get(400) ?? 0).toBeGreaterThan(20);
+  });
+});
