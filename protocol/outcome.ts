@@ -1,68 +1,39 @@
 /**
- * Every way ingest can refuse a request, as a value. Statuses follow Relay's
- * (https://develop.sentry.dev/sdk/expected-features/rate-limiting/ and the SDK
- * transport docs): SDKs treat 4xx as "drop" and 429 as "back off"; a 5xx is a failure that most
- * SDKs do not send again (crashpad keeps its report and does).
+ * Every reason for which Faultline refuses or drops what a client sent, at ingest or in the
+ * digest: one list for every stage, as Relay's `Outcome`/`DiscardReason` serves all of its own
+ * (https://develop.sentry.dev/sdk/telemetry/outcomes/). Ingest answers with one of them (and an
+ * HTTP status, worker/refusal.ts); the digest records one beside what it could not read
+ * (rejected_envelopes.reason), so the ingest-problems page names both in the same words.
  */
-export type RejectionReason =
-  | "not_found"
-  | "method_not_allowed"
-  | "missing_auth"
-  | "conflicting_auth"
-  | "unknown_key"
-  | "key_disabled"
-  | "project_mismatch"
-  | "origin_not_allowed"
-  | "unsupported_encoding"
-  | "bad_compression"
-  | "empty_body"
-  | "malformed_envelope"
-  | "malformed_event"
-  | "invalid_event_id"
-  | "duplicate_item"
-  | "invalid_multipart"
-  | "missing_minidump"
-  | "invalid_minidump"
-  | "body_too_large"
-  | "item_too_large"
-  | "too_many_items"
-  | "rate_limited"
-  | "unavailable";
+export const OUTCOME_REASONS = [
+  // Ingest: the request itself.
+  "not_found",
+  "method_not_allowed",
+  "missing_auth",
+  "conflicting_auth",
+  "unknown_key",
+  "key_disabled",
+  "project_mismatch",
+  "origin_not_allowed",
+  "unsupported_encoding",
+  "bad_compression",
+  "empty_body",
+  "invalid_event_id",
+  "duplicate_item",
+  "invalid_multipart",
+  "missing_minidump",
+  "invalid_minidump",
+  "body_too_large",
+  "item_too_large",
+  "too_many_items",
+  "rate_limited",
+  "unavailable",
+  // Ingest or digest: the content.
+  "malformed_envelope",
+  "malformed_event",
+  // Digest: the queue message.
+  "invalid_message",
+  "missing_body",
+] as const;
 
-export interface Rejection {
-  status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 503;
-  reason: RejectionReason;
-  detail: string;
-  /** Seconds, for 429 and 503. */
-  retryAfter?: number;
-  /** Value of X-Sentry-Rate-Limits, for 429. */
-  rateLimits?: string;
-}
-
-/**
- * Retry-After of a 503, in seconds. Short on purpose: the JavaScript SDKs read a Retry-After on
- * any status as "send nothing at all until then" (@sentry/core's updateRateLimits) and do not
- * resend the refused envelope, so every second of it drops the client's next events; most 503s
- * are a transient queue or D1 failure. Five seconds still spreads out clients during an overload.
- */
-export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
-
-/** Thrown by a step deep in a request; caught and answered in one place (`rejectionResponse`). */
-export class RejectedError extends Error {
-  constructor(readonly rejection: Rejection) {
-    super(rejection.detail);
-  }
-}
-
-export function reject(status: Rejection["status"], reason: RejectionReason, detail: string, extra?: Partial<Rejection>): never {
-  throw new RejectedError({ status, reason, detail, ...extra });
-}
-
-export function rejectionResponse(r: Rejection, headers: Headers = new Headers()): Response {
-  headers.set("content-type", "application/json");
-  // Relay puts the reason in X-Sentry-Error as well, which SDKs log in debug mode.
-  headers.set("x-sentry-error", r.detail);
-  if (r.retryAfter !== undefined) headers.set("retry-after", String(r.retryAfter));
-  if (r.rateLimits !== undefined) headers.set("x-sentry-rate-limits", r.rateLimits);
-  return new Response(JSON.stringify({ detail: r.detail, reason: r.reason }), { status: r.status, headers });
-}
+export type OutcomeReason = (typeof OUTCOME_REASONS)[number];

@@ -1,13 +1,13 @@
 import type { ProjectKey } from "./lookup-project-key";
-import { reject } from "../protocol/outcome";
+import { refuse } from "./refusal";
 
 /** Checks a looked-up key against the route's project and the browser origin, as Relay does. */
 export function authorizeKey(key: ProjectKey | null, projectId: number, origin: string | null): ProjectKey {
-  if (!key) return reject(401, "unknown_key", "unknown public key");
-  if (!key.enabled) reject(403, "key_disabled", "this key is disabled");
-  if (key.projectId !== projectId) reject(403, "project_mismatch", "this key does not belong to the project in the URL");
+  if (!key) return refuse(401, "unknown_key", "unknown public key");
+  if (!key.enabled) refuse(403, "key_disabled", "this key is disabled");
+  if (key.projectId !== projectId) refuse(403, "project_mismatch", "this key does not belong to the project in the URL");
   if (origin !== null && key.allowedOrigins.length > 0 && !originAllowed(origin, key.allowedOrigins)) {
-    reject(403, "origin_not_allowed", `origin ${origin} is not allowed for this key`);
+    refuse(403, "origin_not_allowed", `origin ${origin} is not allowed for this key`);
   }
   return key;
 }

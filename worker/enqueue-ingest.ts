@@ -1,5 +1,5 @@
 import type { IngestMessage } from "../protocol/ingest-message";
-import { UNAVAILABLE_RETRY_AFTER_SECONDS, reject } from "../protocol/outcome";
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, refuse } from "./refusal";
 
 export interface EnqueueTarget {
   queue: Queue;
@@ -30,6 +30,6 @@ export async function enqueueIngest(target: EnqueueTarget, meta: Metadata, body:
   } catch (err) {
     console.error("enqueue failed", err);
     if (bodyKey) await target.bucket.delete(bodyKey).catch(() => {});
-    reject(503, "unavailable", "could not accept the event right now, retry later", { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS });
+    refuse(503, "unavailable", "could not accept the event right now, retry later", { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS });
   }
 }

@@ -1,4 +1,4 @@
-import { reject } from "../protocol/outcome";
+import { refuse } from "./refusal";
 
 /**
  * Where an SDK may put its DSN's public key (https://develop.sentry.dev/sdk/overview/#authentication):
@@ -49,7 +49,7 @@ export function extractCredentials(sources: CredentialSources): Credentials {
   const keys: string[] = [];
   if (sources.authHeader) {
     const key = parseSentryAuthHeader(sources.authHeader).get("sentry_key");
-    if (!key) reject(401, "missing_auth", "X-Sentry-Auth has no sentry_key");
+    if (!key) refuse(401, "missing_auth", "X-Sentry-Auth has no sentry_key");
     keys.push(key);
   }
   if (sources.authorization && /^\s*sentry\s/i.test(sources.authorization)) {
@@ -60,12 +60,12 @@ export function extractCredentials(sources: CredentialSources): Credentials {
   let dsnProjectId: number | null = null;
   if (sources.envelopeDsn !== undefined && sources.envelopeDsn !== null) {
     const parsed = typeof sources.envelopeDsn === "string" ? parseDsn(sources.envelopeDsn) : null;
-    if (!parsed) reject(400, "malformed_envelope", "envelope header dsn is not a valid DSN");
+    if (!parsed) refuse(400, "malformed_envelope", "envelope header dsn is not a valid DSN");
     keys.push(parsed.publicKey);
     dsnProjectId = parsed.projectId;
   }
   const first = keys[0];
-  if (first === undefined) reject(401, "missing_auth", "missing authorization information");
-  if (keys.some((k) => k !== first)) reject(401, "conflicting_auth", "the request names more than one key");
+  if (first === undefined) refuse(401, "missing_auth", "missing authorization information");
+  if (keys.some((k) => k !== first)) refuse(401, "conflicting_auth", "the request names more than one key");
   return { publicKey: first, dsnProjectId };
 }

@@ -11,7 +11,7 @@ import { minidumpEnvelope } from "./minidump-envelope";
 import { RateLimiter } from "./rate-limit";
 import { readBody } from "./read-body";
 import { readMinidumpUpload } from "./read-minidump-upload";
-import { RejectedError, type Rejection, UNAVAILABLE_RETRY_AFTER_SECONDS, reject, rejectionResponse } from "../protocol/outcome";
+import { RefusedError, type Refusal, UNAVAILABLE_RETRY_AFTER_SECONDS, refuse, refusalResponse } from "./refusal";
 
 type IngestContext = Context<{ Bindings: Env }>;
 type Endpoint = "envelope" | "store" | "minidump";
@@ -53,22 +53,22 @@ ingestApp.post("/api/:projectId/envelope", (c) => ingest(c, "envelope"));
 ingestApp.post("/api/:projectId/store", (c) => ingest(c, "store"));
 // Crash reports from crashpad and Breakpad: https://docs.sentry.io/platforms/native/guides/minidumps/
 ingestApp.post("/api/:projectId/minidump", (c) => ingest(c, "minidump"));
-ingestApp.all("/api/:projectId/envelope", () => reject(405, "method_not_allowed", "use POST"));
-ingestApp.all("/api/:projectId/store", () => reject(405, "method_not_allowed", "use POST"));
-ingestApp.all("/api/:projectId/minidump", () => reject(405, "method_not_allowed", "use POST"));
+ingestApp.all("/api/:projectId/envelope", () => refuse(405, "method_not_allowed", "use POST"));
+ingestApp.all("/api/:projectId/store", () => refuse(405, "method_not_allowed", "use POST"));
+ingestApp.all("/api/:projectId/minidump", () => refuse(405, "method_not_allowed", "use POST"));
 
-ingestApp.notFound(() => rejectionResponse({ status: 404, reason: "not_found", detail: "not found" }));
+ingestApp.notFound(() => refusalResponse({ status: 404, reason: "not_found", detail: "not found" }));
 ingestApp.onError((err, c) => {
-  if (err instanceof RejectedError) return rejectionResponse(err.rejection, new Headers(c.res.headers));
+  if (err instanceof RefusedError) return refusalResponse(err.refusal, new Headers(c.res.headers));
   console.error("ingest failed", err);
-  const unavailable: Rejection = { status: 503, reason: "unavailable", detail: "internal error, retry later", retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS };
-  return rejectionResponse(unavailable, new Headers(c.res.headers));
+  const unavailable: Refusal = { status: 503, reason: "unavailable", detail: "internal error, retry later", retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS };
+  return refusalResponse(unavailable, new Headers(c.res.headers));
 });
 
 async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
   const projectParam = c.req.param("projectId") ?? "";
   // Sentry's routes only match numeric project ids.
-  if (!/^\d{1,15}$/.test(projectParam)) reject(404, "not_found", "not found");
+  if (!/^\d{1,15}$/.test(projectParam)) refuse(404, "not_found", "not found");
   const projectId = Number(projectParam);
   const env = c.env;
   const limits = { maxEventBytes: numericVar(env.MAX_EVENT_BYTES, 1_048_576) };
@@ -87,7 +87,7 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
   const early = keyOutsideBody ? extractCredentials(sources) : null;
   let key: ProjectKey | null = early ? await authorize(early.publicKey) : null;
   // A minidump upload has no envelope header to carry a key: without one outside, it is not read.
-  if (endpoint === "minidump" && !key) reject(401, "missing_auth", "missing authorization information");
+  if (endpoint === "minidump" && !key) refuse(401, "missing_auth", "missing authorization information");
 
   let body = await readBody(c.req.raw.body, c.req.header("content-encoding") ?? null, numericVar(env.MAX_BODY_BYTES, 20_971_520));
   let eventId: string | null;
@@ -98,7 +98,7 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
     if (summary.header.dsn !== undefined && summary.header.dsn !== null) {
       const creds = extractCredentials({ ...sources, envelopeDsn: summary.header.dsn });
       if (creds.dsnProjectId !== null && creds.dsnProjectId !== projectId) {
-        reject(403, "project_mismatch", "the envelope's dsn names another project");
+        refuse(403, "project_mismatch", "the envelope's dsn names another project");
       }
       key ??= await authorize(creds.publicKey);
     }
@@ -118,7 +118,7 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
     categories = ["error"];
     itemCount = built.itemCount;
   }
-  if (!key) return reject(401, "missing_auth", "missing authorization information");
+  if (!key) return refuse(401, "missing_auth", "missing authorization information");
 
   let countedIn: number | undefined;
   if (categories.length > 0) {
@@ -126,7 +126,7 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
     countedIn = decision.windowStart;
     if (!decision.allowed) {
       // https://develop.sentry.dev/sdk/expected-features/rate-limiting/#rate-limit-enforcement
-      reject(429, "rate_limited", "this key's event rate limit is exceeded", {
+      refuse(429, "rate_limited", "this key's event rate limit is exceeded", {
         retryAfter: decision.retryAfter,
         // Names exactly the categories the key's quota counts, so SDKs hold back those and nothing else.
         rateLimits: `${decision.retryAfter}:${EVENT_CATEGORIES.join(";")}:key:key_quota`,

@@ -1,5 +1,5 @@
 import { type Envelope, EnvelopeParseError, parseEnvelope } from "../protocol/parse-envelope";
-import { reject } from "../protocol/outcome";
+import { refuse } from "./refusal";
 
 /**
  * The cheap checks ingest makes before enqueueing (full parsing belongs to the consumer).
@@ -41,12 +41,12 @@ const decoder = new TextDecoder();
 export const MAX_ATTACHMENTS = 100;
 
 export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): EnvelopeSummary {
-  if (bytes.byteLength === 0) reject(400, "empty_body", "empty envelope");
+  if (bytes.byteLength === 0) refuse(400, "empty_body", "empty envelope");
   let envelope: Envelope;
   try {
     envelope = parseEnvelope(bytes);
   } catch (err) {
-    return reject(400, "malformed_envelope", err instanceof EnvelopeParseError ? err.message : "malformed envelope");
+    return refuse(400, "malformed_envelope", err instanceof EnvelopeParseError ? err.message : "malformed envelope");
   }
   const { header, items } = envelope;
   let eventId = header.event_id === undefined || header.event_id === null ? null : normalizeEventId(header.event_id);
@@ -54,12 +54,12 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
   let attachments = 0;
   for (const item of items) {
     // Each attachment is one R2 write in the digest, which has a budget of calls per batch.
-    if (item.type === "attachment" && ++attachments > MAX_ATTACHMENTS) reject(413, "too_many_items", `more than ${MAX_ATTACHMENTS} attachments in one envelope`);
+    if (item.type === "attachment" && ++attachments > MAX_ATTACHMENTS) refuse(413, "too_many_items", `more than ${MAX_ATTACHMENTS} attachments in one envelope`);
     const categories = EVENT_ITEMS[item.type];
     if (categories === undefined) continue;
-    if (eventCategories.length > 0) reject(400, "duplicate_item", "an envelope may carry at most one event or transaction");
+    if (eventCategories.length > 0) refuse(400, "duplicate_item", "an envelope may carry at most one event or transaction");
     if (item.payload.byteLength > limits.maxEventBytes) {
-      reject(413, "item_too_large", `${item.type} item exceeds ${limits.maxEventBytes} bytes`);
+      refuse(413, "item_too_large", `${item.type} item exceeds ${limits.maxEventBytes} bytes`);
     }
     eventCategories.push(...categories);
     // The header's id wins over the payload's: https://develop.sentry.dev/sdk/data-model/envelope-items/#event
@@ -78,8 +78,8 @@ function isMinidump(item: { type: string; header: Record<string, unknown> }): bo
 
 /** A `/store/` body: one JSON event (https://develop.sentry.dev/sdk/data-model/event-payloads/). */
 export function inspectStoreEvent(bytes: Uint8Array, limits: EnvelopeLimits): { eventId: string } {
-  if (bytes.byteLength === 0) reject(400, "empty_body", "empty event");
-  if (bytes.byteLength > limits.maxEventBytes) reject(413, "item_too_large", `event exceeds ${limits.maxEventBytes} bytes`);
+  if (bytes.byteLength === 0) refuse(400, "empty_body", "empty event");
+  if (bytes.byteLength > limits.maxEventBytes) refuse(413, "item_too_large", `event exceeds ${limits.maxEventBytes} bytes`);
   const event = parseJsonObject(bytes);
   const id = event.event_id;
   return { eventId: id === undefined || id === null ? newEventId() : normalizeEventId(id) };
@@ -93,7 +93,7 @@ export function normalizeEventId(value: unknown): string {
       return hex;
     }
   }
-  return reject(400, "invalid_event_id", "event_id must be 32 hexadecimal digits");
+  return refuse(400, "invalid_event_id", "event_id must be 32 hexadecimal digits");
 }
 
 export function newEventId(): string {
@@ -185,8 +185,8 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   try {
     value = JSON.parse(decoder.decode(bytes));
   } catch {
-    return reject(400, "malformed_event", "event is not valid JSON");
+    return refuse(400, "malformed_event", "event is not valid JSON");
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) reject(400, "malformed_event", "event is not a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) refuse(400, "malformed_event", "event is not a JSON object");
   return value as Record<string, unknown>;
 }

@@ -1,8 +1,9 @@
+import { ATTACHMENT_TYPES, FORM_FIELDS_ITEM, MINIDUMP_EVENT_MAX_BYTES } from "../protocol/attachment-types";
 import { decodeMsgpack } from "../protocol/decode-msgpack";
 import { newEventId, normalizeEventId } from "./inspect-envelope";
 import { concat } from "./read-body";
 import type { MinidumpUpload } from "./read-minidump-upload";
-import { reject } from "../protocol/outcome";
+import { refuse } from "./refusal";
 
 /**
  * Turns a minidump upload into the envelope an SDK would have sent, as Relay does: one
@@ -11,16 +12,6 @@ import { reject } from "../protocol/outcome";
  * and reads it like any other envelope.
  */
 const MINIDUMP_FIELD = "upload_file_minidump";
-
-/** The item that carries the upload's plain form fields: a JSON list of [name, value] pairs. */
-export const FORM_FIELDS_ITEM = "form_data";
-
-export const ATTACHMENT_TYPES = {
-  minidump: "event.minidump",
-  eventPayload: "event.payload",
-  breadcrumbs: "event.breadcrumbs",
-  attachment: "event.attachment",
-} as const;
 
 // What sentry-native writes beside the minidump: the event and two rotating breadcrumb files, msgpack-encoded.
 const FIELD_TYPES: Record<string, string> = {
@@ -35,15 +26,12 @@ export interface MinidumpEnvelope {
   itemCount: number;
 }
 
-/** `__sentry-event` is read (for its id here, its scope in the digest) up to Sentry's largest event. */
-export const MINIDUMP_EVENT_MAX_BYTES = 1_048_576;
-
 const encoder = new TextEncoder();
 
 export function minidumpEnvelope(upload: MinidumpUpload): MinidumpEnvelope {
   const minidump = upload.files.find((f) => f.field === MINIDUMP_FIELD || f.field === null);
-  if (minidump === undefined) reject(400, "missing_minidump", `no ${MINIDUMP_FIELD} file in the upload`);
-  if (!hasMinidumpMagic(minidump.bytes)) reject(400, "invalid_minidump", "the minidump does not start with MDMP");
+  if (minidump === undefined) refuse(400, "missing_minidump", `no ${MINIDUMP_FIELD} file in the upload`);
+  if (!hasMinidumpMagic(minidump.bytes)) refuse(400, "invalid_minidump", "the minidump does not start with MDMP");
   const payload = upload.files.find((f) => f.field !== null && FIELD_TYPES[f.field] === ATTACHMENT_TYPES.eventPayload);
   const eventId = (payload && payloadEventId(payload.bytes, MINIDUMP_EVENT_MAX_BYTES)) ?? newEventId();
 

@@ -1,5 +1,5 @@
 import zlib from "node:zlib";
-import { RejectedError, reject } from "../protocol/outcome";
+import { RefusedError, refuse } from "./refusal";
 
 /**
  * Reads a request body, undoing its Content-Encoding, and refuses it (413) as soon as the
@@ -13,10 +13,10 @@ export async function readBody(body: ReadableStream<Uint8Array> | null, contentE
     .map((e) => e.trim().toLowerCase())
     .filter((e) => e !== "" && e !== "identity");
   for (const e of encodings) {
-    if (!DECODERS.has(e)) reject(400, "unsupported_encoding", `unsupported content encoding: ${e}`);
+    if (!DECODERS.has(e)) refuse(400, "unsupported_encoding", `unsupported content encoding: ${e}`);
   }
   // Each layer may inflate up to maxBytes: no SDK stacks more than one, so a long list is only work.
-  if (encodings.length > MAX_ENCODINGS) reject(400, "unsupported_encoding", `at most ${MAX_ENCODINGS} content encodings, got ${encodings.length}`);
+  if (encodings.length > MAX_ENCODINGS) refuse(400, "unsupported_encoding", `at most ${MAX_ENCODINGS} content encodings, got ${encodings.length}`);
   let bytes = body ? await collect(body, maxBytes) : new Uint8Array();
   // Encodings are listed in the order they were applied; undo them last to first.
   for (const e of encodings.reverse()) bytes = await decode(e, bytes, maxBytes);
@@ -38,8 +38,8 @@ async function decode(encoding: string, bytes: Uint8Array, maxBytes: number): Pr
     const format = encoding === "deflate" ? (hasZlibHeader(bytes) ? "deflate" : "deflate-raw") : "gzip";
     return await collect(new Blob([bytes]).stream().pipeThrough(new DecompressionStream(format)), maxBytes);
   } catch (err) {
-    if (err instanceof RejectedError) throw err;
-    return reject(400, "bad_compression", `body is not valid ${encoding} data`);
+    if (err instanceof RefusedError) throw err;
+    return refuse(400, "bad_compression", `body is not valid ${encoding} data`);
   }
 }
 
@@ -54,7 +54,7 @@ function gunzipSingleMember(bytes: Uint8Array, maxBytes: number): Uint8Array | n
   try {
     inflated = inflateInOneCall(zlib.gunzipSync, bytes, maxBytes);
   } catch (err) {
-    if (err instanceof RejectedError) throw err;
+    if (err instanceof RefusedError) throw err;
     return null;
   }
   // gunzipSync reads on past the first member; the stream path refuses that. A member ends with
@@ -79,10 +79,10 @@ function inflateInOneCall(inflate: (input: Uint8Array, options: { maxOutputLengt
     inflated = inflate(bytes, { maxOutputLength: maxBytes + ONE_CALL_LIMIT_ROOM });
   } catch (err) {
     // zlib signals only the output limit with a RangeError (Node and workerd alike); bad data is a plain Error.
-    if (err instanceof RangeError) reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
+    if (err instanceof RangeError) refuse(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
     throw err;
   }
-  if (inflated.byteLength > maxBytes) reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
+  if (inflated.byteLength > maxBytes) refuse(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
   return new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength); // a plain Uint8Array, not a node Buffer
 }
 
@@ -102,7 +102,7 @@ export async function collect(stream: ReadableStream<Uint8Array>, maxBytes: numb
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});
-      reject(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
+      refuse(413, "body_too_large", `body exceeds ${maxBytes} bytes`);
     }
     chunks.push(value);
   }

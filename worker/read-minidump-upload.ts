@@ -1,6 +1,6 @@
 import { MAX_ATTACHMENTS } from "./inspect-envelope";
 import { MultipartError, multipartBoundary, parseMultipart } from "./parse-multipart";
-import { reject } from "../protocol/outcome";
+import { refuse } from "./refusal";
 
 /**
  * A minidump request as sent (https://docs.sentry.io/platforms/native/guides/minidumps/):
@@ -33,7 +33,7 @@ export const UPLOAD_LIMITS = { files: MAX_ATTACHMENTS, fieldBytes: 65_536, field
 export function readMinidumpUpload(body: Uint8Array, contentType: string | null): MinidumpUpload {
   const boundary = multipartBoundary(contentType);
   if (boundary === null) {
-    if (/^\s*multipart\//i.test(contentType ?? "")) reject(400, "invalid_multipart", "a multipart/form-data body needs a boundary");
+    if (/^\s*multipart\//i.test(contentType ?? "")) refuse(400, "invalid_multipart", "a multipart/form-data body needs a boundary");
     return { files: [{ field: null, filename: "Minidump", contentType: "application/x-dmp", bytes: body }], fields: [] };
   }
   const upload: MinidumpUpload = { files: [], fields: [] };
@@ -41,18 +41,18 @@ export function readMinidumpUpload(body: Uint8Array, contentType: string | null)
   try {
     parts = parseMultipart(body, boundary);
   } catch (err) {
-    if (err instanceof MultipartError) reject(400, "invalid_multipart", `body is not valid multipart/form-data: ${err.message}`);
+    if (err instanceof MultipartError) refuse(400, "invalid_multipart", `body is not valid multipart/form-data: ${err.message}`);
     throw err;
   }
   let fieldsBytes = 0;
   for (const part of parts) {
     if (part.filename === null) {
-      if (part.body.byteLength > UPLOAD_LIMITS.fieldBytes) reject(413, "item_too_large", `form field ${part.name.slice(0, 100)} is over ${UPLOAD_LIMITS.fieldBytes} bytes`);
+      if (part.body.byteLength > UPLOAD_LIMITS.fieldBytes) refuse(413, "item_too_large", `form field ${part.name.slice(0, 100)} is over ${UPLOAD_LIMITS.fieldBytes} bytes`);
       fieldsBytes += part.body.byteLength;
-      if (fieldsBytes > UPLOAD_LIMITS.fieldsBytes) reject(413, "body_too_large", `the form's fields are over ${UPLOAD_LIMITS.fieldsBytes} bytes`);
+      if (fieldsBytes > UPLOAD_LIMITS.fieldsBytes) refuse(413, "body_too_large", `the form's fields are over ${UPLOAD_LIMITS.fieldsBytes} bytes`);
       upload.fields.push([part.name, utf8.decode(part.body)]);
     } else {
-      if (upload.files.length >= UPLOAD_LIMITS.files) reject(413, "too_many_items", `more than ${UPLOAD_LIMITS.files} files in one upload`);
+      if (upload.files.length >= UPLOAD_LIMITS.files) refuse(413, "too_many_items", `more than ${UPLOAD_LIMITS.files} files in one upload`);
       upload.files.push({ field: part.name, filename: part.filename === "" ? part.name : part.filename, contentType: part.contentType, bytes: part.body });
     }
   }

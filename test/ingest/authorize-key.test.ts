@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { authorizeKey, originAllowed, requestOrigin } from "../../worker/authorize-key";
 import type { ProjectKey } from "../../worker/lookup-project-key";
-import { RejectedError } from "../../protocol/outcome";
+import { RefusedError } from "../../worker/refusal";
 
 const key: ProjectKey = { id: 1, projectId: 7, publicKey: "k", enabled: true, rateLimitPerMinute: null, allowedOrigins: [] };
 
@@ -9,7 +9,7 @@ function reasonOf(f: () => unknown): string {
   try {
     f();
   } catch (e) {
-    if (e instanceof RejectedError) return e.rejection.reason;
+    if (e instanceof RefusedError) return e.refusal.reason;
     throw e;
   }
   return "accepted";

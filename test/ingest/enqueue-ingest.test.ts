@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { enqueueIngest } from "../../worker/enqueue-ingest";
-import { RejectedError } from "../../protocol/outcome";
+import { RefusedError } from "../../worker/refusal";
 
 const meta = { v: 1 as const, kind: "envelope" as const, projectId: 9, keyId: 1, receivedAt: Date.UTC(2026, 10, 22), clientIp: null, userAgent: null, eventId: null };
 
@@ -16,8 +16,8 @@ describe("enqueueIngest", () => {
     } catch (e) {
       caught = e;
     }
-    expect(caught).toBeInstanceOf(RejectedError);
-    expect((caught as RejectedError).rejection).toMatchObject({ status: 503, reason: "unavailable", retryAfter: 5 });
+    expect(caught).toBeInstanceOf(RefusedError);
+    expect((caught as RefusedError).refusal).toMatchObject({ status: 503, reason: "unavailable", retryAfter: 5 });
   });
 
   it("removes the R2 copy of a large body when the enqueue fails", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { extractCredentials, parseDsn, parseSentryAuthHeader } from "../../worker/extract-credentials";
-import { RejectedError } from "../../protocol/outcome";
+import { RefusedError } from "../../worker/refusal";
 
 const none = { authHeader: null, authorization: null, queryKey: null, envelopeDsn: undefined };
 
@@ -8,7 +8,7 @@ function rejectionOf(f: () => unknown) {
   try {
     f();
   } catch (e) {
-    if (e instanceof RejectedError) return e.rejection;
+    if (e instanceof RefusedError) return e.refusal;
     throw e;
   }
   throw new Error("expected a rejection");

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import worker from "../../faultline-worker";
 import { inspectEnvelope } from "../../worker/inspect-envelope";
-import { RejectedError } from "../../protocol/outcome";
+import { RefusedError } from "../../worker/refusal";
 import { prepareMessage } from "../../queue-consumer/digest/prepare-message";
 import { minidumpEnvelope } from "../../worker/minidump-envelope";
 import { readMinidumpUpload } from "../../worker/read-minidump-upload";
@@ -94,7 +94,7 @@ function classify(run: () => unknown): "ok" | "rejected" {
     run();
     return "ok";
   } catch (e) {
-    if (e instanceof RejectedError && e.rejection.status >= 400 && e.rejection.status < 500 && e.rejection.detail) return "rejected";
+    if (e instanceof RefusedError && e.refusal.status >= 400 && e.refusal.status < 500 && e.refusal.detail) return "rejected";
     throw e;
   }
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EVENT_CATEGORIES, MAX_ATTACHMENTS, inspectEnvelope, topLevelEventId } from "../../worker/inspect-envelope";
-import { RejectedError } from "../../protocol/outcome";
+import { RefusedError } from "../../worker/refusal";
 
 const encoder = new TextEncoder();
 const limits = { maxEventBytes: 1_048_576 };
@@ -16,7 +16,7 @@ function reasonOf(run: () => unknown): string {
   try {
     run();
   } catch (e) {
-    if (e instanceof RejectedError) return e.rejection.reason;
+    if (e instanceof RefusedError) return e.refusal.reason;
     throw e;
   }
   return "accepted";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseEnvelope } from "../../protocol/parse-envelope";
 import { minidumpEnvelope } from "../../worker/minidump-envelope";
 import type { MinidumpUpload, UploadFile } from "../../worker/read-minidump-upload";
-import { RejectedError } from "../../protocol/outcome";
+import { RefusedError } from "../../worker/refusal";
 import { breadcrumbFiles, buildMinidump, crashScopeEvent, encodeMsgpack } from "../support/crashpad-upload";
 
 const file = (field: string | null, bytes: Uint8Array | string, filename = field ?? "Minidump", contentType: string | null = "application/octet-stream"): UploadFile => ({
@@ -16,7 +16,7 @@ function rejection(upload: MinidumpUpload) {
   try {
     minidumpEnvelope(upload);
   } catch (err) {
-    if (err instanceof RejectedError) return err.rejection;
+    if (err instanceof RefusedError) return err.refusal;
     throw err;
   }
   throw new Error("not rejected");

@@ -1,7 +1,7 @@
 import zlib from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readBody } from "../../worker/read-body";
-import { RejectedError } from "../../protocol/outcome";
+import { RefusedError } from "../../worker/refusal";
 
 const LIMIT = 64 * 1024;
 
@@ -13,7 +13,7 @@ async function rejectionOf(run: Promise<unknown>) {
   try {
     await run;
   } catch (e) {
-    if (e instanceof RejectedError) return e.rejection;
+    if (e instanceof RefusedError) return e.refusal;
     throw e;
   }
   return null;

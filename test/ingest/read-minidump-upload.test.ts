@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { MAX_ATTACHMENTS } from "../../worker/inspect-envelope";
 import { UPLOAD_LIMITS, readMinidumpUpload } from "../../worker/read-minidump-upload";
-import { RejectedError } from "../../protocol/outcome";
+import { RefusedError } from "../../worker/refusal";
 import { buildMinidump, crashpadUpload, multipart } from "../support/crashpad-upload";
 
 function rejectionOf(body: Uint8Array, contentType: string) {
   try {
     readMinidumpUpload(body, contentType);
   } catch (err) {
-    if (err instanceof RejectedError) return err.rejection;
+    if (err instanceof RefusedError) return err.refusal;
     throw err;
   }
   throw new Error("not rejected");

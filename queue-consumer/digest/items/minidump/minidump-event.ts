@@ -1,4 +1,4 @@
-import { ATTACHMENT_TYPES, FORM_FIELDS_ITEM, MINIDUMP_EVENT_MAX_BYTES } from "../../../../worker/minidump-envelope";
+import { ATTACHMENT_TYPES, FORM_FIELDS_ITEM, MINIDUMP_EVENT_MAX_BYTES } from "../../../../protocol/attachment-types";
 import { decodeMsgpack, decodeMsgpackSequence } from "../../../../protocol/decode-msgpack";
 import { nameCrash, osContext } from "./name-minidump-crash";
 import { parseTimestamp } from "../error/normalize-event";
