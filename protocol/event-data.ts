@@ -1,9 +1,22 @@
-import type { StoredBlob } from "../dashboard/api/events/event-queries";
+import { gzipSync } from "node:zlib";
 
 /**
- * The normalized event (Sentry's event schema) stored in events.data: gzip'd JSON, written with
- * CompressionStream("gzip") by the digest.
+ * The stored-event codec: the normalized event (Sentry's event schema) is kept in events.data as
+ * gzip'd JSON. The digest writes it; the dashboard and alert delivery read it.
  */
+
+/** A BLOB as D1 hands it out. */
+export type StoredBlob = ArrayBuffer | Uint8Array | number[];
+
+/**
+ * Synchronous zlib (nodejs_compat) rather than CompressionStream: for events of a few KB the
+ * stream plumbing costs more than the compression (npm run bench:digest -- --profile).
+ */
+export async function encodeEventData(value: unknown): Promise<Uint8Array> {
+  const gzipped = gzipSync(JSON.stringify(value));
+  return new Uint8Array(gzipped.buffer, gzipped.byteOffset, gzipped.byteLength);
+}
+
 export async function readEventData(blob: StoredBlob): Promise<{ data: Record<string, unknown>; size: number }> {
   const bytes = new Uint8Array(blob instanceof Uint8Array ? blob : new Uint8Array(blob));
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));

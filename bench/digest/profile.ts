@@ -7,7 +7,8 @@ import { fingerprintEvent, type Grouping } from "../../queue-consumer/digest/ite
 import { normalizeEvent, type NormalizedEvent } from "../../queue-consumer/digest/items/error/normalize-event";
 import { parseEnvelope, parseItemJson } from "../../protocol/parse-envelope";
 import { persistDigest } from "../../queue-consumer/digest/persist-digest";
-import { gzipJson, type PreparedEvent } from "../../queue-consumer/digest/prepare-message";
+import { encodeEventData } from "../../protocol/event-data";
+import type { PreparedEvent } from "../../queue-consumer/digest/prepare-message";
 import { scrubNormalizedEvent } from "../../queue-consumer/digest/items/error/scrub-event";
 import type { Env } from "../../protocol/env";
 import { type IngestMessage, ingestMessageSchema } from "../../protocol/ingest-message";
@@ -55,9 +56,9 @@ export async function profileDigest(env: Env, nextBatch: () => IngestMessage[] |
     });
     const jsonBytes = await time("JSON.stringify of event data", () => scrubbed.map((e) => JSON.stringify(e.data).length));
     steps.set("(stored JSON bytes)", (steps.get("(stored JSON bytes)") ?? 0) + jsonBytes.reduce((a, b) => a + b, 0));
-    const data = await time("gzip (gzipJson: stringify + zlib)", async () => {
+    const data = await time("gzip (encodeEventData: stringify + zlib)", async () => {
       const out: Uint8Array[] = [];
-      for (const e of scrubbed) out.push(await gzipJson(e.data));
+      for (const e of scrubbed) out.push(await encodeEventData(e.data));
       return out;
     });
     const prepared: PreparedEvent[] = scrubbed.map((event: NormalizedEvent, i) => ({ projectId: valid[i]!.projectId, event, grouping: groupings[i]!, data: data[i]! }));

@@ -1,6 +1,6 @@
+import { HOUR } from "../../protocol/time";
 import type { WindowCounter } from "./match-alert-rule";
 
-const HOUR = 3_600_000;
 /**
  * Distinct users are counted over at most this many of the window's newest events: the events
  * table keeps no per-user index by time, and a burst from one user should not turn an alert

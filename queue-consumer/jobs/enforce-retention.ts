@@ -1,5 +1,7 @@
+import { bindNumbered } from "../../db/bind-numbered";
 import { issues } from "../../db/schema";
 import { type Env, numericVar } from "../../protocol/env";
+import { DAY, HOUR } from "../../protocol/time";
 
 /**
  * Retention and housekeeping, run by the cron trigger (wrangler.toml `[triggers]`). Deletes what
@@ -48,8 +50,6 @@ export interface RetentionReport {
   finished: boolean;
 }
 
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 
 // A raw body may still be waiting in a queue, or in its dead-letter queue, for up to 14 days
 // (Queues' longest retention): it is kept at least that long whatever the project's retention.
@@ -179,11 +179,7 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
   };
   // R2 deletes at most 1,000 keys per call.
   const rows = Math.max(1, Math.min(limits.rowsPerStatement, 1000));
-  // D1 wants exactly as many parameters as the highest ?N a statement names.
-  const bind = (sql: string, ...extra: unknown[]) => {
-    const highest = Math.max(0, ...[...sql.matchAll(/\?(\d)/g)].map((m) => Number(m[1])));
-    return d1.prepare(sql).bind(...[now, rows, limits.defaultRetentionDays, ...extra].slice(0, highest));
-  };
+  const bind = (sql: string, ...extra: unknown[]) => bindNumbered(d1, sql, [now, rows, limits.defaultRetentionDays, ...extra]);
 
   /** A bounded DELETE. */
   const drain =

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { RETENTION_QUERIES, type RetentionReport, enforceRetention } from "../../queue-consumer/jobs/enforce-retention";
 import worker from "../../faultline-worker";
 import { seedProject } from "../support/seed";
+import { bindNumbered } from "../../db/bind-numbered";
+import { DAY, HOUR } from "../../protocol/time";
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 5, 1, 12, 30);
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 let n = 0;
@@ -361,11 +361,7 @@ describe("enforceRetention", () => {
     for (const table of ["alert_deliveries", "alert_delivery_attempts", "alert_firings", "alert_throttle"]) big.add(table);
     for (const alias of ["e", "s", "r", "d", "h", "n", "i", "f", "th"]) big.add(alias);
     for (const [name, sql] of Object.entries(RETENTION_QUERIES)) {
-      // D1 wants exactly as many parameters as the highest ?N a statement names.
-      const highest = Math.max(0, ...[...sql.matchAll(/\?(\d)/g)].map((m) => Number(m[1])));
-      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .bind(...[NOW, 1000, 90].slice(0, highest))
-        .all<{ detail: string }>();
+      const plan = await bindNumbered(env.DB, `EXPLAIN QUERY PLAN ${sql}`, [NOW, 1000, 90]).all<{ detail: string }>();
       const details = plan.results.map((r) => r.detail);
       const scans = details.filter((d) => big.has(/^SCAN (\w+)/.exec(d)?.[1] ?? ""));
       expect(scans, `${name}: ${details.join(" | ")}`).toEqual([]);

@@ -1,12 +1,13 @@
 // Issues, events and API tokens written straight into D1 in the digest's storage format: the
 // read API's tests use it until (and alongside) the digest writing them from real envelopes.
 import { env } from "cloudflare:test";
+import { encodeEventData } from "../../protocol/event-data";
 import { fingerprintEvent } from "../../queue-consumer/digest/items/error/fingerprint-event";
 import { type NormalizedEvent, normalizeEvent } from "../../queue-consumer/digest/items/error/normalize-event";
 import { envelopeEvent, pythonEvent } from "../fixtures/grouping/sdk-events";
 import { seedProject } from "./seed";
+import { HOUR } from "../../protocol/time";
 
-const HOUR = 3_600_000;
 
 export interface SeededOrganization {
   orgId: number;
@@ -129,7 +130,7 @@ export async function recordEvents(projectId: number, events: NormalizedEvent[])
       env.DB.prepare(
         `INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, release, environment, user_key, tags, data, ingest_batch)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'test')`,
-      ).bind(projectId, event.eventId, issueId, t, event.receivedAt, event.level, event.title, event.release, event.environment, event.userKey, JSON.stringify(event.tags), await gzipJson(event.data)),
+      ).bind(projectId, event.eventId, issueId, t, event.receivedAt, event.level, event.title, event.release, event.environment, event.userKey, JSON.stringify(event.tags), await encodeEventData(event.data)),
       env.DB.prepare(
         `UPDATE issues SET times_seen = times_seen + 1, first_seen = min(first_seen, ?1), last_seen = max(last_seen, ?1),
            last_event_id = CASE WHEN ?1 >= last_seen THEN ?2 ELSE last_event_id END,
@@ -237,11 +238,6 @@ export async function seedHourly(issueId: number, at: number, count: number): Pr
 /** A release as the digest records it. */
 export async function seedRelease(projectId: number, version: string, firstSeen: number, lastSeen = firstSeen): Promise<void> {
   await env.DB.prepare("INSERT INTO releases (project_id, version, first_seen, last_seen) VALUES (?, ?, ?, ?)").bind(projectId, version, firstSeen, lastSeen).run();
-}
-
-async function gzipJson(value: unknown): Promise<ArrayBuffer> {
-  const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Response(stream).arrayBuffer();
 }
 
 async function sha256Hex(value: string): Promise<string> {

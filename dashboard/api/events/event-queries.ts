@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, gte, lt, lte, or, type SQL, sql } from "drizzle
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { events } from "../../../db/schema";
 import type { Cursor } from "../cursor-pagination";
+import type { StoredBlob } from "../../../protocol/event-data";
 
 /**
  * Events of an issue, newest first, all through events_by_issue (issue_id, timestamp DESC):
@@ -21,8 +22,6 @@ export interface EventRow {
   data: StoredBlob;
 }
 
-/** A BLOB as D1 hands it out. */
-export type StoredBlob = ArrayBuffer | Uint8Array | number[];
 
 const eventColumns = {
   id: events.id,

@@ -1,9 +1,9 @@
 import { and, eq, gte, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { issues, projectHourly, projectKeys, projects } from "../../../db/schema";
+import { HOUR } from "../../../protocol/time";
 import { newPublicKey } from "../make-slug";
 
-const HOUR = 3_600_000;
 
 /** Events per hour over the last 24 hours for some projects, oldest first (project_hourly's primary key). */
 export async function projectDayStats(db: DrizzleD1Database, projectIds: readonly number[], now: number): Promise<Map<number, Array<[number, number]>>> {

@@ -1,6 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { apiApp } from "../../../dashboard/api/api-app";
+import { DAY, HOUR } from "../../../protocol/time";
 import {
   type SeededOrganization,
   fixtureEvent,
@@ -13,8 +14,6 @@ import {
   seedRelease,
 } from "../../support/seed-issues";
 
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 // The clock the API reads (Date is faked): 12:30 UTC, so hour and day buckets are predictable.
 const NOW = Date.UTC(2026, 10, 22, 12, 30, 0);
 
