@@ -1,7 +1,7 @@
 import type { Env } from "../../protocol/env";
 import type { EvaluateMessage } from "../../protocol/alert-queue-message";
 import { type AlertEvaluation, evaluateAlertRules, evaluationOf, finishRuns } from "./evaluate-alert-rules";
-import { type DigestOutcome, EVALUATION_STALE_MS, type StaleEvaluation, dueEvaluations, staleEvaluationsOf } from "../digest/persist-digest";
+import { type DigestOutcome, EVALUATION_STALE_MS, type StaleEvaluation, dueEvaluations, staleEvaluationsOf } from "../digest/digest-outcome";
 
 /** Evaluations this old are dropped, not run: an alert a day late is noise. */
 const EVALUATION_MAX_AGE_MS = 86_400_000;

@@ -3,7 +3,7 @@ import { type AlertContext, issueShortId } from "../../alert-channels/alert-cont
 import type { DeliverMessage, EvaluateMessage } from "../../protocol/alert-queue-message";
 import { recentEventCounter } from "./count-recent-events";
 import { type IssueFacts, type RuleToMatch, filterHolds, matchAlertRule } from "./match-alert-rule";
-import type { DigestOutcome } from "../digest/persist-digest";
+import type { DigestOutcome } from "../digest/digest-outcome";
 
 /** One run of the alert rules over what a digest batch changed. */
 export type AlertEvaluation = Omit<EvaluateMessage, "kind">;

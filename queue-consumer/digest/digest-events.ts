@@ -2,9 +2,11 @@ import { inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { projects } from "../../db/schema";
 import type { Env } from "../../protocol/env";
+import type { OutcomeReason } from "../../protocol/outcome";
 import { type IngestMessage, ingestMessageSchema } from "../../protocol/ingest-message";
 import { MissingBodyError, loadBody } from "./load-body";
-import { type DigestInput, type DigestOutcome, persistDigest } from "./persist-digest";
+import type { DigestOutcome } from "./digest-outcome";
+import { type DigestInput, persistDigest } from "./persist-digest";
 import { type PreparedMessage, prepareMessage } from "./prepare-message";
 import type { ScrubOptions } from "./items/error/scrub-event";
 
@@ -75,7 +77,7 @@ async function prepareQueued(message: Message<unknown>, env: Env, scrubByProject
   });
 }
 
-function rejected(messageId: string, projectId: number, receivedAt: number, reason: string, detail: string): PreparedMessage {
+function rejected(messageId: string, projectId: number, receivedAt: number, reason: OutcomeReason, detail: string): PreparedMessage {
   return { events: [], items: [], rejections: [{ messageId, projectId, receivedAt, reason, detail: detail.slice(0, 1000), body: null, bodyKey: null }] };
 }
 

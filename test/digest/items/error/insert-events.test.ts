@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { HEX_DATA_MAX, JSON_PARAM_BUDGET, eventInsertParams } from "../../queue-consumer/digest/persist-digest";
-import type { PreparedEvent } from "../../queue-consumer/digest/prepare-message";
-import { fixtureEvent, randomEventId } from "../support/seed-issues";
+import { HEX_DATA_MAX, JSON_PARAM_BUDGET, eventInsertParams } from "../../../../queue-consumer/digest/items/error/insert-events";
+import type { PreparedEvent } from "../../../../queue-consumer/digest/items/error/prepare-error";
+import { fixtureEvent, randomEventId } from "../../../support/seed-issues";
 
 // D1 refuses a string or blob parameter over 2 MB; local D1 does not, so the split is checked here.
 const D1_PARAM_MAX = 2_000_000;
