@@ -1,5 +1,5 @@
 import { handleQueueBatch } from "./queue-consumer/handle-batch";
-import { runScheduledJobs } from "./queue-consumer/jobs/run-scheduled-jobs";
+import { runScheduledJobs } from "./queue-consumer/run-scheduled-jobs";
 import type { Env } from "./protocol/env";
 import { ingestApp } from "./worker/ingest-app";
 

@@ -1,7 +1,8 @@
 // `npm test`: every test, in order of cost — system packages the browser and Python tests need,
-// typecheck, the Workers-runtime suite (vitest in workerd), the offline deploy checks (bundles,
-// migrations through wrangler, setup and deploy against a stand-in wrangler), then end-to-end
-// tests with real SDKs against `wrangler dev`. Prints one closing line: "tests: N passed, N failed".
+// typecheck, the layout's import rules (scripts/check-layout.mjs), the Workers-runtime
+// suite (vitest in workerd), the offline deploy checks (bundles, migrations through wrangler, setup
+// and deploy against a stand-in wrangler), then end-to-end tests with real SDKs against `wrangler
+// dev`. Prints one closing line: "tests: N passed, N failed".
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -36,6 +37,9 @@ if (deps.code !== 0) failed += 1;
 
 const typecheck = await run("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 if (typecheck.code !== 0) failed += 1;
+
+const layout = await run("layout", process.execPath, [join("scripts", "check-layout.mjs")]);
+if (layout.code !== 0) failed += 1;
 
 rmSync(vitestReport, { force: true });
 const unit = await run("workers runtime tests", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`]);

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, lt, or } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { AlertFilter, AlertRuleInput, AlertTargetType, AlertTrigger } from "../../../db/alert-rule-definition";
 import { alertDeliveries, alertDeliveryAttempts, alertRules, alertTargets, alertThrottle, issues } from "../../../db/schema";
-import type { SampleIssue } from "./send-test-notification";
+import type { AlertContext } from "../../../alert-channels/alert-context";
 
 export interface AlertTargetRow {
   id: number;
@@ -210,6 +210,9 @@ export async function listDeliveries(
     .orderBy(asc(alertDeliveryAttempts.deliveryId), asc(alertDeliveryAttempts.attempt), asc(alertDeliveryAttempts.id));
   return deliveries.map((d) => ({ ...d, attemptLog: attempts.filter((a) => a.deliveryId === d.id).map(({ deliveryId: _d, ...a }) => a) }));
 }
+
+/** The issue a test notification shows: the project's latest, so the message looks like the real ones. */
+export type SampleIssue = Omit<AlertContext["issue"], "shortId"> & { lastEventId: string | null };
 
 /** The project's most recently seen unresolved issue, for a test notification (issues_by_last_seen). */
 export async function latestUnresolvedIssue(db: DrizzleD1Database, projectId: number): Promise<SampleIssue | null> {

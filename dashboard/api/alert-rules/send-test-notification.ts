@@ -2,11 +2,8 @@ import type { AlertTargetInput } from "../../../db/alert-rule-definition";
 import { type AlertContext, type AlertLinks, alertLinks, issueShortId } from "../../../alert-channels/alert-context";
 import { UnsendableTargetError, buildAlertDispatch } from "../../../alert-channels/build-alert-dispatch";
 import { type AttemptResult, sendAlertRequest } from "../../../alert-channels/send-alert-request";
-import { newWebhookSecret } from "./alert-rule-queries";
+import { type SampleIssue, newWebhookSecret } from "./alert-rule-queries";
 import type { ProjectRow } from "../projects/project-queries";
-
-/** The issue a test notification shows: the project's latest, so the message looks like the real ones. */
-export type SampleIssue = Omit<AlertContext["issue"], "shortId"> & { lastEventId: string | null };
 
 export const TEST_REASON = "This is a test notification, sent from the rule form: no rule fired";
 

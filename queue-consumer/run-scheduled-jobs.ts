@@ -1,6 +1,6 @@
-import type { Env } from "../../protocol/env";
-import { recoverPendingEvaluations } from "../alerts/evaluate-after-digest";
-import { enforceRetentionOnSchedule } from "./enforce-retention";
+import type { Env } from "../protocol/env";
+import { recoverPendingEvaluations } from "./alerts/evaluate-after-digest";
+import { enforceRetentionOnSchedule } from "./jobs/enforce-retention";
 
 /**
  * The hourly cron trigger: alert evaluations left pending on a project no new event came to
