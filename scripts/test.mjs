@@ -1,5 +1,5 @@
 // `npm test`: every test, in order of cost — system packages the browser and Python tests need,
-// typecheck, the layout's import rules (scripts/check-layout.mjs), the Workers-runtime
+// typecheck, formatting, the layout's import rules (scripts/check-layout.mjs), the Workers-runtime
 // suite (vitest in workerd), the offline deploy checks (bundles, migrations through wrangler, setup
 // and deploy against a stand-in wrangler), then end-to-end tests with real SDKs against `wrangler
 // dev`. Prints one closing line: "tests: N passed, N failed".
@@ -37,6 +37,10 @@ if (deps.code !== 0) failed += 1;
 
 const typecheck = await run("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 if (typecheck.code !== 0) failed += 1;
+
+// Style is never a review topic: unformatted code fails the run (`npm run format` rewrites it).
+const format = await run("format", bin("prettier"), ["--check", "--log-level=warn", "."]);
+if (format.code !== 0) failed += 1;
 
 const layout = await run("layout", process.execPath, [join("scripts", "check-layout.mjs")]);
 if (layout.code !== 0) failed += 1;
