@@ -14,7 +14,11 @@ export default defineConfig(async () => {
           // test/db/schema.test.ts builds SCHEMA_DB from schema.sql and upgrades UPGRADE_DB from the previous release.
           d1Databases: ["SCHEMA_DB", "UPGRADE_DB"],
           // SESSION_SECRET signs the dashboard's session cookies (a Pages secret in production).
-          bindings: { TEST_MIGRATIONS: migrations, SCHEMA_SQL: readFileSync("./schema.sql", "utf8"), SESSION_SECRET: "test session signing secret" },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            SCHEMA_SQL: readFileSync("./schema.sql", "utf8"),
+            SESSION_SECRET: "test session signing secret",
+          },
         },
       }),
     ],

@@ -50,7 +50,10 @@ export function alertLinks(dashboardUrl: string, context: AlertContext): AlertLi
     issueUrl: `${origin}/issues/${issue}/`,
     eventUrl: event === null ? null : `${origin}/issues/${issue}/?event=${event}`,
     issueApiUrl: `${origin}/api/0/issues/${issue}/`,
-    eventApiUrl: event === null ? null : `${origin}/api/0/projects/${encodeURIComponent(organizationSlug)}/${encodeURIComponent(slug)}/events/${event}/`,
+    eventApiUrl:
+      event === null
+        ? null
+        : `${origin}/api/0/projects/${encodeURIComponent(organizationSlug)}/${encodeURIComponent(slug)}/events/${event}/`,
   };
 }
 

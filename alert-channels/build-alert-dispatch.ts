@@ -51,7 +51,8 @@ export async function buildAlertDispatch(target: AlertTarget, context: AlertCont
     return { kind: "email", from: options.emailFrom, to: target.address, raw };
   }
   // Stored rules were checked when saved; this keeps a row edited by hand from sending in the clear.
-  if (target.url === null || !isAllowedTargetUrl(target.url, true)) throw new UnsendableTargetError(`${target.type} target without an https URL`);
+  if (target.url === null || !isAllowedTargetUrl(target.url, true))
+    throw new UnsendableTargetError(`${target.type} target without an https URL`);
   const json = { "Content-Type": "application/json", "User-Agent": "Faultline-Alerts" };
   switch (target.type) {
     case "slack":
@@ -63,7 +64,10 @@ export async function buildAlertDispatch(target: AlertTarget, context: AlertCont
     case "webhook": {
       if (target.secret === null) throw new UnsendableTargetError("webhook target without a signing secret");
       const body = JSON.stringify(formatSentryWebhook(context, links, options.eventData));
-      const headers = { ...(await sentryWebhookHeaders(body, target.secret, options.now, crypto.randomUUID())), "User-Agent": "Faultline-Alerts" };
+      const headers = {
+        ...(await sentryWebhookHeaders(body, target.secret, options.now, crypto.randomUUID())),
+        "User-Agent": "Faultline-Alerts",
+      };
       return { kind: "http", url: target.url, headers, body };
     }
   }

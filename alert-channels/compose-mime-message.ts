@@ -41,7 +41,13 @@ export function composeMimeMessage(message: MimeMessage): string {
     `Content-Type: multipart/alternative;${CRLF} boundary="${boundary}"`,
   ];
   const part = (type: string, body: string) =>
-    [`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, "Content-Transfer-Encoding: base64", "", base64Lines(new TextEncoder().encode(body))].join(CRLF);
+    [
+      `--${boundary}`,
+      `Content-Type: ${type}; charset=utf-8`,
+      "Content-Transfer-Encoding: base64",
+      "",
+      base64Lines(new TextEncoder().encode(body)),
+    ].join(CRLF);
   return [...headers, "", part("text/plain", message.text), part("text/html", message.html), `--${boundary}--`, ""].join(CRLF);
 }
 

@@ -22,7 +22,11 @@ export function formatAlertEmail(context: AlertContext, links: AlertLinks): { su
     `Sent by the alert rule "${rule.name}" of ${project.name}.`,
     "",
   ].join("\n");
-  const rows = facts.map((fact) => `<tr><th align="left" style="padding:2px 12px 2px 0">${escapeHtml(fact.label)}</th><td>${escapeHtml(fact.value)}</td></tr>`).join("");
+  const rows = facts
+    .map(
+      (fact) => `<tr><th align="left" style="padding:2px 12px 2px 0">${escapeHtml(fact.label)}</th><td>${escapeHtml(fact.value)}</td></tr>`,
+    )
+    .join("");
   const html = `<!doctype html>
 <html><body style="font-family:system-ui,sans-serif;font-size:14px;color:#1d1d1f">
 <p style="color:#b42318;font-weight:600">${escapeHtml(reason)}</p>

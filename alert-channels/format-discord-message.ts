@@ -5,7 +5,16 @@ import { truncateText } from "./truncate-text";
 // title 256, description 4096, at most 25 fields of name 256 and value 1024, footer text 2048,
 // and 6000 characters over all embeds of a message; message content 2000
 // (https://discord.com/developers/docs/resources/webhook#execute-webhook).
-export const DISCORD_LIMITS = { content: 2000, title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024, footer: 2048, embedsTotal: 6000 } as const;
+export const DISCORD_LIMITS = {
+  content: 2000,
+  title: 256,
+  description: 4096,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footer: 2048,
+  embedsTotal: 6000,
+} as const;
 
 // Embed side colours by level: Sentry's palette, as Discord's decimal RGB.
 const LEVEL_COLORS: Record<string, number> = { fatal: 0xfa4747, error: 0xff7738, warning: 0xffc227, info: 0x2788ce, debug: 0x8d6e63 };
@@ -36,7 +45,11 @@ export function formatDiscordMessage(context: AlertContext, links: AlertLinks) {
     color: LEVEL_COLORS[level] ?? LEVEL_COLORS.error!,
     fields: alertFacts(context)
       .slice(0, DISCORD_LIMITS.fields)
-      .map((fact) => ({ name: truncateText(fact.label, DISCORD_LIMITS.fieldName), value: truncateText(fact.value, DISCORD_LIMITS.fieldValue), inline: true })),
+      .map((fact) => ({
+        name: truncateText(fact.label, DISCORD_LIMITS.fieldName),
+        value: truncateText(fact.value, DISCORD_LIMITS.fieldValue),
+        inline: true,
+      })),
     footer: { text: truncateText(`Faultline · ${project.name} · rule: ${rule.name}`, DISCORD_LIMITS.footer) },
     timestamp: new Date(context.firedAt).toISOString(),
   };
@@ -50,7 +63,12 @@ export function formatDiscordMessage(context: AlertContext, links: AlertLinks) {
 
 /** Characters Discord counts against the 6000 of a message's embeds. */
 export function embedLength(embed: DiscordEmbed): number {
-  return embed.title.length + embed.description.length + embed.footer.text.length + embed.fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
+  return (
+    embed.title.length +
+    embed.description.length +
+    embed.footer.text.length +
+    embed.fields.reduce((n, f) => n + f.name.length + f.value.length, 0)
+  );
 }
 
 /** Shortens the description, then the field values, until the embed fits Discord's total. */

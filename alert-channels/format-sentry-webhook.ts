@@ -43,7 +43,12 @@ export function formatSentryWebhook(context: AlertContext, links: AlertLinks, ev
  * the resource, when it was sent (Unix seconds), and the hex HMAC-SHA256 of the body keyed with the
  * target's secret, which receivers verify against the raw body.
  */
-export async function sentryWebhookHeaders(body: string, secret: string, sentAt: number, requestId: string): Promise<Record<string, string>> {
+export async function sentryWebhookHeaders(
+  body: string,
+  secret: string,
+  sentAt: number,
+  requestId: string,
+): Promise<Record<string, string>> {
   return {
     "Content-Type": "application/json",
     "Request-ID": requestId,

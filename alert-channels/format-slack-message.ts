@@ -5,7 +5,17 @@ import { truncateText } from "./truncate-text";
 // https://api.slack.com/reference/block-kit/block-elements#button): a header's plain_text 150
 // characters, a section's text 3000, each of at most 10 fields 2000, a button's text 75 and its
 // url 3000, 50 blocks per message.
-export const SLACK_LIMITS = { header: 150, sectionText: 3000, field: 2000, fields: 10, contextText: 3000, buttonText: 75, buttonUrl: 3000, blocks: 50, fallbackText: 3000 } as const;
+export const SLACK_LIMITS = {
+  header: 150,
+  sectionText: 3000,
+  field: 2000,
+  fields: 10,
+  contextText: 3000,
+  buttonText: 75,
+  buttonUrl: 3000,
+  blocks: 50,
+  fallbackText: 3000,
+} as const;
 
 /**
  * A message for a Slack incoming webhook (https://api.slack.com/messaging/webhooks): Block Kit
@@ -23,7 +33,10 @@ export function formatSlackMessage(context: AlertContext, links: AlertLinks) {
       { type: "header", text: { type: "plain_text", text: truncateText(issue.title, SLACK_LIMITS.header), emoji: false } },
       {
         type: "section",
-        text: { type: "mrkdwn", text: truncateText(`*<${links.issueUrl}|${escapeMrkdwn(issue.shortId)}>*${culprit}`, SLACK_LIMITS.sectionText) },
+        text: {
+          type: "mrkdwn",
+          text: truncateText(`*<${links.issueUrl}|${escapeMrkdwn(issue.shortId)}>*${culprit}`, SLACK_LIMITS.sectionText),
+        },
       },
       {
         type: "section",
@@ -33,11 +46,24 @@ export function formatSlackMessage(context: AlertContext, links: AlertLinks) {
       },
       {
         type: "context",
-        elements: [{ type: "mrkdwn", text: truncateText(`*Why:* ${escapeMrkdwn(reason)} · *Rule:* ${escapeMrkdwn(rule.name)}`, SLACK_LIMITS.contextText) }],
+        elements: [
+          {
+            type: "mrkdwn",
+            text: truncateText(`*Why:* ${escapeMrkdwn(reason)} · *Rule:* ${escapeMrkdwn(rule.name)}`, SLACK_LIMITS.contextText),
+          },
+        ],
       },
       {
         type: "actions",
-        elements: [{ type: "button", text: { type: "plain_text", text: "View issue", emoji: false }, url: links.issueUrl, style: "primary", action_id: "view_issue" }],
+        elements: [
+          {
+            type: "button",
+            text: { type: "plain_text", text: "View issue", emoji: false },
+            url: links.issueUrl,
+            style: "primary",
+            action_id: "view_issue",
+          },
+        ],
       },
     ],
   };

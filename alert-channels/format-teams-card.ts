@@ -25,10 +25,36 @@ export function formatTeamsCard(context: AlertContext, links: AlertLinks) {
           version: "1.4",
           msteams: { width: "Full" },
           body: [
-            { type: "TextBlock", text: truncateText(alertReason(context), TEAMS_LIMITS.reason), size: "Small", weight: "Bolder", color: "Attention", wrap: true },
-            { type: "TextBlock", text: truncateText(`${issue.shortId}: ${issue.title}`, TEAMS_LIMITS.title), size: "Large", weight: "Bolder", wrap: true },
-            ...(issue.culprit === "" ? [] : [{ type: "TextBlock", text: truncateText(issue.culprit, TEAMS_LIMITS.culprit), fontType: "Monospace", isSubtle: true, wrap: true }]),
-            { type: "FactSet", facts: alertFacts(context).map((fact) => ({ title: fact.label, value: truncateText(fact.value, TEAMS_LIMITS.factValue) })) },
+            {
+              type: "TextBlock",
+              text: truncateText(alertReason(context), TEAMS_LIMITS.reason),
+              size: "Small",
+              weight: "Bolder",
+              color: "Attention",
+              wrap: true,
+            },
+            {
+              type: "TextBlock",
+              text: truncateText(`${issue.shortId}: ${issue.title}`, TEAMS_LIMITS.title),
+              size: "Large",
+              weight: "Bolder",
+              wrap: true,
+            },
+            ...(issue.culprit === ""
+              ? []
+              : [
+                  {
+                    type: "TextBlock",
+                    text: truncateText(issue.culprit, TEAMS_LIMITS.culprit),
+                    fontType: "Monospace",
+                    isSubtle: true,
+                    wrap: true,
+                  },
+                ]),
+            {
+              type: "FactSet",
+              facts: alertFacts(context).map((fact) => ({ title: fact.label, value: truncateText(fact.value, TEAMS_LIMITS.factValue) })),
+            },
             { type: "TextBlock", text: truncateText(`Rule: ${rule.name}`, TEAMS_LIMITS.reason), isSubtle: true, size: "Small", wrap: true },
           ],
           actions: [{ type: "Action.OpenUrl", title: "View issue", url: links.issueUrl }],

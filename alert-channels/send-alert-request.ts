@@ -27,7 +27,10 @@ export interface AttemptResult {
  * which retrying would not change (a deleted Slack webhook answers 404, an archived channel
  * 410). Redirects are not followed: a webhook URL that moved is a configuration to fix.
  */
-export async function sendAlertRequest(request: AlertRequest, options: { fetch?: typeof fetch; timeoutMs?: number; now?: () => number } = {}): Promise<AttemptResult> {
+export async function sendAlertRequest(
+  request: AlertRequest,
+  options: { fetch?: typeof fetch; timeoutMs?: number; now?: () => number } = {},
+): Promise<AttemptResult> {
   const send = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? ALERT_TIMEOUT_MS;
   const now = options.now ?? Date.now;
@@ -38,7 +41,13 @@ export async function sendAlertRequest(request: AlertRequest, options: { fetch?:
     response = await send(request.url, { method: "POST", headers: request.headers, body: request.body, redirect: "manual", signal });
   } catch (err) {
     const timedOut = signal.aborted || (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"));
-    return { outcome: "retry", httpStatus: null, latencyMs: now() - started, error: timedOut ? `timed out after ${timeoutMs} ms` : `network error: ${errorText(err)}`, retryAfterSeconds: null };
+    return {
+      outcome: "retry",
+      httpStatus: null,
+      latencyMs: now() - started,
+      error: timedOut ? `timed out after ${timeoutMs} ms` : `network error: ${errorText(err)}`,
+      retryAfterSeconds: null,
+    };
   }
   const latencyMs = now() - started;
   const status = response.status;
@@ -53,10 +62,22 @@ export async function sendAlertRequest(request: AlertRequest, options: { fetch?:
   const detail = text.trim().slice(0, ERROR_BODY_MAX);
   const error = `HTTP ${status}${detail === "" ? "" : `: ${detail}`}`;
   if (status === 408 || status === 425 || status === 429 || status >= 500) {
-    return { outcome: "retry", httpStatus: status, latencyMs, error, retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after"), now()) };
+    return {
+      outcome: "retry",
+      httpStatus: status,
+      latencyMs,
+      error,
+      retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after"), now()),
+    };
   }
   if (status >= 300 && status < 400) {
-    return { outcome: "failed", httpStatus: status, latencyMs, error: `HTTP ${status}: redirected to ${response.headers.get("location") ?? "nowhere"}; use the final URL`, retryAfterSeconds: null };
+    return {
+      outcome: "failed",
+      httpStatus: status,
+      latencyMs,
+      error: `HTTP ${status}: redirected to ${response.headers.get("location") ?? "nowhere"}; use the final URL`,
+      retryAfterSeconds: null,
+    };
   }
   return { outcome: "failed", httpStatus: status, latencyMs, error, retryAfterSeconds: null };
 }

@@ -47,10 +47,20 @@ try {
   const started = performance.now();
   // One file, one wrangler run: each run costs seconds of start-up.
   const file = join(persistTo, "seed-bench.sql");
-  writeFileSync(file, seedStatements({ projects: PROJECTS, issues: ISSUES, now }).map((s) => `${s};\n`).join(""));
+  writeFileSync(
+    file,
+    seedStatements({ projects: PROJECTS, issues: ISSUES, now })
+      .map((s) => `${s};\n`)
+      .join(""),
+  );
   await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--file", file]);
-  const [counts] = await queryLocalD1(persistTo, "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM issues) AS issues, (SELECT count(*) FROM projects) AS projects");
-  console.log(`Seeded ${counts.events} events, ${counts.issues} issues, ${counts.projects} projects in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  const [counts] = await queryLocalD1(
+    persistTo,
+    "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM issues) AS issues, (SELECT count(*) FROM projects) AS projects",
+  );
+  console.log(
+    `Seeded ${counts.events} events, ${counts.issues} issues, ${counts.projects} projects in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  );
 
   const port = await freePort();
   dashboard = await startDashboard({ port, persistTo });
@@ -75,12 +85,32 @@ try {
 
   const calls = [
     ["no data: 401 without credentials", () => `${base}/api/0/projects/`, {}, 401],
-    ["stream: one project, unresolved, last seen", () => `${base}/api/0/projects/faultline/bench-3/issues/?query=is%3Aunresolved&sort=date&statsPeriod=24h`, auth, 200],
-    ["stream: by events, 14d sparklines", () => `${base}/api/0/projects/faultline/bench-3/issues/?query=is%3Aunresolved&sort=freq&statsPeriod=14d`, auth, 200],
+    [
+      "stream: one project, unresolved, last seen",
+      () => `${base}/api/0/projects/faultline/bench-3/issues/?query=is%3Aunresolved&sort=date&statsPeriod=24h`,
+      auth,
+      200,
+    ],
+    [
+      "stream: by events, 14d sparklines",
+      () => `${base}/api/0/projects/faultline/bench-3/issues/?query=is%3Aunresolved&sort=freq&statsPeriod=14d`,
+      auth,
+      200,
+    ],
     ["stream: page 20 by events", () => deepPage, auth, 200],
-    ["stream: environment:staging", () => `${base}/api/0/projects/faultline/bench-3/issues/?query=is%3Aunresolved%20environment%3Astaging`, auth, 200],
+    [
+      "stream: environment:staging",
+      () => `${base}/api/0/projects/faultline/bench-3/issues/?query=is%3Aunresolved%20environment%3Astaging`,
+      auth,
+      200,
+    ],
     ["stream: all 5 projects", () => `${base}/api/0/organizations/faultline/issues/?query=is%3Aunresolved`, auth, 200],
-    ["stream: all 5 projects, free text", () => `${base}/api/0/organizations/faultline/issues/?query=is%3Aunresolved%20handler%2042`, auth, 200],
+    [
+      "stream: all 5 projects, free text",
+      () => `${base}/api/0/organizations/faultline/issues/?query=is%3Aunresolved%20handler%2042`,
+      auth,
+      200,
+    ],
     ["projects page: stats", () => `${base}/api/0/organizations/faultline/project-stats/`, auth, 200],
     ["issue detail", () => `${base}/api/0/issues/${randomIssue()}/`, auth, 200],
     ["issue: latest event", () => `${base}/api/0/issues/${randomIssue()}/events/latest/`, auth, 200],

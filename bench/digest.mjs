@@ -61,7 +61,8 @@ function template(name) {
   const id = /^\{"event_id":"([0-9a-f]{32})"/.exec(envelope)?.[1];
   if (!id) throw new Error(`${name} has no event_id in its header`);
   const [header, itemHeader, payload, ...rest] = envelope.split("\n");
-  if (JSON.parse(itemHeader).type !== "event" || "length" in JSON.parse(itemHeader)) throw new Error(`${name}: expected one event item without a length`);
+  if (JSON.parse(itemHeader).type !== "event" || "length" in JSON.parse(itemHeader))
+    throw new Error(`${name}: expected one event item without a length`);
   const event = JSON.parse(payload);
   if (typeof event.timestamp !== "number") throw new Error(`${name}: the event has no numeric timestamp`);
   const withTimestamp = payload.replace(`"timestamp":${event.timestamp}`, '"timestamp":{{TIMESTAMP}}');
@@ -164,7 +165,13 @@ async function runCase(c, mf) {
   const digest = async (count, offset) => {
     const sum = { messages: 0, acked: 0, retried: 0, buildMs: 0, digestMs: 0 };
     for (let done = 0; done < count; done += MESSAGES_PER_REQUEST) {
-      const r = await call("/digest", { template: c.template, count: Math.min(MESSAGES_PER_REQUEST, count - done), offset: offset + done, batchSize: BATCH_SIZE, projectId: PROJECT_ID });
+      const r = await call("/digest", {
+        template: c.template,
+        count: Math.min(MESSAGES_PER_REQUEST, count - done),
+        offset: offset + done,
+        batchSize: BATCH_SIZE,
+        projectId: PROJECT_ID,
+      });
       for (const key of Object.keys(sum)) sum[key] += r[key];
     }
     return sum;
@@ -176,7 +183,10 @@ async function runCase(c, mf) {
   // Warm-up numbers its messages after the measured ones, so distinct issues stay distinct.
   const warm = await digest(WARMUP, c.count);
   if (flags.profile) {
-    printProfile(c, await call("/profile", { template: c.template, count: c.count, offset: 0, batchSize: BATCH_SIZE, projectId: PROJECT_ID }));
+    printProfile(
+      c,
+      await call("/profile", { template: c.template, count: c.count, offset: 0, batchSize: BATCH_SIZE, projectId: PROJECT_ID }),
+    );
     return null;
   }
   const sizing = await call("/stats");
@@ -200,7 +210,8 @@ async function runCase(c, mf) {
   const expectedEvents = warm.messages + run.messages;
   const expectedIssues = c.issues(c.count) + (c.issues(c.count) === 1 ? 0 : c.issues(WARMUP));
   const problems = [];
-  if (run.acked !== c.count || run.retried + warm.retried > 0) problems.push(`${run.acked} of ${c.count} messages acked, ${run.retried + warm.retried} retried`);
+  if (run.acked !== c.count || run.retried + warm.retried > 0)
+    problems.push(`${run.acked} of ${c.count} messages acked, ${run.retried + warm.retried} retried`);
   if (after.events !== expectedEvents) problems.push(`${after.events} events stored, expected ${expectedEvents}`);
   if (after.timesSeen !== expectedEvents) problems.push(`times_seen adds up to ${after.timesSeen}, expected ${expectedEvents}`);
   if (after.issues !== expectedIssues) problems.push(`${after.issues} issues, expected ${expectedIssues}`);
@@ -217,7 +228,9 @@ async function runCase(c, mf) {
     ceilingRate: ceilingRows / (ceilingMs / 1000),
     cpuPerEvent: (digestCpu * 1e6) / run.messages,
     ceilingCpuPerRow: (ceilingRuns.reduce((sum, r) => sum + r.cpu, 0) * 1e6) / ceilingRows,
-    envelopeBytes: Buffer.byteLength(c.template.replaceAll("{{EVENT_ID}}", "0".repeat(32)).replace("{{TIMESTAMP}}", "1795306128.453").replaceAll("{{N}}", "0")),
+    envelopeBytes: Buffer.byteLength(
+      c.template.replaceAll("{{EVENT_ID}}", "0".repeat(32)).replace("{{TIMESTAMP}}", "1795306128.453").replaceAll("{{N}}", "0"),
+    ),
     rowBytes,
   };
   console.log(
@@ -261,16 +274,32 @@ function printProfile(c, p) {
   const { "(stored JSON bytes)": jsonBytes, "persist (one D1 batch)": persistMs, ...prepare } = p.steps;
   // Persisting is timed on every other batch (the rest run split by kind of statement).
   const persistEvents = Math.ceil(p.batches / 2) * BATCH_SIZE;
-  const steps = [...Object.entries(prepare).map(([step, ms]) => [step, (ms * 1000) / p.events]), ["persist (one D1 batch)", (persistMs * 1000) / persistEvents]];
+  const steps = [
+    ...Object.entries(prepare).map(([step, ms]) => [step, (ms * 1000) / p.events]),
+    ["persist (one D1 batch)", (persistMs * 1000) / persistEvents],
+  ];
   const total = steps.reduce((a, [, v]) => a + v, 0);
   console.log(`\n${c.name}: ${p.events} events, ${Math.round(jsonBytes / p.events)} B of event JSON each`);
-  console.log(formatTable(["step", "µs/event", "share"], steps.map(([step, v]) => [step, v.toFixed(0), `${Math.round((100 * v) / total)}%`])));
+  console.log(
+    formatTable(
+      ["step", "µs/event", "share"],
+      steps.map(([step, v]) => [step, v.toFixed(0), `${Math.round((100 * v) / total)}%`]),
+    ),
+  );
   const statementEvents = p.events - persistEvents;
-  console.log(`\npersist statements by kind, each kind its own D1 batch, on ${statementEvents} events (an empty D1 call takes ${p.roundTripMs.toFixed(2)} ms):`);
+  console.log(
+    `\npersist statements by kind, each kind its own D1 batch, on ${statementEvents} events (an empty D1 call takes ${p.roundTripMs.toFixed(2)} ms):`,
+  );
   console.log(
     formatTable(
       ["statement", "runs", "ms", "µs/event", "less calls"],
-      p.statements.map((s) => [s.sql, s.runs, s.ms, perEvent(s.ms, statementEvents), perEvent(Math.max(0, s.ms - s.calls * p.roundTripMs), statementEvents)]),
+      p.statements.map((s) => [
+        s.sql,
+        s.runs,
+        s.ms,
+        perEvent(s.ms, statementEvents),
+        perEvent(Math.max(0, s.ms - s.calls * p.roundTripMs), statementEvents),
+      ]),
     ),
   );
 }

@@ -115,7 +115,8 @@ function cpuPerRequest(slices, requests) {
   const totals = { client: 0 };
   for (const x of slices) {
     totals.client += x.clientCpu;
-    for (const [role, seconds] of Object.entries(x.cpu ?? {})) if (typeof seconds === "number") totals[role] = (totals[role] ?? 0) + seconds;
+    for (const [role, seconds] of Object.entries(x.cpu ?? {}))
+      if (typeof seconds === "number") totals[role] = (totals[role] ?? 0) + seconds;
   }
   return Object.fromEntries(Object.entries(totals).map(([role, seconds]) => [role, requests ? (seconds * 1000) / requests : Number.NaN]));
 }

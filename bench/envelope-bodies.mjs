@@ -57,6 +57,7 @@ export function gzipWithFreshEventIds(envelope) {
   };
   const sample = make();
   const inflated = gunzipSync(sample);
-  if (inflated.byteLength !== size || crc32(inflated) !== sample.readUInt32LE(sample.byteLength - 8)) throw new Error("gzip construction is wrong");
+  if (inflated.byteLength !== size || crc32(inflated) !== sample.readUInt32LE(sample.byteLength - 8))
+    throw new Error("gzip construction is wrong");
   return make;
 }

@@ -3,7 +3,15 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, applyMigrations, freePort, queryLocalD1, seed, startWorker, startWorkerWithoutEventsConsumer } from "../scripts/local-dev.mjs";
+import {
+  ROOT,
+  applyMigrations,
+  freePort,
+  queryLocalD1,
+  seed,
+  startWorker,
+  startWorkerWithoutEventsConsumer,
+} from "../scripts/local-dev.mjs";
 import { driveLoad, formatTable, loadSettings, summarize } from "./drive-load.mjs";
 import { gzipWithFreshEventIds, withFreshEventIds } from "./envelope-bodies.mjs";
 import { cpuDelta, serverCpu, waitForIdle } from "./server-cpu.mjs";
@@ -98,9 +106,33 @@ try {
     const f = figures.get(s);
     const µs = (role) => (f.cpuMsPerRequest[role] === undefined ? "-" : (f.cpuMsPerRequest[role] * 1000).toFixed(0));
     const { rps, cpu } = ratios.get(s);
-    return [s.name, f.requests, Math.round(f.rps), f.p50.toFixed(1), f.p99.toFixed(1), x(rps), x(cpu), µs("proxy"), µs("worker"), µs("client"), f.failed + f.errors];
+    return [
+      s.name,
+      f.requests,
+      Math.round(f.rps),
+      f.p50.toFixed(1),
+      f.p99.toFixed(1),
+      x(rps),
+      x(cpu),
+      µs("proxy"),
+      µs("worker"),
+      µs("client"),
+      f.failed + f.errors,
+    ];
   });
-  const header = ["scenario", "requests", "req/s", "p50 ms", "p99 ms", "vs trivial", "by CPU", "proxy µs", "worker µs", "client µs", "failed"];
+  const header = [
+    "scenario",
+    "requests",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "vs trivial",
+    "by CPU",
+    "proxy µs",
+    "worker µs",
+    "client µs",
+    "failed",
+  ];
   console.log(`\n${formatTable(header, rows)}`);
   console.log(
     "(vs trivial: req/s ratio; by CPU: ratio of the CPU time per request of all processes together. µs: CPU time per request,\n" +

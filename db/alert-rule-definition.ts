@@ -44,24 +44,35 @@ const duration = z.string().check(
   }, "expected a duration like 30m, 12h, 7d or 2w, at most a year"),
 );
 
-export const alertTriggerSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("new_issue") }),
-  z.strictObject({ type: z.literal("regression") }),
-  z.strictObject({ type: z.literal("escalating") }),
-  z.strictObject({ type: z.literal("event_frequency"), value: threshold, interval }),
-  z.strictObject({ type: z.literal("unique_users"), value: threshold, interval }),
-], { error: "expected one of new_issue, regression, escalating, event_frequency, unique_users" });
+export const alertTriggerSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("new_issue") }),
+    z.strictObject({ type: z.literal("regression") }),
+    z.strictObject({ type: z.literal("escalating") }),
+    z.strictObject({ type: z.literal("event_frequency"), value: threshold, interval }),
+    z.strictObject({ type: z.literal("unique_users"), value: threshold, interval }),
+  ],
+  { error: "expected one of new_issue, regression, escalating, event_frequency, unique_users" },
+);
 export type AlertTrigger = z.infer<typeof alertTriggerSchema>;
 
-export const alertFilterSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("level"), value: z.enum(ALERT_LEVELS) }),
-  z.strictObject({ type: z.literal("environment"), value: shortText(TAG_VALUE_MAX) }),
-  z.strictObject({ type: z.literal("release"), value: shortText(TAG_VALUE_MAX) }),
-  z.strictObject({ type: z.literal("tag"), key: shortText(TAG_KEY_MAX), value: shortText(TAG_VALUE_MAX) }),
-  z
-    .strictObject({ type: z.literal("age"), older_than: z.optional(duration), newer_than: z.optional(duration) })
-    .check(z.refine((f) => (f.older_than === undefined) !== (f.newer_than === undefined), { message: "exactly one of older_than and newer_than", path: ["older_than"] })),
-], { error: "expected one of level, environment, release, tag, age" });
+export const alertFilterSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("level"), value: z.enum(ALERT_LEVELS) }),
+    z.strictObject({ type: z.literal("environment"), value: shortText(TAG_VALUE_MAX) }),
+    z.strictObject({ type: z.literal("release"), value: shortText(TAG_VALUE_MAX) }),
+    z.strictObject({ type: z.literal("tag"), key: shortText(TAG_KEY_MAX), value: shortText(TAG_VALUE_MAX) }),
+    z.strictObject({ type: z.literal("age"), older_than: z.optional(duration), newer_than: z.optional(duration) }).check(
+      z.refine((f) => (f.older_than === undefined) !== (f.newer_than === undefined), {
+        message: "exactly one of older_than and newer_than",
+        path: ["older_than"],
+      }),
+    ),
+  ],
+  { error: "expected one of level, environment, release, tag, age" },
+);
 export type AlertFilter = z.infer<typeof alertFilterSchema>;
 
 export const ALERT_TARGET_TYPES = ["slack", "discord", "teams", "webhook", "email"] as const;
@@ -99,18 +110,29 @@ const ADDRESS_MAX = 254;
 export function alertTargetSchema(allowLoopbackHttp: boolean) {
   const url = z.string().check(
     z.maxLength(URL_MAX),
-    z.refine((text) => isAllowedTargetUrl(text, allowLoopbackHttp), allowLoopbackHttp ? "must be an https URL (or http to a loopback address)" : "must be an https URL"),
+    z.refine(
+      (text) => isAllowedTargetUrl(text, allowLoopbackHttp),
+      allowLoopbackHttp ? "must be an https URL (or http to a loopback address)" : "must be an https URL",
+    ),
   );
   // A rule read back from the API may be sent again as it was: the target's id and secret are accepted and ignored.
   const echoed = { id: z.optional(z.string()), secret: z.optional(z.string()) };
   const withUrl = <T extends string>(type: T) => z.strictObject({ type: z.literal(type), url, ...echoed });
-  return z.discriminatedUnion("type", [
-    withUrl("slack"),
-    withUrl("discord"),
-    withUrl("teams"),
-    withUrl("webhook"),
-    z.strictObject({ type: z.literal("email"), address: z.email({ error: "expected an email address" }).check(z.maxLength(ADDRESS_MAX)), ...echoed }),
-  ], { error: `expected one of ${ALERT_TARGET_TYPES.join(", ")}` });
+  return z.discriminatedUnion(
+    "type",
+    [
+      withUrl("slack"),
+      withUrl("discord"),
+      withUrl("teams"),
+      withUrl("webhook"),
+      z.strictObject({
+        type: z.literal("email"),
+        address: z.email({ error: "expected an email address" }).check(z.maxLength(ADDRESS_MAX)),
+        ...echoed,
+      }),
+    ],
+    { error: `expected one of ${ALERT_TARGET_TYPES.join(", ")}` },
+  );
 }
 export type AlertTargetInput = z.infer<ReturnType<typeof alertTargetSchema>>;
 

@@ -16,7 +16,9 @@ export const projects = sqliteTable(
   "projects",
   {
     id: integer("id").primaryKey(),
-    organizationId: integer("organization_id").notNull().references(() => organizations.id),
+    organizationId: integer("organization_id")
+      .notNull()
+      .references(() => organizations.id),
     slug: text("slug").notNull(),
     name: text("name").notNull(),
     platform: text("platform"),
@@ -32,7 +34,9 @@ export const projectKeys = sqliteTable(
   "project_keys",
   {
     id: integer("id").primaryKey(),
-    projectId: integer("project_id").notNull().references(() => projects.id),
+    projectId: integer("project_id")
+      .notNull()
+      .references(() => projects.id),
     publicKey: text("public_key").notNull().unique(),
     label: text("label").notNull().default("Default"),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
@@ -54,8 +58,12 @@ export const users = sqliteTable("users", {
 export const memberships = sqliteTable(
   "memberships",
   {
-    organizationId: integer("organization_id").notNull().references(() => organizations.id),
-    userId: integer("user_id").notNull().references(() => users.id),
+    organizationId: integer("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
     role: text("role").notNull().default("member"),
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.userId] }), index("memberships_by_user").on(t.userId)],
@@ -65,7 +73,9 @@ export const sessions = sqliteTable(
   "sessions",
   {
     id: text("id").primaryKey(),
-    userId: integer("user_id").notNull().references(() => users.id),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
   },
@@ -76,7 +86,9 @@ export const apiTokens = sqliteTable(
   "api_tokens",
   {
     id: integer("id").primaryKey(),
-    organizationId: integer("organization_id").notNull().references(() => organizations.id),
+    organizationId: integer("organization_id")
+      .notNull()
+      .references(() => organizations.id),
     userId: integer("user_id").references(() => users.id),
     label: text("label").notNull(),
     tokenHash: text("token_hash").notNull().unique(),
@@ -122,7 +134,9 @@ export const issues = sqliteTable(
   "issues",
   {
     id: integer("id").primaryKey(),
-    projectId: integer("project_id").notNull().references(() => projects.id),
+    projectId: integer("project_id")
+      .notNull()
+      .references(() => projects.id),
     fingerprint: text("fingerprint").notNull(),
     grouping: text("grouping", { mode: "json" }).notNull(),
     type: text("type").notNull(),
@@ -131,7 +145,9 @@ export const issues = sqliteTable(
     level: text("level").notNull(),
     platform: text("platform").notNull(),
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
-    status: text("status", { enum: ["unresolved", "resolved", "ignored"] }).notNull().default("unresolved"),
+    status: text("status", { enum: ["unresolved", "resolved", "ignored"] })
+      .notNull()
+      .default("unresolved"),
     substatus: text("substatus").notNull().default("new"),
     resolvedAt: integer("resolved_at"),
     resolvedInRelease: text("resolved_in_release"),
@@ -163,9 +179,13 @@ export const events = sqliteTable(
   "events",
   {
     id: integer("id").primaryKey(),
-    projectId: integer("project_id").notNull().references(() => projects.id),
+    projectId: integer("project_id")
+      .notNull()
+      .references(() => projects.id),
     eventId: text("event_id").notNull(),
-    issueId: integer("issue_id").notNull().references(() => issues.id),
+    issueId: integer("issue_id")
+      .notNull()
+      .references(() => issues.id),
     timestamp: integer("timestamp").notNull(),
     receivedAt: integer("received_at").notNull(),
     level: text("level").notNull(),
@@ -177,7 +197,11 @@ export const events = sqliteTable(
     data: blob("data", { mode: "buffer" }).notNull(),
     ingestBatch: text("ingest_batch").notNull(),
   },
-  (t) => [unique().on(t.projectId, t.eventId), index("events_by_issue").on(t.issueId, desc(t.timestamp)), index("events_by_batch").on(t.ingestBatch, t.issueId)],
+  (t) => [
+    unique().on(t.projectId, t.eventId),
+    index("events_by_issue").on(t.issueId, desc(t.timestamp)),
+    index("events_by_batch").on(t.ingestBatch, t.issueId),
+  ],
 );
 
 export const issueHourly = sqliteTable(
@@ -258,7 +282,12 @@ export const storedItems = sqliteTable(
 
 export const itemCounts = sqliteTable(
   "item_counts",
-  { projectId: integer("project_id").notNull(), day: integer("day").notNull(), itemType: text("item_type").notNull(), count: integer("count").notNull() },
+  {
+    projectId: integer("project_id").notNull(),
+    day: integer("day").notNull(),
+    itemType: text("item_type").notNull(),
+    count: integer("count").notNull(),
+  },
   (t) => [primaryKey({ columns: [t.projectId, t.day, t.itemType] })],
 );
 
@@ -275,7 +304,9 @@ export const invites = sqliteTable(
   "invites",
   {
     id: integer("id").primaryKey(),
-    organizationId: integer("organization_id").notNull().references(() => organizations.id),
+    organizationId: integer("organization_id")
+      .notNull()
+      .references(() => organizations.id),
     email: text("email").notNull(),
     role: text("role").notNull().default("member"),
     tokenHash: text("token_hash").notNull().unique(),
@@ -289,7 +320,9 @@ export const invites = sqliteTable(
 
 export const instanceSetup = sqliteTable("instance_setup", {
   id: integer("id").primaryKey(),
-  userId: integer("user_id").notNull().references(() => users.id),
+  userId: integer("user_id")
+    .notNull()
+    .references(() => users.id),
   completedAt: integer("completed_at").notNull(),
 });
 
@@ -301,9 +334,13 @@ export const alertRules = sqliteTable(
   "alert_rules",
   {
     id: integer("id").primaryKey(),
-    projectId: integer("project_id").notNull().references(() => projects.id),
+    projectId: integer("project_id")
+      .notNull()
+      .references(() => projects.id),
     name: text("name").notNull(),
-    match: text("match", { enum: ["any", "all"] }).notNull().default("any"),
+    match: text("match", { enum: ["any", "all"] })
+      .notNull()
+      .default("any"),
     triggers: text("triggers", { mode: "json" }).$type<AlertTrigger[]>().notNull(),
     filters: text("filters", { mode: "json" }).$type<AlertFilter[]>().notNull().default([]),
     frequencyMinutes: integer("frequency_minutes").notNull().default(30),
@@ -317,7 +354,9 @@ export const alertTargets = sqliteTable(
   "alert_targets",
   {
     id: integer("id").primaryKey(),
-    ruleId: integer("rule_id").notNull().references(() => alertRules.id),
+    ruleId: integer("rule_id")
+      .notNull()
+      .references(() => alertRules.id),
     type: text("type", { enum: ["slack", "discord", "teams", "webhook", "email"] }).notNull(),
     url: text("url"),
     address: text("address"),
@@ -377,20 +416,27 @@ export const alertEvaluationsPending = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
   },
-  (t) => [index("alert_evaluations_pending_by_evaluation").on(t.evaluationId), index("alert_evaluations_pending_by_next_attempt").on(t.nextAttemptAt)],
+  (t) => [
+    index("alert_evaluations_pending_by_evaluation").on(t.evaluationId),
+    index("alert_evaluations_pending_by_next_attempt").on(t.nextAttemptAt),
+  ],
 );
 
 export const alertDeliveries = sqliteTable(
   "alert_deliveries",
   {
     id: integer("id").primaryKey(),
-    firingId: integer("firing_id").notNull().references(() => alertFirings.id),
+    firingId: integer("firing_id")
+      .notNull()
+      .references(() => alertFirings.id),
     projectId: integer("project_id").notNull(),
     ruleId: integer("rule_id").notNull(),
     issueId: integer("issue_id").notNull(),
     targetId: integer("target_id").notNull(),
     targetType: text("target_type").notNull(),
-    status: text("status", { enum: ["pending", "sending", "retrying", "sent", "failed"] }).notNull().default("pending"),
+    status: text("status", { enum: ["pending", "sending", "retrying", "sent", "failed"] })
+      .notNull()
+      .default("pending"),
     attempts: integer("attempts").notNull().default(0),
     leaseUntil: integer("lease_until"),
     lastError: text("last_error"),
@@ -409,7 +455,9 @@ export const alertDeliveryAttempts = sqliteTable(
   "alert_delivery_attempts",
   {
     id: integer("id").primaryKey(),
-    deliveryId: integer("delivery_id").notNull().references(() => alertDeliveries.id),
+    deliveryId: integer("delivery_id")
+      .notNull()
+      .references(() => alertDeliveries.id),
     attempt: integer("attempt").notNull(),
     startedAt: integer("started_at").notNull(),
     latencyMs: integer("latency_ms").notNull(),

@@ -36,7 +36,11 @@ export function decodeMsgpack(bytes: Uint8Array, maxValues = MAX_VALUES): unknow
  * Decoding stops at the first value that cannot be read, a write the crash cut short; the values
  * before it are kept and `error` says what stopped it.
  */
-export function decodeMsgpackSequence(bytes: Uint8Array, maxItems: number, maxValues = MAX_VALUES): { values: unknown[]; error: string | null } {
+export function decodeMsgpackSequence(
+  bytes: Uint8Array,
+  maxItems: number,
+  maxValues = MAX_VALUES,
+): { values: unknown[]; error: string | null } {
   const reader = new Reader(bytes, maxValues);
   const values: unknown[] = [];
   while (reader.remaining() > 0) {

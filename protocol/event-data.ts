@@ -23,5 +23,8 @@ export async function readEventData(blob: StoredBlob): Promise<{ data: Record<st
   const json = await new Response(stream).arrayBuffer();
   const data = JSON.parse(new TextDecoder().decode(json)) as unknown;
   // `size` is Sentry's: the event's bytes as JSON.
-  return { data: typeof data === "object" && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {}, size: json.byteLength };
+  return {
+    data: typeof data === "object" && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {},
+    size: json.byteLength,
+  };
 }

@@ -50,7 +50,9 @@ function resolveImport(from, spec) {
 
 const files = [
   ...["faultline-worker.ts"].filter((f) => existsSync(join(ROOT, f))),
-  ...["protocol", "db", "alert-channels", "worker", "queue-consumer", "dashboard/src", "dashboard/api", "dashboard/functions"].flatMap(sourceFiles),
+  ...["protocol", "db", "alert-channels", "worker", "queue-consumer", "dashboard/src", "dashboard/api", "dashboard/functions"].flatMap(
+    sourceFiles,
+  ),
 ];
 const problems = [];
 const graph = new Map();
@@ -69,7 +71,8 @@ for (const file of files) {
     const from = partOf(file);
     const to = partOf(target);
     const allowed = PARTS.find(([part]) => part === from)?.[1] ?? [];
-    if (from !== to && !allowed.includes(to)) problems.push(`${file} imports ${target}: ${from} may import only from ${[from, ...allowed].join(", ")}`);
+    if (from !== to && !allowed.includes(to))
+      problems.push(`${file} imports ${target}: ${from} may import only from ${[from, ...allowed].join(", ")}`);
   }
   graph.set(file, edges);
 }
@@ -93,11 +96,14 @@ for (const file of graph.keys()) if (!state.has(file)) visit(file);
 for (const dir of [".", "test"]) {
   const byFolder = new Map();
   for (const file of dir === "." ? files : sourceFiles("test")) byFolder.set(dirname(file), (byFolder.get(dirname(file)) ?? 0) + 1);
-  for (const [folder, n] of byFolder) if (n > MAX_FILES_PER_FOLDER) problems.push(`${folder}/ holds ${n} source files side by side (at most ${MAX_FILES_PER_FOLDER})`);
+  for (const [folder, n] of byFolder)
+    if (n > MAX_FILES_PER_FOLDER) problems.push(`${folder}/ holds ${n} source files side by side (at most ${MAX_FILES_PER_FOLDER})`);
 }
 
 if (problems.length > 0) {
   console.error(`layout: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join("\n")}`);
   process.exit(1);
 }
-console.log(`layout: ${files.length} source files, no upward or cross-stage import, no circle, no folder over ${MAX_FILES_PER_FOLDER} files`);
+console.log(
+  `layout: ${files.length} source files, no upward or cross-stage import, no circle, no folder over ${MAX_FILES_PER_FOLDER} files`,
+);

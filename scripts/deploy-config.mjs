@@ -71,7 +71,10 @@ export function readPagesConfig(root) {
   if (!existsSync(file)) throw new Error("dashboard/wrangler.toml is missing (the dashboard's Pages configuration)");
   const sections = readTomlSections(readFileSync(file, "utf8"));
   const top = sections[0].values;
-  const db = sections.filter((s) => s.header === "[[d1_databases]]").map((s) => s.values).find((d) => d.binding === "DB");
+  const db = sections
+    .filter((s) => s.header === "[[d1_databases]]")
+    .map((s) => s.values)
+    .find((d) => d.binding === "DB");
   return { name: top.name, compatibilityDate: top.compatibility_date, outputDir: top.pages_build_output_dir, databaseId: db?.database_id };
 }
 

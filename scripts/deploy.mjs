@@ -16,9 +16,12 @@ export async function deploy({ root = ROOT, skipBuild = false, log = console.log
   const pages = readPagesConfig(root);
   // The Pages commands do not read wrangler.toml's account_id; the environment reaches every call.
   if (worker.accountId && !process.env.CLOUDFLARE_ACCOUNT_ID) process.env.CLOUDFLARE_ACCOUNT_ID = worker.accountId;
-  if (worker.database.id === PLACEHOLDER_DATABASE_ID) throw new Error("wrangler.toml still names the placeholder D1 database: run `npm run setup` first.");
+  if (worker.database.id === PLACEHOLDER_DATABASE_ID)
+    throw new Error("wrangler.toml still names the placeholder D1 database: run `npm run setup` first.");
   if (pages.databaseId !== worker.database.id) {
-    throw new Error(`dashboard/wrangler.toml binds D1 database ${pages.databaseId}, the Worker ${worker.database.id}: run \`npm run setup\` to record the same id in both.`);
+    throw new Error(
+      `dashboard/wrangler.toml binds D1 database ${pages.databaseId}, the Worker ${worker.database.id}: run \`npm run setup\` to record the same id in both.`,
+    );
   }
 
   const dashboardDir = join(root, "dashboard");
@@ -40,7 +43,9 @@ export async function deploy({ root = ROOT, skipBuild = false, log = console.log
   const targets = deployed.entries.find((e) => e.type === "deploy")?.targets ?? deployTargetsFromStdout(deployed.stdout);
   const ingestUrl = (process.env.FAULTLINE_INGEST_URL || ingestUrlFromTargets(targets))?.replace(/\/+$/, "");
   if (!ingestUrl) {
-    throw new Error(`the Worker deployed, but to no workers.dev address or custom domain (targets: ${targets.join(", ") || "none"}). Set FAULTLINE_INGEST_URL to the origin SDKs should send to.`);
+    throw new Error(
+      `the Worker deployed, but to no workers.dev address or custom domain (targets: ${targets.join(", ") || "none"}). Set FAULTLINE_INGEST_URL to the origin SDKs should send to.`,
+    );
   }
 
   log("Deploying the dashboard…");
@@ -51,7 +56,8 @@ export async function deploy({ root = ROOT, skipBuild = false, log = console.log
     ["pages", "deploy", assets, "--project-name", pages.name, "--branch", PRODUCTION_BRANCH, "--commit-dirty=true"],
     { cwd: dashboardDir },
   );
-  const deploymentUrl = uploaded.entries.find((e) => e.type === "pages-deploy")?.url ?? /Take a peek over at (\S+)/.exec(uploaded.stdout)?.[1];
+  const deploymentUrl =
+    uploaded.entries.find((e) => e.type === "pages-deploy")?.url ?? /Take a peek over at (\S+)/.exec(uploaded.stdout)?.[1];
 
   log(`
 Deployed.

@@ -143,14 +143,29 @@ export async function startProcess(args, { cwd = ROOT, readyUrl, timeoutMs = 60_
 
 /** The Worker (ingest and queue consumers) under `wrangler dev`. */
 export function startWorker({ port = 8787, persistTo, vars = {}, quiet = true } = {}) {
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--inspector-port", "0", "--log-level", quiet ? "warn" : "info"];
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    persistTo,
+    "--inspector-port",
+    "0",
+    "--log-level",
+    quiet ? "warn" : "info",
+  ];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   return startProcess(args, { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev", quiet });
 }
 
 /** Builds the dashboard's single-page app into dashboard/dist, which startDashboard serves. */
 export async function buildDashboard() {
-  await run(join(ROOT, "node_modules", ".bin", "vite"), ["build", "dashboard", "--logLevel", "warn"], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+  await run(join(ROOT, "node_modules", ".bin", "vite"), ["build", "dashboard", "--logLevel", "warn"], {
+    cwd: ROOT,
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }
 
 /**
@@ -176,7 +191,23 @@ export function localSessionSecret(persistTo) {
 export function startDashboard({ port = 8788, persistTo, ingestUrl, quiet = true } = {}) {
   const dashboard = join(ROOT, "dashboard");
   const assets = existsSync(join(dashboard, "dist", "index.html")) ? "dist" : "public";
-  const args = ["pages", "dev", assets, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", resolve(persistTo), "--d1", `DB=${DATABASE_ID}`, "--inspector-port", "0", "--compatibility-date", "2026-05-01"];
+  const args = [
+    "pages",
+    "dev",
+    assets,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    resolve(persistTo),
+    "--d1",
+    `DB=${DATABASE_ID}`,
+    "--inspector-port",
+    "0",
+    "--compatibility-date",
+    "2026-05-01",
+  ];
   args.push("--binding", `SESSION_SECRET=${localSessionSecret(persistTo)}`);
   if (ingestUrl !== undefined) args.push("--binding", `INGEST_URL=${ingestUrl}`);
   return startProcess(args, { cwd: dashboard, readyUrl: `http://127.0.0.1:${port}/`, label: "wrangler pages dev", quiet });
@@ -228,6 +259,20 @@ export function startWorkerWithoutEventsConsumer({ port = 8787, persistTo, quiet
   mkdirSync(persistTo, { recursive: true });
   const configPath = join(persistTo, "wrangler-without-events-consumer.toml");
   writeFileSync(configPath, config);
-  const args = ["dev", "--config", configPath, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--inspector-port", "0", "--log-level", quiet ? "warn" : "info"];
+  const args = [
+    "dev",
+    "--config",
+    configPath,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    persistTo,
+    "--inspector-port",
+    "0",
+    "--log-level",
+    quiet ? "warn" : "info",
+  ];
   return startProcess(args, { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev", quiet });
 }

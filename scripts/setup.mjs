@@ -105,7 +105,9 @@ export async function setup({ root = ROOT, adminEmail, resetAdminPassword = fals
     log(`+ Pages project ${pages.name} created`);
   }
   const dashboardDir = join(root, "dashboard");
-  const secrets = new Set(parseSecretNames((await wrangler(["pages", "secret", "list", "--project-name", pages.name], { cwd: dashboardDir })).stdout));
+  const secrets = new Set(
+    parseSecretNames((await wrangler(["pages", "secret", "list", "--project-name", pages.name], { cwd: dashboardDir })).stdout),
+  );
   for (const [name, make] of Object.entries(PAGES_SECRETS)) {
     if (secrets.has(name)) {
       log(`✓ secret ${name}`);
@@ -118,26 +120,43 @@ export async function setup({ root = ROOT, adminEmail, resetAdminPassword = fals
   // Schema and first owner ------------------------------------------------------------------------
   log("Applying D1 migrations…");
   await wrangler(["d1", "migrations", "apply", "DB", "--remote"]);
-  const query = async (sql) => parseJsonOutput((await wrangler(["d1", "execute", "DB", "--remote", "--json", "--yes", "--command", sql])).stdout).at(-1)?.results ?? [];
-  const [state] = await query("SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'instance_setup') AS setup_table");
+  const query = async (sql) =>
+    parseJsonOutput((await wrangler(["d1", "execute", "DB", "--remote", "--json", "--yes", "--command", sql])).stdout).at(-1)?.results ??
+    [];
+  const [state] = await query(
+    "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'instance_setup') AS setup_table",
+  );
   const email = adminEmail ?? process.env.FAULTLINE_ADMIN_EMAIL ?? gitEmail(root);
   let login;
   if (Number(state?.users ?? 0) === 0 && email) {
     const password = process.env.FAULTLINE_ADMIN_PASSWORD || randomBytes(12).toString("base64url");
-    await query(firstOwnerSql({ email, passwordHash: hashPassword(password), publicKey: randomBytes(16).toString("hex"), now: Date.now(), setupTable: Number(state?.setup_table) > 0 }));
+    await query(
+      firstOwnerSql({
+        email,
+        passwordHash: hashPassword(password),
+        publicKey: randomBytes(16).toString("hex"),
+        now: Date.now(),
+        setupTable: Number(state?.setup_table) > 0,
+      }),
+    );
     login = { email, password };
     // Shown now, not only at the end: if a later step fails, a second run finds the owner and
     // cannot show the password again.
-    log(`+ owner ${email}, organization "Faultline", project "Default" and its DSN key created\n  Login:      ${email} / ${password}   (shown only by this run)`);
+    log(
+      `+ owner ${email}, organization "Faultline", project "Default" and its DSN key created\n  Login:      ${email} / ${password}   (shown only by this run)`,
+    );
   } else if (Number(state?.users ?? 0) === 0) {
-    log("! no owner created (no --admin-email, FAULTLINE_ADMIN_EMAIL or git user.email): the dashboard's setup form creates one — open it now, the first visitor becomes the owner");
+    log(
+      "! no owner created (no --admin-email, FAULTLINE_ADMIN_EMAIL or git user.email): the dashboard's setup form creates one — open it now, the first visitor becomes the owner",
+    );
   } else if (resetAdminPassword && !email) {
     throw new Error("--reset-admin-password needs the user's email: --admin-email <email> (or FAULTLINE_ADMIN_EMAIL)");
   } else if (resetAdminPassword && email) {
     const password = process.env.FAULTLINE_ADMIN_PASSWORD || randomBytes(12).toString("base64url");
     const s = sqlString;
     const [known] = await query(`SELECT count(*) AS n FROM users WHERE email = ${s(email)}`);
-    if (Number(known?.n ?? 0) === 0) throw new Error(`--reset-admin-password: no dashboard user has the email ${email}; name theirs with --admin-email`);
+    if (Number(known?.n ?? 0) === 0)
+      throw new Error(`--reset-admin-password: no dashboard user has the email ${email}; name theirs with --admin-email`);
     await query(
       `UPDATE users SET password_hash = ${s(hashPassword(password))} WHERE email = ${s(email)};
        DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ${s(email)});`,
@@ -155,7 +174,10 @@ export async function setup({ root = ROOT, adminEmail, resetAdminPassword = fals
   const dsn = key ? `${ingest.protocol}//${key.public_key}@${ingest.host}/${key.project_id}` : undefined;
 
   mkdirSync(join(root, ".faultline"), { recursive: true });
-  writeFileSync(join(root, ".faultline", "deploy.json"), `${JSON.stringify({ dashboardUrl: deployed.dashboardUrl, ingestUrl: deployed.ingestUrl, dsn, database: databaseId }, null, 2)}\n`);
+  writeFileSync(
+    join(root, ".faultline", "deploy.json"),
+    `${JSON.stringify({ dashboardUrl: deployed.dashboardUrl, ingestUrl: deployed.ingestUrl, dsn, database: databaseId }, null, 2)}\n`,
+  );
   log(`Faultline is set up.
   Dashboard:  ${deployed.dashboardUrl}
   DSN:        ${dsn ?? "(created with the first project in the dashboard)"}${login ? `\n  Login:      ${login.email} / ${login.password}   (shown only by this run)` : ""}
@@ -172,7 +194,9 @@ async function checkLogin(root) {
     info = parseJsonOutput(who.stdout);
   } catch {}
   if (who.code !== 0 || !info?.loggedIn) {
-    throw new Error("wrangler is not logged in: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN (a token with Workers, D1, Queues, R2 and Pages edit rights).");
+    throw new Error(
+      "wrangler is not logged in: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN (a token with Workers, D1, Queues, R2 and Pages edit rights).",
+    );
   }
   const accounts = info.accounts ?? [];
   // An account_id in wrangler.toml is what `wrangler deploy` uses, but the Pages and R2 commands
@@ -180,7 +204,9 @@ async function checkLogin(root) {
   const configured = readWorkerConfig(root).accountId;
   if (configured && !process.env.CLOUDFLARE_ACCOUNT_ID) process.env.CLOUDFLARE_ACCOUNT_ID = configured;
   if (accounts.length > 1 && !process.env.CLOUDFLARE_ACCOUNT_ID) {
-    throw new Error(`these credentials reach ${accounts.length} accounts; set CLOUDFLARE_ACCOUNT_ID to one of:\n${accounts.map((a) => `  ${a.id}  ${a.name}`).join("\n")}`);
+    throw new Error(
+      `these credentials reach ${accounts.length} accounts; set CLOUDFLARE_ACCOUNT_ID to one of:\n${accounts.map((a) => `  ${a.id}  ${a.name}`).join("\n")}`,
+    );
   }
 }
 
@@ -198,13 +224,18 @@ INSERT INTO projects (organization_id, slug, name, created_at)
 INSERT INTO project_keys (project_id, public_key, label, created_at)
   SELECT p.id, ${s(publicKey)}, 'Default', ${now} FROM projects p JOIN organizations o ON o.id = p.organization_id
   WHERE o.slug = 'faultline' AND p.slug = 'default' AND NOT EXISTS (SELECT 1 FROM project_keys k WHERE k.project_id = p.id);${
-    setupTable ? `\nINSERT INTO instance_setup (id, user_id, completed_at) SELECT 1, id, ${now} FROM users WHERE email = ${s(email)} ON CONFLICT DO NOTHING;` : ""
+    setupTable
+      ? `\nINSERT INTO instance_setup (id, user_id, completed_at) SELECT 1, id, ${now} FROM users WHERE email = ${s(email)} ON CONFLICT DO NOTHING;`
+      : ""
   }`;
 }
 
 function gitEmail(root) {
   try {
-    return execFileSync("git", ["config", "user.email"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || undefined;
+    return (
+      execFileSync("git", ["config", "user.email"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() ||
+      undefined
+    );
   } catch {
     return undefined;
   }
@@ -214,8 +245,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const { values } = parseArgs({
     options: { "admin-email": { type: "string" }, "reset-admin-password": { type: "boolean" }, "skip-build": { type: "boolean" } },
   });
-  setup({ adminEmail: values["admin-email"], resetAdminPassword: values["reset-admin-password"], skipBuild: values["skip-build"] }).catch((err) => {
-    console.error(`\nSetup failed: ${err.message}`);
-    process.exit(1);
-  });
+  setup({ adminEmail: values["admin-email"], resetAdminPassword: values["reset-admin-password"], skipBuild: values["skip-build"] }).catch(
+    (err) => {
+      console.error(`\nSetup failed: ${err.message}`);
+      process.exit(1);
+    },
+  );
 }

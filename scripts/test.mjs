@@ -46,7 +46,12 @@ const layout = await run("layout", process.execPath, [join("scripts", "check-lay
 if (layout.code !== 0) failed += 1;
 
 rmSync(vitestReport, { force: true });
-const unit = await run("workers runtime tests", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`]);
+const unit = await run("workers runtime tests", bin("vitest"), [
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${vitestReport}`,
+]);
 try {
   const report = JSON.parse(readFileSync(vitestReport, "utf8"));
   passed += report.numPassedTests;

@@ -26,7 +26,10 @@ export function parseSentryAuthHeader(header: string): Map<string, string> {
     const eq = part.indexOf("=");
     if (eq <= 0) continue;
     const name = part.slice(0, eq).trim().toLowerCase();
-    const value = part.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
+    const value = part
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1");
     if (name) pairs.set(name, value);
   }
   return pairs;

@@ -61,7 +61,12 @@ ingestApp.notFound(() => refusalResponse({ status: 404, reason: "not_found", det
 ingestApp.onError((err, c) => {
   if (err instanceof RefusedError) return refusalResponse(err.refusal, new Headers(c.res.headers));
   console.error("ingest failed", err);
-  const unavailable: Refusal = { status: 503, reason: "unavailable", detail: "internal error, retry later", retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS };
+  const unavailable: Refusal = {
+    status: 503,
+    reason: "unavailable",
+    detail: "internal error, retry later",
+    retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS,
+  };
   return refusalResponse(unavailable, new Headers(c.res.headers));
 });
 

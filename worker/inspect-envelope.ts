@@ -54,7 +54,8 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
   let attachments = 0;
   for (const item of items) {
     // Each attachment is one R2 write in the digest, which has a budget of calls per batch.
-    if (item.type === "attachment" && ++attachments > MAX_ATTACHMENTS) refuse(413, "too_many_items", `more than ${MAX_ATTACHMENTS} attachments in one envelope`);
+    if (item.type === "attachment" && ++attachments > MAX_ATTACHMENTS)
+      refuse(413, "too_many_items", `more than ${MAX_ATTACHMENTS} attachments in one envelope`);
     const categories = EVENT_ITEMS[item.type];
     if (categories === undefined) continue;
     if (eventCategories.length > 0) refuse(400, "duplicate_item", "an envelope may carry at most one event or transaction");
@@ -89,7 +90,10 @@ export function inspectStoreEvent(bytes: Uint8Array, limits: EnvelopeLimits): { 
 export function normalizeEventId(value: unknown): string {
   if (typeof value === "string") {
     const hex = value.replace(/-/g, "").toLowerCase();
-    if (/^[0-9a-f]{32}$/.test(hex) && (value.length === 32 || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))) {
+    if (
+      /^[0-9a-f]{32}$/.test(hex) &&
+      (value.length === 32 || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+    ) {
       return hex;
     }
   }
@@ -119,7 +123,8 @@ export function topLevelEventId(payload: Uint8Array): string | null {
       const end = stringEnd(payload, i);
       if (end === -1) return null;
       const colon = skipWhitespace(payload, end + 1);
-      if (depth === 1 && payload[colon] === 0x3a && isEventIdKey(payload, i, end)) return eventIdValue(payload, skipWhitespace(payload, colon + 1));
+      if (depth === 1 && payload[colon] === 0x3a && isEventIdKey(payload, i, end))
+        return eventIdValue(payload, skipWhitespace(payload, colon + 1));
       i = end + 1;
       continue;
     }

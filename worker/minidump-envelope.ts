@@ -41,7 +41,15 @@ export function minidumpEnvelope(upload: MinidumpUpload): MinidumpEnvelope {
   };
   for (const file of upload.files) {
     const attachmentType = file === minidump ? ATTACHMENT_TYPES.minidump : (FIELD_TYPES[file.field ?? ""] ?? ATTACHMENT_TYPES.attachment);
-    item({ type: "attachment", filename: file.filename, attachment_type: attachmentType, ...(file.contentType ? { content_type: file.contentType } : {}) }, file.bytes);
+    item(
+      {
+        type: "attachment",
+        filename: file.filename,
+        attachment_type: attachmentType,
+        ...(file.contentType ? { content_type: file.contentType } : {}),
+      },
+      file.bytes,
+    );
   }
   if (upload.fields.length > 0) item({ type: FORM_FIELDS_ITEM }, encoder.encode(JSON.stringify(upload.fields)));
   return { eventId, envelope: concat(parts), itemCount: upload.files.length + (upload.fields.length > 0 ? 1 : 0) };

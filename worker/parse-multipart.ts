@@ -60,7 +60,10 @@ export function parseMultipart(body: Uint8Array, boundary: string): MultipartPar
     // part has no content at all; its content is then empty (subarray past its end).
     const headersEnd = bytes.indexOf(BLANK_LINE, at);
     if (headersEnd === -1 || headersEnd > next) throw new MultipartError("a part's headers do not end");
-    const part = readPart(utf8.decode(bytes.subarray(at + CRLF.byteLength, headersEnd)), body.subarray(headersEnd + BLANK_LINE.byteLength, next));
+    const part = readPart(
+      utf8.decode(bytes.subarray(at + CRLF.byteLength, headersEnd)),
+      body.subarray(headersEnd + BLANK_LINE.byteLength, next),
+    );
     if (part !== null) parts.push(part);
     at = next + CRLF.byteLength;
   }

@@ -7,7 +7,11 @@ import { RefusedError, refuse } from "./refusal";
  * inflated. workerd hands bodies over still encoded; DecompressionStream covers gzip and deflate,
  * node:zlib covers brotli (sent by Python's SDK).
  */
-export async function readBody(body: ReadableStream<Uint8Array> | null, contentEncoding: string | null, maxBytes: number): Promise<Uint8Array> {
+export async function readBody(
+  body: ReadableStream<Uint8Array> | null,
+  contentEncoding: string | null,
+  maxBytes: number,
+): Promise<Uint8Array> {
   const encodings = (contentEncoding ?? "")
     .split(",")
     .map((e) => e.trim().toLowerCase())
@@ -16,7 +20,8 @@ export async function readBody(body: ReadableStream<Uint8Array> | null, contentE
     if (!DECODERS.has(e)) refuse(400, "unsupported_encoding", `unsupported content encoding: ${e}`);
   }
   // Each layer may inflate up to maxBytes: no SDK stacks more than one, so a long list is only work.
-  if (encodings.length > MAX_ENCODINGS) refuse(400, "unsupported_encoding", `at most ${MAX_ENCODINGS} content encodings, got ${encodings.length}`);
+  if (encodings.length > MAX_ENCODINGS)
+    refuse(400, "unsupported_encoding", `at most ${MAX_ENCODINGS} content encodings, got ${encodings.length}`);
   let bytes = body ? await collect(body, maxBytes) : new Uint8Array();
   // Encodings are listed in the order they were applied; undo them last to first.
   for (const e of encodings.reverse()) bytes = await decode(e, bytes, maxBytes);
@@ -73,7 +78,11 @@ const ONE_CALL_LIMIT_ROOM = 1024 * 1024;
  * A node:zlib one-call inflate, refused with 413 past `maxBytes`; zlib's own error for bad data.
  * (Brotli goes this way too: workerd's streaming brotli overflows the call stack on large output.)
  */
-function inflateInOneCall(inflate: (input: Uint8Array, options: { maxOutputLength: number }) => Buffer, bytes: Uint8Array, maxBytes: number): Uint8Array {
+function inflateInOneCall(
+  inflate: (input: Uint8Array, options: { maxOutputLength: number }) => Buffer,
+  bytes: Uint8Array,
+  maxBytes: number,
+): Uint8Array {
   let inflated: Buffer;
   try {
     inflated = inflate(bytes, { maxOutputLength: maxBytes + ONE_CALL_LIMIT_ROOM });

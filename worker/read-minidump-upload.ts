@@ -47,13 +47,20 @@ export function readMinidumpUpload(body: Uint8Array, contentType: string | null)
   let fieldsBytes = 0;
   for (const part of parts) {
     if (part.filename === null) {
-      if (part.body.byteLength > UPLOAD_LIMITS.fieldBytes) refuse(413, "item_too_large", `form field ${part.name.slice(0, 100)} is over ${UPLOAD_LIMITS.fieldBytes} bytes`);
+      if (part.body.byteLength > UPLOAD_LIMITS.fieldBytes)
+        refuse(413, "item_too_large", `form field ${part.name.slice(0, 100)} is over ${UPLOAD_LIMITS.fieldBytes} bytes`);
       fieldsBytes += part.body.byteLength;
-      if (fieldsBytes > UPLOAD_LIMITS.fieldsBytes) refuse(413, "body_too_large", `the form's fields are over ${UPLOAD_LIMITS.fieldsBytes} bytes`);
+      if (fieldsBytes > UPLOAD_LIMITS.fieldsBytes)
+        refuse(413, "body_too_large", `the form's fields are over ${UPLOAD_LIMITS.fieldsBytes} bytes`);
       upload.fields.push([part.name, utf8.decode(part.body)]);
     } else {
       if (upload.files.length >= UPLOAD_LIMITS.files) refuse(413, "too_many_items", `more than ${UPLOAD_LIMITS.files} files in one upload`);
-      upload.files.push({ field: part.name, filename: part.filename === "" ? part.name : part.filename, contentType: part.contentType, bytes: part.body });
+      upload.files.push({
+        field: part.name,
+        filename: part.filename === "" ? part.name : part.filename,
+        contentType: part.contentType,
+        bytes: part.body,
+      });
     }
   }
   return upload;

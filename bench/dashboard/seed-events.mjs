@@ -34,12 +34,30 @@ function eventBlob() {
     release: "app@1.2",
     environment: "production",
     exception: { values: [{ type: "KeyError", value: "'total'", mechanism: { type: "generic", handled: false }, stacktrace: { frames } }] },
-    breadcrumbs: { values: Array.from({ length: 10 }, (_, i) => ({ timestamp: 1.7e9 + i, category: "query", message: `SELECT * FROM orders WHERE id = ${i}`, level: "info" })) },
-    request: { url: "https://shop.example/api/orders/42", method: "POST", headers: [["User-Agent", "python-requests/2.31"], ["Authorization", "[Filtered]"]] },
+    breadcrumbs: {
+      values: Array.from({ length: 10 }, (_, i) => ({
+        timestamp: 1.7e9 + i,
+        category: "query",
+        message: `SELECT * FROM orders WHERE id = ${i}`,
+        level: "info",
+      })),
+    },
+    request: {
+      url: "https://shop.example/api/orders/42",
+      method: "POST",
+      headers: [
+        ["User-Agent", "python-requests/2.31"],
+        ["Authorization", "[Filtered]"],
+      ],
+    },
     user: { id: "user-3", ip_address: "192.0.2.10" },
     contexts: { runtime: { name: "CPython", version: "3.12.1" }, os: { name: "Linux" } },
     sdk: { name: "sentry.python", version: "2.19.0" },
-    tags: [["environment", "production"], ["release", "app@1.2"], ["server_name", "web-1"]],
+    tags: [
+      ["environment", "production"],
+      ["release", "app@1.2"],
+      ["server_name", "web-1"],
+    ],
   };
   return gzipSync(JSON.stringify(event));
 }
@@ -52,7 +70,9 @@ export function seedStatements({ projects, issues, now, chunk = 5_000 }) {
   const blob = `X'${eventBlob().toString("hex")}'`;
   const statements = [];
   for (let p = 2; p <= projects; p++) {
-    statements.push(`INSERT INTO projects (id, organization_id, slug, name, platform, created_at) VALUES (${p}, 1, 'bench-${p}', 'Bench ${p}', 'python', ${now})`);
+    statements.push(
+      `INSERT INTO projects (id, organization_id, slug, name, platform, created_at) VALUES (${p}, 1, 'bench-${p}', 'Bench ${p}', 'python', ${now})`,
+    );
   }
   statements.push(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${issues})
 INSERT INTO issues (id, project_id, fingerprint, grouping, type, title, culprit, level, platform, status, substatus, first_seen, last_seen, times_seen, user_count)
@@ -88,7 +108,8 @@ WHERE i.id BETWEEN ${from} AND ${to}`);
     `INSERT INTO project_hourly (project_id, hour, count) SELECT i.project_id, h.hour, sum(h.count) FROM issue_hourly h JOIN issues i ON i.id = h.issue_id GROUP BY 1, 2`,
     `INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) SELECT issue_id, user_key, min(timestamp), 'bench' FROM events GROUP BY 1, 2`,
     ...["environment", "release"].map(
-      (key) => `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) SELECT issue_id, '${key}', ${key}, count(*), min(timestamp), max(timestamp), project_id FROM events GROUP BY issue_id, ${key}`,
+      (key) =>
+        `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) SELECT issue_id, '${key}', ${key}, count(*), min(timestamp), max(timestamp), project_id FROM events GROUP BY issue_id, ${key}`,
     ),
     `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) SELECT issue_id, 'server_name', json_extract(tags, '$[2][1]'), count(*), min(timestamp), max(timestamp), project_id FROM events GROUP BY 1, 3`,
     `INSERT INTO releases (project_id, version, first_seen, last_seen) SELECT project_id, release, min(timestamp), max(timestamp) FROM events GROUP BY 1, 2`,

@@ -61,7 +61,12 @@ export async function profileDigest(env: Env, nextBatch: () => IngestMessage[] |
       for (const e of scrubbed) out.push(await encodeEventData(e.data));
       return out;
     });
-    const prepared: PreparedEvent[] = scrubbed.map((event: NormalizedEvent, i) => ({ projectId: valid[i]!.projectId, event, grouping: groupings[i]!, data: data[i]! }));
+    const prepared: PreparedEvent[] = scrubbed.map((event: NormalizedEvent, i) => ({
+      projectId: valid[i]!.projectId,
+      event,
+      grouping: groupings[i]!,
+      data: data[i]!,
+    }));
     const input = { events: prepared, items: [], rejections: [] };
     if (batches % 2 === 0) await time("persist (one D1 batch)", () => persistDigest(env.DB, input));
     else await persistDigest(timedD1, input);
@@ -87,7 +92,10 @@ function timeStatements(d1: D1Database, into: Map<string, { ms: number; runs: nu
   const wrapper = {
     prepare(query: string) {
       const statement = d1.prepare(query);
-      const label = query.replace(/\s+/g, " ").replace(/ VALUES .*/, " VALUES ...").slice(0, 110);
+      const label = query
+        .replace(/\s+/g, " ")
+        .replace(/ VALUES .*/, " VALUES ...")
+        .slice(0, 110);
       const bind = statement.bind.bind(statement);
       statement.bind = (...values: unknown[]) => {
         const bound = bind(...values);
@@ -100,7 +108,7 @@ function timeStatements(d1: D1Database, into: Map<string, { ms: number; runs: nu
     // Consecutive statements of one kind (the chunks of one multi-row INSERT) go as one D1 batch.
     async batch<T>(statements: D1PreparedStatement[]) {
       const results: D1Result<T>[] = [];
-      for (let i = 0; i < statements.length; ) {
+      for (let i = 0; i < statements.length;) {
         const label = sqlOf.get(statements[i]!) ?? "?";
         let j = i + 1;
         while (j < statements.length && sqlOf.get(statements[j]!) === label) j++;

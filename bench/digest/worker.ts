@@ -34,7 +34,8 @@ export default {
     const { pathname } = new URL(request.url);
     if (pathname === "/health") return new Response("ok");
     if (request.method === "POST" && pathname === "/digest") return Response.json(await runDigest(env, await request.json()));
-    if (request.method === "POST" && pathname === "/profile") return Response.json(await profileDigest(env, batchesOf(await request.json())));
+    if (request.method === "POST" && pathname === "/profile")
+      return Response.json(await profileDigest(env, batchesOf(await request.json())));
     if (request.method === "POST" && pathname === "/ceiling") return Response.json(await runCeiling(env, await request.json()));
     if (pathname === "/stats") return Response.json(await stats(env));
     return new Response("not found", { status: 404 });
@@ -55,7 +56,18 @@ function batchesOf(req: DigestRequest): () => IngestMessage[] | null {
       const n = String(req.offset + built);
       // TextEncoder always answers a fresh ArrayBuffer; its typing allows a shared one.
       const body = enc.encode(parts.map((p) => fill(p, eventId, n)).join("")) as Uint8Array<ArrayBuffer>;
-      batch.push({ v: 1, kind: "envelope", projectId: req.projectId, keyId: 1, receivedAt: Date.now(), clientIp: "198.51.100.23", userAgent: "sentry.javascript.node/11.12.0", eventId, size: body.byteLength, body });
+      batch.push({
+        v: 1,
+        kind: "envelope",
+        projectId: req.projectId,
+        keyId: 1,
+        receivedAt: Date.now(),
+        clientIp: "198.51.100.23",
+        userAgent: "sentry.javascript.node/11.12.0",
+        eventId,
+        size: body.byteLength,
+        body,
+      });
     }
     return batch;
   };
@@ -121,7 +133,9 @@ async function runCeiling(env: Env, req: CeilingRequest) {
       const n = Math.min(rowsPerStatement, size - offset);
       const params: unknown[] = [];
       for (let i = 0; i < n; i++) params.push(batchId, pool[(inserted + offset + i) % pool.length]);
-      statements.push(env.DB.prepare(`INSERT INTO bench_ceiling (batch, data) VALUES ${Array(n).fill("(?, ?)").join(", ")}`).bind(...params));
+      statements.push(
+        env.DB.prepare(`INSERT INTO bench_ceiling (batch, data) VALUES ${Array(n).fill("(?, ?)").join(", ")}`).bind(...params),
+      );
     }
     await env.DB.batch(statements);
     inserted += size;

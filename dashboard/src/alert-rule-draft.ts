@@ -10,8 +10,7 @@ export const TARGET_TYPES = ["slack", "discord", "teams", "webhook", "email"] as
 export type TargetType = (typeof TARGET_TYPES)[number];
 
 export type Trigger =
-  | { type: "new_issue" | "regression" | "escalating" }
-  | { type: "event_frequency" | "unique_users"; value: number; interval: Interval };
+  { type: "new_issue" | "regression" | "escalating" } | { type: "event_frequency" | "unique_users"; value: number; interval: Interval };
 export type Filter =
   | { type: "level" | "environment" | "release"; value: string }
   | { type: "tag"; key: string; value: string }
@@ -43,7 +42,15 @@ export interface Delivery {
   targetId: string;
   targetType: string;
   status: "pending" | "sending" | "retrying" | "sent" | "failed";
-  attempts: Array<{ attempt: number; dateStarted: string; latencyMs: number; httpStatus: number | null; outcome: string; error: string | null; retryDelaySeconds: number | null }>;
+  attempts: Array<{
+    attempt: number;
+    dateStarted: string;
+    latencyMs: number;
+    httpStatus: number | null;
+    outcome: string;
+    error: string | null;
+    retryDelaySeconds: number | null;
+  }>;
   lastError: string | null;
   dateCreated: string;
   dateSent: string | null;
@@ -115,10 +122,10 @@ export function draftOf(rule: AlertRule): RuleDraft {
     level: value("level"),
     environment: value("environment"),
     release: value("release"),
-    tags: rule.filters
-      .flatMap((f) => (f.type === "tag" ? [`${f.key}=${f.value}`] : []))
-      .join("\n"),
-    age: age ? { on: true, direction: age.older_than !== undefined ? "older_than" : "newer_than", value: age.older_than ?? age.newer_than ?? "" } : draft.age,
+    tags: rule.filters.flatMap((f) => (f.type === "tag" ? [`${f.key}=${f.value}`] : [])).join("\n"),
+    age: age
+      ? { on: true, direction: age.older_than !== undefined ? "older_than" : "newer_than", value: age.older_than ?? age.newer_than ?? "" }
+      : draft.age,
     targets: rule.targets.map((t) => ({ type: t.type, destination: (t.type === "email" ? t.address : t.url) ?? "", secret: t.secret })),
     frequencyMinutes: String(rule.frequencyMinutes),
   };
@@ -131,7 +138,8 @@ export function ruleBody(draft: RuleDraft) {
   if (draft.newIssue) triggers.push({ type: "new_issue" });
   if (draft.regression) triggers.push({ type: "regression" });
   if (draft.escalating) triggers.push({ type: "escalating" });
-  if (draft.frequency.on) triggers.push({ type: "event_frequency", value: number(draft.frequency.value), interval: draft.frequency.interval });
+  if (draft.frequency.on)
+    triggers.push({ type: "event_frequency", value: number(draft.frequency.value), interval: draft.frequency.interval });
   if (draft.users.on) triggers.push({ type: "unique_users", value: number(draft.users.value), interval: draft.users.interval });
   const filters: unknown[] = [];
   if (draft.level !== "") filters.push({ type: "level", value: draft.level });
@@ -193,7 +201,13 @@ export function describeTestResult(result: TestNotificationResult): string {
   return `Test not sent: ${result.error ?? "no answer"}${note}`;
 }
 
-const INTERVAL_WORDS: Record<Interval, string> = { "1m": "a minute", "5m": "5 minutes", "15m": "15 minutes", "1h": "an hour", "1d": "a day" };
+const INTERVAL_WORDS: Record<Interval, string> = {
+  "1m": "a minute",
+  "5m": "5 minutes",
+  "15m": "15 minutes",
+  "1h": "an hour",
+  "1d": "a day",
+};
 const TARGET_NAMES: Record<TargetType, string> = { slack: "Slack", discord: "Discord", teams: "Teams", webhook: "webhook", email: "email" };
 
 /** The rule in words, the way Sentry's alert list reads: when, if, then. */

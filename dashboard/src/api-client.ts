@@ -34,7 +34,12 @@ export function onSessionEnded(listener: SessionEndedListener): () => void {
 export async function request<T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(path, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   let data: unknown = null;
   if (text !== "") {
@@ -45,7 +50,10 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     }
   }
   if (!res.ok) {
-    const detail = typeof data === "object" && data !== null && "detail" in data ? String((data as { detail: unknown }).detail) : `Request failed (${res.status})`;
+    const detail =
+      typeof data === "object" && data !== null && "detail" in data
+        ? String((data as { detail: unknown }).detail)
+        : `Request failed (${res.status})`;
     if (res.status === 401 && path.startsWith("/api/")) for (const listener of sessionEnded) listener();
     throw new HttpError(res.status, detail, data);
   }
@@ -53,7 +61,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 }
 
 export const get = <T>(path: string) => request<T>("GET", path).then((r) => r.data);
-export const send = <T>(method: "POST" | "PUT" | "DELETE", path: string, body?: unknown) => request<T>(method, path, body).then((r) => r.data);
+export const send = <T>(method: "POST" | "PUT" | "DELETE", path: string, body?: unknown) =>
+  request<T>(method, path, body).then((r) => r.data);
 
 /** Sentry's `Link` header: `<url>; rel="next"; results="true"; cursor="..."`. */
 export function parseLinks(header: string | null): PageLinks {

@@ -143,7 +143,10 @@ export type Entry =
   | { type: "exception"; data: { values: ExceptionValue[] } }
   | { type: "message"; data: { formatted: string | null; message: string | null } }
   | { type: "stacktrace"; data: Stacktrace }
-  | { type: "threads"; data: { values: Array<{ id: unknown; name: string | null; crashed: boolean; current: boolean; stacktrace: Stacktrace | null }> } }
+  | {
+      type: "threads";
+      data: { values: Array<{ id: unknown; name: string | null; crashed: boolean; current: boolean; stacktrace: Stacktrace | null }> };
+    }
   | { type: "breadcrumbs"; data: { values: Breadcrumb[] } }
   | { type: "request"; data: RequestEntry }
   | { type: string; data: unknown };
@@ -158,7 +161,15 @@ export interface Event {
   platform: string | null;
   dateCreated: string;
   dateReceived: string;
-  user: { id: string | null; email: string | null; username: string | null; ip_address: string | null; name: string | null; geo: unknown; data: unknown } | null;
+  user: {
+    id: string | null;
+    email: string | null;
+    username: string | null;
+    ip_address: string | null;
+    name: string | null;
+    geo: unknown;
+    data: unknown;
+  } | null;
   tags: Array<{ key: string; value: string }>;
   entries: Entry[];
   contexts: Record<string, unknown>;

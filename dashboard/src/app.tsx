@@ -31,14 +31,21 @@ export function App() {
   useEffect(() => {
     if (session.status === "ready" && route.name === "home") {
       const org = session.current.organizations[0];
-      navigate(org === undefined ? "/organizations/-/projects" : `/organizations/${encodeURIComponent(org.slug)}/issues`, { replace: true });
+      navigate(org === undefined ? "/organizations/-/projects" : `/organizations/${encodeURIComponent(org.slug)}/issues`, {
+        replace: true,
+      });
     }
   }, [session, route.name]);
 
   if (route.name === "login") return <LoginPage />;
   if (route.name === "setup") return <SetupPage />;
   if (route.name === "invite") return <InvitePage token={route.params.token!} />;
-  if (session.status !== "ready") return <p class="loading" role="status">Loading…</p>;
+  if (session.status !== "ready")
+    return (
+      <p class="loading" role="status">
+        Loading…
+      </p>
+    );
 
   const p = route.params;
   let page;

@@ -53,7 +53,8 @@ export function customIgnore(
   const details: IgnoreDetails = {};
   const count = fields.count.trim();
   if (count !== "") {
-    if (!/^\d+$/.test(count) || Number(count) < 1 || !Number.isSafeInteger(Number(count))) return { field: "count", error: "Enter a whole number of events, 1 or more." };
+    if (!/^\d+$/.test(count) || Number(count) < 1 || !Number.isSafeInteger(Number(count)))
+      return { field: "count", error: "Enter a whole number of events, 1 or more." };
     details.ignoreCount = Number(count);
   }
   const until = fields.until.trim();
@@ -64,15 +65,20 @@ export function customIgnore(
     if (at <= now) return { field: "until", error: "Choose a time in the future." };
     details.ignoreUntil = new Date(at).toISOString();
   }
-  if (details.ignoreCount === undefined && details.ignoreUntil === undefined) return { field: "count", error: "Enter a number of events, a date, or both." };
+  if (details.ignoreCount === undefined && details.ignoreUntil === undefined)
+    return { field: "count", error: "Enter a number of events, a date, or both." };
   return { details };
 }
 
 /** What an ignored issue waits for, in words: "until 100 more events or 1 Dec 2026, 09:30". */
-export function describeIgnore(statusDetails: { ignoreCount?: number | null; ignoreUntil?: string | null; ignoreUntilEscalating?: boolean }, formatDate: (iso: string) => string): string {
+export function describeIgnore(
+  statusDetails: { ignoreCount?: number | null; ignoreUntil?: string | null; ignoreUntilEscalating?: boolean },
+  formatDate: (iso: string) => string,
+): string {
   if (statusDetails.ignoreUntilEscalating === true) return "until it escalates";
   const parts: string[] = [];
-  if (typeof statusDetails.ignoreCount === "number") parts.push(`${statusDetails.ignoreCount.toLocaleString("en-US")} more ${statusDetails.ignoreCount === 1 ? "event" : "events"}`);
+  if (typeof statusDetails.ignoreCount === "number")
+    parts.push(`${statusDetails.ignoreCount.toLocaleString("en-US")} more ${statusDetails.ignoreCount === 1 ? "event" : "events"}`);
   if (typeof statusDetails.ignoreUntil === "string") parts.push(formatDate(statusDetails.ignoreUntil));
   return parts.length === 0 ? "forever" : `until ${parts.join(" or ")}`;
 }

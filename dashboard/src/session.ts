@@ -6,7 +6,8 @@ import type { CurrentUser } from "./api-types";
  * Who is logged in, shared by every page. Asked of /auth/session on load and again every few
  * minutes while the page is open, which is also when the server rotates an old session.
  */
-export type SessionState = { status: "loading" } | { status: "anonymous"; setupRequired: boolean } | { status: "ready"; current: CurrentUser };
+export type SessionState =
+  { status: "loading" } | { status: "anonymous"; setupRequired: boolean } | { status: "ready"; current: CurrentUser };
 
 let state: SessionState = { status: "loading" };
 const listeners = new Set<(s: SessionState) => void>();

@@ -62,7 +62,13 @@ export const USER_COUNT_SQL = `SELECT count(*) AS n FROM (
  * windows under an hour count rows of events_by_issue (issue_id, timestamp); longer ones add whole
  * hours from issue_hourly to the rows of the partial first hour. Exact below `limit`.
  */
-export async function countRecentEvents(d1: D1Database, issueId: number, since: number, intervalMs: number, limit: number): Promise<number> {
+export async function countRecentEvents(
+  d1: D1Database,
+  issueId: number,
+  since: number,
+  intervalMs: number,
+  limit: number,
+): Promise<number> {
   // Whole hours from issue_hourly only when the window spans one; otherwise every event row.
   const hoursFrom = intervalMs >= HOUR ? Math.ceil(since / HOUR) * HOUR : Number.MAX_SAFE_INTEGER;
   const row = await d1.prepare(EVENT_COUNT_SQL).bind(issueId, since, hoursFrom, limit).first<{ n: number }>();

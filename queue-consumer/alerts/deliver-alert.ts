@@ -95,7 +95,11 @@ interface DeliveryRow {
  * One attempt at one delivery: claims it (so that a duplicate message does not send it twice),
  * sends it, logs the attempt and records the outcome. Says whether to retry, and when.
  */
-export async function deliverAlert(d1: D1Database, deliveryId: number, deps: DeliveryDeps): Promise<{ retryInSeconds: number | null; result: AttemptResult | null }> {
+export async function deliverAlert(
+  d1: D1Database,
+  deliveryId: number,
+  deps: DeliveryDeps,
+): Promise<{ retryInSeconds: number | null; result: AttemptResult | null }> {
   const now = deps.now();
   const [claimed, loaded] = await d1.batch([
     d1
@@ -121,7 +125,8 @@ export async function deliverAlert(d1: D1Database, deliveryId: number, deps: Del
   if (row === undefined) return { retryInSeconds: null, result: null };
   if (attempt === undefined) {
     // Someone else holds it: come back when their lease ends. Sent or failed: nothing left to do.
-    if (row.status === "sending" && row.lease_until !== null) return { retryInSeconds: Math.max(1, Math.ceil((row.lease_until - now) / 1000)), result: null };
+    if (row.status === "sending" && row.lease_until !== null)
+      return { retryInSeconds: Math.max(1, Math.ceil((row.lease_until - now) / 1000)), result: null };
     return { retryInSeconds: null, result: null };
   }
 
@@ -145,7 +150,16 @@ export async function deliverAlert(d1: D1Database, deliveryId: number, deps: Del
           `INSERT INTO alert_delivery_attempts (delivery_id, attempt, started_at, latency_ms, http_status, outcome, error, retry_delay_seconds)
            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
         )
-        .bind(deliveryId, attempt, now, Math.max(0, Math.round(result.latencyMs)), result.httpStatus, result.outcome, result.error, retryInSeconds),
+        .bind(
+          deliveryId,
+          attempt,
+          now,
+          Math.max(0, Math.round(result.latencyMs)),
+          result.httpStatus,
+          result.outcome,
+          result.error,
+          retryInSeconds,
+        ),
       d1
         .prepare(
           `UPDATE alert_deliveries SET status = ?2, lease_until = NULL, last_error = ?3, updated_at = ?4,
@@ -193,14 +207,23 @@ async function send(dispatch: AlertDispatch, deps: DeliveryDeps): Promise<Attemp
     await deps.sendEmail(dispatch.from, dispatch.to, dispatch.raw);
     return { outcome: "sent", httpStatus: null, latencyMs: deps.now() - started, error: null, retryAfterSeconds: null };
   } catch (err) {
-    return { outcome: "retry", httpStatus: null, latencyMs: deps.now() - started, error: `email: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300), retryAfterSeconds: null };
+    return {
+      outcome: "retry",
+      httpStatus: null,
+      latencyMs: deps.now() - started,
+      error: `email: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
+      retryAfterSeconds: null,
+    };
   }
 }
 
 /** The stored event (unique index on project + event_id), for the generic webhook; null when gone or unreadable. */
 async function loadEventData(d1: D1Database, projectId: number, eventId: string | null): Promise<Record<string, unknown> | null> {
   if (eventId === null) return null;
-  const row = await d1.prepare("SELECT data FROM events WHERE project_id = ?1 AND event_id = ?2").bind(projectId, eventId).first<{ data: ArrayBuffer }>();
+  const row = await d1
+    .prepare("SELECT data FROM events WHERE project_id = ?1 AND event_id = ?2")
+    .bind(projectId, eventId)
+    .first<{ data: ArrayBuffer }>();
   if (row === null) return null;
   try {
     return (await readEventData(row.data)).data;

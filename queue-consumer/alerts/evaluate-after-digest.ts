@@ -1,7 +1,13 @@
 import type { Env } from "../../protocol/env";
 import type { EvaluateMessage } from "../../protocol/alert-queue-message";
 import { type AlertEvaluation, evaluateAlertRules, evaluationOf, finishRuns } from "./evaluate-alert-rules";
-import { type DigestOutcome, EVALUATION_STALE_MS, type StaleEvaluation, dueEvaluations, staleEvaluationsOf } from "../digest/digest-outcome";
+import {
+  type DigestOutcome,
+  EVALUATION_STALE_MS,
+  type StaleEvaluation,
+  dueEvaluations,
+  staleEvaluationsOf,
+} from "../digest/digest-outcome";
 
 /** Evaluations this old are dropped, not run: an alert a day late is noise. */
 const EVALUATION_MAX_AGE_MS = 86_400_000;
@@ -52,7 +58,12 @@ interface ClaimedRun {
  * claimed, so two invocations that find it at once do not both run it, and put off with backoff,
  * so one that keeps failing is not retried on every batch; it is over when its runs are cleared.
  */
-export async function recoverAlertEvaluations(d1: D1Database, alerts: Queue, stale: readonly StaleEvaluation[], now = Date.now()): Promise<void> {
+export async function recoverAlertEvaluations(
+  d1: D1Database,
+  alerts: Queue,
+  stale: readonly StaleEvaluation[],
+  now = Date.now(),
+): Promise<void> {
   for (const { evaluationId, createdAt } of stale) {
     try {
       const { results: claimed } = await d1
@@ -86,7 +97,12 @@ export async function recoverAlertEvaluations(d1: D1Database, alerts: Queue, sta
  * to, and those they created, regressed or escalated as recorded at their commit. Null when
  * nothing is left of their events.
  */
-export async function rebuildEvaluation(d1: D1Database, runs: readonly ClaimedRun[], evaluationId: string, now: number): Promise<AlertEvaluation | null> {
+export async function rebuildEvaluation(
+  d1: D1Database,
+  runs: readonly ClaimedRun[],
+  evaluationId: string,
+  now: number,
+): Promise<AlertEvaluation | null> {
   const { results } = await d1
     .prepare("SELECT DISTINCT issue_id FROM events WHERE ingest_batch IN (SELECT value FROM json_each(?1))")
     .bind(JSON.stringify(runs.map((r) => r.run)))
@@ -114,7 +130,9 @@ export async function rebuildEvaluation(d1: D1Database, runs: readonly ClaimedRu
 function parseChanges(text: string): Array<[number, string]> {
   try {
     const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? parsed.filter((c): c is [number, string] => Array.isArray(c) && typeof c[0] === "number" && typeof c[1] === "string") : [];
+    return Array.isArray(parsed)
+      ? parsed.filter((c): c is [number, string] => Array.isArray(c) && typeof c[0] === "number" && typeof c[1] === "string")
+      : [];
   } catch {
     return [];
   }

@@ -30,7 +30,11 @@ export function evaluationOf(
     touchedIssueIds: union((o) => o.touchedIssueIds),
     pendingRuns: outcomes.flatMap((o) => (o.pendingRun === null ? [] : [o.pendingRun])),
   };
-  const any = evaluation.newIssueIds.length + evaluation.regressedIssueIds.length + evaluation.escalatedIssueIds.length + evaluation.touchedIssueIds.length;
+  const any =
+    evaluation.newIssueIds.length +
+    evaluation.regressedIssueIds.length +
+    evaluation.escalatedIssueIds.length +
+    evaluation.touchedIssueIds.length;
   return any === 0 ? null : evaluation;
 }
 
@@ -101,13 +105,24 @@ interface Firing {
  * the write, and deliveries are queued from the database (those of this evaluation still
  * pending), so a second run sends what the first could not and nothing it did.
  */
-export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluation: AlertEvaluation): Promise<{ fired: number; queued: number }> {
+export async function evaluateAlertRules(
+  d1: D1Database,
+  alerts: Queue,
+  evaluation: AlertEvaluation,
+): Promise<{ fired: number; queued: number }> {
   const { evaluationId, now } = evaluation;
   const firedAt = evaluation.firedAt ?? now;
   const runs = evaluation.pendingRuns ?? [];
   // Done, whichever way it ends well: the runs that recorded it as pending no longer need to.
   const done = () => finishRuns(d1, runs);
-  const issueIds = [...new Set([...evaluation.touchedIssueIds, ...evaluation.newIssueIds, ...evaluation.regressedIssueIds, ...evaluation.escalatedIssueIds])];
+  const issueIds = [
+    ...new Set([
+      ...evaluation.touchedIssueIds,
+      ...evaluation.newIssueIds,
+      ...evaluation.regressedIssueIds,
+      ...evaluation.escalatedIssueIds,
+    ]),
+  ];
   if (issueIds.length === 0) {
     await done();
     return { fired: 0, queued: 0 };
@@ -122,12 +137,23 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
     .bind(JSON.stringify(issueIds))
     .all<RuleRow>();
   const rules = ruleRows.flatMap((row) => {
-    const conditions = storedRuleConditionsSchema.safeParse({ match: row.match, triggers: parseJson(row.triggers), filters: parseJson(row.filters) });
+    const conditions = storedRuleConditionsSchema.safeParse({
+      match: row.match,
+      triggers: parseJson(row.triggers),
+      filters: parseJson(row.filters),
+    });
     if (!conditions.success) {
       console.error("alerts: rule has unreadable conditions, skipped", row.id);
       return [];
     }
-    return [{ id: row.id, projectId: row.project_id, name: row.name, rule: { ...conditions.data, frequencyMinutes: row.frequency_minutes } satisfies RuleToMatch }];
+    return [
+      {
+        id: row.id,
+        projectId: row.project_id,
+        name: row.name,
+        rule: { ...conditions.data, frequencyMinutes: row.frequency_minutes } satisfies RuleToMatch,
+      },
+    ];
   });
   if (rules.length === 0) {
     // No rule any more (deleted since the commit, or unreadable): nothing to send.
@@ -171,7 +197,14 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
   const batchEvents = new Map<number, EventFacts[]>();
   for (const row of (eventsResult?.results ?? []) as unknown as BatchEventRow[]) {
     const list = batchEvents.get(row.issue_id) ?? [];
-    list.push({ eventId: row.event_id, level: row.level, environment: row.environment, release: row.release, tags: parseTags(row.tags), timestamp: row.timestamp });
+    list.push({
+      eventId: row.event_id,
+      level: row.level,
+      environment: row.environment,
+      release: row.release,
+      tags: parseTags(row.tags),
+      timestamp: row.timestamp,
+    });
     batchEvents.set(row.issue_id, list);
   }
   const issues = (issueResult?.results ?? []) as unknown as IssueRow[];
@@ -196,7 +229,14 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
     const latest: EventFacts | null =
       issue.last_event_id === null || issue.event_level === null
         ? null
-        : { eventId: issue.last_event_id, level: issue.event_level, environment: issue.event_environment, release: issue.event_release, tags: parseTags(issue.event_tags), timestamp: issue.event_timestamp ?? issue.last_seen };
+        : {
+            eventId: issue.last_event_id,
+            level: issue.event_level,
+            environment: issue.event_environment,
+            release: issue.event_release,
+            tags: parseTags(issue.event_tags),
+            timestamp: issue.event_timestamp ?? issue.last_seen,
+          };
     const candidates: Array<EventFacts | null> = batchEvents.get(issue.id) ?? [latest];
     const counter = recentEventCounter(d1, { issueId: issue.id, timesSeen: issue.times_seen, userCount: issue.user_count }, now);
     for (const { id, projectId, name, rule } of rules) {
@@ -204,11 +244,22 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
       // The newest event that every filter holds for; the rule's triggers then decide.
       const event = candidates.find((e) => rule.filters.every((f) => filterHolds(f, { ...facts, event: e }, now)));
       if (event === undefined) continue;
-      const match = await matchAlertRule(rule, { ...facts, event }, counter, { now, evaluationId, lastFiredAt: lastFired.get(`${id}:${issue.id}`) ?? null });
+      const match = await matchAlertRule(rule, { ...facts, event }, counter, {
+        now,
+        evaluationId,
+        lastFiredAt: lastFired.get(`${id}:${issue.id}`) ?? null,
+      });
       if (match === null) continue;
       // Checked again in the write below: the throttle, or a frequency trigger's interval when longer.
       const throttleMs = Math.max(rule.frequencyMinutes * 60_000, match.quietMs);
-      firings.push({ ruleId: id, issueId: issue.id, projectId, windowKey: match.windowKey, throttleMs, context: contextOf(issue, event, { id, name }, match.reasons, firedAt) });
+      firings.push({
+        ruleId: id,
+        issueId: issue.id,
+        projectId,
+        windowKey: match.windowKey,
+        throttleMs,
+        context: contextOf(issue, event, { id, name }, match.reasons, firedAt),
+      });
     }
   }
 
@@ -267,7 +318,13 @@ export async function evaluateAlertRules(d1: D1Database, alerts: Queue, evaluati
   return { fired: firings.length === 0 ? 0 : (results[0]?.meta.changes ?? 0), queued: messages.length };
 }
 
-function contextOf(issue: IssueRow, event: EventFacts | null, rule: { id: number; name: string }, reasons: string[], now: number): AlertContext {
+function contextOf(
+  issue: IssueRow,
+  event: EventFacts | null,
+  rule: { id: number; name: string },
+  reasons: string[],
+  now: number,
+): AlertContext {
   return {
     rule,
     project: { id: issue.project_id, slug: issue.project_slug, name: issue.project_name, organizationSlug: issue.organization_slug },
@@ -282,7 +339,16 @@ function contextOf(issue: IssueRow, event: EventFacts | null, rule: { id: number
       timesSeen: issue.times_seen,
       userCount: issue.user_count,
     },
-    event: event === null ? null : { eventId: event.eventId, level: event.level, environment: event.environment, release: event.release, timestamp: event.timestamp },
+    event:
+      event === null
+        ? null
+        : {
+            eventId: event.eventId,
+            level: event.level,
+            environment: event.environment,
+            release: event.release,
+            timestamp: event.timestamp,
+          },
     reasons,
     firedAt: now,
   };
@@ -299,7 +365,9 @@ function parseJson(text: string): unknown {
 function parseTags(text: string | null): Array<[string, string]> {
   const value = text === null ? null : parseJson(text);
   if (!Array.isArray(value)) return [];
-  return value.filter((pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string");
+  return value.filter(
+    (pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string",
+  );
 }
 
 /** An evaluation is over for these digest runs: they no longer wait for it. */

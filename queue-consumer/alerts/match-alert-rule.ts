@@ -1,4 +1,12 @@
-import { ALERT_INTERVALS, ALERT_LEVELS, type AlertFilter, type AlertInterval, type AlertRuleConditions, type AlertTrigger, durationMs } from "../../db/alert-rule-definition";
+import {
+  ALERT_INTERVALS,
+  ALERT_LEVELS,
+  type AlertFilter,
+  type AlertInterval,
+  type AlertRuleConditions,
+  type AlertTrigger,
+  durationMs,
+} from "../../db/alert-rule-definition";
 
 /** What the digest just learned about an issue, and the event a rule's filters look at (one of those the digest stored). */
 export interface IssueFacts {
@@ -43,7 +51,13 @@ export interface MatchMoment {
   lastFiredAt: number | null;
 }
 
-const INTERVAL_WORDS: Record<AlertInterval, string> = { "1m": "a minute", "5m": "5 minutes", "15m": "15 minutes", "1h": "an hour", "1d": "a day" };
+const INTERVAL_WORDS: Record<AlertInterval, string> = {
+  "1m": "a minute",
+  "5m": "5 minutes",
+  "15m": "15 minutes",
+  "1h": "an hour",
+  "1d": "a day",
+};
 
 /**
  * Decides whether a rule fires for an issue. The throttle comes first (at most one notification
@@ -54,7 +68,12 @@ const INTERVAL_WORDS: Record<AlertInterval, string> = { "1m": "a minute", "5m": 
  * per interval (and per frequencyMinutes), where Sentry's condition would fire on every event
  * that its action interval lets through.
  */
-export async function matchAlertRule(rule: RuleToMatch, issue: IssueFacts, counter: WindowCounter, moment: MatchMoment): Promise<RuleMatch | null> {
+export async function matchAlertRule(
+  rule: RuleToMatch,
+  issue: IssueFacts,
+  counter: WindowCounter,
+  moment: MatchMoment,
+): Promise<RuleMatch | null> {
   const { now, lastFiredAt } = moment;
   if (lastFiredAt !== null && now - lastFiredAt < rule.frequencyMinutes * 60_000) return null;
   if (!rule.filters.every((filter) => filterHolds(filter, issue, now))) return null;
@@ -75,7 +94,12 @@ interface Occasion {
   quietMs: number;
 }
 
-async function triggerOccasion(trigger: AlertTrigger, issue: IssueFacts, counter: WindowCounter, moment: MatchMoment): Promise<Occasion | null> {
+async function triggerOccasion(
+  trigger: AlertTrigger,
+  issue: IssueFacts,
+  counter: WindowCounter,
+  moment: MatchMoment,
+): Promise<Occasion | null> {
   switch (trigger.type) {
     case "new_issue":
       return issue.isNew ? { key: "new_issue", reason: "A new issue was created", quietMs: 0 } : null;
@@ -87,7 +111,10 @@ async function triggerOccasion(trigger: AlertTrigger, issue: IssueFacts, counter
     case "unique_users": {
       const intervalMs = ALERT_INTERVALS[trigger.interval];
       if (moment.lastFiredAt !== null && moment.now - moment.lastFiredAt < intervalMs) return null;
-      const over = trigger.type === "event_frequency" ? await counter.hasEvents(intervalMs, trigger.value + 1) : await counter.hasUsers(intervalMs, trigger.value + 1);
+      const over =
+        trigger.type === "event_frequency"
+          ? await counter.hasEvents(intervalMs, trigger.value + 1)
+          : await counter.hasUsers(intervalMs, trigger.value + 1);
       if (!over) return null;
       const what = trigger.type === "event_frequency" ? (trigger.value === 1 ? "event" : "events") : trigger.value === 1 ? "user" : "users";
       return {

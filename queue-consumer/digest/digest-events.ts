@@ -78,7 +78,11 @@ async function prepareQueued(message: Message<unknown>, env: Env, scrubByProject
 }
 
 function rejected(messageId: string, projectId: number, receivedAt: number, reason: OutcomeReason, detail: string): PreparedMessage {
-  return { events: [], items: [], rejections: [{ messageId, projectId, receivedAt, reason, detail: detail.slice(0, 1000), body: null, bodyKey: null }] };
+  return {
+    events: [],
+    items: [],
+    rejections: [{ messageId, projectId, receivedAt, reason, detail: detail.slice(0, 1000), body: null, bodyKey: null }],
+  };
 }
 
 function merge(parts: PreparedMessage[]): DigestInput {
@@ -87,7 +91,11 @@ function merge(parts: PreparedMessage[]): DigestInput {
 
 /** Each project's data-scrubbing settings, read once per batch. */
 async function loadScrubOptions(d1: D1Database, messages: readonly Message<unknown>[]): Promise<Map<number, ScrubOptions>> {
-  const ids = [...new Set(messages.map((m) => (m.body as { projectId?: unknown } | null)?.projectId).filter((id): id is number => typeof id === "number"))];
+  const ids = [
+    ...new Set(
+      messages.map((m) => (m.body as { projectId?: unknown } | null)?.projectId).filter((id): id is number => typeof id === "number"),
+    ),
+  ];
   const out = new Map<number, ScrubOptions>();
   if (ids.length === 0) return out;
   const rows = await drizzle(d1)

@@ -28,7 +28,13 @@ export interface StaleEvaluation {
   createdAt: number;
 }
 
-export const NO_ISSUE_CHANGES: IssueChanges = { newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [], pendingRun: null };
+export const NO_ISSUE_CHANGES: IssueChanges = {
+  newIssueIds: [],
+  regressedIssueIds: [],
+  escalatedIssueIds: [],
+  touchedIssueIds: [],
+  pendingRun: null,
+};
 
 /** An evaluation still pending this long after its run committed was lost, not slow: it is then due to run again. */
 export const EVALUATION_STALE_MS = 120_000;
@@ -36,7 +42,9 @@ export const EVALUATION_STALE_MS = 120_000;
 /** Evaluations due to run again, at most `limit` (alert_evaluations_pending_by_next_attempt); read them with staleEvaluationsOf. */
 export function dueEvaluations(d1: D1Database, now: number, limit: number): D1PreparedStatement {
   return d1
-    .prepare("SELECT evaluation_id, min(created_at) AS created_at FROM alert_evaluations_pending WHERE next_attempt_at <= ?1 GROUP BY evaluation_id LIMIT ?2")
+    .prepare(
+      "SELECT evaluation_id, min(created_at) AS created_at FROM alert_evaluations_pending WHERE next_attempt_at <= ?1 GROUP BY evaluation_id LIMIT ?2",
+    )
     .bind(now, limit);
 }
 

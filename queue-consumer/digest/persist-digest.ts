@@ -16,7 +16,12 @@ export type DigestInput = PreparedMessage;
 
 const DUE_EVALUATIONS = "dueEvaluations";
 
-export async function persistDigest(d1: D1Database, input: DigestInput, now = Date.now(), evaluationId: string = crypto.randomUUID()): Promise<DigestOutcome> {
+export async function persistDigest(
+  d1: D1Database,
+  input: DigestInput,
+  now = Date.now(),
+  evaluationId: string = crypto.randomUUID(),
+): Promise<DigestOutcome> {
   const batch = new BatchWrite(d1, now);
   const issueChanges = addErrorStatements(batch, input.events, evaluationId);
   addKeptItemStatements(batch, input.items);

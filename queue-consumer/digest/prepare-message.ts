@@ -85,7 +85,11 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
     // Item types: https://develop.sentry.dev/sdk/data-model/envelope-items/
     switch (item.type) {
       case "event":
-        await prepareEvent(() => (minidump ? addMinidumpCrash(parseItemJson(item), minidump.payload) : parseItemJson(item)), headerEventId, `${item.type} item ${index}: `);
+        await prepareEvent(
+          () => (minidump ? addMinidumpCrash(parseItemJson(item), minidump.payload) : parseItemJson(item)),
+          headerEventId,
+          `${item.type} item ${index}: `,
+        );
         break;
       case "attachment":
         out.items.push(await prepareAttachment(item, kept));

@@ -30,5 +30,9 @@ export async function recordDeadLetters(batch: MessageBatch<unknown>, d1: D1Data
  */
 export function serialize(body: unknown): Uint8Array {
   if (body instanceof Uint8Array) return body;
-  return new TextEncoder().encode(JSON.stringify(body, (_k, v) => (v instanceof Uint8Array ? { bytes: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") } : v)));
+  return new TextEncoder().encode(
+    JSON.stringify(body, (_k, v) =>
+      v instanceof Uint8Array ? { bytes: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") } : v,
+    ),
+  );
 }

@@ -50,7 +50,6 @@ export interface RetentionReport {
   finished: boolean;
 }
 
-
 // A raw body may still be waiting in a queue, or in its dead-letter queue, for up to 14 days
 // (Queues' longest retention): it is kept at least that long whatever the project's retention.
 const RAW_BODY_MIN_DAYS = 15;
@@ -166,7 +165,12 @@ class BudgetSpent extends Error {}
 /** One chunk of one kind of deletion; true when it may have left more of the same to do. */
 type Pass = () => Promise<boolean>;
 
-export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: number, limits: RetentionLimits = DEFAULT_RETENTION_LIMITS): Promise<RetentionReport> {
+export async function enforceRetention(
+  d1: D1Database,
+  bucket: R2Bucket,
+  now: number,
+  limits: RetentionLimits = DEFAULT_RETENTION_LIMITS,
+): Promise<RetentionReport> {
   const deleted: Record<string, number> = {};
   let operations = 0;
   const count = (what: string, n: number) => {
@@ -202,7 +206,11 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
       }
       if (found.length > 0) {
         const ids = JSON.stringify(found.map((r) => r.id));
-        count(table, (await call(() => d1.prepare(`DELETE FROM ${table} WHERE id IN (SELECT value FROM json_each(?1))`).bind(ids).run())).meta.changes ?? 0);
+        count(
+          table,
+          (await call(() => d1.prepare(`DELETE FROM ${table} WHERE id IN (SELECT value FROM json_each(?1))`).bind(ids).run())).meta
+            .changes ?? 0,
+        );
       }
       return found.length >= rows;
     };
@@ -251,15 +259,23 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
       d1.batch([
         bind(`DELETE FROM issues WHERE id IN (SELECT value FROM json_each(?4)) AND ${STILL_EXPIRED}`, ids),
         ...ISSUE_CHILDREN.map(([table]) =>
-          d1.prepare(`DELETE FROM ${table} WHERE issue_id IN (SELECT value FROM json_each(?1)) AND NOT EXISTS (SELECT 1 FROM issues WHERE id = ${table}.issue_id)`).bind(ids),
+          d1
+            .prepare(
+              `DELETE FROM ${table} WHERE issue_id IN (SELECT value FROM json_each(?1)) AND NOT EXISTS (SELECT 1 FROM issues WHERE id = ${table}.issue_id)`,
+            )
+            .bind(ids),
         ),
         d1
-          .prepare(`UPDATE issues SET user_count = (SELECT count(*) FROM issue_users u WHERE u.issue_id = issues.id)
-            WHERE id IN (SELECT value FROM json_each(?1)) AND user_count <> (SELECT count(*) FROM issue_users u WHERE u.issue_id = issues.id)`)
+          .prepare(
+            `UPDATE issues SET user_count = (SELECT count(*) FROM issue_users u WHERE u.issue_id = issues.id)
+            WHERE id IN (SELECT value FROM json_each(?1)) AND user_count <> (SELECT count(*) FROM issue_users u WHERE u.issue_id = issues.id)`,
+          )
           .bind(ids),
       ]),
     );
-    results.slice(0, 1 + ISSUE_CHILDREN.length).forEach((r, i) => count(i === 0 ? "issues" : ISSUE_CHILDREN[i - 1]![0], r.meta.changes ?? 0));
+    results
+      .slice(0, 1 + ISSUE_CHILDREN.length)
+      .forEach((r, i) => count(i === 0 ? "issues" : ISSUE_CHILDREN[i - 1]![0], r.meta.changes ?? 0));
     return found.length >= rows;
   };
 
@@ -271,7 +287,13 @@ export async function enforceRetention(d1: D1Database, bucket: R2Bucket, now: nu
   let rawTurn = 0;
   let rawCursor: string | undefined;
   const deleteRawBodies: Pass = async () => {
-    rawProjects ??= (await call(() => d1.prepare("SELECT id, retention_days AS days FROM projects WHERE retention_days > 0 ORDER BY id").all<{ id: number; days: number }>())).results;
+    rawProjects ??= (
+      await call(() =>
+        d1
+          .prepare("SELECT id, retention_days AS days FROM projects WHERE retention_days > 0 ORDER BY id")
+          .all<{ id: number; days: number }>(),
+      )
+    ).results;
     if (rawTurn >= rawProjects.length) return false;
     // Runs start at a different project each hour, so a budget smaller than the project count
     // still reaches every project.

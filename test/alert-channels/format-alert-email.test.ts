@@ -32,7 +32,10 @@ describe("formatAlertEmail", () => {
   });
 
   it("escapes the issue's text in the HTML and keeps the subject short", () => {
-    const email = formatAlertEmail(alertContextFixture({ issue: { title: `<img src=x onerror=alert(1)> ${"long ".repeat(100)}`, culprit: "a<b>&c" } }), linksFixture);
+    const email = formatAlertEmail(
+      alertContextFixture({ issue: { title: `<img src=x onerror=alert(1)> ${"long ".repeat(100)}`, culprit: "a<b>&c" } }),
+      linksFixture,
+    );
     expect(email.html).not.toContain("<img");
     expect(email.html).toContain("&lt;img src=x onerror=alert(1)&gt;");
     expect(email.html).toContain("a&lt;b&gt;&amp;c");

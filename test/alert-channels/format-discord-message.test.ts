@@ -29,7 +29,12 @@ describe("formatDiscordMessage", () => {
   });
 
   it("fits every embed limit and the 6,000 characters of a message's embeds, whatever the issue says", () => {
-    const context = alertContextFixture({ issue: { title: hostileText, culprit: hostileText }, event: { environment: hostileText, release: hostileText }, ruleName: hostileText, reasons: [hostileText, hostileText] });
+    const context = alertContextFixture({
+      issue: { title: hostileText, culprit: hostileText },
+      event: { environment: hostileText, release: hostileText },
+      ruleName: hostileText,
+      reasons: [hostileText, hostileText],
+    });
     const message = formatDiscordMessage(context, linksFixture);
     expect(platformProblems("discord", JSON.stringify(message))).toEqual([]);
     const [embed] = message.embeds;
@@ -42,6 +47,8 @@ describe("formatDiscordMessage", () => {
 
   it("colours the embed by level", () => {
     const colour = (level: string) => formatDiscordMessage(alertContextFixture({ event: { level } }), linksFixture).embeds[0]!.color;
-    expect(["fatal", "error", "warning", "info", "debug", "unknown"].map(colour)).toEqual([0xfa4747, 0xff7738, 0xffc227, 0x2788ce, 0x8d6e63, 0xff7738]);
+    expect(["fatal", "error", "warning", "info", "debug", "unknown"].map(colour)).toEqual([
+      0xfa4747, 0xff7738, 0xffc227, 0x2788ce, 0x8d6e63, 0xff7738,
+    ]);
   });
 });

@@ -35,7 +35,13 @@ describe("formatSentryWebhook", () => {
 
   it("describes the event from the alert when the stored event is gone", () => {
     const body = formatSentryWebhook(alertContextFixture({ event: null }), { ...linksFixture, eventUrl: null, eventApiUrl: null }, null);
-    expect(body.data.event).toMatchObject({ event_id: null, web_url: linksFixture.issueUrl, url: linksFixture.issueApiUrl, level: "error", environment: null });
+    expect(body.data.event).toMatchObject({
+      event_id: null,
+      web_url: linksFixture.issueUrl,
+      url: linksFixture.issueApiUrl,
+      level: "error",
+      environment: null,
+    });
   });
 });
 
@@ -43,7 +49,12 @@ describe("sentryWebhookHeaders", () => {
   it("signs the body as Sentry does: hex HMAC-SHA256 keyed with the secret; the timestamp in Unix seconds", async () => {
     const body = JSON.stringify(formatSentryWebhook(alertContextFixture(), linksFixture, null));
     const secret = "5f1b9a0e2c8d4e6fa1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718";
-    const headers = await sentryWebhookHeaders(body, secret, Date.UTC(2026, 10, 20, 9, 14, 53, 512), "3f0a7c3e-1b2d-4f4e-9a8b-7c6d5e4f3a2b");
+    const headers = await sentryWebhookHeaders(
+      body,
+      secret,
+      Date.UTC(2026, 10, 20, 9, 14, 53, 512),
+      "3f0a7c3e-1b2d-4f4e-9a8b-7c6d5e4f3a2b",
+    );
     expect(headers).toEqual({
       "Content-Type": "application/json",
       "Request-ID": "3f0a7c3e-1b2d-4f4e-9a8b-7c6d5e4f3a2b",

@@ -8,9 +8,14 @@ describe("formatSlackMessage", () => {
   it("is a Block Kit message with the issue, its facts, why it fired and a button to the issue", () => {
     const message = formatSlackMessage(alertContextFixture({ reasons: ["More than 100 events in 5 minutes"] }), linksFixture);
     expect(platformProblems("slack", JSON.stringify(message))).toEqual([]);
-    expect(message.text).toBe("[checkout-api] More than 100 events in 5 minutes: SyntaxError: Expected property name or '}' in JSON at position 1");
+    expect(message.text).toBe(
+      "[checkout-api] More than 100 events in 5 minutes: SyntaxError: Expected property name or '}' in JSON at position 1",
+    );
     const [header, summary, facts, why, actions] = message.blocks as any[];
-    expect(header).toEqual({ type: "header", text: { type: "plain_text", text: "SyntaxError: Expected property name or '}' in JSON at position 1", emoji: false } });
+    expect(header).toEqual({
+      type: "header",
+      text: { type: "plain_text", text: "SyntaxError: Expected property name or '}' in JSON at position 1", emoji: false },
+    });
     expect(summary.text.text).toBe("*<https://faultline.example.com/issues/1042/|CHECKOUT-API-SZ>* · `client in Object.?`");
     expect(facts.fields.map((f: { text: string }) => f.text)).toEqual([
       "*Level*\nerror",
@@ -21,11 +26,20 @@ describe("formatSlackMessage", () => {
       "*Project*\nCheckout API",
     ]);
     expect(why.elements[0].text).toBe("*Why:* More than 100 events in 5 minutes · *Rule:* Checkout errors to #oncall");
-    expect(actions.elements[0]).toMatchObject({ type: "button", url: "https://faultline.example.com/issues/1042/", text: { text: "View issue" } });
+    expect(actions.elements[0]).toMatchObject({
+      type: "button",
+      url: "https://faultline.example.com/issues/1042/",
+      text: { text: "View issue" },
+    });
   });
 
   it("stays within every Block Kit limit and escapes Slack's control characters, whatever the issue says", () => {
-    const context = alertContextFixture({ issue: { title: hostileText, culprit: hostileText }, event: { environment: hostileText, release: hostileText }, ruleName: hostileText, reasons: [hostileText] });
+    const context = alertContextFixture({
+      issue: { title: hostileText, culprit: hostileText },
+      event: { environment: hostileText, release: hostileText },
+      ruleName: hostileText,
+      reasons: [hostileText],
+    });
     const message = formatSlackMessage(context, linksFixture);
     const body = JSON.stringify(message);
     expect(platformProblems("slack", body)).toEqual([]);
@@ -44,7 +58,10 @@ describe("formatSlackMessage", () => {
   });
 
   it("says 'none' for an event without environment or release, and reads the issue when the event is gone", () => {
-    const message = formatSlackMessage(alertContextFixture({ event: null, issue: { culprit: "" } }), alertLinks("http://127.0.0.1:8788/", alertContextFixture({ event: null })));
+    const message = formatSlackMessage(
+      alertContextFixture({ event: null, issue: { culprit: "" } }),
+      alertLinks("http://127.0.0.1:8788/", alertContextFixture({ event: null })),
+    );
     expect(platformProblems("slack", JSON.stringify(message))).toEqual([]);
     const facts = (message.blocks[2] as any).fields.map((f: { text: string }) => f.text);
     expect(facts.slice(0, 3)).toEqual(["*Level*\nerror", "*Environment*\nnone", "*Release*\nnone"]);

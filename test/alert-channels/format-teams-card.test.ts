@@ -18,12 +18,22 @@ describe("formatTeamsCard", () => {
       "FactSet",
       "Rule: Checkout errors to #oncall",
     ]);
-    expect(card.body[3]).toMatchObject({ facts: expect.arrayContaining([{ title: "Events", value: "1,284" }, { title: "Environment", value: "production" }]) });
+    expect(card.body[3]).toMatchObject({
+      facts: expect.arrayContaining([
+        { title: "Events", value: "1,284" },
+        { title: "Environment", value: "production" },
+      ]),
+    });
     expect(card.actions).toEqual([{ type: "Action.OpenUrl", title: "View issue", url: "https://faultline.example.com/issues/1042/" }]);
   });
 
   it("stays far below Teams' message size whatever the issue says", () => {
-    const context = alertContextFixture({ issue: { title: hostileText, culprit: hostileText }, event: { environment: hostileText, release: hostileText }, ruleName: hostileText, reasons: [hostileText] });
+    const context = alertContextFixture({
+      issue: { title: hostileText, culprit: hostileText },
+      event: { environment: hostileText, release: hostileText },
+      ruleName: hostileText,
+      reasons: [hostileText],
+    });
     const body = JSON.stringify(formatTeamsCard(context, linksFixture));
     expect(platformProblems("teams", body)).toEqual([]);
     expect(new TextEncoder().encode(body).byteLength).toBeLessThan(TEAMS_MESSAGE_MAX_BYTES / 2);

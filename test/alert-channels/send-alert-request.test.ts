@@ -9,7 +9,12 @@ const post = (url: string) => sendAlertRequest({ url, headers: { "Content-Type":
 describe("sendAlertRequest", () => {
   it("is sent when the target answers 2xx", async () => {
     const key = receiverKey("send-ok");
-    expect(await post(receiverUrl("ok", "slack", key))).toMatchObject({ outcome: "sent", httpStatus: 200, error: null, retryAfterSeconds: null });
+    expect(await post(receiverUrl("ok", "slack", key))).toMatchObject({
+      outcome: "sent",
+      httpStatus: 200,
+      error: null,
+      retryAfterSeconds: null,
+    });
     const [request] = await receivedBy(key);
     expect(request).toMatchObject({ status: 200, problems: [], body: slackBody });
     expect(request!.headers["content-type"]).toBe("application/json");
@@ -27,9 +32,21 @@ describe("sendAlertRequest", () => {
   });
 
   it("retries a 5xx, and gives up on a 4xx that retrying cannot fix", async () => {
-    expect(await post(receiverUrl("down", "slack", receiverKey("send-500")))).toMatchObject({ outcome: "retry", httpStatus: 500, error: "HTTP 500: internal error" });
-    expect(await post(receiverUrl("gone", "slack", receiverKey("send-410")))).toMatchObject({ outcome: "failed", httpStatus: 410, error: "HTTP 410: channel_is_archived" });
-    const invalid = await sendAlertRequest({ url: receiverUrl("ok", "slack", receiverKey("send-400")), headers: {}, body: JSON.stringify({ text: "x", blocks: [] }) });
+    expect(await post(receiverUrl("down", "slack", receiverKey("send-500")))).toMatchObject({
+      outcome: "retry",
+      httpStatus: 500,
+      error: "HTTP 500: internal error",
+    });
+    expect(await post(receiverUrl("gone", "slack", receiverKey("send-410")))).toMatchObject({
+      outcome: "failed",
+      httpStatus: 410,
+      error: "HTTP 410: channel_is_archived",
+    });
+    const invalid = await sendAlertRequest({
+      url: receiverUrl("ok", "slack", receiverKey("send-400")),
+      headers: {},
+      body: JSON.stringify({ text: "x", blocks: [] }),
+    });
     expect(invalid).toMatchObject({ outcome: "failed", httpStatus: 400, error: "HTTP 400: invalid_blocks" });
   });
 
@@ -67,8 +84,16 @@ describe("sendAlertRequest", () => {
         )) as unknown as typeof fetch;
     const request = { url: "https://hooks.example.com/slow", headers: {}, body: "{}" };
     // Counted as timed out before, and so sent a second time on the retry.
-    expect(await sendAlertRequest(request, { fetch: stalling(200), timeoutMs: 200 })).toMatchObject({ outcome: "sent", httpStatus: 200, error: null });
-    expect(await sendAlertRequest(request, { fetch: stalling(503), timeoutMs: 200 })).toMatchObject({ outcome: "retry", httpStatus: 503, error: "HTTP 503" });
+    expect(await sendAlertRequest(request, { fetch: stalling(200), timeoutMs: 200 })).toMatchObject({
+      outcome: "sent",
+      httpStatus: 200,
+      error: null,
+    });
+    expect(await sendAlertRequest(request, { fetch: stalling(503), timeoutMs: 200 })).toMatchObject({
+      outcome: "retry",
+      httpStatus: 503,
+      error: "HTTP 503",
+    });
   });
 
   it("retries when nothing listens", async () => {

@@ -1,6 +1,13 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { EVENT_COUNT_SQL, USER_COUNT_SQL, USERS_SCAN_MAX, countRecentEvents, countRecentUsers, recentEventCounter } from "../../queue-consumer/alerts/count-recent-events";
+import {
+  EVENT_COUNT_SQL,
+  USER_COUNT_SQL,
+  USERS_SCAN_MAX,
+  countRecentEvents,
+  countRecentUsers,
+  recentEventCounter,
+} from "../../queue-consumer/alerts/count-recent-events";
 import { seedIssue } from "../support/seed-issues";
 import { seedProject } from "../support/seed";
 
@@ -15,7 +22,9 @@ async function storeEvents(issueId: number, projectId: number, events: Array<{ a
       `INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, user_key, data, ingest_batch)
        VALUES (?, ?, ?, ?, ?, 'error', 'Error: x', ?, x'00', 'test')`,
     ).bind(projectId, crypto.randomUUID().replaceAll("-", ""), issueId, at, at, user ?? null),
-    env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 1) ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + 1").bind(issueId, at - (at % HOUR)),
+    env.DB.prepare(
+      "INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 1) ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + 1",
+    ).bind(issueId, at - (at % HOUR)),
   ]);
   for (let i = 0; i < statements.length; i += 50) await env.DB.batch(statements.slice(i, i + 50));
 }
@@ -62,7 +71,9 @@ describe("countRecentEvents", () => {
     const partial = Array.from({ length: 30 }, (_, i) => ({ at: now - DAY + 60_000 + i }));
     const { issueId } = await issueWith(partial);
     const later = now - DAY + 2 * HOUR;
-    await env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 500)").bind(issueId, later - (later % HOUR)).run();
+    await env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 500)")
+      .bind(issueId, later - (later % HOUR))
+      .run();
     expect(await countRecentEvents(env.DB, issueId, now - DAY, DAY, 11)).toBe(511);
     expect(await countRecentEvents(env.DB, issueId, now - DAY, DAY, 10_000)).toBe(530);
   });
@@ -88,7 +99,10 @@ describe("countRecentUsers", () => {
 
 describe("recentEventCounter", () => {
   it("says whether a window reaches a threshold", async () => {
-    const events = [...Array.from({ length: 12 }, (_, i) => ({ at: now - i * MINUTE, user: `id:${i % 3}` })), { at: now - 3 * HOUR, user: "id:9" }];
+    const events = [
+      ...Array.from({ length: 12 }, (_, i) => ({ at: now - i * MINUTE, user: `id:${i % 3}` })),
+      { at: now - 3 * HOUR, user: "id:9" },
+    ];
     const issue = await issueWith(events);
     const counter = recentEventCounter(env.DB, issue, now);
     expect(await counter.hasEvents(5 * MINUTE, 5)).toBe(true);
@@ -119,7 +133,9 @@ describe("the count queries", () => {
       [EVENT_COUNT_SQL, [1, now - DAY, now - DAY + HOUR, 101]],
       [USER_COUNT_SQL, [1, now - HOUR, USERS_SCAN_MAX, 11]],
     ] as const) {
-      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<{ detail: string }>();
       const plan = results.map((r) => r.detail).join("\n");
       expect(plan).toMatch(/events USING (COVERING )?INDEX events_by_issue \(issue_id=\? AND timestamp>\?/);
       expect(plan).not.toMatch(/SCAN (events|issue_hourly)\b(?! USING)/);

@@ -15,7 +15,11 @@ async function fire(targets: TargetSpec[]) {
   const { projectId } = await seedProject();
   const { ruleId, targetIds } = await insertRule(projectId, { name: "New checkout errors", triggers: [{ type: "new_issue" }], targets });
   const { queue, sent } = recordingQueue();
-  await evaluateAlertRules(env.DB, queue, evaluationOf(await digest([envelopeMessage(projectId, { release: "checkout-api@2.4.0", user: "u-17" })]))!);
+  await evaluateAlertRules(
+    env.DB,
+    queue,
+    evaluationOf(await digest([envelopeMessage(projectId, { release: "checkout-api@2.4.0", user: "u-17" })]))!,
+  );
   const messages = sent.filter((m): m is DeliverMessage => m.kind === "deliver");
   expect(messages).toHaveLength(targets.length);
   return { projectId, ruleId, targetIds, messages };
@@ -28,7 +32,12 @@ let batchCounter = 0;
  * so far), and reports what it did with each: acked, or retried after how many seconds. (The
  * pool's getQueueResult does not report a retry's delay.)
  */
-async function consume(messages: AlertQueueMessage[], attempts = 1, deps: DeliveryDeps = deliveryDepsFrom(env), environment: typeof env = env) {
+async function consume(
+  messages: AlertQueueMessage[],
+  attempts = 1,
+  deps: DeliveryDeps = deliveryDepsFrom(env),
+  environment: typeof env = env,
+) {
   batchCounter += 1;
   let acked = 0;
   const retries: Array<number | null> = [];
@@ -69,9 +78,18 @@ async function deliveryRow(id: number) {
 }
 
 async function attemptsOf(id: number) {
-  const { results } = await env.DB.prepare("SELECT attempt, http_status, outcome, error, retry_delay_seconds, latency_ms FROM alert_delivery_attempts WHERE delivery_id = ? ORDER BY id")
+  const { results } = await env.DB.prepare(
+    "SELECT attempt, http_status, outcome, error, retry_delay_seconds, latency_ms FROM alert_delivery_attempts WHERE delivery_id = ? ORDER BY id",
+  )
     .bind(id)
-    .all<{ attempt: number; http_status: number | null; outcome: string; error: string | null; retry_delay_seconds: number | null; latency_ms: number }>();
+    .all<{
+      attempt: number;
+      http_status: number | null;
+      outcome: string;
+      error: string | null;
+      retry_delay_seconds: number | null;
+      latency_ms: number;
+    }>();
   return results;
 }
 
@@ -98,8 +116,16 @@ describe("deliverAlerts: each platform", () => {
     for (const request of received) expect(request.body).toContain(`http://127.0.0.1:8788/issues/${issue!.id}/`);
 
     for (const { deliveryId } of messages) {
-      expect(await deliveryRow(deliveryId)).toMatchObject({ status: "sent", attempts: 1, last_error: null, sent_at: expect.any(Number), lease_until: null });
-      expect(await attemptsOf(deliveryId)).toEqual([expect.objectContaining({ attempt: 1, outcome: "sent", error: null, retry_delay_seconds: null, http_status: expect.any(Number) })]);
+      expect(await deliveryRow(deliveryId)).toMatchObject({
+        status: "sent",
+        attempts: 1,
+        last_error: null,
+        sent_at: expect.any(Number),
+        lease_until: null,
+      });
+      expect(await attemptsOf(deliveryId)).toEqual([
+        expect.objectContaining({ attempt: 1, outcome: "sent", error: null, retry_delay_seconds: null, http_status: expect.any(Number) }),
+      ]);
     }
   });
 
@@ -112,9 +138,15 @@ describe("deliverAlerts: each platform", () => {
 
     const [request] = await receivedBy(key);
     expect(request).toMatchObject({ status: 200, problems: [] });
-    expect(request!.headers).toMatchObject({ "sentry-hook-resource": "event_alert", "content-type": "application/json", "request-id": expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(request!.headers).toMatchObject({
+      "sentry-hook-resource": "event_alert",
+      "content-type": "application/json",
+      "request-id": expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     const body = JSON.parse(request!.body);
-    const issue = await env.DB.prepare("SELECT id, last_event_id FROM issues WHERE project_id = ?").bind(projectId).first<{ id: number; last_event_id: string }>();
+    const issue = await env.DB.prepare("SELECT id, last_event_id FROM issues WHERE project_id = ?")
+      .bind(projectId)
+      .first<{ id: number; last_event_id: string }>();
     expect(body.data.triggered_rule).toBe("New checkout errors");
     expect(body.data.event).toMatchObject({
       event_id: issue!.last_event_id,
@@ -144,8 +176,14 @@ describe("deliverAlerts: each platform", () => {
     const outcome = await consume(messages, 1, deliveryDepsFrom(env), { ...env, DB: broken as D1Database });
     expect(outcome.acked).toBe(0);
     expect(outcome.retries).toHaveLength(1);
-    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({ status: "retrying", attempts: 1, last_error: expect.stringContaining("storage operation exceeded timeout") });
-    expect(await attemptsOf(messages[0]!.deliveryId)).toEqual([expect.objectContaining({ attempt: 1, outcome: "retry", http_status: null })]);
+    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({
+      status: "retrying",
+      attempts: 1,
+      last_error: expect.stringContaining("storage operation exceeded timeout"),
+    });
+    expect(await attemptsOf(messages[0]!.deliveryId)).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: "retry", http_status: null }),
+    ]);
     expect(await receivedBy(key)).toEqual([]);
   });
 
@@ -154,7 +192,10 @@ describe("deliverAlerts: each platform", () => {
     await registerWebhookSecret(key, "the receiver's secret");
     const { messages } = await fire([{ type: "webhook", url: receiverUrl("ok", "webhook", key), secret: "another secret" }]);
     expect(await consume(messages)).toEqual({ acked: 1, retries: [] });
-    expect((await receivedBy(key))[0]).toMatchObject({ status: 401, problems: ["signature: Sentry-Hook-Signature does not match the body"] });
+    expect((await receivedBy(key))[0]).toMatchObject({
+      status: 401,
+      problems: ["signature: Sentry-Hook-Signature does not match the body"],
+    });
     expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({ status: "failed", last_error: expect.stringContaining("HTTP 401") });
   });
 
@@ -185,7 +226,10 @@ describe("deliverAlerts: each platform", () => {
   it("an email target fails, without retrying, where the Worker has no send_email binding", async () => {
     const { messages } = await fire([{ type: "email", address: "oncall@example.com" }]);
     expect(await consume(messages, 1, { ...deliveryDepsFrom(env), sendEmail: undefined })).toEqual({ acked: 1, retries: [] });
-    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({ status: "failed", last_error: "no send_email binding (EMAIL) is configured" });
+    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({
+      status: "failed",
+      last_error: "no send_email binding (EMAIL) is configured",
+    });
   });
 });
 
@@ -214,7 +258,9 @@ describe("deliverAlerts: failures and retries", () => {
     const key = receiverKey("ratelimited");
     const { messages } = await fire([{ type: "slack", url: receiverUrl("ratelimited", "slack", key) }]);
     expect(await consume(messages, 1)).toEqual({ acked: 0, retries: [7] });
-    expect(await attemptsOf(messages[0]!.deliveryId)).toEqual([expect.objectContaining({ http_status: 429, outcome: "retry", retry_delay_seconds: 7 })]);
+    expect(await attemptsOf(messages[0]!.deliveryId)).toEqual([
+      expect.objectContaining({ http_status: 429, outcome: "retry", retry_delay_seconds: 7 }),
+    ]);
     expect(await consume(messages, 2)).toEqual({ acked: 1, retries: [] });
     expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({ status: "sent", attempts: 2 });
   });
@@ -251,7 +297,10 @@ describe("deliverAlerts: failures and retries", () => {
     const { messages, targetIds } = await fire([{ type: "slack", url: receiverUrl("ok", "slack", receiverKey("removed")) }]);
     await env.DB.prepare("DELETE FROM alert_targets WHERE id = ?").bind(targetIds[0]).run();
     expect(await consume(messages)).toEqual({ acked: 1, retries: [] });
-    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({ status: "failed", last_error: "the target was removed from its rule" });
+    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({
+      status: "failed",
+      last_error: "the target was removed from its rule",
+    });
   });
 
   it("a removed target's id given to another project's target never receives the first project's alert", async () => {
@@ -261,9 +310,14 @@ describe("deliverAlerts: failures and retries", () => {
     // SQLite gives the highest freed id again: another project's new target takes it.
     const other = await seedProject();
     const { ruleId: otherRule } = await insertRule(other.projectId, { triggers: [{ type: "new_issue" }], targets: [] });
-    await env.DB.prepare("INSERT INTO alert_targets (id, rule_id, type, url, created_at) VALUES (?, ?, 'slack', ?, ?)").bind(targetIds[0], otherRule, receiverUrl("ok", "slack", theirs), Date.now()).run();
+    await env.DB.prepare("INSERT INTO alert_targets (id, rule_id, type, url, created_at) VALUES (?, ?, 'slack', ?, ?)")
+      .bind(targetIds[0], otherRule, receiverUrl("ok", "slack", theirs), Date.now())
+      .run();
     expect(await consume(messages)).toEqual({ acked: 1, retries: [] });
-    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({ status: "failed", last_error: "the target was removed from its rule" });
+    expect(await deliveryRow(messages[0]!.deliveryId)).toMatchObject({
+      status: "failed",
+      last_error: "the target was removed from its rule",
+    });
     expect(await receivedBy(theirs)).toEqual([]);
   });
 
@@ -273,12 +327,25 @@ describe("deliverAlerts: failures and retries", () => {
       { type: "discord", url: receiverUrl("ok", "discord", receiverKey("edit-dropped")) },
     ]);
     const rule = (await findAlertRule(drizzle(env.DB), projectId, ruleId))!;
-    await replaceAlertRule(drizzle(env.DB), rule, { name: rule.name, match: rule.match, triggers: rule.triggers, filters: rule.filters, frequencyMinutes: rule.frequencyMinutes, targets: [{ type: "slack", url: rule.targets[0]!.url! }] });
+    await replaceAlertRule(drizzle(env.DB), rule, {
+      name: rule.name,
+      match: rule.match,
+      triggers: rule.triggers,
+      filters: rule.filters,
+      frequencyMinutes: rule.frequencyMinutes,
+      targets: [{ type: "slack", url: rule.targets[0]!.url! }],
+    });
     const byTarget = new Map(messages.map((m, i) => [targetIds[i], m.deliveryId]));
-    expect(await deliveryRow(byTarget.get(targetIds[1])!)).toMatchObject({ status: "failed", last_error: "the target was removed from its rule" });
+    expect(await deliveryRow(byTarget.get(targetIds[1])!)).toMatchObject({
+      status: "failed",
+      last_error: "the target was removed from its rule",
+    });
     expect(await deliveryRow(byTarget.get(targetIds[0])!)).toMatchObject({ status: "pending" });
     await deleteAlertRule(drizzle(env.DB), ruleId);
-    expect(await deliveryRow(byTarget.get(targetIds[0])!)).toMatchObject({ status: "failed", last_error: "the target was removed from its rule" });
+    expect(await deliveryRow(byTarget.get(targetIds[0])!)).toMatchObject({
+      status: "failed",
+      last_error: "the target was removed from its rule",
+    });
   });
 
   it("two copies of a message in flight send once: the second waits for the first one's lease", async () => {
@@ -286,14 +353,18 @@ describe("deliverAlerts: failures and retries", () => {
     const { messages } = await fire([{ type: "slack", url: receiverUrl("ok", "slack", key) }]);
     const id = messages[0]!.deliveryId;
     // A consumer claimed it and is sending right now.
-    await env.DB.prepare("UPDATE alert_deliveries SET status = 'sending', attempts = 1, lease_until = ? WHERE id = ?").bind(Date.now() + 20_000, id).run();
+    await env.DB.prepare("UPDATE alert_deliveries SET status = 'sending', attempts = 1, lease_until = ? WHERE id = ?")
+      .bind(Date.now() + 20_000, id)
+      .run();
     const waiting = await consume(messages, 1);
     expect(waiting.acked).toBe(0);
     expect(waiting.retries[0]).toBeGreaterThan(0);
     expect(waiting.retries[0]).toBeLessThanOrEqual(20);
     expect(await receivedBy(key)).toHaveLength(0);
     // That consumer died: once its lease is over, the copy sends it.
-    await env.DB.prepare("UPDATE alert_deliveries SET lease_until = ? WHERE id = ?").bind(Date.now() - 1, id).run();
+    await env.DB.prepare("UPDATE alert_deliveries SET lease_until = ? WHERE id = ?")
+      .bind(Date.now() - 1, id)
+      .run();
     expect(await consume(messages, 2)).toEqual({ acked: 1, retries: [] });
     expect(await receivedBy(key)).toHaveLength(1);
     expect(await deliveryRow(id)).toMatchObject({ status: "sent", attempts: 2 });
@@ -301,9 +372,15 @@ describe("deliverAlerts: failures and retries", () => {
 
   it("an evaluate message runs the evaluation; an unreadable message is dropped with a log line", async () => {
     const { projectId } = await seedProject();
-    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }], targets: [{ type: "slack", url: receiverUrl("ok", "slack", receiverKey("evaluate")) }] });
+    const { ruleId } = await insertRule(projectId, {
+      triggers: [{ type: "new_issue" }],
+      targets: [{ type: "slack", url: receiverUrl("ok", "slack", receiverKey("evaluate")) }],
+    });
     const evaluation = evaluationOf(await digest([envelopeMessage(projectId)]))!;
-    expect(await consume([{ kind: "evaluate", ...evaluation }, { kind: "mystery" } as unknown as AlertQueueMessage])).toEqual({ acked: 2, retries: [] });
+    expect(await consume([{ kind: "evaluate", ...evaluation }, { kind: "mystery" } as unknown as AlertQueueMessage])).toEqual({
+      acked: 2,
+      retries: [],
+    });
     const row = await env.DB.prepare("SELECT count(*) AS n FROM alert_deliveries WHERE rule_id = ?").bind(ruleId).first<{ n: number }>();
     expect(row?.n).toBe(1);
   });

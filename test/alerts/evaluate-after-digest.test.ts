@@ -13,17 +13,23 @@ const twoSlackTargets = [
 ];
 
 async function firings(ruleId: number) {
-  const { results } = await env.DB.prepare("SELECT issue_id, evaluation_id FROM alert_firings WHERE rule_id = ? ORDER BY id").bind(ruleId).all<{ issue_id: number; evaluation_id: string }>();
+  const { results } = await env.DB.prepare("SELECT issue_id, evaluation_id FROM alert_firings WHERE rule_id = ? ORDER BY id")
+    .bind(ruleId)
+    .all<{ issue_id: number; evaluation_id: string }>();
   return results;
 }
 
 async function deliveries(ruleId: number) {
-  const { results } = await env.DB.prepare("SELECT id, status FROM alert_deliveries WHERE rule_id = ? ORDER BY id").bind(ruleId).all<{ id: number; status: string }>();
+  const { results } = await env.DB.prepare("SELECT id, status FROM alert_deliveries WHERE rule_id = ? ORDER BY id")
+    .bind(ruleId)
+    .all<{ id: number; status: string }>();
   return results;
 }
 
 async function pending(evaluationId: string) {
-  const { results } = await env.DB.prepare("SELECT run, created_at, attempts, next_attempt_at FROM alert_evaluations_pending WHERE evaluation_id = ? ORDER BY run")
+  const { results } = await env.DB.prepare(
+    "SELECT run, created_at, attempts, next_attempt_at FROM alert_evaluations_pending WHERE evaluation_id = ? ORDER BY run",
+  )
     .bind(evaluationId)
     .all<{ run: string; created_at: number; attempts: number; next_attempt_at: number }>();
   return results;
@@ -43,7 +49,11 @@ const MINUTES = 60_000;
 
 /** Makes a pending evaluation `ms` older (its clock and when it is due): the later batch or job that finds it. */
 async function age(evaluationId: string, ms: number) {
-  await env.DB.prepare("UPDATE alert_evaluations_pending SET created_at = created_at - ?1, next_attempt_at = next_attempt_at - ?1 WHERE evaluation_id = ?2").bind(ms, evaluationId).run();
+  await env.DB.prepare(
+    "UPDATE alert_evaluations_pending SET created_at = created_at - ?1, next_attempt_at = next_attempt_at - ?1 WHERE evaluation_id = ?2",
+  )
+    .bind(ms, evaluationId)
+    .run();
 }
 
 describe("evaluateAfterDigest", () => {
@@ -53,7 +63,9 @@ describe("evaluateAfterDigest", () => {
     const without = await seedProject();
 
     const [outcome] = await digest([envelopeMessage(withRules.projectId)]);
-    expect(await pending(outcome!.evaluationId)).toEqual([{ run: outcome!.pendingRun, created_at: outcome!.now, attempts: 0, next_attempt_at: outcome!.now + 2 * MINUTES }]);
+    expect(await pending(outcome!.evaluationId)).toEqual([
+      { run: outcome!.pendingRun, created_at: outcome!.now, attempts: 0, next_attempt_at: outcome!.now + 2 * MINUTES },
+    ]);
     const { queue, sent } = recordingQueue();
     await evaluateAfterDigest([outcome!], { ...env, ALERTS: queue });
     expect(sent).toHaveLength(1);
@@ -69,7 +81,10 @@ describe("evaluateAfterDigest", () => {
     const { projectId } = await seedProject();
     const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }] });
     const outcomes = await digest([envelopeMessage(projectId)]);
-    await env.DB.batch([env.DB.prepare("DELETE FROM alert_targets WHERE rule_id = ?").bind(ruleId), env.DB.prepare("DELETE FROM alert_rules WHERE id = ?").bind(ruleId)]);
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM alert_targets WHERE rule_id = ?").bind(ruleId),
+      env.DB.prepare("DELETE FROM alert_rules WHERE id = ?").bind(ruleId),
+    ]);
     await evaluateAfterDigest(outcomes, { ...env, ALERTS: recordingQueue().queue });
     expect(await pending(outcomes[0]!.evaluationId)).toEqual([]);
   });
@@ -114,14 +129,30 @@ describe("evaluateAfterDigest", () => {
     const later = await digest([envelopeMessage(projectId, { variant: "lost" })]);
     expect(later[0]!.staleEvaluations).toEqual([{ evaluationId, createdAt: lost[0]!.now - 5 * MINUTES }]);
     await evaluateAfterDigest(later, { ...env, ALERTS: working.queue });
-    expect(working.sent.filter((m) => m.kind === "deliver").map((m) => m.kind === "deliver" && m.deliveryId)).toEqual((await deliveries(ruleId)).map((d) => d.id));
+    expect(working.sent.filter((m) => m.kind === "deliver").map((m) => m.kind === "deliver" && m.deliveryId)).toEqual(
+      (await deliveries(ruleId)).map((d) => d.id),
+    );
     expect(await firings(ruleId)).toEqual([{ issue_id: lost[0]!.newIssueIds[0], evaluation_id: evaluationId }]);
     expect(await pending(evaluationId)).toEqual([]);
   });
 
   it("does nothing for a batch that stored no new event", async () => {
     const { queue, sent } = recordingQueue();
-    await evaluateAfterDigest([{ newIssueIds: [], regressedIssueIds: [], escalatedIssueIds: [], touchedIssueIds: [], evaluationId: "nothing", now: Date.now(), pendingRun: null, staleEvaluations: [] }], { ...env, ALERTS: queue });
+    await evaluateAfterDigest(
+      [
+        {
+          newIssueIds: [],
+          regressedIssueIds: [],
+          escalatedIssueIds: [],
+          touchedIssueIds: [],
+          evaluationId: "nothing",
+          now: Date.now(),
+          pendingRun: null,
+          staleEvaluations: [],
+        },
+      ],
+      { ...env, ALERTS: queue },
+    );
     expect(sent).toEqual([]);
   });
 });
@@ -130,11 +161,20 @@ describe("recovering lost evaluations", () => {
   it("rebuilds exactly what the run changed (new, regressed, escalated, touched), and the hourly job sends it once", async () => {
     const { projectId } = await seedProject();
     // Two issues from before, one resolved and one ignored until its next event.
-    const [before] = await digest([envelopeMessage(projectId, { variant: "comes-back" }), envelopeMessage(projectId, { variant: "ignored" })]);
+    const [before] = await digest([
+      envelopeMessage(projectId, { variant: "comes-back" }),
+      envelopeMessage(projectId, { variant: "ignored" }),
+    ]);
     await evaluateAfterDigest([before!], { ...env, ALERTS: recordingQueue().queue });
     const [resolvedId, ignoredId] = before!.newIssueIds;
-    await env.DB.prepare("UPDATE issues SET status = 'resolved', substatus = 'ongoing', resolved_at = ? WHERE id = ?").bind(Date.now(), resolvedId).run();
-    await env.DB.prepare("UPDATE issues SET status = 'ignored', substatus = 'until_condition_met', ignored_until_count = 1, ignored_count_base = times_seen WHERE id = ?").bind(ignoredId).run();
+    await env.DB.prepare("UPDATE issues SET status = 'resolved', substatus = 'ongoing', resolved_at = ? WHERE id = ?")
+      .bind(Date.now(), resolvedId)
+      .run();
+    await env.DB.prepare(
+      "UPDATE issues SET status = 'ignored', substatus = 'until_condition_met', ignored_until_count = 1, ignored_count_base = times_seen WHERE id = ?",
+    )
+      .bind(ignoredId)
+      .run();
     const rules = {
       created: await insertRule(projectId, { triggers: [{ type: "new_issue" }] }),
       regressed: await insertRule(projectId, { triggers: [{ type: "regression" }] }),
@@ -142,7 +182,11 @@ describe("recovering lost evaluations", () => {
     };
 
     // The run commits and the invocation dies before any evaluation.
-    const lost = await digest([envelopeMessage(projectId, { variant: "brand-new" }), envelopeMessage(projectId, { variant: "comes-back" }), envelopeMessage(projectId, { variant: "ignored" })]);
+    const lost = await digest([
+      envelopeMessage(projectId, { variant: "brand-new" }),
+      envelopeMessage(projectId, { variant: "comes-back" }),
+      envelopeMessage(projectId, { variant: "ignored" }),
+    ]);
     const original = evaluationOf(lost)!;
     expect(original.regressedIssueIds).toEqual([resolvedId]);
     expect(original.escalatedIssueIds).toEqual([ignoredId]);
@@ -193,12 +237,17 @@ describe("recovering lost evaluations", () => {
 
     const first = recordingQueue();
     const second = recordingQueue();
-    await Promise.all([recoverAlertEvaluations(env.DB, first.queue, stale, now + 6 * MINUTES), recoverAlertEvaluations(env.DB, second.queue, stale, now + 6 * MINUTES)]);
+    await Promise.all([
+      recoverAlertEvaluations(env.DB, first.queue, stale, now + 6 * MINUTES),
+      recoverAlertEvaluations(env.DB, second.queue, stale, now + 6 * MINUTES),
+    ]);
     expect(first.sent.length + second.sent.length).toBe(2);
     expect(await firings(ruleId)).toHaveLength(1);
     // Late: it counts for the throttle from the try that recorded it (the first), not from the batch's commit 5 minutes before.
     expect(await env.DB.prepare("SELECT fired_at FROM alert_firings WHERE rule_id = ?").bind(ruleId).first("fired_at")).toBe(now);
-    expect(await env.DB.prepare("SELECT last_fired_at FROM alert_throttle WHERE rule_id = ?").bind(ruleId).first("last_fired_at")).toBe(now);
+    expect(await env.DB.prepare("SELECT last_fired_at FROM alert_throttle WHERE rule_id = ?").bind(ruleId).first("last_fired_at")).toBe(
+      now,
+    );
     expect((await deliveries(ruleId)).map((d) => d.status)).toEqual(["pending", "pending"]);
     expect(await pending(lost!.evaluationId)).toEqual([]);
   });
@@ -207,7 +256,11 @@ describe("recovering lost evaluations", () => {
     const { projectId } = await seedProject();
     const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }] });
     // A message of a project that does not exist fails the batch's write: the rest are written one by one.
-    const outcomes = await digest([envelopeMessage(projectId, { variant: "one" }), envelopeMessage(999_999_999), envelopeMessage(projectId, { variant: "two" })]);
+    const outcomes = await digest([
+      envelopeMessage(projectId, { variant: "one" }),
+      envelopeMessage(999_999_999),
+      envelopeMessage(projectId, { variant: "two" }),
+    ]);
     expect(outcomes).toHaveLength(2);
     const evaluationId = outcomes[0]!.evaluationId;
     expect(outcomes[1]!.evaluationId).toBe(evaluationId);

@@ -12,18 +12,24 @@ const twoSlackTargets = [
 ];
 
 async function firings(ruleId: number) {
-  const { results } = await env.DB.prepare("SELECT id, issue_id, window_key, evaluation_id, context FROM alert_firings WHERE rule_id = ? ORDER BY id").bind(ruleId).all<{
-    id: number;
-    issue_id: number;
-    window_key: string;
-    evaluation_id: string;
-    context: string;
-  }>();
+  const { results } = await env.DB.prepare(
+    "SELECT id, issue_id, window_key, evaluation_id, context FROM alert_firings WHERE rule_id = ? ORDER BY id",
+  )
+    .bind(ruleId)
+    .all<{
+      id: number;
+      issue_id: number;
+      window_key: string;
+      evaluation_id: string;
+      context: string;
+    }>();
   return results.map((r) => ({ ...r, context: JSON.parse(r.context) as AlertContext }));
 }
 
 async function deliveries(ruleId: number) {
-  const { results } = await env.DB.prepare("SELECT id, firing_id, target_id, status FROM alert_deliveries WHERE rule_id = ? ORDER BY id").bind(ruleId).all();
+  const { results } = await env.DB.prepare("SELECT id, firing_id, target_id, status FROM alert_deliveries WHERE rule_id = ? ORDER BY id")
+    .bind(ruleId)
+    .all();
   return results;
 }
 
@@ -50,7 +56,9 @@ describe("evaluateAlertRules", () => {
     expect(sent).toEqual(rows.map((d) => ({ kind: "deliver", deliveryId: d.id, projectId })));
 
     // What the notification will say, frozen now.
-    const issue = await env.DB.prepare("SELECT id, title, culprit, last_event_id FROM issues WHERE id = ?").bind(firing!.issue_id).first<{ id: number; title: string; culprit: string; last_event_id: string }>();
+    const issue = await env.DB.prepare("SELECT id, title, culprit, last_event_id FROM issues WHERE id = ?")
+      .bind(firing!.issue_id)
+      .first<{ id: number; title: string; culprit: string; last_event_id: string }>();
     expect(firing!.context).toMatchObject({
       rule: { id: ruleId, name: "Checkout errors" },
       project: { id: projectId },
@@ -67,7 +75,10 @@ describe("evaluateAlertRules", () => {
 
   it("a redelivered event changes nothing and notifies nobody a second time", async () => {
     const { projectId } = await seedProject();
-    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }, { type: "event_frequency", value: 0, interval: "1m" }], frequencyMinutes: 0 });
+    const { ruleId } = await insertRule(projectId, {
+      triggers: [{ type: "new_issue" }, { type: "event_frequency", value: 0, interval: "1m" }],
+      frequencyMinutes: 0,
+    });
     const { queue, sent } = recordingQueue();
     const message = envelopeMessage(projectId);
     expect(await digestAndEvaluate(queue, [message])).toMatchObject({ fired: 1, queued: 1 });
@@ -80,7 +91,11 @@ describe("evaluateAlertRules", () => {
 
   it("an evaluation run again (same id and clock) fires nothing new and queues only what is still pending", async () => {
     const { projectId } = await seedProject();
-    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "new_issue" }, { type: "event_frequency", value: 0, interval: "5m" }], targets: twoSlackTargets, frequencyMinutes: 0 });
+    const { ruleId } = await insertRule(projectId, {
+      triggers: [{ type: "new_issue" }, { type: "event_frequency", value: 0, interval: "5m" }],
+      targets: twoSlackTargets,
+      frequencyMinutes: 0,
+    });
     const { queue, sent } = recordingQueue();
     const evaluation = evaluationOf(await digest([envelopeMessage(projectId)]))!;
 
@@ -102,7 +117,10 @@ describe("evaluateAlertRules", () => {
     const { queue } = recordingQueue();
     const created = await digest([envelopeMessage(projectId)]);
     const issueId = created[0]!.newIssueIds[0]!;
-    const resolve = () => env.DB.prepare("UPDATE issues SET status = 'resolved', substatus = 'ongoing', resolved_at = ? WHERE id = ?").bind(Date.now(), issueId).run();
+    const resolve = () =>
+      env.DB.prepare("UPDATE issues SET status = 'resolved', substatus = 'ongoing', resolved_at = ? WHERE id = ?")
+        .bind(Date.now(), issueId)
+        .run();
 
     await resolve();
     const back = await digestAndEvaluate(queue, [envelopeMessage(projectId)]);
@@ -128,7 +146,11 @@ describe("evaluateAlertRules", () => {
     const created = await digestAndEvaluate(queue, [envelopeMessage(projectId)]);
     const issueId = created.evaluation!.newIssueIds[0]!;
     // Ignored until 2 more events (Sentry's "archive until it happens N more times").
-    await env.DB.prepare("UPDATE issues SET status = 'ignored', substatus = 'until_escalating', ignored_until_count = 2, ignored_count_base = times_seen WHERE id = ?").bind(issueId).run();
+    await env.DB.prepare(
+      "UPDATE issues SET status = 'ignored', substatus = 'until_escalating', ignored_until_count = 2, ignored_count_base = times_seen WHERE id = ?",
+    )
+      .bind(issueId)
+      .run();
     // The throttle is measured from the new-issue notification; pretend it was long ago.
     await env.DB.prepare("UPDATE alert_throttle SET last_fired_at = last_fired_at - 3600000 WHERE rule_id = ?").bind(ruleId).run();
 
@@ -141,7 +163,10 @@ describe("evaluateAlertRules", () => {
 
   it("an event frequency rule fires once when its threshold is crossed, not on every event after", async () => {
     const { projectId } = await seedProject();
-    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "event_frequency", value: 2, interval: "1m" }], frequencyMinutes: 0 });
+    const { ruleId } = await insertRule(projectId, {
+      triggers: [{ type: "event_frequency", value: 2, interval: "1m" }],
+      frequencyMinutes: 0,
+    });
     const { queue } = recordingQueue();
     const fired: number[] = [];
     for (let i = 0; i < 6; i++) fired.push((await digestAndEvaluate(queue, [envelopeMessage(projectId)])).fired);
@@ -155,10 +180,15 @@ describe("evaluateAlertRules", () => {
 
   it("two evaluations crossing a threshold at once, either side of a window's edge, fire once (frequencyMinutes 0)", async () => {
     const { projectId } = await seedProject();
-    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "event_frequency", value: 2, interval: "1m" }], frequencyMinutes: 0 });
+    const { ruleId } = await insertRule(projectId, {
+      triggers: [{ type: "event_frequency", value: 2, interval: "1m" }],
+      frequencyMinutes: 0,
+    });
     const outcomes = await digest([envelopeMessage(projectId), envelopeMessage(projectId), envelopeMessage(projectId)]);
     const edge = Math.floor(Date.now() / 60_000) * 60_000;
-    await env.DB.prepare("UPDATE events SET timestamp = ? WHERE project_id = ?").bind(edge - 50, projectId).run();
+    await env.DB.prepare("UPDATE events SET timestamp = ? WHERE project_id = ?")
+      .bind(edge - 50, projectId)
+      .run();
     // The one with the later clock has read everything when the other commits, and only then writes.
     let earlierDone!: () => void;
     const earlier = new Promise<void>((resolve) => (earlierDone = resolve));
@@ -199,7 +229,12 @@ describe("evaluateAlertRules", () => {
     const { projectId } = await seedProject();
     const { ruleId } = await insertRule(projectId, { triggers: [{ type: "event_frequency", value: 3, interval: "15m" }] });
     const { queue } = recordingQueue();
-    expect(await digestAndEvaluate(queue, Array.from({ length: 10 }, () => envelopeMessage(projectId)))).toMatchObject({ fired: 1, queued: 1 });
+    expect(
+      await digestAndEvaluate(
+        queue,
+        Array.from({ length: 10 }, () => envelopeMessage(projectId)),
+      ),
+    ).toMatchObject({ fired: 1, queued: 1 });
     expect(await firings(ruleId)).toHaveLength(1);
   });
 
@@ -208,7 +243,8 @@ describe("evaluateAlertRules", () => {
     const { ruleId } = await insertRule(projectId, { triggers: [{ type: "unique_users", value: 1, interval: "1h" }] });
     const { queue } = recordingQueue();
     const fired: number[] = [];
-    for (const user of ["alice", "alice", null, "bob", "carol"]) fired.push((await digestAndEvaluate(queue, [envelopeMessage(projectId, { user })])).fired);
+    for (const user of ["alice", "alice", null, "bob", "carol"])
+      fired.push((await digestAndEvaluate(queue, [envelopeMessage(projectId, { user })])).fired);
     expect(fired).toEqual([0, 0, 0, 1, 0]);
     expect((await firings(ruleId))[0]!.context.reasons).toEqual(["More than 1 user in an hour"]);
   });
@@ -231,16 +267,21 @@ describe("evaluateAlertRules", () => {
       { type: "level", value: "warning" },
     ]);
 
-    await digestAndEvaluate(queue, [envelopeMessage(projectId, { environment: "production", release: "shop@2.4.0", tags: { route: "/checkout" } })]);
+    await digestAndEvaluate(queue, [
+      envelopeMessage(projectId, { environment: "production", release: "shop@2.4.0", tags: { route: "/checkout" } }),
+    ]);
     const firedFor = async (r: { ruleId: number }) => (await firings(r.ruleId)).length;
-    expect(
-      await Promise.all([production, staging, release, tag, otherTag, fatal, young, old, all].map(firedFor)),
-    ).toEqual([1, 0, 1, 1, 0, 0, 1, 0, 1]);
+    expect(await Promise.all([production, staging, release, tag, otherTag, fatal, young, old, all].map(firedFor))).toEqual([
+      1, 0, 1, 1, 0, 0, 1, 0, 1,
+    ]);
   });
 
   it("a rule's filters are tried on each of the batch's events: a new issue whose latest event is filtered out fires for an earlier one", async () => {
     const { projectId } = await seedProject();
-    const production = await insertRule(projectId, { triggers: [{ type: "new_issue" }], filters: [{ type: "environment", value: "production" }] });
+    const production = await insertRule(projectId, {
+      triggers: [{ type: "new_issue" }],
+      filters: [{ type: "environment", value: "production" }],
+    });
     const canary = await insertRule(projectId, { triggers: [{ type: "new_issue" }], filters: [{ type: "environment", value: "canary" }] });
     const first = envelopeMessage(projectId, { environment: "production", variant: "mixed" });
     await new Promise((later) => setTimeout(later, 5));
@@ -256,7 +297,10 @@ describe("evaluateAlertRules", () => {
 
   it("of several events that pass, the notification shows the newest; an evaluation that does not know its runs looks at the issue's latest event", async () => {
     const { projectId } = await seedProject();
-    const rule = await insertRule(projectId, { triggers: [{ type: "new_issue" }], filters: [{ type: "environment", value: "production" }] });
+    const rule = await insertRule(projectId, {
+      triggers: [{ type: "new_issue" }],
+      filters: [{ type: "environment", value: "production" }],
+    });
     const older = envelopeMessage(projectId, { variant: "both-pass" });
     await new Promise((later) => setTimeout(later, 5));
     const newer = envelopeMessage(projectId, { variant: "both-pass" });
@@ -265,7 +309,10 @@ describe("evaluateAlertRules", () => {
     expect((await firings(rule.ruleId))[0]!.context.event).toMatchObject({ eventId: newer.body.eventId });
 
     const other = await seedProject();
-    const withoutRuns = await insertRule(other.projectId, { triggers: [{ type: "new_issue" }], filters: [{ type: "environment", value: "production" }] });
+    const withoutRuns = await insertRule(other.projectId, {
+      triggers: [{ type: "new_issue" }],
+      filters: [{ type: "environment", value: "production" }],
+    });
     const only = envelopeMessage(other.projectId);
     const { pendingRuns: _runs, ...evaluation } = evaluationOf(await digest([only]))!;
     await evaluateAlertRules(env.DB, queue, evaluation);
@@ -274,7 +321,10 @@ describe("evaluateAlertRules", () => {
 
   it("match all needs every trigger in the same evaluation", async () => {
     const { projectId } = await seedProject();
-    const both = await insertRule(projectId, { triggers: [{ type: "new_issue" }, { type: "event_frequency", value: 1, interval: "1m" }], match: "all" });
+    const both = await insertRule(projectId, {
+      triggers: [{ type: "new_issue" }, { type: "event_frequency", value: 1, interval: "1m" }],
+      match: "all",
+    });
     const { queue } = recordingQueue();
     // A new issue with two events in the batch: new, and more than one event in a minute.
     await digestAndEvaluate(queue, [envelopeMessage(projectId, { variant: "a" })]);

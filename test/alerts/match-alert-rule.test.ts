@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { AlertFilter, AlertTrigger } from "../../db/alert-rule-definition";
-import { type IssueFacts, type RuleToMatch, type WindowCounter, filterHolds, matchAlertRule } from "../../queue-consumer/alerts/match-alert-rule";
+import {
+  type IssueFacts,
+  type RuleToMatch,
+  type WindowCounter,
+  filterHolds,
+  matchAlertRule,
+} from "../../queue-consumer/alerts/match-alert-rule";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -13,11 +19,25 @@ const issue = (facts: Partial<IssueFacts> = {}): IssueFacts => ({
   isNew: false,
   regressed: false,
   escalated: false,
-  event: { level: "error", environment: "production", release: "shop@2.4.0", tags: [["route", "/checkout"], ["browser", "Chrome 126"]] },
+  event: {
+    level: "error",
+    environment: "production",
+    release: "shop@2.4.0",
+    tags: [
+      ["route", "/checkout"],
+      ["browser", "Chrome 126"],
+    ],
+  },
   ...facts,
 });
 
-const rule = (triggers: AlertTrigger[], extra: Partial<RuleToMatch> = {}): RuleToMatch => ({ match: "any", triggers, filters: [], frequencyMinutes: 30, ...extra });
+const rule = (triggers: AlertTrigger[], extra: Partial<RuleToMatch> = {}): RuleToMatch => ({
+  match: "any",
+  triggers,
+  filters: [],
+  frequencyMinutes: 30,
+  ...extra,
+});
 
 /** Windows holding these counts, and every question asked of them. */
 function counter(events: Record<number, number> = {}, users: Record<number, number> = {}) {
@@ -39,14 +59,26 @@ const moment = (lastFiredAt: number | null = null) => ({ now, evaluationId: "eva
 
 describe("matchAlertRule: triggers", () => {
   it("new_issue fires for an issue the digest just created, once per issue", async () => {
-    expect(await matchAlertRule(rule([{ type: "new_issue" }]), issue({ isNew: true }), counter(), moment())).toEqual({ windowKey: "new_issue", reasons: ["A new issue was created"], quietMs: 0 });
+    expect(await matchAlertRule(rule([{ type: "new_issue" }]), issue({ isNew: true }), counter(), moment())).toEqual({
+      windowKey: "new_issue",
+      reasons: ["A new issue was created"],
+      quietMs: 0,
+    });
     expect(await matchAlertRule(rule([{ type: "new_issue" }]), issue(), counter(), moment())).toBeNull();
   });
 
   it("regression and escalating fire for what this evaluation saw, keyed by it", async () => {
-    expect(await matchAlertRule(rule([{ type: "regression" }]), issue({ regressed: true }), counter(), moment())).toEqual({ windowKey: "regression:eval-1", reasons: ["A resolved issue regressed"], quietMs: 0 });
+    expect(await matchAlertRule(rule([{ type: "regression" }]), issue({ regressed: true }), counter(), moment())).toEqual({
+      windowKey: "regression:eval-1",
+      reasons: ["A resolved issue regressed"],
+      quietMs: 0,
+    });
     expect(await matchAlertRule(rule([{ type: "regression" }]), issue({ escalated: true }), counter(), moment())).toBeNull();
-    expect(await matchAlertRule(rule([{ type: "escalating" }]), issue({ escalated: true }), counter(), moment())).toEqual({ windowKey: "escalating:eval-1", reasons: ["An ignored issue escalated"], quietMs: 0 });
+    expect(await matchAlertRule(rule([{ type: "escalating" }]), issue({ escalated: true }), counter(), moment())).toEqual({
+      windowKey: "escalating:eval-1",
+      reasons: ["An ignored issue escalated"],
+      quietMs: 0,
+    });
     expect(await matchAlertRule(rule([{ type: "escalating" }]), issue({ regressed: true }), counter(), moment())).toBeNull();
   });
 
@@ -101,7 +133,14 @@ describe("matchAlertRule: triggers", () => {
 
   it("match all stops at the first trigger that does not hold, counting nothing after it", async () => {
     const c = counter({ [MINUTE]: 50 });
-    expect(await matchAlertRule(rule([{ type: "new_issue" }, { type: "event_frequency", value: 1, interval: "1m" }], { match: "all" }), issue(), c, moment())).toBeNull();
+    expect(
+      await matchAlertRule(
+        rule([{ type: "new_issue" }, { type: "event_frequency", value: 1, interval: "1m" }], { match: "all" }),
+        issue(),
+        c,
+        moment(),
+      ),
+    ).toBeNull();
     expect(c.asked).toEqual([]);
   });
 });
@@ -145,7 +184,13 @@ describe("matchAlertRule and filterHolds: filters", () => {
   });
 
   it("an event of an unknown level is below every level filter", () => {
-    expect(filterHolds({ type: "level", value: "debug" }, issue({ event: { level: "verbose", environment: null, release: null, tags: [] } }), now)).toBe(false);
+    expect(
+      filterHolds(
+        { type: "level", value: "debug" },
+        issue({ event: { level: "verbose", environment: null, release: null, tags: [] } }),
+        now,
+      ),
+    ).toBe(false);
   });
 
   it("all must hold, and nothing is counted for a rule they rule out", async () => {
@@ -154,8 +199,12 @@ describe("matchAlertRule and filterHolds: filters", () => {
       { type: "environment", value: "production" },
       { type: "level", value: "fatal" },
     ];
-    expect(await matchAlertRule(rule([{ type: "event_frequency", value: 1, interval: "1m" }], { filters }), issue(), c, moment())).toBeNull();
+    expect(
+      await matchAlertRule(rule([{ type: "event_frequency", value: 1, interval: "1m" }], { filters }), issue(), c, moment()),
+    ).toBeNull();
     expect(c.asked).toEqual([]);
-    expect(await matchAlertRule(rule([{ type: "new_issue" }], { filters: filters.slice(0, 1) }), issue({ isNew: true }), c, moment())).not.toBeNull();
+    expect(
+      await matchAlertRule(rule([{ type: "new_issue" }], { filters: filters.slice(0, 1) }), issue({ isNew: true }), c, moment()),
+    ).not.toBeNull();
   });
 });

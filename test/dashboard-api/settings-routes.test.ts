@@ -12,7 +12,10 @@ async function owner() {
 describe("projects", () => {
   it("are created with a first DSN key, and a taken slug is refused", async () => {
     const { org, cookie } = await owner();
-    const created = await send("POST", `/api/0/organizations/${org.orgSlug}/projects/`, { cookie, body: { name: "Checkout Service", platform: "python" } });
+    const created = await send("POST", `/api/0/organizations/${org.orgSlug}/projects/`, {
+      cookie,
+      body: { name: "Checkout Service", platform: "python" },
+    });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ slug: "checkout-service", name: "Checkout Service", platform: "python" });
     const keys = await send("GET", `/api/0/projects/${org.orgSlug}/checkout-service/keys/`, { cookie });
@@ -25,7 +28,9 @@ describe("projects", () => {
   it("have per-project stats for the projects page: events per hour today and open issues", async () => {
     const { org, cookie } = await owner();
     const hour = Date.now() - (Date.now() % 3_600_000);
-    await env.DB.prepare("INSERT INTO project_hourly (project_id, hour, count) VALUES (?, ?, 7), (?, ?, 2)").bind(org.projectId, hour, org.projectId, hour - 5 * 3_600_000).run();
+    await env.DB.prepare("INSERT INTO project_hourly (project_id, hour, count) VALUES (?, ?, 7), (?, ?, 2)")
+      .bind(org.projectId, hour, org.projectId, hour - 5 * 3_600_000)
+      .run();
     const stats = await send("GET", `/api/0/organizations/${org.orgSlug}/project-stats/`, { cookie });
     expect(stats.status).toBe(200);
     const mine = stats.json.find((s: { slug: string }) => s.slug === org.projectSlug);
@@ -37,8 +42,15 @@ describe("projects", () => {
 
   it("have settings: data scrubbing and retention", async () => {
     const { cookie, project } = await owner();
-    expect((await send("GET", `${project}/settings/`, { cookie })).json).toMatchObject({ dataScrubber: true, sensitiveFields: [], retentionDays: 90 });
-    const updated = await send("PUT", `${project}/`, { cookie, body: { dataScrubber: false, sensitiveFields: ["iban", "iban", "tax_id"], retentionDays: 30 } });
+    expect((await send("GET", `${project}/settings/`, { cookie })).json).toMatchObject({
+      dataScrubber: true,
+      sensitiveFields: [],
+      retentionDays: 90,
+    });
+    const updated = await send("PUT", `${project}/`, {
+      cookie,
+      body: { dataScrubber: false, sensitiveFields: ["iban", "iban", "tax_id"], retentionDays: 30 },
+    });
     expect(updated.json).toMatchObject({ dataScrubber: false, sensitiveFields: ["iban", "tax_id"], retentionDays: 30 });
     expect((await send("PUT", `${project}/`, { cookie, body: { retentionDays: 0 } })).status).toBe(400);
     expect((await send("PUT", `${project}/`, { cookie, body: { unknown: 1 } })).status).toBe(400);
@@ -53,13 +65,18 @@ describe("DSN keys", () => {
     const id = created.json.id;
     expect(created.json).toMatchObject({ name: "Browser", isActive: true, rateLimit: null, allowedOrigins: [] });
 
-    const limited = await send("PUT", `${project}/keys/${id}/`, { cookie, body: { rateLimit: { window: 3600, count: 600 }, allowedOrigins: ["https://shop.example", "*.example.org"] } });
+    const limited = await send("PUT", `${project}/keys/${id}/`, {
+      cookie,
+      body: { rateLimit: { window: 3600, count: 600 }, allowedOrigins: ["https://shop.example", "*.example.org"] },
+    });
     expect(limited.json).toMatchObject({ rateLimit: { window: 60, count: 10 }, allowedOrigins: ["https://shop.example", "*.example.org"] });
     expect((await send("PUT", `${project}/keys/${id}/`, { cookie, body: { allowedOrigins: ["javascript:alert(1)"] } })).status).toBe(400);
 
     const disabled = await send("PUT", `${project}/keys/${id}/`, { cookie, body: { isActive: false } });
     expect(disabled.json.isActive).toBe(false);
-    const row = await env.DB.prepare("SELECT enabled, rate_limit_per_minute, allowed_origins FROM project_keys WHERE public_key = ?").bind(id).first();
+    const row = await env.DB.prepare("SELECT enabled, rate_limit_per_minute, allowed_origins FROM project_keys WHERE public_key = ?")
+      .bind(id)
+      .first();
     expect(row).toEqual({ enabled: 0, rate_limit_per_minute: 10, allowed_origins: '["https://shop.example","*.example.org"]' });
 
     const rotated = await send("POST", `${project}/keys/${id}/rotate/`, { cookie });
@@ -71,7 +88,9 @@ describe("DSN keys", () => {
 
     // Keys of another organization's project are not found.
     const other = await seedOrganization();
-    expect((await send("GET", `/api/0/projects/${other.orgSlug}/${other.projectSlug}/keys/${other.publicKey}/`, { cookie })).status).toBe(404);
+    expect((await send("GET", `/api/0/projects/${other.orgSlug}/${other.projectSlug}/keys/${other.publicKey}/`, { cookie })).status).toBe(
+      404,
+    );
     expect((await send("GET", `/api/0/projects/${org.orgSlug}/${org.projectSlug}/keys/${other.publicKey}/`, { cookie })).status).toBe(404);
   });
 });
@@ -81,11 +100,17 @@ describe("ingest problems", () => {
     const { org, cookie, project } = await owner();
     const now = Date.now();
     for (let i = 0; i < 3; i++) {
-      await env.DB.prepare("INSERT INTO rejected_envelopes (message_id, project_id, received_at, reason, detail, body) VALUES (?, ?, ?, 'invalid_json', ?, ?)")
+      await env.DB.prepare(
+        "INSERT INTO rejected_envelopes (message_id, project_id, received_at, reason, detail, body) VALUES (?, ?, ?, 'invalid_json', ?, ?)",
+      )
         .bind(`m-${org.projectId}-${i}`, org.projectId, now - i * 1000, `bad item ${i}`, new Uint8Array([1, 2, 3]))
         .run();
     }
-    await env.DB.prepare("INSERT INTO dead_letters (queue, message_id, project_id, received_at, attempts, body) VALUES ('events-dlq', ?, ?, ?, 6, NULL)").bind(`d-${org.projectId}`, org.projectId, now).run();
+    await env.DB.prepare(
+      "INSERT INTO dead_letters (queue, message_id, project_id, received_at, attempts, body) VALUES ('events-dlq', ?, ?, ?, 6, NULL)",
+    )
+      .bind(`d-${org.projectId}`, org.projectId, now)
+      .run();
 
     const first = await send("GET", `${project}/rejected-envelopes/?limit=2`, { cookie });
     expect(first.json.map((r: { detail: string }) => r.detail)).toEqual(["bad item 0", "bad item 1"]);
@@ -97,7 +122,12 @@ describe("ingest problems", () => {
 
     const dead = await send("GET", `${project}/dead-letters/`, { cookie });
     expect(dead.json).toEqual([
-      expect.objectContaining({ queue: "events-dlq", attempts: 6, reason: "retries_exhausted", detail: 'Processing failed 6 times on the "events-dlq" queue.' }),
+      expect.objectContaining({
+        queue: "events-dlq",
+        attempts: 6,
+        reason: "retries_exhausted",
+        detail: 'Processing failed 6 times on the "events-dlq" queue.',
+      }),
     ]);
   });
 });
@@ -145,18 +175,28 @@ describe("API tokens of a removed member", () => {
 
     expect((await send("DELETE", `/api/0/organizations/${org.orgSlug}/members/${member.userId}/`, { cookie })).status).toBe(204);
     expect((await send("GET", `/api/0/organizations/${org.orgSlug}/projects/`, { headers: bearer })).status).toBe(401);
-    expect((await send("PUT", `/api/0/projects/${org.orgSlug}/${org.projectSlug}/`, { headers: bearer, body: { retentionDays: 1 } })).status).toBe(401);
+    expect(
+      (await send("PUT", `/api/0/projects/${org.orgSlug}/${org.projectSlug}/`, { headers: bearer, body: { retentionDays: 1 } })).status,
+    ).toBe(401);
     const listed = await send("GET", path, { cookie });
     expect(listed.json.map((t: { id: string }) => t.id)).not.toContain(created.json.id);
-    expect(await env.DB.prepare("SELECT revoked_at FROM api_tokens WHERE id = ?").bind(Number(created.json.id)).first("revoked_at")).toEqual(expect.any(Number));
+    expect(
+      await env.DB.prepare("SELECT revoked_at FROM api_tokens WHERE id = ?").bind(Number(created.json.id)).first("revoked_at"),
+    ).toEqual(expect.any(Number));
   });
 
   it("stop working even where the removal did not revoke them (a membership deleted by hand)", async () => {
     const { org } = await owner();
     const member = await seedUser(org.orgId, "member");
-    const created = await send("POST", `/api/0/organizations/${org.orgSlug}/api-tokens/`, { cookie: await logIn(member), body: { label: "theirs" } });
+    const created = await send("POST", `/api/0/organizations/${org.orgSlug}/api-tokens/`, {
+      cookie: await logIn(member),
+      body: { label: "theirs" },
+    });
     await env.DB.prepare("DELETE FROM memberships WHERE user_id = ?").bind(member.userId).run();
-    expect((await send("GET", `/api/0/organizations/${org.orgSlug}/projects/`, { headers: { authorization: `Bearer ${created.json.token}` } })).status).toBe(401);
+    expect(
+      (await send("GET", `/api/0/organizations/${org.orgSlug}/projects/`, { headers: { authorization: `Bearer ${created.json.token}` } }))
+        .status,
+    ).toBe(401);
   });
 });
 

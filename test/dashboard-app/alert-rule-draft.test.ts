@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { type AlertRule, describeRule, describeTestResult, draftOf, emptyDraft, ruleBody, savedSecret, testNotificationBody } from "../../dashboard/src/alert-rule-draft";
+import {
+  type AlertRule,
+  describeRule,
+  describeTestResult,
+  draftOf,
+  emptyDraft,
+  ruleBody,
+  savedSecret,
+  testNotificationBody,
+} from "../../dashboard/src/alert-rule-draft";
 import { alertRuleInputSchema } from "../../db/alert-rule-definition";
 
 const stored: AlertRule = {
@@ -83,8 +92,14 @@ describe("the alert rule form's draft", () => {
 describe("Send test", () => {
   it("posts one target as the API reads it: a saved webhook with its secret, the rule's name when it has one", () => {
     const draft = draftOf(stored);
-    expect(testNotificationBody(draft, 0)).toEqual({ name: stored.name, target: { type: "slack", url: "https://hooks.slack.com/services/T0/B0/x" } });
-    expect(testNotificationBody(draft, 1)).toEqual({ name: stored.name, target: { type: "webhook", url: "https://hooks.example.com/sentry", secret: "ab".repeat(32) } });
+    expect(testNotificationBody(draft, 0)).toEqual({
+      name: stored.name,
+      target: { type: "slack", url: "https://hooks.slack.com/services/T0/B0/x" },
+    });
+    expect(testNotificationBody(draft, 1)).toEqual({
+      name: stored.name,
+      target: { type: "webhook", url: "https://hooks.example.com/sentry", secret: "ab".repeat(32) },
+    });
     expect(testNotificationBody({ ...emptyDraft(), name: "  " }, 0)).toEqual({ target: { type: "slack", url: "" } });
   });
 
@@ -98,7 +113,11 @@ describe("Send test", () => {
 
   it("says whether the test arrived, and why not", () => {
     expect(describeTestResult({ sent: true, httpStatus: 200, latencyMs: 84, error: null })).toBe("Test sent: 200 in 84 ms");
-    expect(describeTestResult({ sent: false, httpStatus: 404, latencyMs: 30, error: "HTTP 404: no_service" })).toBe("Test not sent: HTTP 404: no_service");
-    expect(describeTestResult({ sent: false, httpStatus: 401, latencyMs: 9, error: "HTTP 401", note: "Signed with a one-off secret" })).toBe("Test not sent: HTTP 401 (Signed with a one-off secret)");
+    expect(describeTestResult({ sent: false, httpStatus: 404, latencyMs: 30, error: "HTTP 404: no_service" })).toBe(
+      "Test not sent: HTTP 404: no_service",
+    );
+    expect(
+      describeTestResult({ sent: false, httpStatus: 401, latencyMs: 9, error: "HTTP 401", note: "Signed with a one-off secret" }),
+    ).toBe("Test not sent: HTTP 401 (Signed with a one-off secret)");
   });
 });

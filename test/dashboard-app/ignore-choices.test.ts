@@ -16,10 +16,13 @@ describe("the ignore menu's choices", () => {
   it("read a count, a local date and time, or both", () => {
     expect(customIgnore({ count: " 250 ", until: "" }, NOW)).toEqual({ details: { ignoreCount: 250 } });
     const local = "2026-12-01T09:30";
-    expect(customIgnore({ count: "", until: local }, NOW)).toEqual({ details: { ignoreUntil: new Date(2026, 11, 1, 9, 30).toISOString() } });
+    expect(customIgnore({ count: "", until: local }, NOW)).toEqual({
+      details: { ignoreUntil: new Date(2026, 11, 1, 9, 30).toISOString() },
+    });
     const both = customIgnore({ count: "5", until: local }, NOW);
     expect(both).toEqual({ details: { ignoreCount: 5, ignoreUntil: new Date(2026, 11, 1, 9, 30).toISOString() } });
-    if ("details" in both) expect(() => statusChangeOf(issueUpdateBody.parse({ status: "ignored", statusDetails: both.details }), NOW)).not.toThrow();
+    if ("details" in both)
+      expect(() => statusChangeOf(issueUpdateBody.parse({ status: "ignored", statusDetails: both.details }), NOW)).not.toThrow();
   });
 
   it("name the field that is wrong", () => {
@@ -28,7 +31,10 @@ describe("the ignore menu's choices", () => {
     expect(customIgnore({ count: "2.5", until: "" }, NOW)).toMatchObject({ field: "count" });
     expect(customIgnore({ count: "1e3", until: "" }, NOW)).toMatchObject({ field: "count" });
     expect(customIgnore({ count: "", until: "next week" }, NOW)).toMatchObject({ field: "until" });
-    expect(customIgnore({ count: "", until: "2020-01-01T00:00" }, NOW)).toMatchObject({ field: "until", error: "Choose a time in the future." });
+    expect(customIgnore({ count: "", until: "2020-01-01T00:00" }, NOW)).toMatchObject({
+      field: "until",
+      error: "Choose a time in the future.",
+    });
   });
 
   it("say what an ignored issue waits for", () => {
@@ -37,6 +43,8 @@ describe("the ignore menu's choices", () => {
     expect(describeIgnore({ ignoreCount: null, ignoreUntil: null }, date)).toBe("forever");
     expect(describeIgnore({ ignoreUntilEscalating: true }, date)).toBe("until it escalates");
     expect(describeIgnore({ ignoreCount: 1 }, date)).toBe("until 1 more event");
-    expect(describeIgnore({ ignoreCount: 1000, ignoreUntil: "2026-12-01T00:00:00.000Z" }, date)).toBe("until 1,000 more events or 2026-12-01");
+    expect(describeIgnore({ ignoreCount: 1000, ignoreUntil: "2026-12-01T00:00:00.000Z" }, date)).toBe(
+      "until 1,000 more events or 2026-12-01",
+    );
   });
 });

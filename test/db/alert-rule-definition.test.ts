@@ -1,9 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { alertRuleInputSchema, durationMs, isAllowedTargetUrl, isLoopbackHost, storedRuleConditionsSchema } from "../../db/alert-rule-definition";
+import {
+  alertRuleInputSchema,
+  durationMs,
+  isAllowedTargetUrl,
+  isLoopbackHost,
+  storedRuleConditionsSchema,
+} from "../../db/alert-rule-definition";
 
 const deployed = alertRuleInputSchema({ allowLoopbackHttp: false });
 const local = alertRuleInputSchema({ allowLoopbackHttp: true });
-const rule = { name: "New errors", triggers: [{ type: "new_issue" }], targets: [{ type: "slack", url: "https://hooks.slack.com/services/T0/B0/x" }] };
+const rule = {
+  name: "New errors",
+  triggers: [{ type: "new_issue" }],
+  targets: [{ type: "slack", url: "https://hooks.slack.com/services/T0/B0/x" }],
+};
 
 function firstProblem(schema: typeof deployed, input: unknown): string {
   const result = schema.safeParse(input);
@@ -53,16 +63,24 @@ describe("alertRuleInputSchema", () => {
     expect(firstProblem(deployed, { ...rule, match: "most" })).toBe("match");
     expect(firstProblem(deployed, { ...rule, triggers: [] })).toBe("triggers");
     expect(firstProblem(deployed, { ...rule, triggers: [{ type: "first_seen" }] })).toBe("triggers.0.type");
-    expect(firstProblem(deployed, { ...rule, triggers: [{ type: "event_frequency", value: 10, interval: "2m" }] })).toBe("triggers.0.interval");
-    expect(firstProblem(deployed, { ...rule, triggers: [{ type: "event_frequency", value: 1.5, interval: "5m" }] })).toBe("triggers.0.value");
+    expect(firstProblem(deployed, { ...rule, triggers: [{ type: "event_frequency", value: 10, interval: "2m" }] })).toBe(
+      "triggers.0.interval",
+    );
+    expect(firstProblem(deployed, { ...rule, triggers: [{ type: "event_frequency", value: 1.5, interval: "5m" }] })).toBe(
+      "triggers.0.value",
+    );
     expect(firstProblem(deployed, { ...rule, triggers: [{ type: "unique_users", value: -1, interval: "1d" }] })).toBe("triggers.0.value");
     expect(firstProblem(deployed, { ...rule, filters: [{ type: "level", value: "critical" }] })).toBe("filters.0.value");
     expect(firstProblem(deployed, { ...rule, filters: [{ type: "tag", key: "", value: "x" }] })).toBe("filters.0.key");
     expect(firstProblem(deployed, { ...rule, filters: [{ type: "age", older_than: "7 days" }] })).toBe("filters.0.older_than");
-    expect(firstProblem(deployed, { ...rule, filters: [{ type: "age", older_than: "7d", newer_than: "1d" }] })).toBe("filters.0.older_than");
+    expect(firstProblem(deployed, { ...rule, filters: [{ type: "age", older_than: "7d", newer_than: "1d" }] })).toBe(
+      "filters.0.older_than",
+    );
     expect(firstProblem(deployed, { ...rule, filters: [{ type: "age" }] })).toBe("filters.0.older_than");
     expect(firstProblem(deployed, { ...rule, targets: [] })).toBe("targets");
-    expect(firstProblem(deployed, { ...rule, targets: [{ type: "pagerduty", url: "https://events.pagerduty.com" }] })).toBe("targets.0.type");
+    expect(firstProblem(deployed, { ...rule, targets: [{ type: "pagerduty", url: "https://events.pagerduty.com" }] })).toBe(
+      "targets.0.type",
+    );
     expect(firstProblem(deployed, { ...rule, targets: [{ type: "email", address: "not an address" }] })).toBe("targets.0.address");
     expect(firstProblem(deployed, { ...rule, targets: [{ type: "slack", url: "http://hooks.slack.com/x" }] })).toBe("targets.0.url");
     expect(firstProblem(deployed, { ...rule, targets: [{ type: "slack" }] })).toBe("targets.0.url");
@@ -82,7 +100,13 @@ describe("alertRuleInputSchema", () => {
       expect(local.safeParse(input).success, url).toBe(true);
       expect(deployed.safeParse(input).success, url).toBe(false);
     }
-    for (const url of ["http://10.0.0.1/x", "http://example.com/x", "http://127.0.0.1.example.com/x", "ftp://127.0.0.1/x", "https://user:pw@example.com/x"]) {
+    for (const url of [
+      "http://10.0.0.1/x",
+      "http://example.com/x",
+      "http://127.0.0.1.example.com/x",
+      "ftp://127.0.0.1/x",
+      "https://user:pw@example.com/x",
+    ]) {
       expect(local.safeParse({ ...rule, targets: [{ type: "webhook", url }] }).success, url).toBe(false);
     }
   });
@@ -91,7 +115,13 @@ describe("alertRuleInputSchema", () => {
 describe("isAllowedTargetUrl and isLoopbackHost", () => {
   it("tell loopback hosts from the rest", () => {
     expect(["127.0.0.1", "127.255.255.254", "localhost", "LOCALHOST", "[::1]"].map(isLoopbackHost)).toEqual([true, true, true, true, true]);
-    expect(["128.0.0.1", "127.0.0.256", "0.0.0.0", "localhost.example.com", "[::2]"].map(isLoopbackHost)).toEqual([false, false, false, false, false]);
+    expect(["128.0.0.1", "127.0.0.256", "0.0.0.0", "localhost.example.com", "[::2]"].map(isLoopbackHost)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(isAllowedTargetUrl("https://example.com/hook", false)).toBe(true);
     expect(isAllowedTargetUrl("not a url", true)).toBe(false);
   });
@@ -99,7 +129,15 @@ describe("isAllowedTargetUrl and isLoopbackHost", () => {
 
 describe("durationMs", () => {
   it("reads minutes, hours, days and weeks", () => {
-    expect(["30m", "12h", "7d", "2w", "7", "7y", "-1d"].map(durationMs)).toEqual([1_800_000, 43_200_000, 604_800_000, 1_209_600_000, null, null, null]);
+    expect(["30m", "12h", "7d", "2w", "7", "7y", "-1d"].map(durationMs)).toEqual([
+      1_800_000,
+      43_200_000,
+      604_800_000,
+      1_209_600_000,
+      null,
+      null,
+      null,
+    ]);
   });
 });
 

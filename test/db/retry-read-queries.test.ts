@@ -71,21 +71,31 @@ describe("retryReadQueries", () => {
   it("answers a read that failed transiently, from the real database", async () => {
     const org = await seedOrganization();
     const { db, calls } = failingFirst(env.DB, 3);
-    const rows = await drizzle(retryReadQueries(db, noWait)).select({ slug: organizations.slug }).from(organizations).where(eq(organizations.id, org.orgId));
+    const rows = await drizzle(retryReadQueries(db, noWait))
+      .select({ slug: organizations.slug })
+      .from(organizations)
+      .where(eq(organizations.id, org.orgId));
     expect(rows).toEqual([{ slug: org.orgSlug }]);
     expect(calls).toHaveLength(4);
   });
 
   it("gives up after its attempts and throws the last error", async () => {
     const { db, calls } = failingFirst(env.DB, 10);
-    await expect(retryReadQueries(db, { ...noWait, attempts: 3 }).prepare("select 1").first()).rejects.toThrow(/internal error/);
+    await expect(
+      retryReadQueries(db, { ...noWait, attempts: 3 })
+        .prepare("select 1")
+        .first(),
+    ).rejects.toThrow(/internal error/);
     expect(calls).toHaveLength(3);
   });
 
   it("never retries a write, whose failure may hide a change", async () => {
     const org = await seedOrganization();
     const { db, calls } = failingFirst(env.DB, 1);
-    const write = drizzle(retryReadQueries(db, noWait)).update(organizations).set({ name: "Renamed" }).where(eq(organizations.id, org.orgId));
+    const write = drizzle(retryReadQueries(db, noWait))
+      .update(organizations)
+      .set({ name: "Renamed" })
+      .where(eq(organizations.id, org.orgId));
     // drizzle wraps the driver's error: "Failed query: update ...", the D1 error as its cause.
     await expect(write.run()).rejects.toMatchObject({ cause: { message: expect.stringMatching(/internal error/) } });
     expect(calls).toHaveLength(1);
@@ -103,13 +113,18 @@ describe("retryReadQueries", () => {
     const org = await seedOrganization();
     const reads = failingFirst(env.DB, 1);
     const retrying = retryReadQueries(reads.db, noWait);
-    const results = await retrying.batch([retrying.prepare("select 1 as one"), retrying.prepare("select slug from organizations where id = ?").bind(org.orgId)]);
+    const results = await retrying.batch([
+      retrying.prepare("select 1 as one"),
+      retrying.prepare("select slug from organizations where id = ?").bind(org.orgId),
+    ]);
     expect(results.map((r) => r.results)).toEqual([[{ one: 1 }], [{ slug: org.orgSlug }]]);
     expect(reads.calls).toEqual(["batch", "batch"]);
 
     const writes = failingFirst(env.DB, 1);
     const writing = retryReadQueries(writes.db, noWait);
-    await expect(writing.batch([writing.prepare("select 1"), writing.prepare("update organizations set name = 'x'")])).rejects.toThrow(/internal error/);
+    await expect(writing.batch([writing.prepare("select 1"), writing.prepare("update organizations set name = 'x'")])).rejects.toThrow(
+      /internal error/,
+    );
     expect(writes.calls).toEqual(["batch"]);
   });
 });

@@ -36,14 +36,19 @@ interface DescribedTable {
 async function describeSchema(db: D1Database): Promise<Record<string, DescribedTable>> {
   const tables = (
     await db
-      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations' ORDER BY name")
+      .prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations' ORDER BY name",
+      )
       .all<{ name: string; sql: string }>()
   ).results;
   const out: Record<string, DescribedTable> = {};
   for (const { name, sql } of tables) {
     const withoutRowid = /\)\s*WITHOUT\s+ROWID\s*$/i.test(sql);
     const info = (await db.prepare(`PRAGMA table_info("${name}")`).all<Column>()).results;
-    const rowidAlias = !withoutRowid && info.filter((c) => c.pk > 0).length === 1 ? info.find((c) => c.pk > 0 && c.type.toUpperCase() === "INTEGER") : undefined;
+    const rowidAlias =
+      !withoutRowid && info.filter((c) => c.pk > 0).length === 1
+        ? info.find((c) => c.pk > 0 && c.type.toUpperCase() === "INTEGER")
+        : undefined;
     // Generated migrations write `integer PRIMARY KEY NOT NULL` and `DEFAULT false` where schema.sql
     // says INTEGER PRIMARY KEY and DEFAULT 0: the same to SQLite (type names ignore case, a rowid
     // alias is never NULL, true and false are 1 and 0).
@@ -55,8 +60,12 @@ async function describeSchema(db: D1Database): Promise<Record<string, DescribedT
       pk,
     }));
     const indexes = [];
-    for (const index of (await db.prepare(`PRAGMA index_list("${name}")`).all<{ name: string; unique: number; origin: string; partial: number }>()).results) {
-      const keys = (await db.prepare(`PRAGMA index_xinfo("${index.name}")`).all<{ name: string | null; desc: number; coll: string; key: number }>()).results
+    for (const index of (
+      await db.prepare(`PRAGMA index_list("${name}")`).all<{ name: string; unique: number; origin: string; partial: number }>()
+    ).results) {
+      const keys = (
+        await db.prepare(`PRAGMA index_xinfo("${index.name}")`).all<{ name: string | null; desc: number; coll: string; key: number }>()
+      ).results
         .filter((k) => k.key === 1)
         .map((k) => `${k.name}${k.desc ? " DESC" : ""}${k.coll !== "BINARY" ? ` COLLATE ${k.coll}` : ""}`);
       // SQLite numbers the indexes behind UNIQUE and PRIMARY KEY constraints by their order.
@@ -64,7 +73,9 @@ async function describeSchema(db: D1Database): Promise<Record<string, DescribedT
       indexes.push({ label, unique: index.unique, partial: index.partial, keys });
     }
     indexes.sort((a, b) => a.label.localeCompare(b.label));
-    const foreignKeys = (await db.prepare(`PRAGMA foreign_key_list("${name}")`).all<{ table: string; from: string; to: string | null }>()).results
+    const foreignKeys = (
+      await db.prepare(`PRAGMA foreign_key_list("${name}")`).all<{ table: string; from: string; to: string | null }>()
+    ).results
       .map((k) => `${k.from} -> ${k.table}(${k.to ?? ""})`)
       .sort();
     out[name] = { withoutRowid, columns, indexes, foreignKeys };
@@ -96,7 +107,9 @@ describe("the D1 schema", () => {
     const fromDrizzle = Object.fromEntries(tables.map((table) => [getTableConfig(table).name, shapeOfDrizzleTable(table)]));
     const uniqueNames = new Set(tables.flatMap(uniqueConstraintNames));
     const migrated = await describeSchema(env.DB);
-    const fromMigrations = Object.fromEntries(Object.entries(migrated).map(([name, table]) => [name, shapeOfDescribedTable(table, uniqueNames)]));
+    const fromMigrations = Object.fromEntries(
+      Object.entries(migrated).map(([name, table]) => [name, shapeOfDescribedTable(table, uniqueNames)]),
+    );
     expect(Object.keys(fromDrizzle).sort()).toEqual(Object.keys(fromMigrations).sort());
     for (const table of Object.keys(fromMigrations)) expect(fromDrizzle[table], table).toEqual(fromMigrations[table]);
   });
@@ -137,7 +150,10 @@ describe("the D1 schema", () => {
     await applyD1Migrations(db, env.TEST_MIGRATIONS);
 
     expect(await countRows(db)).toMatchObject(before);
-    expect(await db.prepare("SELECT times_seen, last_event_id FROM issues WHERE id = 1").first()).toEqual({ times_seen: 1, last_event_id: "e1" });
+    expect(await db.prepare("SELECT times_seen, last_event_id FROM issues WHERE id = 1").first()).toEqual({
+      times_seen: 1,
+      last_event_id: "e1",
+    });
     // Tag values learn their issue's project, so the stream's tag filters still find them.
     expect(await db.prepare("SELECT project_id FROM issue_tags WHERE issue_id = 1").first()).toEqual({ project_id: 1 });
     expect(await describeSchema(db)).toEqual(await describeSchema(env.DB));
@@ -162,10 +178,18 @@ function shapeOfDrizzleTable(table: SQLiteTable): TableShape {
   const keyOf = (key: SQLiteColumn | SQL) =>
     is(key, SQL) ? dialect.sqlToQuery(key, "indexes").sql.replace(/^"(\w+)" desc$/i, "$1 DESC") : key.name;
   return {
-    columns: config.columns.map((c) => ({ name: c.name, type: c.getSQLType().toLowerCase(), notNull: c.notNull, default: sqlDefaultOf(c) })),
+    columns: config.columns.map((c) => ({
+      name: c.name,
+      type: c.getSQLType().toLowerCase(),
+      notNull: c.notNull,
+      default: sqlDefaultOf(c),
+    })),
     primaryKey: [...config.columns.filter((c) => c.primary), ...config.primaryKeys.flatMap((k) => k.columns)].map((c) => c.name),
     indexes: [
-      ...config.indexes.map(({ config: i }) => `${i.unique ? "unique " : ""}index ${i.name} (${i.columns.map((k) => keyOf(k as SQLiteColumn | SQL)).join(", ")})${i.where ? " partial" : ""}`),
+      ...config.indexes.map(
+        ({ config: i }) =>
+          `${i.unique ? "unique " : ""}index ${i.name} (${i.columns.map((k) => keyOf(k as SQLiteColumn | SQL)).join(", ")})${i.where ? " partial" : ""}`,
+      ),
       ...config.uniqueConstraints.map((u) => `unique (${u.columns.map((c) => c.name).join(", ")})`),
       ...config.columns.filter((c) => c.isUnique).map((c) => `unique (${c.name})`),
     ].sort(),
@@ -181,7 +205,10 @@ function shapeOfDrizzleTable(table: SQLiteTable): TableShape {
 /** The names drizzle-kit gives the unique indexes it creates for drizzle's unique constraints. */
 function uniqueConstraintNames(table: SQLiteTable): string[] {
   const config = getTableConfig(table);
-  const names = [...config.uniqueConstraints.map((u) => u.getName()), ...config.columns.map((c) => (c.isUnique ? c.uniqueName : undefined))];
+  const names = [
+    ...config.uniqueConstraints.map((u) => u.getName()),
+    ...config.columns.map((c) => (c.isUnique ? c.uniqueName : undefined)),
+  ];
   return names.filter((name) => name !== undefined);
 }
 
@@ -198,7 +225,12 @@ function sqlDefaultOf(column: SQLiteColumn): string | null {
 function shapeOfDescribedTable(table: DescribedTable, uniqueConstraintNames: Set<string>): TableShape {
   return {
     // A primary key column is never NULL, whether or not table_info says so.
-    columns: table.columns.map((c) => ({ name: c.name, type: c.type.toLowerCase(), notNull: c.notnull === 1 || c.pk > 0, default: c.dflt_value })),
+    columns: table.columns.map((c) => ({
+      name: c.name,
+      type: c.type.toLowerCase(),
+      notNull: c.notnull === 1 || c.pk > 0,
+      default: c.dflt_value,
+    })),
     primaryKey: table.columns
       .filter((c) => c.pk > 0)
       .sort((a, b) => a.pk - b.pk)
@@ -217,7 +249,13 @@ function shapeOfDescribedTable(table: DescribedTable, uniqueConstraintNames: Set
 }
 
 async function countRows(db: D1Database): Promise<Record<string, number>> {
-  const tables = (await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'").all<{ name: string }>()).results;
+  const tables = (
+    await db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'",
+      )
+      .all<{ name: string }>()
+  ).results;
   const out: Record<string, number> = {};
   for (const { name } of tables) out[name] = Number((await db.prepare(`SELECT count(*) AS n FROM "${name}"`).first<{ n: number }>())?.n);
   return out;

@@ -19,12 +19,33 @@ function message(projectId: number, body: string | Uint8Array, extra: Partial<In
     id: `msg-${Date.now()}-${messageCounter}`,
     timestamp: new Date(),
     attempts: 1,
-    body: { v: 1, kind: "envelope", projectId, keyId: 1, receivedAt: Date.now(), clientIp: "198.51.100.7", userAgent: "test", eventId: null, size: bytes.byteLength, body: bytes, ...extra },
+    body: {
+      v: 1,
+      kind: "envelope",
+      projectId,
+      keyId: 1,
+      receivedAt: Date.now(),
+      clientIp: "198.51.100.7",
+      userAgent: "test",
+      eventId: null,
+      size: bytes.byteLength,
+      body: bytes,
+      ...extra,
+    },
   };
 }
 
 /** An error envelope like @sentry/node's, with the parts a test varies. */
-function errorEnvelope(o: { eventId: string; type?: string; value?: string; lineno?: number; fn?: string; release?: string; user?: string; tags?: Record<string, string> }): string {
+function errorEnvelope(o: {
+  eventId: string;
+  type?: string;
+  value?: string;
+  lineno?: number;
+  fn?: string;
+  release?: string;
+  user?: string;
+  tags?: Record<string, string>;
+}): string {
   const event = {
     event_id: o.eventId,
     platform: "node",
@@ -41,8 +62,22 @@ function errorEnvelope(o: { eventId: string; type?: string; value?: string; line
           value: o.value ?? "Cannot read properties of undefined (reading 'id')",
           stacktrace: {
             frames: [
-              { filename: "/app/node_modules/express/lib/router.js", module: "express.lib:router", function: "handle", lineno: 10, in_app: false },
-              { filename: "/app/src/checkout.js", module: "checkout", function: o.fn ?? "placeOrder", lineno: o.lineno ?? 42, colno: 7, in_app: true, context_line: "  return order.customer.id;" },
+              {
+                filename: "/app/node_modules/express/lib/router.js",
+                module: "express.lib:router",
+                function: "handle",
+                lineno: 10,
+                in_app: false,
+              },
+              {
+                filename: "/app/src/checkout.js",
+                module: "checkout",
+                function: o.fn ?? "placeOrder",
+                lineno: o.lineno ?? 42,
+                colno: 7,
+                in_app: true,
+                context_line: "  return order.customer.id;",
+              },
             ],
           },
         },
@@ -65,20 +100,34 @@ async function digest(messages: QueuedMessage<IngestMessage>[]) {
 }
 
 async function issuesOf(projectId: number) {
-  const { results } = await env.DB.prepare("SELECT * FROM issues WHERE project_id = ? ORDER BY id").bind(projectId).all<Record<string, unknown>>();
+  const { results } = await env.DB.prepare("SELECT * FROM issues WHERE project_id = ? ORDER BY id")
+    .bind(projectId)
+    .all<Record<string, unknown>>();
   return results;
 }
 
 /** Every counter the digest keeps for a project, in one comparable snapshot. */
 async function counters(projectId: number) {
-  const q = (sql: string) => env.DB.prepare(sql).bind(projectId).all().then((r) => r.results);
+  const q = (sql: string) =>
+    env.DB.prepare(sql)
+      .bind(projectId)
+      .all()
+      .then((r) => r.results);
   return {
-    issues: await q("SELECT id, fingerprint, times_seen, user_count, first_seen, last_seen, last_event_id, status FROM issues WHERE project_id = ? ORDER BY id"),
+    issues: await q(
+      "SELECT id, fingerprint, times_seen, user_count, first_seen, last_seen, last_event_id, status FROM issues WHERE project_id = ? ORDER BY id",
+    ),
     events: await q("SELECT count(*) n FROM events WHERE project_id = ?"),
-    hourly: await q("SELECT h.issue_id, h.hour, h.count FROM issue_hourly h JOIN issues i ON i.id = h.issue_id WHERE i.project_id = ? ORDER BY 1, 2"),
+    hourly: await q(
+      "SELECT h.issue_id, h.hour, h.count FROM issue_hourly h JOIN issues i ON i.id = h.issue_id WHERE i.project_id = ? ORDER BY 1, 2",
+    ),
     projectHourly: await q("SELECT hour, count FROM project_hourly WHERE project_id = ? ORDER BY 1"),
-    users: await q("SELECT u.issue_id, u.user_key FROM issue_users u JOIN issues i ON i.id = u.issue_id WHERE i.project_id = ? ORDER BY 1, 2"),
-    tags: await q("SELECT t.issue_id, t.key, t.value, t.count FROM issue_tags t JOIN issues i ON i.id = t.issue_id WHERE i.project_id = ? ORDER BY 1, 2, 3"),
+    users: await q(
+      "SELECT u.issue_id, u.user_key FROM issue_users u JOIN issues i ON i.id = u.issue_id WHERE i.project_id = ? ORDER BY 1, 2",
+    ),
+    tags: await q(
+      "SELECT t.issue_id, t.key, t.value, t.count FROM issue_tags t JOIN issues i ON i.id = t.issue_id WHERE i.project_id = ? ORDER BY 1, 2, 3",
+    ),
     releases: await q("SELECT version, first_seen, last_seen FROM releases WHERE project_id = ? ORDER BY 1"),
     environments: await q("SELECT name FROM environments WHERE project_id = ? ORDER BY 1"),
     items: await q("SELECT day, item_type, count FROM item_counts WHERE project_id = ? ORDER BY 1, 2"),
@@ -98,8 +147,19 @@ describe("digesting real SDK events", () => {
     const { result } = await digest([message(key.projectId, sdkEnvelopes.nodeException, { eventId: "91ef9d7711054d688e0faf237f3eb262" })]);
     expect(result.explicitAcks).toHaveLength(1);
     const [issue] = await issuesOf(key.projectId);
-    expect(issue).toMatchObject({ title: "Error: failed to load config", culprit: "client in loadConfig", level: "error", status: "unresolved", times_seen: 1, user_count: 1, last_event_id: "91ef9d7711054d688e0faf237f3eb262", first_release: "acceptance@1.0.0" });
-    const row = await env.DB.prepare("SELECT * FROM events WHERE project_id = ? AND event_id = ?").bind(key.projectId, "91ef9d7711054d688e0faf237f3eb262").first<Record<string, unknown>>();
+    expect(issue).toMatchObject({
+      title: "Error: failed to load config",
+      culprit: "client in loadConfig",
+      level: "error",
+      status: "unresolved",
+      times_seen: 1,
+      user_count: 1,
+      last_event_id: "91ef9d7711054d688e0faf237f3eb262",
+      first_release: "acceptance@1.0.0",
+    });
+    const row = await env.DB.prepare("SELECT * FROM events WHERE project_id = ? AND event_id = ?")
+      .bind(key.projectId, "91ef9d7711054d688e0faf237f3eb262")
+      .first<Record<string, unknown>>();
     expect(row).toMatchObject({ issue_id: issue?.id, release: "acceptance@1.0.0", environment: "acceptance" });
     const data = await gunzipJson(row?.data as ArrayBuffer);
     const values = (data.exception as { values: Array<{ type: string }> }).values;
@@ -117,7 +177,11 @@ describe("digesting real SDK events", () => {
     const key = await seedProject();
     const attachment = "log line 1\nlog line 2\n";
     const withAttachment = `{"event_id":"${id(77)}"}\n{"type":"attachment","length":${attachment.length},"filename":"app.log"}\n${attachment}\n{"type":"brand_new_type"}\n{}\n`;
-    await digest([message(key.projectId, sdkEnvelopes.nodeSession), message(key.projectId, sdkEnvelopes.nodeSpans), message(key.projectId, withAttachment)]);
+    await digest([
+      message(key.projectId, sdkEnvelopes.nodeSession),
+      message(key.projectId, sdkEnvelopes.nodeSpans),
+      message(key.projectId, withAttachment),
+    ]);
     const c = await counters(key.projectId);
     expect(c.items.map((r) => [(r as { item_type: string }).item_type, (r as { count: number }).count])).toEqual([
       ["attachment", 1],
@@ -125,7 +189,9 @@ describe("digesting real SDK events", () => {
       ["session", 1],
       ["span", 1],
     ]);
-    const stored = await env.DB.prepare("SELECT body_key FROM stored_items WHERE project_id = ? AND item_type = 'attachment'").bind(key.projectId).first<{ body_key: string }>();
+    const stored = await env.DB.prepare("SELECT body_key FROM stored_items WHERE project_id = ? AND item_type = 'attachment'")
+      .bind(key.projectId)
+      .first<{ body_key: string }>();
     expect(await (await env.RAW.get(stored?.body_key ?? ""))?.text()).toBe(attachment);
   });
 });
@@ -134,11 +200,19 @@ describe("digesting native crashes", () => {
   it("groups crashpad uploads by their crash reason, each event with the SDK's scope and its minidump in R2", async () => {
     const key = await seedProject();
     const upload = (minidump: Uint8Array) => {
-      const { body, contentType } = crashpadUpload(minidump, { release: "game@2.4.1", environment: "production", user: { id: "player-77" } });
+      const { body, contentType } = crashpadUpload(minidump, {
+        release: "game@2.4.1",
+        environment: "production",
+        user: { id: "player-77" },
+      });
       return minidumpEnvelope(readMinidumpUpload(body, contentType));
     };
     const segv = { platformId: LINUX, code: 11, flags: 1 };
-    const dumps = [buildMinidump({ ...segv, address: 0x10n }), buildMinidump({ ...segv, address: 0x7fn }), buildMinidump({ platformId: LINUX, code: 6, flags: 0xfffffffa })];
+    const dumps = [
+      buildMinidump({ ...segv, address: 0x10n }),
+      buildMinidump({ ...segv, address: 0x7fn }),
+      buildMinidump({ platformId: LINUX, code: 6, flags: 0xfffffffa }),
+    ];
     const crashes = dumps.map(upload);
     const { result } = await digest(crashes.map((c) => message(key.projectId, c.envelope, { eventId: c.eventId })));
     expect(result.explicitAcks).toHaveLength(3);
@@ -148,12 +222,20 @@ describe("digesting native crashes", () => {
       ["Fatal Error: SIGSEGV / SEGV_MAPERR", "fatal", "native", 2, "game@2.4.1"],
       ["Fatal Error: SIGABRT / SI_TKILL", "fatal", "native", 1, "game@2.4.1"],
     ]);
-    const row = await env.DB.prepare("SELECT data FROM events WHERE project_id = ? AND event_id = ?").bind(key.projectId, crashes[2]!.eventId).first<{ data: ArrayBuffer }>();
+    const row = await env.DB.prepare("SELECT data FROM events WHERE project_id = ? AND event_id = ?")
+      .bind(key.projectId, crashes[2]!.eventId)
+      .first<{ data: ArrayBuffer }>();
     const data = await gunzipJson(row!.data);
-    expect(data).toMatchObject({ environment: "production", user: { id: "player-77" }, exception: { values: [{ type: "SIGABRT", mechanism: { type: "minidump", meta: { signal: { number: 6 } } } }] } });
+    expect(data).toMatchObject({
+      environment: "production",
+      user: { id: "player-77" },
+      exception: { values: [{ type: "SIGABRT", mechanism: { type: "minidump", meta: { signal: { number: 6 } } } }] },
+    });
     expect((data.breadcrumbs as { values: unknown[] }).values).toHaveLength(3);
 
-    const minidump = await env.DB.prepare("SELECT body_key FROM stored_items WHERE project_id = ? AND event_id = ? AND item_index = 0").bind(key.projectId, crashes[2]!.eventId).first<{ body_key: string }>();
+    const minidump = await env.DB.prepare("SELECT body_key FROM stored_items WHERE project_id = ? AND event_id = ? AND item_index = 0")
+      .bind(key.projectId, crashes[2]!.eventId)
+      .first<{ body_key: string }>();
     expect(new Uint8Array(await (await env.RAW.get(minidump!.body_key))!.arrayBuffer())).toEqual(dumps[2]);
   });
 });
@@ -167,21 +249,42 @@ describe("storing a batch's events", () => {
     const noise = (n: number) => {
       const bytes = new Uint8Array(n);
       for (let i = 0; i < n; i += 65_536) crypto.getRandomValues(bytes.subarray(i, Math.min(n, i + 65_536)));
-      return Array.from(bytes, (b) => String.fromCharCode(48 + (b % 75))).join("").replaceAll("\\", "/");
+      return Array.from(bytes, (b) => String.fromCharCode(48 + (b % 75)))
+        .join("")
+        .replaceAll("\\", "/");
     };
     const crumbs = (count: number, length: number) => Array.from({ length: count }, () => noise(length));
-    const shapes = [[], [], crumbs(40, 3_000), [], crumbs(100, 8_000), [], crumbs(40, 3_000), crumbs(40, 3_000), crumbs(40, 3_000), [], ...Array.from({ length: 100 }, () => [])];
+    const shapes = [
+      [],
+      [],
+      crumbs(40, 3_000),
+      [],
+      crumbs(100, 8_000),
+      [],
+      crumbs(40, 3_000),
+      crumbs(40, 3_000),
+      crumbs(40, 3_000),
+      [],
+      ...Array.from({ length: 100 }, () => []),
+    ];
     const ids = shapes.map(() => freshId());
     const messages = ids.map((eventId, i) => {
       const breadcrumbs = shapes[i]!.map((message) => ({ timestamp: Date.now() / 1000, category: "noise", message }));
-      const envelope = errorEnvelope({ eventId, value: `payload ${i}` }).replace('"platform":"node"', `"platform":"node","breadcrumbs":${JSON.stringify(breadcrumbs)}`);
+      const envelope = errorEnvelope({ eventId, value: `payload ${i}` }).replace(
+        '"platform":"node"',
+        `"platform":"node","breadcrumbs":${JSON.stringify(breadcrumbs)}`,
+      );
       return message(key.projectId, envelope, { eventId });
     });
     const { result } = await digest(messages);
     expect(result.explicitAcks).toHaveLength(ids.length);
     expect(result.retryMessages).toEqual([]);
 
-    const { results } = await env.DB.prepare("SELECT event_id, data, length(data) AS bytes, tags, timestamp, issue_id FROM events WHERE project_id = ?").bind(key.projectId).all<Record<string, unknown>>();
+    const { results } = await env.DB.prepare(
+      "SELECT event_id, data, length(data) AS bytes, tags, timestamp, issue_id FROM events WHERE project_id = ?",
+    )
+      .bind(key.projectId)
+      .all<Record<string, unknown>>();
     expect(results.map((r) => r.event_id).sort()).toEqual([...ids].sort());
     expect(Math.max(...results.map((r) => r.bytes as number))).toBeGreaterThan(256 * 1024);
     const [issue] = await issuesOf(key.projectId);
@@ -203,7 +306,9 @@ describe("storing a batch's events", () => {
     const manyTags = (c: string) => Object.fromEntries(Array.from({ length: 3_500 }, (_, i) => [`k${i}`, c.repeat(190)]));
     const tags = ["a", "b", "c"].map(manyTags);
     const ids = [freshId(), freshId(), freshId(), freshId(), freshId()];
-    const messages = ids.map((eventId, i) => message(key.projectId, errorEnvelope({ eventId, tags: tags[i], user: i === 3 ? "u".repeat(700_000) : `small-${i}` }), { eventId }));
+    const messages = ids.map((eventId, i) =>
+      message(key.projectId, errorEnvelope({ eventId, tags: tags[i], user: i === 3 ? "u".repeat(700_000) : `small-${i}` }), { eventId }),
+    );
     const { result } = await digest(messages);
     expect(result.explicitAcks).toHaveLength(ids.length);
     const { results } = await env.DB.prepare("SELECT event_id, user_key, length(tags) AS tag_bytes FROM events WHERE project_id = ?")
@@ -222,7 +327,10 @@ describe("grouping into issues", () => {
     const key = await seedProject();
     await digest([
       message(key.projectId, errorEnvelope({ eventId: freshId(), lineno: 42 })),
-      message(key.projectId, errorEnvelope({ eventId: freshId(), lineno: 97, value: "Cannot read properties of undefined (reading 'name')" })),
+      message(
+        key.projectId,
+        errorEnvelope({ eventId: freshId(), lineno: 97, value: "Cannot read properties of undefined (reading 'name')" }),
+      ),
       message(key.projectId, errorEnvelope({ eventId: freshId(), fn: "refundOrder" })),
       message(key.projectId, errorEnvelope({ eventId: freshId(), type: "RangeError" })),
     ]);
@@ -254,7 +362,10 @@ describe("exactly once", () => {
 
   it("a batch with a message that cannot be written commits the others once, retries only that one, and redelivery changes nothing", async () => {
     const key = await seedProject();
-    const good = [message(key.projectId, errorEnvelope({ eventId: freshId() })), message(key.projectId, errorEnvelope({ eventId: freshId(), user: "z" }))];
+    const good = [
+      message(key.projectId, errorEnvelope({ eventId: freshId() })),
+      message(key.projectId, errorEnvelope({ eventId: freshId(), user: "z" })),
+    ];
     // A project that does not exist: the foreign key refuses its event, so the batch write fails.
     const poison = message(987_654_321, errorEnvelope({ eventId: freshId() }));
     const first = await digest([good[0]!, poison, good[1]!]);
@@ -278,7 +389,10 @@ describe("an event id sent again with other content", () => {
     const issues = await issuesOf(key.projectId);
     expect(issues.map((i) => [i.title, i.times_seen])).toEqual([[expect.stringMatching(/^TypeError/), 1]]);
     // A batch with the duplicate and a really new error keeps the new one's issue, and only it.
-    const fresh = await digest([message(key.projectId, errorEnvelope({ eventId, type: "RangeError", fn: "refund" })), message(key.projectId, errorEnvelope({ eventId: freshId(), type: "SyntaxError" }))]);
+    const fresh = await digest([
+      message(key.projectId, errorEnvelope({ eventId, type: "RangeError", fn: "refund" })),
+      message(key.projectId, errorEnvelope({ eventId: freshId(), type: "SyntaxError" })),
+    ]);
     const after = await issuesOf(key.projectId);
     expect(after.map((i) => [String(i.title).split(":")[0], i.times_seen])).toEqual([
       ["TypeError", 1],
@@ -289,7 +403,10 @@ describe("an event id sent again with other content", () => {
 });
 
 describe("issue lifecycle", () => {
-  const setStatus = (issueId: unknown, sql: string, ...params: unknown[]) => env.DB.prepare(`UPDATE issues SET ${sql} WHERE id = ?`).bind(...params, issueId).run();
+  const setStatus = (issueId: unknown, sql: string, ...params: unknown[]) =>
+    env.DB.prepare(`UPDATE issues SET ${sql} WHERE id = ?`)
+      .bind(...params, issueId)
+      .run();
 
   it("a resolved issue regresses on a new event", async () => {
     const key = await seedProject();
@@ -298,14 +415,23 @@ describe("issue lifecycle", () => {
     await setStatus(issue?.id, "status = 'resolved', substatus = 'resolved', resolved_at = ?", Date.now());
     const { outcomes } = await digest([message(key.projectId, errorEnvelope({ eventId: freshId() }))]);
     expect(outcomes[0]?.regressedIssueIds).toEqual([issue?.id]);
-    expect((await issuesOf(key.projectId))[0]).toMatchObject({ status: "unresolved", substatus: "regressed", resolved_at: null, times_seen: 2 });
+    expect((await issuesOf(key.projectId))[0]).toMatchObject({
+      status: "unresolved",
+      substatus: "regressed",
+      resolved_at: null,
+      times_seen: 2,
+    });
   });
 
   it("resolved in the next release: events from the release out then do not regress it, events from a newer one do", async () => {
     const key = await seedProject();
     await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.0.0" }))]);
     const [issue] = await issuesOf(key.projectId);
-    await setStatus(issue?.id, "status = 'resolved', resolved_in_release = 'app@1.0.0', resolved_in_next_release = 1, resolved_at = ?", Date.now());
+    await setStatus(
+      issue?.id,
+      "status = 'resolved', resolved_in_release = 'app@1.0.0', resolved_in_next_release = 1, resolved_at = ?",
+      Date.now(),
+    );
     const old = await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.0.0" }))]);
     expect(old.outcomes[0]?.regressedIssueIds).toEqual([]);
     expect((await issuesOf(key.projectId))[0]).toMatchObject({ status: "resolved", times_seen: 2 });
@@ -320,7 +446,11 @@ describe("issue lifecycle", () => {
     await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.0.0" }))]);
     const [issue] = await issuesOf(key.projectId);
     // The fix ships in 1.1.0, which has not been seen yet.
-    await setStatus(issue?.id, "status = 'resolved', resolved_in_release = 'app@1.1.0', resolved_in_next_release = 0, resolved_at = ?", Date.now());
+    await setStatus(
+      issue?.id,
+      "status = 'resolved', resolved_in_release = 'app@1.1.0', resolved_in_next_release = 0, resolved_at = ?",
+      Date.now(),
+    );
     const old = await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.0.0" }))]);
     expect(old.outcomes[0]?.regressedIssueIds).toEqual([]);
     await new Promise((r) => setTimeout(r, 5));
@@ -333,7 +463,10 @@ describe("issue lifecycle", () => {
     const key = await seedProject();
     await digest([message(key.projectId, errorEnvelope({ eventId: freshId() }))]);
     const [issue] = await issuesOf(key.projectId);
-    await setStatus(issue?.id, "status = 'ignored', substatus = 'until_escalating', ignored_until_count = 2, ignored_count_base = times_seen");
+    await setStatus(
+      issue?.id,
+      "status = 'ignored', substatus = 'until_escalating', ignored_until_count = 2, ignored_count_base = times_seen",
+    );
     await digest([message(key.projectId, errorEnvelope({ eventId: freshId() }))]);
     expect((await issuesOf(key.projectId))[0]).toMatchObject({ status: "ignored" });
     const { outcomes } = await digest([message(key.projectId, errorEnvelope({ eventId: freshId() }))]);
@@ -346,7 +479,10 @@ describe("issue lifecycle", () => {
     await digest([message(key.projectId, errorEnvelope({ eventId: freshId() }))]);
     const [issue] = await issuesOf(key.projectId);
     await setStatus(issue?.id, "status = 'ignored', substatus = 'forever'");
-    await digest([message(key.projectId, errorEnvelope({ eventId: freshId() })), message(key.projectId, errorEnvelope({ eventId: freshId() }))]);
+    await digest([
+      message(key.projectId, errorEnvelope({ eventId: freshId() })),
+      message(key.projectId, errorEnvelope({ eventId: freshId() })),
+    ]);
     expect((await issuesOf(key.projectId))[0]).toMatchObject({ status: "ignored", times_seen: 3 });
   });
 });

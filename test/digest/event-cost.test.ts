@@ -58,7 +58,18 @@ async function digestBatch(projectId: number, envelopes: string[]): Promise<Cost
     const body = enc.encode(text) as Uint8Array<ArrayBuffer>;
     cost.bytes += body.byteLength;
     sequence += 1;
-    const message: IngestMessage = { v: 1, kind: "envelope", projectId, keyId: 1, receivedAt: Date.now(), clientIp: "198.51.100.7", userAgent: "test", eventId: null, size: body.byteLength, body };
+    const message: IngestMessage = {
+      v: 1,
+      kind: "envelope",
+      projectId,
+      keyId: 1,
+      receivedAt: Date.now(),
+      clientIp: "198.51.100.7",
+      userAgent: "test",
+      eventId: null,
+      size: body.byteLength,
+      body,
+    };
     return { id: `cost-${sequence}`, timestamp: new Date(), attempts: 1, body: message };
   });
   const batch = createMessageBatch<IngestMessage>("events", messages);
@@ -77,12 +88,25 @@ describe("what an event costs in D1", () => {
   it("a batch of one recurring error (the common case)", async () => {
     const { projectId } = await seedProject();
     // The first batch creates the issue; the second is the steady state, measured.
-    await digestBatch(projectId, Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.nodeException)));
-    const cost = perEvent(await digestBatch(projectId, Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.nodeException))));
-    const stored = await env.DB.prepare("SELECT avg(length(data)) AS data, avg(length(tags) + length(title) + length(event_id) + length(ingest_batch) + 60) AS other FROM events WHERE project_id = ?")
+    await digestBatch(
+      projectId,
+      Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.nodeException)),
+    );
+    const cost = perEvent(
+      await digestBatch(
+        projectId,
+        Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.nodeException)),
+      ),
+    );
+    const stored = await env.DB.prepare(
+      "SELECT avg(length(data)) AS data, avg(length(tags) + length(title) + length(event_id) + length(ingest_batch) + 60) AS other FROM events WHERE project_id = ?",
+    )
       .bind(projectId)
       .first<{ data: number; other: number }>();
-    console.log("recurring error, per event:", JSON.stringify({ ...cost, storedDataBytes: Math.round(stored!.data), otherColumnBytes: Math.round(stored!.other) }));
+    console.log(
+      "recurring error, per event:",
+      JSON.stringify({ ...cost, storedDataBytes: Math.round(stored!.data), otherColumnBytes: Math.round(stored!.other) }),
+    );
     // The event row and its three indexes, plus a share of the batch's counter updates.
     expect(cost.rowsWritten).toBeGreaterThanOrEqual(4);
     expect(cost.rowsWritten).toBeLessThan(6);
@@ -91,7 +115,12 @@ describe("what an event costs in D1", () => {
 
   it("a batch of 100 new issues (the worst case)", async () => {
     const { projectId } = await seedProject();
-    const cost = perEvent(await digestBatch(projectId, Array.from({ length: BATCH }, (_, i) => envelopeOf(sdkEnvelopes.nodeException, i))));
+    const cost = perEvent(
+      await digestBatch(
+        projectId,
+        Array.from({ length: BATCH }, (_, i) => envelopeOf(sdkEnvelopes.nodeException, i)),
+      ),
+    );
     console.log("new issue per event:", JSON.stringify(cost));
     expect(cost.rowsWritten).toBeLessThan(60);
     expect(cost.rowsRead).toBeLessThan(100);
@@ -99,15 +128,26 @@ describe("what an event costs in D1", () => {
 
   it("a batch of browser errors", async () => {
     const { projectId } = await seedProject();
-    await digestBatch(projectId, Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.browserException)));
-    const cost = perEvent(await digestBatch(projectId, Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.browserException))));
+    await digestBatch(
+      projectId,
+      Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.browserException)),
+    );
+    const cost = perEvent(
+      await digestBatch(
+        projectId,
+        Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.browserException)),
+      ),
+    );
     console.log("recurring browser error, per event:", JSON.stringify(cost));
     expect(cost.rowsWritten).toBeLessThan(6);
   });
 
   it("deleting an event when its retention ends", async () => {
     const { projectId } = await seedProject();
-    await digestBatch(projectId, Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.nodeException)));
+    await digestBatch(
+      projectId,
+      Array.from({ length: BATCH }, () => envelopeOf(sdkEnvelopes.nodeException)),
+    );
     const deleted = await env.DB.prepare("DELETE FROM events WHERE project_id = ?").bind(projectId).run();
     const rowsWritten = (deleted.meta.rows_written ?? 0) / BATCH;
     console.log("retention delete, per event:", JSON.stringify({ rowsWritten }));
@@ -131,7 +171,10 @@ describe("what an event costs in Worker time", () => {
     const quietEnv = { ...env, EVENTS: { send: async () => {} } as unknown as Queue } as Env;
     const ms = await timed(200, async () => {
       const res = await ingestApp.fetch(
-        new Request(`https://ingest.example/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}&sentry_version=7`, { method: "POST", body }),
+        new Request(`https://ingest.example/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}&sentry_version=7`, {
+          method: "POST",
+          body,
+        }),
         quietEnv,
         createExecutionContext(),
       );
@@ -145,8 +188,23 @@ describe("what an event costs in Worker time", () => {
     const { projectId } = await seedProject();
     const ms = await timed(200, async () => {
       const body = enc.encode(envelopeOf(sdkEnvelopes.nodeException));
-      const message: IngestMessage = { v: 1, kind: "envelope", projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: null, size: body.byteLength, body: body as Uint8Array<ArrayBuffer> };
-      const prepared = await prepareMessage(message, body, { messageId: "m", scrub: { enabled: true, extraKeys: [] }, storeBlob: async () => {} });
+      const message: IngestMessage = {
+        v: 1,
+        kind: "envelope",
+        projectId,
+        keyId: 1,
+        receivedAt: Date.now(),
+        clientIp: null,
+        userAgent: null,
+        eventId: null,
+        size: body.byteLength,
+        body: body as Uint8Array<ArrayBuffer>,
+      };
+      const prepared = await prepareMessage(message, body, {
+        messageId: "m",
+        scrub: { enabled: true, extraKeys: [] },
+        storeBlob: async () => {},
+      });
       expect(prepared.events).toHaveLength(1);
     });
     console.log("digest, ms per event:", ms.toFixed(3));

@@ -7,38 +7,62 @@ import { breadcrumbFiles, buildMinidump, crashScopeEvent, encodeMsgpack } from "
 const encoder = new TextEncoder();
 
 function ingestMessage(body: Uint8Array, eventId: string | null = null): IngestMessage {
-  return { v: 1, kind: "envelope", projectId: 1, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId, size: body.byteLength, body: body as Uint8Array<ArrayBuffer> };
+  return {
+    v: 1,
+    kind: "envelope",
+    projectId: 1,
+    keyId: 1,
+    receivedAt: Date.now(),
+    clientIp: null,
+    userAgent: null,
+    eventId,
+    size: body.byteLength,
+    body: body as Uint8Array<ArrayBuffer>,
+  };
 }
 
 async function prepare(body: Uint8Array, eventId: string | null = null) {
   const stored = new Map<string, Uint8Array>();
-  const prepared = await prepareMessage(ingestMessage(body, eventId), body, { messageId: "m-1", scrub: { enabled: true, extraKeys: [] }, storeBlob: async (key, bytes) => void stored.set(key, bytes) });
+  const prepared = await prepareMessage(ingestMessage(body, eventId), body, {
+    messageId: "m-1",
+    scrub: { enabled: true, extraKeys: [] },
+    storeBlob: async (key, bytes) => void stored.set(key, bytes),
+  });
   return { prepared, stored };
 }
 
 /** The envelope ingest makes of a crashpad upload. */
 function crashpadEnvelope(minidump: Uint8Array, payload: Uint8Array = encodeMsgpack(crashScopeEvent)) {
   const file = (field: string, bytes: Uint8Array) => ({ field, filename: field, contentType: "application/octet-stream", bytes });
-  return minidumpEnvelope(
-    {
-      files: [file("upload_file_minidump", minidump), file("__sentry-event", payload), file("__sentry-breadcrumb1", breadcrumbFiles.first), file("__sentry-breadcrumb2", breadcrumbFiles.second)],
-      fields: [["guid", "3f1b6c1e"]],
-    },
-  );
+  return minidumpEnvelope({
+    files: [
+      file("upload_file_minidump", minidump),
+      file("__sentry-event", payload),
+      file("__sentry-breadcrumb1", breadcrumbFiles.first),
+      file("__sentry-breadcrumb2", breadcrumbFiles.second),
+    ],
+    fields: [["guid", "3f1b6c1e"]],
+  });
 }
 
 describe("prepareMessage", () => {
   it("keeps a small item without the request body around it: a crash's session beside a 5 MB screenshot", async () => {
     const session = '{"sid":"7c3f0a1e2b4d4f6a8c9e0b1d2f3a4c5e","status":"crashed","errors":1}';
     const screenshot = new Uint8Array(5 * 1024 * 1024).fill(0x89);
-    const head = encoder.encode(`{"event_id":"0123456789abcdef0123456789abcdef"}\n{"type":"session","length":${session.length}}\n${session}\n{"type":"attachment","length":${screenshot.byteLength},"filename":"screenshot.png"}\n`);
+    const head = encoder.encode(
+      `{"event_id":"0123456789abcdef0123456789abcdef"}\n{"type":"session","length":${session.length}}\n${session}\n{"type":"attachment","length":${screenshot.byteLength},"filename":"screenshot.png"}\n`,
+    );
     const body = new Uint8Array(head.byteLength + screenshot.byteLength + 1);
     body.set(head);
     body.set(screenshot, head.byteLength);
     body[body.byteLength - 1] = 0x0a;
 
     const stored = new Map<string, Uint8Array>();
-    const prepared = await prepareMessage(ingestMessage(body), body, { messageId: "m-1", scrub: { enabled: true, extraKeys: [] }, storeBlob: async (key, bytes) => void stored.set(key, bytes) });
+    const prepared = await prepareMessage(ingestMessage(body), body, {
+      messageId: "m-1",
+      scrub: { enabled: true, extraKeys: [] },
+      storeBlob: async (key, bytes) => void stored.set(key, bytes),
+    });
 
     const [kept, attachment] = prepared.items;
     expect(kept).toMatchObject({ itemType: "session", bodyKey: null });
@@ -57,11 +81,28 @@ describe("prepareMessage", () => {
     expect(prepared.rejections).toEqual([]);
     expect(prepared.events).toHaveLength(1);
     const { event, grouping } = prepared.events[0]!;
-    expect(event).toMatchObject({ eventId, platform: "native", level: "fatal", release: "game@2.4.1", environment: "production", type: "error", title: "Fatal Error: EXCEPTION_ACCESS_VIOLATION_WRITE" });
-    expect(event.data.exception).toMatchObject({ values: [{ type: "EXCEPTION_ACCESS_VIOLATION_WRITE", mechanism: { type: "minidump", handled: false, synthetic: true } }] });
+    expect(event).toMatchObject({
+      eventId,
+      platform: "native",
+      level: "fatal",
+      release: "game@2.4.1",
+      environment: "production",
+      type: "error",
+      title: "Fatal Error: EXCEPTION_ACCESS_VIOLATION_WRITE",
+    });
+    expect(event.data.exception).toMatchObject({
+      values: [{ type: "EXCEPTION_ACCESS_VIOLATION_WRITE", mechanism: { type: "minidump", handled: false, synthetic: true } }],
+    });
     expect((event.data.breadcrumbs as { values: unknown[] }).values).toHaveLength(3);
     expect(event.data.extra).toEqual({ guid: "3f1b6c1e" });
-    expect(event.tags).toEqual(expect.arrayContaining([["handled", "no"], ["mechanism", "minidump"], ["level", "fatal"], ["map", "harbor"]]));
+    expect(event.tags).toEqual(
+      expect.arrayContaining([
+        ["handled", "no"],
+        ["mechanism", "minidump"],
+        ["level", "fatal"],
+        ["map", "harbor"],
+      ]),
+    );
     expect(grouping.variant).toBe("exception");
 
     // The scope event, the breadcrumb files and the form fields are in the event, scrubbed: no
@@ -83,7 +124,9 @@ describe("prepareMessage", () => {
   it("adds a minidump's crash to the event item sent beside it", async () => {
     const minidump = buildMinidump({ platformId: 0x8201, code: 6, flags: 0xfffffffa });
     const event = JSON.stringify({ event_id: "0123456789abcdef0123456789abcdef", level: "fatal", release: "app@1" });
-    const head = new TextEncoder().encode(`{"event_id":"0123456789abcdef0123456789abcdef"}\n{"type":"event"}\n${event}\n{"type":"attachment","length":${minidump.byteLength},"filename":"crash.dmp","attachment_type":"event.minidump"}\n`);
+    const head = new TextEncoder().encode(
+      `{"event_id":"0123456789abcdef0123456789abcdef"}\n{"type":"event"}\n${event}\n{"type":"attachment","length":${minidump.byteLength},"filename":"crash.dmp","attachment_type":"event.minidump"}\n`,
+    );
     const body = new Uint8Array(head.byteLength + minidump.byteLength);
     body.set(head);
     body.set(minidump, head.byteLength);
@@ -95,7 +138,9 @@ describe("prepareMessage", () => {
 
   it("makes no event of attachments without a minidump", async () => {
     const log = "line\n";
-    const body = new TextEncoder().encode(`{"event_id":"0123456789abcdef0123456789abcdef"}\n{"type":"attachment","length":${log.length},"filename":"app.log"}\n${log}`);
+    const body = new TextEncoder().encode(
+      `{"event_id":"0123456789abcdef0123456789abcdef"}\n{"type":"attachment","length":${log.length},"filename":"app.log"}\n${log}`,
+    );
     const { prepared } = await prepare(body);
     expect(prepared.events).toEqual([]);
     expect(prepared.items).toHaveLength(1);

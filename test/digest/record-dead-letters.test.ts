@@ -13,7 +13,9 @@ interface Row {
 }
 
 async function rowsOf(messageId: string) {
-  const { results } = await env.DB.prepare("SELECT queue, message_id, project_id, attempts, body FROM dead_letters WHERE message_id = ?").bind(messageId).all<Row>();
+  const { results } = await env.DB.prepare("SELECT queue, message_id, project_id, attempts, body FROM dead_letters WHERE message_id = ?")
+    .bind(messageId)
+    .all<Row>();
   return results;
 }
 
@@ -27,7 +29,18 @@ function ingestMessage(projectId: number, size: number): { id: string; timestamp
     id: `dead-${crypto.randomUUID()}`,
     timestamp: new Date(1_700_000_000_000),
     attempts: 5,
-    body: { v: 1, kind: "envelope", projectId, keyId: 1, receivedAt: 1_700_000_000_000, clientIp: null, userAgent: "sentry.javascript.node/11.12.0", eventId: null, size, body },
+    body: {
+      v: 1,
+      kind: "envelope",
+      projectId,
+      keyId: 1,
+      receivedAt: 1_700_000_000_000,
+      clientIp: null,
+      userAgent: "sentry.javascript.node/11.12.0",
+      eventId: null,
+      size,
+      body,
+    },
   } as never;
 }
 
@@ -63,7 +76,12 @@ describe("recordDeadLetters", () => {
   });
 
   it("keeps an alert delivery as JSON, and a message without a project under none", async () => {
-    const alert = { id: `alert-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 6, body: { deliveryId: 7, target: { type: "webhook", url: "https://example.com/hook" } } };
+    const alert = {
+      id: `alert-${crypto.randomUUID()}`,
+      timestamp: new Date(),
+      attempts: 6,
+      body: { deliveryId: 7, target: { type: "webhook", url: "https://example.com/hook" } },
+    };
     const batch = createMessageBatch("alerts-dlq", [alert]);
     await recordDeadLetters(batch as MessageBatch<unknown>, env.DB);
     const [row] = await rowsOf(alert.id);

@@ -66,7 +66,10 @@ test("a rule made in the form fires on the next new error, and the delivery log 
 
   const rule = page.getByRole("article", { name: "Rule New errors to the webhook" });
   await rule.waitFor();
-  assert.match(await rule.innerText(), /When\s+any of: a new issue is created\s+If\s+level is error or worse\s+Then\s+webhook, at most every 30 min per issue/);
+  assert.match(
+    await rule.innerText(),
+    /When\s+any of: a new issue is created\s+If\s+level is error or worse\s+Then\s+webhook, at most every 30 min per issue/,
+  );
   const [stored] = await stack.api("/projects/faultline/default/alert-rules/");
   assert.match(await rule.innerText(), new RegExp(stored.targets[0].secret), "the webhook's signing secret is shown");
   receiver.setSecret(stored.targets[0].secret);

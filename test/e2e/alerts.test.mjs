@@ -50,7 +50,10 @@ test("a new error reaches Slack and a signed webhook once, through a rate limit"
 
   // Slack answered 429 with Retry-After: 1 first; the queue retried the delivery.
   const slack = await receiver.waitFor((r) => r.name === "slack", 2, 60_000);
-  assert.deepEqual(slack.map((r) => r.status), [429, 200]);
+  assert.deepEqual(
+    slack.map((r) => r.status),
+    [429, 200],
+  );
   assert.equal(slack[0].body, slack[1].body, "the retry sends the same message");
   const message = JSON.parse(slack[1].body);
   assert.equal(message.blocks.at(-1).elements[0].url, `http://127.0.0.1:8788/issues/${row.issue_id}/`);
@@ -60,7 +63,9 @@ test("a new error reaches Slack and a signed webhook once, through a rate limit"
     { target_type: "slack", status: "sent", attempts: 2 },
     { target_type: "webhook", status: "sent", attempts: 1 },
   ]);
-  const attempts = await faultline.query("SELECT d.target_type, a.attempt, a.http_status, a.outcome, a.retry_delay_seconds FROM alert_delivery_attempts a JOIN alert_deliveries d ON d.id = a.delivery_id ORDER BY a.id");
+  const attempts = await faultline.query(
+    "SELECT d.target_type, a.attempt, a.http_status, a.outcome, a.retry_delay_seconds FROM alert_delivery_attempts a JOIN alert_deliveries d ON d.id = a.delivery_id ORDER BY a.id",
+  );
   assert.deepEqual(
     attempts.filter((a) => a.target_type === "slack"),
     [

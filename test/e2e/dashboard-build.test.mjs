@@ -40,9 +40,19 @@ test("the build is small, self-contained, and loads uPlot only for charts", asyn
     const bytes = firstLoad.reduce((sum, f) => sum + gzipSync(readFileSync(join(out, "assets", f))).length, 0);
     assert.ok(bytes < FIRST_LOAD_BUDGET, `first load is ${bytes} bytes gzip'd`);
 
-    const entry = readFileSync(join(out, "assets", firstLoad.find((f) => f.endsWith(".js"))), "utf8");
+    const entry = readFileSync(
+      join(
+        out,
+        "assets",
+        firstLoad.find((f) => f.endsWith(".js")),
+      ),
+      "utf8",
+    );
     assert.ok(!entry.includes("uPlot"), "uPlot is not in the entry script");
-    assert.ok(assets.some((f) => /^draw-events-chart-.*\.js$/.test(f)), `a chart chunk: ${assets}`);
+    assert.ok(
+      assets.some((f) => /^draw-events-chart-.*\.js$/.test(f)),
+      `a chart chunk: ${assets}`,
+    );
 
     for (const file of ["index.html", ...assets.map((f) => join("assets", f))]) {
       const text = readFileSync(join(out, file), "utf8");

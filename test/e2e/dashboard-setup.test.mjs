@@ -19,7 +19,9 @@ before(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   stack = await startDashboardStack();
   // What a new deployment has: the schema and nothing in it.
-  await stack.query("DELETE FROM sessions; DELETE FROM api_tokens; DELETE FROM memberships; DELETE FROM users; DELETE FROM project_keys; DELETE FROM projects; DELETE FROM organizations;");
+  await stack.query(
+    "DELETE FROM sessions; DELETE FROM api_tokens; DELETE FROM memberships; DELETE FROM users; DELETE FROM project_keys; DELETE FROM projects; DELETE FROM organizations;",
+  );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 });
 

@@ -23,7 +23,13 @@ let sdkPage;
 
 /** The dashboard's page table (dashboard/src/page-routes.ts), loaded from its source. */
 async function pageRoutes() {
-  const out = await build({ entryPoints: [join(ROOT, "dashboard", "src", "page-routes.ts")], bundle: true, format: "esm", write: false, logLevel: "silent" });
+  const out = await build({
+    entryPoints: [join(ROOT, "dashboard", "src", "page-routes.ts")],
+    bundle: true,
+    format: "esm",
+    write: false,
+    logLevel: "silent",
+  });
   const module = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].contents).toString("base64")}`);
   return module.PAGE_ROUTES;
 }
@@ -48,7 +54,10 @@ async function logIn(page) {
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-test-deps.sh (installs Debian's chromium)`);
   mkdirSync(SCREENSHOTS, { recursive: true });
-  [stack, sdkPage] = await Promise.all([startDashboardStack(), serveSdkPage(fileURLToPath(new URL("./dashboard-page.mjs", import.meta.url)), "Shop")]);
+  [stack, sdkPage] = await Promise.all([
+    startDashboardStack(),
+    serveSdkPage(fileURLToPath(new URL("./dashboard-page.mjs", import.meta.url)), "Shop"),
+  ]);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 });
 
@@ -74,7 +83,10 @@ test("every page sends a visitor without a session to the login page, and the AP
     await page.getByRole("heading", { name: "Log in to Faultline" }).waitFor();
   }
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-login.png") });
-  assert.ok(apiAnswers.every((status) => status === 401), `API answers without a session: ${apiAnswers}`);
+  assert.ok(
+    apiAnswers.every((status) => status === 401),
+    `API answers without a session: ${apiAnswers}`,
+  );
   const res = await fetch(`${stack.dashboardUrl}/api/0/organizations/faultline/issues/`);
   assert.equal(res.status, 401);
   await close();
@@ -264,7 +276,12 @@ test("a project is created and set up, its key disabled, a token made and revoke
   await page.getByRole("link", { name: "Projects" }).click();
   await page.getByRole("row").filter({ hasText: "Checkout API" }).waitFor();
   // The default project's numbers: the issues of the tests before, and their events today.
-  await page.getByRole("row").filter({ hasText: "Default" }).locator("td.num").filter({ hasText: /^\d+\+?$/ }).waitFor();
+  await page
+    .getByRole("row")
+    .filter({ hasText: "Default" })
+    .locator("td.num")
+    .filter({ hasText: /^\d+\+?$/ })
+    .waitFor();
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-projects.png"), fullPage: true });
 
   // Disabling the key: ingest refuses it.
@@ -279,7 +296,10 @@ test("a project is created and set up, its key disabled, a token made and revoke
   await page.getByRole("button", { name: "Disable" }).click();
   await page.getByRole("button", { name: "Enable" }).waitFor();
   const { username: key, pathname } = new URL(dsn);
-  const refused = await fetch(`${stack.ingestUrl}/api${pathname}/store/?sentry_key=${key}`, { method: "POST", body: JSON.stringify({ message: "hi" }) });
+  const refused = await fetch(`${stack.ingestUrl}/api${pathname}/store/?sentry_key=${key}`, {
+    method: "POST",
+    body: JSON.stringify({ message: "hi" }),
+  });
   assert.equal(refused.status, 403);
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-project-settings.png"), fullPage: true });
 

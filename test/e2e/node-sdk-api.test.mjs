@@ -22,7 +22,10 @@ before(async () => {
   const secrets = await seed(persistTo);
   token = secrets.apiToken;
   const [ingestPort, dashboardPort] = [await freePort(), await freePort()];
-  [worker, dashboard] = await Promise.all([startWorker({ port: ingestPort, persistTo }), startDashboard({ port: dashboardPort, persistTo })]);
+  [worker, dashboard] = await Promise.all([
+    startWorker({ port: ingestPort, persistTo }),
+    startDashboard({ port: dashboardPort, persistTo }),
+  ]);
   dsn = `http://${secrets.publicKey}@127.0.0.1:${ingestPort}/1`;
   apiUrl = `http://127.0.0.1:${dashboardPort}/api/0`;
 });
@@ -44,7 +47,8 @@ async function waitFor(read, done, what, timeoutMs = 30_000) {
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 2000)}\n${worker.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 2000)}\n${worker.output()}`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -82,7 +86,9 @@ test("errors from @sentry/node are readable through the API, grouped, with their
   assert.equal(issue.level, "error");
   assert.equal(issue.userCount, 1);
 
-  const filtered = await api(`/projects/faultline/default/issues/?query=${encodeURIComponent("environment:staging release:shop@2.4.0 chargeCustomer")}`);
+  const filtered = await api(
+    `/projects/faultline/default/issues/?query=${encodeURIComponent("environment:staging release:shop@2.4.0 chargeCustomer")}`,
+  );
   assert.deepEqual(
     filtered.map((i) => i.id),
     [issue.id],
@@ -103,7 +109,11 @@ test("errors from @sentry/node are readable through the API, grouped, with their
   const top = frames.at(-1);
   assert.equal(top.function, "chargeCustomer");
   assert.equal(top.inApp, true);
-  assert.equal(top.context.find(([, line]) => line.includes("return order.customer.id"))?.[0], top.lineNo, "the context line is the failing line");
+  assert.equal(
+    top.context.find(([, line]) => line.includes("return order.customer.id"))?.[0],
+    top.lineNo,
+    "the context line is the failing line",
+  );
 
   const events = await api(`/issues/${issue.id}/events/`);
   assert.deepEqual(events.map((e) => e.eventID).sort(), [...ids].sort());
@@ -116,7 +126,9 @@ test("the API keeps answering while the consumer writes", { timeout: 120_000 }, 
   const statuses = new Map();
   const poll = (async () => {
     while (sending) {
-      const res = await fetch(`${apiUrl}/projects/faultline/default/issues/?query=is:unresolved`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${apiUrl}/projects/faultline/default/issues/?query=is:unresolved`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       await res.arrayBuffer();
     }
@@ -133,5 +145,9 @@ test("the API keeps answering while the consumer writes", { timeout: 120_000 }, 
   );
   sending = false;
   await poll;
-  assert.deepEqual([...statuses.keys()], [200], `answers while writing: ${JSON.stringify(Object.fromEntries(statuses))}\n${dashboard.output()}`);
+  assert.deepEqual(
+    [...statuses.keys()],
+    [200],
+    `answers while writing: ${JSON.stringify(Object.fromEntries(statuses))}\n${dashboard.output()}`,
+  );
 });

@@ -111,7 +111,10 @@ test("events from @sentry/node are recorded once each, the large one sent gzip'd
 
 test("an unknown key is answered 401 with a reason", { timeout: 30_000 }, async () => {
   const envelope = `{"event_id":"${"b".repeat(32)}"}\n{"type":"event"}\n{"message":"hello"}\n`;
-  const res = await fetch(`${faultline.ingestUrl}/api/${PROJECT_ID}/envelope/?sentry_key=${"0".repeat(32)}`, { method: "POST", body: envelope });
+  const res = await fetch(`${faultline.ingestUrl}/api/${PROJECT_ID}/envelope/?sentry_key=${"0".repeat(32)}`, {
+    method: "POST",
+    body: envelope,
+  });
   assert.equal(res.status, 401);
   assert.equal(typeof (await res.json()).detail, "string");
 });

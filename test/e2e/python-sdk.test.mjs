@@ -28,7 +28,9 @@ async function pythonSentryVersion() {
     const { stdout } = await run(PYTHON, ["-I", "-c", "import sentry_sdk; print(sentry_sdk.VERSION)"]);
     return stdout.trim();
   } catch (err) {
-    assert.fail(`${PYTHON} cannot import sentry_sdk (${err.message.trim()}): run scripts/install-test-deps.sh (installs Debian's python3-sentry-sdk)`);
+    assert.fail(
+      `${PYTHON} cannot import sentry_sdk (${err.message.trim()}): run scripts/install-test-deps.sh (installs Debian's python3-sentry-sdk)`,
+    );
   }
 }
 

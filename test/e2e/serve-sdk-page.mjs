@@ -6,7 +6,15 @@ import { freePort } from "../../scripts/local-dev.mjs";
 
 /** Serves `/` (a page titled `title` that loads the bundle) and `/page.js`; resolves to its origin. */
 export async function serveSdkPage(entry, title) {
-  const bundle = await build({ entryPoints: [entry], bundle: true, format: "iife", platform: "browser", target: "es2022", write: false, logLevel: "silent" });
+  const bundle = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
   const script = bundle.outputFiles[0].contents;
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><script src="/page.js"></script></head><body>${title}</body></html>`;
   const server = createServer((req, res) => {

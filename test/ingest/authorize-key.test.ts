@@ -23,7 +23,9 @@ describe("authorizeKey", () => {
     expect(reasonOf(() => authorizeKey(null, 7, null))).toBe("unknown_key");
     expect(reasonOf(() => authorizeKey({ ...key, enabled: false }, 7, null))).toBe("key_disabled");
     expect(reasonOf(() => authorizeKey(key, 8, null))).toBe("project_mismatch");
-    expect(reasonOf(() => authorizeKey({ ...key, allowedOrigins: ["https://a.example"] }, 7, "https://b.example"))).toBe("origin_not_allowed");
+    expect(reasonOf(() => authorizeKey({ ...key, allowedOrigins: ["https://a.example"] }, 7, "https://b.example"))).toBe(
+      "origin_not_allowed",
+    );
   });
 });
 

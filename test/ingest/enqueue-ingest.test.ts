@@ -3,7 +3,16 @@ import { describe, expect, it } from "vitest";
 import { enqueueIngest } from "../../worker/enqueue-ingest";
 import { RefusedError } from "../../worker/refusal";
 
-const meta = { v: 1 as const, kind: "envelope" as const, projectId: 9, keyId: 1, receivedAt: Date.UTC(2026, 10, 22), clientIp: null, userAgent: null, eventId: null };
+const meta = {
+  v: 1 as const,
+  kind: "envelope" as const,
+  projectId: 9,
+  keyId: 1,
+  receivedAt: Date.UTC(2026, 10, 22),
+  clientIp: null,
+  userAgent: null,
+  eventId: null,
+};
 
 // A queue that is down: the one thing here that cannot be produced with the real local queue.
 const downQueue = { send: async () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;

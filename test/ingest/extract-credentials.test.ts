@@ -44,8 +44,12 @@ describe("extractCredentials", () => {
     expect(extractCredentials({ ...none, envelopeDsn: "https://d@x.example/3" })).toEqual({ publicKey: "d", dsnProjectId: 3 });
   });
   it("accepts agreeing sources and refuses disagreeing ones", () => {
-    expect(extractCredentials({ ...none, authHeader: "Sentry sentry_key=a", queryKey: "a", envelopeDsn: "https://a@x.example/1" }).publicKey).toBe("a");
-    expect(rejectionOf(() => extractCredentials({ ...none, authHeader: "Sentry sentry_key=a", queryKey: "b" })).reason).toBe("conflicting_auth");
+    expect(
+      extractCredentials({ ...none, authHeader: "Sentry sentry_key=a", queryKey: "a", envelopeDsn: "https://a@x.example/1" }).publicKey,
+    ).toBe("a");
+    expect(rejectionOf(() => extractCredentials({ ...none, authHeader: "Sentry sentry_key=a", queryKey: "b" })).reason).toBe(
+      "conflicting_auth",
+    );
   });
   it("ignores a Bearer Authorization header", () => {
     expect(rejectionOf(() => extractCredentials({ ...none, authorization: "Bearer token" })).status).toBe(401);

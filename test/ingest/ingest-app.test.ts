@@ -4,7 +4,15 @@ import type { Env } from "../../protocol/env";
 import { ingestApp } from "../../worker/ingest-app";
 import { parseEnvelope } from "../../protocol/parse-envelope";
 import { type IngestMessage, ingestMessageSchema } from "../../protocol/ingest-message";
-import { CRASH_EVENT_ID, breadcrumbFiles, buildMinidump, crashScopeEvent, crashpadUpload, encodeMsgpack, multipart } from "../support/crashpad-upload";
+import {
+  CRASH_EVENT_ID,
+  breadcrumbFiles,
+  buildMinidump,
+  crashScopeEvent,
+  crashpadUpload,
+  encodeMsgpack,
+  multipart,
+} from "../support/crashpad-upload";
 import { readdress, sdkEnvelopes } from "../support/fixtures";
 import { type SeededKey, seedProject } from "../support/seed";
 
@@ -152,13 +160,18 @@ describe("authentication", () => {
 
   it("takes the key from Authorization: Sentry ...", async () => {
     const key = await seedProject();
-    const { status } = await post(envelopeUrl(key, "envelope/", ""), smallEvent, { authorization: `Sentry sentry_key=${key.publicKey}, sentry_version=7` });
+    const { status } = await post(envelopeUrl(key, "envelope/", ""), smallEvent, {
+      authorization: `Sentry sentry_key=${key.publicKey}, sentry_version=7`,
+    });
     expect(status).toBe(200);
   });
 
   it("takes the key from the envelope header's dsn", async () => {
     const key = await seedProject();
-    const body = envelope({ event_id: EVENT_ID, dsn: `https://${key.publicKey}@faultline.example/${key.projectId}` }, [{ type: "event" }, "{}"]);
+    const body = envelope({ event_id: EVENT_ID, dsn: `https://${key.publicKey}@faultline.example/${key.projectId}` }, [
+      { type: "event" },
+      "{}",
+    ]);
     const { status } = await post(envelopeUrl(key, "envelope/", ""), body);
     expect(status).toBe(200);
   });
@@ -220,7 +233,10 @@ describe("authentication", () => {
   it("answers 403 when the envelope header's dsn names another project", async () => {
     const key = await seedProject();
     const other = await seedProject();
-    const body = envelope({ event_id: EVENT_ID, dsn: `https://${key.publicKey}@faultline.example/${other.projectId}` }, [{ type: "event" }, "{}"]);
+    const body = envelope({ event_id: EVENT_ID, dsn: `https://${key.publicKey}@faultline.example/${other.projectId}` }, [
+      { type: "event" },
+      "{}",
+    ]);
     const { status, json } = await post(envelopeUrl(key, "envelope/", ""), body);
     expect(status).toBe(403);
     expect(json.reason).toBe("project_mismatch");
@@ -455,9 +471,13 @@ describe("/store/ (legacy JSON events)", () => {
 
   it("assigns an event id when the event has none, and the consumer gets the same one", async () => {
     const key = await seedProject();
-    const { json } = await post(`${BASE}/api/${key.projectId}/store/?sentry_key=${key.publicKey}`, await gzip(JSON.stringify({ message: "no id" })), {
-      "content-encoding": "gzip",
-    });
+    const { json } = await post(
+      `${BASE}/api/${key.projectId}/store/?sentry_key=${key.publicKey}`,
+      await gzip(JSON.stringify({ message: "no id" })),
+      {
+        "content-encoding": "gzip",
+      },
+    );
     expect(json.id).toMatch(/^[0-9a-f]{32}$/);
     const [row] = await waitForRows(key.projectId, 1);
     expect(row?.event_id).toBe(json.id);
@@ -465,7 +485,10 @@ describe("/store/ (legacy JSON events)", () => {
 
   it("accepts the path without a trailing slash", async () => {
     const key = await seedProject();
-    const { status, json } = await post(`${BASE}/api/${key.projectId}/store?sentry_key=${key.publicKey}`, JSON.stringify({ event_id: EVENT_ID, message: "no slash" }));
+    const { status, json } = await post(
+      `${BASE}/api/${key.projectId}/store?sentry_key=${key.publicKey}`,
+      JSON.stringify({ event_id: EVENT_ID, message: "no slash" }),
+    );
     expect(status).toBe(200);
     expect(json).toEqual({ id: EVENT_ID });
   });
@@ -506,7 +529,10 @@ describe("rate limits", () => {
   it("counts user feedback against the limit, and the 429 names its category", async () => {
     const key = await seedProject({ rateLimitPerMinute: 1 });
     const feedback = (i: number) =>
-      envelope({ event_id: `${i}`.padStart(32, "b") }, [{ type: "feedback" }, JSON.stringify({ contexts: { feedback: { message: "it broke" } } })]);
+      envelope({ event_id: `${i}`.padStart(32, "b") }, [
+        { type: "feedback" },
+        JSON.stringify({ contexts: { feedback: { message: "it broke" } } }),
+      ]);
     const answers = [];
     for (let i = 0; i < 3; i++) answers.push((await post(envelopeUrl(key), feedback(i))).res);
     // A minute boundary may fall inside the loop; then the window restarts once.
@@ -526,7 +552,11 @@ describe("CORS", () => {
   it("answers the preflight like Relay", async () => {
     const res = await SELF.fetch(`${BASE}/api/1/envelope/`, {
       method: "OPTIONS",
-      headers: { origin: "http://app.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type,x-sentry-auth" },
+      headers: {
+        origin: "http://app.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,x-sentry-auth",
+      },
     });
     expect(res.status).toBeLessThan(300);
     expect(res.headers.get("access-control-allow-origin")).toBe("http://app.example");
@@ -536,7 +566,11 @@ describe("CORS", () => {
   });
 
   it("exposes the error headers on rejections too", async () => {
-    const res = await SELF.fetch(`${BASE}/api/1/envelope/`, { method: "POST", body: smallEvent, headers: { origin: "http://app.example" } });
+    const res = await SELF.fetch(`${BASE}/api/1/envelope/`, {
+      method: "POST",
+      body: smallEvent,
+      headers: { origin: "http://app.example" },
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get("access-control-allow-origin")).toBe("http://app.example");
     expect(res.headers.get("access-control-expose-headers")).toContain("x-sentry-error");
@@ -607,7 +641,9 @@ describe("when a binding fails", () => {
 
 describe("the key cache", () => {
   async function addKey(projectId: number, publicKey: string) {
-    await env.DB.prepare("INSERT INTO project_keys (project_id, public_key, enabled, allowed_origins, created_at) VALUES (?, ?, 1, '[]', ?)")
+    await env.DB.prepare(
+      "INSERT INTO project_keys (project_id, public_key, enabled, allowed_origins, created_at) VALUES (?, ?, 1, '[]', ?)",
+    )
       .bind(projectId, publicKey, Date.now())
       .run();
   }
@@ -697,9 +733,20 @@ describe("the queue message", () => {
     const key = await seedProject();
     const { queue, sent } = recordingQueue();
     const event = JSON.stringify({ event_id: EVENT_ID, message: "from an old SDK" });
-    const { status } = await callApp(`${BASE}/api/${key.projectId}/store/?sentry_key=${key.publicKey}`, { body: new TextEncoder().encode(event) }, { EVENTS: queue });
+    const { status } = await callApp(
+      `${BASE}/api/${key.projectId}/store/?sentry_key=${key.publicKey}`,
+      { body: new TextEncoder().encode(event) },
+      { EVENTS: queue },
+    );
     expect(status).toBe(200);
-    expect(sent[0]?.message).toMatchObject({ kind: "store", projectId: key.projectId, keyId: key.keyId, clientIp: null, userAgent: null, eventId: EVENT_ID });
+    expect(sent[0]?.message).toMatchObject({
+      kind: "store",
+      projectId: key.projectId,
+      keyId: key.keyId,
+      clientIp: null,
+      userAgent: null,
+      eventId: EVENT_ID,
+    });
     expect(new TextDecoder().decode(sent[0]?.message.body)).toBe(event);
   });
 });
@@ -725,7 +772,11 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
     const { queue, sent } = recordingQueue();
     const minidump = buildMinidump();
     const { body, contentType } = crashpadUpload(minidump);
-    const { res, status, text } = await upload(minidumpUrl(key), { body, headers: { "content-type": contentType, "user-agent": "Crashpad/0.8.0" } }, { EVENTS: queue, INLINE_BODY_MAX_BYTES: "10000000" });
+    const { res, status, text } = await upload(
+      minidumpUrl(key),
+      { body, headers: { "content-type": contentType, "user-agent": "Crashpad/0.8.0" } },
+      { EVENTS: queue, INLINE_BODY_MAX_BYTES: "10000000" },
+    );
     expect(status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     // The id sentry-native gave the crash: the one it can show the user, and the same when crashpad retries.
@@ -733,7 +784,13 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
     expect(sent).toHaveLength(1);
     const message = sent[0]?.message;
     expect(() => ingestMessageSchema.parse(message)).not.toThrow();
-    expect(message).toMatchObject({ kind: "envelope", projectId: key.projectId, keyId: key.keyId, eventId: crashId, userAgent: "Crashpad/0.8.0" });
+    expect(message).toMatchObject({
+      kind: "envelope",
+      projectId: key.projectId,
+      keyId: key.keyId,
+      eventId: crashId,
+      userAgent: "Crashpad/0.8.0",
+    });
     const envelope = queuedEnvelope(message);
     expect(envelope.header).toEqual({ event_id: crashId });
     expect(envelope.items.map((i) => [i.type, i.header.filename, i.header.attachment_type])).toEqual([
@@ -758,7 +815,10 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
     const minidump = buildMinidump();
     const { status, text } = await upload(
       minidumpUrl(key, "minidump", ""),
-      { body: minidump, headers: { "content-type": "application/octet-stream", "x-sentry-auth": `Sentry sentry_key=${key.publicKey}, sentry_version=7` } },
+      {
+        body: minidump,
+        headers: { "content-type": "application/octet-stream", "x-sentry-auth": `Sentry sentry_key=${key.publicKey}, sentry_version=7` },
+      },
       { EVENTS: queue },
     );
     expect(status).toBe(200);
@@ -775,7 +835,11 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
     const key = await seedProject();
     const { queue, sent } = recordingQueue();
     const { body, contentType } = crashpadUpload();
-    const { status, text } = await upload(minidumpUrl(key), { body: await gzip(body), headers: { "content-type": contentType, "content-encoding": "gzip" } }, { EVENTS: queue });
+    const { status, text } = await upload(
+      minidumpUrl(key),
+      { body: await gzip(body), headers: { "content-type": contentType, "content-encoding": "gzip" } },
+      { EVENTS: queue },
+    );
     expect(status).toBe(200);
     expect(text).toBe(crashId);
     expect(queuedEnvelope(sent[0]?.message).items).toHaveLength(6);
@@ -784,7 +848,9 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
   it("answers 400 missing_minidump for an upload without upload_file_minidump", async () => {
     const key = await seedProject();
     const { queue, sent } = recordingQueue();
-    const { body, contentType } = multipart([{ name: "__sentry-event", filename: "__sentry-event", bytes: encodeMsgpack(crashScopeEvent) }]);
+    const { body, contentType } = multipart([
+      { name: "__sentry-event", filename: "__sentry-event", bytes: encodeMsgpack(crashScopeEvent) },
+    ]);
     const { status, text } = await upload(minidumpUrl(key), { body, headers: { "content-type": contentType } }, { EVENTS: queue });
     expect(status).toBe(400);
     expect(JSON.parse(text).reason).toBe("missing_minidump");
@@ -799,7 +865,11 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
     const inForm = await upload(minidumpUrl(key), { body, headers: { "content-type": contentType } }, { EVENTS: queue });
     expect(inForm.status).toBe(400);
     expect(JSON.parse(inForm.text).reason).toBe("invalid_minidump");
-    const alone = await upload(minidumpUrl(key), { body: notADump, headers: { "content-type": "application/octet-stream" } }, { EVENTS: queue });
+    const alone = await upload(
+      minidumpUrl(key),
+      { body: notADump, headers: { "content-type": "application/octet-stream" } },
+      { EVENTS: queue },
+    );
     expect(alone.status).toBe(400);
     expect(JSON.parse(alone.text).reason).toBe("invalid_minidump");
     expect(sent).toHaveLength(0);
@@ -807,7 +877,11 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
 
   it("answers 400 invalid_multipart for a form body that is not one", async () => {
     const key = await seedProject();
-    const { status, text } = await upload(minidumpUrl(key), { body: "no boundary anywhere", headers: { "content-type": "multipart/form-data; boundary=xyz" } }, { EVENTS: recordingQueue().queue });
+    const { status, text } = await upload(
+      minidumpUrl(key),
+      { body: "no boundary anywhere", headers: { "content-type": "multipart/form-data; boundary=xyz" } },
+      { EVENTS: recordingQueue().queue },
+    );
     expect(status).toBe(400);
     expect(JSON.parse(text).reason).toBe("invalid_multipart");
   });
@@ -826,12 +900,20 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
         controller.enqueue(chunk);
       },
     });
-    const { status, text } = await upload(minidumpUrl(key, "minidump/", ""), { body, headers: { "content-type": "application/octet-stream" } }, { EVENTS: queue });
+    const { status, text } = await upload(
+      minidumpUrl(key, "minidump/", ""),
+      { body, headers: { "content-type": "application/octet-stream" } },
+      { EVENTS: queue },
+    );
     expect(status).toBe(401);
     expect(JSON.parse(text).reason).toBe("missing_auth");
     expect(sent).toHaveLength(0);
     expect(pulled).toBeLessThan(4);
-    const unknown = await upload(`${BASE}/api/${key.projectId}/minidump/?sentry_key=ffffffffffffffffffffffffffffffff`, { body: buildMinidump() }, { EVENTS: queue });
+    const unknown = await upload(
+      `${BASE}/api/${key.projectId}/minidump/?sentry_key=ffffffffffffffffffffffffffffffff`,
+      { body: buildMinidump() },
+      { EVENTS: queue },
+    );
     expect(unknown.status).toBe(401);
   });
 
@@ -840,7 +922,8 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
     const { queue, sent } = recordingQueue();
     const { body, contentType } = crashpadUpload();
     const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await upload(minidumpUrl(key), { body, headers: { "content-type": contentType } }, { EVENTS: queue }));
+    for (let i = 0; i < 3; i++)
+      answers.push(await upload(minidumpUrl(key), { body, headers: { "content-type": contentType } }, { EVENTS: queue }));
     // A minute boundary may fall inside the loop; then the window restarts once.
     const limited = answers.find((a) => a.status === 429);
     expect(limited).toBeDefined();
@@ -853,7 +936,11 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
   it("answers 413 past the body limit, decompressed, as for envelopes", async () => {
     const key = await seedProject();
     const { body, contentType } = crashpadUpload(buildMinidump());
-    const { status, text } = await upload(minidumpUrl(key), { body: await gzip(body), headers: { "content-type": contentType, "content-encoding": "gzip" } }, { EVENTS: recordingQueue().queue, MAX_BODY_BYTES: "1000" });
+    const { status, text } = await upload(
+      minidumpUrl(key),
+      { body: await gzip(body), headers: { "content-type": contentType, "content-encoding": "gzip" } },
+      { EVENTS: recordingQueue().queue, MAX_BODY_BYTES: "1000" },
+    );
     expect(status).toBe(413);
     expect(JSON.parse(text).reason).toBe("body_too_large");
   });
@@ -874,24 +961,46 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
     // files and the form fields are in the (scrubbed) event, not kept beside it.
     const rows = await waitForRows(key.projectId, 3);
     expect(rows.map((r) => r.item_type).sort()).toEqual(["attachment", "attachment", "event"]);
-    expect(rows.filter((r) => r.item_type === "event")).toEqual([expect.objectContaining({ event_id: crashId, title: "Fatal Error: EXCEPTION_ACCESS_VIOLATION_READ" })]);
+    expect(rows.filter((r) => r.item_type === "event")).toEqual([
+      expect.objectContaining({ event_id: crashId, title: "Fatal Error: EXCEPTION_ACCESS_VIOLATION_READ" }),
+    ]);
 
-    const issue = await env.DB.prepare("SELECT title, level, platform, first_release FROM issues WHERE project_id = ?").bind(key.projectId).first();
-    expect(issue).toEqual({ title: "Fatal Error: EXCEPTION_ACCESS_VIOLATION_READ", level: "fatal", platform: "native", first_release: "game@2.4.1" });
-    const row = await env.DB.prepare("SELECT release, environment, user_key, data FROM events WHERE project_id = ? AND event_id = ?").bind(key.projectId, crashId).first<{ data: ArrayBuffer }>();
+    const issue = await env.DB.prepare("SELECT title, level, platform, first_release FROM issues WHERE project_id = ?")
+      .bind(key.projectId)
+      .first();
+    expect(issue).toEqual({
+      title: "Fatal Error: EXCEPTION_ACCESS_VIOLATION_READ",
+      level: "fatal",
+      platform: "native",
+      first_release: "game@2.4.1",
+    });
+    const row = await env.DB.prepare("SELECT release, environment, user_key, data FROM events WHERE project_id = ? AND event_id = ?")
+      .bind(key.projectId, crashId)
+      .first<{ data: ArrayBuffer }>();
     expect(row).toMatchObject({ release: "game@2.4.1", environment: "production", user_key: "id:player-77" });
-    const data = JSON.parse(await new Response(new Blob([new Uint8Array(row!.data)]).stream().pipeThrough(new DecompressionStream("gzip"))).text());
+    const data = JSON.parse(
+      await new Response(new Blob([new Uint8Array(row!.data)]).stream().pipeThrough(new DecompressionStream("gzip"))).text(),
+    );
     expect(data).toMatchObject({
       platform: "native",
       level: "fatal",
       user: { id: "player-77", username: "ada" },
       contexts: { gpu: { name: "Radeon RX 6800" } },
-      exception: { values: [{ type: "EXCEPTION_ACCESS_VIOLATION_READ", mechanism: { type: "minidump", handled: false, synthetic: true } }] },
+      exception: {
+        values: [{ type: "EXCEPTION_ACCESS_VIOLATION_READ", mechanism: { type: "minidump", handled: false, synthetic: true } }],
+      },
     });
     expect(data.breadcrumbs.values.map((b: { message: string }) => b.message)).toEqual(["loading harbor", "loaded harbor", "pressed jump"]);
-    expect(data.tags).toEqual(expect.arrayContaining([["renderer", "vulkan"], ["map", "harbor"]]));
+    expect(data.tags).toEqual(
+      expect.arrayContaining([
+        ["renderer", "vulkan"],
+        ["map", "harbor"],
+      ]),
+    );
 
-    const stored = await env.DB.prepare("SELECT body_key FROM stored_items WHERE project_id = ? AND event_id = ? AND item_index = 0").bind(key.projectId, crashId).first<{ body_key: string }>();
+    const stored = await env.DB.prepare("SELECT body_key FROM stored_items WHERE project_id = ? AND event_id = ? AND item_index = 0")
+      .bind(key.projectId, crashId)
+      .first<{ body_key: string }>();
     const object = await env.RAW.get(stored?.body_key ?? "");
     expect(new Uint8Array(await object!.arrayBuffer())).toEqual(minidump);
   });
@@ -899,7 +1008,11 @@ describe("the minidump endpoint (crashpad, Breakpad, sentry-native's crashpad ba
   it("delivers a truncated minidump too: Relay's placeholder, and the bytes kept", async () => {
     const key = await seedProject();
     const truncated = buildMinidump().subarray(0, 60);
-    const res = await SELF.fetch(minidumpUrl(key), { method: "POST", body: truncated, headers: { "content-type": "application/octet-stream" } });
+    const res = await SELF.fetch(minidumpUrl(key), {
+      method: "POST",
+      body: truncated,
+      headers: { "content-type": "application/octet-stream" },
+    });
     expect(res.status).toBe(200);
     const id = await res.text();
     const rows = await waitForRows(key.projectId, 2);

@@ -63,12 +63,31 @@ const jsonish = fc.oneof(fc.jsonValue(), fc.constant({}), fc.string());
 const builtEnvelope = fc
   .record({
     header: fc.oneof(
-      fc.record({ event_id: fc.oneof(fc.uuid(), fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 30, maxLength: 34 }), jsonish), dsn: fc.oneof(fc.constant(undefined), fc.webUrl(), jsonish) }, { requiredKeys: [] }),
+      fc.record(
+        {
+          event_id: fc.oneof(fc.uuid(), fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 30, maxLength: 34 }), jsonish),
+          dsn: fc.oneof(fc.constant(undefined), fc.webUrl(), jsonish),
+        },
+        { requiredKeys: [] },
+      ),
       jsonish,
     ),
     items: fc.array(
       fc.record({
-        type: fc.oneof(fc.constantFrom("event", "transaction", "attachment", "session", "sessions", "client_report", "span", "check_in", "unknown_thing"), jsonish),
+        type: fc.oneof(
+          fc.constantFrom(
+            "event",
+            "transaction",
+            "attachment",
+            "session",
+            "sessions",
+            "client_report",
+            "span",
+            "check_in",
+            "unknown_thing",
+          ),
+          jsonish,
+        ),
         length: fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 5000 }), jsonish),
         payload: fc.oneof(fc.json(), fc.string({ maxLength: 200 })),
       }),
@@ -137,87 +156,132 @@ describe("malformed and mutated input", () => {
     expect(seen.get(400) ?? 0).toBeGreaterThan(50);
   });
 
-  it("/store/ and the credentials never get a 5xx either: any JSON-ish body, any auth header, query and envelope dsn", { timeout: 120_000 }, async () => {
-    const key = await seedProject();
-    const other = await seedProject();
-    const keys = fc.oneof(
-      { arbitrary: fc.constant(key.publicKey), weight: 5 },
-      fc.constantFrom(other.publicKey, "0".repeat(32), "", "not a key", `${key.publicKey},${key.publicKey}`),
-    );
-    // Weighted towards well-formed credentials for the right project, so that
-    // every answer is reached often enough to be checked below.
-    const authHeader = fc.oneof(
-      fc.constant(undefined),
-      { arbitrary: keys.map((k) => `Sentry sentry_key=${k}, sentry_version=7, sentry_client=fuzz/1.0`), weight: 3 },
-      fc.string({ maxLength: 120 }),
-      fc.tuple(keys, fc.string({ maxLength: 20 })).map(([k, junk]) => `Sentry sentry_key=${k},${junk}=,sentry_secret=x`),
-    );
-    const storeBody = fc.oneof(
-      fc.json().map((j) => encoder.encode(j)),
-      fc
-        .record({ event_id: fc.oneof(fc.uuid().map((u) => u.replaceAll("-", "")), fc.string(), fc.integer()), message: fc.string(), level: fc.string(), extra: fc.object() }, { requiredKeys: [] })
-        .map((o) => encoder.encode(JSON.stringify(o))),
-      fc.uint8Array({ maxLength: 200 }),
-    );
-    const seen = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom("store", "envelope"),
-        storeBody,
-        anyBody,
-        authHeader,
-        fc.option(keys, { nil: undefined, freq: 2 }),
-        fc.oneof({ arbitrary: fc.constant(key.projectId), weight: 3 }, fc.constant(other.projectId), fc.constant(999_999)),
-        async (endpoint, store, envelope, auth, queryKey, projectId) => {
-          const query = queryKey === undefined ? "" : `?sentry_key=${encodeURIComponent(queryKey)}`;
-          const headers: Record<string, string> = auth === undefined ? {} : { "x-sentry-auth": auth };
-          const body = endpoint === "store" ? store : envelope;
-          const res = await worker.fetch(new Request(`http://ingest.test/api/${projectId}/${endpoint}/${query}`, { method: "POST", body, headers }), env, createExecutionContext());
-          const json = (await res.json()) as Record<string, unknown>;
-          seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-          if (res.status !== 200) {
-            expect(res.status).toBeGreaterThanOrEqual(400);
-            expect(res.status).toBeLessThan(500);
-            expect(typeof json.detail).toBe("string");
-          }
-        },
-      ),
-      { numRuns: 1000 },
-    );
-    for (const status of [200, 400, 401, 403]) expect(seen.get(status) ?? 0, `answers ${status} sometimes`).toBeGreaterThan(20);
-  });
+  it(
+    "/store/ and the credentials never get a 5xx either: any JSON-ish body, any auth header, query and envelope dsn",
+    { timeout: 120_000 },
+    async () => {
+      const key = await seedProject();
+      const other = await seedProject();
+      const keys = fc.oneof(
+        { arbitrary: fc.constant(key.publicKey), weight: 5 },
+        fc.constantFrom(other.publicKey, "0".repeat(32), "", "not a key", `${key.publicKey},${key.publicKey}`),
+      );
+      // Weighted towards well-formed credentials for the right project, so that
+      // every answer is reached often enough to be checked below.
+      const authHeader = fc.oneof(
+        fc.constant(undefined),
+        { arbitrary: keys.map((k) => `Sentry sentry_key=${k}, sentry_version=7, sentry_client=fuzz/1.0`), weight: 3 },
+        fc.string({ maxLength: 120 }),
+        fc.tuple(keys, fc.string({ maxLength: 20 })).map(([k, junk]) => `Sentry sentry_key=${k},${junk}=,sentry_secret=x`),
+      );
+      const storeBody = fc.oneof(
+        fc.json().map((j) => encoder.encode(j)),
+        fc
+          .record(
+            {
+              event_id: fc.oneof(
+                fc.uuid().map((u) => u.replaceAll("-", "")),
+                fc.string(),
+                fc.integer(),
+              ),
+              message: fc.string(),
+              level: fc.string(),
+              extra: fc.object(),
+            },
+            { requiredKeys: [] },
+          )
+          .map((o) => encoder.encode(JSON.stringify(o))),
+        fc.uint8Array({ maxLength: 200 }),
+      );
+      const seen = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom("store", "envelope"),
+          storeBody,
+          anyBody,
+          authHeader,
+          fc.option(keys, { nil: undefined, freq: 2 }),
+          fc.oneof({ arbitrary: fc.constant(key.projectId), weight: 3 }, fc.constant(other.projectId), fc.constant(999_999)),
+          async (endpoint, store, envelope, auth, queryKey, projectId) => {
+            const query = queryKey === undefined ? "" : `?sentry_key=${encodeURIComponent(queryKey)}`;
+            const headers: Record<string, string> = auth === undefined ? {} : { "x-sentry-auth": auth };
+            const body = endpoint === "store" ? store : envelope;
+            const res = await worker.fetch(
+              new Request(`http://ingest.test/api/${projectId}/${endpoint}/${query}`, { method: "POST", body, headers }),
+              env,
+              createExecutionContext(),
+            );
+            const json = (await res.json()) as Record<string, unknown>;
+            seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+            if (res.status !== 200) {
+              expect(res.status).toBeGreaterThanOrEqual(400);
+              expect(res.status).toBeLessThan(500);
+              expect(typeof json.detail).toBe("string");
+            }
+          },
+        ),
+        { numRuns: 1000 },
+      );
+      for (const status of [200, 400, 401, 403]) expect(seen.get(status) ?? 0, `answers ${status} sometimes`).toBeGreaterThan(20);
+    },
+  );
 
-  it("the minidump endpoint, and the digest after it, take any damage to a crashpad upload: 200 with an id or a 4xx with a reason, and never a throw in the digest", { timeout: 120_000 }, async () => {
-    const key = await seedProject();
-    const url = `http://ingest.test/api/${key.projectId}/minidump/?sentry_key=${key.publicKey}`;
-    const uploads = [crashpadUpload(), crashpadUpload(buildMinidump({ code: 0xc0000005, parameters: [1n, 0x20n] }))];
-    const boundary = uploads[0]!.contentType;
-    const contentTypes = fc.constantFrom(boundary, "application/octet-stream", "multipart/form-data", "multipart/form-data; boundary=x", undefined);
-    const seen = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(mutated(uploads.map((u) => u.body)), mutated([buildMinidump()])), contentTypes, async (body, contentType) => {
-        const headers: Record<string, string> = contentType === undefined ? {} : { "content-type": contentType };
-        const res = await worker.fetch(new Request(url, { method: "POST", body, headers }), env, createExecutionContext());
-        const text = await res.text();
-        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-        if (res.status === 200) {
-          expect(text).toMatch(/^[0-9a-f]{32}$/);
-          // What ingest accepted, the digest reads without throwing: a rejection at worst.
-          const envelope = minidumpEnvelope(readMinidumpUpload(body, contentType ?? null)).envelope;
-          await prepareMessage(
-            { v: 1, kind: "envelope", projectId: key.projectId, keyId: 1, receivedAt: Date.now(), clientIp: null, userAgent: null, eventId: null, size: envelope.byteLength, body: envelope as Uint8Array<ArrayBuffer> },
-            envelope,
-            { messageId: "fuzz", scrub: { enabled: true, extraKeys: [] }, storeBlob: async () => {} },
-          );
-        } else {
-          expect(res.status).toBeGreaterThanOrEqual(400);
-          expect(res.status).toBeLessThan(500);
-          expect(typeof JSON.parse(text).detail).toBe("string");
-        }
-      }),
-      { numRuns: 500 },
-    );
-    expect(seen.get(200) ?? 0).toBeGreaterThan(50);
-    expect(seen.get(400) ?? 0).toBeGreaterThan(20);
-  });
+  it(
+    "the minidump endpoint, and the digest after it, take any damage to a crashpad upload: 200 with an id or a 4xx with a reason, and never a throw in the digest",
+    { timeout: 120_000 },
+    async () => {
+      const key = await seedProject();
+      const url = `http://ingest.test/api/${key.projectId}/minidump/?sentry_key=${key.publicKey}`;
+      const uploads = [crashpadUpload(), crashpadUpload(buildMinidump({ code: 0xc0000005, parameters: [1n, 0x20n] }))];
+      const boundary = uploads[0]!.contentType;
+      const contentTypes = fc.constantFrom(
+        boundary,
+        "application/octet-stream",
+        "multipart/form-data",
+        "multipart/form-data; boundary=x",
+        undefined,
+      );
+      const seen = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(mutated(uploads.map((u) => u.body)), mutated([buildMinidump()])),
+          contentTypes,
+          async (body, contentType) => {
+            const headers: Record<string, string> = contentType === undefined ? {} : { "content-type": contentType };
+            const res = await worker.fetch(new Request(url, { method: "POST", body, headers }), env, createExecutionContext());
+            const text = await res.text();
+            seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+            if (res.status === 200) {
+              expect(text).toMatch(/^[0-9a-f]{32}$/);
+              // What ingest accepted, the digest reads without throwing: a rejection at worst.
+              const envelope = minidumpEnvelope(readMinidumpUpload(body, contentType ?? null)).envelope;
+              await prepareMessage(
+                {
+                  v: 1,
+                  kind: "envelope",
+                  projectId: key.projectId,
+                  keyId: 1,
+                  receivedAt: Date.now(),
+                  clientIp: null,
+                  userAgent: null,
+                  eventId: null,
+                  size: envelope.byteLength,
+                  body: envelope as Uint8Array<ArrayBuffer>,
+                },
+                envelope,
+                { messageId: "fuzz", scrub: { enabled: true, extraKeys: [] }, storeBlob: async () => {} },
+              );
+            } else {
+              expect(res.status).toBeGreaterThanOrEqual(400);
+              expect(res.status).toBeLessThan(500);
+              expect(typeof JSON.parse(text).detail).toBe("string");
+            }
+          },
+        ),
+        { numRuns: 500 },
+      );
+      expect(seen.get(200) ?? 0).toBeGreaterThan(50);
+      expect(seen.get(400) ?? 0).toBeGreaterThan(20);
+    },
+  );
 });

@@ -37,12 +37,20 @@ describe("the event id of an envelope without one in its header", () => {
 
   it("refuses a top-level event_id that is not an id (400)", () => {
     for (const value of ['"order-1234"', "42", "{}"]) {
-      expect(reasonOf(() => inspectEnvelope(envelopeWithEvent({}, `{"message":"hi","event_id":${value}}`), limits))).toBe("invalid_event_id");
+      expect(reasonOf(() => inspectEnvelope(envelopeWithEvent({}, `{"message":"hi","event_id":${value}}`), limits))).toBe(
+        "invalid_event_id",
+      );
     }
   });
 
   it("reads escaped keys and ids, and takes null as absent", () => {
-    expect(topLevelEventId(encoder.encode(`{"message":"a \\\\\\"event_id\\\\\\": x","event\\u005fid":"${ID.slice(0, 8)}-${ID.slice(8, 12)}-${ID.slice(12, 16)}-${ID.slice(16, 20)}-${ID.slice(20)}"}`))).toBe(ID);
+    expect(
+      topLevelEventId(
+        encoder.encode(
+          `{"message":"a \\\\\\"event_id\\\\\\": x","event\\u005fid":"${ID.slice(0, 8)}-${ID.slice(8, 12)}-${ID.slice(12, 16)}-${ID.slice(16, 20)}-${ID.slice(20)}"}`,
+        ),
+      ),
+    ).toBe(ID);
     expect(topLevelEventId(encoder.encode(`{ "event_id" : null }`))).toBeNull();
     expect(topLevelEventId(encoder.encode(`["event_id", "${ID}"]`))).toBeNull();
     expect(topLevelEventId(encoder.encode(`{"a":1}{"event_id":"${ID}"}`))).toBeNull();
@@ -62,7 +70,11 @@ describe("the event id of an envelope without one in its header", () => {
 
   it("agrees with JSON.parse on any object", () => {
     const id = fc.stringMatching(/^[0-9a-f]{32}$/);
-    const other = fc.dictionary(fc.string().filter((k) => k !== "event_id"), fc.jsonValue(), { maxKeys: 5 });
+    const other = fc.dictionary(
+      fc.string().filter((k) => k !== "event_id"),
+      fc.jsonValue(),
+      { maxKeys: 5 },
+    );
     fc.assert(
       fc.property(other, other, fc.option(id), fc.option(id), (before, after, topLevel, nested) => {
         const event: Record<string, unknown> = { ...before };
@@ -92,7 +104,9 @@ describe("rate-limit categories", () => {
 
   it("counts a minidump sent without an event as an error event, under the header's id or a new one", () => {
     const minidump = (header: object, attachmentType = "event.minidump") =>
-      encoder.encode(`${JSON.stringify(header)}\n{"type":"attachment","length":4,"filename":"crash.dmp","attachment_type":"${attachmentType}"}\nMDMP`);
+      encoder.encode(
+        `${JSON.stringify(header)}\n{"type":"attachment","length":4,"filename":"crash.dmp","attachment_type":"${attachmentType}"}\nMDMP`,
+      );
     expect(inspectEnvelope(minidump({ event_id: ID }), limits)).toMatchObject({ eventId: ID, eventCategories: ["error"] });
     expect(inspectEnvelope(minidump({}), limits).eventId).toMatch(/^[0-9a-f]{32}$/);
     expect(inspectEnvelope(minidump({}, "event.attachment"), limits)).toMatchObject({ eventId: null, eventCategories: [] });
@@ -107,7 +121,10 @@ describe("rate-limit categories", () => {
 
 describe("inspectEnvelope: attachments", () => {
   it(`takes up to ${MAX_ATTACHMENTS} attachments and refuses more with 413: each is an R2 write in the digest`, () => {
-    const envelope = (n: number) => encoder.encode(`{"event_id":"${ID}"}\n${Array.from({ length: n }, (_, i) => `{"type":"attachment","length":1,"filename":"a${i}.txt"}\nx\n`).join("")}`);
+    const envelope = (n: number) =>
+      encoder.encode(
+        `{"event_id":"${ID}"}\n${Array.from({ length: n }, (_, i) => `{"type":"attachment","length":1,"filename":"a${i}.txt"}\nx\n`).join("")}`,
+      );
     expect(inspectEnvelope(envelope(MAX_ATTACHMENTS), limits).itemTypes).toHaveLength(MAX_ATTACHMENTS);
     expect(reasonOf(() => inspectEnvelope(envelope(MAX_ATTACHMENTS + 1), limits))).toBe("too_many_items");
   });

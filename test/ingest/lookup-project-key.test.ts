@@ -19,7 +19,9 @@ describe("lookupProjectKey", () => {
     const { projectId } = await seedProject();
     const publicKey = crypto.randomUUID().replace(/-/g, "");
     expect(await lookupProjectKey(env.DB, publicKey, 1000, T0)).toBeNull();
-    await env.DB.prepare("INSERT INTO project_keys (project_id, public_key, enabled, allowed_origins, created_at) VALUES (?, ?, 1, '[]', ?)")
+    await env.DB.prepare(
+      "INSERT INTO project_keys (project_id, public_key, enabled, allowed_origins, created_at) VALUES (?, ?, 1, '[]', ?)",
+    )
       .bind(projectId, publicKey, Date.now())
       .run();
     expect(await lookupProjectKey(env.DB, publicKey, 1000, T0 + 199)).toBeNull();

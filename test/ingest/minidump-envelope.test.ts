@@ -5,7 +5,12 @@ import type { MinidumpUpload, UploadFile } from "../../worker/read-minidump-uplo
 import { RefusedError } from "../../worker/refusal";
 import { breadcrumbFiles, buildMinidump, crashScopeEvent, encodeMsgpack } from "../support/crashpad-upload";
 
-const file = (field: string | null, bytes: Uint8Array | string, filename = field ?? "Minidump", contentType: string | null = "application/octet-stream"): UploadFile => ({
+const file = (
+  field: string | null,
+  bytes: Uint8Array | string,
+  filename = field ?? "Minidump",
+  contentType: string | null = "application/octet-stream",
+): UploadFile => ({
   field,
   filename,
   contentType,
@@ -33,7 +38,10 @@ describe("minidumpEnvelope", () => {
         file("__sentry-breadcrumb2", breadcrumbFiles.second),
         file("game.log", "frame 1\n", "game.log", null),
       ],
-      fields: [["guid", "3f1b6c1e"], ["sentry[tags][build]", "nightly"]],
+      fields: [
+        ["guid", "3f1b6c1e"],
+        ["sentry[tags][build]", "nightly"],
+      ],
     };
     const { eventId, envelope, itemCount } = minidumpEnvelope(upload);
     // The id sentry-native gave the crash, so a retried upload is the same event.
@@ -42,7 +50,13 @@ describe("minidumpEnvelope", () => {
     expect(parsed.header).toEqual({ event_id: eventId });
     expect(itemCount).toBe(6);
     expect(parsed.items.map((i) => i.header)).toEqual([
-      { type: "attachment", filename: "crash.dmp", attachment_type: "event.minidump", content_type: "application/octet-stream", length: minidump.byteLength },
+      {
+        type: "attachment",
+        filename: "crash.dmp",
+        attachment_type: "event.minidump",
+        content_type: "application/octet-stream",
+        length: minidump.byteLength,
+      },
       expect.objectContaining({ type: "attachment", filename: "__sentry-event", attachment_type: "event.payload" }),
       expect.objectContaining({ type: "attachment", filename: "__sentry-breadcrumb1", attachment_type: "event.breadcrumbs" }),
       expect.objectContaining({ type: "attachment", filename: "__sentry-breadcrumb2", attachment_type: "event.breadcrumbs" }),
@@ -56,7 +70,10 @@ describe("minidumpEnvelope", () => {
 
   it("takes a minidump sent as the whole body, under a new id", () => {
     const minidump = buildMinidump();
-    const { eventId, envelope, itemCount } = minidumpEnvelope({ files: [file(null, minidump, "Minidump", "application/x-dmp")], fields: [] });
+    const { eventId, envelope, itemCount } = minidumpEnvelope({
+      files: [file(null, minidump, "Minidump", "application/x-dmp")],
+      fields: [],
+    });
     expect(eventId).toMatch(/^[0-9a-f]{32}$/);
     const parsed = parseEnvelope(envelope);
     expect(itemCount).toBe(1);
@@ -66,7 +83,12 @@ describe("minidumpEnvelope", () => {
 
   it("gives a new id when the event payload has none, or one that is not an id, or is not msgpack", () => {
     const minidump = file("upload_file_minidump", buildMinidump());
-    for (const payload of [encodeMsgpack({ level: "fatal" }), encodeMsgpack({ event_id: "nope" }), encodeMsgpack({ event_id: "0".repeat(32) }), new TextEncoder().encode("{}")]) {
+    for (const payload of [
+      encodeMsgpack({ level: "fatal" }),
+      encodeMsgpack({ event_id: "nope" }),
+      encodeMsgpack({ event_id: "0".repeat(32) }),
+      new TextEncoder().encode("{}"),
+    ]) {
       const { eventId } = minidumpEnvelope({ files: [minidump, file("__sentry-event", payload)], fields: [] });
       expect(eventId).toMatch(/^[0-9a-f]{32}$/);
       expect(eventId).not.toBe("0".repeat(32));
@@ -75,16 +97,25 @@ describe("minidumpEnvelope", () => {
 
   it("does not decode an event payload larger than an event may be", () => {
     const payload = encodeMsgpack({ ...crashScopeEvent, extra: { blob: "x".repeat(1_100_000) } });
-    const { eventId } = minidumpEnvelope({ files: [file("upload_file_minidump", buildMinidump()), file("__sentry-event", payload)], fields: [] });
+    const { eventId } = minidumpEnvelope({
+      files: [file("upload_file_minidump", buildMinidump()), file("__sentry-event", payload)],
+      fields: [],
+    });
     expect(eventId).not.toBe(crashScopeEvent.event_id.replaceAll("-", ""));
   });
 
   it("refuses an upload without a minidump (400 missing_minidump)", () => {
-    expect(rejection({ files: [file("__sentry-event", encodeMsgpack(crashScopeEvent))], fields: [["guid", "x"]] })).toMatchObject({ status: 400, reason: "missing_minidump" });
+    expect(rejection({ files: [file("__sentry-event", encodeMsgpack(crashScopeEvent))], fields: [["guid", "x"]] })).toMatchObject({
+      status: 400,
+      reason: "missing_minidump",
+    });
   });
 
   it("refuses a minidump that does not start with MDMP (400 invalid_minidump)", () => {
-    expect(rejection({ files: [file("upload_file_minidump", "PK\u0003\u0004 a zip, not a dump")], fields: [] })).toMatchObject({ status: 400, reason: "invalid_minidump" });
+    expect(rejection({ files: [file("upload_file_minidump", "PK\u0003\u0004 a zip, not a dump")], fields: [] })).toMatchObject({
+      status: 400,
+      reason: "invalid_minidump",
+    });
     expect(rejection({ files: [file(null, "")], fields: [] })).toMatchObject({ status: 400, reason: "invalid_minidump" });
   });
 

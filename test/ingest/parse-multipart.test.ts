@@ -66,7 +66,9 @@ describe("parseMultipart", () => {
   });
 
   it("reads a part whose headers run into the next boundary as empty", () => {
-    const body = enc.encode('--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\n--xyz\r\nContent-Disposition: form-data; name="b"\r\n\r\nB\r\n--xyz--');
+    const body = enc.encode(
+      '--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\n--xyz\r\nContent-Disposition: form-data; name="b"\r\n\r\nB\r\n--xyz--',
+    );
     expect(parseMultipart(body, "xyz").map((p) => [p.name, dec.decode(p.body)])).toEqual([
       ["a", ""],
       ["b", "B"],
@@ -96,12 +98,21 @@ describe("parseMultipart", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(part, { maxLength: 6 }), async (parts) => {
         const { body, contentType } = multipart(
-          parts.map((p) => ("value" in p ? { name: p.name, bytes: p.value } : { name: p.name, filename: p.filename, contentType: "application/octet-stream", bytes: p.bytes })),
+          parts.map((p) =>
+            "value" in p
+              ? { name: p.name, bytes: p.value }
+              : { name: p.name, filename: p.filename, contentType: "application/octet-stream", bytes: p.bytes },
+          ),
         );
-        const ours = parseMultipart(body, multipartBoundary(contentType)!).map((p) => [p.name, p.filename, p.filename === null ? dec.decode(p.body) : [...p.body]]);
+        const ours = parseMultipart(body, multipartBoundary(contentType)!).map((p) => [
+          p.name,
+          p.filename,
+          p.filename === null ? dec.decode(p.body) : [...p.body],
+        ]);
         const form = await new Response(body, { headers: { "content-type": contentType } }).formData();
         const theirs = [];
-        for (const [key, value] of form) theirs.push(typeof value === "string" ? [key, null, value] : [key, value.name, [...new Uint8Array(await value.arrayBuffer())]]);
+        for (const [key, value] of form)
+          theirs.push(typeof value === "string" ? [key, null, value] : [key, value.name, [...new Uint8Array(await value.arrayBuffer())]]);
         expect(ours).toEqual(theirs);
       }),
       { numRuns: 200 },

@@ -56,7 +56,11 @@ describe("readBody", () => {
     const twice = zlib.gzipSync(zlib.deflateSync(text));
     expect(new TextDecoder().decode(await readBody(streamOf(twice), "deflate, gzip", LIMIT))).toBe('{"message":"stacked"}');
     const thrice = zlib.gzipSync(twice);
-    expect(await rejectionOf(readBody(streamOf(thrice), "deflate, gzip, gzip", LIMIT))).toMatchObject({ status: 400, reason: "unsupported_encoding", detail: "at most 2 content encodings, got 3" });
+    expect(await rejectionOf(readBody(streamOf(thrice), "deflate, gzip, gzip", LIMIT))).toMatchObject({
+      status: 400,
+      reason: "unsupported_encoding",
+      detail: "at most 2 content encodings, got 3",
+    });
   });
 
   it("leaves corrupt gzip to the stream path, which answers 400", async () => {

@@ -33,14 +33,25 @@ async function issueWithEvents(projectId: number, timestamps: number[]): Promise
       `INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, user_key, tags, data, ingest_batch)
        VALUES (?, ?, ?, ?, ?, 'error', 'TypeError: x', ?, '[["route","/a"]]', x'00', 'seed')`,
     ).bind(projectId, unique("ev"), issueId, t, t, `id:u${i}`),
-    env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(issueId, t - (t % HOUR)),
-    env.DB.prepare("INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, ?, ?, 'seed')").bind(issueId, `id:u${i}`, t),
+    env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(
+      issueId,
+      t - (t % HOUR),
+    ),
+    env.DB.prepare("INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, ?, ?, 'seed')").bind(
+      issueId,
+      `id:u${i}`,
+      t,
+    ),
     env.DB.prepare(
       `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) VALUES (?, 'route', '/a', 1, ?, ?, ?)
        ON CONFLICT DO UPDATE SET count = count + 1, last_seen = max(last_seen, excluded.last_seen)`,
     ).bind(issueId, t, t, projectId),
-    env.DB.prepare("INSERT INTO project_hourly (project_id, hour, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(projectId, t - (t % HOUR)),
-    env.DB.prepare("INSERT INTO item_counts (project_id, day, item_type, count) VALUES (?, ?, 'event', 1) ON CONFLICT DO UPDATE SET count = count + 1").bind(projectId, t - (t % DAY)),
+    env.DB.prepare(
+      "INSERT INTO project_hourly (project_id, hour, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
+    ).bind(projectId, t - (t % HOUR)),
+    env.DB.prepare(
+      "INSERT INTO item_counts (project_id, day, item_type, count) VALUES (?, ?, 'event', 1) ON CONFLICT DO UPDATE SET count = count + 1",
+    ).bind(projectId, t - (t % DAY)),
   ]);
   await env.DB.batch(statements);
   return issueId;
@@ -61,7 +72,9 @@ async function storedItem(projectId: number, receivedAt: number): Promise<string
 async function rejected(projectId: number, receivedAt: number): Promise<string> {
   const key = `raw/${projectId}/${day(receivedAt)}/${crypto.randomUUID()}`;
   await env.RAW.put(key, "not an envelope");
-  await env.DB.prepare("INSERT INTO rejected_envelopes (message_id, project_id, received_at, reason, detail, body_key) VALUES (?, ?, ?, 'malformed_envelope', 'x', ?)")
+  await env.DB.prepare(
+    "INSERT INTO rejected_envelopes (message_id, project_id, received_at, reason, detail, body_key) VALUES (?, ?, ?, 'malformed_envelope', 'x', ?)",
+  )
     .bind(unique("msg"), projectId, receivedAt, key)
     .run();
   return key;
@@ -79,7 +92,12 @@ async function deadLetter(projectId: number | null, receivedAt: number) {
     .run();
 }
 
-const rows = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).all<Record<string, number>>()).results;
+const rows = async (sql: string, ...params: unknown[]) =>
+  (
+    await env.DB.prepare(sql)
+      .bind(...params)
+      .all<Record<string, number>>()
+  ).results;
 const countOf = async (sql: string, ...params: unknown[]) => Number((await rows(sql, ...params))[0]?.n ?? 0);
 const exists = async (key: string) => (await env.RAW.head(key)) !== null;
 
@@ -158,12 +176,16 @@ describe("enforceRetention", () => {
     await deadLetter(short, NOW - DAY);
     await deadLetter(null, NOW - 91 * DAY);
     await deadLetter(null, NOW - 89 * DAY);
-    const user = await env.DB.prepare("INSERT INTO users (email, password_hash, created_at) VALUES (?, 'x', 0) RETURNING id").bind(`${unique("u")}@example.com`).first<{ id: number }>();
+    const user = await env.DB.prepare("INSERT INTO users (email, password_hash, created_at) VALUES (?, 'x', 0) RETURNING id")
+      .bind(`${unique("u")}@example.com`)
+      .first<{ id: number }>();
     await env.DB.prepare("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, 0, ?), (?, ?, 0, ?)")
       .bind(unique("s-expired"), user!.id, NOW - 1, unique("s-valid"), user!.id, NOW + DAY)
       .run();
 
-    await env.DB.prepare("INSERT INTO login_throttles (key, failures, last_failure_at, blocked_until) VALUES ('ip:192.0.2.1', 30, ?, ?), ('ip:192.0.2.2', 30, ?, ?)")
+    await env.DB.prepare(
+      "INSERT INTO login_throttles (key, failures, last_failure_at, blocked_until) VALUES ('ip:192.0.2.1', 30, ?, ?), ('ip:192.0.2.2', 30, ?, ?)",
+    )
       .bind(NOW - 2 * DAY, NOW - 2 * DAY, NOW - HOUR, NOW + HOUR)
       .run();
 
@@ -171,13 +193,17 @@ describe("enforceRetention", () => {
     expect(report.finished).toBe(true);
 
     // Events: only the ones past their own project's retention.
-    expect(await rows("SELECT issue_id, timestamp FROM events WHERE project_id IN (?, ?, ?) ORDER BY timestamp", short, long, forever)).toEqual([
+    expect(
+      await rows("SELECT issue_id, timestamp FROM events WHERE project_id IN (?, ?, ?) ORDER BY timestamp", short, long, forever),
+    ).toEqual([
       { issue_id: keptForever, timestamp: NOW - 400 * DAY },
       { issue_id: keptByLong, timestamp: NOW - 40 * DAY },
       { issue_id: live, timestamp: NOW - DAY },
     ]);
     // The live issue keeps its lifetime counters; its old hourly bucket goes.
-    expect(await rows("SELECT times_seen, user_count, first_seen FROM issues WHERE id = ?", live)).toEqual([{ times_seen: 2, user_count: 2, first_seen: NOW - 40 * DAY }]);
+    expect(await rows("SELECT times_seen, user_count, first_seen FROM issues WHERE id = ?", live)).toEqual([
+      { times_seen: 2, user_count: 2, first_seen: NOW - 40 * DAY },
+    ]);
     expect(await rows("SELECT hour FROM issue_hourly WHERE issue_id = ?", live)).toEqual([{ hour: NOW - DAY - ((NOW - DAY) % HOUR) }]);
     expect(await countOf("SELECT count(*) AS n FROM issue_users WHERE issue_id = ?", live)).toBe(2);
     expect(await countOf("SELECT count(*) AS n FROM issue_tags WHERE issue_id = ?", live)).toBe(1);
@@ -194,14 +220,28 @@ describe("enforceRetention", () => {
     expect(await rows("SELECT body_key AS k FROM stored_items WHERE project_id = ?", short)).toEqual([{ k: newItem }]);
     expect(await rows("SELECT body_key AS k FROM rejected_envelopes WHERE project_id = ?", short)).toEqual([{ k: newRejected }]);
     expect([await exists(oldItem), await exists(oldRejected), await exists(oldRaw)]).toEqual([false, false, false]);
-    expect([await exists(newItem), await exists(newRejected), await exists(newRaw), await exists(longRaw)]).toEqual([true, true, true, true]);
+    expect([await exists(newItem), await exists(newRejected), await exists(newRaw), await exists(longRaw)]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
     // Dead letters: by project, and by the default retention when they name none.
     expect(await rows("SELECT received_at FROM dead_letters WHERE project_id = ?", short)).toEqual([{ received_at: NOW - DAY }]);
     expect(await rows("SELECT received_at FROM dead_letters WHERE project_id IS NULL")).toEqual([{ received_at: NOW - 89 * DAY }]);
     expect(await rows("SELECT expires_at FROM sessions WHERE user_id = ?", user!.id)).toEqual([{ expires_at: NOW + DAY }]);
     expect(await rows("SELECT key FROM login_throttles")).toEqual([{ key: "ip:192.0.2.2" }]);
 
-    expect(report.deleted).toMatchObject({ events: 3, issues: 1, stored_items: 1, rejected_envelopes: 1, dead_letters: 2, sessions: 1, login_throttles: 1, r2: 3 });
+    expect(report.deleted).toMatchObject({
+      events: 3,
+      issues: 1,
+      stored_items: 1,
+      rejected_envelopes: 1,
+      dead_letters: 2,
+      sessions: 1,
+      login_throttles: 1,
+      r2: 3,
+    });
 
     // A second run finds nothing left to do.
     const again = await enforceRetention(env.DB, env.RAW, NOW);
@@ -212,7 +252,9 @@ describe("enforceRetention", () => {
     const p = await project(7);
     // A phone offline for ten days sends its crash yesterday; another event is old both ways.
     const late = await issueWithEvents(p, [NOW - 10 * DAY]);
-    await env.DB.prepare("UPDATE events SET received_at = ? WHERE issue_id = ?").bind(NOW - DAY, late).run();
+    await env.DB.prepare("UPDATE events SET received_at = ? WHERE issue_id = ?")
+      .bind(NOW - DAY, late)
+      .run();
     const old = await issueWithEvents(p, [NOW - 10 * DAY]);
     await enforceRetention(env.DB, env.RAW, NOW);
     expect(await rows("SELECT issue_id FROM events WHERE project_id = ?", p)).toEqual([{ issue_id: late }]);
@@ -233,11 +275,18 @@ describe("enforceRetention", () => {
         lateEvent(p, issue),
         env.DB.prepare("UPDATE issues SET last_seen = ?, times_seen = times_seen + 1 WHERE id = ?").bind(NOW, issue),
       ]);
-    const racing = committingAfter((sql) => sql.includes("NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id)"), "all", digestCommits);
+    const racing = committingAfter(
+      (sql) => sql.includes("NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id)"),
+      "all",
+      digestCommits,
+    );
     await enforceRetention(racing.db, env.RAW, NOW + HOUR, { rowsPerStatement: 100, operationsPerRun: 1000, defaultRetentionDays: 90 });
     expect(racing.committed()).toBe(true);
     expect(await rows("SELECT times_seen, user_count FROM issues WHERE id = ?", issue)).toEqual([{ times_seen: 3, user_count: 2 }]);
-    expect(await rows("SELECT user_key FROM issue_users WHERE issue_id = ? ORDER BY 1", issue)).toEqual([{ user_key: "id:u0" }, { user_key: "id:u1" }]);
+    expect(await rows("SELECT user_key FROM issue_users WHERE issue_id = ? ORDER BY 1", issue)).toEqual([
+      { user_key: "id:u0" },
+      { user_key: "id:u1" },
+    ]);
     expect(await countOf("SELECT count(*) AS n FROM issue_tags WHERE issue_id = ?", issue)).toBe(1);
   });
 
@@ -249,8 +298,12 @@ describe("enforceRetention", () => {
     const digestCommits = () =>
       env.DB.batch([
         lateEvent(p, issue),
-        env.DB.prepare("INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, 'id:u0', ?, 'late') ON CONFLICT DO NOTHING").bind(issue, NOW),
-        env.DB.prepare("UPDATE issues SET last_seen = ?, times_seen = times_seen + 1, user_count = user_count + (SELECT count(*) FROM issue_users WHERE issue_id = ? AND ingest_batch = 'late') WHERE id = ?").bind(NOW, issue, issue),
+        env.DB.prepare(
+          "INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, 'id:u0', ?, 'late') ON CONFLICT DO NOTHING",
+        ).bind(issue, NOW),
+        env.DB.prepare(
+          "UPDATE issues SET last_seen = ?, times_seen = times_seen + 1, user_count = user_count + (SELECT count(*) FROM issue_users WHERE issue_id = ? AND ingest_batch = 'late') WHERE id = ?",
+        ).bind(NOW, issue, issue),
       ]);
     const racing = committingAfter((sql) => sql.startsWith("DELETE FROM issue_users WHERE (issue_id, user_key) IN"), "run", digestCommits);
     await enforceRetention(racing.db, env.RAW, NOW, { rowsPerStatement: 1, operationsPerRun: 1000, defaultRetentionDays: 90 });
@@ -274,7 +327,10 @@ describe("enforceRetention", () => {
       reports.push(report);
       // Done with this project's rows: a run does not say "finished" while the raw bodies' turn
       // through every project (other tests' too) is not over, which it takes hours to go round.
-      const left = await countOf("SELECT (SELECT count(*) FROM events WHERE project_id = ?1) + (SELECT count(*) FROM issues WHERE project_id = ?1) + (SELECT count(*) FROM project_hourly WHERE project_id = ?1) AS n", p);
+      const left = await countOf(
+        "SELECT (SELECT count(*) FROM events WHERE project_id = ?1) + (SELECT count(*) FROM issues WHERE project_id = ?1) + (SELECT count(*) FROM project_hourly WHERE project_id = ?1) AS n",
+        p,
+      );
       if (left === 0) break;
     }
     expect(reports.length).toBeGreaterThan(1);
@@ -306,7 +362,9 @@ describe("enforceRetention", () => {
 
   it("deletes the alert log past the retention, but never younger than 15 days, attempts first", async () => {
     const alertLog = async (projectId: number, at: number, attempts: number) => {
-      const rule = await env.DB.prepare("INSERT INTO alert_rules (project_id, name, triggers, created_at, updated_at) VALUES (?, 'r', '[]', ?, ?) RETURNING id")
+      const rule = await env.DB.prepare(
+        "INSERT INTO alert_rules (project_id, name, triggers, created_at, updated_at) VALUES (?, 'r', '[]', ?, ?) RETURNING id",
+      )
         .bind(projectId, at, at)
         .first<{ id: number }>();
       const issueId = await issueWithEvents(projectId, [NOW - HOUR]);
@@ -315,7 +373,9 @@ describe("enforceRetention", () => {
       )
         .bind(rule!.id, issueId, projectId, unique("eval"), at)
         .first<{ id: number }>();
-      await env.DB.prepare("INSERT INTO alert_throttle (rule_id, issue_id, last_fired_at, evaluation_id) VALUES (?, ?, ?, 'e')").bind(rule!.id, issueId, at).run();
+      await env.DB.prepare("INSERT INTO alert_throttle (rule_id, issue_id, last_fired_at, evaluation_id) VALUES (?, ?, ?, 'e')")
+        .bind(rule!.id, issueId, at)
+        .run();
       const delivery = await env.DB.prepare(
         "INSERT INTO alert_deliveries (firing_id, project_id, rule_id, issue_id, target_id, target_type, status, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 'webhook', 'sent', ?, ?, ?) RETURNING id",
       )
@@ -323,7 +383,9 @@ describe("enforceRetention", () => {
         .first<{ id: number }>();
       await env.DB.batch(
         Array.from({ length: attempts }, (_, i) =>
-          env.DB.prepare("INSERT INTO alert_delivery_attempts (delivery_id, attempt, started_at, latency_ms, outcome) VALUES (?, ?, ?, 5, 'retry')").bind(delivery!.id, i + 1, at),
+          env.DB.prepare(
+            "INSERT INTO alert_delivery_attempts (delivery_id, attempt, started_at, latency_ms, outcome) VALUES (?, ?, ?, 5, 'retry')",
+          ).bind(delivery!.id, i + 1, at),
         ),
       );
       return { rule: rule!.id, firing: firing!.id, delivery: delivery!.id };
@@ -357,7 +419,18 @@ describe("enforceRetention", () => {
 
   it("reads every table that grows with events through an index", async () => {
     // The tables, and the aliases the statements give them.
-    const big = new Set(["events", "stored_items", "rejected_envelopes", "dead_letters", "issue_hourly", "project_hourly", "item_counts", "issues", "issue_users", "issue_tags"]);
+    const big = new Set([
+      "events",
+      "stored_items",
+      "rejected_envelopes",
+      "dead_letters",
+      "issue_hourly",
+      "project_hourly",
+      "item_counts",
+      "issues",
+      "issue_users",
+      "issue_tags",
+    ]);
     for (const table of ["alert_deliveries", "alert_delivery_attempts", "alert_firings", "alert_throttle"]) big.add(table);
     for (const alias of ["e", "s", "r", "d", "h", "n", "i", "f", "th"]) big.add(alias);
     for (const [name, sql] of Object.entries(RETENTION_QUERIES)) {

@@ -38,6 +38,9 @@ test("the dashboard builds", async () => {
 test("the dashboard's Pages Functions build into one Worker", async (t) => {
   if (!existsSync(join(ROOT, "dashboard", "functions"))) return t.skip("no dashboard/functions");
   const outdir = join(out, "functions");
-  await run(bin("wrangler"), ["pages", "functions", "build", "functions", "--outdir", outdir], { ...options, cwd: join(ROOT, "dashboard") });
+  await run(bin("wrangler"), ["pages", "functions", "build", "functions", "--outdir", outdir], {
+    ...options,
+    cwd: join(ROOT, "dashboard"),
+  });
   assert.ok(existsSync(join(outdir, "index.js")));
 });

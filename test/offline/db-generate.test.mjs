@@ -28,13 +28,21 @@ test("db/schema.ts has no change that a migration does not capture", async () =>
     `import config from ${JSON.stringify(join(ROOT, "drizzle.config.ts"))};\nexport default { ...config, out: ${JSON.stringify(relative(ROOT, join(dir, "out")))} };\n`,
   );
 
-  const { stdout = "", stderr = "" } = await run(join(ROOT, "node_modules", ".bin", "drizzle-kit"), ["generate", "--config", config, "--name", "pending"], { cwd: ROOT }).catch((error) => error);
+  const { stdout = "", stderr = "" } = await run(
+    join(ROOT, "node_modules", ".bin", "drizzle-kit"),
+    ["generate", "--config", config, "--name", "pending"],
+    { cwd: ROOT },
+  ).catch((error) => error);
   const written = readdirSync(join(dir, "out")).filter((f) => f.endsWith(".sql"));
   const sql = written.map((f) => readFileSync(join(dir, "out", f), "utf8")).join("\n");
   assert.deepEqual(written, [], `db/schema.ts differs from the last migration's snapshot; run npm run db:generate -- <name>:\n${sql}`);
   // Without a terminal, a change that needs a question answered (a column renamed, or dropped and
   // another added?) stops with an error, and drizzle-kit still exits 0.
-  assert.match(stdout, /No schema changes/, `db/schema.ts differs from the last migration's snapshot; run npm run db:generate -- <name>:\n${stderr}`);
+  assert.match(
+    stdout,
+    /No schema changes/,
+    `db/schema.ts differs from the last migration's snapshot; run npm run db:generate -- <name>:\n${stderr}`,
+  );
 });
 
 test("every migration since the baseline was generated, and the newest is the journal's last", () => {

@@ -28,7 +28,12 @@ function database() {
     join(dir, "wrangler.toml"),
     `name = "migrations-check"\ncompatibility_date = "2026-05-01"\n\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "faultline"\ndatabase_id = "5f1c6a9e-0d0b-4c84-9a52-6a1f3e0b7c21"\nmigrations_dir = "migrations"\n`,
   );
-  const d1 = (...args) => run(wrangler, ["d1", ...args, "--local", "--persist-to", join(dir, "state")], { cwd: dir, env: wranglerEnv, maxBuffer: 16 * 1024 * 1024 });
+  const d1 = (...args) =>
+    run(wrangler, ["d1", ...args, "--local", "--persist-to", join(dir, "state")], {
+      cwd: dir,
+      env: wranglerEnv,
+      maxBuffer: 16 * 1024 * 1024,
+    });
   return {
     addMigrations: (names) => names.forEach((n) => cpSync(join(ROOT, "migrations", n), join(dir, "migrations", n))),
     apply: () => d1("migrations", "apply", "DB"),
@@ -37,9 +42,15 @@ function database() {
 }
 
 const schemaSqlObjects = () =>
-  [...readFileSync(join(ROOT, "schema.sql"), "utf8").matchAll(/^CREATE (?:UNIQUE )?(TABLE|INDEX) (\w+)/gm)].map((m) => `${m[1].toLowerCase()} ${m[2]}`).sort();
+  [...readFileSync(join(ROOT, "schema.sql"), "utf8").matchAll(/^CREATE (?:UNIQUE )?(TABLE|INDEX) (\w+)/gm)]
+    .map((m) => `${m[1].toLowerCase()} ${m[2]}`)
+    .sort();
 const objectsOf = async (db) =>
-  (await db.query("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'"))
+  (
+    await db.query(
+      "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'",
+    )
+  )
     .map((r) => `${r.type} ${r.name}`)
     .sort();
 
@@ -66,6 +77,11 @@ test("the previous release's database upgrades with its rows kept", async () => 
     INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, data, ingest_batch) VALUES (1, 'e1', 1, 1, 1, 'error', 'E', x'00', 'b'), (1, 'e2', 1, 2, 2, 'error', 'E', x'00', 'b');`);
   db.addMigrations(migrations.slice(cut));
   await db.apply();
-  assert.deepEqual(await db.query("SELECT (SELECT count(*) FROM events) AS events, (SELECT times_seen FROM issues) AS times_seen, (SELECT public_key FROM project_keys) AS k"), [{ events: 2, times_seen: 2, k: "k1" }]);
+  assert.deepEqual(
+    await db.query(
+      "SELECT (SELECT count(*) FROM events) AS events, (SELECT times_seen FROM issues) AS times_seen, (SELECT public_key FROM project_keys) AS k",
+    ),
+    [{ events: 2, times_seen: 2, k: "k1" }],
+  );
   assert.deepEqual(await objectsOf(db), schemaSqlObjects());
 });

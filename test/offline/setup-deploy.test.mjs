@@ -14,8 +14,11 @@ const DATABASE_ID = "7d3c0f52-5a43-4f4b-9c1e-2f0e8c2a9b11";
 const WORKERS_URL = "https://faultline.acme.workers.dev";
 const DASHBOARD_URL = "https://faultline-4kq.pages.dev";
 
-const databaseIdIn = (file) => readTomlSections(readFileSync(file, "utf8")).find((s) => s.header === "[[d1_databases]]")?.values.database_id;
-const hasDashboardUrlVar = (project) => "DASHBOARD_URL" in (readTomlSections(readFileSync(join(project, "wrangler.toml"), "utf8")).find((s) => s.header === "[vars]")?.values ?? {});
+const databaseIdIn = (file) =>
+  readTomlSections(readFileSync(file, "utf8")).find((s) => s.header === "[[d1_databases]]")?.values.database_id;
+const hasDashboardUrlVar = (project) =>
+  "DASHBOARD_URL" in
+  (readTomlSections(readFileSync(join(project, "wrangler.toml"), "utf8")).find((s) => s.header === "[vars]")?.values ?? {});
 const ok = (result) => assert.equal(result.code, 0, `exit ${result.code}\n${result.stdout}\n${result.stderr}`);
 
 /** The position of the first call matching `pattern`, which must exist. */
@@ -43,9 +46,21 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
     const commands = calls.map(commandOf);
 
     // Found what exists first, then created only what was missing.
-    for (const pattern of [/^whoami --json$/, /^d1 list --json$/, /^queues list --page 1$/, /^r2 bucket list$/, /^pages project list --json$/]) position(calls, pattern);
+    for (const pattern of [
+      /^whoami --json$/,
+      /^d1 list --json$/,
+      /^queues list --page 1$/,
+      /^r2 bucket list$/,
+      /^pages project list --json$/,
+    ])
+      position(calls, pattern);
     assert.ok(commands.includes("d1 create faultline"));
-    assert.deepEqual(commands.filter((c) => c.startsWith("queues create")).sort(), ["queues create alerts", "queues create alerts-dlq", "queues create events", "queues create events-dlq"]);
+    assert.deepEqual(commands.filter((c) => c.startsWith("queues create")).sort(), [
+      "queues create alerts",
+      "queues create alerts-dlq",
+      "queues create events",
+      "queues create events-dlq",
+    ]);
     assert.ok(commands.includes("r2 bucket create faultline-raw"));
     assert.ok(commands.includes("pages project create faultline --production-branch main --compatibility-date 2026-05-01"));
 
@@ -56,20 +71,25 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
 
     // Migrations before the first query, all remote.
     assert.ok(position(calls, /^d1 migrations apply DB --remote$/) < position(calls, /^d1 execute DB --remote/));
-    for (const c of calls.filter((c) => c.argv[0] === "d1" && c.argv[1] !== "list" && c.argv[1] !== "create")) assert.ok(c.argv.includes("--remote"), commandOf(c));
+    for (const c of calls.filter((c) => c.argv[0] === "d1" && c.argv[1] !== "list" && c.argv[1] !== "create"))
+      assert.ok(c.argv.includes("--remote"), commandOf(c));
 
     // Secrets went through stdin, from the dashboard's folder (where its Pages config is).
     const state = account.read();
     const pages = state.pages[0];
     assert.ok(pages.secrets.SESSION_SECRET.length >= 32);
     assert.equal(pages.secrets.INGEST_URL, WORKERS_URL);
-    for (const c of calls.filter((c) => c.argv[0] === "pages" && c.argv[1] !== "project")) assert.equal(c.cwd, join(project, "dashboard"), commandOf(c));
+    for (const c of calls.filter((c) => c.argv[0] === "pages" && c.argv[1] !== "project"))
+      assert.equal(c.cwd, join(project, "dashboard"), commandOf(c));
 
     // Deployed: migrations, then the Worker with its cron trigger, then the INGEST_URL the
     // dashboard needs, then the dashboard itself on the production branch.
     const deployAt = position(calls, /^deploy\b/);
     assert.ok(position(calls, /^pages secret put INGEST_URL/) > deployAt);
-    assert.ok(position(calls, /^pages deploy dist --project-name faultline --branch main --commit-dirty=true$/) > position(calls, /^pages secret put INGEST_URL/));
+    assert.ok(
+      position(calls, /^pages deploy dist --project-name faultline --branch main --commit-dirty=true$/) >
+        position(calls, /^pages secret put INGEST_URL/),
+    );
     assert.deepEqual(state.worker.crons, ["17 * * * *"]);
     if (hasDashboardUrlVar(project)) assert.deepEqual(state.worker.vars, [`DASHBOARD_URL:${DASHBOARD_URL}`]);
     assert.equal(pages.deployments[0].branch, "main");
@@ -96,7 +116,10 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
     const result = await runScript(project, account, "setup.mjs", ["--skip-build"], { FAULTLINE_ADMIN_EMAIL: "owner@example.com" });
     ok(result);
     const commands = account.calls().map(commandOf);
-    assert.deepEqual(commands.filter((c) => / create /.test(c) || c.startsWith("pages secret put SESSION_SECRET")), []);
+    assert.deepEqual(
+      commands.filter((c) => / create /.test(c) || c.startsWith("pages secret put SESSION_SECRET")),
+      [],
+    );
     assert.doesNotMatch(result.stdout, /Login:/);
     assert.equal(/DSN:\s+(\S+)/.exec(result.stdout)?.[1], first.dsn);
     assert.equal((await queryAccountD1(project, account, "SELECT count(*) AS n FROM users"))[0].n, 1);
@@ -105,9 +128,15 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
   test("setup --reset-admin-password gives the owner a new password and ends their sessions", async () => {
     const [{ id: ownerId }] = await queryAccountD1(project, account, "SELECT id FROM users WHERE email = 'owner@example.com'");
     const now = Date.now();
-    await queryAccountD1(project, account, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ('${"a".repeat(64)}', ${ownerId}, ${now}, ${now + 3_600_000})`);
+    await queryAccountD1(
+      project,
+      account,
+      `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ('${"a".repeat(64)}', ${ownerId}, ${now}, ${now + 3_600_000})`,
+    );
     account.clearCalls();
-    const result = await runScript(project, account, "setup.mjs", ["--skip-build", "--reset-admin-password"], { FAULTLINE_ADMIN_EMAIL: "owner@example.com" });
+    const result = await runScript(project, account, "setup.mjs", ["--skip-build", "--reset-admin-password"], {
+      FAULTLINE_ADMIN_EMAIL: "owner@example.com",
+    });
     ok(result);
     const login = /Login:\s+owner@example\.com \/ (\S+)/.exec(result.stdout);
     assert.ok(login, result.stdout);
@@ -118,7 +147,13 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
     assert.equal((await queryAccountD1(project, account, `SELECT count(*) AS n FROM sessions WHERE user_id = ${ownerId}`))[0].n, 0);
     // Still one owner, and nothing created.
     assert.equal((await queryAccountD1(project, account, "SELECT count(*) AS n FROM users"))[0].n, 1);
-    assert.deepEqual(account.calls().map(commandOf).filter((c) => / create /.test(c)), []);
+    assert.deepEqual(
+      account
+        .calls()
+        .map(commandOf)
+        .filter((c) => / create /.test(c)),
+      [],
+    );
   });
 
   test("deploy ships the Worker and the dashboard, in that order, and prints the URLs", async () => {
@@ -188,7 +223,10 @@ describe("deploy builds the dashboard", { concurrency: false }, () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /build:dashboard failed/);
     const commands = account.calls().map(commandOf);
-    assert.ok(!commands.some((c) => c === "deploy" || c.startsWith("deploy ") || c.startsWith("pages deploy") || c.startsWith("d1 migrations")), commands.join("\n"));
+    assert.ok(
+      !commands.some((c) => c === "deploy" || c.startsWith("deploy ") || c.startsWith("pages deploy") || c.startsWith("d1 migrations")),
+      commands.join("\n"),
+    );
   });
 });
 
@@ -199,7 +237,10 @@ describe("setup on an account that already has everything", { concurrency: false
     const result = await runScript(project, account, "setup.mjs", ["--skip-build", "--admin-email", "ops@example.com"]);
     ok(result);
     const commands = account.calls().map(commandOf);
-    assert.deepEqual(commands.filter((c) => / create /.test(c)), []);
+    assert.deepEqual(
+      commands.filter((c) => / create /.test(c)),
+      [],
+    );
     assert.ok(!commands.some((c) => c.startsWith("pages secret put SESSION_SECRET")));
     assert.equal(databaseIdIn(join(project, "wrangler.toml")), DATABASE_ID);
     assert.equal(databaseIdIn(join(project, "dashboard", "wrangler.toml")), DATABASE_ID);
@@ -240,15 +281,31 @@ describe("setup when a step fails or finds what it cannot list", { concurrency: 
     const project = copyProject();
     const config = join(project, "wrangler.toml");
     writeFileSync(config, `account_id = "b2"\n${readFileSync(config, "utf8")}`);
-    const account = newAccount({ ...accountState(), accounts: [{ name: "Acme", id: "a1" }, { name: "Other", id: "b2" }] });
-    ok(await runScript(project, account, "setup.mjs", ["--skip-build"], { CLOUDFLARE_ACCOUNT_ID: "", FAULTLINE_ADMIN_EMAIL: "owner@example.com" }));
+    const account = newAccount({
+      ...accountState(),
+      accounts: [
+        { name: "Acme", id: "a1" },
+        { name: "Other", id: "b2" },
+      ],
+    });
+    ok(
+      await runScript(project, account, "setup.mjs", ["--skip-build"], {
+        CLOUDFLARE_ACCOUNT_ID: "",
+        FAULTLINE_ADMIN_EMAIL: "owner@example.com",
+      }),
+    );
   });
 
   test("--reset-admin-password refuses an email that no user has, instead of printing a password that opens nothing", async () => {
     const project = copyProject();
     const account = newAccount(accountState());
     ok(await runScript(project, account, "setup.mjs", ["--skip-build"], { FAULTLINE_ADMIN_EMAIL: "owner@example.com" }));
-    const result = await runScript(project, account, "setup.mjs", ["--skip-build", "--reset-admin-password", "--admin-email", "someone.else@example.com"]);
+    const result = await runScript(project, account, "setup.mjs", [
+      "--skip-build",
+      "--reset-admin-password",
+      "--admin-email",
+      "someone.else@example.com",
+    ]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /no dashboard user has the email someone\.else@example\.com/);
     assert.doesNotMatch(result.stdout, /Login:/);
@@ -258,7 +315,11 @@ describe("setup when a step fails or finds what it cannot list", { concurrency: 
 describe("ingestUrlFromTargets", () => {
   test("takes a custom domain whether or not its route names a zone, before workers.dev", () => {
     const workersDev = "https://faultline.acme.workers.dev";
-    for (const custom of ["errors.acme.com (custom domain)", "errors.acme.com (custom domain - zone name: acme.com)", "errors.acme.com (custom domain - zone id: 0123abcd)"]) {
+    for (const custom of [
+      "errors.acme.com (custom domain)",
+      "errors.acme.com (custom domain - zone name: acme.com)",
+      "errors.acme.com (custom domain - zone id: 0123abcd)",
+    ]) {
       assert.equal(ingestUrlFromTargets([workersDev, custom, "schedule: 17 * * * *"]), "https://errors.acme.com", custom);
     }
     assert.equal(ingestUrlFromTargets([workersDev, "acme.com/api/* (zone name: acme.com)"]), workersDev);
@@ -270,7 +331,10 @@ describe("wranglerCommand", () => {
     const { command, args } = wranglerCommand("C:\\faultline", { PATH: "" }, "win32");
     assert.equal(command, process.execPath);
     assert.deepEqual(args, [join("C:\\faultline", "node_modules", "wrangler", "bin", "wrangler.js")]);
-    assert.deepEqual(wranglerCommand("/srv/faultline", { FAULTLINE_WRANGLER: "/opt/wrangler" }, "linux"), { command: "/opt/wrangler", args: [] });
+    assert.deepEqual(wranglerCommand("/srv/faultline", { FAULTLINE_WRANGLER: "/opt/wrangler" }, "linux"), {
+      command: "/opt/wrangler",
+      args: [],
+    });
   });
 });
 
@@ -300,7 +364,13 @@ describe("setup and deploy refuse to start without what they need", () => {
 
   test("setup asks which account when the credentials reach several", async () => {
     const project = copyProject();
-    const account = newAccount({ ...accountState(), accounts: [{ name: "Acme", id: "a1" }, { name: "Other", id: "b2" }] });
+    const account = newAccount({
+      ...accountState(),
+      accounts: [
+        { name: "Acme", id: "a1" },
+        { name: "Other", id: "b2" },
+      ],
+    });
     const result = await runScript(project, account, "setup.mjs", ["--skip-build"], { CLOUDFLARE_ACCOUNT_ID: "" });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /CLOUDFLARE_ACCOUNT_ID/);

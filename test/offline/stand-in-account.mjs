@@ -30,7 +30,17 @@ export function accountState({ existing = false, loggedIn = true, databaseId = "
     d1: existing ? [{ uuid: databaseId, name: "faultline" }] : [],
     queues: existing ? QUEUE_NAMES.map((name, i) => ({ id: `q${i}`, name })) : [],
     buckets: existing ? ["faultline-raw"] : [],
-    pages: existing ? [{ name: "faultline", domains: ["faultline-4kq.pages.dev"], productionBranch: "main", secrets: { SESSION_SECRET: "kept" }, deployments: [] }] : [],
+    pages: existing
+      ? [
+          {
+            name: "faultline",
+            domains: ["faultline-4kq.pages.dev"],
+            productionBranch: "main",
+            secrets: { SESSION_SECRET: "kept" },
+            deployments: [],
+          },
+        ]
+      : [],
   };
 }
 
@@ -41,11 +51,20 @@ export function accountState({ existing = false, loggedIn = true, databaseId = "
  */
 export function copyProject({ dashboardSource = false } = {}) {
   const dir = tempDir("faultline-setup-");
-  for (const path of ["wrangler.toml", "package.json", "migrations", "scripts", join("dashboard", "wrangler.toml"), join("dashboard", "package.json"), join("dashboard", "public")]) {
+  for (const path of [
+    "wrangler.toml",
+    "package.json",
+    "migrations",
+    "scripts",
+    join("dashboard", "wrangler.toml"),
+    join("dashboard", "package.json"),
+    join("dashboard", "public"),
+  ]) {
     cpSync(join(ROOT, path), join(dir, path), { recursive: true });
   }
   if (dashboardSource) {
-    for (const path of ["src", "index.html", "vite.config.ts", "tsconfig.json"]) cpSync(join(ROOT, "dashboard", path), join(dir, "dashboard", path), { recursive: true });
+    for (const path of ["src", "index.html", "vite.config.ts", "tsconfig.json"])
+      cpSync(join(ROOT, "dashboard", path), join(dir, "dashboard", path), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
     return dir;
   }
@@ -105,11 +124,15 @@ export function runScript(project, account, script, args = [], env = {}) {
 /** Reads the stand-in account's D1 (a local one) with the real wrangler. */
 export function queryAccountD1(project, account, sql) {
   return new Promise((done, fail) => {
-    const child = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), ["d1", "execute", "DB", "--local", "--persist-to", join(account.dir, "d1"), "--json", "--command", sql], {
-      cwd: project,
-      env: wranglerEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      join(ROOT, "node_modules", ".bin", "wrangler"),
+      ["d1", "execute", "DB", "--local", "--persist-to", join(account.dir, "d1"), "--json", "--command", sql],
+      {
+        cwd: project,
+        env: wranglerEnv,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let out = "";
     let err = "";
     child.stdout.on("data", (c) => (out += c));

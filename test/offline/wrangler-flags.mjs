@@ -2,7 +2,7 @@
 // in wrangler 4.86.0 (besides the global ones). The stand-in refuses any other flag;
 // wrangler-flags.test.mjs checks every one against the real CLI's --help.
 export const COMMAND_FLAGS = {
-  "whoami": ["account", "json"],
+  whoami: ["account", "json"],
   "d1 list": ["json"],
   "d1 create": ["location", "jurisdiction", "use-remote", "update-config", "binding"],
   "d1 migrations apply": ["local", "remote", "preview", "persist-to"],
@@ -15,8 +15,39 @@ export const COMMAND_FLAGS = {
   "pages project create": ["production-branch", "compatibility-flags", "compatibility-date"],
   "pages secret list": ["project-name"],
   "pages secret put": ["project-name"],
-  "pages deploy": ["project-name", "branch", "commit-hash", "commit-message", "commit-dirty", "skip-caching", "no-bundle", "upload-source-maps"],
-  "deploy": ["name", "no-bundle", "outdir", "outfile", "compatibility-date", "compatibility-flags", "latest", "assets", "var", "define", "alias", "triggers", "routes", "domains", "minify", "dry-run", "keep-vars", "tag", "message", "strict", "secrets-file"],
+  "pages deploy": [
+    "project-name",
+    "branch",
+    "commit-hash",
+    "commit-message",
+    "commit-dirty",
+    "skip-caching",
+    "no-bundle",
+    "upload-source-maps",
+  ],
+  deploy: [
+    "name",
+    "no-bundle",
+    "outdir",
+    "outfile",
+    "compatibility-date",
+    "compatibility-flags",
+    "latest",
+    "assets",
+    "var",
+    "define",
+    "alias",
+    "triggers",
+    "routes",
+    "domains",
+    "minify",
+    "dry-run",
+    "keep-vars",
+    "tag",
+    "message",
+    "strict",
+    "secrets-file",
+  ],
 };
 
 /** Global flags: Pages commands hide --config and --env (the Pages config is found on its own). */

@@ -19,7 +19,11 @@ test("every flag the stand-in accepts is in the real wrangler's help for that co
     helps.push(
       ...(await Promise.all(
         commands.slice(i, i + 4).map(async (command) => {
-          const { stdout, stderr } = await run(realWrangler, [...command.split(" "), "--help"], { cwd: ROOT, env: wranglerEnv, maxBuffer: 4 * 1024 * 1024 });
+          const { stdout, stderr } = await run(realWrangler, [...command.split(" "), "--help"], {
+            cwd: ROOT,
+            env: wranglerEnv,
+            maxBuffer: 4 * 1024 * 1024,
+          });
           return [command, `${stdout}\n${stderr}`];
         }),
       )),

@@ -12,7 +12,6 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { dirname, join, resolve } from "node:path";
 import { COMMAND_FLAGS, globalFlags } from "./wrangler-flags.mjs";
 
-
 const BANNER = " ⛅️ wrangler 4.86.0\n───────────────────\n";
 
 function main() {
@@ -33,7 +32,8 @@ function main() {
   if (unknown.length > 0) fail(`Unknown argument${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`);
   const failure = state.fail?.[command];
   if (failure) fail(failure);
-  if (command !== "whoami" && !state.loggedIn) fail("In a non-interactive environment, it's necessary to set a CLOUDFLARE_API_TOKEN environment variable for wrangler to work.");
+  if (command !== "whoami" && !state.loggedIn)
+    fail("In a non-interactive environment, it's necessary to set a CLOUDFLARE_API_TOKEN environment variable for wrangler to work.");
   // The Pages and R2 commands do not read wrangler.toml's account_id: only the environment tells them the account.
   if (state.accounts.length > 1 && !process.env.CLOUDFLARE_ACCOUNT_ID && /^(pages|r2) /.test(command)) {
     fail("More than one account available but unable to select one in non-interactive mode.");
@@ -55,11 +55,27 @@ function main() {
         out('{"loggedIn":false}\n');
         process.exit(1);
       }
-      out(`${JSON.stringify({ loggedIn: true, authType: "User API Token", email: "owner@example.com", accounts: state.accounts, tokenPermissions: ["workers_scripts:edit", "d1:edit"] }, null, 2)}\n`);
+      out(
+        `${JSON.stringify({ loggedIn: true, authType: "User API Token", email: "owner@example.com", accounts: state.accounts, tokenPermissions: ["workers_scripts:edit", "d1:edit"] }, null, 2)}\n`,
+      );
       return;
     case "d1 list":
       requireFlag(flags, "json");
-      out(`${JSON.stringify(state.d1.map((d) => ({ uuid: d.uuid, name: d.name, created_at: "2026-11-01T10:00:00.000Z", version: "production", num_tables: 0, file_size: 12288, jurisdiction: null })), null, 2)}\n`);
+      out(
+        `${JSON.stringify(
+          state.d1.map((d) => ({
+            uuid: d.uuid,
+            name: d.name,
+            created_at: "2026-11-01T10:00:00.000Z",
+            version: "production",
+            num_tables: 0,
+            file_size: 12288,
+            jurisdiction: null,
+          })),
+          null,
+          2,
+        )}\n`,
+      );
       return;
     case "d1 create": {
       const [name] = positionals;
@@ -67,7 +83,9 @@ function main() {
       const uuid = state.nextUuid ?? crypto.randomUUID();
       state.d1.push({ uuid, name });
       save();
-      out(`${BANNER}✅ Successfully created DB '${name}' in region WEUR\nCreated your new D1 database.\n\nTo access your new D1 Database in your Worker, add the following snippet to your configuration file:\n[[d1_databases]]\nbinding = "${name}"\ndatabase_name = "${name}"\ndatabase_id = "${uuid}"\n`);
+      out(
+        `${BANNER}✅ Successfully created DB '${name}' in region WEUR\nCreated your new D1 database.\n\nTo access your new D1 Database in your Worker, add the following snippet to your configuration file:\n[[d1_databases]]\nbinding = "${name}"\ndatabase_name = "${name}"\ndatabase_id = "${uuid}"\n`,
+      );
       return;
     }
     case "d1 migrations apply":
@@ -76,7 +94,13 @@ function main() {
     case "queues list": {
       const page = Number(flags.page ?? 1);
       const rows = page === 1 ? state.queues : [];
-      out(BANNER + table(["id", "name", "created_on", "modified_on", "producers", "consumers"], rows.map((q) => [q.id, q.name, "2026-11-01T10:00:00.000Z", "2026-11-01T10:00:00.000Z", "0", "0"])));
+      out(
+        BANNER +
+          table(
+            ["id", "name", "created_on", "modified_on", "producers", "consumers"],
+            rows.map((q) => [q.id, q.name, "2026-11-01T10:00:00.000Z", "2026-11-01T10:00:00.000Z", "0", "0"]),
+          ),
+      );
       return;
     }
     case "queues create": {
@@ -84,16 +108,21 @@ function main() {
       if (state.queues.some((q) => q.name === name)) fail(`A queue with this name already exists [code: 11009]`);
       state.queues.push({ id: crypto.randomUUID().replaceAll("-", ""), name });
       save();
-      out(`${BANNER}🌀 Creating queue '${name}'\n✅ Created queue '${name}'\n\nConfigure your Worker to send messages to this queue:\n\n[[queues.producers]]\nqueue = "${name}"\nbinding = "${name}"\n`);
+      out(
+        `${BANNER}🌀 Creating queue '${name}'\n✅ Created queue '${name}'\n\nConfigure your Worker to send messages to this queue:\n\n[[queues.producers]]\nqueue = "${name}"\nbinding = "${name}"\n`,
+      );
       return;
     }
     case "r2 bucket list":
-      out(`${BANNER}Listing buckets...\n${state.buckets.map((b) => `name:           ${b}\ncreation_date:  2026-11-01T10:00:00.000Z`).join("\n\n")}\n`);
+      out(
+        `${BANNER}Listing buckets...\n${state.buckets.map((b) => `name:           ${b}\ncreation_date:  2026-11-01T10:00:00.000Z`).join("\n\n")}\n`,
+      );
       return;
     case "r2 bucket create": {
       const [name] = positionals;
       // `unlistedBuckets`: buckets past the one page `r2 bucket list` shows.
-      if (state.buckets.includes(name) || state.unlistedBuckets?.includes(name)) fail(`The bucket you tried to create already exists, and you own it. [code: 10004]`);
+      if (state.buckets.includes(name) || state.unlistedBuckets?.includes(name))
+        fail(`The bucket you tried to create already exists, and you own it. [code: 10004]`);
       state.buckets.push(name);
       save();
       out(`${BANNER}Creating bucket '${name}'...\n✅ Created bucket '${name}' with default storage class of Standard.\n`);
@@ -101,21 +130,41 @@ function main() {
     }
     case "pages project list":
       requireFlag(flags, "json");
-      out(`${JSON.stringify(state.pages.map((p) => ({ "Project Name": p.name, "Project Domains": p.domains.join(", "), "Git Provider": "No", "Last Modified": "2 days ago" })), null, 2)}\n`);
+      out(
+        `${JSON.stringify(
+          state.pages.map((p) => ({
+            "Project Name": p.name,
+            "Project Domains": p.domains.join(", "),
+            "Git Provider": "No",
+            "Last Modified": "2 days ago",
+          })),
+          null,
+          2,
+        )}\n`,
+      );
       return;
     case "pages project create": {
       const [name] = positionals;
       if (!flags["production-branch"]) fail("Must specify a production branch.");
-      if (state.pages.some((p) => p.name === name)) fail("A project with this name already exists. Choose a different project name. [code: 8000002]");
+      if (state.pages.some((p) => p.name === name))
+        fail("A project with this name already exists. Choose a different project name. [code: 8000002]");
       const subdomain = `${name}${state.pagesSubdomainSuffix ?? ""}.pages.dev`;
       state.pages.push({ name, domains: [subdomain], productionBranch: flags["production-branch"], secrets: {}, deployments: [] });
       save();
-      out(`${BANNER}✨ Successfully created the '${name}' project. It will be available at https://${subdomain}/ once you create your first deployment.\nTo deploy a folder of assets, run 'wrangler pages deploy [directory]'.\n`);
+      out(
+        `${BANNER}✨ Successfully created the '${name}' project. It will be available at https://${subdomain}/ once you create your first deployment.\nTo deploy a folder of assets, run 'wrangler pages deploy [directory]'.\n`,
+      );
       return;
     }
     case "pages secret list": {
       const p = project();
-      out(`${BANNER}The "production" environment of your Pages project "${p.name}" has access to the following secrets:\n${Object.keys(p.secrets).map((k) => `  - ${k}: Value Encrypted`).join("\n")}\n`);
+      out(
+        `${BANNER}The "production" environment of your Pages project "${p.name}" has access to the following secrets:\n${Object.keys(
+          p.secrets,
+        )
+          .map((k) => `  - ${k}: Value Encrypted`)
+          .join("\n")}\n`,
+      );
       return;
     }
     case "pages secret put": {
@@ -139,7 +188,9 @@ function main() {
       save();
       const url = `https://${id}.${p.domains.find((d) => d.endsWith(".pages.dev"))}`;
       writeOutput({ type: "pages-deploy", version: 1, pages_project: p.name, deployment_id: id, url });
-      out(`${BANNER}✨ Success! Uploaded 7 files (1.20 sec)\n\n✨ Uploading Functions bundle\n🌎 Deploying...\n✨ Deployment complete! Take a peek over at ${url}\n`);
+      out(
+        `${BANNER}✨ Success! Uploaded 7 files (1.20 sec)\n\n✨ Uploading Functions bundle\n🌎 Deploying...\n✨ Deployment complete! Take a peek over at ${url}\n`,
+      );
       return;
     }
     case "deploy": {
@@ -147,19 +198,37 @@ function main() {
       const config = readConfig(join(process.cwd(), "wrangler.toml"));
       checkDatabaseId(state, config, "wrangler.toml");
       for (const [, queue] of config.matchAll(/^(?:queue|dead_letter_queue)\s*=\s*"([^"]+)"/gm)) {
-        if (!state.queues.some((q) => q.name === queue)) fail(`Queue "${queue}" does not exist. To create it, run: wrangler queues create ${queue}`);
+        if (!state.queues.some((q) => q.name === queue))
+          fail(`Queue "${queue}" does not exist. To create it, run: wrangler queues create ${queue}`);
       }
       for (const [, bucket] of config.matchAll(/^bucket_name\s*=\s*"([^"]+)"/gm)) {
-        if (!state.buckets.includes(bucket) && !state.unlistedBuckets?.includes(bucket)) fail(`R2 bucket '${bucket}' not found. Please use a different name and try again. [code: 10085]`);
+        if (!state.buckets.includes(bucket) && !state.unlistedBuckets?.includes(bucket))
+          fail(`R2 bucket '${bucket}' not found. Please use a different name and try again. [code: 10085]`);
       }
       const name = /^name\s*=\s*"([^"]+)"/m.exec(config)?.[1];
-      const crons = /^crons\s*=\s*\[([^\]]*)\]/m.exec(config)?.[1].match(/"[^"]+"/g)?.map((c) => JSON.parse(c)) ?? [];
+      const crons =
+        /^crons\s*=\s*\[([^\]]*)\]/m
+          .exec(config)?.[1]
+          .match(/"[^"]+"/g)
+          ?.map((c) => JSON.parse(c)) ?? [];
       const vars = [].concat(flags.var ?? []);
       state.worker = { name, crons, vars };
       save();
-      const targets = [`https://${name}.${state.workersSubdomain}.workers.dev`, ...(state.customDomain ? [`${state.customDomain} (custom domain)`] : []), ...crons.map((c) => `schedule: ${c}`), "Producer for events", "Producer for alerts", "Consumer for events", "Consumer for events-dlq", "Consumer for alerts", "Consumer for alerts-dlq"];
+      const targets = [
+        `https://${name}.${state.workersSubdomain}.workers.dev`,
+        ...(state.customDomain ? [`${state.customDomain} (custom domain)`] : []),
+        ...crons.map((c) => `schedule: ${c}`),
+        "Producer for events",
+        "Producer for alerts",
+        "Consumer for events",
+        "Consumer for events-dlq",
+        "Consumer for alerts",
+        "Consumer for alerts-dlq",
+      ];
       writeOutput({ type: "deploy", version: 1, worker_name: name, worker_tag: "tag", version_id: crypto.randomUUID(), targets });
-      out(`${BANNER}Total Upload: 401.70 KiB / gzip: 87.38 KiB\nUploaded ${name} (2.31 sec)\nDeployed ${name} triggers (0.84 sec)\n${targets.map((t) => `  ${t}`).join("\n")}\nCurrent Version ID: 0a1b2c3d\n`);
+      out(
+        `${BANNER}Total Upload: 401.70 KiB / gzip: 87.38 KiB\nUploaded ${name} (2.31 sec)\nDeployed ${name} triggers (0.84 sec)\n${targets.map((t) => `  ${t}`).join("\n")}\nCurrent Version ID: 0a1b2c3d\n`,
+      );
       return;
     }
   }
@@ -205,14 +274,35 @@ function requireFlag(flags, name) {
 function parseArgv(args) {
   const positionals = [];
   const flags = {};
-  const booleans = new Set(["json", "local", "remote", "preview", "yes", "dry-run", "commit-dirty", "keep-vars", "minify", "help", "version", "update-config", "use-remote", "no-bundle", "latest", "strict", "skip-caching", "upload-source-maps"]);
+  const booleans = new Set([
+    "json",
+    "local",
+    "remote",
+    "preview",
+    "yes",
+    "dry-run",
+    "commit-dirty",
+    "keep-vars",
+    "minify",
+    "help",
+    "version",
+    "update-config",
+    "use-remote",
+    "no-bundle",
+    "latest",
+    "strict",
+    "skip-caching",
+    "upload-source-maps",
+  ]);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (!arg.startsWith("-")) {
       positionals.push(arg);
       continue;
     }
-    const short = { "-c": "config", "-e": "env", "-y": "yes", "-h": "help", "-v": "version", "-J": "jurisdiction", "-s": "storage-class" }[arg];
+    const short = { "-c": "config", "-e": "env", "-y": "yes", "-h": "help", "-v": "version", "-J": "jurisdiction", "-s": "storage-class" }[
+      arg
+    ];
     const [name, inline] = short ? [short, undefined] : arg.replace(/^--/, "").split(/=(.*)/s);
     const value = inline !== undefined ? inline : booleans.has(name) ? true : args[++i];
     flags[name] = name in flags ? [].concat(flags[name], value) : value;

@@ -11,7 +11,11 @@ describe("decodeMsgpack", () => {
     ["positive fixint", bytes(0x7f), 127],
     ["negative fixint", bytes(0xe0), -32],
     ["nil, false, true", bytes(0x93, 0xc0, 0xc2, 0xc3), [null, false, true]],
-    ["uint8, uint16, uint32, uint64", hex("94cc ffcd ffff ceffffffff cf0000000100000000".replaceAll(" ", "")), [255, 65535, 4294967295, 4294967296]],
+    [
+      "uint8, uint16, uint32, uint64",
+      hex("94cc ffcd ffff ceffffffff cf0000000100000000".replaceAll(" ", "")),
+      [255, 65535, 4294967295, 4294967296],
+    ],
     ["int8, int16, int32, int64", hex("94d080d18000d280000000d3ffffffffffffffff"), [-128, -32768, -2147483648, -1]],
     ["float32 and float64", hex("92ca3fc00000cb400921fb54442d18"), [1.5, Math.PI]],
     ["fixstr, str8, str16, str32", hex("94a161d90162da000163db00000001 64".replaceAll(" ", "")), ["a", "b", "c", "d"]],
@@ -84,7 +88,9 @@ describe("decodeMsgpackSequence", () => {
     const { values, error } = decodeMsgpackSequence(flood, 500);
     expect(values).toHaveLength(500);
     expect(error).toMatch(/more than 500 values/);
-    expect(() => decodeMsgpack(new Uint8Array([0xdd, 0x00, 0x0f, 0xff, 0xff, ...new Uint8Array(1_048_575).fill(0x80)]))).toThrow(/more values than a payload may hold/);
+    expect(() => decodeMsgpack(new Uint8Array([0xdd, 0x00, 0x0f, 0xff, 0xff, ...new Uint8Array(1_048_575).fill(0x80)]))).toThrow(
+      /more values than a payload may hold/,
+    );
   });
 
   it("reads nothing from an empty file", () => {

@@ -41,7 +41,14 @@ describe("parseEnvelope", () => {
   });
 
   it("throws a named error for each malformation", () => {
-    for (const body of ["", "nope", "{}\n[]", '{}\n{"length":1}\nx', '{}\n{"type":"event","length":5}\n{}', '{}\n{"type":"event","length":"2"}\n{}']) {
+    for (const body of [
+      "",
+      "nope",
+      "{}\n[]",
+      '{}\n{"length":1}\nx',
+      '{}\n{"type":"event","length":5}\n{}',
+      '{}\n{"type":"event","length":"2"}\n{}',
+    ]) {
       expect(() => parseEnvelope(enc(body)), body).toThrow(EnvelopeParseError);
     }
   });

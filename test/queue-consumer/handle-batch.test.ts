@@ -13,11 +13,19 @@ describe("handleQueueBatch: alerts", () => {
   it("a new error reaches Slack once, with a link to its issue", async () => {
     const key = await seedProject();
     const receiver = receiverKey("pipeline");
-    await insertRule(key.projectId, { name: "Every new issue", triggers: [{ type: "new_issue" }], targets: [{ type: "slack", url: receiverUrl("ok", "slack", receiver) }] });
+    await insertRule(key.projectId, {
+      name: "Every new issue",
+      triggers: [{ type: "new_issue" }],
+      targets: [{ type: "slack", url: receiverUrl("ok", "slack", receiver) }],
+    });
 
     const eventId = crypto.randomUUID().replaceAll("-", "");
     const envelope = sdkEnvelopes.browserException.replace(/"event_id":"[0-9a-f]{32}"/g, `"event_id":"${eventId}"`);
-    const post = () => SELF.fetch(`http://ingest.test/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}&sentry_version=7`, { method: "POST", body: envelope });
+    const post = () =>
+      SELF.fetch(`http://ingest.test/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}&sentry_version=7`, {
+        method: "POST",
+        body: envelope,
+      });
     expect((await post()).status).toBe(200);
 
     const [request] = await vi.waitFor(
@@ -33,7 +41,9 @@ describe("handleQueueBatch: alerts", () => {
     expect(JSON.parse(request!.body).blocks[4].elements[0].url).toBe(`http://127.0.0.1:8788/issues/${issue!.id}/`);
     await vi.waitFor(
       async () => {
-        const row = await env.DB.prepare("SELECT status FROM alert_deliveries WHERE project_id = ?").bind(key.projectId).first<{ status: string }>();
+        const row = await env.DB.prepare("SELECT status FROM alert_deliveries WHERE project_id = ?")
+          .bind(key.projectId)
+          .first<{ status: string }>();
         if (row?.status !== "sent") throw new Error(`delivery ${row?.status}`);
       },
       { timeout: 10_000, interval: 100 },
@@ -41,8 +51,14 @@ describe("handleQueueBatch: alerts", () => {
 
     // The SDK sends the same event again (a retry after a timeout), then the issue's next event.
     expect((await post()).status).toBe(200);
-    const next = sdkEnvelopes.browserException.replace(/"event_id":"[0-9a-f]{32}"/g, `"event_id":"${crypto.randomUUID().replaceAll("-", "")}"`);
-    expect((await SELF.fetch(`http://ingest.test/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}`, { method: "POST", body: next })).status).toBe(200);
+    const next = sdkEnvelopes.browserException.replace(
+      /"event_id":"[0-9a-f]{32}"/g,
+      `"event_id":"${crypto.randomUUID().replaceAll("-", "")}"`,
+    );
+    expect(
+      (await SELF.fetch(`http://ingest.test/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}`, { method: "POST", body: next }))
+        .status,
+    ).toBe(200);
     await vi.waitFor(
       async () => {
         const row = await env.DB.prepare("SELECT times_seen FROM issues WHERE id = ?").bind(issue!.id).first<{ times_seen: number }>();
@@ -51,7 +67,9 @@ describe("handleQueueBatch: alerts", () => {
       { timeout: 20_000, interval: 100 },
     );
     // The duplicate was stored once and the next event is no new issue: still one notification.
-    const firings = await env.DB.prepare("SELECT count(*) AS n FROM alert_firings WHERE project_id = ?").bind(key.projectId).first<{ n: number }>();
+    const firings = await env.DB.prepare("SELECT count(*) AS n FROM alert_firings WHERE project_id = ?")
+      .bind(key.projectId)
+      .first<{ n: number }>();
     expect(firings?.n).toBe(1);
     expect(await receivedBy(receiver)).toHaveLength(1);
   });
@@ -68,7 +86,14 @@ describe("handleQueueBatch: routing by queue name", () => {
       "events-dlq",
       "events",
     ]);
-    expect(["eventsx", "events-", "events-a", "alerts-2", "other", "events-dlq-dlq"].map(queueRole)).toEqual([null, null, null, null, null, null]);
+    expect(["eventsx", "events-", "events-a", "alerts-2", "other", "events-dlq-dlq"].map(queueRole)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
   });
 
   it("digests a shard's batch, and never acknowledges a batch of a queue it has no route for", async () => {

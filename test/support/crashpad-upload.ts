@@ -171,13 +171,31 @@ export const breadcrumbFiles = {
 };
 
 /** Everything the crashpad backend sends for one crash, plus a log the app attached. */
-export function crashpadUpload(minidump: Uint8Array = buildMinidump(), event: object = crashScopeEvent): { body: Uint8Array; contentType: string } {
+export function crashpadUpload(
+  minidump: Uint8Array = buildMinidump(),
+  event: object = crashScopeEvent,
+): { body: Uint8Array; contentType: string } {
   return multipart([
     { name: "guid", bytes: "3f1b6c1e2f0a4b59a8c7d6e5f4a3b2c1" },
-    { name: "upload_file_minidump", filename: "8f2d0c4e-1b3a-4c5d-9e8f-7a6b5c4d3e2f.dmp", contentType: "application/octet-stream", bytes: minidump },
+    {
+      name: "upload_file_minidump",
+      filename: "8f2d0c4e-1b3a-4c5d-9e8f-7a6b5c4d3e2f.dmp",
+      contentType: "application/octet-stream",
+      bytes: minidump,
+    },
     { name: "__sentry-event", filename: "__sentry-event", contentType: "application/octet-stream", bytes: encodeMsgpack(event) },
-    { name: "__sentry-breadcrumb1", filename: "__sentry-breadcrumb1", contentType: "application/octet-stream", bytes: breadcrumbFiles.first },
-    { name: "__sentry-breadcrumb2", filename: "__sentry-breadcrumb2", contentType: "application/octet-stream", bytes: breadcrumbFiles.second },
+    {
+      name: "__sentry-breadcrumb1",
+      filename: "__sentry-breadcrumb1",
+      contentType: "application/octet-stream",
+      bytes: breadcrumbFiles.first,
+    },
+    {
+      name: "__sentry-breadcrumb2",
+      filename: "__sentry-breadcrumb2",
+      contentType: "application/octet-stream",
+      bytes: breadcrumbFiles.second,
+    },
     { name: "game.log", filename: "game.log", contentType: "application/octet-stream", bytes: "frame 1\nframe 2\n" },
   ]);
 }

@@ -23,5 +23,7 @@ export const sdkEnvelopes = {
 
 /** The same envelope, addressed to another DSN (the captures name key "publickey" and project 42). */
 export function readdress(envelope: string, publicKey: string, projectId: number): string {
-  return envelope.replaceAll('"public_key":"publickey"', `"public_key":"${publicKey}"`).replaceAll("@127.0.0.1:9999/42", `@127.0.0.1:9999/${projectId}`);
+  return envelope
+    .replaceAll('"public_key":"publickey"', `"public_key":"${publicKey}"`)
+    .replaceAll("@127.0.0.1:9999/42", `@127.0.0.1:9999/${projectId}`);
 }

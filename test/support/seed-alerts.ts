@@ -23,7 +23,11 @@ export interface EventChanges {
 let messageCounter = 0;
 
 /** An `events` queue message carrying one error envelope. */
-export function envelopeMessage(projectId: number, changes: EventChanges = {}, eventId = crypto.randomUUID().replaceAll("-", "")): QueuedIngestMessage {
+export function envelopeMessage(
+  projectId: number,
+  changes: EventChanges = {},
+  eventId = crypto.randomUUID().replaceAll("-", ""),
+): QueuedIngestMessage {
   const event = envelopeEvent("node-2");
   event.event_id = eventId;
   event.timestamp = Date.now() / 1000;
@@ -39,7 +43,18 @@ export function envelopeMessage(projectId: number, changes: EventChanges = {}, e
     id: `alert-event-${Date.now()}-${messageCounter}`,
     timestamp: new Date(),
     attempts: 1,
-    body: { v: 1, kind: "envelope", projectId, keyId: 1, receivedAt: Date.now(), clientIp: "198.51.100.7", userAgent: "sentry.javascript.node/11.12.0", eventId, size: body.byteLength, body },
+    body: {
+      v: 1,
+      kind: "envelope",
+      projectId,
+      keyId: 1,
+      receivedAt: Date.now(),
+      clientIp: "198.51.100.7",
+      userAgent: "sentry.javascript.node/11.12.0",
+      eventId,
+      size: body.byteLength,
+      body,
+    },
   };
 }
 
@@ -89,11 +104,22 @@ export async function insertRule(projectId: number, spec: RuleSpec): Promise<{ r
   const rule = await env.DB.prepare(
     "INSERT INTO alert_rules (project_id, name, match, triggers, filters, frequency_minutes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
   )
-    .bind(projectId, spec.name ?? "Checkout errors", spec.match ?? "any", JSON.stringify(spec.triggers), JSON.stringify(spec.filters ?? []), spec.frequencyMinutes ?? 30, now, now)
+    .bind(
+      projectId,
+      spec.name ?? "Checkout errors",
+      spec.match ?? "any",
+      JSON.stringify(spec.triggers),
+      JSON.stringify(spec.filters ?? []),
+      spec.frequencyMinutes ?? 30,
+      now,
+      now,
+    )
     .first<{ id: number }>();
   const targetIds: number[] = [];
   for (const target of spec.targets ?? [{ type: "slack", url: "https://hooks.slack.com/services/T0/B0/x" }]) {
-    const row = await env.DB.prepare("INSERT INTO alert_targets (rule_id, type, url, address, secret, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+    const row = await env.DB.prepare(
+      "INSERT INTO alert_targets (rule_id, type, url, address, secret, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
       .bind(rule!.id, target.type, target.url ?? null, target.address ?? null, target.secret ?? null, now)
       .first<{ id: number }>();
     targetIds.push(row!.id);

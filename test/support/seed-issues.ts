@@ -8,7 +8,6 @@ import { envelopeEvent, pythonEvent } from "../fixtures/grouping/sdk-events";
 import { seedProject } from "./seed";
 import { HOUR } from "../../protocol/time";
 
-
 export interface SeededOrganization {
   orgId: number;
   orgSlug: string;
@@ -48,7 +47,9 @@ export async function seedToken(orgId: number, options: { revoked?: boolean } = 
 
 /** Another project in an organization. */
 export async function seedProjectIn(orgId: number, slug: string, platform: string | null = null): Promise<number> {
-  const row = await env.DB.prepare("INSERT INTO projects (organization_id, slug, name, platform, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+  const row = await env.DB.prepare(
+    "INSERT INTO projects (organization_id, slug, name, platform, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+  )
     .bind(orgId, slug, `Project ${slug}`, platform, Date.now())
     .first<{ id: number }>();
   return row!.id;
@@ -122,7 +123,9 @@ export async function recordEvents(projectId: number, events: NormalizedEvent[])
         event.release,
       )
       .run();
-    const issue = await env.DB.prepare("SELECT id FROM issues WHERE project_id = ? AND fingerprint = ?").bind(projectId, grouping.hash).first<{ id: number }>();
+    const issue = await env.DB.prepare("SELECT id FROM issues WHERE project_id = ? AND fingerprint = ?")
+      .bind(projectId, grouping.hash)
+      .first<{ id: number }>();
     const issueId = issue!.id;
     issueIds.push(issueId);
     const t = event.timestamp;
@@ -130,7 +133,20 @@ export async function recordEvents(projectId: number, events: NormalizedEvent[])
       env.DB.prepare(
         `INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, release, environment, user_key, tags, data, ingest_batch)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'test')`,
-      ).bind(projectId, event.eventId, issueId, t, event.receivedAt, event.level, event.title, event.release, event.environment, event.userKey, JSON.stringify(event.tags), await encodeEventData(event.data)),
+      ).bind(
+        projectId,
+        event.eventId,
+        issueId,
+        t,
+        event.receivedAt,
+        event.level,
+        event.title,
+        event.release,
+        event.environment,
+        event.userKey,
+        JSON.stringify(event.tags),
+        await encodeEventData(event.data),
+      ),
       env.DB.prepare(
         `UPDATE issues SET times_seen = times_seen + 1, first_seen = min(first_seen, ?1), last_seen = max(last_seen, ?1),
            last_event_id = CASE WHEN ?1 >= last_seen THEN ?2 ELSE last_event_id END,
@@ -138,7 +154,9 @@ export async function recordEvents(projectId: number, events: NormalizedEvent[])
            first_release = coalesce(first_release, ?3)
          WHERE id = ?4`,
       ).bind(t, event.eventId, event.release, issueId),
-      env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 1) ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + 1").bind(issueId, t - (t % HOUR)),
+      env.DB.prepare(
+        "INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, 1) ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + 1",
+      ).bind(issueId, t - (t % HOUR)),
       ...event.tags.map(([key, value]) =>
         env.DB.prepare(
           `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) VALUES (?, ?, ?, 1, ?4, ?4, ?5)
@@ -156,16 +174,16 @@ export async function recordEvents(projectId: number, events: NormalizedEvent[])
     }
     if (event.environment !== null) {
       statements.push(
-        env.DB.prepare("INSERT INTO environments (project_id, name, first_seen) VALUES (?1, ?2, ?3) ON CONFLICT (project_id, name) DO UPDATE SET first_seen = min(first_seen, ?3)").bind(
-          projectId,
-          event.environment,
-          t,
-        ),
+        env.DB.prepare(
+          "INSERT INTO environments (project_id, name, first_seen) VALUES (?1, ?2, ?3) ON CONFLICT (project_id, name) DO UPDATE SET first_seen = min(first_seen, ?3)",
+        ).bind(projectId, event.environment, t),
       );
     }
     if (event.userKey !== null) {
       statements.push(
-        env.DB.prepare("INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, ?, ?, 'test') ON CONFLICT DO NOTHING").bind(issueId, event.userKey, t),
+        env.DB.prepare(
+          "INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (?, ?, ?, 'test') ON CONFLICT DO NOTHING",
+        ).bind(issueId, event.userKey, t),
         env.DB.prepare("UPDATE issues SET user_count = (SELECT count(*) FROM issue_users WHERE issue_id = ?1) WHERE id = ?1").bind(issueId),
       );
     }
@@ -223,21 +241,27 @@ export async function seedIssue(projectId: number, overrides: IssueOverrides = {
 
 /** A tag value on an issue, as the digest counts them. */
 export async function seedIssueTag(issueId: number, key: string, value: string, count = 1, seenAt = Date.now()): Promise<void> {
-  await env.DB.prepare("INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT project_id FROM issues WHERE id = ?1))")
+  await env.DB.prepare(
+    "INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen, project_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT project_id FROM issues WHERE id = ?1))",
+  )
     .bind(issueId, key, value, count, seenAt, seenAt)
     .run();
 }
 
 /** Events counted in an hour bucket of an issue (`at` is floored to the hour). */
 export async function seedHourly(issueId: number, at: number, count: number): Promise<void> {
-  await env.DB.prepare("INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, ?) ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + excluded.count")
+  await env.DB.prepare(
+    "INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?, ?, ?) ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + excluded.count",
+  )
     .bind(issueId, at - (at % HOUR), count)
     .run();
 }
 
 /** A release as the digest records it. */
 export async function seedRelease(projectId: number, version: string, firstSeen: number, lastSeen = firstSeen): Promise<void> {
-  await env.DB.prepare("INSERT INTO releases (project_id, version, first_seen, last_seen) VALUES (?, ?, ?, ?)").bind(projectId, version, firstSeen, lastSeen).run();
+  await env.DB.prepare("INSERT INTO releases (project_id, version, first_seen, last_seen) VALUES (?, ?, ?, ?)")
+    .bind(projectId, version, firstSeen, lastSeen)
+    .run();
 }
 
 async function sha256Hex(value: string): Promise<string> {

@@ -42,7 +42,13 @@ export interface Sent {
 export async function send(
   method: string,
   path: string,
-  options: { body?: unknown; cookie?: string; headers?: Record<string, string | null>; origin?: string; env?: Record<string, unknown> } = {},
+  options: {
+    body?: unknown;
+    cookie?: string;
+    headers?: Record<string, string | null>;
+    origin?: string;
+    env?: Record<string, unknown>;
+  } = {},
 ): Promise<Sent> {
   const origin = options.origin ?? ORIGIN;
   const headers = new Headers({ "sec-fetch-site": "same-origin" });
@@ -53,7 +59,11 @@ export async function send(
     if (value === null) headers.delete(name);
     else headers.set(name, value);
   }
-  const request = new Request(`${origin}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const request = new Request(`${origin}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
   const app = path.startsWith("/auth/") ? authApp : apiApp;
   const ctx = createExecutionContext();
   const res = await app.fetch(request, { ...env, ...options.env }, ctx);
@@ -72,7 +82,10 @@ export function sessionCookieOf(res: Sent): string {
 }
 
 export async function logIn(user: SeededUser): Promise<string> {
-  const res = await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, headers: { "cf-connecting-ip": `198.51.100.${counter % 250}` } });
+  const res = await send("POST", "/auth/login", {
+    body: { email: user.email, password: user.password },
+    headers: { "cf-connecting-ip": `198.51.100.${counter % 250}` },
+  });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.json)}`);
   return sessionCookieOf(res);
 }

@@ -37,7 +37,14 @@ const ruleColumns = {
   createdAt: alertRules.createdAt,
   updatedAt: alertRules.updatedAt,
 };
-const targetColumns = { id: alertTargets.id, ruleId: alertTargets.ruleId, type: alertTargets.type, url: alertTargets.url, address: alertTargets.address, secret: alertTargets.secret };
+const targetColumns = {
+  id: alertTargets.id,
+  ruleId: alertTargets.ruleId,
+  type: alertTargets.type,
+  url: alertTargets.url,
+  address: alertTargets.address,
+  secret: alertTargets.secret,
+};
 
 /** A project's rules with their targets, oldest first (alert_rules_by_project, alert_targets_by_rule). */
 export async function listAlertRules(db: DrizzleD1Database, projectId: number): Promise<AlertRuleRow[]> {
@@ -61,7 +68,12 @@ async function withTargets(db: DrizzleD1Database, rules: Array<Omit<AlertRuleRow
   const targets = await db
     .select(targetColumns)
     .from(alertTargets)
-    .where(inArray(alertTargets.ruleId, rules.map((r) => r.id)))
+    .where(
+      inArray(
+        alertTargets.ruleId,
+        rules.map((r) => r.id),
+      ),
+    )
     .orderBy(asc(alertTargets.id));
   return rules.map((rule) => ({ ...rule, targets: targets.filter((t) => t.ruleId === rule.id) }));
 }
@@ -85,7 +97,16 @@ function targetValues(ruleId: number, target: AlertRuleInput["targets"][number],
 export async function createAlertRule(db: DrizzleD1Database, projectId: number, input: AlertRuleInput, now = Date.now()): Promise<number> {
   const [rule] = await db
     .insert(alertRules)
-    .values({ projectId, name: input.name, match: input.match, triggers: input.triggers, filters: input.filters, frequencyMinutes: input.frequencyMinutes, createdAt: now, updatedAt: now })
+    .values({
+      projectId,
+      name: input.name,
+      match: input.match,
+      triggers: input.triggers,
+      filters: input.filters,
+      frequencyMinutes: input.frequencyMinutes,
+      createdAt: now,
+      updatedAt: now,
+    })
     .returning({ id: alertRules.id });
   const ruleId = rule!.id;
   const [first, ...rest] = input.targets.map((t) => db.insert(alertTargets).values(targetValues(ruleId, t, now)));
@@ -111,9 +132,18 @@ export async function replaceAlertRule(db: DrizzleD1Database, rule: AlertRuleRow
   await db.batch([
     db
       .update(alertRules)
-      .set({ name: input.name, match: input.match, triggers: input.triggers, filters: input.filters, frequencyMinutes: input.frequencyMinutes, updatedAt: now })
+      .set({
+        name: input.name,
+        match: input.match,
+        triggers: input.triggers,
+        filters: input.filters,
+        frequencyMinutes: input.frequencyMinutes,
+        updatedAt: now,
+      })
       .where(eq(alertRules.id, rule.id)),
-    ...(removed.length > 0 ? [endQueuedDeliveries(db, rule.id, now, removed), db.delete(alertTargets).where(inArray(alertTargets.id, removed))] : []),
+    ...(removed.length > 0
+      ? [endQueuedDeliveries(db, rule.id, now, removed), db.delete(alertTargets).where(inArray(alertTargets.id, removed))]
+      : []),
     ...added.map((t) => db.insert(alertTargets).values(targetValues(rule.id, t, now))),
   ]);
 }
@@ -152,7 +182,15 @@ export interface DeliveryLogRow {
   lastError: string | null;
   createdAt: number;
   sentAt: number | null;
-  attemptLog: Array<{ attempt: number; startedAt: number; latencyMs: number; httpStatus: number | null; outcome: string; error: string | null; retryDelaySeconds: number | null }>;
+  attemptLog: Array<{
+    attempt: number;
+    startedAt: number;
+    latencyMs: number;
+    httpStatus: number | null;
+    outcome: string;
+    error: string | null;
+    retryDelaySeconds: number | null;
+  }>;
 }
 
 /**
@@ -165,7 +203,11 @@ export async function listDeliveries(
   projectId: number,
   options: { ruleId?: number; before?: number; beforeId?: number; limit: number },
 ): Promise<DeliveryLogRow[]> {
-  const conditions = [options.ruleId === undefined ? eq(alertDeliveries.projectId, projectId) : and(eq(alertDeliveries.ruleId, options.ruleId), eq(alertDeliveries.projectId, projectId))];
+  const conditions = [
+    options.ruleId === undefined
+      ? eq(alertDeliveries.projectId, projectId)
+      : and(eq(alertDeliveries.ruleId, options.ruleId), eq(alertDeliveries.projectId, projectId)),
+  ];
   if (options.before !== undefined) {
     // The deliveries of one firing share their created_at: with the last one's id too, a page
     // boundary between them skips none.
@@ -206,7 +248,12 @@ export async function listDeliveries(
       retryDelaySeconds: alertDeliveryAttempts.retryDelaySeconds,
     })
     .from(alertDeliveryAttempts)
-    .where(inArray(alertDeliveryAttempts.deliveryId, deliveries.map((d) => d.id)))
+    .where(
+      inArray(
+        alertDeliveryAttempts.deliveryId,
+        deliveries.map((d) => d.id),
+      ),
+    )
     .orderBy(asc(alertDeliveryAttempts.deliveryId), asc(alertDeliveryAttempts.attempt), asc(alertDeliveryAttempts.id));
   return deliveries.map((d) => ({ ...d, attemptLog: attempts.filter((a) => a.deliveryId === d.id).map(({ deliveryId: _d, ...a }) => a) }));
 }

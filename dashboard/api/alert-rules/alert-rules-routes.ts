@@ -1,7 +1,15 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { alertRuleInputSchema, alertTargetSchema, isLoopbackHost } from "../../../db/alert-rule-definition";
-import { createAlertRule, deleteAlertRule, findAlertRule, latestUnresolvedIssue, listAlertRules, listDeliveries, replaceAlertRule } from "./alert-rule-queries";
+import {
+  createAlertRule,
+  deleteAlertRule,
+  findAlertRule,
+  latestUnresolvedIssue,
+  listAlertRules,
+  listDeliveries,
+  replaceAlertRule,
+} from "./alert-rule-queries";
 import type { ApiEnv } from "../api-env";
 import { badRequest, notFound } from "../api-error";
 import { database, projectInScope } from "../route-scope";
@@ -42,7 +50,10 @@ alertRulesRoutes.post(`${BASE}/test-notification`, async (c) => {
   const project = await projectInScope(c);
   const body = await readJsonBody(c.req.raw);
   const input = validateInput(
-    z.strictObject({ target: alertTargetSchema(allowsLoopbackTargets(c)), name: z.string().trim().min(1).max(256).default("Test notification") }),
+    z.strictObject({
+      target: alertTargetSchema(allowsLoopbackTargets(c)),
+      name: z.string().trim().min(1).max(256).default("Test notification"),
+    }),
     body,
   );
   const dashboardUrl = new URL(c.req.url).origin;
@@ -78,12 +89,23 @@ alertRulesRoutes.delete(`${BASE}/:ruleId`, async (c) => {
 });
 
 const deliveryQuery = z.object({
-  rule: z.string().regex(/^\d{1,15}$/, "expected a rule id").transform(Number).optional(),
+  rule: z
+    .string()
+    .regex(/^\d{1,15}$/, "expected a rule id")
+    .transform(Number)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   /** The dateCreated (ISO 8601) of the last delivery of the previous page. */
-  before: z.iso.datetime().transform((t) => Date.parse(t)).optional(),
+  before: z.iso
+    .datetime()
+    .transform((t) => Date.parse(t))
+    .optional(),
   /** And its id, so that deliveries sharing that dateCreated are not skipped. */
-  beforeId: z.string().regex(/^\d{1,15}$/, "expected a delivery id").transform(Number).optional(),
+  beforeId: z
+    .string()
+    .regex(/^\d{1,15}$/, "expected a delivery id")
+    .transform(Number)
+    .optional(),
 });
 
 // The delivery log, newest first; the next page starts after the last one (`before` its
@@ -91,7 +113,12 @@ const deliveryQuery = z.object({
 alertRulesRoutes.get("/projects/:org/:project/alert-deliveries", async (c) => {
   const project = await projectInScope(c);
   const query = validateInput(deliveryQuery, c.req.query());
-  const rows = await listDeliveries(database(c), project.id, { ruleId: query.rule, before: query.before, beforeId: query.beforeId, limit: query.limit });
+  const rows = await listDeliveries(database(c), project.id, {
+    ruleId: query.rule,
+    before: query.before,
+    beforeId: query.beforeId,
+    limit: query.limit,
+  });
   return c.json(rows.map(serializeDelivery));
 });
 
@@ -112,7 +139,9 @@ function allowsLoopbackTargets(c: Context<ApiEnv>): boolean {
 
 /** The body, validated; a 400 names the first bad field (`triggers.0.interval: ...`). */
 function parseRule(c: Context<ApiEnv>, body: unknown) {
-  const result = alertRuleInputSchema({ allowLoopbackHttp: allowsLoopbackTargets(c) }).safeParse(body, { error: z.locales.en().localeError });
+  const result = alertRuleInputSchema({ allowLoopbackHttp: allowsLoopbackTargets(c) }).safeParse(body, {
+    error: z.locales.en().localeError,
+  });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   return badRequest(`${issue?.path.length ? issue.path.map(String).join(".") : "body"}: ${issue?.message ?? "invalid"}`);

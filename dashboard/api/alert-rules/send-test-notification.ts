@@ -12,7 +12,13 @@ export const TEST_REASON = "This is a test notification, sent from the rule form
  * made-up one pointing at the project's alerts page, so a team can see the message before any
  * error arrives.
  */
-export function testNotification(project: ProjectRow, issue: SampleIssue | null, ruleName: string, dashboardUrl: string, now: number): { context: AlertContext; links: AlertLinks } {
+export function testNotification(
+  project: ProjectRow,
+  issue: SampleIssue | null,
+  ruleName: string,
+  dashboardUrl: string,
+  now: number,
+): { context: AlertContext; links: AlertLinks } {
   const shown: SampleIssue = issue ?? {
     id: 0,
     title: "Error: this is what an alert from Faultline looks like",
@@ -30,7 +36,13 @@ export function testNotification(project: ProjectRow, issue: SampleIssue | null,
     project: { id: project.id, slug: project.slug, name: project.name, organizationSlug: project.organization.slug },
     issue: { ...facts, shortId: issue === null ? `${project.slug.toUpperCase()}-TEST` : issueShortId(project.slug, issue.id) },
     // Receivers of Sentry's webhook expect an event id: the issue's latest event, or a made-up one.
-    event: { eventId: lastEventId ?? crypto.randomUUID().replaceAll("-", ""), level: shown.level, environment: null, release: null, timestamp: shown.lastSeen },
+    event: {
+      eventId: lastEventId ?? crypto.randomUUID().replaceAll("-", ""),
+      level: shown.level,
+      environment: null,
+      release: null,
+      timestamp: shown.lastSeen,
+    },
     reasons: [TEST_REASON],
     firedAt: now,
   };
@@ -60,7 +72,8 @@ export async function sendTestNotification(
       outcome: "failed",
       httpStatus: null,
       latencyMs: 0,
-      error: "email is sent by the Worker's send_email binding: the dashboard cannot send a test email; save the rule and its alerts will go out",
+      error:
+        "email is sent by the Worker's send_email binding: the dashboard cannot send a test email; save the rule and its alerts will go out",
       retryAfterSeconds: null,
       signedWithOneOffSecret: false,
     };
@@ -68,7 +81,7 @@ export async function sendTestNotification(
   const throwawaySecret = target.type === "webhook" && !target.secret ? newWebhookSecret() : null;
   try {
     const dispatch = await buildAlertDispatch(
-      { type: target.type, url: target.url, address: null, secret: target.type === "webhook" ? (target.secret || throwawaySecret) : null },
+      { type: target.type, url: target.url, address: null, secret: target.type === "webhook" ? target.secret || throwawaySecret : null },
       notification.context,
       { dashboardUrl: options.dashboardUrl, emailFrom: "", now: options.now, eventData: null, links: notification.links },
     );
@@ -76,6 +89,13 @@ export async function sendTestNotification(
     return { ...(await sendAlertRequest(dispatch, { fetch: options.fetch })), signedWithOneOffSecret: throwawaySecret !== null };
   } catch (err) {
     if (!(err instanceof UnsendableTargetError)) throw err;
-    return { outcome: "failed", httpStatus: null, latencyMs: 0, error: err.message, retryAfterSeconds: null, signedWithOneOffSecret: throwawaySecret !== null };
+    return {
+      outcome: "failed",
+      httpStatus: null,
+      latencyMs: 0,
+      error: err.message,
+      retryAfterSeconds: null,
+      signedWithOneOffSecret: throwawaySecret !== null,
+    };
   }
 }

@@ -33,7 +33,10 @@ export const authenticateToken: Authenticator = async (c) => {
       and(
         eq(apiTokens.tokenHash, tokenHash),
         isNull(apiTokens.revokedAt),
-        or(isNull(apiTokens.userId), sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.organizationId} = ${apiTokens.organizationId} AND ${memberships.userId} = ${apiTokens.userId})`),
+        or(
+          isNull(apiTokens.userId),
+          sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.organizationId} = ${apiTokens.organizationId} AND ${memberships.userId} = ${apiTokens.userId})`,
+        ),
       ),
     )
     .limit(1);

@@ -80,8 +80,15 @@ export async function beginPasswordAttempt(db: Db, keys: string[], now: number):
     const states = await readThrottles(db, pending);
     const waitMs = Math.max(0, ...pending.map((k) => blockedForMs(states.get(k) ?? null, now)));
     if (waitMs > 0) return { allowed: false, waitMs };
-    const tries = pending.map((key) => ({ key, before: states.get(key) ?? null, after: afterFailure(states.get(key) ?? null, kindOf(key), now) }));
-    const written = await swapAll(db, tries.map((t) => ({ key: t.key, expected: t.before, next: t.after })));
+    const tries = pending.map((key) => ({
+      key,
+      before: states.get(key) ?? null,
+      after: afterFailure(states.get(key) ?? null, kindOf(key), now),
+    }));
+    const written = await swapAll(
+      db,
+      tries.map((t) => ({ key: t.key, expected: t.before, next: t.after })),
+    );
     reserved.push(...tries.filter((_t, i) => written[i]));
     pending = tries.filter((_t, i) => !written[i]).map((t) => t.key);
   }
@@ -93,7 +100,9 @@ export async function beginPasswordAttempt(db: Db, keys: string[], now: number):
  * counted in advance (its row as it was, unless other attempts changed it meanwhile).
  */
 export async function passwordAttemptSucceeded(db: Db, attempt: { reserved: Reserved[] }): Promise<void> {
-  const swaps = attempt.reserved.map((r) => (kindOf(r.key) === "email" ? { key: r.key, expected: null, next: null } : { key: r.key, expected: r.after, next: r.before }));
+  const swaps = attempt.reserved.map((r) =>
+    kindOf(r.key) === "email" ? { key: r.key, expected: null, next: null } : { key: r.key, expected: r.after, next: r.before },
+  );
   await swapAll(db, swaps);
 }
 
@@ -108,13 +117,20 @@ export async function readThrottles(db: Db, keys: string[]): Promise<Map<string,
  * batch; says for each whether it was written. `expected` and `next` both null deletes the row
  * whatever it holds.
  */
-async function swapAll(db: Db, swaps: Array<{ key: string; expected: ThrottleState | null; next: ThrottleState | null }>): Promise<boolean[]> {
+async function swapAll(
+  db: Db,
+  swaps: Array<{ key: string; expected: ThrottleState | null; next: ThrottleState | null }>,
+): Promise<boolean[]> {
   const statements = swaps.map(({ key, expected, next }) => {
     if (next === null) {
       const where = expected === null ? eq(loginThrottles.key, key) : and(eq(loginThrottles.key, key), ...sameState(expected));
       return db.delete(loginThrottles).where(where);
     }
-    if (expected === null) return db.insert(loginThrottles).values({ key, ...next }).onConflictDoNothing();
+    if (expected === null)
+      return db
+        .insert(loginThrottles)
+        .values({ key, ...next })
+        .onConflictDoNothing();
     return db
       .update(loginThrottles)
       .set(next)
@@ -127,5 +143,9 @@ async function swapAll(db: Db, swaps: Array<{ key: string; expected: ThrottleSta
 }
 
 function sameState(state: ThrottleState) {
-  return [eq(loginThrottles.failures, state.failures), eq(loginThrottles.lastFailureAt, state.lastFailureAt), eq(loginThrottles.blockedUntil, state.blockedUntil)];
+  return [
+    eq(loginThrottles.failures, state.failures),
+    eq(loginThrottles.lastFailureAt, state.lastFailureAt),
+    eq(loginThrottles.blockedUntil, state.blockedUntil),
+  ];
 }

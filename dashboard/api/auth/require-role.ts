@@ -9,9 +9,14 @@ import { database } from "../route-scope";
  * the dashboard, whose role in the organization allows it; an API token cannot mint tokens or
  * invite people.
  */
-export async function requireSessionRole(c: Context<ApiEnv>, organizationId: number, roles: readonly Role[]): Promise<{ userId: number; role: Role }> {
+export async function requireSessionRole(
+  c: Context<ApiEnv>,
+  organizationId: number,
+  roles: readonly Role[],
+): Promise<{ userId: number; role: Role }> {
   const principal = c.get("principal");
-  if (principal.via !== "session" || principal.userId === null) throw new ApiError(403, "Only a user logged in to the dashboard can do this.");
+  if (principal.via !== "session" || principal.userId === null)
+    throw new ApiError(403, "Only a user logged in to the dashboard can do this.");
   const role = await roleIn(database(c), organizationId, principal.userId);
   if (role === null || !roles.includes(role)) throw new ApiError(403, "You do not have permission to perform this action.");
   return { userId: principal.userId, role };

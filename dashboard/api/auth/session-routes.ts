@@ -98,7 +98,10 @@ authApp.post("/setup", async (c) => {
   const outcome = await setupInstance(db, body, now);
   if (!outcome.ok) throw new ApiError(403, "This instance is already set up: log in, or ask an owner for an invite.");
   await startSession(c, outcome.userId, now);
-  return c.json({ ...(await currentUser(c, outcome.userId)), project: { slug: outcome.projectSlug, organization: outcome.organizationSlug } }, 201);
+  return c.json(
+    { ...(await currentUser(c, outcome.userId)), project: { slug: outcome.projectSlug, organization: outcome.organizationSlug } },
+    201,
+  );
 });
 
 authApp.get("/invites/:token", async (c) => {
@@ -114,7 +117,10 @@ authApp.get("/invites/:token", async (c) => {
   });
 });
 
-const acceptBody = z.object({ name: z.string().trim().max(100).optional(), password: z.string().min(8, "at least 8 characters").max(1024) });
+const acceptBody = z.object({
+  name: z.string().trim().max(100).optional(),
+  password: z.string().min(8, "at least 8 characters").max(1024),
+});
 
 /**
  * Accepting an invite. Someone new sets their password; someone who already has an account
@@ -137,7 +143,10 @@ authApp.post("/invites/:token", async (c) => {
     }
     await passwordAttemptSucceeded(db, attempt);
   }
-  const account = existing !== null ? { userId: existing.id } : { newUser: { email: invite.email, name: body.name ?? null, passwordHash: await hashPassword(body.password) } };
+  const account =
+    existing !== null
+      ? { userId: existing.id }
+      : { newUser: { email: invite.email, name: body.name ?? null, passwordHash: await hashPassword(body.password) } };
   const userId = (await acceptInvite(db, invite, account, now)) ?? inviteGone();
   await startSession(c, userId, now);
   return c.json(await currentUser(c, userId));

@@ -43,7 +43,11 @@ export async function createSession(db: DrizzleD1Database, userId: number, now: 
 /** The live session a token names, or null (unknown or expired). */
 export async function findSession(db: DrizzleD1Database, token: string, now: number): Promise<Session | null> {
   if (token === "" || token.length > 200) return null;
-  const [row] = await db.select().from(sessions).where(eq(sessions.id, await sha256Hex(token))).limit(1);
+  const [row] = await db
+    .select()
+    .from(sessions)
+    .where(eq(sessions.id, await sha256Hex(token)))
+    .limit(1);
   return row !== undefined && row.expiresAt > now ? row : null;
 }
 

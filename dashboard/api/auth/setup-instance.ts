@@ -22,7 +22,8 @@ export const setupBody = z.object({
 
 export type SetupBody = z.output<typeof setupBody>;
 
-export type SetupOutcome = { ok: true; userId: number; organizationSlug: string; projectSlug: string } | { ok: false; reason: "already_set_up" };
+export type SetupOutcome =
+  { ok: true; userId: number; organizationSlug: string; projectSlug: string } | { ok: false; reason: "already_set_up" };
 
 export async function setupInstance(db: DrizzleD1Database, body: SetupBody, now: number): Promise<SetupOutcome> {
   if (await anyUserExists(db)) return { ok: false, reason: "already_set_up" };
@@ -37,7 +38,9 @@ export async function setupInstance(db: DrizzleD1Database, body: SetupBody, now:
       db.insert(organizations).values({ slug: orgSlug, name: body.organizationName, createdAt: now }),
       db.insert(users).values({ email, name: body.name ?? null, passwordHash, createdAt: now }),
       db.insert(memberships).values({ organizationId: orgId, userId, role: "owner" }),
-      db.insert(projects).values({ organizationId: orgId, slug: projectSlug, name: body.projectName, platform: body.platform ?? null, createdAt: now }),
+      db
+        .insert(projects)
+        .values({ organizationId: orgId, slug: projectSlug, name: body.projectName, platform: body.platform ?? null, createdAt: now }),
       db.insert(projectKeys).values({
         projectId: sql`(SELECT ${projects.id} FROM ${projects} WHERE ${projects.organizationId} = ${orgId} AND ${projects.slug} = ${projectSlug})`,
         publicKey: newPublicKey(),
@@ -58,7 +61,12 @@ export async function setupInstance(db: DrizzleD1Database, body: SetupBody, now:
 /** An organization slug not yet taken: an instance whose users were all removed may keep its organizations. */
 async function freeOrganizationSlug(db: DrizzleD1Database, wanted: string): Promise<string> {
   const taken = new Set(
-    (await db.select({ slug: organizations.slug }).from(organizations).where(like(organizations.slug, `${wanted}%`))).map((r) => r.slug),
+    (
+      await db
+        .select({ slug: organizations.slug })
+        .from(organizations)
+        .where(like(organizations.slug, `${wanted}%`))
+    ).map((r) => r.slug),
   );
   let slug = wanted;
   for (let n = 2; taken.has(slug); n++) slug = `${wanted.slice(0, 45)}-${n}`;

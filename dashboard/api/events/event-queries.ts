@@ -22,7 +22,6 @@ export interface EventRow {
   data: StoredBlob;
 }
 
-
 const eventColumns = {
   id: events.id,
   projectId: events.projectId,
@@ -45,7 +44,9 @@ export function issueEventsQuery(db: DrizzleD1Database, issueId: number, cursor:
   if (cursor !== null) {
     const { value, id } = cursor;
     conditions.push(
-      back ? and(gte(events.timestamp, value), or(gt(events.timestamp, value), lt(events.id, id)))! : and(lte(events.timestamp, value), or(lt(events.timestamp, value), gt(events.id, id)))!,
+      back
+        ? and(gte(events.timestamp, value), or(gt(events.timestamp, value), lt(events.id, id)))!
+        : and(lte(events.timestamp, value), or(lt(events.timestamp, value), gt(events.id, id)))!,
     );
   }
   return db
@@ -93,7 +94,11 @@ export function findEventQuery(db: DrizzleD1Database, projectId: number, eventId
  * The events just older (previous) and just newer (next) than one event within its issue, in
  * the same order the issue's event list uses.
  */
-export function neighborEventQuery(db: DrizzleD1Database, event: Pick<EventRow, "issueId" | "timestamp" | "id">, direction: "previous" | "next") {
+export function neighborEventQuery(
+  db: DrizzleD1Database,
+  event: Pick<EventRow, "issueId" | "timestamp" | "id">,
+  direction: "previous" | "next",
+) {
   const { issueId, timestamp, id } = event;
   const older = direction === "previous";
   return db
@@ -111,7 +116,10 @@ export function neighborEventQuery(db: DrizzleD1Database, event: Pick<EventRow, 
     .limit(1);
 }
 
-export async function neighborEventIds(db: DrizzleD1Database, event: Pick<EventRow, "issueId" | "timestamp" | "id">): Promise<{ previous: string | null; next: string | null }> {
+export async function neighborEventIds(
+  db: DrizzleD1Database,
+  event: Pick<EventRow, "issueId" | "timestamp" | "id">,
+): Promise<{ previous: string | null; next: string | null }> {
   const [previous, next] = await Promise.all([neighborEventQuery(db, event, "previous"), neighborEventQuery(db, event, "next")]);
   return { previous: previous[0]?.eventId ?? null, next: next[0]?.eventId ?? null };
 }

@@ -76,7 +76,11 @@ eventsRoutes.get("/projects/:org/:project/events/:eventId", async (c) => {
 
 /** An event with its entries, its release, and its neighbours within the issue. */
 async function fullEvent(db: DrizzleD1Database, row: EventRow, project: Pick<ProjectRow, "id" | "slug" | "name" | "platform">) {
-  const [{ data, size }, neighbors, releases] = await Promise.all([readEventData(row.data), neighborEventIds(db, row), findReleases(db, releasesOf([row]))]);
+  const [{ data, size }, neighbors, releases] = await Promise.all([
+    readEventData(row.data),
+    neighborEventIds(db, row),
+    findReleases(db, releasesOf([row])),
+  ]);
   const release = row.release === null ? null : (releases.get(releaseKey(row.projectId, row.release)) ?? null);
   return serializeEvent(row, data, { size, release, project, neighbors });
 }

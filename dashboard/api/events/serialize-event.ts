@@ -15,7 +15,8 @@ type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const record = (v: unknown): Json | undefined => (isRecord(v) ? v : undefined);
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
-const valuesOf = (v: unknown): Json[] => (Array.isArray(record(v)?.values) ? ((record(v)!.values as unknown[]).filter(isRecord) as Json[]) : []);
+const valuesOf = (v: unknown): Json[] =>
+  Array.isArray(record(v)?.values) ? ((record(v)!.values as unknown[]).filter(isRecord) as Json[]) : [];
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
 /** The list form (Sentry's SimpleEventSerializer): what `GET /issues/{id}/events/` answers. */
@@ -114,7 +115,10 @@ export function eventEntries(data: Json): Array<{ type: string; data: unknown }>
   const entries: Array<{ type: string; data: unknown }> = [];
   const logentry = record(data.logentry);
   if (logentry !== undefined) {
-    entries.push({ type: "message", data: { formatted: str(logentry.formatted), message: str(logentry.message), params: orNull(logentry.params) } });
+    entries.push({
+      type: "message",
+      data: { formatted: str(logentry.formatted), message: str(logentry.message), params: orNull(logentry.params) },
+    });
   }
   const exceptions = valuesOf(data.exception);
   if (exceptions.length > 0) {
@@ -135,7 +139,11 @@ export function eventEntries(data: Json): Array<{ type: string; data: unknown }>
   const template = record(data.template);
   if (template !== undefined) entries.push({ type: "template", data: template });
   const debugMeta = record(data.debug_meta);
-  if (debugMeta !== undefined) entries.push({ type: "debugmeta", data: { images: Array.isArray(debugMeta.images) ? debugMeta.images : [], sdk_info: orNull(debugMeta.sdk_info) } });
+  if (debugMeta !== undefined)
+    entries.push({
+      type: "debugmeta",
+      data: { images: Array.isArray(debugMeta.images) ? debugMeta.images : [], sdk_info: orNull(debugMeta.sdk_info) },
+    });
   return entries;
 }
 

@@ -24,7 +24,9 @@ type IdColumn = typeof rejectedEnvelopes.id | typeof deadLetters.id;
 function pageConditions(cursor: Cursor | null, at: Column, id: IdColumn): SQL[] {
   if (cursor === null) return [];
   const { value, id: after } = cursor;
-  return [cursor.previous ? and(gte(at, value), or(gt(at, value), lt(id, after)))! : and(lte(at, value), or(lt(at, value), gt(id, after)))!];
+  return [
+    cursor.previous ? and(gte(at, value), or(gt(at, value), lt(id, after)))! : and(lte(at, value), or(lt(at, value), gt(id, after)))!,
+  ];
 }
 
 /** Newest first, ties by id; reversed when the cursor pages back. */
@@ -33,7 +35,13 @@ function pageOrder(cursor: Cursor | null, at: Column, id: IdColumn): [SQL, SQL] 
 }
 
 /** One page of rows with the Link header for the next and previous ones. */
-function pageResponse<Row extends { id: number; receivedAt: number }>(c: Context<ApiEnv>, rows: Row[], limit: number, cursor: Cursor | null, serialize: (row: Row) => unknown) {
+function pageResponse<Row extends { id: number; receivedAt: number }>(
+  c: Context<ApiEnv>,
+  rows: Row[],
+  limit: number,
+  cursor: Cursor | null,
+  serialize: (row: Row) => unknown,
+) {
   const page = keysetPage(rows, limit, cursor, (r) => ({ value: r.receivedAt, id: r.id }));
   c.header("Link", linkHeader(c.req.url, page));
   return c.json(page.items.map(serialize));

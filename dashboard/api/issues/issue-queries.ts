@@ -68,7 +68,13 @@ const issueOnlyColumns = {
   userCount: issues.userCount,
 };
 
-const projectColumns = { id: projects.id, slug: projects.slug, name: projects.name, platform: projects.platform, organizationId: projects.organizationId };
+const projectColumns = {
+  id: projects.id,
+  slug: projects.slug,
+  name: projects.name,
+  platform: projects.platform,
+  organizationId: projects.organizationId,
+};
 
 const issueColumns = { ...issueOnlyColumns, project: projectColumns };
 
@@ -123,7 +129,9 @@ export async function listIssues(db: DrizzleD1Database, q: IssueListQuery): Prom
   // In a D1 batch rows come back as objects keyed by column name, so these statements select
   // the issue's columns alone (a join's two `id`s would collide) and the projects come apart.
   const projectRows = db.select(projectColumns).from(projects).where(inArray(projects.id, q.projectIds));
-  const pages = partitions.map((p) => issuePartitionQuery(db, { ...q, projectIds: [p.projectId], search: { ...q.search, statuses: new Set([p.status]) } }));
+  const pages = partitions.map((p) =>
+    issuePartitionQuery(db, { ...q, projectIds: [p.projectId], search: { ...q.search, statuses: new Set([p.status]) } }),
+  );
   const [projectList, ...issuePages] = await db.batch([projectRows, ...pages]);
   const byId = new Map(projectList.map((project) => [project.id, project]));
   const rows = issuePages.flat().flatMap((issue) => {
@@ -169,7 +177,8 @@ function issueConditions(q: IssueListQuery): SQL[] {
   if (statuses.length === 1) conditions.push(eq(issues.status, statuses[0]!));
   else if (statuses.length === 2) conditions.push(inArray(issues.status, statuses));
   if (q.since !== undefined && q.since !== null) conditions.push(gte(issues.lastSeen, q.since));
-  for (const level of q.search.levels) conditions.push(level.negated ? notInArray(issues.level, level.values) : inArray(issues.level, level.values));
+  for (const level of q.search.levels)
+    conditions.push(level.negated ? notInArray(issues.level, level.values) : inArray(issues.level, level.values));
   for (const tag of q.search.tags) {
     const inProjects = q.projectIds.length === 1 ? eq(issueTags.projectId, q.projectIds[0]!) : inArray(issueTags.projectId, q.projectIds);
     const holders = sql`SELECT ${issueTags.issueId} FROM ${issueTags} WHERE ${inProjects} AND ${issueTags.key} = ${tag.key} AND ${inArray(issueTags.value, tag.values)}`;
@@ -185,7 +194,9 @@ function issueConditions(q: IssueListQuery): SQL[] {
     const { value, id } = q.cursor;
     // The first conjunct is an index range; the second breaks ties between equal sort values by id.
     conditions.push(
-      q.cursor.previous ? and(gte(column, value), or(gt(column, value), lt(issues.id, id)))! : and(lte(column, value), or(lt(column, value), gt(issues.id, id)))!,
+      q.cursor.previous
+        ? and(gte(column, value), or(gt(column, value), lt(issues.id, id)))!
+        : and(lte(column, value), or(lt(column, value), gt(issues.id, id)))!,
     );
   }
   return conditions;
@@ -193,7 +204,12 @@ function issueConditions(q: IssueListQuery): SQL[] {
 
 /** One issue by id with its project (primary keys). Callers check the organization. */
 export async function findIssue(db: DrizzleD1Database, issueId: number): Promise<IssueRow | null> {
-  const [row] = await db.select(issueColumns).from(issues).innerJoin(projects, eq(projects.id, issues.projectId)).where(eq(issues.id, issueId)).limit(1);
+  const [row] = await db
+    .select(issueColumns)
+    .from(issues)
+    .innerJoin(projects, eq(projects.id, issues.projectId))
+    .where(eq(issues.id, issueId))
+    .limit(1);
   return (row as IssueRow | undefined) ?? null;
 }
 
@@ -219,7 +235,12 @@ export const STATS_PERIODS = {
  * `stats` ([[unix seconds, count], ...]). Summed from issue_hourly by its primary key
  * (issue_id, hour); day buckets are UTC days.
  */
-export async function issueStats(db: DrizzleD1Database, issueIds: readonly number[], period: StatsPeriod, now: number): Promise<Map<number, Array<[number, number]>>> {
+export async function issueStats(
+  db: DrizzleD1Database,
+  issueIds: readonly number[],
+  period: StatsPeriod,
+  now: number,
+): Promise<Map<number, Array<[number, number]>>> {
   const { start } = statsWindow(period, now);
   const out = new Map<number, Array<[number, number]>>();
   for (const id of issueIds) {
@@ -245,7 +266,11 @@ export function issueStatsQuery(db: DrizzleD1Database, issueIds: readonly number
   const { start, end } = statsWindow(period, now);
   const bucketStart = sql<number>`${issueHourly.hour} - ${issueHourly.hour} % ${period.bucket}`;
   return db
-    .select({ issueId: issueHourly.issueId, bucket: bucketStart.mapWith(Number), count: sql<number>`sum(${issueHourly.count})`.mapWith(Number) })
+    .select({
+      issueId: issueHourly.issueId,
+      bucket: bucketStart.mapWith(Number),
+      count: sql<number>`sum(${issueHourly.count})`.mapWith(Number),
+    })
     .from(issueHourly)
     .where(and(sql`${issueHourly.issueId} IN ${idList(issueIds)}`, gte(issueHourly.hour, start), lt(issueHourly.hour, end)))
     .groupBy(issueHourly.issueId, bucketStart);
@@ -259,7 +284,10 @@ export interface ReleaseRow {
 }
 
 /** Releases by (project, version), the primary key; one bound parameter for the whole list. */
-export async function findReleases(db: DrizzleD1Database, keys: ReadonlyArray<{ projectId: number; version: string }>): Promise<Map<string, ReleaseRow>> {
+export async function findReleases(
+  db: DrizzleD1Database,
+  keys: ReadonlyArray<{ projectId: number; version: string }>,
+): Promise<Map<string, ReleaseRow>> {
   const out = new Map<string, ReleaseRow>();
   if (keys.length === 0) return out;
   for (const row of await releasesQuery(db, keys)) out.set(releaseKey(row.projectId, row.version), row);
@@ -288,7 +316,12 @@ export async function latestRelease(db: DrizzleD1Database, projectId: number): P
 }
 
 export function latestReleaseQuery(db: DrizzleD1Database, projectId: number) {
-  return db.select({ version: releases.version }).from(releases).where(eq(releases.projectId, projectId)).orderBy(desc(releases.firstSeen), desc(releases.version)).limit(1);
+  return db
+    .select({ version: releases.version })
+    .from(releases)
+    .where(eq(releases.projectId, projectId))
+    .orderBy(desc(releases.firstSeen), desc(releases.version))
+    .limit(1);
 }
 
 export interface TagValueRow {
@@ -302,7 +335,13 @@ export interface TagValueRow {
 /** Every tag value of one issue, with counts (issue_tags' primary key starts with issue_id). */
 export function issueTagValues(db: DrizzleD1Database, issueId: number) {
   return db
-    .select({ key: issueTags.key, value: issueTags.value, count: issueTags.count, firstSeen: issueTags.firstSeen, lastSeen: issueTags.lastSeen })
+    .select({
+      key: issueTags.key,
+      value: issueTags.value,
+      count: issueTags.count,
+      firstSeen: issueTags.firstSeen,
+      lastSeen: issueTags.lastSeen,
+    })
     .from(issueTags)
     .where(eq(issueTags.issueId, issueId));
 }
@@ -321,29 +360,36 @@ export type IssueLifecycle = {
 };
 
 /** Applies a status change to some issues of one project; returns the ids changed. */
-export async function updateIssueLifecycle(db: DrizzleD1Database, projectId: number, issueIds: readonly number[], change: IssueLifecycle): Promise<number[]> {
+export async function updateIssueLifecycle(
+  db: DrizzleD1Database,
+  projectId: number,
+  issueIds: readonly number[],
+  change: IssueLifecycle,
+): Promise<number[]> {
   if (issueIds.length === 0) return [];
   const rows = await updateIssueLifecycleQuery(db, projectId, issueIds, change);
   return rows.map((r) => r.id);
 }
 
 export function updateIssueLifecycleQuery(db: DrizzleD1Database, projectId: number, issueIds: readonly number[], change: IssueLifecycle) {
-  return db
-    .update(issues)
-    .set({
-      status: change.status,
-      ...(change.substatus === undefined ? {} : { substatus: change.substatus }),
-      resolvedAt: change.resolvedAt,
-      resolvedInRelease: change.resolvedInRelease,
-      resolvedInNextRelease: change.resolvedInNextRelease,
-      ignoredUntil: change.ignoredUntil,
-      ignoredUntilCount: change.ignoredUntilCount,
-      ignoredCountBase: change.snapshotCountBase ? sql`${issues.timesSeen}` : null,
-    })
-    // The unary plus keeps SQLite from walking the whole project's index to test each issue
-    // against the list: it looks the listed ids up by rowid, then checks their project.
-    .where(and(sql`${issues.id} IN ${idList(issueIds)}`, sql`+${issues.projectId} = ${projectId}`))
-    .returning({ id: issues.id });
+  return (
+    db
+      .update(issues)
+      .set({
+        status: change.status,
+        ...(change.substatus === undefined ? {} : { substatus: change.substatus }),
+        resolvedAt: change.resolvedAt,
+        resolvedInRelease: change.resolvedInRelease,
+        resolvedInNextRelease: change.resolvedInNextRelease,
+        ignoredUntil: change.ignoredUntil,
+        ignoredUntilCount: change.ignoredUntilCount,
+        ignoredCountBase: change.snapshotCountBase ? sql`${issues.timesSeen}` : null,
+      })
+      // The unary plus keeps SQLite from walking the whole project's index to test each issue
+      // against the list: it looks the listed ids up by rowid, then checks their project.
+      .where(and(sql`${issues.id} IN ${idList(issueIds)}`, sql`+${issues.projectId} = ${projectId}`))
+      .returning({ id: issues.id })
+  );
 }
 
 /** Whether a release exists in a project (primary key). */

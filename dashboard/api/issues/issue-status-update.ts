@@ -62,11 +62,18 @@ export function statusChangeOf(body: IssueUpdateBody, now: number): StatusChange
     if (details.inRelease !== undefined) return { status, release: { kind: "named", version: details.inRelease } };
     return { status, release: { kind: "none" } };
   }
-  if (details.ignoreUntil !== undefined && details.ignoreDuration !== undefined) refuse("ignoreDuration", "give ignoreUntil or ignoreDuration, not both");
-  const until = details.ignoreUntil !== undefined ? Date.parse(details.ignoreUntil) : details.ignoreDuration !== undefined ? now + details.ignoreDuration * 60_000 : null;
+  if (details.ignoreUntil !== undefined && details.ignoreDuration !== undefined)
+    refuse("ignoreDuration", "give ignoreUntil or ignoreDuration, not both");
+  const until =
+    details.ignoreUntil !== undefined
+      ? Date.parse(details.ignoreUntil)
+      : details.ignoreDuration !== undefined
+        ? now + details.ignoreDuration * 60_000
+        : null;
   if (until !== null && until <= now) refuse(details.ignoreUntil !== undefined ? "ignoreUntil" : "ignoreDuration", "must be in the future");
   const untilCount = details.ignoreCount ?? null;
-  if (details.ignoreUntilEscalating && (until !== null || untilCount !== null)) refuse("ignoreUntilEscalating", "cannot be combined with a count or a date");
+  if (details.ignoreUntilEscalating && (until !== null || untilCount !== null))
+    refuse("ignoreUntilEscalating", "cannot be combined with a count or a date");
   return { status, untilCount, until, untilEscalating: details.ignoreUntilEscalating === true };
 }
 
@@ -78,7 +85,14 @@ export function statusChangeOf(body: IssueUpdateBody, now: number): StatusChange
  * for resolved issues, and the digest sets `regressed` when one comes back.
  */
 export function lifecycleOf(change: StatusChange, resolvedInRelease: string | null, now: number): IssueLifecycle {
-  const cleared = { resolvedAt: null, resolvedInRelease: null, resolvedInNextRelease: false, ignoredUntil: null, ignoredUntilCount: null, snapshotCountBase: false };
+  const cleared = {
+    resolvedAt: null,
+    resolvedInRelease: null,
+    resolvedInNextRelease: false,
+    ignoredUntil: null,
+    ignoredUntilCount: null,
+    snapshotCountBase: false,
+  };
   if (change.status === "unresolved") return { ...cleared, status: "unresolved", substatus: "ongoing" };
   if (change.status === "resolved") {
     const next = change.release.kind === "next" && resolvedInRelease !== null;

@@ -225,7 +225,10 @@ async function resolutionRelease(db: DrizzleD1Database, projectId: number, chang
   if (change.status !== "resolved" || change.release.kind === "none") return null;
   if (change.release.kind === "next") {
     // Sentry's wording when a project has no release to resolve after.
-    return (await latestRelease(db, projectId)) ?? badRequest("statusDetails.inNextRelease: No release data present in the system to form a basis for 'Next Release'");
+    return (
+      (await latestRelease(db, projectId)) ??
+      badRequest("statusDetails.inNextRelease: No release data present in the system to form a basis for 'Next Release'")
+    );
   }
   const { version } = change.release;
   if (!(await releaseExists(db, projectId, version))) badRequest(`statusDetails.inRelease: no release "${version}" in this project`);

@@ -78,7 +78,9 @@ export function parseIssueSearch(query: string): IssueSearch {
 function filterValues(key: string, raw: string): string[] {
   let values: string[];
   if (raw.startsWith("[")) {
-    values = [...raw.slice(1, -1).matchAll(/\s*("(?:[^"\\]|\\.)*"|[^,]*)\s*(?:,|$)/g)].map((m) => valueText(m[1]!.trim())).filter((v) => v !== "");
+    values = [...raw.slice(1, -1).matchAll(/\s*("(?:[^"\\]|\\.)*"|[^,]*)\s*(?:,|$)/g)]
+      .map((m) => valueText(m[1]!.trim()))
+      .filter((v) => v !== "");
     if (values.length > MAX_LIST_VALUES) throw new ApiError(400, `query: ${key}: at most ${MAX_LIST_VALUES} values`);
   } else {
     values = [valueText(raw)].filter((v) => v !== "");

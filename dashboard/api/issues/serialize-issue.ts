@@ -18,7 +18,10 @@ export function serializeIssue(issue: IssueRow, ctx: IssueContext) {
   const release = (version: string | null) => {
     if (version === null) return null;
     const row = ctx.releases.get(releaseKey(issue.projectId, version));
-    return serializeRelease(row ?? { projectId: issue.projectId, version, firstSeen: issue.firstSeen, lastSeen: issue.lastSeen }, issue.project);
+    return serializeRelease(
+      row ?? { projectId: issue.projectId, version, firstSeen: issue.firstSeen, lastSeen: issue.lastSeen },
+      issue.project,
+    );
   };
   return {
     id: String(issue.id),
@@ -164,7 +167,5 @@ export function serializeTagSummary(rows: TagValueRow[]) {
 
 /** Sentry labels tag keys by title-casing them: server_name → "Server Name". */
 function tagKeyLabel(key: string): string {
-  return key
-    .replaceAll("_", " ")
-    .replace(/(^|[^A-Za-z])([a-z])/g, (_m, before: string, letter: string) => before + letter.toUpperCase());
+  return key.replaceAll("_", " ").replace(/(^|[^A-Za-z])([a-z])/g, (_m, before: string, letter: string) => before + letter.toUpperCase());
 }

@@ -21,7 +21,14 @@ apiTokenRoutes.get("/organizations/:org/api-tokens", async (c) => {
   const org = await organizationInScope(c);
   // api_tokens_by_organization; an organization has a handful.
   const rows = await database(c)
-    .select({ id: apiTokens.id, label: apiTokens.label, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt, userId: apiTokens.userId, email: users.email })
+    .select({
+      id: apiTokens.id,
+      label: apiTokens.label,
+      createdAt: apiTokens.createdAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+      userId: apiTokens.userId,
+      email: users.email,
+    })
     .from(apiTokens)
     .leftJoin(users, eq(users.id, apiTokens.userId))
     .where(and(eq(apiTokens.organizationId, org.id), isNull(apiTokens.revokedAt)))
@@ -66,7 +73,8 @@ apiTokenRoutes.delete("/organizations/:org/api-tokens/:tokenId", async (c) => {
     .limit(1);
   if (token === undefined) notFound();
   // Members revoke their own tokens; owners and admins any of the organization's.
-  if (token.userId !== me.userId && !MANAGERS.includes(me.role)) throw new ApiError(403, "You do not have permission to perform this action.");
+  if (token.userId !== me.userId && !MANAGERS.includes(me.role))
+    throw new ApiError(403, "You do not have permission to perform this action.");
   await db.update(apiTokens).set({ revokedAt: Date.now() }).where(eq(apiTokens.id, id));
   return c.body(null, 204);
 });

@@ -36,7 +36,15 @@ export async function createInvite(db: DrizzleD1Database, orgId: number, email: 
   const token = randomSecret();
   const [row] = await db
     .insert(invites)
-    .values({ organizationId: orgId, email: email.trim(), role, tokenHash: await sha256Hex(token), invitedBy, createdAt: now, expiresAt: now + INVITE_LIFETIME_MS })
+    .values({
+      organizationId: orgId,
+      email: email.trim(),
+      role,
+      tokenHash: await sha256Hex(token),
+      invitedBy,
+      createdAt: now,
+      expiresAt: now + INVITE_LIFETIME_MS,
+    })
     .returning({ id: invites.id, expiresAt: invites.expiresAt });
   return { id: row!.id, token, expiresAt: row!.expiresAt };
 }
@@ -92,7 +100,10 @@ export async function acceptInvite(
   if (claimed.length === 0) return null;
   try {
     if ("userId" in account) {
-      await db.insert(memberships).values({ organizationId: invite.organizationId, userId: account.userId, role: invite.role }).onConflictDoNothing();
+      await db
+        .insert(memberships)
+        .values({ organizationId: invite.organizationId, userId: account.userId, role: invite.role })
+        .onConflictDoNothing();
       return account.userId;
     }
     const userId = sql`(SELECT ${users.id} FROM ${users} WHERE ${users.email} = ${account.newUser.email})`;

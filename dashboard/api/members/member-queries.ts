@@ -35,7 +35,9 @@ export async function removeMember(db: DrizzleD1Database, orgId: number, userId:
       .update(apiTokens)
       .set({ revokedAt: now })
       .where(and(eq(apiTokens.organizationId, orgId), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt))),
-    db.delete(sessions).where(and(eq(sessions.userId, userId), sql`NOT EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.userId} = ${userId})`)),
+    db
+      .delete(sessions)
+      .where(and(eq(sessions.userId, userId), sql`NOT EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.userId} = ${userId})`)),
   ]);
   return true;
 }

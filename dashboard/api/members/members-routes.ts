@@ -20,8 +20,24 @@ membersRoutes.get("/organizations/:org/members", async (c) => {
   const db = database(c);
   const [members, invites] = await Promise.all([listMembers(db, org.id), listPendingInvites(db, org.id, Date.now())]);
   return c.json([
-    ...members.map((m) => ({ id: String(m.userId), email: m.email, name: m.name ?? m.email, role: m.role, pending: false, dateCreated: iso(m.createdAt) })),
-    ...invites.map((i) => ({ id: `invite-${i.id}`, inviteId: String(i.id), email: i.email, name: i.email, role: i.role, pending: true, dateCreated: iso(i.createdAt), expires: iso(i.expiresAt) })),
+    ...members.map((m) => ({
+      id: String(m.userId),
+      email: m.email,
+      name: m.name ?? m.email,
+      role: m.role,
+      pending: false,
+      dateCreated: iso(m.createdAt),
+    })),
+    ...invites.map((i) => ({
+      id: `invite-${i.id}`,
+      inviteId: String(i.id),
+      email: i.email,
+      name: i.email,
+      role: i.role,
+      pending: true,
+      dateCreated: iso(i.createdAt),
+      expires: iso(i.expiresAt),
+    })),
   ]);
 });
 
@@ -56,7 +72,8 @@ membersRoutes.delete("/organizations/:org/members/:userId", async (c) => {
   const members = await listMembers(db, org.id);
   const member = members.find((m) => m.userId === target) ?? notFound();
   // As with inviting one, only an owner may remove another owner.
-  if (member.role === "owner" && target !== me.userId && me.role !== "owner") throw new ApiError(403, "Only an owner can remove another owner.");
+  if (member.role === "owner" && target !== me.userId && me.role !== "owner")
+    throw new ApiError(403, "Only an owner can remove another owner.");
   if (member.role === "owner" && (await countOwners(db, org.id)) <= 1) throw new ApiError(400, "An organization needs at least one owner.");
   await removeMember(db, org.id, target, Date.now());
   return c.body(null, 204);

@@ -9,7 +9,8 @@ import { isLoopbackHost } from "../../../db/alert-rule-definition";
  */
 export type IngestOrigin = { url: URL } | { url: null; detail: string };
 
-const INGEST_URL_MISSING = "The ingest address is not configured (INGEST_URL is not set): run npm run deploy, which sets it to the Worker's address.";
+const INGEST_URL_MISSING =
+  "The ingest address is not configured (INGEST_URL is not set): run npm run deploy, which sets it to the Worker's address.";
 const INGEST_URL_INVALID = "INGEST_URL is not an http(s) URL: run npm run deploy to set it to the Worker's address.";
 
 export function ingestOrigin(configured: string | undefined, requestUrl: string): IngestOrigin {

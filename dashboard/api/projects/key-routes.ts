@@ -67,7 +67,10 @@ const rateLimit = z
   .transform((r) => (r === null ? null : Math.max(1, Math.round((r.count * 60) / r.window))));
 
 // An origin as browsers send it (scheme, host, optional port), or "*" for any subdomain pattern Sentry allows.
-const origin = z.string().trim().regex(/^(https?:\/\/)?(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$|^\*$/, "an origin like https://app.example.com");
+const origin = z
+  .string()
+  .trim()
+  .regex(/^(https?:\/\/)?(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$|^\*$/, "an origin like https://app.example.com");
 
 const keyBody = z
   .object({

@@ -19,7 +19,12 @@ export interface ProjectRow {
   organization: OrganizationRow;
 }
 
-const organizationColumns = { id: organizations.id, slug: organizations.slug, name: organizations.name, createdAt: organizations.createdAt };
+const organizationColumns = {
+  id: organizations.id,
+  slug: organizations.slug,
+  name: organizations.name,
+  createdAt: organizations.createdAt,
+};
 const projectColumns = {
   id: projects.id,
   slug: projects.slug,
@@ -46,7 +51,12 @@ export async function findOrganization(db: DrizzleD1Database, principal: Princip
 }
 
 /** A project of one of the principal's organizations, by the route's org and project id or slug (unique index on organization + slug). */
-export async function findProject(db: DrizzleD1Database, principal: Principal, orgRef: string, projectRef: string): Promise<ProjectRow | null> {
+export async function findProject(
+  db: DrizzleD1Database,
+  principal: Principal,
+  orgRef: string,
+  projectRef: string,
+): Promise<ProjectRow | null> {
   const org = await findOrganization(db, principal, orgRef);
   if (org === null) return null;
   const key = idOrSlug(projectRef);
@@ -89,7 +99,9 @@ export function listProjectsQuery(db: DrizzleD1Database, organizationIds: readon
   return db
     .select({
       ...projectColumns,
-      firstEvent: sql<number | null>`min(coalesce(${firstSeenIn("unresolved")}, 1e18), coalesce(${firstSeenIn("resolved")}, 1e18), coalesce(${firstSeenIn("ignored")}, 1e18))`.mapWith(
+      firstEvent: sql<
+        number | null
+      >`min(coalesce(${firstSeenIn("unresolved")}, 1e18), coalesce(${firstSeenIn("resolved")}, 1e18), coalesce(${firstSeenIn("ignored")}, 1e18))`.mapWith(
         (v: number | null) => (v === null || v >= 1e18 ? null : Number(v)),
       ),
     })

@@ -4,18 +4,27 @@ import { issues, projectHourly, projectKeys, projects } from "../../../db/schema
 import { HOUR } from "../../../protocol/time";
 import { newPublicKey } from "../make-slug";
 
-
 /** Events per hour over the last 24 hours for some projects, oldest first (project_hourly's primary key). */
-export async function projectDayStats(db: DrizzleD1Database, projectIds: readonly number[], now: number): Promise<Map<number, Array<[number, number]>>> {
+export async function projectDayStats(
+  db: DrizzleD1Database,
+  projectIds: readonly number[],
+  now: number,
+): Promise<Map<number, Array<[number, number]>>> {
   const end = now - (now % HOUR);
   const start = end - 23 * HOUR;
   const out = new Map<number, Array<[number, number]>>();
-  for (const id of projectIds) out.set(id, Array.from({ length: 24 }, (_, i): [number, number] => [(start + i * HOUR) / 1000, 0]));
+  for (const id of projectIds)
+    out.set(
+      id,
+      Array.from({ length: 24 }, (_, i): [number, number] => [(start + i * HOUR) / 1000, 0]),
+    );
   if (projectIds.length === 0) return out;
   const rows = await db
     .select({ projectId: projectHourly.projectId, hour: projectHourly.hour, count: projectHourly.count })
     .from(projectHourly)
-    .where(and(sql`${projectHourly.projectId} IN (SELECT value FROM json_each(${JSON.stringify(projectIds)}))`, gte(projectHourly.hour, start)));
+    .where(
+      and(sql`${projectHourly.projectId} IN (SELECT value FROM json_each(${JSON.stringify(projectIds)}))`, gte(projectHourly.hour, start)),
+    );
   for (const row of rows) {
     const slot = out.get(row.projectId)?.[(row.hour - start) / HOUR];
     if (slot !== undefined) slot[1] += row.count;
@@ -62,13 +71,22 @@ export async function projectSettings(db: DrizzleD1Database, projectId: number):
   return row ?? null;
 }
 
-export async function updateProjectSettings(db: DrizzleD1Database, projectId: number, change: Partial<Omit<ProjectSettingsRow, "id">>): Promise<void> {
+export async function updateProjectSettings(
+  db: DrizzleD1Database,
+  projectId: number,
+  change: Partial<Omit<ProjectSettingsRow, "id">>,
+): Promise<void> {
   if (Object.keys(change).length === 0) return;
   await db.update(projects).set(change).where(eq(projects.id, projectId));
 }
 
 /** A new project and its first DSN key, in one transaction. */
-export async function createProject(db: DrizzleD1Database, orgId: number, project: { slug: string; name: string; platform: string | null }, now: number): Promise<number> {
+export async function createProject(
+  db: DrizzleD1Database,
+  orgId: number,
+  project: { slug: string; name: string; platform: string | null },
+  now: number,
+): Promise<number> {
   const projectId = sql`(SELECT ${projects.id} FROM ${projects} WHERE ${projects.organizationId} = ${orgId} AND ${projects.slug} = ${project.slug})`;
   await db.batch([
     db.insert(projects).values({ organizationId: orgId, ...project, createdAt: now }),

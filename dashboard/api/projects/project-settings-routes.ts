@@ -3,7 +3,14 @@ import { z } from "zod";
 import type { ApiEnv } from "../api-env";
 import { notFound } from "../api-error";
 import { SLUG, makeSlug } from "../make-slug";
-import { createProject, openIssueCount, projectDayStats, projectSettings, projectSlugTaken, updateProjectSettings } from "./project-settings-queries";
+import {
+  createProject,
+  openIssueCount,
+  projectDayStats,
+  projectSettings,
+  projectSlugTaken,
+  updateProjectSettings,
+} from "./project-settings-queries";
 import { listProjects, projectById } from "./project-queries";
 import { database, organizationInScope, projectInScope } from "../route-scope";
 import { serializeProject } from "./serialize-project";
@@ -41,7 +48,10 @@ projectSettingsRoutes.get("/organizations/:org/project-stats", async (c) => {
   const db = database(c);
   const projects = await listProjects(db, [org.id]);
   const ids = projects.map((p) => p.id);
-  const [stats, open] = await Promise.all([projectDayStats(db, ids, Date.now()), Promise.all(ids.map((id) => openIssueCount(db, id, OPEN_ISSUES_CAP)))]);
+  const [stats, open] = await Promise.all([
+    projectDayStats(db, ids, Date.now()),
+    Promise.all(ids.map((id) => openIssueCount(db, id, OPEN_ISSUES_CAP))),
+  ]);
   return c.json(
     projects.map((p, i) => ({
       id: String(p.id),

@@ -81,7 +81,11 @@ function EntryView({ entry }: { entry: Entry }) {
         </section>
       );
     case "threads": {
-      const threads = (entry.data as { values: Array<{ id: unknown; name: string | null; crashed: boolean; current: boolean; stacktrace: Stacktrace | null }> }).values;
+      const threads = (
+        entry.data as {
+          values: Array<{ id: unknown; name: string | null; crashed: boolean; current: boolean; stacktrace: Stacktrace | null }>;
+        }
+      ).values;
       const shown = threads.filter((t) => t.stacktrace !== null && (t.crashed || t.current || threads.length === 1));
       if (shown.length === 0) return null;
       return (
@@ -230,7 +234,9 @@ function RequestView({ request }: { request: RequestEntry }) {
           <KeyValueTable data={request.env} label="Environment" />
         </>
       )}
-      {JSON.stringify(request).includes(SCRUBBED) && <p class="muted small">Values shown as {SCRUBBED} were scrubbed before the event was stored.</p>}
+      {JSON.stringify(request).includes(SCRUBBED) && (
+        <p class="muted small">Values shown as {SCRUBBED} were scrubbed before the event was stored.</p>
+      )}
     </section>
   );
 }

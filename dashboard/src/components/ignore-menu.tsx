@@ -6,14 +6,23 @@ import { IGNORE_PRESETS, type IgnoreDetails, customIgnore } from "../ignore-choi
  * and/or a date. A native <details>, so it opens with Enter or Space and every choice is a
  * button in tab order; Escape closes it and gives focus back to its summary.
  */
-export function IgnoreMenu({ disabled, onIgnore, label = "Ignore until…" }: { disabled: boolean; onIgnore: (details: IgnoreDetails) => void; label?: string }) {
+export function IgnoreMenu({
+  disabled,
+  onIgnore,
+  label = "Ignore until…",
+}: {
+  disabled: boolean;
+  onIgnore: (details: IgnoreDetails) => void;
+  label?: string;
+}) {
   const menu = useRef<HTMLDetailsElement>(null);
   const [count, setCount] = useState("");
   const [until, setUntil] = useState("");
   const [problem, setProblem] = useState<{ field: "count" | "until"; error: string } | null>(null);
 
   // The field the problem is about points at the message.
-  const invalidIf = (field: "count" | "until") => (problem?.field === field ? { "aria-invalid": true, "aria-describedby": "ignore-problem" } : {});
+  const invalidIf = (field: "count" | "until") =>
+    problem?.field === field ? { "aria-invalid": true, "aria-describedby": "ignore-problem" } : {};
   const close = () => {
     if (menu.current === null) return;
     menu.current.open = false;
@@ -77,12 +86,7 @@ export function IgnoreMenu({ disabled, onIgnore, label = "Ignore until…" }: { 
           </label>
           <label>
             <span>Date</span>
-            <input
-              type="datetime-local"
-              value={until}
-              onInput={(e) => setUntil(e.currentTarget.value)}
-              {...invalidIf("until")}
-            />
+            <input type="datetime-local" value={until} onInput={(e) => setUntil(e.currentTarget.value)} {...invalidIf("until")} />
           </label>
           {problem !== null && (
             <p id="ignore-problem" class="form-error small" role="alert">

@@ -4,7 +4,17 @@ import type { CurrentUser } from "../api-types";
 import { Link, navigate } from "../router";
 import { setLoggedOut } from "../session";
 
-export function Layout({ current, org, section, children }: { current: CurrentUser; org: string | null; section: string; children: ComponentChildren }) {
+export function Layout({
+  current,
+  org,
+  section,
+  children,
+}: {
+  current: CurrentUser;
+  org: string | null;
+  section: string;
+  children: ComponentChildren;
+}) {
   const logOut = async () => {
     await send("POST", "/auth/logout").catch(() => undefined);
     setLoggedOut();
@@ -26,7 +36,10 @@ export function Layout({ current, org, section, children }: { current: CurrentUs
             <Link href={`${base}/issues`} aria-current={here(["issues", "issue", "issue-permalink"])}>
               Issues
             </Link>
-            <Link href={`${base}/projects`} aria-current={here(["projects", "project-setup", "project-settings", "ingest-problems", "alert-rules"])}>
+            <Link
+              href={`${base}/projects`}
+              aria-current={here(["projects", "project-setup", "project-settings", "ingest-problems", "alert-rules"])}
+            >
               Projects
             </Link>
             <Link href={`${base}/settings`} aria-current={here(["organization-settings"])}>

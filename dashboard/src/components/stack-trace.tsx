@@ -48,7 +48,11 @@ function FrameView({ frame }: { frame: Frame }) {
           <span class="frame-function">{frame.function}</span>
         </>
       )}
-      {frame.inApp ? <span class="badge in-app">in app</span> : frame.package !== null ? <span class="muted small"> {frame.package}</span> : null}
+      {frame.inApp ? (
+        <span class="badge in-app">in app</span>
+      ) : frame.package !== null ? (
+        <span class="muted small"> {frame.package}</span>
+      ) : null}
     </>
   );
   if (!hasBody) return <div class={`frame ${frame.inApp ? "in-app" : "system"}`}>{summary}</div>;

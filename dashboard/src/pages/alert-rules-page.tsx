@@ -85,7 +85,8 @@ export function AlertRulesPage({ org, project }: { org: string; project: string 
                 .filter((t) => t.type === "webhook" && t.secret !== undefined)
                 .map((t) => (
                   <p class="copy-row small" key={t.id}>
-                    <span class="muted">Signing secret for {t.url}</span> <code>{t.secret}</code> <CopyButton text={t.secret!} label="Copy secret" />
+                    <span class="muted">Signing secret for {t.url}</span> <code>{t.secret}</code>{" "}
+                    <CopyButton text={t.secret!} label="Copy secret" />
                   </p>
                 ))}
               <div class="button-row">
@@ -113,7 +114,10 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
   const [tested, setTested] = useState<Record<number, { text: string; ok: boolean } | "sending">>({});
   const change = (patch: Partial<RuleDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const setTarget = (i: number, patch: Partial<RuleDraft["targets"][number]>) => {
-    setDraft((d) => ({ ...d, targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch, secret: savedSecret(rule, { ...t, ...patch }) } : t)) }));
+    setDraft((d) => ({
+      ...d,
+      targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch, secret: savedSecret(rule, { ...t, ...patch }) } : t)),
+    }));
     setTested(({ [i]: _answer, ...others }) => others);
   };
   const sendTest = async (i: number) => {
@@ -155,7 +159,11 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
         onInput={(e) => change({ [key]: { ...draft[key], value: value(e), on: true } })}
       />
       <span>{unit} in</span>
-      <select aria-label={`${unit}: interval`} value={draft[key].interval} onChange={(e) => change({ [key]: { ...draft[key], interval: value(e) as Interval, on: true } })}>
+      <select
+        aria-label={`${unit}: interval`}
+        value={draft[key].interval}
+        onChange={(e) => change({ [key]: { ...draft[key], interval: value(e) as Interval, on: true } })}
+      >
         {INTERVALS.map((i) => (
           <option key={i} value={i}>
             {i}
@@ -168,7 +176,14 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
     <form class="alert-rule-form" onSubmit={submit} aria-label={rule === null ? "New rule" : `Edit rule ${rule.name}`}>
       <label>
         Name
-        <input name="name" required maxLength={256} value={draft.name} onInput={(e) => change({ name: value(e) })} placeholder="New errors in production" />
+        <input
+          name="name"
+          required
+          maxLength={256}
+          value={draft.name}
+          onInput={(e) => change({ name: value(e) })}
+          placeholder="New errors in production"
+        />
       </label>
 
       <fieldset>
@@ -184,7 +199,8 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
           <input type="checkbox" checked={draft.newIssue} onChange={(e) => change({ newIssue: checked(e) })} />A new issue is created
         </label>
         <label class="check">
-          <input type="checkbox" checked={draft.regression} onChange={(e) => change({ regression: checked(e) })} />A resolved issue comes back (regression)
+          <input type="checkbox" checked={draft.regression} onChange={(e) => change({ regression: checked(e) })} />A resolved issue comes
+          back (regression)
         </label>
         <label class="check">
           <input type="checkbox" checked={draft.escalating} onChange={(e) => change({ escalating: checked(e) })} />
@@ -226,11 +242,21 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
             <input type="checkbox" checked={draft.age.on} onChange={(e) => change({ age: { ...draft.age, on: checked(e) } })} />
             The issue is
           </label>
-          <select aria-label="Age" value={draft.age.direction} onChange={(e) => change({ age: { ...draft.age, direction: value(e) as "older_than" | "newer_than", on: true } })}>
+          <select
+            aria-label="Age"
+            value={draft.age.direction}
+            onChange={(e) => change({ age: { ...draft.age, direction: value(e) as "older_than" | "newer_than", on: true } })}
+          >
             <option value="newer_than">newer than</option>
             <option value="older_than">older than</option>
           </select>
-          <input aria-label="Age: duration" size={6} value={draft.age.value} onInput={(e) => change({ age: { ...draft.age, value: value(e), on: true } })} placeholder="7d" />
+          <input
+            aria-label="Age: duration"
+            size={6}
+            value={draft.age.value}
+            onInput={(e) => change({ age: { ...draft.age, value: value(e), on: true } })}
+            placeholder="7d"
+          />
           <span class="muted">(30m, 12h, 7d, 2w)</span>
         </div>
       </fieldset>
@@ -239,7 +265,11 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
         <legend>Then notify</legend>
         {draft.targets.map((target, i) => (
           <div class="target-row" key={i}>
-            <select aria-label={`Target ${i + 1}: type`} value={target.type} onChange={(e) => setTarget(i, { type: value(e) as TargetType })}>
+            <select
+              aria-label={`Target ${i + 1}: type`}
+              value={target.type}
+              onChange={(e) => setTarget(i, { type: value(e) as TargetType })}
+            >
               {TARGET_TYPES.map((t) => (
                 <option key={t} value={t}>
                   {t}
@@ -283,7 +313,11 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
             )}
           </div>
         ))}
-        <button type="button" class="button small" onClick={() => change({ targets: [...draft.targets, { type: "webhook", destination: "" }] })}>
+        <button
+          type="button"
+          class="button small"
+          onClick={() => change({ targets: [...draft.targets, { type: "webhook", destination: "" }] })}
+        >
           Add a target
         </button>
         <label>
@@ -348,7 +382,8 @@ function DeliveryLog({ base, rules }: { base: string; rules: AlertRule[] }) {
                 <td class="small">
                   {d.attempts.map((a) => (
                     <div key={a.attempt} title={a.error ?? undefined}>
-                      {a.attempt}. {a.httpStatus ?? "no answer"} in {a.latencyMs} ms{a.retryDelaySeconds !== null ? `, again in ${a.retryDelaySeconds} s` : ""}
+                      {a.attempt}. {a.httpStatus ?? "no answer"} in {a.latencyMs} ms
+                      {a.retryDelaySeconds !== null ? `, again in ${a.retryDelaySeconds} s` : ""}
                     </div>
                   ))}
                 </td>

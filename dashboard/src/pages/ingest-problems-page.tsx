@@ -74,7 +74,12 @@ function ProblemTable({ title, path, empty }: { title: string; path: string; emp
         </table>
       )}
       <div class="pager">
-        <button type="button" class="button small" disabled={!list.links.previous?.results} onClick={() => setCursor(list.links.previous!.cursor)}>
+        <button
+          type="button"
+          class="button small"
+          disabled={!list.links.previous?.results}
+          onClick={() => setCursor(list.links.previous!.cursor)}
+        >
           Newer
         </button>
         <button type="button" class="button small" disabled={!list.links.next?.results} onClick={() => setCursor(list.links.next!.cursor)}>

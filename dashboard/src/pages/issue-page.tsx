@@ -121,7 +121,11 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
                   Latest
                 </Link>
                 {event.data !== null && (
-                  <a class="button small" href={`/api/0/issues/${seg(issueId)}/events/${seg(event.data.eventID)}/`} download={`event-${event.data.eventID}.json`}>
+                  <a
+                    class="button small"
+                    href={`/api/0/issues/${seg(issueId)}/events/${seg(event.data.eventID)}/`}
+                    download={`event-${event.data.eventID}.json`}
+                  >
                     Raw JSON
                   </a>
                 )}

@@ -78,7 +78,8 @@ export function IssueStreamPage({ org }: { org: string }) {
     setBusy(true);
     setActionError(null);
     const byProject = new Map<string, string[]>();
-    for (const issue of rows) if (selected.has(issue.id)) byProject.set(issue.project.slug, [...(byProject.get(issue.project.slug) ?? []), issue.id]);
+    for (const issue of rows)
+      if (selected.has(issue.id)) byProject.set(issue.project.slug, [...(byProject.get(issue.project.slug) ?? []), issue.id]);
     try {
       for (const [slug, ids] of byProject) {
         await send("PUT", `/api/0/projects/${seg(org)}/${seg(slug)}/issues/?${ids.map((id) => `id=${seg(id)}`).join("&")}`, body);
@@ -139,7 +140,13 @@ export function IssueStreamPage({ org }: { org: string }) {
         </label>
         <div role="group" aria-label="Chart period" class="segmented">
           {(["24h", "14d"] as const).map((p) => (
-            <button key={p} type="button" class="button small" aria-pressed={period === p} onClick={() => navigate(withQuery(loc, { statsPeriod: p === "24h" ? null : p }))}>
+            <button
+              key={p}
+              type="button"
+              class="button small"
+              aria-pressed={period === p}
+              onClick={() => navigate(withQuery(loc, { statsPeriod: p === "24h" ? null : p }))}
+            >
               {p}
             </button>
           ))}
@@ -194,7 +201,12 @@ export function IssueStreamPage({ org }: { org: string }) {
           {rows.map((issue) => (
             <tr key={issue.id} class={selected.has(issue.id) ? "selected" : ""}>
               <td>
-                <input type="checkbox" checked={selected.has(issue.id)} onChange={() => toggle(issue.id)} aria-label={`Select ${issue.shortId}`} />
+                <input
+                  type="checkbox"
+                  checked={selected.has(issue.id)}
+                  onChange={() => toggle(issue.id)}
+                  aria-label={`Select ${issue.shortId}`}
+                />
               </td>
               <td class="issue-cell">
                 <Link href={`/organizations/${seg(org)}/issues/${seg(issue.id)}`} class="issue-title">
@@ -225,10 +237,20 @@ export function IssueStreamPage({ org }: { org: string }) {
       {!issues.loading && rows.length === 0 && issues.error === null && <p class="empty">No issues match this search.</p>}
       {issues.loading && <p role="status">Loading…</p>}
       <nav class="pager" aria-label="Pages">
-        <button type="button" class="button small" disabled={!issues.links.previous?.results} onClick={() => navigate(withQuery(loc, { cursor: issues.links.previous!.cursor }))}>
+        <button
+          type="button"
+          class="button small"
+          disabled={!issues.links.previous?.results}
+          onClick={() => navigate(withQuery(loc, { cursor: issues.links.previous!.cursor }))}
+        >
           Previous
         </button>
-        <button type="button" class="button small" disabled={!issues.links.next?.results} onClick={() => navigate(withQuery(loc, { cursor: issues.links.next!.cursor }))}>
+        <button
+          type="button"
+          class="button small"
+          disabled={!issues.links.next?.results}
+          onClick={() => navigate(withQuery(loc, { cursor: issues.links.next!.cursor }))}
+        >
           Next
         </button>
       </nav>

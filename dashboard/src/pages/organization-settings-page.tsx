@@ -98,7 +98,15 @@ function Members({ org }: { org: string }) {
                   {m.role}
                   {m.pending && <span class="badge">invited</span>}
                 </td>
-                <td>{m.pending ? <>expires <RelativeTime iso={m.expires} /></> : <RelativeTime iso={m.dateCreated} />}</td>
+                <td>
+                  {m.pending ? (
+                    <>
+                      expires <RelativeTime iso={m.expires} />
+                    </>
+                  ) : (
+                    <RelativeTime iso={m.dateCreated} />
+                  )}
+                </td>
                 <td class="actions">
                   {(manager || m.id === me?.user.id) && (
                     <button type="button" class="button small" onClick={() => remove(m)}>

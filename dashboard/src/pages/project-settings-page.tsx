@@ -118,7 +118,9 @@ function Keys({ base }: { base: string }) {
         </button>
       </div>
       <FormError error={error ?? list.error} />
-      {list.data?.map((key) => <KeyEditor key={key.public} base={base} publicKey={key.public} onChange={list.reload} />)}
+      {list.data?.map((key) => (
+        <KeyEditor key={key.public} base={base} publicKey={key.public} onChange={list.reload} />
+      ))}
     </section>
   );
 }
@@ -175,7 +177,12 @@ function KeyEditor({ base, publicKey, onChange }: { base: string; publicKey: str
         </label>
         <label>
           Rate limit <span class="muted">(events per minute, counted per Cloudflare location; empty for none)</span>
-          <input name="rateLimit" type="number" min={1} defaultValue={key.rateLimit === null ? "" : String(Math.round((key.rateLimit.count * 60) / key.rateLimit.window))} />
+          <input
+            name="rateLimit"
+            type="number"
+            min={1}
+            defaultValue={key.rateLimit === null ? "" : String(Math.round((key.rateLimit.count * 60) / key.rateLimit.window))}
+          />
         </label>
       </div>
       <label>

@@ -77,7 +77,10 @@ function CreateProject({ org }: { org: string }) {
     setBusy(true);
     setError(null);
     try {
-      const project = await send<Project>("POST", `/api/0/organizations/${seg(org)}/projects/`, { name: form.get("name"), platform: form.get("platform") });
+      const project = await send<Project>("POST", `/api/0/organizations/${seg(org)}/projects/`, {
+        name: form.get("name"),
+        platform: form.get("platform"),
+      });
       navigate(`/organizations/${seg(org)}/projects/${seg(project.slug)}/getting-started`);
     } catch (err) {
       setError(errorText(err));

@@ -37,7 +37,10 @@ export function SetupPage() {
         password: form.get("password"),
       });
       setLoggedIn(data);
-      navigate(`/organizations/${encodeURIComponent(data.project.organization)}/projects/${encodeURIComponent(data.project.slug)}/getting-started`, { replace: true });
+      navigate(
+        `/organizations/${encodeURIComponent(data.project.organization)}/projects/${encodeURIComponent(data.project.slug)}/getting-started`,
+        { replace: true },
+      );
     } catch (err) {
       setError(errorText(err));
     } finally {

@@ -28,7 +28,10 @@ const rule = {
   name: "Checkout errors to #oncall",
   match: "any",
   triggers: [{ type: "new_issue" }, { type: "event_frequency", value: 100, interval: "5m" }],
-  filters: [{ type: "level", value: "error" }, { type: "environment", value: "production" }],
+  filters: [
+    { type: "level", value: "error" },
+    { type: "environment", value: "production" },
+  ],
   targets: [
     { type: "slack", url: "https://hooks.slack.com/services/T0/B0/abc" },
     { type: "webhook", url: "https://hooks.example.com/sentry" },
@@ -50,7 +53,12 @@ describe("POST and GET /api/0/projects/{org}/{project}/alert-rules/", () => {
       filters: rule.filters,
       targets: [
         { id: expect.stringMatching(/^\d+$/), type: "slack", url: "https://hooks.slack.com/services/T0/B0/abc" },
-        { id: expect.stringMatching(/^\d+$/), type: "webhook", url: "https://hooks.example.com/sentry", secret: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        {
+          id: expect.stringMatching(/^\d+$/),
+          type: "webhook",
+          url: "https://hooks.example.com/sentry",
+          secret: expect.stringMatching(/^[0-9a-f]{64}$/),
+        },
         { id: expect.stringMatching(/^\d+$/), type: "email", address: "oncall@example.com" },
       ],
       frequencyMinutes: 15,
@@ -64,7 +72,11 @@ describe("POST and GET /api/0/projects/{org}/{project}/alert-rules/", () => {
 
   it("fills in match any, no filters and 30 minutes", async () => {
     const org = await seedOrganization();
-    const { json } = await call(org, "POST", "/alert-rules/", { name: "New issues", triggers: [{ type: "new_issue" }], targets: [rule.targets[0]] });
+    const { json } = await call(org, "POST", "/alert-rules/", {
+      name: "New issues",
+      triggers: [{ type: "new_issue" }],
+      targets: [rule.targets[0]],
+    });
     expect(json).toMatchObject({ match: "any", filters: [], frequencyMinutes: 30 });
   });
 
@@ -77,10 +89,16 @@ describe("POST and GET /api/0/projects/{org}/{project}/alert-rules/", () => {
     expect(await refused({ ...rule, triggers: [{ type: "first_seen_event" }] })).toBe(
       "triggers.0.type: expected one of new_issue, regression, escalating, event_frequency, unique_users",
     );
-    expect(await refused({ ...rule, filters: [{ type: "age", older_than: "a week" }] })).toBe("filters.0.older_than: expected a duration like 30m, 12h, 7d or 2w, at most a year");
+    expect(await refused({ ...rule, filters: [{ type: "age", older_than: "a week" }] })).toBe(
+      "filters.0.older_than: expected a duration like 30m, 12h, 7d or 2w, at most a year",
+    );
     expect(await refused({ ...rule, filters: [{ type: "level", value: "critical" }] })).toMatch(/^filters\.0\.value: /);
-    expect(await refused({ ...rule, targets: [{ type: "email", address: "nobody" }] })).toBe("targets.0.address: expected an email address");
-    expect(await refused({ ...rule, targets: [{ type: "slack", url: "http://hooks.slack.com/services/x" }] })).toBe("targets.0.url: must be an https URL");
+    expect(await refused({ ...rule, targets: [{ type: "email", address: "nobody" }] })).toBe(
+      "targets.0.address: expected an email address",
+    );
+    expect(await refused({ ...rule, targets: [{ type: "slack", url: "http://hooks.slack.com/services/x" }] })).toBe(
+      "targets.0.url: must be an https URL",
+    );
     expect(await refused({ ...rule, targets: [] })).toMatch(/^targets: /);
     expect(await refused({ ...rule, frequencyMinutes: -5 })).toMatch(/^frequencyMinutes: /);
     expect(await refused({ ...rule, name: undefined })).toMatch(/^name: /);
@@ -95,7 +113,9 @@ describe("POST and GET /api/0/projects/{org}/{project}/alert-rules/", () => {
     expect((await call(org, "POST", "/alert-rules/", local)).json.detail).toBe("targets.0.url: must be an https URL");
     expect((await call(org, "POST", "/alert-rules/", local, LOCAL)).status).toBe(201);
     const elsewhere = { ...rule, targets: [{ type: "webhook", url: "http://192.168.1.20/hook" }] };
-    expect((await call(org, "POST", "/alert-rules/", elsewhere, LOCAL)).json.detail).toBe("targets.0.url: must be an https URL (or http to a loopback address)");
+    expect((await call(org, "POST", "/alert-rules/", elsewhere, LOCAL)).json.detail).toBe(
+      "targets.0.url: must be an https URL (or http to a loopback address)",
+    );
   });
 });
 
@@ -120,8 +140,18 @@ describe("PUT and DELETE /api/0/projects/{org}/{project}/alert-rules/{id}/", () 
     delete changed.dateUpdated;
     const updated = await call(org, "PUT", `/alert-rules/${created.id}/`, changed);
     expect(updated.status).toBe(200);
-    expect(updated.json).toMatchObject({ id: created.id, name: "Regressions", match: "all", triggers: [{ type: "regression" }], filters: [], frequencyMinutes: 60 });
-    expect(updated.json.targets).toEqual([webhook, { id: expect.any(String), type: "discord", url: "https://discord.com/api/webhooks/1/x" }]);
+    expect(updated.json).toMatchObject({
+      id: created.id,
+      name: "Regressions",
+      match: "all",
+      triggers: [{ type: "regression" }],
+      filters: [],
+      frequencyMinutes: 60,
+    });
+    expect(updated.json.targets).toEqual([
+      webhook,
+      { id: expect.any(String), type: "discord", url: "https://discord.com/api/webhooks/1/x" },
+    ]);
     expect(updated.json.targets[1].id).not.toBe(slack.id);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM alert_targets WHERE id = ?").bind(Number(slack.id)).first()).toEqual({ n: 0 });
   });
@@ -138,7 +168,11 @@ describe("PUT and DELETE /api/0/projects/{org}/{project}/alert-rules/{id}/", () 
     const mine = await seedOrganization();
     const theirs = await seedOrganization();
     const { id } = (await call(theirs, "POST", "/alert-rules/", rule)).json;
-    for (const [method, body] of [["GET", undefined], ["PUT", rule], ["DELETE", undefined]] as const) {
+    for (const [method, body] of [
+      ["GET", undefined],
+      ["PUT", rule],
+      ["DELETE", undefined],
+    ] as const) {
       expect((await call(mine, method, `/alert-rules/${id}/`, body)).status).toBe(404);
     }
     expect((await call(mine, "GET", "/alert-rules/not-a-number/")).status).toBe(404);
@@ -156,7 +190,17 @@ describe("a rule made through the API", () => {
     const org = await seedOrganization();
     const key = receiverKey("api-rule");
     const created = (
-      await call(org, "POST", "/alert-rules/", { name: "Everything new", triggers: [{ type: "new_issue" }], targets: [{ type: "slack", url: receiverUrl("flaky", "slack", key) }] }, LOCAL)
+      await call(
+        org,
+        "POST",
+        "/alert-rules/",
+        {
+          name: "Everything new",
+          triggers: [{ type: "new_issue" }],
+          targets: [{ type: "slack", url: receiverUrl("flaky", "slack", key) }],
+        },
+        LOCAL,
+      )
     ).json;
     const { queue, sent } = recordingQueue();
     await evaluateAlertRules(env.DB, queue, evaluationOf(await digest([envelopeMessage(org.projectId)]))!);
@@ -175,9 +219,22 @@ describe("a rule made through the API", () => {
         targetType: "slack",
         status: "sent",
         attempts: [
-          expect.objectContaining({ attempt: 1, httpStatus: 503, outcome: "retry", error: "HTTP 503: service unavailable", retryDelaySeconds: 15 }),
+          expect.objectContaining({
+            attempt: 1,
+            httpStatus: 503,
+            outcome: "retry",
+            error: "HTTP 503: service unavailable",
+            retryDelaySeconds: 15,
+          }),
           expect.objectContaining({ attempt: 2, httpStatus: 503, outcome: "retry", retryDelaySeconds: 45 }),
-          expect.objectContaining({ attempt: 3, httpStatus: 200, outcome: "sent", error: null, retryDelaySeconds: null, latencyMs: expect.any(Number) }),
+          expect.objectContaining({
+            attempt: 3,
+            httpStatus: 200,
+            outcome: "sent",
+            error: null,
+            retryDelaySeconds: null,
+            latencyMs: expect.any(Number),
+          }),
         ],
         lastError: null,
         dateCreated: expect.any(String),
@@ -202,19 +259,25 @@ describe("GET /api/0/projects/{org}/{project}/alert-deliveries/", () => {
     expect(new Set(all.map((d) => d.dateCreated)).size).toBe(1);
     const first = (await call(org, "GET", "/alert-deliveries/?limit=2")).json as typeof all;
     const last = first.at(-1)!;
-    const rest = (await call(org, "GET", `/alert-deliveries/?limit=2&before=${encodeURIComponent(last.dateCreated)}&beforeId=${last.id}`)).json as typeof all;
+    const rest = (await call(org, "GET", `/alert-deliveries/?limit=2&before=${encodeURIComponent(last.dateCreated)}&beforeId=${last.id}`))
+      .json as typeof all;
     expect([...first, ...rest].map((d) => d.id)).toEqual(all.map((d) => d.id));
     expect((await call(org, "GET", "/alert-deliveries/?beforeId=x")).json.detail).toMatch(/^beforeId: /);
   });
 });
 
 describe("POST /api/0/projects/{org}/{project}/alert-rules/test-notification/", () => {
-  const test = (org: SeededOrganization, body: unknown, origin = LOCAL) => call(org, "POST", "/alert-rules/test-notification/", body, origin);
+  const test = (org: SeededOrganization, body: unknown, origin = LOCAL) =>
+    call(org, "POST", "/alert-rules/test-notification/", body, origin);
 
   it("sends the project's latest unresolved issue to an unsaved Slack target, marked as a test, and says it arrived", async () => {
     const org = await seedOrganization();
     await seedIssue(org.projectId, { title: "TypeError: older", lastSeen: Date.now() - 600_000 });
-    const latest = await seedIssue(org.projectId, { title: "TypeError: cart is undefined", culprit: "checkout/cart in total", lastSeen: Date.now() - 1_000 });
+    const latest = await seedIssue(org.projectId, {
+      title: "TypeError: cart is undefined",
+      culprit: "checkout/cart in total",
+      lastSeen: Date.now() - 1_000,
+    });
     await seedIssue(org.projectId, { title: "Resolved, so not shown", status: "resolved", lastSeen: Date.now() });
     const key = receiverKey("test-slack");
 
@@ -243,7 +306,10 @@ describe("POST /api/0/projects/{org}/{project}/alert-rules/test-notification/", 
     const [arrival] = await receivedBy(saved);
     expect(arrival!.problems).toEqual([]);
     const payload = JSON.parse(arrival!.body);
-    expect(payload).toMatchObject({ action: "triggered", data: { triggered_rule: "Test notification", event: { project: org.projectId } } });
+    expect(payload).toMatchObject({
+      action: "triggered",
+      data: { triggered_rule: "Test notification", event: { project: org.projectId } },
+    });
     // No issue yet: the link goes to the project's alerts page instead of an issue that does not exist.
     expect(payload.data.event.web_url).toBe(`${LOCAL}/organizations/${org.orgSlug}/projects/${org.projectSlug}/alerts`);
 

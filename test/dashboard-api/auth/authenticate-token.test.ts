@@ -31,7 +31,10 @@ describe("API token authentication", () => {
   });
 
   it("answers 401 for a Bearer header without a token", async () => {
-    expect(await get("/projects/", { authorization: "Bearer" })).toEqual({ status: 401, json: { detail: "Invalid token header. No credentials provided." } });
+    expect(await get("/projects/", { authorization: "Bearer" })).toEqual({
+      status: 401,
+      json: { detail: "Invalid token header. No credentials provided." },
+    });
   });
 
   it("leaves other schemes to other ways in, so alone they are missing credentials", async () => {
@@ -45,7 +48,10 @@ describe("API token authentication", () => {
   it("protects unknown paths too, then answers 404 to a valid token", async () => {
     const org = await seedOrganization();
     expect((await get("/nothing/here/")).status).toBe(401);
-    expect(await get("/nothing/here/", bearer(org.token))).toEqual({ status: 404, json: { detail: "The requested resource does not exist" } });
+    expect(await get("/nothing/here/", bearer(org.token))).toEqual({
+      status: 404,
+      json: { detail: "The requested resource does not exist" },
+    });
   });
 
   it("accepts the scheme in any case and records when the token was last used", async () => {
@@ -53,7 +59,9 @@ describe("API token authentication", () => {
     const before = Date.now();
     const { status } = await get("/projects/", { authorization: `bearer ${org.token}` });
     expect(status).toBe(200);
-    const row = await env.DB.prepare("SELECT last_used_at FROM api_tokens WHERE organization_id = ? AND revoked_at IS NULL").bind(org.orgId).first<{ last_used_at: number | null }>();
+    const row = await env.DB.prepare("SELECT last_used_at FROM api_tokens WHERE organization_id = ? AND revoked_at IS NULL")
+      .bind(org.orgId)
+      .first<{ last_used_at: number | null }>();
     expect(row?.last_used_at).toBeGreaterThanOrEqual(before);
   });
 });

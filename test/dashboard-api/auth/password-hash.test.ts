@@ -1,6 +1,12 @@
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { PBKDF2_ITERATIONS, UNKNOWN_USER_HASH, constantTimeEqual, hashPassword, verifyPassword } from "../../../dashboard/api/auth/password-hash";
+import {
+  PBKDF2_ITERATIONS,
+  UNKNOWN_USER_HASH,
+  constantTimeEqual,
+  hashPassword,
+  verifyPassword,
+} from "../../../dashboard/api/auth/password-hash";
 
 /** A hash the way scripts/local-dev.mjs's hashPassword writes it (Node's PBKDF2). */
 function nodeHash(password: string, iterations = 100_000): string {
@@ -32,7 +38,14 @@ describe("verifyPassword", () => {
   });
 
   it("never matches malformed hashes", async () => {
-    for (const stored of ["", "plain", "pbkdf2_sha256$100000$", "pbkdf2_sha1$100000$AAAA$AAAA", "pbkdf2_sha256$100000$!!$AAAA", "pbkdf2_sha256$100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAA"]) {
+    for (const stored of [
+      "",
+      "plain",
+      "pbkdf2_sha256$100000$",
+      "pbkdf2_sha1$100000$AAAA$AAAA",
+      "pbkdf2_sha256$100000$!!$AAAA",
+      "pbkdf2_sha256$100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",
+    ]) {
       expect(await verifyPassword("x", stored), stored).toBe(false);
     }
   });

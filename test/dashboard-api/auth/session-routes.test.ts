@@ -54,8 +54,14 @@ describe("login", () => {
   it("refuses a wrong password and an unknown email alike", async () => {
     const org = await seedOrganization();
     const user = await seedUser(org.orgId);
-    const wrong = await send("POST", "/auth/login", { body: { email: user.email, password: "nope nope" }, headers: { "cf-connecting-ip": "203.0.113.1" } });
-    const unknown = await send("POST", "/auth/login", { body: { email: "nobody@example.com", password: "nope nope" }, headers: { "cf-connecting-ip": "203.0.113.1" } });
+    const wrong = await send("POST", "/auth/login", {
+      body: { email: user.email, password: "nope nope" },
+      headers: { "cf-connecting-ip": "203.0.113.1" },
+    });
+    const unknown = await send("POST", "/auth/login", {
+      body: { email: "nobody@example.com", password: "nope nope" },
+      headers: { "cf-connecting-ip": "203.0.113.1" },
+    });
     expect(wrong).toMatchObject({ status: 401, json: { detail: "Incorrect email or password." } });
     expect(unknown).toMatchObject({ status: 401, json: { detail: "Incorrect email or password." } });
     expect(wrong.cookies).toEqual([]);
@@ -64,12 +70,17 @@ describe("login", () => {
   it("slows down repeated failures for one email, even with the right password, and a success clears them", async () => {
     const org = await seedOrganization();
     const user = await seedUser(org.orgId);
-    const attempt = (password: string, ip: string) => send("POST", "/auth/login", { body: { email: user.email, password }, headers: { "cf-connecting-ip": ip } });
+    const attempt = (password: string, ip: string) =>
+      send("POST", "/auth/login", { body: { email: user.email, password }, headers: { "cf-connecting-ip": ip } });
     for (let i = 0; i < 5; i++) expect((await attempt("wrong password", `203.0.113.${10 + i}`)).status).toBe(401);
     // The sixth failure blocks the email, whichever address the next guess comes from (for a
     // second: longer here, so a slow machine cannot outrun it).
     expect((await attempt("wrong password", "203.0.113.20")).status).toBe(401);
-    const sixth = await env.DB.prepare("UPDATE login_throttles SET blocked_until = ? WHERE key = ? AND blocked_until - last_failure_at >= 1000 RETURNING failures").bind(Date.now() + 60_000, `email:${user.email}`).first();
+    const sixth = await env.DB.prepare(
+      "UPDATE login_throttles SET blocked_until = ? WHERE key = ? AND blocked_until - last_failure_at >= 1000 RETURNING failures",
+    )
+      .bind(Date.now() + 60_000, `email:${user.email}`)
+      .first();
     expect(sixth).toEqual({ failures: 6 });
     const blocked = await attempt(user.password, "203.0.113.21");
     expect(blocked.status).toBe(429);
@@ -87,13 +98,20 @@ describe("login", () => {
     const org = await seedOrganization();
     const user = await seedUser(org.orgId);
     const burst = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => send("POST", "/auth/login", { body: { email: user.email, password: `guess ${i}` }, headers: { "cf-connecting-ip": `198.51.100.${i}` } })),
+      Array.from({ length: 30 }, (_, i) =>
+        send("POST", "/auth/login", {
+          body: { email: user.email, password: `guess ${i}` },
+          headers: { "cf-connecting-ip": `198.51.100.${i}` },
+        }),
+      ),
     );
     const statuses = burst.map((r) => r.status);
     // Five free failures and the sixth, which sets the first block: no more passwords are checked.
     expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(6);
     expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
-    const row = await env.DB.prepare("SELECT failures, blocked_until FROM login_throttles WHERE key = ?").bind(`email:${user.email}`).first<{ failures: number; blocked_until: number }>();
+    const row = await env.DB.prepare("SELECT failures, blocked_until FROM login_throttles WHERE key = ?")
+      .bind(`email:${user.email}`)
+      .first<{ failures: number; blocked_until: number }>();
     expect(row!.failures).toBe(statuses.filter((s) => s === 401).length);
   });
 
@@ -101,11 +119,21 @@ describe("login", () => {
     const org = await seedOrganization();
     const ip = "203.0.113.150";
     for (let i = 0; i < 3; i++) {
-      expect((await send("POST", "/auth/login", { body: { email: `nobody${i}@example.com`, password: "password1" }, headers: { "cf-connecting-ip": ip } })).status).toBe(401);
+      expect(
+        (
+          await send("POST", "/auth/login", {
+            body: { email: `nobody${i}@example.com`, password: "password1" },
+            headers: { "cf-connecting-ip": ip },
+          })
+        ).status,
+      ).toBe(401);
     }
     for (let i = 0; i < 30; i++) {
       const user = await seedUser(org.orgId);
-      expect((await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, headers: { "cf-connecting-ip": ip } })).status).toBe(200);
+      expect(
+        (await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, headers: { "cf-connecting-ip": ip } }))
+          .status,
+      ).toBe(200);
     }
     expect(await env.DB.prepare("SELECT failures FROM login_throttles WHERE key = ?").bind(`ip:${ip}`).first("failures")).toBe(3);
   });
@@ -113,9 +141,19 @@ describe("login", () => {
   it("slows down one address trying many emails", async () => {
     const ip = "203.0.113.99";
     for (let i = 0; i < 21; i++) {
-      expect((await send("POST", "/auth/login", { body: { email: `guess${i}@example.com`, password: "password1" }, headers: { "cf-connecting-ip": ip } })).status).toBe(401);
+      expect(
+        (
+          await send("POST", "/auth/login", {
+            body: { email: `guess${i}@example.com`, password: "password1" },
+            headers: { "cf-connecting-ip": ip },
+          })
+        ).status,
+      ).toBe(401);
     }
-    const res = await send("POST", "/auth/login", { body: { email: "guess-next@example.com", password: "password1" }, headers: { "cf-connecting-ip": ip } });
+    const res = await send("POST", "/auth/login", {
+      body: { email: "guess-next@example.com", password: "password1" },
+      headers: { "cf-connecting-ip": ip },
+    });
     expect(res.status).toBe(429);
   });
 
@@ -155,12 +193,18 @@ describe("the session", () => {
     const org = await seedOrganization();
     const cookie = await logIn(await seedUser(org.orgId));
     const path = `/api/0/projects/${org.orgSlug}/${org.projectSlug}/issues/?id=1`;
-    const crossSite = await send("PUT", path, { cookie, body: { status: "resolved" }, headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" } });
+    const crossSite = await send("PUT", path, {
+      cookie,
+      body: { status: "resolved" },
+      headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+    });
     expect(crossSite.status).toBe(403);
     const noHeaders = await send("PUT", path, { cookie, body: { status: "resolved" }, headers: { origin: null, "sec-fetch-site": null } });
     expect(noHeaders.status).toBe(403);
     // Reads need no such check, and a same-origin change goes through (204: no issue 1 in this project).
-    expect((await send("GET", `/api/0/projects/${org.orgSlug}/${org.projectSlug}/`, { cookie, headers: { "sec-fetch-site": null } })).status).toBe(200);
+    expect(
+      (await send("GET", `/api/0/projects/${org.orgSlug}/${org.projectSlug}/`, { cookie, headers: { "sec-fetch-site": null } })).status,
+    ).toBe(200);
     expect((await send("PUT", path, { cookie, body: { status: "resolved" } })).status).toBe(204);
   });
 
@@ -183,7 +227,9 @@ describe("the session", () => {
     expect(fresh.cookies).toEqual([]);
 
     const aged = Date.now() - SESSION_ROTATE_AFTER_MS - 1;
-    await env.DB.prepare("UPDATE sessions SET created_at = ? WHERE id = ?").bind(aged, await sha256Hex(tokenOf(cookie))).run();
+    await env.DB.prepare("UPDATE sessions SET created_at = ? WHERE id = ?")
+      .bind(aged, await sha256Hex(tokenOf(cookie)))
+      .run();
     const before = Date.now();
     const rotated = await send("GET", "/auth/session", { cookie });
     expect(rotated.status).toBe(200);
@@ -201,7 +247,9 @@ describe("the session", () => {
   it("is refused once expired", async () => {
     const org = await seedOrganization();
     const cookie = await logIn(await seedUser(org.orgId));
-    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, await sha256Hex(tokenOf(cookie))).run();
+    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, await sha256Hex(tokenOf(cookie)))
+      .run();
     expect((await send("GET", "/auth/session", { cookie })).status).toBe(401);
     expect((await send("GET", "/api/0/projects/", { cookie })).status).toBe(401);
   });
@@ -224,7 +272,10 @@ describe("the cookie's signature", () => {
   async function signatureOf(token: string, secret: string): Promise<string> {
     const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(token)));
-    return btoa(String.fromCharCode(...mac)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    return btoa(String.fromCharCode(...mac))
+      .replaceAll("+", "-")
+      .replaceAll("/", "_")
+      .replace(/=+$/, "");
   }
 
   /** A D1 binding that records and refuses every use, for requests that must not reach D1. */
@@ -241,7 +292,10 @@ describe("the cookie's signature", () => {
     const org = await seedOrganization();
     const user = await seedUser(org.orgId);
     const secret = "a secret of this test";
-    const login = await send("POST", "/auth/login", { body: { email: user.email, password: user.password }, env: { SESSION_SECRET: secret } });
+    const login = await send("POST", "/auth/login", {
+      body: { email: user.email, password: user.password },
+      env: { SESSION_SECRET: secret },
+    });
     expect(login.status).toBe(200);
     const cookie = sessionCookieOf(login);
     expect(cookieValue(cookie)).toBe(`${tokenOf(cookie)}.${await signatureOf(tokenOf(cookie), secret)}`);
@@ -267,7 +321,9 @@ describe("the cookie's signature", () => {
       `faultline_session=${token}.`,
       `faultline_session=${token}.${await signatureOf(token, "not the server's secret")}`,
       // The session's own signature with one character changed.
-      `faultline_session=${token}.${cookieValue(cookie).split(".")[1]!.replace(/^./, (ch) => (ch === "A" ? "B" : "A"))}`,
+      `faultline_session=${token}.${cookieValue(cookie)
+        .split(".")[1]!
+        .replace(/^./, (ch) => (ch === "A" ? "B" : "A"))}`,
       // Another session's valid signature does not carry over.
       `faultline_session=${token}.${(await logIn(user)).split(".")[1]}`,
       `faultline_session=${token}.!!!!`,
@@ -325,7 +381,10 @@ describe("invites", () => {
   it("let a new person join with a password of their own, once", async () => {
     const org = await seedOrganization();
     const admin = await logIn(await seedUser(org.orgId, "admin"));
-    const invited = await send("POST", `/api/0/organizations/${org.orgSlug}/invites/`, { cookie: admin, body: { email: "new.person@example.com", role: "member" } });
+    const invited = await send("POST", `/api/0/organizations/${org.orgSlug}/invites/`, {
+      cookie: admin,
+      body: { email: "new.person@example.com", role: "member" },
+    });
     expect(invited.status).toBe(201);
     const token = new URL(invited.json.link).pathname.split("/").at(-1)!;
     const info = await send("GET", `/auth/invites/${token}`);
@@ -337,7 +396,9 @@ describe("invites", () => {
     expect((await send("GET", `/api/0/organizations/${org.orgSlug}/projects/`, { cookie })).status).toBe(200);
     // Used up.
     expect((await send("POST", `/auth/invites/${token}`, { body: { password: "another password" } })).status).toBe(404);
-    expect((await send("POST", "/auth/login", { body: { email: "new.person@example.com", password: "a long password" } })).status).toBe(200);
+    expect((await send("POST", "/auth/login", { body: { email: "new.person@example.com", password: "a long password" } })).status).toBe(
+      200,
+    );
   });
 
   it("ask someone who already has an account for its password", async () => {
@@ -360,10 +421,15 @@ describe("invites", () => {
     const admin = await logIn(await seedUser(org.orgId, "admin"));
     const invited = await send("POST", `/api/0/organizations/${org.orgSlug}/invites/`, { cookie: admin, body: { email: victim.email } });
     const token = new URL(invited.json.link).pathname.split("/").at(-1)!;
-    const guess = (password: string, i: number) => send("POST", `/auth/invites/${token}`, { body: { password }, headers: { "cf-connecting-ip": `192.0.2.${i}` } });
+    const guess = (password: string, i: number) =>
+      send("POST", `/auth/invites/${token}`, { body: { password }, headers: { "cf-connecting-ip": `192.0.2.${i}` } });
     for (let i = 0; i < 6; i++) expect((await guess(`guess number ${i}`, i)).status).toBe(401);
     // The sixth failure blocked the email (for a second: longer here, so a slow machine cannot outrun it).
-    const blocked = await env.DB.prepare("UPDATE login_throttles SET blocked_until = ? WHERE key = ? AND blocked_until - last_failure_at >= 1000 RETURNING failures").bind(Date.now() + 60_000, `email:${victim.email}`).first();
+    const blocked = await env.DB.prepare(
+      "UPDATE login_throttles SET blocked_until = ? WHERE key = ? AND blocked_until - last_failure_at >= 1000 RETURNING failures",
+    )
+      .bind(Date.now() + 60_000, `email:${victim.email}`)
+      .first();
     expect(blocked).toEqual({ failures: 6 });
     // Blocked now, even for the right password, and the same block holds for logging in.
     expect((await guess(victim.password, 10)).status).toBe(429);
@@ -373,6 +439,8 @@ describe("invites", () => {
   it("can only be sent by owners and admins", async () => {
     const org = await seedOrganization();
     const member = await logIn(await seedUser(org.orgId, "member"));
-    expect((await send("POST", `/api/0/organizations/${org.orgSlug}/invites/`, { cookie: member, body: { email: "x@example.com" } })).status).toBe(403);
+    expect(
+      (await send("POST", `/api/0/organizations/${org.orgSlug}/invites/`, { cookie: member, body: { email: "x@example.com" } })).status,
+    ).toBe(403);
   });
 });

@@ -43,5 +43,4 @@ describe("first-run setup", () => {
     expect(users.results).toEqual([{ email: "ada@acme.example" }]);
     expect((await send("POST", "/auth/login", { body: { email: "mallory@evil.example", password: body.password } })).status).toBe(401);
   });
-
 });

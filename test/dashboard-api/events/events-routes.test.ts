@@ -11,7 +11,11 @@ interface Answer {
 
 async function get(path: string, token: string): Promise<Answer> {
   const ctx = createExecutionContext();
-  const res = await apiApp.fetch(new Request(`http://dashboard.test/api/0${path}`, { headers: { authorization: `Bearer ${token}` } }), env, ctx);
+  const res = await apiApp.fetch(
+    new Request(`http://dashboard.test/api/0${path}`, { headers: { authorization: `Bearer ${token}` } }),
+    env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return { status: res.status, link: res.headers.get("link"), json: await res.json() };
 }
@@ -60,7 +64,12 @@ describe("GET /api/0/projects/{org}/{project}/events/{event_id}/ — @sentry/nod
     expect(event.contexts.order).toEqual({ id: 1234, items: ["a", "b"], type: "order" });
     expect(event.contexts.runtime).toEqual({ name: "node", version: "v20.20.2", type: "runtime" });
     expect(event.packages["@sentry/node"]).toBe("11.12.0");
-    expect(event.release).toMatchObject({ version: "acceptance@1.0.0", shortVersion: "1.0.0", firstEvent: iso(T), projects: [{ id: String(org.projectId), slug: org.projectSlug }] });
+    expect(event.release).toMatchObject({
+      version: "acceptance@1.0.0",
+      shortVersion: "1.0.0",
+      firstEvent: iso(T),
+      projects: [{ id: String(org.projectId), slug: org.projectSlug }],
+    });
     // Tags as [{key, value}], sorted by key.
     expect(event.tags).toEqual([
       { key: "environment", value: "acceptance" },
@@ -146,7 +155,19 @@ describe("GET /api/0/projects/{org}/{project}/events/{event_id}/ — @sentry/nod
 
     expect(event.entries[1]).toEqual({
       type: "breadcrumbs",
-      data: { values: [{ type: "default", category: "auth", level: "info", message: "user logged in", data: null, event_id: null, timestamp: "2026-11-22T00:08:48.451000Z" }] },
+      data: {
+        values: [
+          {
+            type: "default",
+            category: "auth",
+            level: "info",
+            message: "user logged in",
+            data: null,
+            event_id: null,
+            timestamp: "2026-11-22T00:08:48.451000Z",
+          },
+        ],
+      },
     });
   });
 });
@@ -159,12 +180,31 @@ describe("@sentry/browser events: exception, breadcrumbs, request", () => {
     expect(event.entries.map((e: { type: string }) => e.type)).toEqual(["exception", "breadcrumbs", "request"]);
     const [exception, breadcrumbs, request] = event.entries.map((e: { data: unknown }) => e.data);
     expect(exception.values).toHaveLength(1);
-    expect(exception.values[0]).toMatchObject({ type: "Error", value: "browser: unhandled promise rejection", mechanism: { type: "auto.browser.global_handlers.onunhandledrejection", handled: false } });
+    expect(exception.values[0]).toMatchObject({
+      type: "Error",
+      value: "browser: unhandled promise rejection",
+      mechanism: { type: "auto.browser.global_handlers.onunhandledrejection", handled: false },
+    });
     // Every frame is the application's: nothing for "in-app only" to hide.
     expect(exception.hasSystemFrames).toBe(false);
-    expect(exception.values[0].stacktrace.frames.at(-1)).toMatchObject({ filename: "/dist/bundle.js", absPath: "http://127.0.0.1:39919/dist/bundle.js", function: "main", lineNo: 12159, colNo: 20, inApp: true });
+    expect(exception.values[0].stacktrace.frames.at(-1)).toMatchObject({
+      filename: "/dist/bundle.js",
+      absPath: "http://127.0.0.1:39919/dist/bundle.js",
+      function: "main",
+      lineNo: 12159,
+      colNo: 20,
+      inApp: true,
+    });
     expect(breadcrumbs.values).toEqual([
-      { type: "default", category: "auth", level: "info", message: "user logged in", data: null, event_id: null, timestamp: "2026-11-22T00:08:50.368000Z" },
+      {
+        type: "default",
+        category: "auth",
+        level: "info",
+        message: "user logged in",
+        data: null,
+        event_id: null,
+        timestamp: "2026-11-22T00:08:50.368000Z",
+      },
       {
         type: "default",
         category: "sentry.event",
@@ -208,7 +248,9 @@ describe("@sentry/browser events: exception, breadcrumbs, request", () => {
       query: [["dsn", "http://publickey@127.0.0.1:9999/42"]],
       fragment: null,
       data: null,
-      headers: [["User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/150.0.0.0 Safari/537.36"]],
+      headers: [
+        ["User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/150.0.0.0 Safari/537.36"],
+      ],
       cookies: [],
       env: null,
       inferredContentType: null,
@@ -224,7 +266,10 @@ describe("@sentry/browser events: exception, breadcrumbs, request", () => {
     const { json: event } = await get(eventPath(org, "dc7a1a90efe04db5ba796d21defd1f60"), org.token);
     expect(event.message).toBe("node: something noteworthy happened");
     expect(event.entries.map((e: { type: string }) => e.type)).toEqual(["message", "exception", "breadcrumbs"]);
-    expect(event.entries[0]).toEqual({ type: "message", data: { formatted: "node: something noteworthy happened", message: null, params: null } });
+    expect(event.entries[0]).toEqual({
+      type: "message",
+      data: { formatted: "node: something noteworthy happened", message: null, params: null },
+    });
   });
 });
 
@@ -234,7 +279,13 @@ describe("sentry-python: a message with the thread's stack", () => {
     await recordEvents(org.projectId, [pythonFixtureEvent("message-with-threads", { timestamp: T })]);
     const { status, json: event } = await get(eventPath(org, "68e3229d86fc4a90afb421276291010f"), org.token);
     expect(status).toBe(200);
-    expect(event).toMatchObject({ title: "Cache warmup took too long", message: "Cache warmup took too long", platform: "python", "event.type": "default", location: null });
+    expect(event).toMatchObject({
+      title: "Cache warmup took too long",
+      message: "Cache warmup took too long",
+      platform: "python",
+      "event.type": "default",
+      location: null,
+    });
     expect(event.entries.map((e: { type: string }) => e.type)).toEqual(["message", "threads", "breadcrumbs"]);
     const [thread] = event.entries[1].data.values;
     expect(event.entries[1].data.values).toHaveLength(1);
@@ -248,7 +299,10 @@ describe("sentry-python: a message with the thread's stack", () => {
       lineNo: 178,
       inApp: true,
     });
-    expect(thread.stacktrace.frames[2].context[5]).toEqual([178, '    "message-with-threads": lambda s: sentry_sdk.capture_message("Cache warmup took too long"),']);
+    expect(thread.stacktrace.frames[2].context[5]).toEqual([
+      178,
+      '    "message-with-threads": lambda s: sentry_sdk.capture_message("Cache warmup took too long"),',
+    ]);
   });
 });
 
@@ -340,7 +394,9 @@ describe("an issue's events", () => {
     expect(await get(`/issues/${issue}/events/not-an-event/`, org.token)).toMatchObject(notFound);
     expect(await get(eventPath(org, "a89e487180d741ca8adcbfdccfaa2666"), org.token)).toMatchObject(notFound);
     expect(await get(eventPath(org, "0".repeat(32)), org.token)).toMatchObject(notFound);
-    expect(await get(`/projects/${other.orgSlug}/${other.projectSlug}/events/a89e487180d741ca8adcbfdccfaa2666/`, org.token)).toMatchObject(notFound);
+    expect(await get(`/projects/${other.orgSlug}/${other.projectSlug}/events/a89e487180d741ca8adcbfdccfaa2666/`, org.token)).toMatchObject(
+      notFound,
+    );
     expect(await get(`/issues/${otherIssue}/events/`, org.token)).toMatchObject(notFound);
     expect(await get(`/issues/${otherIssue}/events/latest/`, org.token)).toMatchObject(notFound);
     expect(await get(`/issues/${issue}/events/${ids[0]}/`, other.token)).toMatchObject(notFound);
@@ -348,8 +404,17 @@ describe("an issue's events", () => {
 
   it("refuses bad paging parameters by name", async () => {
     const { org, issue } = await seedIssueEvents();
-    expect(await get(`/issues/${issue}/events/?limit=500`, org.token)).toMatchObject({ status: 400, json: { detail: "limit: Too big: expected number to be <=100" } });
-    expect(await get(`/issues/${issue}/events/?cursor=1:2`, org.token)).toMatchObject({ status: 400, json: { detail: "cursor: not a cursor this API returned" } });
-    expect(await get(`/issues/${issue}/events/?full=yes`, org.token)).toMatchObject({ status: 400, json: { detail: 'full: Invalid option: expected one of "0"|"1"|"true"|"false"' } });
+    expect(await get(`/issues/${issue}/events/?limit=500`, org.token)).toMatchObject({
+      status: 400,
+      json: { detail: "limit: Too big: expected number to be <=100" },
+    });
+    expect(await get(`/issues/${issue}/events/?cursor=1:2`, org.token)).toMatchObject({
+      status: 400,
+      json: { detail: "cursor: not a cursor this API returned" },
+    });
+    expect(await get(`/issues/${issue}/events/?full=yes`, org.token)).toMatchObject({
+      status: 400,
+      json: { detail: 'full: Invalid option: expected one of "0"|"1"|"true"|"false"' },
+    });
   });
 });

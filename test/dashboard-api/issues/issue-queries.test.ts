@@ -36,8 +36,12 @@ function expectNoScans(steps: string[]) {
 }
 
 const db = () => drizzle(env.DB);
-const list = (query: string, sort: "date" | "new" | "freq" | "user", projectIds: number[], cursor: { value: number; id: number; previous: boolean } | null = null) =>
-  issueListQuery(db(), { projectIds, search: parseIssueSearch(query), sort, cursor, limit: 25 });
+const list = (
+  query: string,
+  sort: "date" | "new" | "freq" | "user",
+  projectIds: number[],
+  cursor: { value: number; id: number; previous: boolean } | null = null,
+) => issueListQuery(db(), { projectIds, search: parseIssueSearch(query), sort, cursor, limit: 25 });
 
 describe("the issue stream's query plans", () => {
   it.each([
@@ -61,7 +65,11 @@ describe("the issue stream's query plans", () => {
   });
 
   it("environment, release and tag filters find issues through issue_tags_by_value", async () => {
-    for (const query of ["is:unresolved environment:production", "is:unresolved release:1.0.0 browser:[Chrome,Firefox]", "is:unresolved !environment:staging"]) {
+    for (const query of [
+      "is:unresolved environment:production",
+      "is:unresolved release:1.0.0 browser:[Chrome,Firefox]",
+      "is:unresolved !environment:staging",
+    ]) {
       const steps = await plan(list(query, "date", [1]));
       expect(steps).toContain("SEARCH issue_tags USING COVERING INDEX issue_tags_by_value (project_id=? AND key=? AND value=?)");
       expect(steps).toContain("SEARCH issues USING INDEX issues_by_last_seen (project_id=? AND status=?)");
@@ -90,7 +98,15 @@ describe("the issue stream's query plans", () => {
 
   it("a status change touches issues by id", async () => {
     const steps = await plan(
-      updateIssueLifecycleQuery(db(), 1, [1, 2], { status: "resolved", resolvedAt: 1, resolvedInRelease: null, resolvedInNextRelease: false, ignoredUntil: null, ignoredUntilCount: null, snapshotCountBase: false }),
+      updateIssueLifecycleQuery(db(), 1, [1, 2], {
+        status: "resolved",
+        resolvedAt: 1,
+        resolvedInRelease: null,
+        resolvedInNextRelease: false,
+        ignoredUntil: null,
+        ignoredUntilCount: null,
+        snapshotCountBase: false,
+      }),
     );
     expect(steps).toContain("SEARCH issues USING INTEGER PRIMARY KEY (rowid=?)");
     expectNoScans(steps);
@@ -99,7 +115,9 @@ describe("the issue stream's query plans", () => {
   it("projects come from the unique (organization, slug) index, their first event from issues_by_first_seen", async () => {
     const steps = await plan(listProjectsQuery(db(), [1]));
     expect(steps.some((s) => /^SEARCH projects USING INDEX sqlite_autoindex_projects_1 \(organization_id=\?\)$/.test(s))).toBe(true);
-    expect(steps.filter((s) => s.startsWith("SEARCH issues USING COVERING INDEX issues_by_first_seen (project_id=? AND status=?)"))).toHaveLength(3);
+    expect(
+      steps.filter((s) => s.startsWith("SEARCH issues USING COVERING INDEX issues_by_first_seen (project_id=? AND status=?)")),
+    ).toHaveLength(3);
     expectNoScans(steps);
   });
 });
@@ -119,7 +137,9 @@ describe("the event queries' plans", () => {
   });
 
   it("an event by id uses the unique (project_id, event_id) index", async () => {
-    expect(await plan(findEventQuery(db(), 1, "0123456789abcdef0123456789abcdef"))).toEqual(["SEARCH events USING INDEX sqlite_autoindex_events_1 (project_id=? AND event_id=?)"]);
+    expect(await plan(findEventQuery(db(), 1, "0123456789abcdef0123456789abcdef"))).toEqual([
+      "SEARCH events USING INDEX sqlite_autoindex_events_1 (project_id=? AND event_id=?)",
+    ]);
   });
 });
 
@@ -180,8 +200,7 @@ describe("the stream across projects and statuses", () => {
     const search = parseIssueSearch(query);
     const limit = 2;
     const merged = (cursor: Cursor | null) => listIssues(db(), { projectIds, search, sort, cursor, limit });
-    const single = async (cursor: Cursor | null) =>
-      (await issueListQuery(db(), { projectIds, search, sort, cursor, limit })) as IssueRow[];
+    const single = async (cursor: Cursor | null) => (await issueListQuery(db(), { projectIds, search, sort, cursor, limit })) as IssueRow[];
 
     const expected = await walk(single, sort, limit);
     expect(expected.pages.length).toBeGreaterThan(2);
@@ -190,10 +209,20 @@ describe("the stream across projects and statuses", () => {
     // Whole rows, the project included, as the single statement answers them; a project named
     // twice is still one project.
     expect(await merged(null)).toEqual(await single(null));
-    expect(await listIssues(db(), { projectIds: [...projectIds, projectIds[0]!], search, sort, cursor: null, limit })).toEqual(await single(null));
+    expect(await listIssues(db(), { projectIds: [...projectIds, projectIds[0]!], search, sort, cursor: null, limit })).toEqual(
+      await single(null),
+    );
 
     for (const p of streamPartitions({ projectIds, search })) {
-      const steps = await plan(issuePartitionQuery(db(), { projectIds: [p.projectId], search: { ...search, statuses: new Set([p.status]) }, sort, cursor: null, limit }));
+      const steps = await plan(
+        issuePartitionQuery(db(), {
+          projectIds: [p.projectId],
+          search: { ...search, statuses: new Set([p.status]) },
+          sort,
+          cursor: null,
+          limit,
+        }),
+      );
       expect(steps.join("\n")).not.toContain("TEMP B-TREE");
     }
   });

@@ -68,7 +68,9 @@ describe("the issue stream, from real SDK events", () => {
     const org = await seedOrganization();
     const base = NOW - 3 * HOUR;
     // The node error was first seen two days ago, from an older release and another user.
-    await recordEvents(org.projectId, [fixtureEvent("node-2", { timestamp: NOW - 2 * DAY, eventId: `${"0".repeat(31)}1`, release: "acceptance@0.9.0", user: { id: "7" } })]);
+    await recordEvents(org.projectId, [
+      fixtureEvent("node-2", { timestamp: NOW - 2 * DAY, eventId: `${"0".repeat(31)}1`, release: "acceptance@0.9.0", user: { id: "7" } }),
+    ]);
     const [nodeIssue, browserIssue, messageIssue, rejectionIssue] = await recordEvents(org.projectId, [
       fixtureEvent("node-2", { timestamp: base }),
       fixtureEvent("browser-2", { timestamp: base + 60_000 }),
@@ -135,7 +137,13 @@ describe("the issue stream, from real SDK events", () => {
       // The event two days ago is outside the 24 hours.
       stats: { "24h": series(HOUR, 24, { [nodeTime - (nodeTime % HOUR)]: 1 }) },
     });
-    expect(answer.json[1]).toMatchObject({ title: "node: something noteworthy happened", level: "warning", priority: "medium", count: "1", userCount: 1 });
+    expect(answer.json[1]).toMatchObject({
+      title: "node: something noteworthy happened",
+      level: "warning",
+      priority: "medium",
+      count: "1",
+      userCount: 1,
+    });
   });
 
   it("answers 404 for another organization's project, and for the caller's org with a foreign project", async () => {
@@ -151,11 +159,38 @@ describe("searching the stream", () => {
   async function seedSearchable() {
     const org = await seedOrganization();
     const at = (minutesAgo: number) => NOW - minutesAgo * 60_000;
-    const a = await seedIssue(org.projectId, { title: "TypeError: Cannot read properties of undefined", culprit: "app/cart in addItem", lastSeen: at(1) });
-    const b = await seedIssue(org.projectId, { title: "Slow query 100%_done", culprit: "db/pool in acquire", level: "warning", lastSeen: at(2) });
-    const c = await seedIssue(org.projectId, { title: "ValueError: bad input", culprit: "app/form in submit", status: "resolved", substatus: "ongoing", lastSeen: at(3) });
-    const d = await seedIssue(org.projectId, { title: "Deprecated call", culprit: "lib/legacy in Call", level: "info", status: "ignored", substatus: "forever", lastSeen: at(4) });
-    const e = await seedIssue(org.projectId, { title: "progress 100 and done", culprit: "jobs/report in run", level: "info", lastSeen: at(5) });
+    const a = await seedIssue(org.projectId, {
+      title: "TypeError: Cannot read properties of undefined",
+      culprit: "app/cart in addItem",
+      lastSeen: at(1),
+    });
+    const b = await seedIssue(org.projectId, {
+      title: "Slow query 100%_done",
+      culprit: "db/pool in acquire",
+      level: "warning",
+      lastSeen: at(2),
+    });
+    const c = await seedIssue(org.projectId, {
+      title: "ValueError: bad input",
+      culprit: "app/form in submit",
+      status: "resolved",
+      substatus: "ongoing",
+      lastSeen: at(3),
+    });
+    const d = await seedIssue(org.projectId, {
+      title: "Deprecated call",
+      culprit: "lib/legacy in Call",
+      level: "info",
+      status: "ignored",
+      substatus: "forever",
+      lastSeen: at(4),
+    });
+    const e = await seedIssue(org.projectId, {
+      title: "progress 100 and done",
+      culprit: "jobs/report in run",
+      level: "info",
+      lastSeen: at(5),
+    });
     for (const [issue, environment, release] of [
       [a, "production", "1.0.0"],
       [b, "staging", "1.1.0"],
@@ -233,7 +268,9 @@ describe("searching the stream", () => {
     expect(await detail("limit=101")).toBe("limit: Too big: expected number to be <=100");
     expect(await detail("limit=ten")).toBe("limit: Invalid input: expected number, received NaN");
     expect(await detail("cursor=abc")).toBe("cursor: not a cursor this API returned");
-    expect(await detail(`query=${encodeURIComponent(Array.from({ length: 13 }, (_, i) => `t${i}:x`).join(" "))}`)).toBe("query: at most 12 filters");
+    expect(await detail(`query=${encodeURIComponent(Array.from({ length: 13 }, (_, i) => `t${i}:x`).join(" "))}`)).toBe(
+      "query: at most 12 filters",
+    );
   });
 });
 
@@ -291,35 +328,46 @@ describe("paginating the stream with cursors", () => {
     const next = await get(`${streamOf(org)}?limit=1&statsPeriod=&cursor=${NOW - 1000}:${first}:0`, org.token);
     expect(ids(next)).toEqual([second]);
     expect(links(next.link)).toEqual({
-      previous: { path: `${streamOf(org)}?limit=1&statsPeriod=&cursor=${NOW - 2000}%3A${second}%3A1`, results: true, cursor: `${NOW - 2000}:${second}:1` },
-      next: { path: `${streamOf(org)}?limit=1&statsPeriod=&cursor=${NOW - 2000}%3A${second}%3A0`, results: false, cursor: `${NOW - 2000}:${second}:0` },
+      previous: {
+        path: `${streamOf(org)}?limit=1&statsPeriod=&cursor=${NOW - 2000}%3A${second}%3A1`,
+        results: true,
+        cursor: `${NOW - 2000}:${second}:1`,
+      },
+      next: {
+        path: `${streamOf(org)}?limit=1&statsPeriod=&cursor=${NOW - 2000}%3A${second}%3A0`,
+        results: false,
+        cursor: `${NOW - 2000}:${second}:0`,
+      },
     });
   });
 
-  it.each(["date", "new", "freq", "user"])("walks every page of sort=%s forward and back, ties included, without duplicates or gaps", async (sort) => {
-    const org = await seedOrganization();
-    const all: Array<{ id: number; value: number }> = [];
-    for (let i = 0; i < 23; i++) {
-      // Few distinct values, so most pages start or end inside a run of equal sort values.
-      const lastSeen = NOW - (i % 4) * 1000;
-      const firstSeen = NOW - DAY + (i % 3) * 1000;
-      const timesSeen = [5, 5, 9][i % 3]!;
-      const userCount = i % 2;
-      const id = await seedIssue(org.projectId, { lastSeen, firstSeen, timesSeen, userCount });
-      all.push({ id, value: { date: lastSeen, new: firstSeen, freq: timesSeen, user: userCount }[sort]! });
-    }
-    await seedIssue(org.projectId, { status: "resolved", lastSeen: NOW });
-    const expected = [...all].sort((x, y) => y.value - x.value || x.id - y.id).map((x) => x.id);
+  it.each(["date", "new", "freq", "user"])(
+    "walks every page of sort=%s forward and back, ties included, without duplicates or gaps",
+    async (sort) => {
+      const org = await seedOrganization();
+      const all: Array<{ id: number; value: number }> = [];
+      for (let i = 0; i < 23; i++) {
+        // Few distinct values, so most pages start or end inside a run of equal sort values.
+        const lastSeen = NOW - (i % 4) * 1000;
+        const firstSeen = NOW - DAY + (i % 3) * 1000;
+        const timesSeen = [5, 5, 9][i % 3]!;
+        const userCount = i % 2;
+        const id = await seedIssue(org.projectId, { lastSeen, firstSeen, timesSeen, userCount });
+        all.push({ id, value: { date: lastSeen, new: firstSeen, freq: timesSeen, user: userCount }[sort]! });
+      }
+      await seedIssue(org.projectId, { status: "resolved", lastSeen: NOW });
+      const expected = [...all].sort((x, y) => y.value - x.value || x.id - y.id).map((x) => x.id);
 
-    const forward = await walk(`${streamOf(org)}?sort=${sort}&limit=5&statsPeriod=`, org.token, "next");
-    expect(forward.map((p) => p.length)).toEqual([5, 5, 5, 5, 3]);
-    expect(forward.flat()).toEqual(expected);
+      const forward = await walk(`${streamOf(org)}?sort=${sort}&limit=5&statsPeriod=`, org.token, "next");
+      expect(forward.map((p) => p.length)).toEqual([5, 5, 5, 5, 3]);
+      expect(forward.flat()).toEqual(expected);
 
-    // From the last page, "previous" links lead back through the same pages.
-    const lastCursor = `${all.find((x) => x.id === expected[19])!.value}:${expected[19]}:0`;
-    const back = await walk(`${streamOf(org)}?sort=${sort}&limit=5&statsPeriod=&cursor=${lastCursor}`, org.token, "previous");
-    expect(back).toEqual([...forward].reverse().slice(0, 5));
-  });
+      // From the last page, "previous" links lead back through the same pages.
+      const lastCursor = `${all.find((x) => x.id === expected[19])!.value}:${expected[19]}:0`;
+      const back = await walk(`${streamOf(org)}?sort=${sort}&limit=5&statsPeriod=&cursor=${lastCursor}`, org.token, "previous");
+      expect(back).toEqual([...forward].reverse().slice(0, 5));
+    },
+  );
 
   it("keeps the search in the links while paging a filtered stream", async () => {
     const org = await seedOrganization();
@@ -383,7 +431,10 @@ describe("the organization's stream", () => {
 
     const all = await get(stream, org.token);
     expect(ids(all)).toEqual([own, web]);
-    expect(all.json[1]).toMatchObject({ shortId: `WEB-APP-${web.toString(36).toUpperCase()}`, project: { id: String(sibling), slug: "web-app", platform: "javascript" } });
+    expect(all.json[1]).toMatchObject({
+      shortId: `WEB-APP-${web.toString(36).toUpperCase()}`,
+      project: { id: String(sibling), slug: "web-app", platform: "javascript" },
+    });
     expect(Object.keys(all.json[0].stats)).toEqual(["24h"]);
     expect(ids(await get(`${stream}?project=${sibling}`, org.token))).toEqual([web]);
     expect(ids(await get(`${stream}?project=${sibling}&project=${org.projectId}`, org.token))).toEqual([own, web]);
@@ -407,7 +458,9 @@ describe("GET /api/0/issues/{id}/", () => {
   it("answers the issue with 24h and 30d stats and its tag breakdown", async () => {
     const org = await seedOrganization();
     const [issue] = await recordEvents(org.projectId, [fixtureEvent("node-2", { timestamp: NOW - 2 * HOUR })]);
-    await recordEvents(org.projectId, [fixtureEvent("node-2", { timestamp: NOW - 3 * DAY, eventId: "f".repeat(32), user: { id: "7" }, environment: "staging" })]);
+    await recordEvents(org.projectId, [
+      fixtureEvent("node-2", { timestamp: NOW - 3 * DAY, eventId: "f".repeat(32), user: { id: "7" }, environment: "staging" }),
+    ]);
     const answer = await get(`/issues/${issue}/`, org.token);
     expect(answer.status).toBe(200);
     const twoHoursAgo = NOW - 2 * HOUR;
@@ -437,12 +490,34 @@ describe("GET /api/0/issues/{id}/", () => {
       totalValues: 2,
       uniqueValues: 2,
       topValues: [
-        { key: "environment", name: "acceptance", value: "acceptance", count: 1, firstSeen: new Date(NOW - 2 * HOUR).toISOString(), lastSeen: new Date(NOW - 2 * HOUR).toISOString() },
-        { key: "environment", name: "staging", value: "staging", count: 1, firstSeen: new Date(NOW - 3 * DAY).toISOString(), lastSeen: new Date(NOW - 3 * DAY).toISOString() },
+        {
+          key: "environment",
+          name: "acceptance",
+          value: "acceptance",
+          count: 1,
+          firstSeen: new Date(NOW - 2 * HOUR).toISOString(),
+          lastSeen: new Date(NOW - 2 * HOUR).toISOString(),
+        },
+        {
+          key: "environment",
+          name: "staging",
+          value: "staging",
+          count: 1,
+          firstSeen: new Date(NOW - 3 * DAY).toISOString(),
+          lastSeen: new Date(NOW - 3 * DAY).toISOString(),
+        },
       ],
     });
     expect(answer.json.tags.find((t: { key: string }) => t.key === "server_name").name).toBe("Server Name");
-    expect(answer.json).toMatchObject({ activity: [], seenBy: [], participants: [], pluginActions: [], pluginIssues: [], pluginContexts: [], userReportCount: 0 });
+    expect(answer.json).toMatchObject({
+      activity: [],
+      seenBy: [],
+      participants: [],
+      pluginActions: [],
+      pluginIssues: [],
+      pluginContexts: [],
+      userReportCount: 0,
+    });
   });
 
   it("keeps the nine most frequent values of a tag, and GET .../tags/ answers the same breakdown", async () => {
@@ -502,11 +577,20 @@ describe("PUT /api/0/issues/{id}/", () => {
 
   it("resolves in the next release: after the project's newest release by first sight", async () => {
     const { org, issue } = await seedWithReleases();
-    for (const body of [{ status: "resolved", statusDetails: { inNextRelease: true } }, { status: "resolvedInNextRelease" }, { status: "resolved", statusDetails: { inRelease: "latest" } }]) {
+    for (const body of [
+      { status: "resolved", statusDetails: { inNextRelease: true } },
+      { status: "resolvedInNextRelease" },
+      { status: "resolved", statusDetails: { inRelease: "latest" } },
+    ]) {
       await put(`/issues/${issue}/`, org.token, { status: "unresolved" });
       const answer = await put(`/issues/${issue}/`, org.token, body);
       expect(answer.json).toMatchObject({ status: "resolved", statusDetails: { inNextRelease: true }, substatus: null });
-      expect(await issueRow(issue)).toMatchObject({ status: "resolved", resolved_at: NOW, resolved_in_release: "10.0.0", resolved_in_next_release: 1 });
+      expect(await issueRow(issue)).toMatchObject({
+        status: "resolved",
+        resolved_at: NOW,
+        resolved_in_release: "10.0.0",
+        resolved_in_next_release: 1,
+      });
     }
   });
 
@@ -537,14 +621,25 @@ describe("PUT /api/0/issues/{id}/", () => {
     const snooze = { ignoreUserCount: null, ignoreUserWindow: null, ignoreWindow: null, actor: null };
 
     expect((await ignore({})).json).toMatchObject({ status: "ignored", substatus: "archived_forever", statusDetails: {} });
-    expect(await issueRow(issue)).toMatchObject({ status: "ignored", substatus: "forever", ignored_until: null, ignored_until_count: null, ignored_count_base: null });
+    expect(await issueRow(issue)).toMatchObject({
+      status: "ignored",
+      substatus: "forever",
+      ignored_until: null,
+      ignored_until_count: null,
+      ignored_count_base: null,
+    });
 
     expect((await ignore({ ignoreCount: 100 })).json).toMatchObject({
       substatus: "archived_until_condition_met",
       statusDetails: { ignoreCount: 100, ignoreUntil: null, ...snooze },
     });
     // Counted from now: the base is the issue's events so far.
-    expect(await issueRow(issue)).toMatchObject({ substatus: "until_escalating", ignored_until_count: 100, ignored_count_base: 7, ignored_until: null });
+    expect(await issueRow(issue)).toMatchObject({
+      substatus: "until_escalating",
+      ignored_until_count: 100,
+      ignored_count_base: 7,
+      ignored_until: null,
+    });
 
     const until = "2026-12-01T00:00:00.000Z";
     expect((await ignore({ ignoreUntil: until })).json.statusDetails).toEqual({ ignoreCount: null, ignoreUntil: until, ...snooze });
@@ -553,9 +648,16 @@ describe("PUT /api/0/issues/{id}/", () => {
     expect((await ignore({ ignoreDuration: 30 })).json.statusDetails.ignoreUntil).toBe(new Date(NOW + 30 * 60_000).toISOString());
     expect(await issueRow(issue)).toMatchObject({ ignored_until: NOW + 30 * 60_000 });
 
-    expect((await ignore({ ignoreCount: 5, ignoreUntil: until })).json.statusDetails).toEqual({ ignoreCount: 5, ignoreUntil: until, ...snooze });
+    expect((await ignore({ ignoreCount: 5, ignoreUntil: until })).json.statusDetails).toEqual({
+      ignoreCount: 5,
+      ignoreUntil: until,
+      ...snooze,
+    });
 
-    expect((await ignore({ ignoreUntilEscalating: true })).json).toMatchObject({ substatus: "archived_until_escalating", statusDetails: { ignoreUntilEscalating: true } });
+    expect((await ignore({ ignoreUntilEscalating: true })).json).toMatchObject({
+      substatus: "archived_until_escalating",
+      statusDetails: { ignoreUntilEscalating: true },
+    });
     expect(await issueRow(issue)).toMatchObject({ substatus: "until_escalating", ignored_until: null, ignored_until_count: null });
   });
 
@@ -581,16 +683,28 @@ describe("PUT /api/0/issues/{id}/", () => {
     [{}, 'status: Invalid option: expected one of "resolved"|"resolvedInNextRelease"|"unresolved"|"ignored"'],
     [{ status: "closed" }, 'status: Invalid option: expected one of "resolved"|"resolvedInNextRelease"|"unresolved"|"ignored"'],
     [{ status: "ignored", statusDetails: { ignoreCount: 0 } }, "statusDetails.ignoreCount: Too small: expected number to be >=1"],
-    [{ status: "ignored", statusDetails: { ignoreCount: "5" } }, "statusDetails.ignoreCount: Invalid input: expected number, received string"],
+    [
+      { status: "ignored", statusDetails: { ignoreCount: "5" } },
+      "statusDetails.ignoreCount: Invalid input: expected number, received string",
+    ],
     [{ status: "ignored", statusDetails: { ignoreWindow: 60 } }, "statusDetails.ignoreWindow: not supported (counts are not windowed)"],
     [{ status: "ignored", statusDetails: { snooze: true } }, 'statusDetails: Unrecognized key: "snooze"'],
     [{ status: "ignored", statusDetails: { ignoreUntil: "tomorrow" } }, "statusDetails.ignoreUntil: Invalid ISO datetime"],
     [{ status: "ignored", statusDetails: { ignoreUntil: "2020-01-01T00:00:00Z" } }, "statusDetails.ignoreUntil: must be in the future"],
-    [{ status: "ignored", statusDetails: { ignoreUntil: "2026-12-01T00:00:00Z", ignoreDuration: 5 } }, "statusDetails.ignoreDuration: give ignoreUntil or ignoreDuration, not both"],
-    [{ status: "ignored", statusDetails: { ignoreUntilEscalating: true, ignoreCount: 5 } }, "statusDetails.ignoreUntilEscalating: cannot be combined with a count or a date"],
+    [
+      { status: "ignored", statusDetails: { ignoreUntil: "2026-12-01T00:00:00Z", ignoreDuration: 5 } },
+      "statusDetails.ignoreDuration: give ignoreUntil or ignoreDuration, not both",
+    ],
+    [
+      { status: "ignored", statusDetails: { ignoreUntilEscalating: true, ignoreCount: 5 } },
+      "statusDetails.ignoreUntilEscalating: cannot be combined with a count or a date",
+    ],
     [{ status: "resolved", statusDetails: { ignoreCount: 5 } }, 'statusDetails.ignoreCount: only applies to status "ignored"'],
     [{ status: "unresolved", statusDetails: { inRelease: "1.5.0" } }, 'statusDetails.inRelease: only applies to status "resolved"'],
-    [{ status: "resolved", statusDetails: { inNextRelease: true, inRelease: "1.5.0" } }, "statusDetails.inRelease: give inRelease or inNextRelease, not both"],
+    [
+      { status: "resolved", statusDetails: { inNextRelease: true, inRelease: "1.5.0" } },
+      "statusDetails.inRelease: give inRelease or inNextRelease, not both",
+    ],
     [{ status: "resolved", statusDetails: { inNextRelease: false } }, "statusDetails.inNextRelease: Invalid input: expected true"],
     ["{not json", "body: not valid JSON"],
   ])("refuses %j with 400 naming the field, changing nothing", async (body, detail) => {
@@ -623,7 +737,11 @@ describe("PUT /api/0/projects/{org}/{project}/issues/?id=...", () => {
     for (const id of [untouched, sibling]) expect(await issueRow(id)).toMatchObject({ status: "unresolved", resolved_at: null });
 
     const ignored = await put(`${streamOf(org)}?id=${a}&id=${b}`, org.token, { status: "ignored", statusDetails: { ignoreCount: 10 } });
-    expect(ignored.json).toMatchObject({ status: "ignored", substatus: "archived_until_condition_met", statusDetails: { ignoreCount: 10 } });
+    expect(ignored.json).toMatchObject({
+      status: "ignored",
+      substatus: "archived_until_condition_met",
+      statusDetails: { ignoreCount: 10 },
+    });
     // Each issue counts from its own total.
     expect(await issueRow(a)).toMatchObject({ status: "ignored", resolved_at: null, ignored_until_count: 10, ignored_count_base: 3 });
     expect(await issueRow(b)).toMatchObject({ status: "ignored", ignored_until_count: 10, ignored_count_base: 8 });
@@ -635,9 +753,18 @@ describe("PUT /api/0/projects/{org}/{project}/issues/?id=...", () => {
     const foreign = await seedIssue(other.projectId);
     expect(await put(`${streamOf(org)}?id=${foreign}`, org.token, { status: "resolved" })).toEqual({ status: 204, link: null, json: null });
     expect(await issueRow(foreign)).toMatchObject({ status: "unresolved" });
-    expect(await put(streamOf(org), org.token, { status: "resolved" })).toMatchObject({ status: 400, json: { detail: "id: give the issues to change as ?id=1&id=2" } });
-    expect(await put(`${streamOf(org)}?id=abc`, org.token, { status: "resolved" })).toMatchObject({ status: 400, json: { detail: 'id: "abc" is not an id' } });
-    expect(await put(`${streamOf(other)}?id=${foreign}`, org.token, { status: "resolved" })).toMatchObject({ status: 404, json: NOT_FOUND });
+    expect(await put(streamOf(org), org.token, { status: "resolved" })).toMatchObject({
+      status: 400,
+      json: { detail: "id: give the issues to change as ?id=1&id=2" },
+    });
+    expect(await put(`${streamOf(org)}?id=abc`, org.token, { status: "resolved" })).toMatchObject({
+      status: 400,
+      json: { detail: 'id: "abc" is not an id' },
+    });
+    expect(await put(`${streamOf(other)}?id=${foreign}`, org.token, { status: "resolved" })).toMatchObject({
+      status: 404,
+      json: NOT_FOUND,
+    });
     expect(await issueRow(foreign)).toMatchObject({ status: "unresolved" });
   });
 });

@@ -5,7 +5,11 @@ import { seedIssue, seedOrganization, seedProjectIn } from "../../support/seed-i
 
 async function get(path: string, token: string, bindings: Record<string, unknown> = {}, origin = "http://dashboard.test") {
   const ctx = createExecutionContext();
-  const res = await apiApp.fetch(new Request(`${origin}/api/0${path}`, { headers: { authorization: `Bearer ${token}` } }), { ...env, ...bindings }, ctx);
+  const res = await apiApp.fetch(
+    new Request(`${origin}/api/0${path}`, { headers: { authorization: `Bearer ${token}` } }),
+    { ...env, ...bindings },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return { status: res.status, json: (await res.json()) as any };
 }
@@ -48,7 +52,15 @@ describe("GET /api/0/projects/", () => {
       organization,
     };
     expect(json).toEqual([
-      { ...common, id: String(org.projectId), slug: org.projectSlug, name: org.projectName, platform: null, dateCreated: await createdAt("projects", org.projectId), firstEvent: null },
+      {
+        ...common,
+        id: String(org.projectId),
+        slug: org.projectSlug,
+        name: org.projectName,
+        platform: null,
+        dateCreated: await createdAt("projects", org.projectId),
+        firstEvent: null,
+      },
       {
         ...common,
         id: String(second),
@@ -71,7 +83,10 @@ describe("GET /api/0/organizations/{org}/projects/", () => {
     const { status, json } = await get(`/organizations/${org.orgSlug}/projects/`, org.token);
     expect(status).toBe(200);
     expect(json.map((p: { slug: string }) => p.slug)).toEqual([org.projectSlug]);
-    expect(await get(`/organizations/${other.orgSlug}/projects/`, org.token)).toEqual({ status: 404, json: { detail: "The requested resource does not exist" } });
+    expect(await get(`/organizations/${other.orgSlug}/projects/`, org.token)).toEqual({
+      status: 404,
+      json: { detail: "The requested resource does not exist" },
+    });
   });
 });
 
@@ -98,7 +113,9 @@ describe("GET /api/0/projects/{org}/{project}/", () => {
 
 describe("GET /api/0/projects/{org}/{project}/keys/", () => {
   async function addKey(projectId: number, publicKey: string, options: { enabled: boolean; rateLimit: number | null; label: string }) {
-    const row = await env.DB.prepare("INSERT INTO project_keys (project_id, public_key, label, enabled, rate_limit_per_minute, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+    const row = await env.DB.prepare(
+      "INSERT INTO project_keys (project_id, public_key, label, enabled, rate_limit_per_minute, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
       .bind(projectId, publicKey, options.label, options.enabled ? 1 : 0, options.rateLimit, Date.UTC(2026, 10, 2))
       .first<{ id: number }>();
     return row!.id;
@@ -110,7 +127,9 @@ describe("GET /api/0/projects/{org}/{project}/keys/", () => {
     const limitedKey = crypto.randomUUID().replaceAll("-", "");
     await addKey(org.projectId, limitedKey, { enabled: false, rateLimit: 120, label: "CI" });
 
-    const { status, json } = await get(`/projects/${org.orgSlug}/${org.projectSlug}/keys/`, org.token, { INGEST_URL: "https://ingest.example.com" });
+    const { status, json } = await get(`/projects/${org.orgSlug}/${org.projectSlug}/keys/`, org.token, {
+      INGEST_URL: "https://ingest.example.com",
+    });
     expect(status).toBe(200);
     expect(json).toEqual([
       {
@@ -162,7 +181,9 @@ describe("GET /api/0/projects/{org}/{project}/keys/", () => {
       expect((await get(one, org.token, { INGEST_URL })).json.dsn).toEqual(invalid);
     }
     // The dashboard's own host is never offered: it is not where ingest answers.
-    expect((await get(one, org.token, { INGEST_URL: "https://ingest.example.com" })).json.dsn).toEqual({ public: `https://${org.publicKey}@ingest.example.com/${org.projectId}` });
+    expect((await get(one, org.token, { INGEST_URL: "https://ingest.example.com" })).json.dsn).toEqual({
+      public: `https://${org.publicKey}@ingest.example.com/${org.projectId}`,
+    });
   });
 
   it("uses the dashboard's own origin without INGEST_URL only on a loopback address (local development)", async () => {
@@ -171,13 +192,18 @@ describe("GET /api/0/projects/{org}/{project}/keys/", () => {
     for (const origin of ["http://127.0.0.1:8788", "http://localhost:8788"]) {
       const host = new URL(origin).host;
       expect((await get(list, org.token, {}, origin)).json[0].dsn).toEqual({ public: `http://${org.publicKey}@${host}/${org.projectId}` });
-      expect((await get(`${list}${org.publicKey}/`, org.token, {}, origin)).json.dsn).toEqual({ public: `http://${org.publicKey}@${host}/${org.projectId}` });
+      expect((await get(`${list}${org.publicKey}/`, org.token, {}, origin)).json.dsn).toEqual({
+        public: `http://${org.publicKey}@${host}/${org.projectId}`,
+      });
     }
   });
 
   it("answers 404 for another organization's project keys", async () => {
     const org = await seedOrganization();
     const other = await seedOrganization();
-    expect(await get(`/projects/${other.orgSlug}/${other.projectSlug}/keys/`, org.token)).toEqual({ status: 404, json: { detail: "The requested resource does not exist" } });
+    expect(await get(`/projects/${other.orgSlug}/${other.projectSlug}/keys/`, org.token)).toEqual({
+      status: 404,
+      json: { detail: "The requested resource does not exist" },
+    });
   });
 });

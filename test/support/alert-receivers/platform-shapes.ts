@@ -6,8 +6,10 @@ import { z } from "zod";
 // https://api.slack.com/reference/block-kit/composition-objects#text,
 // https://api.slack.com/reference/block-kit/block-elements#button). Slack answers a message with
 // an unknown or oversized field `400 invalid_blocks`.
-const slackPlain = (max: number) => z.strictObject({ type: z.literal("plain_text"), text: z.string().min(1).max(max), emoji: z.boolean().optional() });
-const slackMrkdwn = (max: number) => z.strictObject({ type: z.literal("mrkdwn"), text: z.string().min(1).max(max), verbatim: z.boolean().optional() });
+const slackPlain = (max: number) =>
+  z.strictObject({ type: z.literal("plain_text"), text: z.string().min(1).max(max), emoji: z.boolean().optional() });
+const slackMrkdwn = (max: number) =>
+  z.strictObject({ type: z.literal("mrkdwn"), text: z.string().min(1).max(max), verbatim: z.boolean().optional() });
 const slackText = (max: number) => z.union([slackPlain(max), slackMrkdwn(max)]);
 const slackButton = z.strictObject({
   type: z.literal("button"),
@@ -20,9 +22,18 @@ const slackButton = z.strictObject({
 const slackBlock = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("header"), text: slackPlain(150), block_id: z.string().max(255).optional() }),
   z
-    .strictObject({ type: z.literal("section"), text: slackText(3000).optional(), fields: z.array(slackText(2000)).min(1).max(10).optional(), block_id: z.string().max(255).optional() })
+    .strictObject({
+      type: z.literal("section"),
+      text: slackText(3000).optional(),
+      fields: z.array(slackText(2000)).min(1).max(10).optional(),
+      block_id: z.string().max(255).optional(),
+    })
     .refine((b) => b.text !== undefined || b.fields !== undefined, "a section needs text or fields"),
-  z.strictObject({ type: z.literal("context"), elements: z.array(slackText(3000)).min(1).max(10), block_id: z.string().max(255).optional() }),
+  z.strictObject({
+    type: z.literal("context"),
+    elements: z.array(slackText(3000)).min(1).max(10),
+    block_id: z.string().max(255).optional(),
+  }),
   z.strictObject({ type: z.literal("actions"), elements: z.array(slackButton).min(1).max(25), block_id: z.string().max(255).optional() }),
   z.strictObject({ type: z.literal("divider"), block_id: z.string().max(255).optional() }),
 ]);
@@ -40,7 +51,10 @@ const discordEmbed = z.strictObject({
   url: z.url().optional(),
   color: z.number().int().min(0).max(0xffffff).optional(),
   timestamp: z.iso.datetime().optional(),
-  fields: z.array(z.strictObject({ name: z.string().min(1).max(256), value: z.string().min(1).max(1024), inline: z.boolean().optional() })).max(25).optional(),
+  fields: z
+    .array(z.strictObject({ name: z.string().min(1).max(256), value: z.string().min(1).max(1024), inline: z.boolean().optional() }))
+    .max(25)
+    .optional(),
   footer: z.strictObject({ text: z.string().min(1).max(2048), icon_url: z.url().optional() }).optional(),
   author: z.strictObject({ name: z.string().min(1).max(256), url: z.url().optional(), icon_url: z.url().optional() }).optional(),
 });
@@ -135,6 +149,7 @@ export function platformProblems(platform: Platform, raw: string): string[] {
   const shape = { slack: slackMessageShape, discord: discordMessageShape, teams: teamsMessageShape, webhook: sentryWebhookShape }[platform];
   const result = shape.safeParse(body);
   const problems = result.success ? [] : result.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
-  if (platform === "teams" && new TextEncoder().encode(raw).byteLength > TEAMS_MESSAGE_MAX_BYTES) problems.push(`message over ${TEAMS_MESSAGE_MAX_BYTES} bytes`);
+  if (platform === "teams" && new TextEncoder().encode(raw).byteLength > TEAMS_MESSAGE_MAX_BYTES)
+    problems.push(`message over ${TEAMS_MESSAGE_MAX_BYTES} bytes`);
   return problems;
 }

@@ -12,7 +12,11 @@ export function receiverKey(label: string): string {
   return `${label}-${Date.now().toString(36)}-${counter}`;
 }
 
-export function receiverUrl(behaviour: "ok" | "flaky" | "ratelimited" | "hang" | "gone" | "down", platform: "slack" | "discord" | "teams" | "webhook", key: string): string {
+export function receiverUrl(
+  behaviour: "ok" | "flaky" | "ratelimited" | "hang" | "gone" | "down",
+  platform: "slack" | "discord" | "teams" | "webhook",
+  key: string,
+): string {
   return `${inject("alertReceiverUrl")}/${behaviour}/${platform}/${key}`;
 }
 

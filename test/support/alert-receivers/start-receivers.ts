@@ -48,7 +48,8 @@ export default async function startReceivers(project: TestProject) {
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const [, first, second, third] = new URL(req.url ?? "/", "http://receiver").pathname.split("/");
-    if (req.method === "GET" && first === "__log" && second) return reply(res, 200, JSON.stringify(log.get(second) ?? []), "application/json");
+    if (req.method === "GET" && first === "__log" && second)
+      return reply(res, 200, JSON.stringify(log.get(second) ?? []), "application/json");
     if (req.method === "POST" && first === "__secret" && second) {
       secrets.set(second, body);
       return reply(res, 204, "");
@@ -66,9 +67,9 @@ export default async function startReceivers(project: TestProject) {
       record(0);
       return; // never answered; the socket is destroyed when the server closes
     }
-    if (behaviour === "gone") return record(410), reply(res, 410, "channel_is_archived");
-    if (behaviour === "down") return record(500), reply(res, 500, "internal error");
-    if (behaviour === "flaky" && count <= 2) return record(503), reply(res, 503, "service unavailable");
+    if (behaviour === "gone") return (record(410), reply(res, 410, "channel_is_archived"));
+    if (behaviour === "down") return (record(500), reply(res, 500, "internal error"));
+    if (behaviour === "flaky" && count <= 2) return (record(503), reply(res, 503, "service unavailable"));
     if (behaviour === "ratelimited" && count === 1) {
       record(429);
       res.writeHead(429, { "retry-after": "7", "content-type": "application/json" });
@@ -105,7 +106,8 @@ function signatureProblems(headers: Record<string, string>, body: string, secret
   if (!/^\d{10}$/.test(headers["sentry-hook-timestamp"] ?? "")) problems.push("signature: Sentry-Hook-Timestamp is not Unix seconds");
   const expected = Buffer.from(createHmac("sha256", secret).update(body, "utf8").digest("hex"));
   const given = Buffer.from(headers["sentry-hook-signature"] ?? "");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) problems.push("signature: Sentry-Hook-Signature does not match the body");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    problems.push("signature: Sentry-Hook-Signature does not match the body");
   return problems;
 }
 

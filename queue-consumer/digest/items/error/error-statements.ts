@@ -20,7 +20,11 @@ const ORPHANS = "error.orphanIssues";
 const PENDING = "error.pendingEvaluation";
 
 /** Adds the statements for a run's error events; the returned function reads what they changed. */
-export function addErrorStatements(batch: BatchWrite, events: readonly PreparedEvent[], evaluationId: string): (results: BatchResults) => IssueChanges {
+export function addErrorStatements(
+  batch: BatchWrite,
+  events: readonly PreparedEvent[],
+  evaluationId: string,
+): (results: BatchResults) => IssueChanges {
   if (events.length === 0) return () => NO_ISSUE_CHANGES;
   const { d1, run, now } = batch;
   const db = drizzle(d1);
@@ -65,7 +69,8 @@ export function addErrorStatements(batch: BatchWrite, events: readonly PreparedE
   // INDEXED BY: left to itself, SQLite reads the newest events through events_by_issue (for the
   // ORDER BY), which walks every stored event of the issue newer than this run's (all of them
   // when the run's events are older: late or clock-skewed clients).
-  batch.addSql(`UPDATE issues SET
+  batch.addSql(
+    `UPDATE issues SET
       times_seen = issues.times_seen + b.n,
       first_seen = min(issues.first_seen, b.first),
       last_seen = max(issues.last_seen, b.last),
@@ -79,7 +84,9 @@ export function addErrorStatements(batch: BatchWrite, events: readonly PreparedE
       FROM events e WHERE e.ingest_batch = ?1 GROUP BY issue_id
     ) AS b
     WHERE issues.id = b.issue_id
-    RETURNING id`, TOUCHED);
+    RETURNING id`,
+    TOUCHED,
+  );
   batch.addSql(`INSERT INTO issue_hourly (issue_id, hour, count)
     SELECT issue_id, timestamp - timestamp % ?2, count(*) FROM events WHERE ingest_batch = ?1 GROUP BY 1, 2
     ON CONFLICT (issue_id, hour) DO UPDATE SET count = count + excluded.count`);
@@ -107,7 +114,8 @@ export function addErrorStatements(batch: BatchWrite, events: readonly PreparedE
   // when they were first seen; a release not seen yet is newer than every seen one.
   // The first IN finds the run's issues by primary key; the second alone is correlated (it reads
   // issues.resolved_in_release), which makes SQLite scan the whole issues table.
-  batch.addSql(`UPDATE issues SET status = 'unresolved', substatus = 'regressed', resolved_at = NULL, resolved_in_release = NULL, resolved_in_next_release = 0, changed_by_run = ?1
+  batch.addSql(
+    `UPDATE issues SET status = 'unresolved', substatus = 'regressed', resolved_at = NULL, resolved_in_release = NULL, resolved_in_next_release = 0, changed_by_run = ?1
     WHERE id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1) AND status = 'resolved' AND id IN (
       SELECT e.issue_id FROM events e WHERE e.ingest_batch = ?1 AND NOT (
         issues.resolved_in_release IS NOT NULL AND e.release IS NOT NULL AND (
@@ -117,13 +125,18 @@ export function addErrorStatements(batch: BatchWrite, events: readonly PreparedE
         )
       )
     )
-    RETURNING id`, REGRESSED);
+    RETURNING id`,
+    REGRESSED,
+  );
   // Ignored until N more events or until a date: past the condition the issue is back in the stream.
-  batch.addSql(`UPDATE issues SET status = 'unresolved', substatus = 'escalating', ignored_until = NULL, ignored_until_count = NULL, ignored_count_base = NULL, changed_by_run = ?1
+  batch.addSql(
+    `UPDATE issues SET status = 'unresolved', substatus = 'escalating', ignored_until = NULL, ignored_until_count = NULL, ignored_count_base = NULL, changed_by_run = ?1
     WHERE status = 'ignored' AND id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1)
       AND ((ignored_until_count IS NOT NULL AND times_seen - coalesce(ignored_count_base, 0) >= ignored_until_count)
         OR (ignored_until IS NOT NULL AND ignored_until <= ?4))
-    RETURNING id`, ESCALATED);
+    RETURNING id`,
+    ESCALATED,
+  );
 
   // An issue this run created for an event that turned out to be stored already (the same
   // event_id sent again with other content, or grouped otherwise on redelivery) has no event:

@@ -49,7 +49,8 @@ function defaultGrouping(data: JsonRecord): DefaultGrouping {
 
 function bareStackGrouping(data: JsonRecord): JsonRecord | undefined {
   const threads = valuesOf(data.threads).filter((t) => isRecord(t.stacktrace));
-  const thread = threads.find((t) => t.crashed === true) ?? threads.find((t) => t.current === true) ?? (threads.length === 1 ? threads[0] : undefined);
+  const thread =
+    threads.find((t) => t.crashed === true) ?? threads.find((t) => t.current === true) ?? (threads.length === 1 ? threads[0] : undefined);
   const holder = isRecord(data.stacktrace) ? { stacktrace: data.stacktrace } : thread;
   if (holder === undefined) return undefined;
   const platform = asString(data.platform) ?? "other";
@@ -126,7 +127,9 @@ function sameCall(a: JsonRecord, b: JsonRecord): boolean {
 function isLoneUrlFrame(frame: JsonRecord, platform: string): boolean {
   const framePlatform = asString(frame.platform) ?? platform;
   const path = asString(frame.abs_path) ?? "";
-  return (framePlatform === "javascript" || framePlatform === "node") && asString(frame.function) === undefined && /^https?:\/\//.test(path);
+  return (
+    (framePlatform === "javascript" || framePlatform === "node") && asString(frame.function) === undefined && /^https?:\/\//.test(path)
+  );
 }
 
 /** The message template when the SDK sent one (its params vary), else the formatted text. */

@@ -42,8 +42,18 @@ function eventRow(e: PreparedEvent): EventRow {
   const hex = blob === null ? Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString("hex") : null;
   const { event } = e;
   const json = JSON.stringify([
-    e.projectId, event.eventId, e.grouping.hash, event.timestamp, event.receivedAt, event.level, event.title,
-    event.release, event.environment, event.userKey, event.tags, hex,
+    e.projectId,
+    event.eventId,
+    e.grouping.hash,
+    event.timestamp,
+    event.receivedAt,
+    event.level,
+    event.title,
+    event.release,
+    event.environment,
+    event.userKey,
+    event.tags,
+    hex,
   ]);
   return { json, bytes: Buffer.byteLength(json), blob };
 }

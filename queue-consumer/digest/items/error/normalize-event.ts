@@ -198,8 +198,25 @@ function withLegacyAliases(event: JsonRecord): JsonRecord {
 
 /** Relay's list of platforms; anything else is stored as "other". */
 const PLATFORMS = new Set([
-  "as3", "c", "cfml", "cocoa", "csharp", "elixir", "haskell", "go", "groovy", "java", "javascript",
-  "native", "node", "objc", "other", "perl", "php", "python", "ruby",
+  "as3",
+  "c",
+  "cfml",
+  "cocoa",
+  "csharp",
+  "elixir",
+  "haskell",
+  "go",
+  "groovy",
+  "java",
+  "javascript",
+  "native",
+  "node",
+  "objc",
+  "other",
+  "perl",
+  "php",
+  "python",
+  "ruby",
 ]);
 
 function normalizePlatform(value: unknown): string {
@@ -327,7 +344,7 @@ function normalizeUser(value: unknown, clientIp: string | null, inferIp: boolean
   if (ip === "{{auto}}") ip = clientIp ?? undefined;
   else if (ip === undefined) {
     const remoteAddr = asString(asRecord(request?.env)?.REMOTE_ADDR);
-    ip = remoteAddr ?? (inferIp ? clientIp ?? undefined : undefined);
+    ip = remoteAddr ?? (inferIp ? (clientIp ?? undefined) : undefined);
   }
   const user = pickDefined([
     ["id", asString(raw.id)],

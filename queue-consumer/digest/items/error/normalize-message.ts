@@ -48,10 +48,10 @@ export function formatMessage(template: string, params: unknown[] | JsonRecord):
     if (conversion === "%") return "%";
     let param: unknown;
     if (name !== undefined) {
-      if (!isRecord(params) || !(name in params)) return (failed = true), whole;
+      if (!isRecord(params) || !(name in params)) return ((failed = true), whole);
       param = params[name];
     } else {
-      if (!Array.isArray(params) || position >= params.length) return (failed = true), whole;
+      if (!Array.isArray(params) || position >= params.length) return ((failed = true), whole);
       param = params[position++];
     }
     return formatParam(param, conversion, flags);

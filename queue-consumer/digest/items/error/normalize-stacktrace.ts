@@ -1,4 +1,14 @@
-import { asBoolean, asLenientString, asNumber, asRecord, asString, isRecord, pickDefined, valuesOf, type JsonRecord } from "../../untrusted-json";
+import {
+  asBoolean,
+  asLenientString,
+  asNumber,
+  asRecord,
+  asString,
+  isRecord,
+  pickDefined,
+  valuesOf,
+  type JsonRecord,
+} from "../../untrusted-json";
 import { BAG, LIMITS, trimDatabag, truncate } from "../../trim-event-data";
 
 /**
@@ -188,9 +198,15 @@ export function attachThreadStacktraces(exceptions: Exception[], threads: Thread
   if (withStack.length === 0) return;
   exceptions.forEach((exception, index) => {
     if (exception.stacktrace !== undefined) return;
-    let thread = exception.thread_id === undefined ? undefined : withStack.find((t) => t.id !== undefined && String(t.id) === String(exception.thread_id));
+    let thread =
+      exception.thread_id === undefined
+        ? undefined
+        : withStack.find((t) => t.id !== undefined && String(t.id) === String(exception.thread_id));
     if (thread === undefined && index === exceptions.length - 1) {
-      thread = withStack.find((t) => t.crashed === true) ?? withStack.find((t) => t.current === true) ?? (withStack.length === 1 ? withStack[0] : undefined);
+      thread =
+        withStack.find((t) => t.crashed === true) ??
+        withStack.find((t) => t.current === true) ??
+        (withStack.length === 1 ? withStack[0] : undefined);
     }
     if (thread?.stacktrace) exception.stacktrace = structuredClone(thread.stacktrace);
   });
@@ -204,6 +220,9 @@ export function primaryStacktrace(exceptions: Exception[], stacktrace: Stacktrac
   }
   if (stacktrace) return stacktrace;
   const withStack = threads.filter((t) => t.stacktrace !== undefined);
-  const thread = withStack.find((t) => t.crashed === true) ?? withStack.find((t) => t.current === true) ?? (withStack.length === 1 ? withStack[0] : undefined);
+  const thread =
+    withStack.find((t) => t.crashed === true) ??
+    withStack.find((t) => t.current === true) ??
+    (withStack.length === 1 ? withStack[0] : undefined);
   return thread?.stacktrace;
 }

@@ -17,7 +17,12 @@ export interface PreparedEvent {
   data: Uint8Array;
 }
 
-export async function prepareErrorEvent(raw: unknown, message: IngestMessage, eventId: string | null, scrub: ScrubOptions): Promise<PreparedEvent> {
+export async function prepareErrorEvent(
+  raw: unknown,
+  message: IngestMessage,
+  eventId: string | null,
+  scrub: ScrubOptions,
+): Promise<PreparedEvent> {
   const normalized = normalizeEvent(raw, { eventId, receivedAt: message.receivedAt, clientIp: message.clientIp });
   // Ingest answered the client with this id; the stored event must carry the same one.
   if (eventId) normalized.eventId = eventId;

@@ -22,8 +22,22 @@ export const FILTERED = "[Filtered]";
  * "api-key" and "private-key" are the header spellings.
  */
 const DEFAULT_KEYS = [
-  "password", "passwd", "secret", "api_key", "apikey", "api-key", "auth", "credentials", "mysql_pwd",
-  "privatekey", "private_key", "private-key", "token", "session", "csrf", "xsrf",
+  "password",
+  "passwd",
+  "secret",
+  "api_key",
+  "apikey",
+  "api-key",
+  "auth",
+  "credentials",
+  "mysql_pwd",
+  "privatekey",
+  "private_key",
+  "private-key",
+  "token",
+  "session",
+  "csrf",
+  "xsrf",
 ];
 
 /** Headers that carry credentials whatever their value looks like. */
@@ -134,8 +148,10 @@ function scrubRequest(value: unknown, scrubber: Scrubber): void {
   if (typeof request.query_string === "string") request.query_string = scrubQueryText(request.query_string, scrubber);
   else if (request.query_string !== undefined) request.query_string = scrubber.byKey(request.query_string);
   // Every cookie may be a session: Sentry drops their values, keeping the names.
-  if (Array.isArray(request.cookies)) request.cookies = request.cookies.map((pair) => (Array.isArray(pair) && pair.length === 2 ? [pair[0], filtered(pair[1])] : pair));
-  else if (request.cookies !== undefined && request.cookies !== null) request.cookies = isRecord(request.cookies) ? mapValues(request.cookies, filtered) : FILTERED;
+  if (Array.isArray(request.cookies))
+    request.cookies = request.cookies.map((pair) => (Array.isArray(pair) && pair.length === 2 ? [pair[0], filtered(pair[1])] : pair));
+  else if (request.cookies !== undefined && request.cookies !== null)
+    request.cookies = isRecord(request.cookies) ? mapValues(request.cookies, filtered) : FILTERED;
   if (Array.isArray(request.headers)) {
     request.headers = request.headers.map((pair) => {
       if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string") return pair;
@@ -144,7 +160,9 @@ function scrubRequest(value: unknown, scrubber: Scrubber): void {
     });
   } else if (isRecord(request.headers)) {
     const headers = request.headers;
-    request.headers = mapEntries(headers, (name, v) => (SENSITIVE_HEADERS.has(name.toLowerCase()) || scrubber.isSensitiveKey(name) ? filtered(v) : v));
+    request.headers = mapEntries(headers, (name, v) =>
+      SENSITIVE_HEADERS.has(name.toLowerCase()) || scrubber.isSensitiveKey(name) ? filtered(v) : v,
+    );
   }
 }
 

@@ -38,7 +38,11 @@ export function keptItemKey(ctx: KeptItemContext): string {
   return `items/${ctx.projectId}/${ctx.messageId}/${ctx.itemIndex}`;
 }
 
-export async function prepareKeptItem(item: EnvelopeItem, ctx: KeptItemContext, inR2 = item.payload.byteLength > INLINE_ITEM_MAX_BYTES): Promise<PreparedItem> {
+export async function prepareKeptItem(
+  item: EnvelopeItem,
+  ctx: KeptItemContext,
+  inR2 = item.payload.byteLength > INLINE_ITEM_MAX_BYTES,
+): Promise<PreparedItem> {
   let payload: Uint8Array | null = null;
   let bodyKey: string | null = null;
   if (inR2) {

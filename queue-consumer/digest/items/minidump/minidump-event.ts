@@ -34,7 +34,9 @@ export function mergedIntoMinidumpEvent(item: EnvelopeItem): boolean {
 export function eventFromMinidumpEnvelope(items: EnvelopeItem[], minidump: Uint8Array): JsonRecord {
   const event = attachedEvent(items.find((item) => attachmentType(item) === ATTACHMENT_TYPES.eventPayload));
   // Relay uses the breadcrumb files instead of the event's own, when they hold any.
-  const breadcrumbs = breadcrumbsFromFiles(items.filter((item) => attachmentType(item) === ATTACHMENT_TYPES.breadcrumbs).map((item) => item.payload));
+  const breadcrumbs = breadcrumbsFromFiles(
+    items.filter((item) => attachmentType(item) === ATTACHMENT_TYPES.breadcrumbs).map((item) => item.payload),
+  );
   if (breadcrumbs.length > 0) event.breadcrumbs = { values: breadcrumbs };
   for (const item of items) if (item.type === FORM_FIELDS_ITEM) mergeFormFields(event, item.payload);
   return addMinidumpCrash(event, minidump);
@@ -102,7 +104,9 @@ function attachedEvent(item: EnvelopeItem | undefined): JsonRecord {
  */
 function breadcrumbsFromFiles(files: Uint8Array[]): JsonRecord[] {
   // No more than a file can hold when the SDK writes it (max_breadcrumbs, at most a few hundred).
-  const lists = files.filter((f) => f.byteLength <= MAX_ATTACHED_BYTES).map((f) => decodeMsgpackSequence(f, BREADCRUMBS_PER_FILE_MAX).values.filter(isRecord));
+  const lists = files
+    .filter((f) => f.byteLength <= MAX_ATTACHED_BYTES)
+    .map((f) => decodeMsgpackSequence(f, BREADCRUMBS_PER_FILE_MAX).values.filter(isRecord));
   const keep = Math.min(LIMITS.breadcrumbs, Math.max(0, ...lists.map((l) => l.length)));
   // The file with the older last breadcrumb came first.
   lists.sort((a, b) => compare(lastTime(a), lastTime(b)));

@@ -48,7 +48,14 @@ export function nameCrash(exception: MinidumpException, system: MinidumpSystem |
     return {
       type: name ?? `signal ${code}`,
       detail: codeName ?? null,
-      meta: { signal: pickDefined([["number", code], ["code", siCode], ["name", name], ["code_name", codeName]]) },
+      meta: {
+        signal: pickDefined([
+          ["number", code],
+          ["code", siCode],
+          ["name", name],
+          ["code_name", codeName],
+        ]),
+      },
     };
   }
   if (family === "mach") {
@@ -67,7 +74,11 @@ export function osContext(system: MinidumpSystem): JsonRecord | null {
   const version = parts.every((p) => p === 0) ? undefined : parts.join(".");
   // Linux and Android record the kernel's version there, not the distribution's.
   const linux = familyOf(system) === "linux";
-  return pickDefined([["type", "os"], ["name", name], [linux ? "kernel_version" : "version", version]]);
+  return pickDefined([
+    ["type", "os"],
+    ["name", name],
+    [linux ? "kernel_version" : "version", version],
+  ]);
 }
 
 function hex(code: number): string {
@@ -106,11 +117,37 @@ const ACCESS_KINDS: Record<number, string> = { 0: "READ", 1: "WRITE", 8: "EXEC" 
 
 // Linux's numbering (asm-generic/signal.h), which Android shares.
 const LINUX_SIGNALS: Record<number, string> = {
-  1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
-  9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
-  16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU",
-  23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO",
-  30: "SIGPWR", 31: "SIGSYS",
+  1: "SIGHUP",
+  2: "SIGINT",
+  3: "SIGQUIT",
+  4: "SIGILL",
+  5: "SIGTRAP",
+  6: "SIGABRT",
+  7: "SIGBUS",
+  8: "SIGFPE",
+  9: "SIGKILL",
+  10: "SIGUSR1",
+  11: "SIGSEGV",
+  12: "SIGUSR2",
+  13: "SIGPIPE",
+  14: "SIGALRM",
+  15: "SIGTERM",
+  16: "SIGSTKFLT",
+  17: "SIGCHLD",
+  18: "SIGCONT",
+  19: "SIGSTOP",
+  20: "SIGTSTP",
+  21: "SIGTTIN",
+  22: "SIGTTOU",
+  23: "SIGURG",
+  24: "SIGXCPU",
+  25: "SIGXFSZ",
+  26: "SIGVTALRM",
+  27: "SIGPROF",
+  28: "SIGWINCH",
+  29: "SIGIO",
+  30: "SIGPWR",
+  31: "SIGSYS",
 };
 
 // Each signal's own si_codes, from 1 (asm-generic/siginfo.h).
@@ -124,21 +161,54 @@ const SIGNAL_CODES: Record<string, readonly string[]> = {
 
 // si_codes any signal may carry: who sent it.
 const GENERIC_SIGNAL_CODES: Record<number, string> = {
-  0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-2]: "SI_TIMER", [-3]: "SI_MESGQ", [-4]: "SI_ASYNCIO", [-5]: "SI_SIGIO", [-6]: "SI_TKILL",
+  0: "SI_USER",
+  0x80: "SI_KERNEL",
+  [-1]: "SI_QUEUE",
+  [-2]: "SI_TIMER",
+  [-3]: "SI_MESGQ",
+  [-4]: "SI_ASYNCIO",
+  [-5]: "SI_SIGIO",
+  [-6]: "SI_TKILL",
 };
 
 // mach/exception_types.h, from 1.
 const MACH_EXCEPTIONS: readonly string[] = [
-  "EXC_BAD_ACCESS", "EXC_BAD_INSTRUCTION", "EXC_ARITHMETIC", "EXC_EMULATION", "EXC_SOFTWARE", "EXC_BREAKPOINT",
-  "EXC_SYSCALL", "EXC_MACH_SYSCALL", "EXC_RPC_ALERT", "EXC_CRASH", "EXC_RESOURCE", "EXC_GUARD", "EXC_CORPSE_NOTIFY",
+  "EXC_BAD_ACCESS",
+  "EXC_BAD_INSTRUCTION",
+  "EXC_ARITHMETIC",
+  "EXC_EMULATION",
+  "EXC_SOFTWARE",
+  "EXC_BREAKPOINT",
+  "EXC_SYSCALL",
+  "EXC_MACH_SYSCALL",
+  "EXC_RPC_ALERT",
+  "EXC_CRASH",
+  "EXC_RESOURCE",
+  "EXC_GUARD",
+  "EXC_CORPSE_NOTIFY",
 ];
 
 const KERN_RETURNS: Record<number, string> = { 1: "KERN_INVALID_ADDRESS", 2: "KERN_PROTECTION_FAILURE" };
 
 // EXC_SOFTWARE codes Breakpad and crashpad write for an abort and an uncaught Objective-C exception.
-const SOFTWARE_CODES: Record<number, string> = { 0x00010002: "SIGABRT", 0x00010003: "EXC_SOFT_SIGNAL", 0xdeadc0de: "UNCAUGHT_NS_EXCEPTION" };
+const SOFTWARE_CODES: Record<number, string> = {
+  0x00010002: "SIGABRT",
+  0x00010003: "EXC_SOFT_SIGNAL",
+  0xdeadc0de: "UNCAUGHT_NS_EXCEPTION",
+};
 
 const OS_NAMES: Record<number, string> = {
-  0: "Windows", 1: "Windows", 2: "Windows", 3: "Windows CE",
-  0x8000: "Unix", 0x8101: "macOS", 0x8102: "iOS", 0x8201: "Linux", 0x8202: "Solaris", 0x8203: "Android", 0x8204: "PS3", 0x8205: "NaCl", 0x8206: "Fuchsia",
+  0: "Windows",
+  1: "Windows",
+  2: "Windows",
+  3: "Windows CE",
+  0x8000: "Unix",
+  0x8101: "macOS",
+  0x8102: "iOS",
+  0x8201: "Linux",
+  0x8202: "Solaris",
+  0x8203: "Android",
+  0x8204: "PS3",
+  0x8205: "NaCl",
+  0x8206: "Fuchsia",
 };

@@ -74,7 +74,12 @@ export function readMinidump(bytes: Uint8Array): MinidumpCrash | null {
     if (type === CRASHPAD_INFO_STREAM) crash.writer = "crashpad";
     else if (type === BREAKPAD_INFO_STREAM) crash.writer ??= "breakpad";
     // The first stream of a type counts; a stream smaller than its structure, or past the end, is skipped.
-    else if (type === EXCEPTION_STREAM && crash.exception === null && size >= EXCEPTION_STREAM_BYTES && fits(bytes, at, EXCEPTION_STREAM_BYTES)) {
+    else if (
+      type === EXCEPTION_STREAM &&
+      crash.exception === null &&
+      size >= EXCEPTION_STREAM_BYTES &&
+      fits(bytes, at, EXCEPTION_STREAM_BYTES)
+    ) {
       crash.exception = readException(view, at, le);
     } else if (type === SYSTEM_INFO_STREAM && crash.system === null && size >= SYSTEM_INFO_BYTES && fits(bytes, at, SYSTEM_INFO_BYTES)) {
       crash.system = readSystem(view, at, le);

@@ -84,7 +84,17 @@ describe("fingerprintEvent components", () => {
     const grouping = await group(envelopeEvent("browser-2"));
     expect(grouping.components).toEqual({
       frames: "in-app",
-      exceptions: [{ type: "TypeError", frames: [{ filename: "bundle.js" }, { filename: "bundle.js" }, { filename: "bundle.js", function: "main" }, { filename: "bundle.js", function: "renderWidget" }] }],
+      exceptions: [
+        {
+          type: "TypeError",
+          frames: [
+            { filename: "bundle.js" },
+            { filename: "bundle.js" },
+            { filename: "bundle.js", function: "main" },
+            { filename: "bundle.js", function: "renderWidget" },
+          ],
+        },
+      ],
     });
   });
 
@@ -96,13 +106,24 @@ describe("fingerprintEvent components", () => {
   });
 
   it("falls back to all frames when none is in-app", async () => {
-    const grouping = await group({ platform: "python", exception: [{ type: "OSError", value: "x", stacktrace: { frames: [{ module: "lib.a", function: "one", lineno: 1 }] } }] });
-    expect(grouping.components).toEqual({ frames: "all", exceptions: [{ type: "OSError", frames: [{ module: "lib.a", function: "one" }] }] });
+    const grouping = await group({
+      platform: "python",
+      exception: [{ type: "OSError", value: "x", stacktrace: { frames: [{ module: "lib.a", function: "one", lineno: 1 }] } }],
+    });
+    expect(grouping.components).toEqual({
+      frames: "all",
+      exceptions: [{ type: "OSError", frames: [{ module: "lib.a", function: "one" }] }],
+    });
   });
 
   it("groups an exception without stack trace by type and normalised value", async () => {
-    const grouping = await group({ exception: { values: [{ type: "ValueError", value: "user 42 (ann@example.com) not in 3b241101-e2bb-4255-8caf-4136c566a962" }] } });
-    expect(grouping.components).toEqual({ frames: "all", exceptions: [{ type: "ValueError", value: "user <int> (<email>) not in <uuid>" }] });
+    const grouping = await group({
+      exception: { values: [{ type: "ValueError", value: "user 42 (ann@example.com) not in 3b241101-e2bb-4255-8caf-4136c566a962" }] },
+    });
+    expect(grouping.components).toEqual({
+      frames: "all",
+      exceptions: [{ type: "ValueError", value: "user <int> (<email>) not in <uuid>" }],
+    });
   });
 
   it("groups a message by its template", async () => {
@@ -127,8 +148,14 @@ describe("fingerprintEvent components", () => {
   });
 
   it("falls back to a bare stack trace, else to one shared fallback", async () => {
-    const stack = await group({ platform: "python", stacktrace: { frames: [{ module: "app.jobs", function: "nightly", lineno: 3, in_app: true }] } });
-    expect(stack).toMatchObject({ variant: "fallback", components: { frames: "in-app", stacktrace: [{ module: "app.jobs", function: "nightly" }] } });
+    const stack = await group({
+      platform: "python",
+      stacktrace: { frames: [{ module: "app.jobs", function: "nightly", lineno: 3, in_app: true }] },
+    });
+    expect(stack).toMatchObject({
+      variant: "fallback",
+      components: { frames: "in-app", stacktrace: [{ module: "app.jobs", function: "nightly" }] },
+    });
     expect((await group({})).components).toEqual({ fallback: "no exception or message" });
   });
 

@@ -10,10 +10,20 @@ const D1_PARAM_MAX = 2_000_000;
 function prepared(dataBytes: number, userKey = "id:u-1"): PreparedEvent {
   const event = { ...fixtureEvent("node-2", { eventId: randomEventId() }), userKey };
   const data = new Uint8Array(dataBytes).fill(7);
-  return { projectId: 1, event, grouping: { hash: "f".repeat(32), variant: "app", components: [] } as unknown as PreparedEvent["grouping"], data };
+  return {
+    projectId: 1,
+    event,
+    grouping: { hash: "f".repeat(32), variant: "app", components: [] } as unknown as PreparedEvent["grouping"],
+    data,
+  };
 }
 
-const sizes = (params: ReturnType<typeof eventInsertParams>) => params.map((p) => ({ rows: new TextEncoder().encode(p.rows).byteLength, blob: p.blob?.byteLength ?? 0, count: JSON.parse(p.rows).length as number }));
+const sizes = (params: ReturnType<typeof eventInsertParams>) =>
+  params.map((p) => ({
+    rows: new TextEncoder().encode(p.rows).byteLength,
+    blob: p.blob?.byteLength ?? 0,
+    count: JSON.parse(p.rows).length as number,
+  }));
 
 describe("the events' INSERT parameters", () => {
   it("put up to 100 small events in one statement, every event once, in order", () => {
@@ -27,7 +37,13 @@ describe("the events' INSERT parameters", () => {
   });
 
   it("keep each statement's JSON within budget, measured on the row: large columns other than data split them", () => {
-    const events = [prepared(100), prepared(100, "a".repeat(700_000)), prepared(100, "b".repeat(700_000)), prepared(100, "c".repeat(700_000)), prepared(100)];
+    const events = [
+      prepared(100),
+      prepared(100, "a".repeat(700_000)),
+      prepared(100, "b".repeat(700_000)),
+      prepared(100, "c".repeat(700_000)),
+      prepared(100),
+    ];
     for (const s of sizes(eventInsertParams(events))) expect(s.rows).toBeLessThanOrEqual(D1_PARAM_MAX);
     // A row over the budget by itself goes alone, and still fits D1's limit.
     const huge = prepared(HEX_DATA_MAX, "x".repeat(JSON_PARAM_BUDGET));

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { EventNormalizeError, normalizeEvent, type NormalizeContext, type NormalizedEvent } from "../../../../queue-consumer/digest/items/error/normalize-event";
+import {
+  EventNormalizeError,
+  normalizeEvent,
+  type NormalizeContext,
+  type NormalizedEvent,
+} from "../../../../queue-consumer/digest/items/error/normalize-event";
 import { envelopeEvent, pythonEvent } from "../../../fixtures/grouping/sdk-events";
 
 // The JavaScript captures were sent around 00:08:50 UTC, the Python ones around 00:56:10.
@@ -62,13 +67,21 @@ describe("real @sentry/node and @sentry/browser events", () => {
       "main",
       "loadConfig",
     ]);
-    expect(event.data.breadcrumbs).toEqual({ values: [{ timestamp: 1795306128.451, type: "default", category: "auth", level: "info", message: "user logged in" }] });
+    expect(event.data.breadcrumbs).toEqual({
+      values: [{ timestamp: 1795306128.451, type: "default", category: "auth", level: "info", message: "user logged in" }],
+    });
     expect(event.data.contexts).toMatchObject({ runtime: { type: "runtime", name: "node" }, order: { type: "order", id: 1234 } });
   });
 
   it("node-3: captureMessage with a synthetic stack is an error titled by its message", () => {
     const event = normalize(envelopeEvent("node-3"));
-    expect(event).toMatchObject({ type: "error", level: "warning", title: "node: something noteworthy happened", message: "node: something noteworthy happened", culprit: "client in main" });
+    expect(event).toMatchObject({
+      type: "error",
+      level: "warning",
+      title: "node: something noteworthy happened",
+      message: "node: something noteworthy happened",
+      culprit: "client in main",
+    });
     expect(event.data.logentry).toEqual({ formatted: "node: something noteworthy happened" });
     // Relay splits a legacy "Type: value" value when no type was sent.
     expect(exceptionsOf(event)[0]).toMatchObject({ type: "node", value: "something noteworthy happened", mechanism: { synthetic: true } });
@@ -90,13 +103,26 @@ describe("real @sentry/node and @sentry/browser events", () => {
       transaction: "/",
       user: { id: "42", ip_address: "192.0.2.10" },
     });
-    expect(event.data.request).toMatchObject({ url: "http://127.0.0.1:39919/", query_string: [["dsn", "http://publickey@127.0.0.1:9999/42"]] });
-    expect(event.data.contexts).toMatchObject({ browser: { name: "HeadlessChrome", version: "150.0.0", type: "browser" }, os: { name: "Linux", type: "os" } });
+    expect(event.data.request).toMatchObject({
+      url: "http://127.0.0.1:39919/",
+      query_string: [["dsn", "http://publickey@127.0.0.1:9999/42"]],
+    });
+    expect(event.data.contexts).toMatchObject({
+      browser: { name: "HeadlessChrome", version: "150.0.0", type: "browser" },
+      os: { name: "Linux", type: "os" },
+    });
     expect(event.tags).toContainEqual(["browser", "HeadlessChrome 150.0.0"]);
     expect(event.tags).toContainEqual(["url", "http://127.0.0.1:39919/"]);
     expect(event.tags).toContainEqual(["transaction", "/"]);
     // Relay keeps the URL in abs_path and makes the filename its path.
-    expect(framesOf(exceptionsOf(event)[0]).at(-1)).toMatchObject({ abs_path: "http://127.0.0.1:39919/dist/bundle.js", filename: "/dist/bundle.js", function: "renderWidget", lineno: 12149, colno: 24, in_app: true });
+    expect(framesOf(exceptionsOf(event)[0]).at(-1)).toMatchObject({
+      abs_path: "http://127.0.0.1:39919/dist/bundle.js",
+      filename: "/dist/bundle.js",
+      function: "renderWidget",
+      lineno: 12149,
+      colno: 24,
+      in_app: true,
+    });
   });
 
   it("browser-5: an unhandled rejection has no event title quirks", () => {
@@ -126,8 +152,18 @@ describe("real sentry-python events (sent to /store/)", () => {
 
   it("logging-order-1: logentry keeps the template and params, formats the message", () => {
     const event = normalize(pythonEvent("logging-order-1"), { receivedAt: pyReceivedAt });
-    expect(event).toMatchObject({ type: "default", level: "error", title: "Order 42 failed for ann@example.com", message: "Order 42 failed for ann@example.com", culprit: "" });
-    expect(event.data.logentry).toEqual({ formatted: "Order 42 failed for ann@example.com", message: "Order %s failed for %s", params: [42, "ann@example.com"] });
+    expect(event).toMatchObject({
+      type: "default",
+      level: "error",
+      title: "Order 42 failed for ann@example.com",
+      message: "Order 42 failed for ann@example.com",
+      culprit: "",
+    });
+    expect(event.data.logentry).toEqual({
+      formatted: "Order 42 failed for ann@example.com",
+      message: "Order %s failed for %s",
+      params: [42, "ann@example.com"],
+    });
     expect(event.tags).toContainEqual(["logger", "shop.orders"]);
   });
 
@@ -136,18 +172,31 @@ describe("real sentry-python events (sent to /store/)", () => {
     expect(event.data.request).toEqual({
       url: "https://shop.example.com/admin/orders/42",
       method: "POST",
-      query_string: [["page", "2"], ["token", "tok_abc123"]],
-      cookies: [["sessionid", "abc123"], ["theme", "dark"]],
+      query_string: [
+        ["page", "2"],
+        ["token", "tok_abc123"],
+      ],
+      cookies: [
+        ["sessionid", "abc123"],
+        ["theme", "dark"],
+      ],
       headers: [
         ["Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.secret"],
         ["Cookie", "sessionid=abc123; theme=dark"],
         ["Host", "shop.example.com"],
-        ["User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"],
+        [
+          "User-Agent",
+          "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+        ],
         ["X-Csrftoken", "csrf-xyz"],
       ],
       env: { REMOTE_ADDR: "203.0.113.9", SERVER_NAME: "shop.example.com", SERVER_PORT: "443" },
     });
-    expect(event).toMatchObject({ transaction: "generic WSGI request", title: "PermissionError: forbidden: /admin/orders/42", culprit: "shop.web in application" });
+    expect(event).toMatchObject({
+      transaction: "generic WSGI request",
+      title: "PermissionError: forbidden: /admin/orders/42",
+      culprit: "shop.web in application",
+    });
     expect(event.tags).toContainEqual(["browser", "Safari 17.4"]);
     expect(event.tags).toContainEqual(["os", "Mac OS X 10.15.7"]);
     expect(event.tags).toContainEqual(["runtime", "CPython 3.11.2"]);
@@ -160,12 +209,21 @@ describe("real sentry-python events (sent to /store/)", () => {
     expect(threads[0]).toMatchObject({ current: true, crashed: false });
     expect(framesOf(threads[0]).at(-1)).toMatchObject({ function: "<lambda>", module: "__main__" });
     expect(event).toMatchObject({ type: "default", title: "Cache warmup took too long", culprit: "__main__ in <lambda>" });
-    expect((event.data.breadcrumbs as { values: Json[] }).values[0]).toMatchObject({ type: "http", category: "httplib", level: "info", timestamp: Date.UTC(2026, 10, 22, 0, 56, 10, 602) / 1000 + 0.000747 });
+    expect((event.data.breadcrumbs as { values: Json[] }).values[0]).toMatchObject({
+      type: "http",
+      category: "httplib",
+      level: "info",
+      timestamp: Date.UTC(2026, 10, 22, 0, 56, 10, 602) / 1000 + 0.000747,
+    });
   });
 });
 
 describe("legacy and alternative forms", () => {
-  const exception = { type: "ValueError", value: "bad input", stacktrace: { frames: [{ function: "parse", module: "app.io", lineno: 3, in_app: true }] } };
+  const exception = {
+    type: "ValueError",
+    value: "bad input",
+    stacktrace: { frames: [{ function: "parse", module: "app.io", lineno: 3, in_app: true }] },
+  };
 
   it.each([
     ["a list", { exception: [exception] }],
@@ -175,25 +233,65 @@ describe("legacy and alternative forms", () => {
     ["the dotted legacy path", { "sentry.interfaces.exception.Exception": [exception] }],
   ])("exception as %s", (_form, raw) => {
     const event = normalize(raw);
-    expect(exceptionsOf(event)).toEqual([{ type: "ValueError", value: "bad input", stacktrace: { frames: [{ function: "parse", module: "app.io", lineno: 3, in_app: true }] } }]);
+    expect(exceptionsOf(event)).toEqual([
+      {
+        type: "ValueError",
+        value: "bad input",
+        stacktrace: { frames: [{ function: "parse", module: "app.io", lineno: 3, in_app: true }] },
+      },
+    ]);
     expect(event.title).toBe("ValueError: bad input");
     expect(event.culprit).toBe("app.io in parse");
   });
 
   it("splits a legacy 'Type: value' value and titles a type without value", () => {
-    expect(exceptionsOf(normalize({ exception: [{ value: "TypeError: x is undefined" }] }))[0]).toEqual({ type: "TypeError", value: "x is undefined" });
+    expect(exceptionsOf(normalize({ exception: [{ value: "TypeError: x is undefined" }] }))[0]).toEqual({
+      type: "TypeError",
+      value: "x is undefined",
+    });
     expect(normalize({ exception: [{ type: "KeyError" }] }).title).toBe("KeyError");
-    expect(normalize({ exception: [{ type: "", value: "" }, { type: "E", value: "kept" }] }).title).toBe("E: kept");
+    expect(
+      normalize({
+        exception: [
+          { type: "", value: "" },
+          { type: "E", value: "kept" },
+        ],
+      }).title,
+    ).toBe("E: kept");
   });
 
   it.each([
     ["message as a string", { message: "Disk full" }, { formatted: "Disk full" }],
-    ["message as an object with %s params", { message: { message: "User %s has %d items", params: ["ann", 3] } }, { formatted: "User ann has 3 items", message: "User %s has %d items", params: ["ann", 3] }],
-    ["logentry with %(name)s params", { logentry: { message: "%(user)s paid %(amount).2f", params: { user: "bob", amount: 9.5 } } }, { formatted: "bob paid 9.50", message: "%(user)s paid %(amount).2f", params: { user: "bob", amount: 9.5 } }],
-    ["sentry.interfaces.Message", { "sentry.interfaces.Message": { message: "Queue %s stalled", params: ["mail"] } }, { formatted: "Queue mail stalled", message: "Queue %s stalled", params: ["mail"] }],
-    ["formatted given as sent", { logentry: { message: "a %s", params: ["b"], formatted: "A B" } }, { formatted: "A B", message: "a %s", params: ["b"] }],
-    ["params that do not fit leave the template", { logentry: { message: "%s and %s", params: ["one"] } }, { formatted: "%s and %s", params: ["one"] }],
-    ["%% and None", { logentry: { message: "100%% of %s", params: [null] } }, { formatted: "100% of None", message: "100%% of %s", params: [null] }],
+    [
+      "message as an object with %s params",
+      { message: { message: "User %s has %d items", params: ["ann", 3] } },
+      { formatted: "User ann has 3 items", message: "User %s has %d items", params: ["ann", 3] },
+    ],
+    [
+      "logentry with %(name)s params",
+      { logentry: { message: "%(user)s paid %(amount).2f", params: { user: "bob", amount: 9.5 } } },
+      { formatted: "bob paid 9.50", message: "%(user)s paid %(amount).2f", params: { user: "bob", amount: 9.5 } },
+    ],
+    [
+      "sentry.interfaces.Message",
+      { "sentry.interfaces.Message": { message: "Queue %s stalled", params: ["mail"] } },
+      { formatted: "Queue mail stalled", message: "Queue %s stalled", params: ["mail"] },
+    ],
+    [
+      "formatted given as sent",
+      { logentry: { message: "a %s", params: ["b"], formatted: "A B" } },
+      { formatted: "A B", message: "a %s", params: ["b"] },
+    ],
+    [
+      "params that do not fit leave the template",
+      { logentry: { message: "%s and %s", params: ["one"] } },
+      { formatted: "%s and %s", params: ["one"] },
+    ],
+    [
+      "%% and None",
+      { logentry: { message: "100%% of %s", params: [null] } },
+      { formatted: "100% of None", message: "100%% of %s", params: [null] },
+    ],
   ])("%s", (_form, raw, logentry) => {
     const event = normalize(raw);
     expect(event.data.logentry).toEqual(logentry);
@@ -208,16 +306,29 @@ describe("legacy and alternative forms", () => {
   });
 
   it("an exception without a stack trace takes its thread's, or the crashed thread's", () => {
-    const thread = (id: number, fn: string, extra: Json = {}) => ({ id, ...extra, stacktrace: { frames: [{ function: fn, module: "app.w", in_app: true }] } });
-    const byId = normalize({ exception: [{ type: "E", value: "x", thread_id: 2 }], threads: { values: [thread(1, "main", { crashed: true }), thread(2, "worker")] } });
+    const thread = (id: number, fn: string, extra: Json = {}) => ({
+      id,
+      ...extra,
+      stacktrace: { frames: [{ function: fn, module: "app.w", in_app: true }] },
+    });
+    const byId = normalize({
+      exception: [{ type: "E", value: "x", thread_id: 2 }],
+      threads: { values: [thread(1, "main", { crashed: true }), thread(2, "worker")] },
+    });
     expect(framesOf(exceptionsOf(byId)[0])[0]?.function).toBe("worker");
-    const crashed = normalize({ exception: [{ type: "E", value: "x" }], threads: [thread(1, "idle", { current: true }), thread(3, "boom", { crashed: true })] });
+    const crashed = normalize({
+      exception: [{ type: "E", value: "x" }],
+      threads: [thread(1, "idle", { current: true }), thread(3, "boom", { crashed: true })],
+    });
     expect(framesOf(exceptionsOf(crashed)[0])[0]?.function).toBe("boom");
     expect(crashed.culprit).toBe("app.w in boom");
   });
 
   it("a legacy top-level stack trace moves into the only exception", () => {
-    const event = normalize({ exception: { type: "E", value: "x" }, "sentry.interfaces.Stacktrace": { frames: [{ function: "f", filename: "a.py", in_app: true }] } });
+    const event = normalize({
+      exception: { type: "E", value: "x" },
+      "sentry.interfaces.Stacktrace": { frames: [{ function: "f", filename: "a.py", in_app: true }] },
+    });
     expect(framesOf(exceptionsOf(event)[0])[0]).toMatchObject({ function: "f", filename: "a.py", abs_path: "a.py" });
     expect(event.data.stacktrace).toBeUndefined();
   });
@@ -238,7 +349,9 @@ describe("legacy and alternative forms", () => {
 
   it("event ids: payload, else the envelope's, else a new one", () => {
     expect(normalize({ event_id: "91EF9D77-1105-4D68-8E0F-AF237F3EB262" }).eventId).toBe("91ef9d7711054d688e0faf237f3eb262");
-    expect(normalize({ event_id: "nope" }, { eventId: "a84c448095ec4a949df749bb7577b828" }).eventId).toBe("a84c448095ec4a949df749bb7577b828");
+    expect(normalize({ event_id: "nope" }, { eventId: "a84c448095ec4a949df749bb7577b828" }).eventId).toBe(
+      "a84c448095ec4a949df749bb7577b828",
+    );
     const generated = normalize({}).eventId;
     expect(generated).toMatch(/^[0-9a-f]{32}$/);
     expect(normalize({}).eventId).not.toBe(generated);
@@ -274,15 +387,24 @@ describe("legacy and alternative forms", () => {
 
   it("tags as an object or as pairs; invalid ones dropped; derived tags win", () => {
     const fromObject = normalize({ tags: { team: "core", level: "custom", "bad key": "x", empty: "", n: 3 }, level: "warn" }).tags;
-    const fromPairs = normalize({ tags: [["team", "core"], ["level", "custom"], ["bad key", "x"], ["n", 3], ["broken"]], level: "warn" }).tags;
-    expect(fromObject).toEqual([["team", "core"], ["n", "3"], ["level", "warning"]]);
+    const fromPairs = normalize({
+      tags: [["team", "core"], ["level", "custom"], ["bad key", "x"], ["n", 3], ["broken"]],
+      level: "warn",
+    }).tags;
+    expect(fromObject).toEqual([
+      ["team", "core"],
+      ["n", "3"],
+      ["level", "warning"],
+    ]);
     expect(fromPairs).toEqual(fromObject);
     expect(normalize({ tags: { long: "x".repeat(201), multi: "a\nb" } }).tags).toEqual([["level", "error"]]);
   });
 
   it("breadcrumbs as a list or {values}, with levels and timestamps normalized", () => {
     const crumb = { timestamp: "2026-11-22T00:08:49.5Z", category: "ui", level: "warn", message: "click" };
-    const expected = [{ timestamp: Date.UTC(2026, 10, 22, 0, 8, 49, 500) / 1000, type: "default", category: "ui", level: "warning", message: "click" }];
+    const expected = [
+      { timestamp: Date.UTC(2026, 10, 22, 0, 8, 49, 500) / 1000, type: "default", category: "ui", level: "warning", message: "click" },
+    ];
     expect(normalize({ breadcrumbs: [crumb] }).data.breadcrumbs).toEqual({ values: expected });
     expect(normalize({ breadcrumbs: { values: [crumb, "junk"] } }).data.breadcrumbs).toEqual({ values: expected });
   });
@@ -314,7 +436,9 @@ describe("legacy and alternative forms", () => {
   });
 
   it("culprit falls back to the transaction, then to nothing", () => {
-    const systemOnly = { exception: [{ type: "E", value: "x", stacktrace: { frames: [{ function: "f", module: "lib", in_app: false }] } }] };
+    const systemOnly = {
+      exception: [{ type: "E", value: "x", stacktrace: { frames: [{ function: "f", module: "lib", in_app: false }] } }],
+    };
     expect(normalize({ ...systemOnly, transaction: "/checkout" }).culprit).toBe("/checkout");
     expect(normalize(systemOnly).culprit).toBe("");
   });
@@ -324,7 +448,21 @@ describe("legacy and alternative forms", () => {
   });
 
   it("never throws on odd field shapes", () => {
-    const odd = { exception: "boom", message: 42, tags: "x", user: [], request: "GET /", contexts: { os: "linux" }, breadcrumbs: 7, threads: {}, extra: [1], sdk: 1, fingerprint: {}, level: {}, timestamp: {} };
+    const odd = {
+      exception: "boom",
+      message: 42,
+      tags: "x",
+      user: [],
+      request: "GET /",
+      contexts: { os: "linux" },
+      breadcrumbs: 7,
+      threads: {},
+      extra: [1],
+      sdk: 1,
+      fingerprint: {},
+      level: {},
+      timestamp: {},
+    };
     const event = normalize(odd);
     expect(event).toMatchObject({ type: "default", title: "42", level: "error", user: null, tags: [["level", "error"]] });
   });
@@ -349,10 +487,24 @@ describe("caps Sentry applies", () => {
   });
 
   it("stack traces keep 250 frames, from both ends, and slim the middle ones", () => {
-    const frames = Array.from({ length: 400 }, (_, i) => ({ function: `f${i}`, vars: { i }, context_line: `line ${i}`, pre_context: ["a"], in_app: true }));
-    const stacktrace = exceptionsOf(normalize({ exception: [{ type: "RecursionError", stacktrace: { frames } }] }))[0]?.stacktrace as { frames: Json[]; frames_omitted: number[] };
+    const frames = Array.from({ length: 400 }, (_, i) => ({
+      function: `f${i}`,
+      vars: { i },
+      context_line: `line ${i}`,
+      pre_context: ["a"],
+      in_app: true,
+    }));
+    const stacktrace = exceptionsOf(normalize({ exception: [{ type: "RecursionError", stacktrace: { frames } }] }))[0]?.stacktrace as {
+      frames: Json[];
+      frames_omitted: number[];
+    };
     expect(stacktrace.frames).toHaveLength(250);
-    expect([stacktrace.frames[0]?.function, stacktrace.frames[124]?.function, stacktrace.frames[125]?.function, stacktrace.frames[249]?.function]).toEqual(["f0", "f124", "f275", "f399"]);
+    expect([
+      stacktrace.frames[0]?.function,
+      stacktrace.frames[124]?.function,
+      stacktrace.frames[125]?.function,
+      stacktrace.frames[249]?.function,
+    ]).toEqual(["f0", "f124", "f275", "f399"]);
     expect(stacktrace.frames_omitted).toEqual([125, 275]);
     expect(stacktrace.frames[0]).toMatchObject({ vars: { i: 0 }, pre_context: ["a"] });
     expect(stacktrace.frames[100]).not.toHaveProperty("vars");

@@ -17,13 +17,22 @@ describe("scrubEvent on real sentry-python events", () => {
     expect(data.request).toEqual({
       url: "https://shop.example.com/admin/orders/42",
       method: "POST",
-      query_string: [["page", "2"], ["token", FILTERED]],
-      cookies: [["sessionid", FILTERED], ["theme", FILTERED]],
+      query_string: [
+        ["page", "2"],
+        ["token", FILTERED],
+      ],
+      cookies: [
+        ["sessionid", FILTERED],
+        ["theme", FILTERED],
+      ],
       headers: [
         ["Authorization", FILTERED],
         ["Cookie", FILTERED],
         ["Host", "shop.example.com"],
-        ["User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"],
+        [
+          "User-Agent",
+          "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+        ],
         ["X-Csrftoken", FILTERED],
       ],
       env: { REMOTE_ADDR: "203.0.113.9", SERVER_NAME: "shop.example.com", SERVER_PORT: "443" },
@@ -62,21 +71,44 @@ describe("scrubEvent by field kind", () => {
     },
     breadcrumbs: [{ category: "http", data: { url: "/login", credentials: "c", session_id: "s" } }],
     user: { id: "1", data: { session_token: "st", plan: "pro" } },
-    exception: [{ type: "E", value: "x", stacktrace: { frames: [{ function: "f", vars: { passwd: "p", args: ["a"], token_list: ["t1", "t2"] } }] } }],
+    exception: [
+      { type: "E", value: "x", stacktrace: { frames: [{ function: "f", vars: { passwd: "p", args: ["a"], token_list: ["t1", "t2"] } }] } },
+    ],
     threads: [{ id: 1, stacktrace: { frames: [{ function: "g", vars: { secret: "s" } }] } }],
   };
 
   it("filters each sensitive kind, keeps the rest", () => {
     const data = scrubEvent(normalized(raw).data, on);
-    expect(data.extra).toEqual({ db_password: FILTERED, nested: { apiKey: FILTERED, list: [{ client_secret: FILTERED }] }, safe: "ok", Auth_Header: FILTERED });
+    expect(data.extra).toEqual({
+      db_password: FILTERED,
+      nested: { apiKey: FILTERED, list: [{ client_secret: FILTERED }] },
+      safe: "ok",
+      Auth_Header: FILTERED,
+    });
     expect(data.contexts).toEqual({ payment: { type: "payment", privateKey: FILTERED, mysql_pwd: FILTERED, provider: "stripe" } });
     const request = data.request as Json;
-    expect(request.query_string).toEqual([["next", "/home"], ["api_key", FILTERED]]);
+    expect(request.query_string).toEqual([
+      ["next", "/home"],
+      ["api_key", FILTERED],
+    ]);
     expect(request.data).toEqual({ username: "ann", password: FILTERED, remember: true });
-    expect(request.headers).toEqual([["Set-Cookie", FILTERED], ["X-Auth-Token", FILTERED], ["X-Xsrf-Token", FILTERED], ["Accept", "*/*"], ["Proxy-Authorization", FILTERED]]);
-    expect(request.cookies).toEqual([["sessionid", FILTERED], ["theme", FILTERED]]);
+    expect(request.headers).toEqual([
+      ["Set-Cookie", FILTERED],
+      ["X-Auth-Token", FILTERED],
+      ["X-Xsrf-Token", FILTERED],
+      ["Accept", "*/*"],
+      ["Proxy-Authorization", FILTERED],
+    ]);
+    expect(request.cookies).toEqual([
+      ["sessionid", FILTERED],
+      ["theme", FILTERED],
+    ]);
     expect(request.env).toEqual({ REMOTE_ADDR: "203.0.113.9", SECRET_KEY_BASE: FILTERED });
-    expect((data.breadcrumbs as { values: Json[] }).values[0]?.data).toEqual({ url: "/login", credentials: FILTERED, session_id: FILTERED });
+    expect((data.breadcrumbs as { values: Json[] }).values[0]?.data).toEqual({
+      url: "/login",
+      credentials: FILTERED,
+      session_id: FILTERED,
+    });
     // The user's IP comes from the request env's REMOTE_ADDR, as Relay fills it.
     expect(data.user).toEqual({ id: "1", ip_address: "203.0.113.9", data: { session_token: FILTERED, plan: "pro" } });
     const frame = ((data.exception as { values: Json[] }).values[0]!.stacktrace as { frames: Json[] }).frames[0];
@@ -86,16 +118,22 @@ describe("scrubEvent by field kind", () => {
   });
 
   it("adds the project's extra keys, case-insensitively", () => {
-    const data = scrubEvent(normalized({ extra: { SSN: "078-05-1120", ssn_last4: "1120", name: "ann" } }).data, { enabled: true, extraKeys: ["ssn"] });
+    const data = scrubEvent(normalized({ extra: { SSN: "078-05-1120", ssn_last4: "1120", name: "ann" } }).data, {
+      enabled: true,
+      extraKeys: ["ssn"],
+    });
     expect(data.extra).toEqual({ SSN: FILTERED, ssn_last4: FILTERED, name: "ann" });
   });
 
   it("matches keys as lower-cased text, extra keys literally", () => {
     // U+212A KELVIN SIGN lower-cases to "k": "TO\u212AEN" is a token, as toLowerCase() reads it.
-    const data = scrubEvent(normalized({ extra: { "TO\u212AEN": "t-1", "user.ssn": "078-05-1120", userXssn: "kept", "a+b": "x", aab: "kept" } }).data, {
-      enabled: true,
-      extraKeys: ["user.ssn", "a+b"],
-    });
+    const data = scrubEvent(
+      normalized({ extra: { "TO\u212AEN": "t-1", "user.ssn": "078-05-1120", userXssn: "kept", "a+b": "x", aab: "kept" } }).data,
+      {
+        enabled: true,
+        extraKeys: ["user.ssn", "a+b"],
+      },
+    );
     expect(data.extra).toEqual({ "TO\u212AEN": FILTERED, "user.ssn": FILTERED, userXssn: "kept", "a+b": FILTERED, aab: "kept" });
   });
 
@@ -108,14 +146,19 @@ describe("scrubEvent by field kind", () => {
       }).data,
       on,
     );
-    expect((data.logentry as Json).formatted).toBe(`charged ${FILTERED} and ${FILTERED} but not 4242 4242 4242 4241 or order 1234567890123`);
+    expect((data.logentry as Json).formatted).toBe(
+      `charged ${FILTERED} and ${FILTERED} but not 4242 4242 4242 4241 or order 1234567890123`,
+    );
     expect(data.tags).toContainEqual(["card", FILTERED]);
     expect(data.extra).toEqual({ note: `amex ${FILTERED}.`, id: "ord_4111111111111111x" });
   });
 
   it("leaves the release and dist alone, in their fields and tags, as Relay does; the user key follows the user tag", () => {
     // A build stamp and a numeric user id that both pass the Luhn check.
-    const event = scrubNormalizedEvent(normalized({ message: "boom", release: "app@1.4.2+4111111111111111", dist: "4111111111111111", user: { id: "4111111111111111" } }), on);
+    const event = scrubNormalizedEvent(
+      normalized({ message: "boom", release: "app@1.4.2+4111111111111111", dist: "4111111111111111", user: { id: "4111111111111111" } }),
+      on,
+    );
     expect(event.release).toBe("app@1.4.2+4111111111111111");
     expect(event.data.release).toBe("app@1.4.2+4111111111111111");
     expect(event.data.dist).toBe("4111111111111111");

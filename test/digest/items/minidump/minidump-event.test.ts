@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { addMinidumpCrash, eventFromMinidumpEnvelope, minidumpAttachment } from "../../../../queue-consumer/digest/items/minidump/minidump-event";
+import {
+  addMinidumpCrash,
+  eventFromMinidumpEnvelope,
+  minidumpAttachment,
+} from "../../../../queue-consumer/digest/items/minidump/minidump-event";
 import type { EnvelopeItem } from "../../../../protocol/parse-envelope";
-import { LINUX, MACOS, WINDOWS, breadcrumbFile, breadcrumbFiles, buildMinidump, crashScopeEvent, encodeMsgpack } from "../../../support/crashpad-upload";
+import {
+  LINUX,
+  MACOS,
+  WINDOWS,
+  breadcrumbFile,
+  breadcrumbFiles,
+  buildMinidump,
+  crashScopeEvent,
+  encodeMsgpack,
+} from "../../../support/crashpad-upload";
 
 const enc = new TextEncoder();
 const attachment = (attachmentType: string, payload: Uint8Array, filename = attachmentType): EnvelopeItem => ({
@@ -9,13 +22,24 @@ const attachment = (attachmentType: string, payload: Uint8Array, filename = atta
   header: { type: "attachment", attachment_type: attachmentType, filename },
   payload,
 });
-const formFields = (fields: Array<[string, string]>): EnvelopeItem => ({ type: "form_data", header: { type: "form_data" }, payload: enc.encode(JSON.stringify(fields)) });
+const formFields = (fields: Array<[string, string]>): EnvelopeItem => ({
+  type: "form_data",
+  header: { type: "form_data" },
+  payload: enc.encode(JSON.stringify(fields)),
+});
 
 const WRITTEN_AT = 1_782_900_000;
 
 describe("eventFromMinidumpEnvelope", () => {
   it("starts from the SDK's event, takes the breadcrumb files, and adds the crash named from the minidump", () => {
-    const minidump = buildMinidump({ platformId: WINDOWS, code: 0xc0000005, parameters: [0n, 0x10n], threadId: 7, address: 0x7ff61234n, writtenAt: WRITTEN_AT });
+    const minidump = buildMinidump({
+      platformId: WINDOWS,
+      code: 0xc0000005,
+      parameters: [0n, 0x10n],
+      threadId: 7,
+      address: 0x7ff61234n,
+      writtenAt: WRITTEN_AT,
+    });
     const items = [
       attachment("event.minidump", minidump),
       attachment("event.payload", encodeMsgpack(crashScopeEvent)),
@@ -48,7 +72,11 @@ describe("eventFromMinidumpEnvelope", () => {
       },
     });
     // The newest 3 (the fuller file's count) across both files, oldest first.
-    expect((event.breadcrumbs as { values: Array<{ message: string }> }).values.map((b) => b.message)).toEqual(["loading harbor", "loaded harbor", "pressed jump"]);
+    expect((event.breadcrumbs as { values: Array<{ message: string }> }).values.map((b) => b.message)).toEqual([
+      "loading harbor",
+      "loaded harbor",
+      "pressed jump",
+    ]);
   });
 
   it("keeps at most the newest 100 breadcrumbs, by time", () => {
@@ -56,7 +84,10 @@ describe("eventFromMinidumpEnvelope", () => {
     const first = breadcrumbFile(Array.from({ length: 150 }, (_, i) => ({ message: `a${i}`, timestamp: at(i * 2) })));
     const second = breadcrumbFile(Array.from({ length: 150 }, (_, i) => ({ message: `b${i}`, timestamp: at(i * 2 + 1) })));
     const minidump = buildMinidump();
-    const event = eventFromMinidumpEnvelope([attachment("event.minidump", minidump), attachment("event.breadcrumbs", second), attachment("event.breadcrumbs", first)], minidump);
+    const event = eventFromMinidumpEnvelope(
+      [attachment("event.minidump", minidump), attachment("event.breadcrumbs", second), attachment("event.breadcrumbs", first)],
+      minidump,
+    );
     const messages = (event.breadcrumbs as { values: Array<{ message: string }> }).values.map((b) => b.message);
     expect(messages).toHaveLength(100);
     expect(messages.slice(0, 2)).toEqual(["a100", "b100"]);
@@ -67,16 +98,28 @@ describe("eventFromMinidumpEnvelope", () => {
     const older = breadcrumbFile([{ message: "no time" }, { message: "d1", timestamp: "2026-07-01T09:00:00Z" }]);
     const newer = breadcrumbFile([{ message: "d2", timestamp: "2026-07-01T09:00:05Z" }]);
     const minidump = buildMinidump();
-    for (const files of [[older, newer], [newer, older]]) {
-      const event = eventFromMinidumpEnvelope([attachment("event.minidump", minidump), ...files.map((f) => attachment("event.breadcrumbs", f))], minidump);
+    for (const files of [
+      [older, newer],
+      [newer, older],
+    ]) {
+      const event = eventFromMinidumpEnvelope(
+        [attachment("event.minidump", minidump), ...files.map((f) => attachment("event.breadcrumbs", f))],
+        minidump,
+      );
       expect((event.breadcrumbs as { values: Array<{ message: string }> }).values.map((b) => b.message)).toEqual(["d1", "d2"]);
     }
   });
 
   it("keeps the breadcrumbs read before a write the crash cut short", () => {
-    const file = breadcrumbFile([{ message: "one", timestamp: "2026-07-01T09:00:00Z" }, { message: "two", timestamp: "2026-07-01T09:00:01Z" }]);
+    const file = breadcrumbFile([
+      { message: "one", timestamp: "2026-07-01T09:00:00Z" },
+      { message: "two", timestamp: "2026-07-01T09:00:01Z" },
+    ]);
     const minidump = buildMinidump();
-    const event = eventFromMinidumpEnvelope([attachment("event.minidump", minidump), attachment("event.breadcrumbs", file.subarray(0, file.byteLength - 3))], minidump);
+    const event = eventFromMinidumpEnvelope(
+      [attachment("event.minidump", minidump), attachment("event.breadcrumbs", file.subarray(0, file.byteLength - 3))],
+      minidump,
+    );
     expect(event.breadcrumbs).toEqual({ values: [{ message: "one", timestamp: "2026-07-01T09:00:00Z" }] });
   });
 
@@ -88,18 +131,35 @@ describe("eventFromMinidumpEnvelope", () => {
       level: "fatal",
       sdk: { name: "minidump.crashpad", version: "0.0.0" },
       contexts: { os: { type: "os", name: "Linux", kernel_version: "6.8.12" } },
-      exception: { values: [{ type: "SIGSEGV", value: "Fatal Error: SIGSEGV / SEGV_MAPERR", mechanism: { meta: { signal: { number: 11, name: "SIGSEGV" } } } }] },
+      exception: {
+        values: [
+          {
+            type: "SIGSEGV",
+            value: "Fatal Error: SIGSEGV / SEGV_MAPERR",
+            mechanism: { meta: { signal: { number: 11, name: "SIGSEGV" } } },
+          },
+        ],
+      },
     });
   });
 
   it("still makes Relay's placeholder from a minidump it cannot read", () => {
-    for (const minidump of [enc.encode("MDMP"), buildMinidump().subarray(0, 40), enc.encode("MDMP\u0093\u00a7garbage that is no minidump at all")]) {
-      const event = eventFromMinidumpEnvelope([attachment("event.minidump", minidump), attachment("event.payload", encodeMsgpack(crashScopeEvent))], minidump);
+    for (const minidump of [
+      enc.encode("MDMP"),
+      buildMinidump().subarray(0, 40),
+      enc.encode("MDMP\u0093\u00a7garbage that is no minidump at all"),
+    ]) {
+      const event = eventFromMinidumpEnvelope(
+        [attachment("event.minidump", minidump), attachment("event.payload", encodeMsgpack(crashScopeEvent))],
+        minidump,
+      );
       expect(event).toMatchObject({
         release: "game@2.4.1",
         platform: "native",
         level: "fatal",
-        exception: { values: [{ type: "Minidump", value: "Invalid Minidump", mechanism: { type: "minidump", handled: false, synthetic: true } }] },
+        exception: {
+          values: [{ type: "Minidump", value: "Invalid Minidump", mechanism: { type: "minidump", handled: false, synthetic: true } }],
+        },
       });
       expect(event.timestamp).toBe(crashScopeEvent.timestamp);
     }
@@ -108,12 +168,23 @@ describe("eventFromMinidumpEnvelope", () => {
   it("says so when the minidump holds no exception", () => {
     const minidump = buildMinidump({ noException: true });
     const event = eventFromMinidumpEnvelope([attachment("event.minidump", minidump)], minidump);
-    expect(event.exception).toEqual({ values: [{ type: "Minidump", value: "Minidump without an exception stream", mechanism: { type: "minidump", handled: false, synthetic: true } }] });
+    expect(event.exception).toEqual({
+      values: [
+        {
+          type: "Minidump",
+          value: "Minidump without an exception stream",
+          mechanism: { type: "minidump", handled: false, synthetic: true },
+        },
+      ],
+    });
   });
 
   it("leaves out an event payload it cannot decode, or one larger than an event may be", () => {
     const minidump = buildMinidump();
-    for (const payload of [enc.encode('{"release":"json, not msgpack"}'), encodeMsgpack({ release: "x", extra: { blob: "y".repeat(1_048_576) } })]) {
+    for (const payload of [
+      enc.encode('{"release":"json, not msgpack"}'),
+      encodeMsgpack({ release: "x", extra: { blob: "y".repeat(1_048_576) } }),
+    ]) {
       const event = eventFromMinidumpEnvelope([attachment("event.minidump", minidump), attachment("event.payload", payload)], minidump);
       expect(event.release).toBeUndefined();
       expect(event.exception).toMatchObject({ values: [{ type: "EXCEPTION_ACCESS_VIOLATION_READ" }] });
@@ -152,7 +223,11 @@ describe("addMinidumpCrash", () => {
   it("adds the crash to an SDK event that has no exception, and keeps its level", () => {
     const minidump = buildMinidump({ platformId: MACOS, code: 1, flags: 1 });
     const event = addMinidumpCrash({ message: "crashed", level: "error", platform: "c" }, minidump);
-    expect(event).toMatchObject({ platform: "native", level: "error", exception: { values: [{ type: "EXC_BAD_ACCESS", value: "Fatal Error: EXC_BAD_ACCESS / KERN_INVALID_ADDRESS" }] } });
+    expect(event).toMatchObject({
+      platform: "native",
+      level: "error",
+      exception: { values: [{ type: "EXC_BAD_ACCESS", value: "Fatal Error: EXC_BAD_ACCESS / KERN_INVALID_ADDRESS" }] },
+    });
   });
 
   it("keeps an exception the SDK sent", () => {

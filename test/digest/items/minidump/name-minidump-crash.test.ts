@@ -9,7 +9,13 @@ const system = (platformId: number, version: [number, number, number] = [0, 0, 0
   minorVersion: version[1],
   buildNumber: version[2],
 });
-const exception = (code: number, flags = 0, parameters: bigint[] = []): MinidumpException => ({ threadId: 1, code, flags, address: 0n, parameters });
+const exception = (code: number, flags = 0, parameters: bigint[] = []): MinidumpException => ({
+  threadId: 1,
+  code,
+  flags,
+  address: 0n,
+  parameters,
+});
 
 describe("nameCrash", () => {
   it("names a Windows access violation by what the access was", () => {

@@ -4,7 +4,15 @@ import { LINUX, WINDOWS, buildMinidump } from "../../../support/crashpad-upload"
 
 describe("readMinidump", () => {
   it("reads the header's time, the writer, the system info and the exception", () => {
-    const dump = buildMinidump({ platformId: WINDOWS, code: 0xc0000005, parameters: [1n, 0x18n], address: 0x7ff612345678n, threadId: 9001, writtenAt: 1_782_900_000, version: [10, 0, 22631] });
+    const dump = buildMinidump({
+      platformId: WINDOWS,
+      code: 0xc0000005,
+      parameters: [1n, 0x18n],
+      address: 0x7ff612345678n,
+      threadId: 9001,
+      writtenAt: 1_782_900_000,
+      version: [10, 0, 22631],
+    });
     expect(readMinidump(dump)).toEqual({
       writtenAt: 1_782_900_000,
       writer: "crashpad",
