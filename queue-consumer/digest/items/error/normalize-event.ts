@@ -11,8 +11,9 @@ import {
   type Frame,
 } from "./normalize-stacktrace";
 import { parseUserAgent } from "./parse-user-agent";
+import { normalizeTimestamp, type RefusedTimestamp } from "../../normalize-timestamp";
 import { BAG, LIMITS, trimDatabag, truncate } from "../../trim-event-data";
-import { asBoolean, asNumber, asRecord, asString, isRecord, pickDefined, valuesOf, type JsonRecord } from "../../untrusted-json";
+import { asBoolean, asRecord, asString, isRecord, pickDefined, valuesOf, type JsonRecord } from "../../untrusted-json";
 
 /**
  * Turns any form of event Sentry's schema accepts (including the legacy forms older SDKs still
@@ -61,7 +62,9 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
   const platform = normalizePlatform(event.platform);
   const level = normalizeLevel(event.level) ?? "error";
   const receivedSeconds = ctx.receivedAt / 1000;
-  const timestamp = eventTimestamp(event.timestamp, receivedSeconds);
+  // What normalizing changed or refused, as Sentry lists it in the stored event's `errors`.
+  const errors: JsonRecord[] = [];
+  const timestamp = eventTimestamp(event.timestamp, receivedSeconds, errors);
 
   const threads = normalizeThreads(event.threads);
   const exceptions = normalizeExceptions(event.exception);
@@ -104,7 +107,7 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
     userKey,
     exceptions,
   });
-  const breadcrumbs = normalizeBreadcrumbs(event.breadcrumbs);
+  const breadcrumbs = normalizeBreadcrumbs(event.breadcrumbs, errors);
   const extra = isRecord(event.extra) ? (trimDatabag(event.extra, BAG.massive) as JsonRecord) : undefined;
   const fingerprint = normalizeFingerprint(event.fingerprint);
 
@@ -140,6 +143,7 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
     ["fingerprint", fingerprint],
     ["template", asRecord(event.template)],
     ["debug_meta", isRecord(event.debug_meta) ? trimDatabag(event.debug_meta, BAG.massive) : undefined],
+    ["errors", errors.length > 0 ? errors : undefined],
   ]);
 
   return {
@@ -247,32 +251,47 @@ export function normalizeLevel(value: unknown): Level | undefined {
 }
 
 /**
- * Seconds since the epoch, with fractions. SDKs send epoch seconds or ISO 8601 strings (a string
- * without a zone is UTC). Relay replaces a timestamp more than a minute ahead of the time
- * received, or more than 30 days behind it, with the time received.
+ * Relay replaces a timestamp more than a minute ahead of the time received, or more than 30 days
+ * behind it, with the time received (its defaults for max_secs_in_future and max_secs_in_past),
+ * and notes the replacement as a `future_timestamp` or `past_timestamp` error with the SDK's time
+ * and the server's (relay-event-normalization event.rs, normalize_timestamps). One it cannot read
+ * is replaced too, noted as `invalid_data`.
  */
 const MAX_SECONDS_IN_FUTURE = 60;
 const MAX_SECONDS_IN_PAST = 30 * 24 * 3600;
 
-function eventTimestamp(value: unknown, receivedSeconds: number): number {
-  const seconds = parseTimestamp(value);
+function eventTimestamp(value: unknown, receivedSeconds: number, errors: JsonRecord[]): number {
+  const seconds = normalizeTimestamp(value);
   if (seconds === undefined) return receivedSeconds;
-  if (seconds > receivedSeconds + MAX_SECONDS_IN_FUTURE || seconds < receivedSeconds - MAX_SECONDS_IN_PAST) return receivedSeconds;
+  if (typeof seconds !== "number") {
+    errors.push(invalidTimestamp("timestamp", value, seconds));
+    return receivedSeconds;
+  }
+  const future = seconds > receivedSeconds + MAX_SECONDS_IN_FUTURE;
+  if (future || seconds < receivedSeconds - MAX_SECONDS_IN_PAST) {
+    errors.push({
+      type: future ? "future_timestamp" : "past_timestamp",
+      name: "timestamp",
+      sdk_time: new Date(seconds * 1000).toISOString(),
+      server_time: new Date(receivedSeconds * 1000).toISOString(),
+    });
+    return receivedSeconds;
+  }
   return seconds;
 }
 
-const HAS_ZONE = /(?:Z|[+-]\d{2}:?\d{2})$/i;
+/** The longest refused value an error keeps, so that a huge one does not bloat the event. */
+const ERROR_VALUE_MAX_CHARS = 200;
 
-export function parseTimestamp(value: unknown): number | undefined {
-  const numeric = asNumber(value);
-  if (numeric !== undefined) return numeric >= 0 ? numeric : undefined;
-  if (typeof value !== "string") return undefined;
-  const text = value.trim();
-  const ms = Date.parse(HAS_ZONE.test(text) ? text : `${text}Z`);
-  if (Number.isNaN(ms)) return undefined;
-  // Date keeps milliseconds only; microseconds the SDK sent are added back.
-  const micros = /\.\d{3}(\d{1,3})/.exec(text)?.[1];
-  return ms / 1000 + (micros === undefined ? 0 : Number(micros.padEnd(3, "0")) / 1e6);
+/** Relay's `invalid_data` error for a time it refused, with the value sent when it is short. */
+function invalidTimestamp(name: string, value: unknown, refused: RefusedTimestamp): JsonRecord {
+  const keep = typeof value === "number" || (typeof value === "string" && value.length <= ERROR_VALUE_MAX_CHARS);
+  return pickDefined([
+    ["type", "invalid_data"],
+    ["name", name],
+    ["value", keep ? value : undefined],
+    ["reason", refused.reason],
+  ]);
 }
 
 function eventIdOf(value: unknown): string | undefined {
@@ -403,20 +422,34 @@ function headerValue(request: JsonRecord | undefined, name: string): string | un
   return (headers as Pairs).find(([header]) => header === name)?.[1];
 }
 
-function normalizeBreadcrumbs(value: unknown): JsonRecord[] {
-  const crumbs = valuesOf(value).map((raw) =>
-    pickDefined([
-      ["timestamp", parseTimestamp(raw.timestamp)],
-      ["type", asString(raw.type) ?? "default"],
-      ["category", asString(raw.category)],
-      ["level", normalizeLevel(raw.level) ?? "info"],
-      ["message", asString(raw.message) === undefined ? undefined : truncate(asString(raw.message)!, LIMITS.message)],
-      ["data", isRecord(raw.data) ? trimDatabag(raw.data, BAG.medium) : undefined],
-      ["event_id", eventIdOf(raw.event_id)],
-    ]),
-  );
-  // The newest breadcrumbs are the ones worth keeping.
-  return crumbs.slice(-LIMITS.breadcrumbs);
+/**
+ * The newest breadcrumbs, as many as Sentry keeps. A time Relay refuses is left out of its
+ * breadcrumb (its timestamp is only recommended), but a breadcrumb from before 1970 is dropped,
+ * as Relay's TimestampProcessor drops it; each is noted in the event's errors.
+ */
+function normalizeBreadcrumbs(value: unknown, errors: JsonRecord[]): JsonRecord[] {
+  const all = valuesOf(value);
+  const first = Math.max(0, all.length - LIMITS.breadcrumbs);
+  return all.slice(first).flatMap((raw, i) => {
+    const path = `breadcrumbs.values.${first + i}`;
+    const timestamp = normalizeTimestamp(raw.timestamp);
+    if (timestamp !== undefined && typeof timestamp !== "number") {
+      const stale = timestamp.reason === "timestamp is too stale";
+      errors.push(invalidTimestamp(stale ? path : `${path}.timestamp`, raw.timestamp, timestamp));
+      if (stale) return [];
+    }
+    return [
+      pickDefined([
+        ["timestamp", typeof timestamp === "number" ? timestamp : undefined],
+        ["type", asString(raw.type) ?? "default"],
+        ["category", asString(raw.category)],
+        ["level", normalizeLevel(raw.level) ?? "info"],
+        ["message", asString(raw.message) === undefined ? undefined : truncate(asString(raw.message)!, LIMITS.message)],
+        ["data", isRecord(raw.data) ? trimDatabag(raw.data, BAG.medium) : undefined],
+        ["event_id", eventIdOf(raw.event_id)],
+      ]),
+    ];
+  });
 }
 
 function normalizeFingerprint(value: unknown): string[] | undefined {

@@ -1,10 +1,10 @@
 import { ATTACHMENT_TYPES, FORM_FIELDS_ITEM, MINIDUMP_EVENT_MAX_BYTES } from "../../../../protocol/attachment-types";
 import { decodeMsgpack, decodeMsgpackSequence } from "../../../../protocol/decode-msgpack";
 import { nameCrash, osContext } from "./name-minidump-crash";
-import { parseTimestamp } from "../error/normalize-event";
 import type { EnvelopeItem } from "../../../../protocol/parse-envelope";
 import { type MinidumpCrash, readMinidump } from "./read-minidump";
 import { LIMITS } from "../../trim-event-data";
+import { normalizeTimestamp } from "../../normalize-timestamp";
 import { isRecord, valuesOf, type JsonRecord } from "../../untrusted-json";
 
 /**
@@ -113,7 +113,8 @@ function breadcrumbsFromFiles(files: Uint8Array[]): JsonRecord[] {
   // A breadcrumb without a time keeps its place after the one before it.
   let previous = Number.NEGATIVE_INFINITY;
   const timed = lists.flat().map((crumb) => {
-    previous = parseTimestamp(crumb.timestamp) ?? previous;
+    const time = normalizeTimestamp(crumb.timestamp);
+    if (typeof time === "number") previous = time;
     return { crumb, time: previous };
   });
   timed.sort((a, b) => compare(a.time, b.time));
@@ -122,8 +123,8 @@ function breadcrumbsFromFiles(files: Uint8Array[]): JsonRecord[] {
 
 function lastTime(crumbs: JsonRecord[]): number {
   for (let i = crumbs.length - 1; i >= 0; i--) {
-    const time = parseTimestamp(crumbs[i]!.timestamp);
-    if (time !== undefined) return time;
+    const time = normalizeTimestamp(crumbs[i]!.timestamp);
+    if (typeof time === "number") return time;
   }
   return Number.NEGATIVE_INFINITY;
 }

@@ -409,6 +409,58 @@ describe("legacy and alternative forms", () => {
     expect(normalize({ breadcrumbs: { values: [crumb, "junk"] } }).data.breadcrumbs).toEqual({ values: expected });
   });
 
+  it("a breadcrumb time past the year 9999 or unreadable is left out, one before 1970 drops its breadcrumb, and each is noted", () => {
+    const times = [1e20, 8_640_000_000_001, "+275760-09-13T00:00:00.001Z", "soon", -1, 1795306129.5];
+    const event = normalize({ breadcrumbs: { values: times.map((timestamp, i) => ({ timestamp, message: `crumb ${i}` })) } });
+    expect(event.data.breadcrumbs).toEqual({
+      values: [
+        { type: "default", level: "info", message: "crumb 0" },
+        { type: "default", level: "info", message: "crumb 1" },
+        { type: "default", level: "info", message: "crumb 2" },
+        { type: "default", level: "info", message: "crumb 3" },
+        { timestamp: 1795306129.5, type: "default", level: "info", message: "crumb 5" },
+      ],
+    });
+    expect(event.data.errors).toEqual([
+      { type: "invalid_data", name: "breadcrumbs.values.0.timestamp", value: 1e20, reason: "timestamp out of range" },
+      { type: "invalid_data", name: "breadcrumbs.values.1.timestamp", value: 8_640_000_000_001, reason: "timestamp out of range" },
+      {
+        type: "invalid_data",
+        name: "breadcrumbs.values.2.timestamp",
+        value: "+275760-09-13T00:00:00.001Z",
+        reason: "timestamp out of range",
+      },
+      { type: "invalid_data", name: "breadcrumbs.values.3.timestamp", value: "soon", reason: "not a timestamp" },
+      { type: "invalid_data", name: "breadcrumbs.values.4", value: -1, reason: "timestamp is too stale" },
+    ]);
+    // Every time the event keeps can be formatted.
+    for (const crumb of (event.data.breadcrumbs as { values: Json[] }).values) {
+      if (crumb.timestamp !== undefined) expect(() => new Date((crumb.timestamp as number) * 1000).toISOString()).not.toThrow();
+    }
+  });
+
+  it("a bare list of breadcrumbs is read the same way", () => {
+    const event = normalize({ breadcrumbs: [{ timestamp: 1e20, message: "far" }] });
+    expect(event.data.breadcrumbs).toEqual({ values: [{ type: "default", level: "info", message: "far" }] });
+  });
+
+  it("an event time replaced by the time received is noted as Relay notes it", () => {
+    const received = new Date(jsReceivedAt).toISOString();
+    expect(normalize({ timestamp: 1e20 }).data.errors).toEqual([
+      { type: "invalid_data", name: "timestamp", value: 1e20, reason: "timestamp out of range" },
+    ]);
+    expect(normalize({ timestamp: jsReceivedAt / 1000 + 3600 }).data.errors).toEqual([
+      { type: "future_timestamp", name: "timestamp", sdk_time: new Date(jsReceivedAt + 3_600_000).toISOString(), server_time: received },
+    ]);
+    expect(normalize({ timestamp: Date.UTC(2026, 9, 1) / 1000 }).data.errors).toEqual([
+      { type: "past_timestamp", name: "timestamp", sdk_time: "2026-10-01T00:00:00.000Z", server_time: received },
+    ]);
+    expect(normalize({ timestamp: "x".repeat(1000) }).data.errors).toEqual([
+      { type: "invalid_data", name: "timestamp", reason: "not a timestamp" },
+    ]);
+    expect(normalize({ timestamp: jsReceivedAt / 1000 - 10 }).data.errors).toBeUndefined();
+  });
+
   it.each([
     ["warn", "warning"],
     ["WARNING", "warning"],
