@@ -20,7 +20,8 @@ test("the Worker bundles for deployment, with its bindings and the cron handler"
   const { stdout } = await run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", outdir], options);
   for (const binding of ["env.DB", "env.RAW", "env.EVENTS", "env.ALERTS"]) assert.match(stdout, new RegExp(binding.replace(".", "\\.")));
   assert.match(stdout, /--dry-run: exiting now/);
-  const bundle = readFileSync(join(outdir, "index.js"), "utf8");
+  // wrangler names the bundle after wrangler.toml's main.
+  const bundle = readFileSync(join(outdir, "faultline-worker.js"), "utf8");
   assert.match(bundle, /scheduled: runScheduledJobs/);
 });
 
