@@ -45,7 +45,14 @@ export function parseDsn(dsn: string): { publicKey: string; projectId: number } 
   }
   const projectId = url.pathname.replace(/\/+$/, "").split("/").pop() ?? "";
   if (!url.username || !/^\d+$/.test(projectId)) return null;
-  return { publicKey: decodeURIComponent(url.username), projectId: Number(projectId) };
+  let publicKey: string;
+  try {
+    publicKey = decodeURIComponent(url.username);
+  } catch {
+    // The URL parser keeps the user part's escapes as sent; one that is not UTF-8 (`%ZZ`, `%E0%A4%A`) names no key.
+    return null;
+  }
+  return { publicKey, projectId: Number(projectId) };
 }
 
 export function extractCredentials(sources: CredentialSources): Credentials {

@@ -1,6 +1,8 @@
+import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { extractCredentials, parseDsn, parseSentryAuthHeader } from "../../worker/extract-credentials";
 import { RefusedError } from "../../worker/refusal";
+import { seedProject } from "../support/seed";
 
 const none = { authHeader: null, authorization: null, queryKey: null, envelopeDsn: undefined };
 
@@ -34,6 +36,12 @@ describe("parseDsn", () => {
     expect(parseDsn("https://pub@o1.example.com/project")).toBeNull();
     expect(parseDsn("not a url")).toBeNull();
   });
+  it("refuses a key whose percent-escapes do not decode, and decodes those that do", () => {
+    expect(parseDsn("http://%E0%A4%A@host/1")).toBeNull();
+    expect(parseDsn("http://%ZZ@host/1")).toBeNull();
+    expect(parseDsn("http://pub%ZZ:secret@host/1")).toBeNull();
+    expect(parseDsn("http://p%75b@host/1")).toEqual({ publicKey: "pub", projectId: 1 });
+  });
 });
 
 describe("extractCredentials", () => {
@@ -58,4 +66,26 @@ describe("extractCredentials", () => {
     expect(rejectionOf(() => extractCredentials({ ...none, authHeader: "Sentry sentry_version=7" })).status).toBe(401);
     expect(rejectionOf(() => extractCredentials({ ...none, envelopeDsn: 42 })).status).toBe(400);
   });
+  it("refuses a dsn whose key does not decode as a malformed envelope, whatever else names a key", () => {
+    for (const envelopeDsn of ["http://%E0%A4%A@host/1", "http://%ZZ@host/1"]) {
+      const expected = { status: 400, reason: "malformed_envelope", detail: "envelope header dsn is not a valid DSN" };
+      expect(rejectionOf(() => extractCredentials({ ...none, envelopeDsn }))).toEqual(expected);
+      expect(rejectionOf(() => extractCredentials({ ...none, queryKey: "a", envelopeDsn }))).toEqual(expected);
+    }
+  });
+});
+
+describe("the ingest endpoint, for an envelope whose dsn does not decode", () => {
+  for (const user of ["%E0%A4%A", "%ZZ"]) {
+    it(`answers 400 with a reason for a dsn key of ${user}, with or without a key in the query`, async () => {
+      const key = await seedProject();
+      const body = `${JSON.stringify({ dsn: `http://${user}@host/${key.projectId}` })}\n{"type":"event"}\n{"message":"hi"}`;
+      for (const query of ["", `?sentry_key=${key.publicKey}`]) {
+        const res = await SELF.fetch(`http://ingest.test/api/${key.projectId}/envelope/${query}`, { method: "POST", body });
+        expect(res.status).toBe(400);
+        expect(res.headers.get("retry-after")).toBeNull();
+        expect(await res.json()).toEqual({ reason: "malformed_envelope", detail: "envelope header dsn is not a valid DSN" });
+      }
+    });
+  }
 });
