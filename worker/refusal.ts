@@ -39,8 +39,21 @@ export function refuse(status: Refusal["status"], reason: OutcomeReason, detail:
 export function refusalResponse(r: Refusal, headers: Headers = new Headers()): Response {
   headers.set("content-type", "application/json");
   // Relay puts the reason in X-Sentry-Error as well, which SDKs log in debug mode.
-  headers.set("x-sentry-error", r.detail);
+  headers.set("x-sentry-error", headerText(r.detail));
   if (r.retryAfter !== undefined) headers.set("retry-after", String(r.retryAfter));
   if (r.rateLimits !== undefined) headers.set("x-sentry-rate-limits", r.rateLimits);
   return new Response(JSON.stringify({ detail: r.detail, reason: r.reason }), { status: r.status, headers });
+}
+
+/** Longest X-Sentry-Error; the body carries the whole detail. */
+const MAX_HEADER_DETAIL = 200;
+
+/**
+ * A detail as a header value. A detail may quote the client (an item type, a form field's name), and
+ * a header refuses CR, LF and NUL (Headers.set throws, which would turn the refusal into a 5xx) and
+ * carries other non-ASCII only by a quirk of the runtime: all of these are escaped, and the length is capped.
+ */
+function headerText(detail: string): string {
+  const escaped = detail.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.length <= MAX_HEADER_DETAIL ? escaped : `${escaped.slice(0, MAX_HEADER_DETAIL - 3)}...`;
 }

@@ -87,6 +87,9 @@ const builtEnvelope = fc
             "unknown_thing",
           ),
           jsonish,
+          // Control characters and unicode, which a refusal may quote back in a header.
+          fc.string({ unit: "binary-ascii" }),
+          fc.string({ unit: "binary" }),
         ),
         length: fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 5000 }), jsonish),
         payload: fc.oneof(fc.json(), fc.string({ maxLength: 200 })),
