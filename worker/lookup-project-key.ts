@@ -41,8 +41,14 @@ export async function readProjectKey(db: D1Database, publicKey: string): Promise
   return { ...row, allowedOrigins: Array.isArray(row.allowedOrigins) ? row.allowedOrigins : [] };
 }
 
+// Far longer than any key a DSN holds (32 hex digits). A client may send a key of megabytes in an
+// envelope's dsn; D1 fails a query binding a string over 2 MB
+// (https://developers.cloudflare.com/d1/platform/limits/), and the cache would keep it.
+const MAX_KEY_LENGTH = 256;
+
 /** The key, from the isolate cache when fresh; `ttlMs` for known keys, a fifth of it for unknown ones. */
 export async function lookupProjectKey(db: D1Database, publicKey: string, ttlMs: number, now = Date.now()): Promise<ProjectKey | null> {
+  if (publicKey.length > MAX_KEY_LENGTH) return null;
   const hit = cache.get(publicKey);
   if (hit && hit.expiresAt > now) return hit.key;
   const pending = inFlight.get(publicKey);

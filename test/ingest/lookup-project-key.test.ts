@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { SELF, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { lookupProjectKey } from "../../worker/lookup-project-key";
 import { seedProject } from "../support/seed";
@@ -46,5 +46,21 @@ describe("lookupProjectKey", () => {
     const found = await Promise.all([1, 2, 3].map(() => lookupProjectKey(counting, key.publicKey, 1000, T0)));
     expect(found.map((k) => k?.id)).toEqual([key.keyId, key.keyId, key.keyId]);
     expect(prepared).toBe(1);
+  });
+
+  it("answers an over-long key as unknown without asking D1", async () => {
+    const refusing = { prepare: () => expect.unreachable("D1 was asked") } as unknown as D1Database;
+    expect(await lookupProjectKey(refusing, "k".repeat(257), 1000, T0)).toBeNull();
+    expect(await lookupProjectKey(refusing, "k".repeat(3_000_000), 1000, T0)).toBeNull();
+  });
+});
+
+describe("the ingest endpoint, for an envelope whose dsn names a key of megabytes", () => {
+  it("answers 401 unknown_key rather than failing the D1 query", async () => {
+    const key = await seedProject();
+    const body = `${JSON.stringify({ dsn: `https://${"k".repeat(3_000_000)}@ingest.test/${key.projectId}` })}\n{"type":"event"}\n{}`;
+    const res = await SELF.fetch(`http://ingest.test/api/${key.projectId}/envelope/`, { method: "POST", body });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { reason: string }).reason).toBe("unknown_key");
   });
 });
