@@ -26,7 +26,7 @@ export function formatSentryWebhook(context: AlertContext, links: AlertLinks, ev
         level: event?.level ?? issue.level,
         environment: event?.environment ?? null,
         release: event?.release ?? null,
-        datetime: new Date(timestamp * 1000).toISOString(),
+        datetime: isoOrNull(timestamp * 1000),
         timestamp,
         issue_id: String(issue.id),
         issue_url: links.issueApiUrl,
@@ -36,6 +36,12 @@ export function formatSentryWebhook(context: AlertContext, links: AlertLinks, ev
       triggered_rule: context.rule.name,
     },
   };
+}
+
+/** A stored time that Date cannot hold is sent as null rather than failing the delivery. */
+function isoOrNull(ms: number): string | null {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
 /**

@@ -43,6 +43,12 @@ describe("formatSentryWebhook", () => {
       environment: null,
     });
   });
+
+  it("sends a stored time past Date's range as a null datetime instead of failing the delivery", () => {
+    const stored = { ...envelopeEvent("node-2"), breadcrumbs: { values: [{ timestamp: 1e20, message: "far" }] } };
+    const body = formatSentryWebhook(alertContextFixture({ event: { timestamp: 8_640_000_000_000_001 } }), linksFixture, stored);
+    expect(body.data.event).toMatchObject({ datetime: null, timestamp: 8_640_000_000_000.001, breadcrumbs: stored.breadcrumbs });
+  });
 });
 
 describe("sentryWebhookHeaders", () => {

@@ -247,16 +247,18 @@ function serializeBreadcrumb(crumb: Json) {
     message: str(crumb.message),
     data: orNull(crumb.data),
     event_id: str(crumb.event_id),
-    timestamp: typeof crumb.timestamp === "number" ? isoMicros(crumb.timestamp) : null,
+    timestamp: isoMicros(crumb.timestamp),
   };
 }
 
-export function isoMicros(seconds: number): string {
+/** Seconds as ISO 8601 with microseconds; null for what is not a time iso() can write. */
+export function isoMicros(seconds: unknown): string | null {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds)) return null;
   const whole = Math.floor(seconds);
   const micros = Math.round((seconds - whole) * 1e6);
   const carry = micros === 1_000_000 ? 1 : 0;
-  const base = new Date((whole + carry) * 1000).toISOString().slice(0, 19);
-  return `${base}.${String(carry ? 0 : micros).padStart(6, "0")}Z`;
+  const base = iso((whole + carry) * 1000);
+  return base === null ? null : `${base.slice(0, 19)}.${String(carry ? 0 : micros).padStart(6, "0")}Z`;
 }
 
 function serializeRequest(request: Json) {

@@ -72,6 +72,15 @@ export function publicDsn(publicKey: string, projectId: number, ingestOrigin: UR
   return `${ingestOrigin.protocol}//${publicKey}@${ingestOrigin.host}${path}/${projectId}`;
 }
 
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+/** 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z: the times ISO 8601's four-digit years can write. */
+const FIRST_ISO_MS = -62_167_219_200_000;
+const END_ISO_MS = 253_402_300_800_000;
+
+/**
+ * A stored time (ms) as ISO 8601, or null when it is not one ISO 8601 can write: a row written
+ * before the digest checked times, or by hand, must not make a read fail (toISOString throws a
+ * RangeError past Date's range).
+ */
+export function iso(ms: unknown): string | null {
+  return typeof ms === "number" && ms >= FIRST_ISO_MS && ms < END_ISO_MS ? new Date(ms).toISOString() : null;
 }

@@ -418,3 +418,49 @@ describe("an issue's events", () => {
     });
   });
 });
+
+describe("stored times no date can hold", () => {
+  /** The reads of one event that show it: by id, as its issue's latest, in its issue's list (both shapes), and its issue. */
+  async function readBack(org: SeededOrganization, issue: number, eventId: string) {
+    return {
+      event: await get(eventPath(org, eventId), org.token),
+      latest: await get(`/issues/${issue}/events/latest/`, org.token),
+      list: await get(`/issues/${issue}/events/`, org.token),
+      fullList: await get(`/issues/${issue}/events/?full=true`, org.token),
+      issue: await get(`/issues/${issue}/`, org.token),
+    };
+  }
+
+  it("an event stored with breadcrumb times past Date's range reads back, those times as null", async () => {
+    const org = await seedOrganization();
+    const event = fixtureEvent("browser-5", { timestamp: T });
+    // Written as the digest wrote such breadcrumbs before it checked their times: the numbers as sent.
+    const crumbs = (event.data.breadcrumbs as { values: Array<Record<string, unknown>> }).values;
+    const times = [1e20, 8_640_000_000_001, 1_795_306_128_453, "2026-11-22T00:08:50Z", Date.UTC(2026, 10, 22, 0, 8, 50, 421) / 1000];
+    times.forEach((timestamp, i) => (crumbs[i]!.timestamp = timestamp));
+    const [issue] = await recordEvents(org.projectId, [event]);
+
+    const reads = await readBack(org, issue!, event.eventId);
+    for (const [route, answer] of Object.entries(reads)) expect(answer.status, route).toBe(200);
+    const crumbTimes = (shown: any) =>
+      shown.entries.find((e: { type: string }) => e.type === "breadcrumbs").data.values.map((c: { timestamp: unknown }) => c.timestamp);
+    const expected = [null, null, null, null, "2026-11-22T00:08:50.421000Z"];
+    expect(crumbTimes(reads.event.json)).toEqual(expected);
+    expect(crumbTimes(reads.latest.json)).toEqual(expected);
+    expect(crumbTimes(reads.fullList.json[0])).toEqual(expected);
+    expect(reads.list.json.map((e: { eventID: string }) => e.eventID)).toEqual([event.eventId]);
+  });
+
+  it("an event row whose own time is past Date's range reads back, its dates as null", async () => {
+    const org = await seedOrganization();
+    const event = { ...fixtureEvent("node-2", { timestamp: T }), timestamp: 8_640_000_000_000_001 };
+    const [issue] = await recordEvents(org.projectId, [event]);
+
+    const reads = await readBack(org, issue!, event.eventId);
+    for (const [route, answer] of Object.entries(reads)) expect(answer.status, route).toBe(200);
+    expect(reads.event.json.dateCreated).toBeNull();
+    expect(reads.event.json.dateReceived).toBe(iso(event.receivedAt));
+    expect(reads.list.json[0].dateCreated).toBeNull();
+    expect(reads.issue.json).toMatchObject({ firstSeen: null, lastSeen: null });
+  });
+});
