@@ -10,6 +10,7 @@ import { ingestProblemsRoutes } from "./ingest-problems/ingest-problems-routes";
 import { issuesRoutes } from "./issues/issues-routes";
 import { keyRoutes } from "./projects/key-routes";
 import { membersRoutes } from "./members/members-routes";
+import { organizationsRoutes } from "./organizations/organizations-routes";
 import { projectSettingsRoutes } from "./projects/project-settings-routes";
 import { projectsRoutes } from "./projects/projects-routes";
 import { requirePrincipal } from "./auth/require-principal";
@@ -24,6 +25,7 @@ export const apiApp = new Hono<ApiEnv>({ strict: false }).basePath("/api/0");
 
 apiApp.use("*", requirePrincipal(authenticateToken, authenticateSession));
 
+apiApp.route("/", organizationsRoutes);
 apiApp.route("/", projectsRoutes);
 apiApp.route("/", issuesRoutes);
 apiApp.route("/", eventsRoutes);
