@@ -10,11 +10,17 @@ export interface EnqueueTarget {
 
 type Metadata = Omit<IngestMessage, "body" | "bodyKey" | "size">;
 
+// Request headers copied into the message are cut to this many characters, so that a message with
+// an inline body still fits Queues' 128 KB (https://developers.cloudflare.com/queues/platform/limits/)
+// however long a User-Agent the client sends; a real one is a few hundred.
+const MAX_HEADER_CHARS = 1024;
+
 /**
  * Hands an accepted request to the digest. Only when this resolves may ingest answer 200:
  * a client is never told we kept what we did not.
  */
-export async function enqueueIngest(target: EnqueueTarget, meta: Metadata, body: Uint8Array): Promise<void> {
+export async function enqueueIngest(target: EnqueueTarget, fullMeta: Metadata, body: Uint8Array): Promise<void> {
+  const meta = { ...fullMeta, clientIp: cut(fullMeta.clientIp), userAgent: cut(fullMeta.userAgent) };
   let message: IngestMessage;
   let bodyKey: string | undefined;
   try {
@@ -32,4 +38,8 @@ export async function enqueueIngest(target: EnqueueTarget, meta: Metadata, body:
     if (bodyKey) await target.bucket.delete(bodyKey).catch(() => {});
     refuse(503, "unavailable", "could not accept the event right now, retry later", { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS });
   }
+}
+
+function cut(header: string | null): string | null {
+  return header === null ? null : header.slice(0, MAX_HEADER_CHARS);
 }

@@ -1,7 +1,8 @@
-import { env } from "cloudflare:test";
+import { SELF, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { enqueueIngest } from "../../worker/enqueue-ingest";
 import { RefusedError } from "../../worker/refusal";
+import { seedProject } from "../support/seed";
 
 const meta = {
   v: 1 as const,
@@ -34,5 +35,26 @@ describe("enqueueIngest", () => {
     await enqueueIngest({ queue: downQueue, bucket: env.RAW, inlineMaxBytes: 100 }, meta, new Uint8Array(1000)).catch(() => {});
     const after = await env.RAW.list({ prefix: "raw/9/" });
     expect(after.objects.length).toBe(before.objects.length);
+  });
+
+  it("cuts the User-Agent and client IP it copies to 1024 characters", async () => {
+    const sent: unknown[] = [];
+    const recording = { send: async (message: unknown) => void sent.push(message) } as unknown as Queue;
+    const long = { ...meta, userAgent: "u".repeat(100_000), clientIp: "1".repeat(100_000) };
+    await enqueueIngest({ queue: recording, bucket: env.RAW, inlineMaxBytes: 100 }, long, new Uint8Array(10));
+    expect(sent).toEqual([expect.objectContaining({ userAgent: "u".repeat(1024), clientIp: "1".repeat(1024) })]);
+  });
+});
+
+describe("the ingest endpoint, for an event sent with a huge User-Agent", () => {
+  it("accepts it: the header cannot push the queue message past its limit", async () => {
+    const key = await seedProject();
+    const body = `{}\n{"type":"event"}\n${JSON.stringify({ message: "x".repeat(95_000) })}`;
+    const res = await SELF.fetch(`http://ingest.test/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}`, {
+      method: "POST",
+      body,
+      headers: { "user-agent": "u".repeat(100_000), "x-real-ip": "1".repeat(20_000) },
+    });
+    expect(res.status).toBe(200);
   });
 });
