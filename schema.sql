@@ -148,6 +148,8 @@ CREATE INDEX issues_by_last_seen ON issues (project_id, status, last_seen DESC, 
 CREATE INDEX issues_by_first_seen ON issues (project_id, status, first_seen DESC);
 CREATE INDEX issues_by_times_seen ON issues (project_id, status, times_seen DESC);
 CREATE INDEX issues_by_user_count ON issues (project_id, status, user_count DESC);
+-- A release's new issues: its newGroups and the release page's list (migration 0025).
+CREATE INDEX issues_by_first_release ON issues (project_id, first_release);
 
 -- One row per event, unique on (project, event_id): a redelivered event inserts nothing.
 CREATE TABLE events (
@@ -214,6 +216,7 @@ CREATE TABLE issue_tags (
 -- The issue stream's `environment:`, `release:` and tag filters: a project's issues holding a value.
 CREATE INDEX issue_tags_by_value ON issue_tags (project_id, key, value, issue_id);
 
+-- When events of a project named a release (organization_releases below is the release itself).
 CREATE TABLE releases (
   project_id INTEGER NOT NULL,
   version TEXT NOT NULL,
@@ -407,3 +410,63 @@ CREATE TABLE alert_delivery_attempts (
   retry_delay_seconds INTEGER
 );
 CREATE INDEX alert_delivery_attempts_by_delivery ON alert_delivery_attempts (delivery_id, attempt);
+
+-- Releases (migration 0025) ---------------------------------------------------------------------
+-- Sentry's model: a release belongs to an organization and is linked to projects. The API
+-- creates it (sentry-cli), and so does the digest the first time an event names its version;
+-- the per-project `releases` rows above say when events were seen and link the projects whose
+-- events named it, `release_projects` the projects the API linked.
+CREATE TABLE organization_releases (
+  id INTEGER PRIMARY KEY,
+  organization_id INTEGER NOT NULL REFERENCES organizations(id),
+  version TEXT NOT NULL,
+  ref TEXT,
+  url TEXT,
+  -- open | archived
+  status TEXT NOT NULL DEFAULT 'open',
+  date_created INTEGER NOT NULL,
+  date_started INTEGER,
+  date_released INTEGER,
+  -- Written with the release's commits: how many, and their distinct authors as [{name, email}].
+  commit_count INTEGER NOT NULL DEFAULT 0,
+  authors TEXT NOT NULL DEFAULT '[]',
+  -- Written with each deploy.
+  deploy_count INTEGER NOT NULL DEFAULT 0,
+  last_deploy_id INTEGER
+);
+CREATE UNIQUE INDEX organization_releases_organization_id_version_unique ON organization_releases (organization_id, version);
+-- The release list, newest first, and its keyset cursor.
+CREATE INDEX organization_releases_by_date ON organization_releases (organization_id, date_created DESC, id DESC);
+
+CREATE TABLE release_projects (
+  release_id INTEGER NOT NULL REFERENCES organization_releases(id),
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  PRIMARY KEY (release_id, project_id)
+);
+
+CREATE TABLE release_deploys (
+  id INTEGER PRIMARY KEY,
+  release_id INTEGER NOT NULL REFERENCES organization_releases(id),
+  environment TEXT NOT NULL,
+  name TEXT,
+  url TEXT,
+  date_started INTEGER,
+  date_finished INTEGER NOT NULL
+);
+CREATE INDEX release_deploys_by_release ON release_deploys (release_id, date_finished DESC, id DESC);
+
+-- A release's commits, newest first (position 0 is its last commit): whole commits as sentry-cli
+-- reads them from a local checkout, or from `refs` each repository's head commit (with the
+-- previous release's head, when given).
+CREATE TABLE release_commits (
+  release_id INTEGER NOT NULL REFERENCES organization_releases(id),
+  position INTEGER NOT NULL,
+  commit_id TEXT NOT NULL,
+  repository TEXT,
+  message TEXT,
+  author_name TEXT,
+  author_email TEXT,
+  timestamp INTEGER,
+  previous_commit_id TEXT,
+  PRIMARY KEY (release_id, position)
+);

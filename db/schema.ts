@@ -172,6 +172,8 @@ export const issues = sqliteTable(
     index("issues_by_first_seen").on(t.projectId, t.status, desc(t.firstSeen)),
     index("issues_by_times_seen").on(t.projectId, t.status, desc(t.timesSeen)),
     index("issues_by_user_count").on(t.projectId, t.status, desc(t.userCount)),
+    // A release's new issues (its newGroups, and the release page's list).
+    index("issues_by_first_release").on(t.projectId, t.firstRelease),
   ],
 );
 
@@ -241,6 +243,7 @@ export const issueTags = sqliteTable(
   (t) => [primaryKey({ columns: [t.issueId, t.key, t.value] }), index("issue_tags_by_value").on(t.projectId, t.key, t.value, t.issueId)],
 );
 
+/** When events of a project named a release: the digest's per-project record (organization_releases is the release itself). */
 export const releases = sqliteTable(
   "releases",
   {
@@ -467,4 +470,95 @@ export const alertDeliveryAttempts = sqliteTable(
     retryDelaySeconds: integer("retry_delay_seconds"),
   },
   (t) => [index("alert_delivery_attempts_by_delivery").on(t.deliveryId, t.attempt)],
+);
+
+// Releases --------------------------------------------------------------------------------------
+
+/**
+ * A release as Sentry models it (https://docs.sentry.io/api/releases/): one per organization and
+ * version, linked to projects. The API creates it (sentry-cli, the bundler plugins); the digest
+ * creates it too, the first time an event names a version, so a release seen only in events is
+ * listed as well. When its events were seen stays in the per-project `releases` rows, which also
+ * link it to the projects whose events named it; `release_projects` holds the links the API made.
+ */
+export const organizationReleases = sqliteTable(
+  "organization_releases",
+  {
+    id: integer("id").primaryKey(),
+    organizationId: integer("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    version: text("version").notNull(),
+    ref: text("ref"),
+    url: text("url"),
+    status: text("status", { enum: ["open", "archived"] })
+      .notNull()
+      .default("open"),
+    dateCreated: integer("date_created").notNull(),
+    dateStarted: integer("date_started"),
+    dateReleased: integer("date_released"),
+    /** How many commits release_commits holds for it, and their distinct authors ([{name, email}]), written with them. */
+    commitCount: integer("commit_count").notNull().default(0),
+    authors: text("authors", { mode: "json" }).$type<Array<{ name: string | null; email: string | null }>>().notNull().default([]),
+    /** Written with each deploy, so a page of releases reads no deploys but their last one. */
+    deployCount: integer("deploy_count").notNull().default(0),
+    lastDeployId: integer("last_deploy_id"),
+  },
+  (t) => [
+    unique().on(t.organizationId, t.version),
+    // The release list, newest first, and its keyset cursor.
+    index("organization_releases_by_date").on(t.organizationId, desc(t.dateCreated), desc(t.id)),
+  ],
+);
+
+export const releaseProjects = sqliteTable(
+  "release_projects",
+  {
+    releaseId: integer("release_id")
+      .notNull()
+      .references(() => organizationReleases.id),
+    projectId: integer("project_id")
+      .notNull()
+      .references(() => projects.id),
+  },
+  (t) => [primaryKey({ columns: [t.releaseId, t.projectId] })],
+);
+
+export const releaseDeploys = sqliteTable(
+  "release_deploys",
+  {
+    id: integer("id").primaryKey(),
+    releaseId: integer("release_id")
+      .notNull()
+      .references(() => organizationReleases.id),
+    environment: text("environment").notNull(),
+    name: text("name"),
+    url: text("url"),
+    dateStarted: integer("date_started"),
+    dateFinished: integer("date_finished").notNull(),
+  },
+  (t) => [index("release_deploys_by_release").on(t.releaseId, desc(t.dateFinished), desc(t.id))],
+);
+
+/**
+ * A release's commits, newest first (position 0 is its last commit), as sentry-cli's
+ * `set-commits` sends them: whole commits read from a local checkout, or, from `refs`, the head
+ * commit of each repository with the previous release's head when given.
+ */
+export const releaseCommits = sqliteTable(
+  "release_commits",
+  {
+    releaseId: integer("release_id")
+      .notNull()
+      .references(() => organizationReleases.id),
+    position: integer("position").notNull(),
+    commitId: text("commit_id").notNull(),
+    repository: text("repository"),
+    message: text("message"),
+    authorName: text("author_name"),
+    authorEmail: text("author_email"),
+    timestamp: integer("timestamp"),
+    previousCommitId: text("previous_commit_id"),
+  },
+  (t) => [primaryKey({ columns: [t.releaseId, t.position] })],
 );

@@ -139,6 +139,7 @@ describe("the D1 schema", () => {
         `INSERT INTO project_hourly (project_id, hour, count) VALUES (1, ${now}, 1)`,
         `INSERT INTO issue_users (issue_id, user_key, first_seen, ingest_batch) VALUES (1, 'id:1', ${now}, 'b1')`,
         `INSERT INTO issue_tags (issue_id, key, value, count, first_seen, last_seen) VALUES (1, 'browser', 'Chrome', 1, ${now}, ${now})`,
+        `INSERT INTO releases (project_id, version, first_seen, last_seen) VALUES (1, 'web@1.0.0', ${now}, ${now + 1000})`,
         `INSERT INTO stored_items (project_id, message_id, item_index, item_type, received_at, payload, ingest_batch) VALUES (1, 'm1', 1, 'session', ${now}, x'7b7d', 'b1')`,
         `INSERT INTO item_counts (project_id, day, item_type, count) VALUES (1, ${now}, 'event', 1)`,
         `INSERT INTO rejected_envelopes (message_id, project_id, received_at, reason, detail) VALUES ('m2', 1, ${now}, 'malformed_envelope', 'x')`,
@@ -156,6 +157,13 @@ describe("the D1 schema", () => {
     });
     // Tag values learn their issue's project, so the stream's tag filters still find them.
     expect(await db.prepare("SELECT project_id FROM issue_tags WHERE issue_id = 1").first()).toEqual({ project_id: 1 });
+    // A release events named becomes its organization's release, created when first seen.
+    expect(
+      await db
+        .prepare("SELECT organization_id, version, date_created FROM organization_releases")
+        .all()
+        .then((r) => r.results),
+    ).toEqual([{ organization_id: 1, version: "web@1.0.0", date_created: now }]);
     expect(await describeSchema(db)).toEqual(await describeSchema(env.DB));
   });
 });

@@ -129,6 +129,9 @@ async function counters(projectId: number) {
       "SELECT t.issue_id, t.key, t.value, t.count FROM issue_tags t JOIN issues i ON i.id = t.issue_id WHERE i.project_id = ? ORDER BY 1, 2, 3",
     ),
     releases: await q("SELECT version, first_seen, last_seen FROM releases WHERE project_id = ? ORDER BY 1"),
+    organizationReleases: await q(
+      "SELECT version, date_created FROM organization_releases WHERE organization_id = (SELECT organization_id FROM projects WHERE id = ?) ORDER BY 1",
+    ),
     environments: await q("SELECT name FROM environments WHERE project_id = ? ORDER BY 1"),
     items: await q("SELECT day, item_type, count FROM item_counts WHERE project_id = ? ORDER BY 1, 2"),
     stored: await q("SELECT count(*) n FROM stored_items WHERE project_id = ?"),
@@ -355,6 +358,7 @@ describe("exactly once", () => {
       [1, 1],
     ]);
     expect(once.releases.map((r) => (r as { version: string }).version)).toEqual(["app@1.0.0", "app@2.0.0"]);
+    expect(once.organizationReleases.map((r) => (r as { version: string }).version)).toEqual(["app@1.0.0", "app@2.0.0"]);
     await digest(messages);
     await digest(messages);
     expect(await counters(key.projectId)).toEqual(once);
@@ -512,5 +516,44 @@ describe("bad input is recorded, not dropped", () => {
     await digest([m]);
     const row = await env.DB.prepare("SELECT reason FROM rejected_envelopes WHERE message_id = ?").bind(m.id).first();
     expect(row).toEqual({ reason: "missing_body" });
+  });
+});
+
+describe("releases", () => {
+  it("an event naming a version creates its organization's release once, for all of its projects, and keeps one sentry-cli made", async () => {
+    const key = await seedProject();
+    const org = await env.DB.prepare("SELECT organization_id AS id FROM projects WHERE id = ?").bind(key.projectId).first<{ id: number }>();
+    const second = await env.DB.prepare(
+      "INSERT INTO projects (organization_id, slug, name, created_at) VALUES (?, 'second', 'Second', ?) RETURNING id",
+    )
+      .bind(org!.id, Date.now())
+      .first<{ id: number }>();
+    const madeByCli = Date.UTC(2026, 0, 2);
+    await env.DB.prepare(
+      "INSERT INTO organization_releases (organization_id, version, date_created, url) VALUES (?, 'app@3.0.0', ?, 'https://ci')",
+    )
+      .bind(org!.id, madeByCli)
+      .run();
+
+    const before = Date.now();
+    await digest([
+      message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@2.0.0" })),
+      message(second!.id, errorEnvelope({ eventId: freshId(), release: "app@2.0.0" })),
+      message(second!.id, errorEnvelope({ eventId: freshId(), release: "app@3.0.0" })),
+    ]);
+    await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@2.0.0" }))]);
+
+    const { results } = await env.DB.prepare(
+      "SELECT version, date_created, url FROM organization_releases WHERE organization_id = ? ORDER BY version",
+    )
+      .bind(org!.id)
+      .all<{ version: string; date_created: number; url: string | null }>();
+    expect(results.map((r) => [r.version, r.url])).toEqual([
+      ["app@2.0.0", null],
+      ["app@3.0.0", "https://ci"],
+    ]);
+    // Created when the digest first saw it; the one sentry-cli made keeps its own date.
+    expect(results[0]!.date_created).toBeGreaterThanOrEqual(before);
+    expect(results[1]!.date_created).toBe(madeByCli);
   });
 });

@@ -62,6 +62,13 @@ export function addErrorStatements(
     SELECT project_id, release, min(timestamp), max(timestamp) FROM events
     WHERE ingest_batch = ?1 AND release IS NOT NULL GROUP BY project_id, release
     ON CONFLICT (project_id, version) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`);
+  // The organization's release, created the first time an event names its version, as Sentry
+  // does (https://docs.sentry.io/product/releases/): sentry-cli may create it first, or never.
+  // `WHERE true` keeps SQLite from reading ON CONFLICT as the join's ON.
+  batch.addSql(`INSERT INTO organization_releases (organization_id, version, date_created)
+    SELECT p.organization_id, e.release, ?4 FROM (SELECT DISTINCT project_id, release FROM events WHERE ingest_batch = ?1 AND release IS NOT NULL) e
+    JOIN projects p ON p.id = e.project_id WHERE true
+    ON CONFLICT (organization_id, version) DO NOTHING`);
   batch.addSql(`INSERT INTO environments (project_id, name, first_seen)
     SELECT project_id, environment, min(timestamp) FROM events
     WHERE ingest_batch = ?1 AND environment IS NOT NULL GROUP BY project_id, environment
