@@ -1,5 +1,6 @@
 import type { AnchorHTMLAttributes, ComponentChildren, TargetedMouseEvent } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { sameOriginPath } from "./safe-next";
 
 /**
  * Client-side navigation with the History API. State that a person may want to share or come
@@ -8,14 +9,13 @@ import { useEffect, useState } from "preact/hooks";
 type Listener = () => void;
 const listeners = new Set<Listener>();
 
+/** Goes to a page of this dashboard; a target on another origin is not followed. */
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
-  const url = new URL(to, location.href);
-  if (url.origin !== location.origin) {
-    location.assign(url.href);
-    return;
-  }
-  if (options.replace) history.replaceState(null, "", url.pathname + url.search + url.hash);
-  else history.pushState(null, "", url.pathname + url.search + url.hash);
+  // A target may come from a URL (login's `next`): following it off the dashboard would be an open redirect.
+  const path = sameOriginPath(to, location.href);
+  if (path === null) return;
+  if (options.replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
   for (const listener of listeners) listener();
   if (!options.replace) window.scrollTo(0, 0);
 }

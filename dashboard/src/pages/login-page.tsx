@@ -3,19 +3,16 @@ import { HttpError, request } from "../api-client";
 import type { CurrentUser } from "../api-types";
 import { FormError, errorText } from "../components/form-error";
 import { navigate, useLocation } from "../router";
+import { safeNextPath } from "../safe-next";
 import { setLoggedIn, useSession } from "../session";
-
-/** Only paths of this dashboard are followed after login, never another site. */
-export function safeNext(next: string | null): string {
-  return next !== null && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
-}
 
 export function LoginPage() {
   const loc = useLocation();
   const session = useSession();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const next = safeNext(loc.query.get("next"));
+  // Only a page of this dashboard is followed after login, never another site.
+  const next = safeNextPath(loc.query.get("next"), location.origin);
 
   useEffect(() => {
     if (session.status === "ready") navigate(next, { replace: true });
