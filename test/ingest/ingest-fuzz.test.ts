@@ -1,15 +1,19 @@
-import { createExecutionContext, env } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import worker from "../../faultline-worker";
+import { apiApp } from "../../dashboard/api/api-app";
+import { readEventData } from "../../protocol/event-data";
 import { inspectEnvelope } from "../../worker/inspect-envelope";
 import { RefusedError } from "../../worker/refusal";
 import { prepareMessage } from "../../queue-consumer/digest/prepare-message";
 import { minidumpEnvelope } from "../../worker/minidump-envelope";
 import { readMinidumpUpload } from "../../worker/read-minidump-upload";
 import { buildMinidump, crashpadUpload } from "../support/crashpad-upload";
+import { envelopeEvent } from "../fixtures/grouping/sdk-events";
 import { sdkEnvelopes } from "../support/fixtures";
 import { type SeededKey, seedProject } from "../support/seed";
+import { seedToken } from "../support/seed-issues";
 
 const encoder = new TextEncoder();
 const seeds = Object.values(sdkEnvelopes).map((s) => encoder.encode(s));
@@ -191,10 +195,62 @@ function envelopeHeader(key: SeededKey, other: SeededKey) {
     .map(([fields, extra]) => ({ ...extra, ...fields }));
 }
 
+/**
+ * Client times the digest must not store as sent: past the year 9999 or past what Date holds,
+ * before 1970, milliseconds where seconds belong, strings, and number literals JSON reads as
+ * Infinity (written raw into the payload); mixed with times of the last day.
+ */
+const RAW_NUMBER = "\u0000raw:";
+const oddTime = fc.oneof(
+  fc.constantFrom(
+    1e20,
+    8_640_000_000_001,
+    253_402_300_800,
+    -1,
+    "+275760-09-13T00:00:00.001Z",
+    "+010000-01-01T00:00:00Z",
+    "NaN",
+    `${RAW_NUMBER}1e400`,
+    `${RAW_NUMBER}-1e400`,
+  ),
+  fc.double(),
+  fc.maxSafeInteger(),
+  fc.integer({ min: 0, max: 86_400_000 }).map((ago) => Date.now() - ago),
+  fc.string({ maxLength: 30 }),
+  fc.integer({ min: 0, max: 86_400 }).map((ago) => Date.now() / 1000 - ago),
+);
+
+/** A real SDK event whose own time and breadcrumbs' times are any of those, its breadcrumbs a list or {values}. */
+const oddTimeEnvelope = fc
+  .record({
+    base: fc.constantFrom("browser-5", "node-2", "node-3"),
+    eventId: fc.uuid().map((u) => u.replaceAll("-", "")),
+    timestamp: fc.option(oddTime, { nil: undefined }),
+    crumbs: fc.array(fc.record({ timestamp: oddTime, message: fc.string({ maxLength: 20 }) }, { requiredKeys: ["timestamp"] }), {
+      minLength: 1,
+      maxLength: 8,
+    }),
+    bare: fc.boolean(),
+  })
+  .map(({ base, eventId, timestamp, crumbs, bare }) => {
+    const event = { ...envelopeEvent(base), event_id: eventId, timestamp, breadcrumbs: bare ? crumbs : { values: crumbs } };
+    const payload = JSON.stringify(event).replace(/"\\u0000raw:([^"]*)"/g, "$1");
+    return encoder.encode(`${JSON.stringify({ event_id: eventId })}\n{"type":"event"}\n${payload}\n`);
+  });
+
+/** Every project the properties post to, so that what the digest stored for them is read back at the end. */
+const fuzzProjects: SeededKey[] = [];
+
+async function fuzzProject(): Promise<SeededKey> {
+  const key = await seedProject();
+  fuzzProjects.push(key);
+  return key;
+}
+
 // The Worker's own fetch handler, called in workerd with the real bindings: SELF.fetch through
 // the test pool slows down with every request it has served, which thousands of runs cannot afford.
 const RUNS = 2000;
-const anyBody = fc.oneof(mutatedEnvelope, builtEnvelope, fc.uint8Array({ maxLength: 300 }));
+const anyBody = fc.oneof(mutatedEnvelope, builtEnvelope, fc.uint8Array({ maxLength: 300 }), oddTimeEnvelope);
 
 function classify(run: () => unknown): "ok" | "rejected" {
   try {
@@ -217,7 +273,7 @@ describe("malformed and mutated input", () => {
   });
 
   it("the endpoint never answers 5xx: always 200 with an id or {} , or a 4xx with a reason", { timeout: 120_000 }, async () => {
-    const key = await seedProject();
+    const key = await fuzzProject();
     const url = `http://ingest.test/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}`;
     const encodings = fc.constantFrom(undefined, "", "gzip", "deflate", "br", "identity", "gzip, br", "zstd");
     const seen = new Map<number, number>();
@@ -248,8 +304,8 @@ describe("malformed and mutated input", () => {
     "/store/ and the credentials never get a 5xx either: any JSON-ish body, any auth header, query and envelope dsn",
     { timeout: 120_000 },
     async () => {
-      const key = await seedProject();
-      const other = await seedProject();
+      const key = await fuzzProject();
+      const other = await fuzzProject();
       const keys = fc.oneof(
         { arbitrary: fc.constant(key.publicKey), weight: 5 },
         fc.constantFrom(other.publicKey, "0".repeat(32), "", "not a key", `${key.publicKey},${key.publicKey}`),
@@ -275,6 +331,8 @@ describe("malformed and mutated input", () => {
               message: fc.string(),
               level: fc.string(),
               extra: fc.object(),
+              timestamp: oddTime,
+              breadcrumbs: fc.array(fc.record({ timestamp: oddTime }), { maxLength: 3 }),
             },
             { requiredKeys: [] },
           )
@@ -318,8 +376,8 @@ describe("malformed and mutated input", () => {
     "the envelope header's fields never get a 5xx: any dsn, event_id, sent_at, sdk or trace, with or without a key in the query",
     { timeout: 120_000 },
     async () => {
-      const key = await seedProject();
-      const other = await seedProject();
+      const key = await fuzzProject();
+      const other = await fuzzProject();
       const seen = new Map<number, number>();
       const reasons = new Map<string, number>();
       await fc.assert(
@@ -369,7 +427,7 @@ describe("malformed and mutated input", () => {
     "the minidump endpoint, and the digest after it, take any damage to a crashpad upload: 200 with an id or a 4xx with a reason, and never a throw in the digest",
     { timeout: 120_000 },
     async () => {
-      const key = await seedProject();
+      const key = await fuzzProject();
       const url = `http://ingest.test/api/${key.projectId}/minidump/?sentry_key=${key.publicKey}`;
       const uploads = [crashpadUpload(), crashpadUpload(buildMinidump({ code: 0xc0000005, parameters: [1n, 0x20n] }))];
       const boundary = uploads[0]!.contentType;
@@ -424,3 +482,100 @@ describe("malformed and mutated input", () => {
     },
   );
 });
+
+describe("what the digest stored from all of it", () => {
+  it(
+    "every event the properties above stored reads back through the dashboard API with a 200: by id, as its issue's latest, in its issue's list",
+    { timeout: 600_000 },
+    async () => {
+      const projectIds = [...new Set(fuzzProjects.map((k) => k.projectId))];
+      await digestSettled(projectIds);
+      const stored = await storedEvents(projectIds);
+      const tokens = new Map<number, string>();
+      for (const e of stored) if (!tokens.has(e.orgId)) tokens.set(e.orgId, await seedToken(e.orgId));
+
+      const failures: string[] = [];
+      const check = async (path: string, token: string) => {
+        const answer = await apiGet(path, token);
+        if (answer.status !== 200) failures.push(`${path}: ${answer.status}`);
+        return answer;
+      };
+      await inBatches(stored, 8, async (e) => {
+        await check(`/projects/${e.org}/${e.project}/events/${e.eventId}/`, tokens.get(e.orgId)!);
+      });
+      const issues = [...new Map(stored.map((e) => [e.issueId, tokens.get(e.orgId)!])).entries()];
+      await inBatches(issues, 8, async ([issue, token]) => {
+        await check(`/issues/${issue}/`, token);
+        await check(`/issues/${issue}/events/latest/`, token);
+        let path: string | null = `/issues/${issue}/events/?full=true`;
+        while (path !== null) {
+          const page = await check(path, token);
+          const next = /<([^>]+)>; rel="next"; results="true"/.exec(page.link ?? "");
+          path = next === null ? null : `${new URL(next[1]!).pathname.replace("/api/0", "")}${new URL(next[1]!).search}`;
+        }
+      });
+      expect(failures).toEqual([]);
+
+      // The generators must reach events, and breadcrumb times the digest refused, or this proves little.
+      expect(stored.length).toBeGreaterThan(200);
+      const refusedCrumbTimes = stored.filter((e) =>
+        (e.errors as Array<{ name?: unknown }> | undefined)?.some((err) => String(err.name).startsWith("breadcrumbs.")),
+      );
+      expect(refusedCrumbTimes.length).toBeGreaterThan(100);
+    },
+  );
+});
+
+/** Rows stop changing for this long once the queue has delivered everything (its batches wait at most a second). */
+const DIGEST_QUIET_MS = 5_000;
+
+/** Waits for the digest to take what ingest queued for these projects: until their rows stop changing. */
+async function digestSettled(projectIds: number[]): Promise<void> {
+  const ids = JSON.stringify(projectIds);
+  const inProjects = "project_id IN (SELECT value FROM json_each(?1))";
+  const count = async () =>
+    (await env.DB.prepare(
+      `SELECT (SELECT count(*) FROM events WHERE ${inProjects}) + (SELECT count(*) FROM stored_items WHERE ${inProjects})
+         + (SELECT count(*) FROM rejected_envelopes WHERE ${inProjects}) AS n`,
+    )
+      .bind(ids)
+      .first<{ n: number }>())!.n;
+  let last = -1;
+  let changedAt = Date.now();
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const n = await count();
+    if (n !== last) {
+      last = n;
+      changedAt = Date.now();
+    } else if (Date.now() - changedAt >= DIGEST_QUIET_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function storedEvents(projectIds: number[]) {
+  const { results } = await env.DB.prepare(
+    `SELECT e.event_id AS eventId, e.issue_id AS issueId, e.data AS data, p.slug AS project, o.slug AS org, o.id AS orgId
+     FROM events e JOIN projects p ON p.id = e.project_id JOIN organizations o ON o.id = p.organization_id
+     WHERE e.project_id IN (SELECT value FROM json_each(?1))`,
+  )
+    .bind(JSON.stringify(projectIds))
+    .all<{ eventId: string; issueId: number; data: ArrayBuffer; project: string; org: string; orgId: number }>();
+  return Promise.all(results.map(async ({ data, ...e }) => ({ ...e, errors: (await readEventData(data)).data.errors })));
+}
+
+async function apiGet(path: string, token: string): Promise<{ status: number; link: string | null }> {
+  const ctx = createExecutionContext();
+  const res = await apiApp.fetch(
+    new Request(`http://dashboard.test/api/0${path}`, { headers: { authorization: `Bearer ${token}` } }),
+    env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  await res.arrayBuffer();
+  return { status: res.status, link: res.headers.get("link") };
+}
+
+async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
+}
