@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { ApiEnv } from "./api-env";
 import { badRequest, notFound } from "./api-error";
 import { type IssueRow, findIssue } from "./issues/issue-queries";
+import { parseIssueReference } from "./issues/issue-reference";
 import { type OrganizationRow, type ProjectRow, findOrganization, findProject } from "./projects/project-queries";
 
 /**
@@ -22,11 +23,15 @@ export async function projectInScope(c: Context<ApiEnv>): Promise<ProjectRow> {
   return (await findProject(database(c), c.get("principal"), c.req.param("org") ?? "", c.req.param("project") ?? "")) ?? notFound();
 }
 
-/** `/issues/{id}/` and `/organizations/{org}/issues/{id}/`: the issue, when its organization is the principal's (and the route's). */
+/**
+ * `/issues/{id}/` and `/organizations/{org}/issues/{id}/`, by id or short id: the issue, when its
+ * organization is the principal's (and the route's).
+ */
 export async function issueInScope(c: Context<ApiEnv>): Promise<IssueRow> {
-  const id = numericId(c.req.param("issueId") ?? "");
-  const issue = id === null ? null : await findIssue(database(c), id);
+  const ref = parseIssueReference(c.req.param("issueId") ?? "");
+  const issue = ref === null ? null : await findIssue(database(c), ref.id);
   if (issue === null || !c.get("principal").organizationIds.has(issue.project.organizationId)) notFound();
+  if (ref?.projectSlug != null && ref.projectSlug !== issue.project.slug.toLowerCase()) notFound();
   const orgRef = c.req.param("org");
   if (orgRef !== undefined) {
     const org = await organizationInScope(c);

@@ -48,7 +48,7 @@ async function issueEvents(c: Context<ApiEnv>): Promise<Response> {
   return c.json(body);
 }
 
-// https://docs.sentry.io/api/events/retrieve-an-issue-event/ — `latest`, `oldest` or an event id.
+// https://docs.sentry.io/api/events/retrieve-an-issue-event/ — `latest`, `oldest`, `recommended` or an event id.
 eventsRoutes.get("/issues/:issueId/events/:eventRef", (c) => issueEvent(c));
 eventsRoutes.get("/organizations/:org/issues/:issueId/events/:eventRef", (c) => issueEvent(c));
 
@@ -57,7 +57,9 @@ async function issueEvent(c: Context<ApiEnv>): Promise<Response> {
   const db = database(c);
   const ref = (c.req.param("eventRef") ?? "").toLowerCase().replaceAll("-", "");
   let row: EventRow | null;
-  if (ref === "latest" || ref === "oldest") row = await edgeEvent(db, issue.id, ref);
+  // `recommended` is Sentry's pick of the event with the most to show; here, the latest.
+  if (ref === "latest" || ref === "oldest" || ref === "recommended")
+    row = await edgeEvent(db, issue.id, ref === "oldest" ? "oldest" : "latest");
   else if (EVENT_ID.test(ref)) row = await findEvent(db, issue.projectId, ref);
   else row = null;
   if (row === null || row.issueId !== issue.id) notFound();

@@ -332,8 +332,8 @@ export interface TagValueRow {
   lastSeen: number;
 }
 
-/** Every tag value of one issue, with counts (issue_tags' primary key starts with issue_id). */
-export function issueTagValues(db: DrizzleD1Database, issueId: number) {
+/** Every tag value of one issue, or of one of its keys, with counts (issue_tags' primary key starts with issue_id, key). */
+export function issueTagValues(db: DrizzleD1Database, issueId: number, key?: string) {
   return db
     .select({
       key: issueTags.key,
@@ -343,7 +343,7 @@ export function issueTagValues(db: DrizzleD1Database, issueId: number) {
       lastSeen: issueTags.lastSeen,
     })
     .from(issueTags)
-    .where(eq(issueTags.issueId, issueId));
+    .where(key === undefined ? eq(issueTags.issueId, issueId) : and(eq(issueTags.issueId, issueId), eq(issueTags.key, key)));
 }
 
 /** The lifecycle columns a status change writes (see issue-status-update.ts). */
@@ -358,6 +358,17 @@ export type IssueLifecycle = {
   /** Snapshot the issue's times_seen, so "ignore until N more events" counts from now. */
   snapshotCountBase: boolean;
 };
+
+/** Up to `limit` ids of a project's issues in one status, most recently seen first (issues_by_last_seen). */
+export async function issueIdsWithStatus(db: DrizzleD1Database, projectId: number, status: IssueStatus, limit: number): Promise<number[]> {
+  const rows = await db
+    .select({ id: issues.id })
+    .from(issues)
+    .where(and(eq(issues.projectId, projectId), eq(issues.status, status)))
+    .orderBy(desc(issues.lastSeen))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
 
 /** Applies a status change to some issues of one project; returns the ids changed. */
 export async function updateIssueLifecycle(

@@ -24,8 +24,11 @@ const statusDetails = z
   .strict();
 
 export const issueUpdateBody = z.object({
-  status: z.enum(["resolved", "resolvedInNextRelease", "unresolved", "ignored"]),
+  // "muted" is the older name of "ignored", which sentry-cli's `issues mute` still sends.
+  status: z.enum(["resolved", "resolvedInNextRelease", "unresolved", "ignored", "muted"]),
   statusDetails: statusDetails.default({}),
+  // The older top-level form of statusDetails.ignoreDuration, in minutes.
+  snoozeDuration: z.number().int().min(1).optional(),
 });
 
 export type IssueUpdateBody = z.output<typeof issueUpdateBody>;
@@ -44,12 +47,14 @@ export type StatusChange =
 export class StatusChangeError extends Error {}
 
 export function statusChangeOf(body: IssueUpdateBody, now: number): StatusChange {
-  const details: Details = body.statusDetails;
+  if (body.snoozeDuration !== undefined && body.statusDetails.ignoreDuration !== undefined)
+    throw new StatusChangeError("snoozeDuration: give snoozeDuration or statusDetails.ignoreDuration, not both");
+  const details: Details = { ...body.statusDetails, ignoreDuration: body.statusDetails.ignoreDuration ?? body.snoozeDuration };
   const given = (fields: readonly (keyof Details)[]) => fields.filter((f) => details[f] !== undefined);
   const refuse = (field: string, why: string): never => {
     throw new StatusChangeError(`statusDetails.${field}: ${why}`);
   };
-  const status: IssueStatus = body.status === "resolvedInNextRelease" ? "resolved" : body.status;
+  const status: IssueStatus = body.status === "resolvedInNextRelease" ? "resolved" : body.status === "muted" ? "ignored" : body.status;
   if (status !== "resolved") for (const f of given(RESOLVE_FIELDS)) refuse(f, `only applies to status "resolved"`);
   if (status !== "ignored") for (const f of given(IGNORE_FIELDS)) refuse(f, `only applies to status "ignored"`);
 

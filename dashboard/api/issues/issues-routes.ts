@@ -2,7 +2,7 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { ApiEnv } from "../api-env";
-import { badRequest } from "../api-error";
+import { badRequest, notFound } from "../api-error";
 import { keysetPage, linkHeader, parseCursor } from "../cursor-pagination";
 import {
   type IssueRow,
@@ -16,13 +16,16 @@ import {
   latestRelease,
   listIssues,
   releaseExists,
+  issueIdsWithStatus,
   updateIssueLifecycle,
 } from "./issue-queries";
 import { issueUpdateBody, lifecycleOf, type StatusChange, StatusChangeError, statusChangeOf } from "./issue-status-update";
-import { parseIssueSearch } from "./parse-issue-search";
+import { type IssueStatus, parseIssueSearch } from "./parse-issue-search";
 import { listProjects } from "../projects/project-queries";
 import { database, idParams, issueInScope, organizationInScope, projectInScope } from "../route-scope";
-import { serializeIssue, serializeTagSummary } from "./serialize-issue";
+import { findEvent } from "../events/event-queries";
+import { parseIssueReference } from "./issue-reference";
+import { serializeIssue, serializeTagSummary, serializeTagValues } from "./serialize-issue";
 import { readJsonBody, validateInput } from "../validate-input";
 
 /**
@@ -34,6 +37,8 @@ export const issuesRoutes = new Hono<ApiEnv>({ strict: false });
 // Sentry's default search when the `query` parameter is absent; an empty `query=` means no filter.
 const DEFAULT_QUERY = "is:unresolved";
 const MAX_BULK_IDS = 100;
+const MAX_BULK_BY_STATUS = 1000;
+const MAX_TAG_VALUES = 1000;
 const MAX_PROJECTS = 100;
 
 const listParams = z.object({
@@ -108,6 +113,13 @@ interface StreamOptions {
 
 async function issueStream(c: Context<ApiEnv>, projectIds: number[], options: StreamOptions): Promise<Response> {
   const db = database(c);
+  // A search that is only an event id or a short id finds that one issue, as Sentry's does (and
+  // says so with X-Sentry-Direct-Hit), or nothing.
+  const direct = await directHit(db, projectIds, (options.query ?? "").trim());
+  if (direct !== undefined) {
+    c.header("X-Sentry-Direct-Hit", "1");
+    return c.json(await serializeIssues(c, db, direct === null ? [] : [direct], options.stats));
+  }
   const search = parseIssueSearch(options.query ?? DEFAULT_QUERY);
   if (options.environment.length > 0) search.tags.push({ key: "environment", values: options.environment, negated: false });
   const cursor = parseCursor(options.cursor);
@@ -116,6 +128,24 @@ async function issueStream(c: Context<ApiEnv>, projectIds: number[], options: St
   const body = await serializeIssues(c, db, page.items, options.stats);
   c.header("Link", linkHeader(c.req.url, page));
   return c.json(body);
+}
+
+const EVENT_ID = /^[0-9a-f]{32}$/;
+
+/** The issue a search for an event id or a short id names; null when it names none of these projects'; undefined for any other search. */
+async function directHit(db: DrizzleD1Database, projectIds: number[], query: string): Promise<IssueRow | null | undefined> {
+  const eventId = query.toLowerCase().replaceAll("-", "");
+  if (EVENT_ID.test(eventId)) {
+    for (const projectId of projectIds) {
+      const event = await findEvent(db, projectId, eventId);
+      if (event !== null) return findIssue(db, event.issueId);
+    }
+    return null;
+  }
+  const ref = /^\d+$/.test(query) ? null : parseIssueReference(query);
+  if (ref === null || ref.projectSlug === null) return undefined;
+  const issue = await findIssue(db, ref.id);
+  return issue !== null && projectIds.includes(issue.projectId) && issue.project.slug.toLowerCase() === ref.projectSlug ? issue : null;
 }
 
 async function serializeIssues(c: Context<ApiEnv>, db: DrizzleD1Database, issues: IssueRow[], period: "24h" | "14d" | "") {
@@ -172,10 +202,45 @@ async function issueDetails(c: Context<ApiEnv>, issue: IssueRow) {
   };
 }
 
-// https://docs.sentry.io/api/events/retrieve-tag-details/ (the list of an issue's tags)
-issuesRoutes.get("/issues/:issueId/tags", async (c) => {
+// The list of an issue's tags, each with its top values.
+issuesRoutes.get("/issues/:issueId/tags", (c) => issueTags(c));
+issuesRoutes.get("/organizations/:org/issues/:issueId/tags", (c) => issueTags(c));
+
+async function issueTags(c: Context<ApiEnv>): Promise<Response> {
   const issue = await issueInScope(c);
   return c.json(serializeTagSummary(await issueTagValues(database(c), issue.id)));
+}
+
+// https://docs.sentry.io/api/events/retrieve-tag-details/
+issuesRoutes.get("/issues/:issueId/tags/:key", (c) => issueTag(c));
+issuesRoutes.get("/organizations/:org/issues/:issueId/tags/:key", (c) => issueTag(c));
+
+async function issueTag(c: Context<ApiEnv>): Promise<Response> {
+  const issue = await issueInScope(c);
+  const key = c.req.param("key") ?? "";
+  const [tag] = serializeTagSummary(await issueTagValues(database(c), issue.id, key));
+  return tag === undefined ? notFound() : c.json(tag);
+}
+
+// https://docs.sentry.io/api/events/list-a-tags-values-related-to-an-issue/ — most frequent first.
+issuesRoutes.get("/issues/:issueId/tags/:key/values", (c) => issueTagValueList(c));
+issuesRoutes.get("/organizations/:org/issues/:issueId/tags/:key/values", (c) => issueTagValueList(c));
+
+async function issueTagValueList(c: Context<ApiEnv>): Promise<Response> {
+  const issue = await issueInScope(c);
+  const key = c.req.param("key") ?? "";
+  const rows = await issueTagValues(database(c), issue.id, key);
+  return c.json(serializeTagValues(rows).slice(0, MAX_TAG_VALUES));
+}
+
+// https://docs.sentry.io/api/organizations/resolve-a-short-id/
+issuesRoutes.get("/organizations/:org/shortids/:shortId", async (c) => {
+  const org = await organizationInScope(c);
+  const ref = parseIssueReference(c.req.param("shortId") ?? "");
+  const issue = ref?.projectSlug == null ? null : await findIssue(database(c), ref.id);
+  if (issue === null || ref?.projectSlug !== issue.project.slug.toLowerCase() || issue.project.organizationId !== org.id) return notFound();
+  const group = await issueDetails(c, issue);
+  return c.json({ organizationSlug: org.slug, projectSlug: issue.project.slug, groupId: String(issue.id), group, shortId: group.shortId });
 });
 
 // https://docs.sentry.io/api/events/update-an-issue/
@@ -190,13 +255,14 @@ async function updateOne(c: Context<ApiEnv>): Promise<Response> {
   return c.json(await issueDetails(c, updated));
 }
 
-// https://docs.sentry.io/api/events/bulk-mutate-a-list-of-issues/ — by explicit ids only: Sentry
-// would change every issue matching the search when none are given, too easy to do by mistake.
+// https://docs.sentry.io/api/events/bulk-mutate-a-list-of-issues/ — the listed ids, or else, as
+// Sentry does, up to 1,000 of the project's issues of one status (`?status=`, unresolved when
+// absent): what sentry-cli's `issues resolve|mute|unresolve --status X` and `--all` send.
 issuesRoutes.put("/projects/:org/:project/issues", async (c) => {
   const project = await projectInScope(c);
-  const ids = idParams(c, "id", MAX_BULK_IDS);
-  if (ids.length === 0) badRequest("id: give the issues to change as ?id=1&id=2");
   const db = database(c);
+  let ids = idParams(c, "id", MAX_BULK_IDS);
+  if (ids.length === 0) ids = await issueIdsWithStatus(db, project.id, bulkStatus(c.req.query("status")), MAX_BULK_BY_STATUS);
   const changed = await applyStatusChange(c, db, project.id, ids);
   const first = changed[0] === undefined ? null : await findIssue(db, changed[0]);
   // Sentry answers 204 when none of the ids are issues of the project.
@@ -205,6 +271,12 @@ issuesRoutes.put("/projects/:org/:project/issues", async (c) => {
   const { status, statusDetails, substatus } = serializeIssue(first, { origin: new URL(c.req.url).origin, releases: new Map() });
   return c.json({ status, statusDetails, substatus });
 });
+
+function bulkStatus(status: string | undefined): IssueStatus {
+  if (status === undefined || status === "unresolved" || status === "resolved" || status === "ignored") return status ?? "unresolved";
+  if (status === "muted") return "ignored";
+  return badRequest(`status: "${status.slice(0, 50)}" is not one of unresolved, resolved, ignored`);
+}
 
 async function applyStatusChange(c: Context<ApiEnv>, db: DrizzleD1Database, projectId: number, ids: number[]): Promise<number[]> {
   const body = validateInput(issueUpdateBody, await readJsonBody(c.req.raw));

@@ -165,6 +165,13 @@ export function serializeTagSummary(rows: TagValueRow[]) {
     }));
 }
 
+/** One key's values, most frequent first (https://docs.sentry.io/api/events/list-a-tags-values-related-to-an-issue/). */
+export function serializeTagValues(rows: TagValueRow[]) {
+  return [...rows]
+    .sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen || (a.value < b.value ? -1 : 1))
+    .map((v) => ({ key: v.key, name: v.value, value: v.value, count: v.count, firstSeen: iso(v.firstSeen), lastSeen: iso(v.lastSeen) }));
+}
+
 /** Sentry labels tag keys by title-casing them: server_name → "Server Name". */
 function tagKeyLabel(key: string): string {
   return key.replaceAll("_", " ").replace(/(^|[^A-Za-z])([a-z])/g, (_m, before: string, letter: string) => before + letter.toUpperCase());

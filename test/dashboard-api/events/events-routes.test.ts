@@ -363,6 +363,8 @@ describe("an issue's events", () => {
     const { org, issue, ids } = await seedIssueEvents();
     const latest = await get(`/issues/${issue}/events/latest/`, org.token);
     expect(latest.json).toMatchObject({ eventID: ids[4], previousEventID: ids[2], nextEventID: null });
+    // Sentry's "recommended" event (what sentry-mcp and the issue page open): the latest here.
+    expect((await get(`/issues/${issue}/events/recommended/`, org.token)).json).toEqual(latest.json);
     const oldest = await get(`/issues/${issue}/events/oldest/`, org.token);
     expect(oldest.json).toMatchObject({ eventID: ids[0], previousEventID: null, nextEventID: ids[1] });
     // Walking "previous" from the latest visits every event once, through the tie.

@@ -680,8 +680,8 @@ describe("PUT /api/0/issues/{id}/", () => {
   });
 
   it.each([
-    [{}, 'status: Invalid option: expected one of "resolved"|"resolvedInNextRelease"|"unresolved"|"ignored"'],
-    [{ status: "closed" }, 'status: Invalid option: expected one of "resolved"|"resolvedInNextRelease"|"unresolved"|"ignored"'],
+    [{}, 'status: Invalid option: expected one of "resolved"|"resolvedInNextRelease"|"unresolved"|"ignored"|"muted"'],
+    [{ status: "closed" }, 'status: Invalid option: expected one of "resolved"|"resolvedInNextRelease"|"unresolved"|"ignored"|"muted"'],
     [{ status: "ignored", statusDetails: { ignoreCount: 0 } }, "statusDetails.ignoreCount: Too small: expected number to be >=1"],
     [
       { status: "ignored", statusDetails: { ignoreCount: "5" } },
@@ -722,6 +722,45 @@ describe("PUT /api/0/issues/{id}/", () => {
   });
 });
 
+describe("PUT /api/0/projects/{org}/{project}/issues/ without ids (sentry-cli's issues resolve|mute|unresolve)", () => {
+  it("changes the project's issues of the status asked for, unresolved ones when none is given", async () => {
+    const org = await seedOrganization();
+    const open = await seedIssue(org.projectId);
+    const done = await seedIssue(org.projectId, { status: "resolved" });
+    const sibling = await seedIssue(await seedProjectIn(org.orgId, "sibling-bulk"));
+
+    expect(await put(streamOf(org), org.token, { status: "muted" })).toMatchObject({ status: 200, json: { status: "ignored" } });
+    expect(await issueRow(open)).toMatchObject({ status: "ignored", substatus: "forever" });
+    expect(await issueRow(done)).toMatchObject({ status: "resolved" });
+    expect(await issueRow(sibling)).toMatchObject({ status: "unresolved" });
+
+    expect(await put(`${streamOf(org)}?status=resolved`, org.token, { status: "unresolved" })).toMatchObject({ status: 200 });
+    expect(await issueRow(done)).toMatchObject({ status: "unresolved" });
+    expect(await issueRow(open)).toMatchObject({ status: "ignored" });
+    expect(await put(`${streamOf(org)}?status=muted`, org.token, { status: "unresolved" })).toMatchObject({ status: 200 });
+    expect(await issueRow(open)).toMatchObject({ status: "unresolved" });
+
+    expect(await put(`${streamOf(org)}?status=bogus`, org.token, { status: "resolved" })).toMatchObject({
+      status: 400,
+      json: { detail: 'status: "bogus" is not one of unresolved, resolved, ignored' },
+    });
+  });
+
+  it("takes status muted with snoozeDuration in minutes, the older names of ignored and ignoreDuration", async () => {
+    const org = await seedOrganization();
+    const issue = await seedIssue(org.projectId);
+    const answer = await put(`${streamOf(org)}?id=${issue}`, org.token, { status: "muted", snoozeDuration: 30 });
+    expect(answer).toMatchObject({ status: 200, json: { status: "ignored" } });
+    expect(await issueRow(issue)).toMatchObject({ status: "ignored", substatus: "until_escalating", ignored_until: NOW + 30 * 60_000 });
+    expect(
+      await put(`/issues/${issue}/`, org.token, { status: "muted", snoozeDuration: 5, statusDetails: { ignoreDuration: 5 } }),
+    ).toMatchObject({
+      status: 400,
+      json: { detail: "snoozeDuration: give snoozeDuration or statusDetails.ignoreDuration, not both" },
+    });
+  });
+});
+
 describe("PUT /api/0/projects/{org}/{project}/issues/?id=...", () => {
   it("changes the listed issues of the project only, answering the change as Sentry does", async () => {
     const org = await seedOrganization();
@@ -747,16 +786,13 @@ describe("PUT /api/0/projects/{org}/{project}/issues/?id=...", () => {
     expect(await issueRow(b)).toMatchObject({ status: "ignored", ignored_until_count: 10, ignored_count_base: 8 });
   });
 
-  it("answers 204 when no id is an issue of the project, 400 without ids, 404 across organizations", async () => {
+  it("answers 204 when no id is an issue of the project, 400 for a bad id, 404 across organizations", async () => {
     const org = await seedOrganization();
     const other = await seedOrganization();
     const foreign = await seedIssue(other.projectId);
     expect(await put(`${streamOf(org)}?id=${foreign}`, org.token, { status: "resolved" })).toEqual({ status: 204, link: null, json: null });
     expect(await issueRow(foreign)).toMatchObject({ status: "unresolved" });
-    expect(await put(streamOf(org), org.token, { status: "resolved" })).toMatchObject({
-      status: 400,
-      json: { detail: "id: give the issues to change as ?id=1&id=2" },
-    });
+    expect(await put(streamOf(org), org.token, { status: "resolved" })).toEqual({ status: 204, link: null, json: null });
     expect(await put(`${streamOf(org)}?id=abc`, org.token, { status: "resolved" })).toMatchObject({
       status: 400,
       json: { detail: 'id: "abc" is not an id' },
@@ -766,5 +802,76 @@ describe("PUT /api/0/projects/{org}/{project}/issues/?id=...", () => {
       json: NOT_FOUND,
     });
     expect(await issueRow(foreign)).toMatchObject({ status: "unresolved" });
+  });
+});
+
+describe("issues by short id, and searches for an event id or a short id", () => {
+  const shortIdOf = (org: SeededOrganization, id: number) => `${org.projectSlug.toUpperCase()}-${id.toString(36).toUpperCase()}`;
+
+  it("finds an issue by its short id in the issue routes and /shortids/, only in its own project and organization", async () => {
+    const org = await seedOrganization();
+    const other = await seedOrganization();
+    const issue = await seedIssue(org.projectId, { title: "Error: by short id" });
+    const short = shortIdOf(org, issue);
+
+    const byShort = await get(`/organizations/${org.orgSlug}/issues/${short}/`, org.token);
+    expect(byShort).toMatchObject({ status: 200, json: { id: String(issue), shortId: short, title: "Error: by short id" } });
+    expect((await get(`/organizations/${org.orgSlug}/issues/${short.toLowerCase()}/`, org.token)).json.id).toBe(String(issue));
+
+    const resolved = await get(`/organizations/${org.orgSlug}/shortids/${short}/`, org.token);
+    expect(resolved.status).toBe(200);
+    expect(resolved.json).toMatchObject({
+      organizationSlug: org.orgSlug,
+      projectSlug: org.projectSlug,
+      groupId: String(issue),
+      shortId: short,
+      group: { id: String(issue), shortId: short },
+    });
+
+    // The id with another project's slug, an unknown id, and another organization's token: 404.
+    const sibling = `SIBLING-${issue.toString(36).toUpperCase()}`;
+    expect((await get(`/organizations/${org.orgSlug}/issues/${sibling}/`, org.token)).status).toBe(404);
+    expect((await get(`/organizations/${org.orgSlug}/shortids/${sibling}/`, org.token)).status).toBe(404);
+    expect((await get(`/organizations/${org.orgSlug}/shortids/${org.projectSlug.toUpperCase()}-ZZZZZZ/`, org.token)).status).toBe(404);
+    expect((await get(`/organizations/${other.orgSlug}/shortids/${short}/`, other.token)).status).toBe(404);
+    expect((await get(`/organizations/${org.orgSlug}/shortids/${short}/`, other.token)).status).toBe(404);
+  });
+
+  it("answers a search that is an event id or a short id with that one issue, marked as a direct hit", async () => {
+    const org = await seedOrganization();
+    const eventId = "a".repeat(32);
+    const [issue] = await recordEvents(org.projectId, [fixtureEvent("node-2", { timestamp: NOW - 60_000, eventId })]);
+    await seedIssue(org.projectId);
+
+    for (const query of [eventId, "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", shortIdOf(org, issue!)]) {
+      const res = await call("GET", `${streamOf(org)}?query=${encodeURIComponent(query)}`, org.token);
+      expect(ids(res), query).toEqual([issue]);
+    }
+    const org2 = await seedOrganization();
+    expect(ids(await get(`/organizations/${org2.orgSlug}/issues/?query=${eventId}`, org2.token))).toEqual([]);
+    expect(ids(await get(`${streamOf(org)}?query=${"b".repeat(32)}`, org.token))).toEqual([]);
+  });
+});
+
+describe("an issue's tag values", () => {
+  it("lists one key's values most frequent first, and its details; an unknown key is a 404", async () => {
+    const org = await seedOrganization();
+    const issue = await seedIssue(org.projectId);
+    await seedIssueTag(issue, "browser", "Firefox 120", 2, NOW - 1000);
+    await seedIssueTag(issue, "browser", "Chrome 119", 5, NOW - 2000);
+    await seedIssueTag(issue, "os", "Linux", 7, NOW - 2000);
+
+    for (const base of [`/issues/${issue}`, `/organizations/${org.orgSlug}/issues/${issue}`]) {
+      const values = await get(`${base}/tags/browser/values/`, org.token);
+      expect(values.status).toBe(200);
+      expect(values.json.map((v: any) => [v.key, v.value, v.name, v.count])).toEqual([
+        ["browser", "Chrome 119", "Chrome 119", 5],
+        ["browser", "Firefox 120", "Firefox 120", 2],
+      ]);
+      const tag = await get(`${base}/tags/browser/`, org.token);
+      expect(tag.json).toMatchObject({ key: "browser", name: "Browser", totalValues: 7, uniqueValues: 2 });
+      expect((await get(`${base}/tags/nope/`, org.token)).status).toBe(404);
+      expect((await get(`${base}/tags/`, org.token)).json.map((t: any) => t.key)).toEqual(["browser", "os"]);
+    }
   });
 });
