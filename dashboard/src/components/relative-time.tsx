@@ -32,6 +32,8 @@ export function relativeTime(ms: number, at: number): string {
 }
 
 export function exactTime(ms: number): string {
+  // A time Date cannot hold (the API sends null for those, but a page must never throw on one).
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return "";
   const date = new Date(ms);
   return `${date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" })} (${date.toISOString()})`;
 }
