@@ -5,6 +5,7 @@ import { ApiError, NOT_FOUND, apiErrorResponse } from "./api-error";
 import { apiTokenRoutes } from "./members/api-token-routes";
 import { authenticateSession } from "./auth/authenticate-session";
 import { authenticateToken } from "./auth/authenticate-token";
+import { discoverRoutes } from "./discover/discover-routes";
 import { eventsRoutes } from "./events/events-routes";
 import { ingestProblemsRoutes } from "./ingest-problems/ingest-problems-routes";
 import { issuesRoutes } from "./issues/issues-routes";
@@ -29,6 +30,7 @@ apiApp.route("/", organizationsRoutes);
 apiApp.route("/", projectsRoutes);
 apiApp.route("/", issuesRoutes);
 apiApp.route("/", eventsRoutes);
+apiApp.route("/", discoverRoutes);
 // The dashboard's settings pages: projects, keys, ingest problems, members and API tokens.
 apiApp.route("/", projectSettingsRoutes);
 apiApp.route("/", keyRoutes);
