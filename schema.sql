@@ -140,6 +140,8 @@ CREATE TABLE issues (
   resolved_in_next_release INTEGER NOT NULL DEFAULT 0,
   -- The digest run that last created, regressed or escalated the issue.
   changed_by_run TEXT,
+  -- The member the issue is assigned to; NULL when unassigned (migration 0026).
+  assigned_user_id INTEGER REFERENCES users(id),
   UNIQUE (project_id, fingerprint)
 );
 -- The issue stream's sorts (last seen, first seen, events, users) within a project and status.
@@ -150,6 +152,9 @@ CREATE INDEX issues_by_times_seen ON issues (project_id, status, times_seen DESC
 CREATE INDEX issues_by_user_count ON issues (project_id, status, user_count DESC);
 -- A release's new issues: its newGroups and the release page's list (migration 0025).
 CREATE INDEX issues_by_first_release ON issues (project_id, first_release);
+-- Search by assignee (assigned:me, is:assigned); without status or last_seen, so the digest's
+-- updates of those never rewrite it (migration 0026).
+CREATE INDEX issues_by_assignee ON issues (project_id, assigned_user_id);
 
 -- One row per event, unique on (project, event_id): a redelivered event inserts nothing.
 CREATE TABLE events (

@@ -164,6 +164,8 @@ export const issues = sqliteTable(
     resolvedInNextRelease: integer("resolved_in_next_release", { mode: "boolean" }).notNull().default(false),
     /** The digest run that last created, regressed or escalated the issue: how that run's commit records what it changed for its alert evaluation. */
     changedByRun: text("changed_by_run"),
+    /** The member the issue is assigned to (Sentry's assignedTo); null when unassigned. */
+    assignedUserId: integer("assigned_user_id").references(() => users.id),
   },
   (t) => [
     unique().on(t.projectId, t.fingerprint),
@@ -174,6 +176,9 @@ export const issues = sqliteTable(
     index("issues_by_user_count").on(t.projectId, t.status, desc(t.userCount)),
     // A release's new issues (its newGroups, and the release page's list).
     index("issues_by_first_release").on(t.projectId, t.firstRelease),
+    // Search by assignee (assigned:me, is:assigned). Without last_seen or status, so the digest's
+    // updates of those never rewrite it: only assigning and new issues do.
+    index("issues_by_assignee").on(t.projectId, t.assignedUserId),
   ],
 );
 
