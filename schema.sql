@@ -475,3 +475,63 @@ CREATE TABLE release_commits (
   previous_commit_id TEXT,
   PRIMARY KEY (release_id, position)
 );
+
+-- Cron monitors (https://docs.sentry.io/product/crons/): created by a check-in's monitor_config or
+-- the API; `config` is the API's shape (protocol/monitor-config.ts).
+CREATE TABLE monitors (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  slug TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active',
+  config TEXT NOT NULL,
+  date_created INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX monitors_project_id_slug_unique ON monitors (project_id, slug);
+
+-- A monitor in one environment: its status, its open incident, when its next run is due.
+CREATE TABLE monitor_environments (
+  id INTEGER PRIMARY KEY,
+  monitor_id INTEGER NOT NULL REFERENCES monitors(id),
+  name TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active',
+  incident_open INTEGER NOT NULL DEFAULT 0,
+  last_checkin INTEGER,
+  next_checkin INTEGER,
+  -- The next run's due time plus the margin: past it, the minute job records the run as missed.
+  next_checkin_latest INTEGER
+);
+CREATE UNIQUE INDEX monitor_environments_monitor_id_name_unique ON monitor_environments (monitor_id, name);
+-- The minute job's missed runs, oldest due first; disabled monitors have none.
+CREATE INDEX monitor_environments_by_due ON monitor_environments (next_checkin_latest) WHERE next_checkin_latest IS NOT NULL;
+
+-- One run of a monitor (or a missed one), unique per project and check-in id.
+CREATE TABLE monitor_checkins (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL,
+  monitor_id INTEGER NOT NULL REFERENCES monitors(id),
+  monitor_environment_id INTEGER NOT NULL REFERENCES monitor_environments(id),
+  guid TEXT NOT NULL,
+  status TEXT NOT NULL,
+  duration INTEGER,
+  date_created INTEGER NOT NULL,
+  date_updated INTEGER NOT NULL,
+  expected_time INTEGER,
+  timeout_at INTEGER,
+  release TEXT,
+  trace_id TEXT,
+  -- The delivery key of the all-zero-id check-in that ended this run.
+  completion_key TEXT,
+  -- The event this check-in's failure becomes, when it counts toward an issue.
+  issue_event_id TEXT,
+  -- failure (counted toward an issue) or recovery (resolved one).
+  incident TEXT,
+  changed_by_run TEXT NOT NULL
+);
+CREATE UNIQUE INDEX monitor_checkins_project_id_guid_unique ON monitor_checkins (project_id, guid);
+-- A monitor environment's check-ins, newest first: the API, and the threshold streaks.
+CREATE INDEX monitor_checkins_by_environment ON monitor_checkins (monitor_environment_id, date_created DESC, id DESC);
+CREATE INDEX monitor_checkins_by_run ON monitor_checkins (changed_by_run);
+-- The minute job's timed-out runs.
+CREATE INDEX monitor_checkins_in_progress ON monitor_checkins (timeout_at) WHERE status = 'in_progress';
+CREATE UNIQUE INDEX monitor_checkins_by_completion_key ON monitor_checkins (project_id, completion_key) WHERE completion_key IS NOT NULL;

@@ -2,8 +2,8 @@
 // README.md); schema.sql is the readable full schema. test/db/schema.test.ts checks this file, schema.sql
 // and the migrated database agree; test/offline/db-generate.test.mjs that no change awaits a migration.
 // Index columns say DESC where the database has it, so a generated table rebuild keeps the order.
-import { desc } from "drizzle-orm";
-import { blob, index, integer, primaryKey, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+import { desc, sql } from "drizzle-orm";
+import { blob, index, integer, primaryKey, sqliteTable, text, unique, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const organizations = sqliteTable("organizations", {
   id: integer("id").primaryKey(),
@@ -566,4 +566,105 @@ export const releaseCommits = sqliteTable(
     previousCommitId: text("previous_commit_id"),
   },
   (t) => [primaryKey({ columns: [t.releaseId, t.position] })],
+);
+
+// Cron monitors ---------------------------------------------------------------------------------
+
+/**
+ * A cron monitor (https://docs.sentry.io/product/crons/): created by a check-in's
+ * `monitor_config` or the API, unique per project and slug. `config` is the API's shape
+ * (protocol/monitor-config.ts), thresholds and runtime read from it in SQL.
+ */
+export const monitors = sqliteTable(
+  "monitors",
+  {
+    id: integer("id").primaryKey(),
+    projectId: integer("project_id")
+      .notNull()
+      .references(() => projects.id),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    status: text("status", { enum: ["active", "disabled"] })
+      .notNull()
+      .default("active"),
+    config: text("config").notNull(),
+    dateCreated: integer("date_created").notNull(),
+  },
+  (t) => [unique().on(t.projectId, t.slug)],
+);
+
+/** A monitor in one environment: its status, its open incident, and when its next run is due. */
+export const monitorEnvironments = sqliteTable(
+  "monitor_environments",
+  {
+    id: integer("id").primaryKey(),
+    monitorId: integer("monitor_id")
+      .notNull()
+      .references(() => monitors.id),
+    name: text("name").notNull(),
+    /** active (no check-in yet), ok, error, missed_checkin or timeout. */
+    status: text("status").notNull().default("active"),
+    /** Failures opened an issue that no recovery has resolved yet. */
+    incidentOpen: integer("incident_open", { mode: "boolean" }).notNull().default(false),
+    lastCheckin: integer("last_checkin"),
+    nextCheckin: integer("next_checkin"),
+    /** The next run's due time plus the margin: past it, the minute job records the run as missed. */
+    nextCheckinLatest: integer("next_checkin_latest"),
+  },
+  (t) => [
+    unique().on(t.monitorId, t.name),
+    // The minute job's missed runs, oldest due first; disabled monitors have none.
+    index("monitor_environments_by_due")
+      .on(t.nextCheckinLatest)
+      .where(sql`next_checkin_latest IS NOT NULL`),
+  ],
+);
+
+/** One run of a monitor (or a missed one), unique per project and check-in id. */
+export const monitorCheckins = sqliteTable(
+  "monitor_checkins",
+  {
+    id: integer("id").primaryKey(),
+    projectId: integer("project_id").notNull(),
+    monitorId: integer("monitor_id")
+      .notNull()
+      .references(() => monitors.id),
+    monitorEnvironmentId: integer("monitor_environment_id")
+      .notNull()
+      .references(() => monitorEnvironments.id),
+    guid: text("guid").notNull(),
+    /** in_progress, ok, error, missed or timeout. */
+    status: text("status").notNull(),
+    /** Milliseconds. */
+    duration: integer("duration"),
+    dateCreated: integer("date_created").notNull(),
+    dateUpdated: integer("date_updated").notNull(),
+    /** A missed run's due time. */
+    expectedTime: integer("expected_time"),
+    /** A run in progress past this is timed out. */
+    timeoutAt: integer("timeout_at"),
+    release: text("release"),
+    traceId: text("trace_id"),
+    /** The delivery key of the all-zero-id check-in that ended this run: its redelivery ends no other. */
+    completionKey: text("completion_key"),
+    /** The event this check-in's failure becomes, when it counts toward an issue. */
+    issueEventId: text("issue_event_id"),
+    /** failure (counted toward an issue) or recovery (resolved one). */
+    incident: text("incident"),
+    /** The digest run that last wrote the row: what that run's later statements read. */
+    changedByRun: text("changed_by_run").notNull(),
+  },
+  (t) => [
+    unique().on(t.projectId, t.guid),
+    // A monitor environment's check-ins, newest first: the API, and the threshold streaks.
+    index("monitor_checkins_by_environment").on(t.monitorEnvironmentId, desc(t.dateCreated), desc(t.id)),
+    index("monitor_checkins_by_run").on(t.changedByRun),
+    // The minute job's timed-out runs.
+    index("monitor_checkins_in_progress")
+      .on(t.timeoutAt)
+      .where(sql`status = 'in_progress'`),
+    uniqueIndex("monitor_checkins_by_completion_key")
+      .on(t.projectId, t.completionKey)
+      .where(sql`completion_key IS NOT NULL`),
+  ],
 );
