@@ -535,3 +535,43 @@ CREATE INDEX monitor_checkins_by_run ON monitor_checkins (changed_by_run);
 -- The minute job's timed-out runs.
 CREATE INDEX monitor_checkins_in_progress ON monitor_checkins (timeout_at) WHERE status = 'in_progress';
 CREATE UNIQUE INDEX monitor_checkins_by_completion_key ON monitor_checkins (project_id, completion_key) WHERE completion_key IS NOT NULL;
+
+-- Artifact bundles sentry-cli uploaded (source maps and minified sources), unique per organization
+-- by their sha1; their files are in R2. dist is '' when the upload named none.
+CREATE TABLE artifact_bundles (
+  id INTEGER PRIMARY KEY,
+  organization_id INTEGER NOT NULL REFERENCES organizations(id),
+  checksum TEXT NOT NULL,
+  bundle_id TEXT,
+  release TEXT,
+  dist TEXT NOT NULL DEFAULT '',
+  file_count INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  date_added INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX artifact_bundles_organization_id_checksum_unique ON artifact_bundles (organization_id, checksum);
+-- The digest's lookup by release and dist (frames without a debug id).
+CREATE INDEX artifact_bundles_by_release ON artifact_bundles (organization_id, release, dist);
+
+-- The projects a bundle was uploaded for.
+CREATE TABLE artifact_bundle_projects (
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  artifact_bundle_id INTEGER NOT NULL REFERENCES artifact_bundles(id),
+  PRIMARY KEY (project_id, artifact_bundle_id)
+);
+
+-- One file of a bundle: minified_source, source_map or source, with its URL, debug id and
+-- sourcemap header; its bytes are in R2 at object_key.
+CREATE TABLE artifact_bundle_files (
+  id INTEGER PRIMARY KEY,
+  artifact_bundle_id INTEGER NOT NULL REFERENCES artifact_bundles(id),
+  file_type TEXT NOT NULL,
+  url TEXT,
+  debug_id TEXT,
+  sourcemap TEXT,
+  object_key TEXT NOT NULL,
+  size INTEGER NOT NULL
+);
+-- The digest's lookups: by debug id, and by URL within a release's bundles.
+CREATE INDEX artifact_bundle_files_by_debug_id ON artifact_bundle_files (debug_id) WHERE debug_id IS NOT NULL;
+CREATE INDEX artifact_bundle_files_by_url ON artifact_bundle_files (artifact_bundle_id, url);

@@ -668,3 +668,77 @@ export const monitorCheckins = sqliteTable(
       .where(sql`completion_key IS NOT NULL`),
   ],
 );
+
+// Source maps ------------------------------------------------------------------------------------
+
+/**
+ * An artifact bundle (https://docs.sentry.io/platforms/javascript/sourcemaps/troubleshooting_js/artifact-bundles/):
+ * the zip `sentry-cli sourcemaps upload` assembles from chunks, unique in its organization by its
+ * sha1. Its files are in R2 (artifact_bundle_files.object_key). `release` and `dist` are what
+ * the upload named (`--release`, `--dist`; dist '' for none), for frames matched by URL.
+ */
+export const artifactBundles = sqliteTable(
+  "artifact_bundles",
+  {
+    id: integer("id").primaryKey(),
+    organizationId: integer("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    checksum: text("checksum").notNull(),
+    /** The manifest's `debug_id`: the bundle id sentry-cli prints. */
+    bundleId: text("bundle_id"),
+    release: text("release"),
+    dist: text("dist").notNull().default(""),
+    fileCount: integer("file_count").notNull(),
+    /** Bytes of the files stored, uncompressed. */
+    size: integer("size").notNull(),
+    dateAdded: integer("date_added").notNull(),
+  },
+  (t) => [
+    unique().on(t.organizationId, t.checksum),
+    // The digest's lookup by release and dist (frames without a debug id).
+    index("artifact_bundles_by_release").on(t.organizationId, t.release, t.dist),
+  ],
+);
+
+/** The projects a bundle was uploaded for; a project's bundles for the settings page (primary key). */
+export const artifactBundleProjects = sqliteTable(
+  "artifact_bundle_projects",
+  {
+    projectId: integer("project_id")
+      .notNull()
+      .references(() => projects.id),
+    artifactBundleId: integer("artifact_bundle_id")
+      .notNull()
+      .references(() => artifactBundles.id),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.artifactBundleId] })],
+);
+
+/**
+ * One file of a bundle, as its manifest lists it: `minified_source`, `source_map` or `source`,
+ * its URL (`~/dist/app.min.js`), its `debug-id` header (lowercase, dashed) and `sourcemap`
+ * header (the map's URL, relative to the file's).
+ */
+export const artifactBundleFiles = sqliteTable(
+  "artifact_bundle_files",
+  {
+    id: integer("id").primaryKey(),
+    artifactBundleId: integer("artifact_bundle_id")
+      .notNull()
+      .references(() => artifactBundles.id),
+    fileType: text("file_type").notNull(),
+    url: text("url"),
+    debugId: text("debug_id"),
+    sourcemap: text("sourcemap"),
+    objectKey: text("object_key").notNull(),
+    size: integer("size").notNull(),
+  },
+  (t) => [
+    // The digest's lookups: by debug id, and by URL within a release's bundles.
+    index("artifact_bundle_files_by_debug_id")
+      .on(t.debugId)
+      .where(sql`debug_id IS NOT NULL`),
+    index("artifact_bundle_files_by_url").on(t.artifactBundleId, t.url),
+  ],
+);
