@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { alertRulesRoutes } from "./alert-rules/alert-rules-routes";
+import { apiIndexRoutes } from "./auth/api-index-routes";
 import type { ApiEnv } from "./api-env";
 import { ApiError, NOT_FOUND, apiErrorResponse } from "./api-error";
 import { apiTokenRoutes } from "./members/api-token-routes";
@@ -14,6 +15,9 @@ import { membersRoutes } from "./members/members-routes";
 import { organizationsRoutes } from "./organizations/organizations-routes";
 import { projectSettingsRoutes } from "./projects/project-settings-routes";
 import { projectsRoutes } from "./projects/projects-routes";
+import { deploysRoutes } from "./releases/deploys-routes";
+import { projectReleasesRoutes } from "./releases/project-releases-routes";
+import { releasesRoutes } from "./releases/releases-routes";
 import { requirePrincipal } from "./auth/require-principal";
 
 /**
@@ -38,6 +42,11 @@ apiApp.route("/", ingestProblemsRoutes);
 apiApp.route("/", membersRoutes);
 apiApp.route("/", apiTokenRoutes);
 apiApp.route("/", alertRulesRoutes);
+// Releases, deploys and commits, as sentry-cli and the bundler plugins drive them.
+apiApp.route("/", apiIndexRoutes);
+apiApp.route("/", releasesRoutes);
+apiApp.route("/", deploysRoutes);
+apiApp.route("/", projectReleasesRoutes);
 
 apiApp.notFound((c) => c.json({ detail: NOT_FOUND }, 404));
 apiApp.onError((err) => {

@@ -26,6 +26,8 @@ describe("no API route answers without credentials", () => {
   it("finds the routes to check", () => {
     expect(routes.length).toBeGreaterThan(20);
     expect(routes.some((r) => r.method === "PUT" && r.path === "/api/0/issues/:issueId")).toBe(true);
+    expect(routes.some((r) => r.method === "POST" && r.path === "/api/0/organizations/:org/releases/:version/deploys")).toBe(true);
+    expect(routes.some((r) => r.method === "GET" && r.path === "/api/0")).toBe(true);
   });
 
   it("answers 401 to each, with no cookie, with an unknown cookie and with a bad token", async () => {

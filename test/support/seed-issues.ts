@@ -170,6 +170,7 @@ export async function recordEvents(projectId: number, events: NormalizedEvent[])
           `INSERT INTO releases (project_id, version, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
            ON CONFLICT (project_id, version) DO UPDATE SET first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?3)`,
         ).bind(projectId, event.release, t),
+        organizationReleaseOf(projectId, event.release),
       );
     }
     if (event.environment !== null) {
@@ -257,11 +258,25 @@ export async function seedHourly(issueId: number, at: number, count: number): Pr
     .run();
 }
 
-/** A release as the digest records it. */
+/** A release as the digest records it: when the project's events named it, and the organization's release. */
 export async function seedRelease(projectId: number, version: string, firstSeen: number, lastSeen = firstSeen): Promise<void> {
-  await env.DB.prepare("INSERT INTO releases (project_id, version, first_seen, last_seen) VALUES (?, ?, ?, ?)")
-    .bind(projectId, version, firstSeen, lastSeen)
-    .run();
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO releases (project_id, version, first_seen, last_seen) VALUES (?, ?, ?, ?)").bind(
+      projectId,
+      version,
+      firstSeen,
+      lastSeen,
+    ),
+    organizationReleaseOf(projectId, version),
+  ]);
+}
+
+/** The organization's release the digest creates the first time an event names a version. */
+function organizationReleaseOf(projectId: number, version: string): D1PreparedStatement {
+  return env.DB.prepare(
+    `INSERT INTO organization_releases (organization_id, version, date_created)
+     SELECT organization_id, ?2, ?3 FROM projects WHERE id = ?1 ON CONFLICT (organization_id, version) DO NOTHING`,
+  ).bind(projectId, version, Date.now());
 }
 
 async function sha256Hex(value: string): Promise<string> {
