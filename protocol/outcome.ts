@@ -31,6 +31,13 @@ export const OUTCOME_REASONS = [
   // Ingest or digest: the content.
   "malformed_envelope",
   "malformed_event",
+  // Check-ins (https://develop.sentry.dev/sdk/telemetry/check-ins/): one that cannot be read, for a
+  // monitor that does not exist (and comes with no config to create it) or is disabled, or whose
+  // monitor_config cannot be used.
+  "invalid_check_in",
+  "unknown_monitor",
+  "monitor_disabled",
+  "invalid_monitor_config",
   // Digest: the queue message.
   "invalid_message",
   "missing_body",

@@ -40,6 +40,9 @@ const decoder = new TextDecoder();
 /** Attachments one envelope (or one minidump upload) may carry; SDKs send a handful with an event. */
 export const MAX_ATTACHMENTS = 100;
 
+/** Relay's limit on a check-in item (max_check_in_size, 100 KiB); a real one is a few hundred bytes. */
+export const MAX_CHECK_IN_BYTES = 102_400;
+
 export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): EnvelopeSummary {
   if (bytes.byteLength === 0) refuse(400, "empty_body", "empty envelope");
   let envelope: Envelope;
@@ -56,6 +59,8 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
     // Each attachment is one R2 write in the digest, which has a budget of calls per batch.
     if (item.type === "attachment" && ++attachments > MAX_ATTACHMENTS)
       refuse(413, "too_many_items", `more than ${MAX_ATTACHMENTS} attachments in one envelope`);
+    if (item.type === "check_in" && item.payload.byteLength > MAX_CHECK_IN_BYTES)
+      refuse(413, "item_too_large", `check_in item exceeds ${MAX_CHECK_IN_BYTES} bytes`);
     const categories = EVENT_ITEMS[item.type];
     if (categories === undefined) continue;
     if (eventCategories.length > 0) refuse(400, "duplicate_item", "an envelope may carry at most one event or transaction");

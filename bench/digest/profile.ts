@@ -67,7 +67,7 @@ export async function profileDigest(env: Env, nextBatch: () => IngestMessage[] |
       grouping: groupings[i]!,
       data: data[i]!,
     }));
-    const input = { events: prepared, items: [], rejections: [] };
+    const input = { events: prepared, checkIns: [], items: [], rejections: [] };
     if (batches % 2 === 0) await time("persist (one D1 batch)", () => persistDigest(env.DB, input));
     else await persistDigest(timedD1, input);
     batches += 1;

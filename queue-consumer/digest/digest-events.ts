@@ -9,6 +9,7 @@ import type { DigestOutcome } from "./digest-outcome";
 import { type DigestInput, persistDigest } from "./persist-digest";
 import { type PreparedMessage, prepareMessage } from "./prepare-message";
 import type { ScrubOptions } from "./items/error/scrub-event";
+import { resolveCheckIns } from "./items/check-in/resolve-check-ins";
 
 const RETRY_DELAY_SECONDS = 5;
 
@@ -31,6 +32,10 @@ export async function digestEvents(batch: MessageBatch<unknown>, env: Env): Prom
     }
   }
   if (prepared.length === 0) return [];
+  await settleCheckIns(
+    env.DB,
+    prepared.map((p) => p.result),
+  );
   // One alert evaluation for the whole batch, however many runs it takes to write.
   const now = Date.now();
   const evaluationId = crypto.randomUUID();
@@ -80,13 +85,38 @@ async function prepareQueued(message: Message<unknown>, env: Env, scrubByProject
 function rejected(messageId: string, projectId: number, receivedAt: number, reason: OutcomeReason, detail: string): PreparedMessage {
   return {
     events: [],
+    checkIns: [],
     items: [],
     rejections: [{ messageId, projectId, receivedAt, reason, detail: detail.slice(0, 1000), body: null, bodyKey: null }],
   };
 }
 
 function merge(parts: PreparedMessage[]): DigestInput {
-  return { events: parts.flatMap((p) => p.events), items: parts.flatMap((p) => p.items), rejections: parts.flatMap((p) => p.rejections) };
+  return {
+    events: parts.flatMap((p) => p.events),
+    checkIns: parts.flatMap((p) => p.checkIns),
+    items: parts.flatMap((p) => p.items),
+    rejections: parts.flatMap((p) => p.rejections),
+  };
+}
+
+/**
+ * The batch's check-ins against their monitors, read once (items/check-in/resolve-check-ins.ts):
+ * those that cannot be kept become rejections of their message, with the reason.
+ */
+async function settleCheckIns(d1: D1Database, parts: PreparedMessage[]): Promise<void> {
+  const all = parts.flatMap((p) => p.checkIns);
+  if (all.length === 0) return;
+  const { refused, notes } = await resolveCheckIns(d1, all);
+  for (const part of parts) {
+    for (const checkIn of part.checkIns) {
+      const why = refused.get(checkIn) ?? notes.get(checkIn);
+      if (why === undefined) continue;
+      const { messageId, projectId, date } = checkIn;
+      part.rejections.push({ messageId, projectId, receivedAt: date, reason: why.reason, detail: why.detail, body: null, bodyKey: null });
+    }
+    part.checkIns = part.checkIns.filter((c) => !refused.has(c));
+  }
 }
 
 /** Each project's data-scrubbing settings, read once per batch. */

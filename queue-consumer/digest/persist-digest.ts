@@ -7,6 +7,7 @@
  */
 import { BatchWrite } from "./batch-write";
 import { type DigestOutcome, NO_ISSUE_CHANGES, dueEvaluations, staleEvaluationsOf } from "./digest-outcome";
+import { addCheckInStatements } from "./items/check-in/check-in-statements";
 import { addErrorStatements } from "./items/error/error-statements";
 import { addKeptItemStatements } from "./items/kept/kept-item";
 import type { PreparedMessage } from "./prepare-message";
@@ -23,7 +24,10 @@ export async function persistDigest(
   evaluationId: string = crypto.randomUUID(),
 ): Promise<DigestOutcome> {
   const batch = new BatchWrite(d1, now);
-  const issueChanges = addErrorStatements(batch, input.events, evaluationId);
+  // Before the error kind's: a monitor's failure events are written only if these let them through.
+  addCheckInStatements(batch, input.checkIns);
+  const failureEvents = input.checkIns.flatMap((c) => (c.failureEvent ? [c.failureEvent] : []));
+  const issueChanges = addErrorStatements(batch, [...input.events, ...failureEvents], evaluationId);
   addKeptItemStatements(batch, input.items);
   addRejectionStatements(batch, input.rejections);
   if (batch.isEmpty) return { ...NO_ISSUE_CHANGES, evaluationId, now, staleEvaluations: [] };

@@ -8,12 +8,14 @@ import type { IngestMessage } from "../../protocol/ingest-message";
 import type { OutcomeReason } from "../../protocol/outcome";
 import { EnvelopeParseError, type EnvelopeItem, parseEnvelope, parseItemJson } from "../../protocol/parse-envelope";
 import { prepareAttachment } from "./items/attachment/prepare-attachment";
+import { CheckInError, type PreparedCheckIn, prepareCheckIn } from "./items/check-in/prepare-check-in";
 import { type PreparedEvent, prepareErrorEvent } from "./items/error/prepare-error";
 import type { ScrubOptions } from "./items/error/scrub-event";
 import { INLINE_ITEM_MAX_BYTES, type KeptItemContext, type PreparedItem, prepareKeptItem } from "./items/kept/kept-item";
 import { addMinidumpCrash, eventFromMinidumpEnvelope, mergedIntoMinidumpEvent, minidumpAttachment } from "./items/minidump/minidump-event";
 import type { PreparedRejection } from "./record-rejections";
 
+export type { PreparedCheckIn } from "./items/check-in/prepare-check-in";
 export type { PreparedEvent } from "./items/error/prepare-error";
 export type { PreparedItem } from "./items/kept/kept-item";
 export type { PreparedRejection } from "./record-rejections";
@@ -21,6 +23,7 @@ export type { PreparedRejection } from "./record-rejections";
 /** One message's rows, by kind. A new kind adds its field here and its statements in persist-digest.ts. */
 export interface PreparedMessage {
   events: PreparedEvent[];
+  checkIns: PreparedCheckIn[];
   items: PreparedItem[];
   rejections: PreparedRejection[];
 }
@@ -33,7 +36,7 @@ export interface PrepareContext {
 }
 
 export async function prepareMessage(message: IngestMessage, body: Uint8Array, ctx: PrepareContext): Promise<PreparedMessage> {
-  const out: PreparedMessage = { events: [], items: [], rejections: [] };
+  const out: PreparedMessage = { events: [], checkIns: [], items: [], rejections: [] };
   const discard = (reason: OutcomeReason, detail: string) =>
     out.rejections.push({
       messageId: ctx.messageId,
@@ -93,6 +96,14 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
         break;
       case "attachment":
         out.items.push(await prepareAttachment(item, kept));
+        break;
+      case "check_in":
+        try {
+          out.checkIns.push(await prepareCheckIn(item, message, { messageId: ctx.messageId, itemIndex: index, scrub: ctx.scrub }));
+        } catch (err) {
+          if (!(err instanceof CheckInError)) throw err;
+          discard(err.reason, `check_in item ${index}: ${err.message}`);
+        }
         break;
       default:
         out.items.push(await prepareKeptItem(item, kept));

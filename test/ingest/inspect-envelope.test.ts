@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EVENT_CATEGORIES, MAX_ATTACHMENTS, inspectEnvelope, topLevelEventId } from "../../worker/inspect-envelope";
+import { EVENT_CATEGORIES, MAX_ATTACHMENTS, MAX_CHECK_IN_BYTES, inspectEnvelope, topLevelEventId } from "../../worker/inspect-envelope";
 import { RefusedError } from "../../worker/refusal";
 
 const encoder = new TextEncoder();
@@ -127,5 +127,25 @@ describe("inspectEnvelope: attachments", () => {
       );
     expect(inspectEnvelope(envelope(MAX_ATTACHMENTS), limits).itemTypes).toHaveLength(MAX_ATTACHMENTS);
     expect(reasonOf(() => inspectEnvelope(envelope(MAX_ATTACHMENTS + 1), limits))).toBe("too_many_items");
+  });
+});
+
+describe("inspectEnvelope: check-ins", () => {
+  it(`takes a check_in item up to ${MAX_CHECK_IN_BYTES} bytes, counted against no event quota, and refuses a larger one with 413`, () => {
+    const envelope = (padding: number) => {
+      const payload = JSON.stringify({
+        check_in_id: ID,
+        monitor_slug: "nightly",
+        status: "ok",
+        monitor_config: { schedule: { type: "crontab", value: "0 3 * * *" }, padding: "x".repeat(padding) },
+      });
+      return { bytes: encoder.encode(`{}\n{"type":"check_in"}\n${payload}\n`), size: encoder.encode(payload).byteLength };
+    };
+    const fits = envelope(0);
+    const summary = inspectEnvelope(fits.bytes, limits);
+    expect(summary.itemTypes).toEqual(["check_in"]);
+    expect(summary.eventCategories).toEqual([]);
+    expect(reasonOf(() => inspectEnvelope(envelope(MAX_CHECK_IN_BYTES - fits.size).bytes, limits))).toBe("accepted");
+    expect(reasonOf(() => inspectEnvelope(envelope(MAX_CHECK_IN_BYTES - fits.size + 1).bytes, limits))).toBe("item_too_large");
   });
 });

@@ -8,9 +8,11 @@ import type { PreparedEvent } from "./prepare-error";
 
 /**
  * ?1 the run, ?2 a JSON array with one array per event (project, event id, fingerprint,
- * timestamp, received, level, title, release, environment, user key, tags, gzip'd data as hex),
- * ?3 the data of a lone event too large to travel as hex (its hex slot is null). The issue id is
- * looked up by (project, fingerprint); a bad hex string fails the NOT NULL on data, loudly.
+ * timestamp, received, level, title, release, environment, user key, tags, gzip'd data as hex,
+ * gated), ?3 the data of a lone event too large to travel as hex (its hex slot is null). The issue
+ * id is looked up by (project, fingerprint); a bad hex string fails the NOT NULL on data, loudly.
+ * A gated event (a monitor's failure) is written only when this run's check-in statements, run
+ * before these, marked its check-in as counting toward an issue (items/check-in/).
  */
 export const INSERT_EVENTS = `INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, release, environment, user_key, tags, data, ingest_batch)
   SELECT r.value ->> 0, r.value ->> 1,
@@ -18,7 +20,8 @@ export const INSERT_EVENTS = `INSERT INTO events (project_id, event_id, issue_id
     r.value ->> 3, r.value ->> 4, r.value ->> 5, r.value ->> 6, r.value ->> 7, r.value ->> 8, r.value ->> 9,
     r.value ->> 10, coalesce(unhex(r.value ->> 11), ?3), ?1
   FROM json_each(?2) AS r
-  WHERE true
+  WHERE r.value ->> 12 IS NULL
+    OR EXISTS (SELECT 1 FROM monitor_checkins c WHERE c.changed_by_run = ?1 AND c.issue_event_id = r.value ->> 1 AND c.incident = 'failure')
   ORDER BY r.key
   ON CONFLICT (project_id, event_id) DO NOTHING`;
 
@@ -54,6 +57,7 @@ function eventRow(e: PreparedEvent): EventRow {
     event.userKey,
     event.tags,
     hex,
+    ...(e.gated ? [1] : []),
   ]);
   return { json, bytes: Buffer.byteLength(json), blob };
 }

@@ -15,6 +15,11 @@ export interface PreparedEvent {
   grouping: Grouping;
   /** The stored-event encoding of `event.data` (protocol/event-data.ts). */
   data: Uint8Array;
+  /**
+   * Written only if the run's check-in statements let it through: the event of a monitor's
+   * failure, which opens an issue only past the monitor's failure threshold (items/check-in/).
+   */
+  gated?: boolean;
 }
 
 export async function prepareErrorEvent(
