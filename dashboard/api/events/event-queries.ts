@@ -61,6 +61,19 @@ export async function listIssueEvents(db: DrizzleD1Database, issueId: number, cu
   return (await issueEventsQuery(db, issueId, cursor, limit)) as EventRow[];
 }
 
+/**
+ * A project's newest events, newest first, without an index of events by project: the newest
+ * `limit` events are among the events of the `limit` most recently seen issues (each of those
+ * has an event at its last_seen, no older than any event of an issue seen earlier), so each of
+ * those issues' newest `limit` events (events_by_issue) are merged. `issueIds` are those issues.
+ */
+export async function listNewestEvents(db: DrizzleD1Database, issueIds: readonly number[], limit: number): Promise<EventRow[]> {
+  if (issueIds.length === 0) return [];
+  const [first, ...rest] = issueIds.map((id) => issueEventsQuery(db, id, null, limit - 1));
+  const pages = await db.batch([first!, ...rest]);
+  return (pages.flat() as EventRow[]).sort((a, b) => b.timestamp - a.timestamp || a.id - b.id).slice(0, limit);
+}
+
 /** The newest or the oldest event of an issue. */
 export async function edgeEvent(db: DrizzleD1Database, issueId: number, edge: "latest" | "oldest"): Promise<EventRow | null> {
   const [row] = await edgeEventQuery(db, issueId, edge);

@@ -2,10 +2,11 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { ApiEnv } from "../api-env";
-import { notFound } from "../api-error";
+import { badRequest, notFound } from "../api-error";
 import { keysetPage, linkHeader, parseCursor } from "../cursor-pagination";
-import { type EventRow, edgeEvent, findEvent, listIssueEvents, neighborEventIds } from "./event-queries";
-import { findReleases, releaseKey } from "../issues/issue-queries";
+import { type EventRow, edgeEvent, findEvent, listIssueEvents, listNewestEvents, neighborEventIds } from "./event-queries";
+import { findReleases, listIssues, releaseKey } from "../issues/issue-queries";
+import { parseIssueSearch } from "../issues/parse-issue-search";
 import type { ProjectRow } from "../projects/project-queries";
 import { readEventData } from "../../../protocol/event-data";
 import { database, issueInScope, projectInScope } from "../route-scope";
@@ -65,6 +66,35 @@ async function issueEvent(c: Context<ApiEnv>): Promise<Response> {
   if (row === null || row.issueId !== issue.id) notFound();
   return c.json(await fullEvent(db, row, issue.project));
 }
+
+// https://docs.sentry.io/api/events/list-a-projects-error-events/ (sentry-cli's `events list`): the
+// newest events, at most 100, in one page (`limit`; `full=true` for entries).
+eventsRoutes.get("/projects/:org/:project/events", async (c) => {
+  const project = await projectInScope(c);
+  const params = validateInput(listParams, { limit: c.req.query("limit"), cursor: c.req.query("cursor"), full: c.req.query("full") });
+  // Later pages would need events by project and time, an index every event would pay for.
+  if (params.cursor !== undefined && params.cursor !== "") badRequest("cursor: a project's events come in one page of the newest");
+  const db = database(c);
+  // Every issue, whatever its status.
+  const search = parseIssueSearch("");
+  const issues = await listIssues(db, { projectIds: [project.id], search, sort: "date", cursor: null, limit: params.limit });
+  const rows = await listNewestEvents(
+    db,
+    issues.slice(0, params.limit).map((i) => i.id),
+    params.limit,
+  );
+  const full = params.full === "true" || params.full === "1";
+  const releases = full ? await findReleases(db, releasesOf(rows)) : new Map();
+  const body = await Promise.all(
+    rows.map(async (row) => {
+      const { data, size } = await readEventData(row.data);
+      if (!full) return serializeEventSummary(row, data);
+      const release = row.release === null ? null : (releases.get(releaseKey(row.projectId, row.release)) ?? null);
+      return serializeEvent(row, data, { size, release, project });
+    }),
+  );
+  return c.json(body);
+});
 
 // https://docs.sentry.io/api/events/retrieve-an-event-for-a-project/
 eventsRoutes.get("/projects/:org/:project/events/:eventId", async (c) => {

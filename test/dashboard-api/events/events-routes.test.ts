@@ -466,3 +466,29 @@ describe("stored times no date can hold", () => {
     expect(reads.issue.json).toMatchObject({ firstSeen: null, lastSeen: null });
   });
 });
+
+describe("GET /api/0/projects/{org}/{project}/events/ (sentry-cli's events list)", () => {
+  it("lists the project's newest events across its issues, newest first, in the list shape", async () => {
+    const org = await seedOrganization();
+    const other = await seedOrganization();
+    // Three issues; the newest events interleave across them, and an old issue's event is older than all.
+    await recordEvents(org.projectId, [
+      fixtureEvent("node-2", { timestamp: T - 50_000, eventId: eventIdOf(0x101) }),
+      fixtureEvent("browser-2", { timestamp: T - 40_000, eventId: eventIdOf(0x102) }),
+      fixtureEvent("node-2", { timestamp: T - 30_000, eventId: eventIdOf(0x103) }),
+      pythonFixtureEvent("zero-division", { timestamp: T - 20_000, eventId: eventIdOf(0x104) }),
+      fixtureEvent("browser-2", { timestamp: T - 10_000, eventId: eventIdOf(0x105) }),
+    ]);
+    await recordEvents(other.projectId, [fixtureEvent("node-2", { timestamp: T, eventId: eventIdOf(0x201) })]);
+
+    const all = await get(`/projects/${org.orgSlug}/${org.projectSlug}/events/`, org.token);
+    expect(all.status).toBe(200);
+    expect(all.json.map((e: any) => e.eventID)).toEqual([0x105, 0x104, 0x103, 0x102, 0x101].map(eventIdOf));
+    expect(all.json[0]).toMatchObject({ id: eventIdOf(0x105), projectID: String(org.projectId), dateCreated: iso(T - 10_000) });
+
+    const two = await get(`/projects/${org.orgSlug}/${org.projectSlug}/events/?limit=2`, org.token);
+    expect(two.json.map((e: any) => e.eventID)).toEqual([0x105, 0x104].map(eventIdOf));
+    expect((await get(`/projects/${org.orgSlug}/${org.projectSlug}/events/?cursor=0:0:0`, org.token)).status).toBe(400);
+    expect(await get(`/projects/${other.orgSlug}/${other.projectSlug}/events/`, org.token)).toMatchObject({ status: 404, json: NOT_FOUND });
+  });
+});
