@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { authorizeKey, requestOrigin } from "./authorize-key";
+import { cronCheckIn } from "./cron-check-in";
 import { enqueueIngest } from "./enqueue-ingest";
 import { type Env, numericVar } from "../protocol/env";
 import { extractCredentials } from "./extract-credentials";
@@ -53,6 +54,9 @@ ingestApp.post("/api/:projectId/envelope", (c) => ingest(c, "envelope"));
 ingestApp.post("/api/:projectId/store", (c) => ingest(c, "store"));
 // Crash reports from crashpad and Breakpad: https://docs.sentry.io/platforms/native/guides/minidumps/
 ingestApp.post("/api/:projectId/minidump", (c) => ingest(c, "minidump"));
+// Cron check-ins from jobs with no SDK: https://docs.sentry.io/product/crons/getting-started/http/
+ingestApp.on(["GET", "POST"], "/api/:projectId/cron/:monitorSlug/:publicKey", cronCheckIn);
+ingestApp.all("/api/:projectId/cron/:monitorSlug/:publicKey", () => refuse(405, "method_not_allowed", "use GET or POST"));
 ingestApp.all("/api/:projectId/envelope", () => refuse(405, "method_not_allowed", "use POST"));
 ingestApp.all("/api/:projectId/store", () => refuse(405, "method_not_allowed", "use POST"));
 ingestApp.all("/api/:projectId/minidump", () => refuse(405, "method_not_allowed", "use POST"));
