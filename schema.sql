@@ -20,6 +20,8 @@ CREATE TABLE projects (
   scrub_fields TEXT NOT NULL DEFAULT '[]',
   retention_days INTEGER NOT NULL DEFAULT 90,
   created_at INTEGER NOT NULL,
+  -- Apdex's threshold T in ms (Sentry's default 300): satisfied up to T, tolerated up to 4T.
+  apdex_threshold_ms INTEGER NOT NULL DEFAULT 300,
   UNIQUE (organization_id, slug)
 );
 
@@ -263,6 +265,89 @@ CREATE TABLE item_counts (
   item_type TEXT NOT NULL,
   count INTEGER NOT NULL,
   PRIMARY KEY (project_id, day, item_type)
+) WITHOUT ROWID;
+
+-- Performance ----------------------------------------------------------------------------------
+-- Transactions and span streams (queue-consumer/digest/items/transaction/). WITHOUT ROWID: each
+-- row written is one row billed. Span trees are in R2; trace_items says where.
+
+-- One row per transaction (a transaction item or a segment span) and per group of spans that came
+-- without their segment. Keyed by the day it ended (retention deletes by range); a transaction
+-- sent or delivered again names the same trace and span and is stored once.
+CREATE TABLE trace_items (
+  project_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  -- transaction, segment or spans.
+  kind TEXT NOT NULL,
+  event_id TEXT,
+  parent_span_id TEXT,
+  name TEXT NOT NULL,
+  op TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at REAL NOT NULL,
+  duration_ms REAL NOT NULL,
+  span_count INTEGER NOT NULL,
+  -- The batch's R2 object, and where in it this tree's gzip'd JSON is.
+  body_key TEXT NOT NULL,
+  body_offset INTEGER NOT NULL,
+  body_length INTEGER NOT NULL,
+  ingest_batch TEXT NOT NULL,
+  PRIMARY KEY (project_id, day, trace_id, span_id)
+) WITHOUT ROWID;
+
+-- Error events with a trace id (contexts.trace.trace_id): how a trace finds its errors.
+CREATE TABLE trace_errors (
+  project_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  trace_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  issue_id INTEGER NOT NULL,
+  span_id TEXT,
+  timestamp INTEGER NOT NULL,
+  PRIMARY KEY (project_id, day, trace_id, event_id)
+) WITHOUT ROWID;
+
+-- Per hour, transaction name, op, environment and release ('' when unset): counts, failures,
+-- Apdex counts, the sum of durations (ms), their sketch (JSON of bucket -> count, see
+-- protocol/duration-sketch.ts), and the hour's slowest and latest transaction.
+CREATE TABLE transaction_rollups (
+  project_id INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  op TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  release TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  satisfied INTEGER NOT NULL,
+  tolerated INTEGER NOT NULL,
+  duration_sum REAL NOT NULL,
+  sketch TEXT NOT NULL,
+  slowest_ms REAL NOT NULL,
+  slowest_trace_id TEXT NOT NULL,
+  slowest_span_id TEXT NOT NULL,
+  latest_at REAL NOT NULL,
+  latest_trace_id TEXT NOT NULL,
+  latest_span_id TEXT NOT NULL,
+  PRIMARY KEY (project_id, hour, name, op, environment, release)
+) WITHOUT ROWID;
+CREATE INDEX transaction_rollups_by_name ON transaction_rollups (project_id, name, hour);
+
+-- Each Web Vital (lcp, fcp, cls, inp, ttfb) per the same key.
+CREATE TABLE transaction_vital_rollups (
+  project_id INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  op TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  release TEXT NOT NULL,
+  vital TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  value_sum REAL NOT NULL,
+  sketch TEXT NOT NULL,
+  PRIMARY KEY (project_id, hour, name, op, environment, release, vital)
 ) WITHOUT ROWID;
 
 -- Dashboard ------------------------------------------------------------------------------------

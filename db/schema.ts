@@ -3,7 +3,7 @@
 // and the migrated database agree; test/offline/db-generate.test.mjs that no change awaits a migration.
 // Index columns say DESC where the database has it, so a generated table rebuild keeps the order.
 import { desc, sql } from "drizzle-orm";
-import { blob, index, integer, primaryKey, sqliteTable, text, unique, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, real, sqliteTable, text, unique, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const organizations = sqliteTable("organizations", {
   id: integer("id").primaryKey(),
@@ -26,6 +26,8 @@ export const projects = sqliteTable(
     scrubFields: text("scrub_fields", { mode: "json" }).$type<string[]>().notNull().default([]),
     retentionDays: integer("retention_days").notNull().default(90),
     createdAt: integer("created_at").notNull(),
+    /** Apdex's T: a transaction is satisfied up to it and tolerated up to 4T (Sentry's default, 300 ms). */
+    apdexThresholdMs: integer("apdex_threshold_ms").notNull().default(300),
   },
   (t) => [unique().on(t.organizationId, t.slug)],
 );
@@ -297,6 +299,110 @@ export const itemCounts = sqliteTable(
     count: integer("count").notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.day, t.itemType] })],
+);
+
+// Performance: transactions, span streams and traces ---------------------------------------------
+// These tables are WITHOUT ROWID in the migrations (drizzle cannot say it): each is its primary
+// key's B-tree alone, so a row written is one row billed (queue-consumer/digest/items/transaction/).
+
+/**
+ * One slim row per transaction (a `transaction` item or a segment span), and per group of spans
+ * that arrived without their segment: where its span tree is in R2. Keyed by the day it ended,
+ * so retention deletes by range, and a resent or redelivered transaction (same trace and span)
+ * is stored once; the trace view seeks (project, day, trace) for the days it looks at.
+ */
+export const traceItems = sqliteTable(
+  "trace_items",
+  {
+    projectId: integer("project_id").notNull(),
+    day: integer("day").notNull(),
+    traceId: text("trace_id").notNull(),
+    spanId: text("span_id").notNull(),
+    kind: text("kind", { enum: ["transaction", "segment", "spans"] }).notNull(),
+    eventId: text("event_id"),
+    parentSpanId: text("parent_span_id"),
+    name: text("name").notNull(),
+    op: text("op").notNull(),
+    status: text("status").notNull(),
+    /** ms since the epoch, with fractions. */
+    startedAt: real("started_at").notNull(),
+    durationMs: real("duration_ms").notNull(),
+    spanCount: integer("span_count").notNull(),
+    bodyKey: text("body_key").notNull(),
+    bodyOffset: integer("body_offset").notNull(),
+    bodyLength: integer("body_length").notNull(),
+    ingestBatch: text("ingest_batch").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.day, t.traceId, t.spanId] })],
+);
+
+/** The error events of a trace (`contexts.trace.trace_id`), found like its transactions. */
+export const traceErrors = sqliteTable(
+  "trace_errors",
+  {
+    projectId: integer("project_id").notNull(),
+    day: integer("day").notNull(),
+    traceId: text("trace_id").notNull(),
+    eventId: text("event_id").notNull(),
+    issueId: integer("issue_id").notNull(),
+    /** The span the error happened in, when the SDK said. */
+    spanId: text("span_id"),
+    timestamp: integer("timestamp").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.day, t.traceId, t.eventId] })],
+);
+
+/**
+ * Transactions per (project, hour, name, op, environment, release): counts, failures, Apdex
+ * counts, the sum of durations (ms) and their sketch (protocol/duration-sketch.ts), and the
+ * hour's slowest and latest transaction as samples. Environment and release are '' when unset.
+ */
+export const transactionRollups = sqliteTable(
+  "transaction_rollups",
+  {
+    projectId: integer("project_id").notNull(),
+    hour: integer("hour").notNull(),
+    name: text("name").notNull(),
+    op: text("op").notNull(),
+    environment: text("environment").notNull(),
+    release: text("release").notNull(),
+    count: integer("count").notNull(),
+    failures: integer("failures").notNull(),
+    satisfied: integer("satisfied").notNull(),
+    tolerated: integer("tolerated").notNull(),
+    durationSum: real("duration_sum").notNull(),
+    sketch: text("sketch").notNull(),
+    slowestMs: real("slowest_ms").notNull(),
+    slowestTraceId: text("slowest_trace_id").notNull(),
+    slowestSpanId: text("slowest_span_id").notNull(),
+    latestAt: real("latest_at").notNull(),
+    latestTraceId: text("latest_trace_id").notNull(),
+    latestSpanId: text("latest_span_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.hour, t.name, t.op, t.environment, t.release] }),
+    // One transaction's page: its hours, without reading every other name's. Written only when a
+    // new (hour, name, ...) row is, never by the updates of one.
+    index("transaction_rollups_by_name").on(t.projectId, t.name, t.hour),
+  ],
+);
+
+/** Each Web Vital (lcp, fcp, cls, inp, ttfb) per the same key: count, sum and sketch. */
+export const transactionVitalRollups = sqliteTable(
+  "transaction_vital_rollups",
+  {
+    projectId: integer("project_id").notNull(),
+    hour: integer("hour").notNull(),
+    name: text("name").notNull(),
+    op: text("op").notNull(),
+    environment: text("environment").notNull(),
+    release: text("release").notNull(),
+    vital: text("vital").notNull(),
+    count: integer("count").notNull(),
+    valueSum: real("value_sum").notNull(),
+    sketch: text("sketch").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.hour, t.name, t.op, t.environment, t.release, t.vital] })],
 );
 
 // Dashboard -------------------------------------------------------------------------------------
