@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { authorizeKey, requestOrigin } from "./authorize-key";
 import { cronCheckIn } from "./cron-check-in";
 import { enqueueIngest } from "./enqueue-ingest";
+import { decodeStoreBody } from "./decode-store-body";
 import { type Env, numericVar } from "../protocol/env";
 import { extractCredentials } from "./extract-credentials";
 import { EVENT_CATEGORIES, inspectEnvelope, inspectStoreEvent } from "./inspect-envelope";
@@ -98,7 +99,8 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
   // A minidump upload has no envelope header to carry a key: without one outside, it is not read.
   if (endpoint === "minidump" && !key) refuse(401, "missing_auth", "missing authorization information");
 
-  let body = await readBody(c.req.raw.body, c.req.header("content-encoding") ?? null, numericVar(env.MAX_BODY_BYTES, 20_971_520));
+  const maxBodyBytes = numericVar(env.MAX_BODY_BYTES, 20_971_520);
+  let body = await readBody(c.req.raw.body, c.req.header("content-encoding") ?? null, maxBodyBytes);
   let eventId: string | null;
   let categories: string[];
   let itemCount: number;
@@ -115,6 +117,8 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
     categories = summary.eventCategories;
     itemCount = summary.itemTypes.length;
   } else if (endpoint === "store") {
+    // Queued as the JSON event, so the digest never sees a legacy client's base64.
+    body = decodeStoreBody(body, maxBodyBytes);
     eventId = inspectStoreEvent(body, limits).eventId;
     categories = ["error"];
     itemCount = 1;

@@ -78,7 +78,7 @@ const ONE_CALL_LIMIT_ROOM = 1024 * 1024;
  * A node:zlib one-call inflate, refused with 413 past `maxBytes`; zlib's own error for bad data.
  * (Brotli goes this way too: workerd's streaming brotli overflows the call stack on large output.)
  */
-function inflateInOneCall(
+export function inflateInOneCall(
   inflate: (input: Uint8Array, options: { maxOutputLength: number }) => Buffer,
   bytes: Uint8Array,
   maxBytes: number,
@@ -95,7 +95,7 @@ function inflateInOneCall(
   return new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength); // a plain Uint8Array, not a node Buffer
 }
 
-function hasZlibHeader(b: Uint8Array): boolean {
+export function hasZlibHeader(b: Uint8Array): boolean {
   const [cmf, flg] = [b[0] ?? 0, b[1] ?? 0];
   return (cmf & 0x0f) === 8 && ((cmf << 8) | flg) % 31 === 0;
 }
