@@ -1,6 +1,6 @@
 import { type SQL, and, asc, desc, eq, gt, gte, inArray, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { issueHourly, issueTags, issues, projects, releases } from "../../../db/schema";
+import { issueHourly, issueTags, issues, memberships, projects, releases, users } from "../../../db/schema";
 import type { Cursor } from "../cursor-pagination";
 import type { IssueSearch, IssueStatus } from "./parse-issue-search";
 
@@ -40,6 +40,7 @@ export interface IssueRow {
   lastRelease: string | null;
   timesSeen: number;
   userCount: number;
+  assignedUserId: number | null;
   project: { id: number; slug: string; name: string; platform: string | null; organizationId: number };
 }
 
@@ -66,6 +67,7 @@ const issueOnlyColumns = {
   lastRelease: issues.lastRelease,
   timesSeen: issues.timesSeen,
   userCount: issues.userCount,
+  assignedUserId: issues.assignedUserId,
 };
 
 const projectColumns = {
@@ -86,6 +88,18 @@ export interface IssueListQuery {
   limit: number;
   /** Only issues seen at or after this time (ms); null for any time. */
   since?: number | null;
+  /** The search's assignee filters, their members looked up (see AssigneeCondition). */
+  assignees?: AssigneeCondition[];
+}
+
+/**
+ * An `assigned:` or `is:(un)assigned` filter with its members looked up: issues assigned to one
+ * of `userIds` or, with `nobody`, to no one; with `negated`, every other issue.
+ */
+export interface AssigneeCondition {
+  userIds: number[];
+  nobody: boolean;
+  negated: boolean;
 }
 
 /**
@@ -174,9 +188,14 @@ function issueConditions(q: IssueListQuery): SQL[] {
   const conditions: SQL[] = [];
   conditions.push(q.projectIds.length === 1 ? eq(issues.projectId, q.projectIds[0]!) : inArray(issues.projectId, q.projectIds));
   const statuses = [...q.search.statuses];
-  if (statuses.length === 1) conditions.push(eq(issues.status, statuses[0]!));
-  else if (statuses.length === 2) conditions.push(inArray(issues.status, statuses));
+  // Searching for assigned issues, the status is tested on the few found through
+  // issues_by_assignee (see assigneeCondition); the unary plus keeps SQLite from preferring the
+  // stream's (project_id, status) indexes, which would walk every issue of that status.
+  const status = (q.assignees ?? []).some(findsAssigned) ? sql`+${issues.status}` : issues.status;
+  if (statuses.length === 1) conditions.push(sql`${status} = ${statuses[0]!}`);
+  else if (statuses.length === 2) conditions.push(sql`${status} IN (${statuses[0]!}, ${statuses[1]!})`);
   if (q.since !== undefined && q.since !== null) conditions.push(gte(issues.lastSeen, q.since));
+  for (const assignee of q.assignees ?? []) conditions.push(assigneeCondition(assignee));
   for (const level of q.search.levels)
     conditions.push(level.negated ? notInArray(issues.level, level.values) : inArray(issues.level, level.values));
   for (const tag of q.search.tags) {
@@ -200,6 +219,28 @@ function issueConditions(q: IssueListQuery): SQL[] {
     );
   }
   return conditions;
+}
+
+/** Whether a filter keeps only assigned issues: to some members, or to anyone. */
+function findsAssigned(a: AssigneeCondition): boolean {
+  return a.negated ? a.nobody : !a.nobody;
+}
+
+/**
+ * Few issues are assigned, most are not. A search for assigned ones (to members, or to anyone)
+ * reads issues_by_assignee and sorts what it finds; one that takes in the unassigned reads the
+ * stream's index in order and tests each issue, the unary plus keeping SQLite off
+ * issues_by_assignee, where "nobody" is most of the project.
+ */
+function assigneeCondition(a: AssigneeCondition): SQL {
+  const column = issues.assignedUserId;
+  const members = a.userIds.length === 0 ? null : sql`${column} IN ${idList(a.userIds)}`;
+  if (!a.negated) {
+    if (!a.nobody) return members ?? sql`0`;
+    return members === null ? sql`+${column} IS NULL` : sql`(+${column} IS NULL OR +${column} IN ${idList(a.userIds)})`;
+  }
+  if (a.nobody) return members === null ? sql`${column} IS NOT NULL` : sql`(${column} IS NOT NULL AND NOT ${members})`;
+  return members === null ? sql`1` : sql`(+${column} IS NULL OR +${column} NOT IN ${idList(a.userIds)})`;
 }
 
 /** One issue by id with its project (primary keys). Callers check the organization. */
@@ -370,18 +411,6 @@ export async function issueIdsWithStatus(db: DrizzleD1Database, projectId: numbe
   return rows.map((r) => r.id);
 }
 
-/** Applies a status change to some issues of one project; returns the ids changed. */
-export async function updateIssueLifecycle(
-  db: DrizzleD1Database,
-  projectId: number,
-  issueIds: readonly number[],
-  change: IssueLifecycle,
-): Promise<number[]> {
-  if (issueIds.length === 0) return [];
-  const rows = await updateIssueLifecycleQuery(db, projectId, issueIds, change);
-  return rows.map((r) => r.id);
-}
-
 export function updateIssueLifecycleQuery(db: DrizzleD1Database, projectId: number, issueIds: readonly number[], change: IssueLifecycle) {
   return (
     db
@@ -411,4 +440,80 @@ export async function releaseExists(db: DrizzleD1Database, projectId: number, ve
     .where(and(eq(releases.projectId, projectId), eq(releases.version, version)))
     .limit(1);
   return row !== undefined;
+}
+
+export interface AssigneeRow {
+  id: number;
+  email: string;
+  name: string | null;
+}
+
+/** Members of an organization by user id or by email (users' unique email is case-insensitive). */
+export async function findMembers(
+  db: DrizzleD1Database,
+  organizationId: number,
+  refs: { userIds: readonly number[]; emails: readonly string[] },
+): Promise<AssigneeRow[]> {
+  if (refs.userIds.length === 0 && refs.emails.length === 0) return [];
+  return findMembersQuery(db, organizationId, refs);
+}
+
+/** Users by primary key or their unique email, then their membership by its primary key. */
+export function findMembersQuery(
+  db: DrizzleD1Database,
+  organizationId: number,
+  refs: { userIds: readonly number[]; emails: readonly string[] },
+) {
+  return db
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .innerJoin(memberships, and(eq(memberships.organizationId, organizationId), eq(memberships.userId, users.id)))
+    .where(
+      or(sql`${users.id} IN ${idList(refs.userIds)}`, sql`${users.email} IN (SELECT value FROM json_each(${JSON.stringify(refs.emails)}))`),
+    );
+}
+
+/** The assignees of a page of issues, by user id. */
+export async function findAssignees(
+  db: DrizzleD1Database,
+  issueRows: readonly Pick<IssueRow, "assignedUserId">[],
+): Promise<Map<number, AssigneeRow>> {
+  if (issueRows.every((i) => i.assignedUserId === null)) return new Map();
+  const rows = await findAssigneesQuery(db, issueRows);
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Users by primary key. */
+export function findAssigneesQuery(db: DrizzleD1Database, issueRows: readonly Pick<IssueRow, "assignedUserId">[]) {
+  const ids = [...new Set(issueRows.flatMap((i) => (i.assignedUserId === null ? [] : [i.assignedUserId])))];
+  return db
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .where(sql`${users.id} IN ${idList(ids)}`);
+}
+
+/**
+ * Assigns some issues of one project to a member, or to nobody (null); returns the ids whose
+ * assignee changed. Issues by id, as updateIssueLifecycleQuery finds them.
+ */
+export function assignIssuesQuery(db: DrizzleD1Database, projectId: number, issueIds: readonly number[], userId: number | null) {
+  return db
+    .update(issues)
+    .set({ assignedUserId: userId })
+    .where(
+      and(
+        sql`${issues.id} IN ${idList(issueIds)}`,
+        sql`+${issues.projectId} = ${projectId}`,
+        sql`${issues.assignedUserId} IS NOT ${userId}`,
+      ),
+    )
+    .returning({ id: issues.id });
+}
+
+/** Which of some ids are issues of a project, with their assignees (by id, as updateIssueLifecycleQuery finds them). */
+export function issuesOfProjectQuery(db: DrizzleD1Database, projectId: number, issueIds: readonly number[]) {
+  return db
+    .select({ id: issues.id, assignedUserId: issues.assignedUserId })
+    .from(issues)
+    .where(and(sql`${issues.id} IN ${idList(issueIds)}`, sql`+${issues.projectId} = ${projectId}`));
 }

@@ -1,13 +1,16 @@
 import { z } from "zod";
+import { ApiError } from "../api-error";
+import { validateInput } from "../validate-input";
 import type { IssueLifecycle } from "./issue-queries";
 import type { IssueStatus } from "./parse-issue-search";
 
 /**
  * The body of `PUT /issues/{id}/` and the bulk `PUT /projects/{org}/{project}/issues/`
  * (https://docs.sentry.io/api/events/update-an-issue/,
- * https://docs.sentry.io/api/events/bulk-mutate-a-list-of-issues/): a status and how it ends.
- * Fields of Sentry's body that Faultline does not have (assignedTo, hasSeen, isBookmarked...) are
- * ignored; status details it cannot honour are refused by name rather than silently dropped.
+ * https://docs.sentry.io/api/events/bulk-mutate-a-list-of-issues/): a status and how it ends,
+ * and the assignee. Fields of Sentry's body that Faultline does not have (hasSeen,
+ * isBookmarked...) are ignored; status details it cannot honour are refused by name rather than
+ * silently dropped.
  */
 const statusDetails = z
   .object({
@@ -32,6 +35,27 @@ export const issueUpdateBody = z.object({
 });
 
 export type IssueUpdateBody = z.output<typeof issueUpdateBody>;
+
+/**
+ * The body with the status optional once something else is asked: `{"assignedTo": ...}` alone
+ * changes only the assignee. Sentry takes "only the attributes submitted".
+ */
+const issueChangesBody = issueUpdateBody.extend({
+  status: issueUpdateBody.shape.status.optional(),
+  // "<user id>", "user:<id>", a member's email (Faultline's username), or "" / null for nobody.
+  assignedTo: z.union([z.string().max(320), z.number().int(), z.null()]).optional(),
+});
+
+export type IssueChanges = z.output<typeof issueChangesBody>;
+
+/** Reads a PUT's body; with neither a status nor an assignee, the status is missing, as before. */
+export function parseIssueChanges(raw: unknown): IssueChanges {
+  const body = validateInput(issueChangesBody, raw);
+  if (body.status === undefined && body.assignedTo === undefined) validateInput(issueUpdateBody, raw);
+  if (body.status === undefined && (Object.keys(body.statusDetails).length > 0 || body.snoozeDuration !== undefined))
+    throw new ApiError(400, `${body.snoozeDuration !== undefined ? "snoozeDuration" : "statusDetails"}: only applies with a status`);
+  return body;
+}
 
 type Details = IssueUpdateBody["statusDetails"];
 

@@ -5,9 +5,13 @@ import type { ApiEnv } from "../api-env";
 import { badRequest, notFound } from "../api-error";
 import { keysetPage, linkHeader, parseCursor } from "../cursor-pagination";
 import {
+  type AssigneeRow,
+  type IssueLifecycle,
   type IssueRow,
   type IssueSort,
   STATS_PERIODS,
+  assignIssuesQuery,
+  findAssignees,
   findIssue,
   findReleases,
   issueSortValue,
@@ -17,20 +21,30 @@ import {
   listIssues,
   releaseExists,
   issueIdsWithStatus,
-  updateIssueLifecycle,
+  issuesOfProjectQuery,
+  updateIssueLifecycleQuery,
 } from "./issue-queries";
-import { issueUpdateBody, lifecycleOf, type StatusChange, StatusChangeError, statusChangeOf } from "./issue-status-update";
+import {
+  type IssueChanges,
+  lifecycleOf,
+  parseIssueChanges,
+  type StatusChange,
+  StatusChangeError,
+  statusChangeOf,
+} from "./issue-status-update";
+import { parseAssignee, resolveAssignee, resolveAssigneeFilters } from "./issue-assignee";
 import { type IssueStatus, parseIssueSearch } from "./parse-issue-search";
 import { listProjects } from "../projects/project-queries";
 import { database, idParams, issueInScope, organizationInScope, projectInScope } from "../route-scope";
 import { findEvent } from "../events/event-queries";
 import { parseIssueReference } from "./issue-reference";
-import { serializeIssue, serializeTagSummary, serializeTagValues } from "./serialize-issue";
+import { serializeAssignee, serializeIssue, serializeTagSummary, serializeTagValues } from "./serialize-issue";
 import { readJsonBody, validateInput } from "../validate-input";
 
 /**
  * Issues (https://docs.sentry.io/api/events/): the stream of a project or an organization,
- * one issue, and status changes (resolve, ignore, reopen), one at a time or in bulk.
+ * one issue, and changes of status (resolve, ignore, reopen) and assignee, one at a time or in
+ * bulk.
  */
 export const issuesRoutes = new Hono<ApiEnv>({ strict: false });
 
@@ -77,7 +91,7 @@ function queryParams(c: Context<ApiEnv>) {
 issuesRoutes.get("/projects/:org/:project/issues", async (c) => {
   const project = await projectInScope(c);
   const params = validateInput(listParams, queryParams(c));
-  return issueStream(c, [project.id], { ...params, stats: params.statsPeriod, since: null });
+  return issueStream(c, project.organization.id, [project.id], { ...params, stats: params.statsPeriod, since: null });
 });
 
 // https://docs.sentry.io/api/events/list-an-organizations-issues/
@@ -97,7 +111,7 @@ issuesRoutes.get("/organizations/:org/issues", async (c) => {
   }
   const stats = params.groupStatsPeriod === "auto" ? "24h" : params.groupStatsPeriod;
   const since = params.statsPeriod === undefined ? null : Date.now() - periodMs(params.statsPeriod);
-  return issueStream(c, projectIds.slice(0, MAX_PROJECTS), { ...params, stats, since });
+  return issueStream(c, org.id, projectIds.slice(0, MAX_PROJECTS), { ...params, stats, since });
 });
 
 interface StreamOptions {
@@ -111,7 +125,7 @@ interface StreamOptions {
   since: number | null;
 }
 
-async function issueStream(c: Context<ApiEnv>, projectIds: number[], options: StreamOptions): Promise<Response> {
+async function issueStream(c: Context<ApiEnv>, organizationId: number, projectIds: number[], options: StreamOptions): Promise<Response> {
   const db = database(c);
   // A search that is only an event id or a short id finds that one issue, as Sentry's does (and
   // says so with X-Sentry-Direct-Hit), or nothing.
@@ -123,7 +137,16 @@ async function issueStream(c: Context<ApiEnv>, projectIds: number[], options: St
   const search = parseIssueSearch(options.query ?? DEFAULT_QUERY);
   if (options.environment.length > 0) search.tags.push({ key: "environment", values: options.environment, negated: false });
   const cursor = parseCursor(options.cursor);
-  const rows = await listIssues(db, { projectIds, search, sort: options.sort, cursor, limit: options.limit, since: options.since });
+  const assignees = await resolveAssigneeFilters(db, organizationId, c.get("principal").userId, search.assignees);
+  const rows = await listIssues(db, {
+    projectIds,
+    search,
+    sort: options.sort,
+    cursor,
+    limit: options.limit,
+    since: options.since,
+    assignees,
+  });
   const page = keysetPage(rows, options.limit, cursor, (issue) => ({ value: issueSortValue(issue, options.sort), id: issue.id }));
   const body = await serializeIssues(c, db, page.items, options.stats);
   c.header("Link", linkHeader(c.req.url, page));
@@ -150,13 +173,14 @@ async function directHit(db: DrizzleD1Database, projectIds: number[], query: str
 
 async function serializeIssues(c: Context<ApiEnv>, db: DrizzleD1Database, issues: IssueRow[], period: "24h" | "14d" | "") {
   const ids = issues.map((i) => i.id);
-  const [stats, releases] = await Promise.all([
+  const [stats, releases, assignees] = await Promise.all([
     period === "" ? null : issueStats(db, ids, STATS_PERIODS[period], Date.now()),
     findReleases(db, releasesOf(issues)),
+    findAssignees(db, issues),
   ]);
   const origin = new URL(c.req.url).origin;
   return issues.map((issue) =>
-    serializeIssue(issue, { origin, releases, stats: stats === null ? undefined : { [period]: stats.get(issue.id) ?? [] } }),
+    serializeIssue(issue, { origin, releases, assignees, stats: stats === null ? undefined : { [period]: stats.get(issue.id) ?? [] } }),
   );
 }
 
@@ -179,16 +203,18 @@ issuesRoutes.get("/organizations/:org/issues/:issueId", async (c) => c.json(awai
 async function issueDetails(c: Context<ApiEnv>, issue: IssueRow) {
   const db = database(c);
   const now = Date.now();
-  const [day, month, tags, releases] = await Promise.all([
+  const [day, month, tags, releases, assignees] = await Promise.all([
     issueStats(db, [issue.id], STATS_PERIODS["24h"], now),
     issueStats(db, [issue.id], STATS_PERIODS["30d"], now),
     issueTagValues(db, issue.id),
     findReleases(db, releasesOf([issue])),
+    findAssignees(db, [issue]),
   ]);
   return {
     ...serializeIssue(issue, {
       origin: new URL(c.req.url).origin,
       releases,
+      assignees,
       stats: { "24h": day.get(issue.id) ?? [], "30d": month.get(issue.id) ?? [] },
     }),
     tags: serializeTagSummary(tags),
@@ -250,7 +276,8 @@ issuesRoutes.put("/organizations/:org/issues/:issueId", (c) => updateOne(c));
 async function updateOne(c: Context<ApiEnv>): Promise<Response> {
   const issue = await issueInScope(c);
   const db = database(c);
-  await applyStatusChange(c, db, issue.projectId, [issue.id]);
+  const update = await readIssueUpdate(c, db, issue.projectId, issue.project.organizationId);
+  await applyIssueUpdate(db, issue.projectId, [issue.id], update);
   const updated = (await findIssue(db, issue.id)) ?? issue;
   return c.json(await issueDetails(c, updated));
 }
@@ -263,13 +290,23 @@ issuesRoutes.put("/projects/:org/:project/issues", async (c) => {
   const db = database(c);
   let ids = idParams(c, "id", MAX_BULK_IDS);
   if (ids.length === 0) ids = await issueIdsWithStatus(db, project.id, bulkStatus(c.req.query("status")), MAX_BULK_BY_STATUS);
-  const changed = await applyStatusChange(c, db, project.id, ids);
+  const update = await readIssueUpdate(c, db, project.id, project.organization.id);
+  const changed = await applyIssueUpdate(db, project.id, ids, update);
   const first = changed[0] === undefined ? null : await findIssue(db, changed[0]);
   // Sentry answers 204 when none of the ids are issues of the project.
   if (first === null) return c.body(null, 204);
-  // Sentry's bulk answer is the change, not the issues.
-  const { status, statusDetails, substatus } = serializeIssue(first, { origin: new URL(c.req.url).origin, releases: new Map() });
-  return c.json({ status, statusDetails, substatus });
+  // Sentry's bulk answer is the change, not the issues: the fields it was asked to change.
+  const answer: Record<string, unknown> = {};
+  if (update.lifecycle !== null) {
+    const { status, statusDetails, substatus } = serializeIssue(first, {
+      origin: new URL(c.req.url).origin,
+      releases: new Map(),
+      assignees: new Map(),
+    });
+    Object.assign(answer, { status, statusDetails, substatus });
+  }
+  if (update.assignee !== undefined) answer.assignedTo = update.assignee === null ? null : serializeAssignee(update.assignee);
+  return c.json(answer);
 });
 
 function bulkStatus(status: string | undefined): IssueStatus {
@@ -278,18 +315,43 @@ function bulkStatus(status: string | undefined): IssueStatus {
   return badRequest(`status: "${status.slice(0, 50)}" is not one of unresolved, resolved, ignored`);
 }
 
-async function applyStatusChange(c: Context<ApiEnv>, db: DrizzleD1Database, projectId: number, ids: number[]): Promise<number[]> {
-  const body = validateInput(issueUpdateBody, await readJsonBody(c.req.raw));
+/** What a PUT asks of some issues, read and checked before anything is written. */
+interface IssueUpdate {
+  lifecycle: IssueLifecycle | null;
+  /** The member to assign, null for nobody; undefined when the body does not say. */
+  assignee: AssigneeRow | null | undefined;
+}
+
+async function readIssueUpdate(c: Context<ApiEnv>, db: DrizzleD1Database, projectId: number, organizationId: number): Promise<IssueUpdate> {
+  const body: IssueChanges = parseIssueChanges(await readJsonBody(c.req.raw));
   const now = Date.now();
-  let change: StatusChange;
-  try {
-    change = statusChangeOf(body, now);
-  } catch (err) {
-    if (err instanceof StatusChangeError) badRequest(err.message);
-    throw err;
+  let lifecycle: IssueLifecycle | null = null;
+  if (body.status !== undefined) {
+    let change: StatusChange;
+    try {
+      change = statusChangeOf({ ...body, status: body.status }, now);
+    } catch (err) {
+      if (err instanceof StatusChangeError) badRequest(err.message);
+      throw err;
+    }
+    lifecycle = lifecycleOf(change, await resolutionRelease(db, projectId, change), now);
   }
-  const release = await resolutionRelease(db, projectId, change);
-  return updateIssueLifecycle(db, projectId, ids, lifecycleOf(change, release, now));
+  const assignee = body.assignedTo === undefined ? undefined : await resolveAssignee(db, organizationId, parseAssignee(body.assignedTo));
+  return { lifecycle, assignee };
+}
+
+/** Applies an update to some issues of one project, in one transaction; returns the ids of the project's issues among them. */
+async function applyIssueUpdate(db: DrizzleD1Database, projectId: number, ids: number[], update: IssueUpdate): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const found = await issuesOfProjectQuery(db, projectId, ids);
+  if (found.length === 0) return [];
+  const foundIds = found.map((r) => r.id);
+  const writes = [
+    ...(update.lifecycle === null ? [] : [updateIssueLifecycleQuery(db, projectId, foundIds, update.lifecycle)]),
+    ...(update.assignee === undefined ? [] : [assignIssuesQuery(db, projectId, foundIds, update.assignee?.id ?? null)]),
+  ];
+  if (writes.length > 0) await db.batch(writes as [(typeof writes)[number], ...(typeof writes)[number][]]);
+  return foundIds;
 }
 
 /** The release a resolve is in: the newest one for "next release", a named one that must exist. */

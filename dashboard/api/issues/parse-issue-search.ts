@@ -5,6 +5,7 @@ import { ApiError } from "../api-error";
  * (https://docs.sentry.io/concepts/search/) that Faultline can answer from an index:
  *
  *   is:unresolved | is:resolved | is:ignored (is:archived is Sentry's newer name for it)
+ *   is:assigned | is:unassigned   assigned:me | assigned:<member email> | assigned:user:<id> | assigned:none
  *   level:error   release:1.2.0   environment:production   <any tag>:<value>
  *   key:"quoted value"   key:[a, b, "c d"] (any of)   !key:value (none of)
  *   anything else: text matched, case-insensitively, anywhere in the title or culprit
@@ -23,14 +24,28 @@ export interface TagFilter extends ValueFilter {
   key: string;
 }
 
+/** Who an `assigned:` value names: the caller, nobody, or a member by email or id (the route resolves it). */
+export type AssigneeRef = { kind: "me" } | { kind: "none" } | { kind: "member"; ref: string };
+
+/** Issues assigned to any of `values` (none of them when negated). */
+export interface AssigneeFilter {
+  values: AssigneeRef[];
+  negated: boolean;
+}
+
 export interface IssueSearch {
   /** The statuses an issue may have; all three when the query says nothing about status. */
   statuses: Set<IssueStatus>;
+  /** `assigned:`, `is:assigned` and `is:unassigned`, found through issues_by_assignee. */
+  assignees: AssigneeFilter[];
   levels: ValueFilter[];
   /** `environment:`, `release:` and any other tag, found through issue_tags. */
   tags: TagFilter[];
   text: string | null;
 }
+
+// Sentry's is: values for assignment (https://docs.sentry.io/concepts/search/searchable-properties/issues/).
+const ASSIGNMENT_VALUES = new Set(["assigned", "unassigned"]);
 
 const STATUS_ALIASES: Record<string, IssueStatus> = {
   unresolved: "unresolved",
@@ -49,7 +64,7 @@ const TOKEN = /(!?)([A-Za-z0-9_.-]+):("(?:[^"\\]|\\.)*"|\[[^\]]*\]|\S*)|"((?:[^"
 
 export function parseIssueSearch(query: string): IssueSearch {
   if (query.length > MAX_QUERY_CHARS) throw new ApiError(400, `query: longer than ${MAX_QUERY_CHARS} characters`);
-  const search: IssueSearch = { statuses: new Set(ISSUE_STATUSES), levels: [], tags: [], text: null };
+  const search: IssueSearch = { statuses: new Set(ISSUE_STATUSES), assignees: [], levels: [], tags: [], text: null };
   const words: string[] = [];
   let filters = 0;
   for (const match of query.matchAll(TOKEN)) {
@@ -67,7 +82,10 @@ export function parseIssueSearch(query: string): IssueSearch {
     if (++filters > MAX_FILTERS) throw new ApiError(400, `query: at most ${MAX_FILTERS} filters`);
     const values = filterValues(key, rawValue!);
     const negated = bang === "!";
-    if (key === "is") applyStatus(search.statuses, values, negated);
+    if (key === "is" && values.some((v) => ASSIGNMENT_VALUES.has(v.toLowerCase())))
+      search.assignees.push(assignmentFilter(values, negated));
+    else if (key === "is") applyStatus(search.statuses, values, negated);
+    else if (key === "assigned") search.assignees.push({ values: values.map(assigneeRef), negated });
     else if (key === "level") search.levels.push({ values: values.map((v) => v.toLowerCase()), negated });
     else search.tags.push({ key, values, negated });
   }
@@ -101,10 +119,28 @@ function applyStatus(statuses: Set<IssueStatus>, values: string[], negated: bool
   const named = new Set<IssueStatus>();
   for (const value of values) {
     const status = STATUS_ALIASES[value.toLowerCase()];
-    if (status === undefined) throw new ApiError(400, `query: is:${value} is not supported (use unresolved, resolved or ignored)`);
+    if (status === undefined)
+      throw new ApiError(400, `query: is:${value} is not supported (use unresolved, resolved, ignored, assigned or unassigned)`);
     named.add(status);
   }
   for (const status of ISSUE_STATUSES) {
     if (named.has(status) === negated) statuses.delete(status);
   }
+}
+
+/** `is:assigned` is "assigned to someone", `is:unassigned` "to nobody"; neither mixes with a status in one list. */
+function assignmentFilter(values: string[], negated: boolean): AssigneeFilter {
+  const named = new Set(values.map((v) => v.toLowerCase()));
+  if (![...named].every((v) => ASSIGNMENT_VALUES.has(v)))
+    throw new ApiError(400, "query: is:[...] cannot list a status with assigned or unassigned; give them separately");
+  // is:[assigned, unassigned] holds for every issue: "assigned to none of no one".
+  if (named.size === 2) return { values: [], negated: !negated };
+  return { values: [{ kind: "none" }], negated: named.has("assigned") !== negated };
+}
+
+function assigneeRef(value: string): AssigneeRef {
+  const lower = value.toLowerCase();
+  if (lower === "me") return { kind: "me" };
+  if (lower === "none") return { kind: "none" };
+  return { kind: "member", ref: value };
 }

@@ -1,16 +1,18 @@
-import { type IssueRow, type ReleaseRow, type TagValueRow, releaseKey } from "./issue-queries";
+import { type AssigneeRow, type IssueRow, type ReleaseRow, type TagValueRow, releaseKey } from "./issue-queries";
 import { iso, serializeProjectRef } from "../projects/serialize-project";
 
 /**
  * Issues in the shape of Sentry's Web API (https://docs.sentry.io/api/events/list-a-projects-issues/,
  * https://docs.sentry.io/api/events/retrieve-an-issue/): ids and counts as strings, times ISO
  * 8601, Sentry's names for statuses and their details. Fields for features Faultline does not
- * have (assignment, bookmarks, comments, sharing) keep Sentry's neutral values.
+ * have (bookmarks, subscriptions, sharing) keep Sentry's neutral values.
  */
 export interface IssueContext {
   /** The dashboard's origin, for permalinks. */
   origin: string;
   releases: Map<string, ReleaseRow>;
+  /** The assignees of the issues serialized, by user id. */
+  assignees: Map<number, AssigneeRow>;
   stats?: Record<string, Array<[number, number]>>;
 }
 
@@ -43,7 +45,7 @@ export function serializeIssue(issue: IssueRow, ctx: IssueContext) {
     priority: priorityOf(issue.level),
     metadata: issue.metadata,
     numComments: 0,
-    assignedTo: null,
+    assignedTo: issue.assignedUserId === null ? null : serializeAssignee(ctx.assignees.get(issue.assignedUserId)),
     isBookmarked: false,
     isSubscribed: false,
     subscriptionDetails: null,
@@ -58,6 +60,15 @@ export function serializeIssue(issue: IssueRow, ctx: IssueContext) {
     lastRelease: release(issue.lastRelease),
     ...(ctx.stats === undefined ? {} : { stats: ctx.stats }),
   };
+}
+
+/**
+ * An assignee as Sentry's ActorSerializer writes a user: `{type, id, name, email}`, the name
+ * falling back to the email as Sentry's display name does. Null if the user is gone.
+ */
+export function serializeAssignee(user: AssigneeRow | undefined) {
+  if (user === undefined) return null;
+  return { type: "user" as const, id: String(user.id), name: user.name ?? user.email, email: user.email };
 }
 
 /** `<PROJECT-SLUG>-<id in base 36>`, upper case, like Sentry's short ids (PUMP-STATION-1). */

@@ -6,6 +6,8 @@ import {
   type IssueRow,
   type IssueSort,
   STATS_PERIODS,
+  findAssigneesQuery,
+  findMembersQuery,
   issueListQuery,
   issuePartitionQuery,
   issueSortValue,
@@ -82,6 +84,42 @@ describe("the issue stream's query plans", () => {
       expect(steps.some((s) => /^SEARCH issues USING INDEX issues_by_\w+ \(project_id=\?/.test(s))).toBe(true);
       expectNoScans(steps);
     }
+  });
+
+  it("assigned to members, or to anyone, reads issues_by_assignee; taking in the unassigned reads the stream's index in order", async () => {
+    const assigned = (query: string, userIds: number[], sort: IssueSort = "date") => {
+      const search = parseIssueSearch(query);
+      const assignees = search.assignees.map((f) => ({
+        userIds: f.values.some((v) => v.kind === "me") ? userIds : [],
+        nobody: f.values.some((v) => v.kind === "none"),
+        negated: f.negated,
+      }));
+      return issueListQuery(db(), { projectIds: [1], search, sort, cursor: null, limit: 25, assignees });
+    };
+    for (const [query, range] of [
+      ["is:unresolved assigned:me", "(project_id=? AND assigned_user_id=?)"],
+      ["assigned:me", "(project_id=? AND assigned_user_id=?)"],
+      ["is:unresolved is:assigned", "(project_id=? AND assigned_user_id>?)"],
+      ["is:unresolved !assigned:[me,none]", "(project_id=? AND assigned_user_id>?)"],
+    ] as const) {
+      const steps = await plan(assigned(query, [7, 8]));
+      expect(steps, query).toContain(`SEARCH issues USING INDEX issues_by_assignee ${range}`);
+      expectNoScans(steps);
+    }
+    for (const query of ["is:unresolved is:unassigned", "is:unresolved !assigned:me", "is:unresolved assigned:[me,none]"]) {
+      const steps = await plan(assigned(query, [7]));
+      expect(steps, query).toContain("SEARCH issues USING INDEX issues_by_last_seen (project_id=? AND status=?)");
+      expect(steps.join("\n"), query).not.toContain("TEMP B-TREE");
+      expectNoScans(steps);
+    }
+  });
+
+  it("an issue page's assignees are primary-key searches, members by (organization, user) or by email", async () => {
+    const page = [{ assignedUserId: 3 }, { assignedUserId: null }] as IssueRow[];
+    expect(await plan(findAssigneesQuery(db(), page))).toContain("SEARCH users USING INTEGER PRIMARY KEY (rowid=?)");
+    const members = await plan(findMembersQuery(db(), 1, { userIds: [3], emails: ["a@example.com"] }));
+    expectNoScans(members);
+    expect(members.join("\n")).not.toMatch(/SCAN (users|memberships)\b/);
   });
 
   it("stats, releases and tags of a page are primary-key searches", async () => {

@@ -260,7 +260,9 @@ describe("searching the stream", () => {
       expect(answer.status).toBe(400);
       return answer.json.detail as string;
     };
-    expect(await detail("query=is:assigned")).toBe("query: is:assigned is not supported (use unresolved, resolved or ignored)");
+    expect(await detail("query=is:bookmarked")).toBe(
+      "query: is:bookmarked is not supported (use unresolved, resolved, ignored, assigned or unassigned)",
+    );
     expect(await detail("query=release:[]")).toBe("query: release: needs a value");
     expect(await detail("sort=priority")).toBe('sort: Invalid option: expected one of "date"|"new"|"freq"|"user"');
     expect(await detail("statsPeriod=7d")).toBe('statsPeriod: Invalid option: expected one of "24h"|"14d"|""');

@@ -6,8 +6,8 @@ const all = new Set(["unresolved", "resolved", "ignored"]);
 
 describe("parseIssueSearch", () => {
   it("reads nothing from an empty query: every status, no filter", () => {
-    expect(parseIssueSearch("")).toEqual({ statuses: all, levels: [], tags: [], text: null });
-    expect(parseIssueSearch("   ")).toEqual({ statuses: all, levels: [], tags: [], text: null });
+    expect(parseIssueSearch("")).toEqual({ statuses: all, assignees: [], levels: [], tags: [], text: null });
+    expect(parseIssueSearch("   ")).toEqual({ statuses: all, assignees: [], levels: [], tags: [], text: null });
   });
 
   it("narrows statuses with is:, lists and negation", () => {
@@ -16,6 +16,24 @@ describe("parseIssueSearch", () => {
     expect(parseIssueSearch("!is:ignored").statuses).toEqual(new Set(["unresolved", "resolved"]));
     expect(parseIssueSearch("is:[resolved,archived]").statuses).toEqual(new Set(["resolved", "ignored"]));
     expect(parseIssueSearch("is:resolved !is:resolved").statuses).toEqual(new Set());
+  });
+
+  it("reads assignee filters: assigned:me, a member, none, lists and negation; is:assigned and is:unassigned", () => {
+    expect(parseIssueSearch("assigned:me").assignees).toEqual([{ values: [{ kind: "me" }], negated: false }]);
+    expect(parseIssueSearch("!assigned:[Me, jo@example.com, user:7, none]").assignees).toEqual([
+      {
+        values: [{ kind: "me" }, { kind: "member", ref: "jo@example.com" }, { kind: "member", ref: "user:7" }, { kind: "none" }],
+        negated: true,
+      },
+    ]);
+    // Assigned is "not to nobody"; unassigned "to nobody".
+    expect(parseIssueSearch("is:assigned").assignees).toEqual([{ values: [{ kind: "none" }], negated: true }]);
+    expect(parseIssueSearch("is:Unassigned").assignees).toEqual([{ values: [{ kind: "none" }], negated: false }]);
+    expect(parseIssueSearch("!is:assigned").assignees).toEqual([{ values: [{ kind: "none" }], negated: false }]);
+    expect(parseIssueSearch("is:[assigned,unassigned]").assignees).toEqual([{ values: [], negated: true }]);
+    // A status beside them stays a status.
+    const both = parseIssueSearch("is:unresolved is:assigned");
+    expect([both.statuses, both.assignees.length]).toEqual([new Set(["unresolved"]), 1]);
   });
 
   it("reads levels (lower-cased), tags with quoted and listed values, and negations", () => {
@@ -37,7 +55,8 @@ describe("parseIssueSearch", () => {
   });
 
   it.each([
-    ["is:unassigned", "query: is:unassigned is not supported (use unresolved, resolved or ignored)"],
+    ["is:bookmarked", "query: is:bookmarked is not supported (use unresolved, resolved, ignored, assigned or unassigned)"],
+    ["is:[unresolved,assigned]", "query: is:[...] cannot list a status with assigned or unassigned; give them separately"],
     ["level:[]", "query: level: needs a value"],
     ['release:""', "query: release: needs a value"],
     [`browser:[${Array.from({ length: 21 }, (_, i) => `v${i}`).join(",")}]`, "query: browser: at most 20 values"],
