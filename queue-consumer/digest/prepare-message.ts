@@ -116,3 +116,8 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A message with nothing in it: what a step that makes rows of its own (the minute job) fills in. */
+export function emptyPreparedMessage(): PreparedMessage {
+  return { events: [], checkIns: [], items: [], rejections: [] };
+}

@@ -90,7 +90,7 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
       position(calls, /^pages deploy dist --project-name faultline --branch main --commit-dirty=true$/) >
         position(calls, /^pages secret put INGEST_URL/),
     );
-    assert.deepEqual(state.worker.crons, ["17 * * * *"]);
+    assert.deepEqual(state.worker.crons, ["17 * * * *", "* * * * *"]);
     if (hasDashboardUrlVar(project)) assert.deepEqual(state.worker.vars, [`DASHBOARD_URL:${DASHBOARD_URL}`]);
     assert.equal(pages.deployments[0].branch, "main");
     assert.equal(pages.deployments[0].directory, join(project, "dashboard", "dist"));
