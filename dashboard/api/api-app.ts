@@ -19,6 +19,8 @@ import { deploysRoutes } from "./releases/deploys-routes";
 import { projectReleasesRoutes } from "./releases/project-releases-routes";
 import { releasesRoutes } from "./releases/releases-routes";
 import { requirePrincipal } from "./auth/require-principal";
+import { artifactBundleRoutes } from "./sourcemaps/artifact-bundle-routes";
+import { chunkUploadRoutes } from "./sourcemaps/chunk-upload-routes";
 
 /**
  * Faultline's read API: the subset of Sentry's Web API (https://docs.sentry.io/api/) that tools
@@ -47,6 +49,10 @@ apiApp.route("/", apiIndexRoutes);
 apiApp.route("/", releasesRoutes);
 apiApp.route("/", deploysRoutes);
 apiApp.route("/", projectReleasesRoutes);
+
+// Source map uploads (sentry-cli sourcemaps upload) and the project's bundles.
+apiApp.route("/", chunkUploadRoutes);
+apiApp.route("/", artifactBundleRoutes);
 
 apiApp.notFound((c) => c.json({ detail: NOT_FOUND }, 404));
 apiApp.onError((err) => {

@@ -16,6 +16,11 @@ export interface ApiBindings {
    * every session. Without it, logging in answers 500 saying so.
    */
   SESSION_SECRET?: string;
+  /**
+   * The Worker's R2 bucket (`faultline-raw`): source map uploads keep their chunks and files
+   * there, and the digest reads the files from it (dashboard/wrangler.toml binds it).
+   */
+  RAW: R2Bucket;
 }
 
 /** Who is asking: the organizations a request may read and change. */
