@@ -383,6 +383,24 @@ CREATE TABLE instance_setup (
   completed_at INTEGER NOT NULL
 );
 
+-- Team workflow ---------------------------------------------------------------------------------
+-- What happened to an issue, as Sentry's Activity: status changes, assignment, merges and comments
+-- (type 'note', data {"text"}), by a member or, user_id NULL, by Faultline itself (a regression the
+-- digest saw). first_seen is read from the issue. Deleted with the issue by retention (migration 0030).
+CREATE TABLE issue_activity (
+  id INTEGER PRIMARY KEY,
+  issue_id INTEGER NOT NULL,
+  project_id INTEGER NOT NULL,
+  -- Sentry's type names: set_resolved, set_resolved_in_release, set_unresolved, set_ignored,
+  -- set_regression, assigned, unassigned, note, merge.
+  type TEXT NOT NULL,
+  user_id INTEGER REFERENCES users(id),
+  data TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL
+);
+-- An issue's trail, newest first; its comments are the rows of type note among them.
+CREATE INDEX issue_activity_by_issue ON issue_activity (issue_id, created_at DESC);
+
 -- Alerts ----------------------------------------------------------------------------------------
 -- Issue alert rules of a project, in the shape of Sentry's alert builder: WHEN (`triggers`, any or
 -- all of them), IF (`filters`, all of them), THEN (the rule's targets). `triggers` and `filters`

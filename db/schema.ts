@@ -440,6 +440,31 @@ export const instanceSetup = sqliteTable("instance_setup", {
   completedAt: integer("completed_at").notNull(),
 });
 
+// Team workflow ---------------------------------------------------------------------------------
+
+/**
+ * What happened to an issue, as Sentry's Activity (https://docs.sentry.io/api/events/): status
+ * changes, assignment, merges and comments (type `note`, data `{text}`), each by a member or, with
+ * no user, by Faultline itself (a regression the digest saw). `first_seen` is not stored: it is
+ * the issue's own first_seen, added when the trail is read, as Sentry does. Retention deletes an
+ * issue's rows with the issue.
+ */
+export const issueActivity = sqliteTable(
+  "issue_activity",
+  {
+    id: integer("id").primaryKey(),
+    issueId: integer("issue_id").notNull(),
+    projectId: integer("project_id").notNull(),
+    /** Sentry's activity type names: set_resolved, assigned, note... */
+    type: text("type").notNull(),
+    userId: integer("user_id").references(() => users.id),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: integer("created_at").notNull(),
+  },
+  // An issue's trail, newest first; its comments are the rows of type note among them.
+  (t) => [index("issue_activity_by_issue").on(t.issueId, desc(t.createdAt))],
+);
+
 // Alerts ----------------------------------------------------------------------------------------
 
 import type { AlertFilter, AlertTrigger } from "./alert-rule-definition";

@@ -13,7 +13,7 @@ import { DAY, HOUR } from "../../protocol/time";
  *   and kept at least 15 days, as long as a message may wait in a queue);
  * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts);
  * - issues whose last event is gone and whose last_seen is past the cutoff, with their
- *   issue_hourly, issue_tags and issue_users rows;
+ *   issue_hourly, issue_tags, issue_users and issue_activity rows;
  * - the alert log: deliveries with their attempts, firings and throttle rows older than the
  *   project's retention, but never younger than 15 days (a queue may redeliver an event for up to
  *   14 days, and a firing is what keeps it from notifying twice);
@@ -158,6 +158,8 @@ const ISSUE_CHILDREN = [
   ["issue_users", "user_key"],
   ["issue_tags", "key, value"],
   ["issue_hourly", "hour"],
+  // Its comments and trail: an issue id SQLite hands out again must not find them.
+  ["issue_activity", "id"],
 ] as const;
 
 class BudgetSpent extends Error {}

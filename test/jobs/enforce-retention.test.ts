@@ -417,6 +417,22 @@ describe("enforceRetention", () => {
     expect(report.deleted).toMatchObject({ alert_delivery_attempts: 9, alert_deliveries: 2, alert_firings: 2, alert_throttle: 2 });
   });
 
+  it("deletes an expired issue's activity and comments with it, and keeps a live issue's", async () => {
+    const p = await project(30);
+    const live = await issueWithEvents(p, [NOW - DAY]);
+    const expired = await issueWithEvents(p, [NOW - 45 * DAY]);
+    for (const issue of [live, expired])
+      await env.DB.prepare(
+        `INSERT INTO issue_activity (issue_id, project_id, type, data, created_at) VALUES (?1, ?2, 'note', '{"text":"seen it"}', ?3), (?1, ?2, 'set_resolved', '{}', ?3)`,
+      )
+        .bind(issue, p, NOW - 40 * DAY)
+        .run();
+    const report = await enforceRetention(env.DB, env.RAW, NOW);
+    expect(report.deleted).toMatchObject({ issues: 1, issue_activity: 2 });
+    expect(await countOf("SELECT count(*) AS n FROM issue_activity WHERE issue_id = ?", expired)).toBe(0);
+    expect(await countOf("SELECT count(*) AS n FROM issue_activity WHERE issue_id = ?", live)).toBe(2);
+  });
+
   it("reads every table that grows with events through an index", async () => {
     // The tables, and the aliases the statements give them.
     const big = new Set([
@@ -430,6 +446,7 @@ describe("enforceRetention", () => {
       "issues",
       "issue_users",
       "issue_tags",
+      "issue_activity",
     ]);
     for (const table of ["alert_deliveries", "alert_delivery_attempts", "alert_firings", "alert_throttle"]) big.add(table);
     for (const alias of ["e", "s", "r", "d", "h", "n", "i", "f", "th"]) big.add(alias);
