@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { Cron } from "croner";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -141,6 +142,39 @@ export async function startProcess(args, { cwd = ROOT, readyUrl, timeoutMs = 60_
   return { child, stop, output: () => output };
 }
 
+/** The cron triggers of wrangler.toml (`[triggers] crons = [...]`), as production runs them. */
+export function wranglerCrons() {
+  const match = /^crons\s*=\s*(\[.*\])\s*$/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"));
+  return match ? JSON.parse(match[1]) : [];
+}
+
+/**
+ * `wrangler dev` never fires cron triggers: this calls the Worker's scheduled handler on each
+ * trigger's schedule (in UTC, as Cloudflare runs them), the way production's triggers would:
+ * every minute for cron monitors, every hour for retention. `at` fires one at a chosen time.
+ */
+export function fireCronTriggers({ port, crons = wranglerCrons(), log = () => {} }) {
+  const fire = async (cron, time) => {
+    const query = new URLSearchParams({ cron, ...(time === undefined ? {} : { time: String(time) }) });
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/cdn-cgi/handler/scheduled?${query}`);
+      const text = await res.text();
+      if (!res.ok) log(`scheduled handler (${cron}) answered ${res.status}: ${text.slice(0, 500)}`);
+      return res.status;
+    } catch (err) {
+      log(`scheduled handler (${cron}) unreachable: ${err.message}`);
+      return 0;
+    }
+  };
+  // protect: a run still going when the next is due is not started twice.
+  const jobs = crons.map((cron) => new Cron(cron, { timezone: "UTC", protect: true }, () => fire(cron)));
+  return {
+    crons,
+    at: (cron, time) => fire(cron, time),
+    stop: () => jobs.forEach((job) => job.stop()),
+  };
+}
+
 /** The Worker (ingest and queue consumers) under `wrangler dev`. */
 export function startWorker({ port = 8787, persistTo, vars = {}, quiet = true } = {}) {
   const args = [
@@ -184,7 +218,7 @@ export function localSessionSecret(persistTo) {
 }
 
 /**
- * The dashboard under `wrangler pages dev`, sharing the Worker's local D1, with the state
+ * The dashboard under `wrangler pages dev`, sharing the Worker's local D1 and R2, with the state
  * folder's session secret. `ingestUrl` is where the Worker listens, so the DSNs the dashboard
  * shows point at it.
  */
@@ -203,6 +237,9 @@ export function startDashboard({ port = 8788, persistTo, ingestUrl, quiet = true
     resolve(persistTo),
     "--d1",
     `DB=${DATABASE_ID}`,
+    // The Worker's bucket, shared through the state folder: uploaded source maps reach the digest.
+    "--r2",
+    "RAW=faultline-raw",
     "--inspector-port",
     "0",
     "--compatibility-date",

@@ -2,7 +2,7 @@
 // consumers) on :8787 and the dashboard on :8788, sharing one state folder.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, applyMigrations, buildDashboard, readJson, seed, startDashboard, startWorker } from "./local-dev.mjs";
+import { ROOT, applyMigrations, buildDashboard, fireCronTriggers, readJson, seed, startDashboard, startWorker } from "./local-dev.mjs";
 
 const persistTo = join(ROOT, ".wrangler", "state");
 const configFile = join(ROOT, ".faultline", "local.json");
@@ -28,6 +28,9 @@ const [worker, dashboard] = await Promise.all([
   startDashboard({ port: dashboardPort, persistTo, ingestUrl: `http://127.0.0.1:${ingestPort}`, quiet: true }),
 ]);
 
+// wrangler dev fires no cron triggers: the scheduled jobs run on production's schedule from here.
+const cronTriggers = fireCronTriggers({ port: ingestPort, log: (line) => console.error(line) });
+
 const ingestUrl = `http://127.0.0.1:${ingestPort}`;
 const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
 const local = {
@@ -49,6 +52,7 @@ Faultline is running.
   Dashboard:  ${local.dashboardUrl}
   Login:      ${local.login.email} / ${local.login.password}
   API token:  ${local.apiToken}
+  Cron jobs:  ${cronTriggers.crons.join(", ")} (UTC), fired on schedule as production's triggers are
 (written to .faultline/local.json; Ctrl-C stops everything)
 `);
 
@@ -56,6 +60,7 @@ let stopping = false;
 const stopAll = async () => {
   if (stopping) return;
   stopping = true;
+  cronTriggers.stop();
   await Promise.all([worker.stop(), dashboard.stop()]);
   process.exit(0);
 };

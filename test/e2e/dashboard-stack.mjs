@@ -4,7 +4,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyMigrations, buildDashboard, freePort, queryLocalD1, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+import {
+  applyMigrations,
+  buildDashboard,
+  fireCronTriggers,
+  freePort,
+  queryLocalD1,
+  seed,
+  startDashboard,
+  startWorker,
+} from "../../scripts/local-dev.mjs";
 
 export const CHROMIUM = "/usr/bin/chromium";
 // Headless in a container: no sandbox (no user namespaces), no GPU, and nothing that phones home.
@@ -29,6 +38,8 @@ export async function startDashboardStack() {
     const ingestUrl = `http://127.0.0.1:${workerPort}`;
     worker = await startWorker({ port: workerPort, persistTo });
     dashboard = await startDashboard({ port: dashboardPort, persistTo, ingestUrl });
+    // The scheduled jobs on production's schedule, as `npm start` runs them.
+    const cronTriggers = fireCronTriggers({ port: workerPort });
     const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
     return {
       ingestUrl,
@@ -45,7 +56,10 @@ export async function startDashboardStack() {
         if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}\nwrangler pages dev:\n${dashboard.output()}`);
         return res.json();
       },
+      /** Runs a cron trigger now, as if at `time` (ms), instead of waiting for its schedule. */
+      runScheduled: (cron, time) => cronTriggers.at(cron, time),
       async stop() {
+        cronTriggers.stop();
         await Promise.all([worker.stop(), dashboard.stop()]);
         rmSync(persistTo, { recursive: true, force: true });
       },

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { applyMigrations, freePort, queryLocalD1, seed, startWorker } from "../../scripts/local-dev.mjs";
+import { applyMigrations, fireCronTriggers, freePort, queryLocalD1, seed, startWorker } from "../../scripts/local-dev.mjs";
 
 /** The seeded project every test sends to. */
 export const PROJECT_ID = 1;
@@ -17,6 +17,8 @@ export async function startLocalFaultline() {
     const { publicKey } = await seed(persistTo);
     const port = await freePort();
     worker = await startWorker({ port, persistTo });
+    // The scheduled jobs on production's schedule, as `npm start` runs them.
+    const cronTriggers = fireCronTriggers({ port });
     const ingestUrl = `http://127.0.0.1:${port}`;
     return {
       ingestUrl,
@@ -25,7 +27,10 @@ export async function startLocalFaultline() {
       /** wrangler's own log, to attach to a failure. */
       workerOutput: () => worker.output(),
       query: (sql) => queryLocalD1(persistTo, sql),
+      /** Runs a cron trigger now, as if at `time` (ms), instead of waiting for its schedule. */
+      runScheduled: (cron, time) => cronTriggers.at(cron, time),
       async stop() {
+        cronTriggers.stop();
         await worker.stop();
         rmSync(persistTo, { recursive: true, force: true });
       },
