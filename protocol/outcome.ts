@@ -38,6 +38,13 @@ export const OUTCOME_REASONS = [
   "unknown_monitor",
   "monitor_disabled",
   "invalid_monitor_config",
+  // Transactions and spans (https://develop.sentry.dev/sdk/foundations/transport/event-payloads/transaction/,
+  // https://develop.sentry.dev/sdk/telemetry/spans/span-protocol/): a transaction Relay would
+  // refuse (no trace context, ends before it starts; here also one over 24 hours), spans that
+  // cannot be read (no ids, impossible times), and spans past the 1,000 a tree keeps.
+  "invalid_transaction",
+  "invalid_span",
+  "too_many_spans",
   // Digest: the queue message.
   "invalid_message",
   "missing_body",

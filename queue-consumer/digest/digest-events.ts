@@ -10,6 +10,7 @@ import { type DigestInput, persistDigest } from "./persist-digest";
 import { type PreparedMessage, prepareMessage } from "./prepare-message";
 import type { ScrubOptions } from "./items/error/scrub-event";
 import { resolveCheckIns } from "./items/check-in/resolve-check-ins";
+import { storeSpanTrees } from "./items/transaction/store-span-trees";
 
 const RETRY_DELAY_SECONDS = 5;
 
@@ -39,8 +40,17 @@ export async function digestEvents(batch: MessageBatch<unknown>, env: Env): Prom
   // One alert evaluation for the whole batch, however many runs it takes to write.
   const now = Date.now();
   const evaluationId = crypto.randomUUID();
+  const input = merge(prepared.map((p) => p.result));
   try {
-    const outcome = await persistDigest(env.DB, merge(prepared.map((p) => p.result)), now, evaluationId);
+    // The batch's span trees, in one R2 object, before the rows that say where they are.
+    await storeSpanTrees(input.traces, async (key, bytes) => void (await env.RAW.put(key, bytes)), now);
+  } catch (err) {
+    console.error("digest: could not store span trees, retrying the batch", err);
+    for (const p of prepared) p.message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
+    return [];
+  }
+  try {
+    const outcome = await persistDigest(env.DB, input, now, evaluationId);
     for (const p of prepared) p.message.ack();
     return [outcome];
   } catch (err) {
@@ -86,6 +96,7 @@ function rejected(messageId: string, projectId: number, receivedAt: number, reas
   return {
     events: [],
     checkIns: [],
+    traces: [],
     items: [],
     rejections: [{ messageId, projectId, receivedAt, reason, detail: detail.slice(0, 1000), body: null, bodyKey: null }],
   };
@@ -95,6 +106,7 @@ function merge(parts: PreparedMessage[]): DigestInput {
   return {
     events: parts.flatMap((p) => p.events),
     checkIns: parts.flatMap((p) => p.checkIns),
+    traces: parts.flatMap((p) => p.traces),
     items: parts.flatMap((p) => p.items),
     rejections: parts.flatMap((p) => p.rejections),
   };

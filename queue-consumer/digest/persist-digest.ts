@@ -10,6 +10,8 @@ import { type DigestOutcome, NO_ISSUE_CHANGES, dueEvaluations, staleEvaluationsO
 import { addCheckInStatements } from "./items/check-in/check-in-statements";
 import { addErrorStatements } from "./items/error/error-statements";
 import { addKeptItemStatements } from "./items/kept/kept-item";
+import { addTraceErrorStatements } from "./items/transaction/trace-error-statements";
+import { addTransactionStatements } from "./items/transaction/transaction-statements";
 import type { PreparedMessage } from "./prepare-message";
 import { addRejectionStatements } from "./record-rejections";
 
@@ -28,6 +30,9 @@ export async function persistDigest(
   addCheckInStatements(batch, input.checkIns);
   const failureEvents = input.checkIns.flatMap((c) => (c.failureEvent ? [c.failureEvent] : []));
   const issueChanges = addErrorStatements(batch, [...input.events, ...failureEvents], evaluationId);
+  addTraceErrorStatements(batch, [...input.events, ...failureEvents]);
+  // Transactions and span streams (their span trees are in R2 already: digest-events.ts).
+  addTransactionStatements(batch, input.traces);
   addKeptItemStatements(batch, input.items);
   addRejectionStatements(batch, input.rejections);
   if (batch.isEmpty) return { ...NO_ISSUE_CHANGES, evaluationId, now, staleEvaluations: [] };

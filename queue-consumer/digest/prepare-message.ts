@@ -1,8 +1,8 @@
 /**
  * Turns one accepted request into rows, each envelope item by its kind (digest/items/<kind>/):
- * events through the error kind, attachments to R2, every other item kept as sent. A part that
- * cannot be read becomes a rejection with its reason (recorded, never dropped); the rest of the
- * envelope still goes through.
+ * events through the error kind, transactions and span streams through theirs, attachments to R2,
+ * every other item kept as sent. A part that cannot be read becomes a rejection with its reason
+ * (recorded, never dropped); the rest of the envelope still goes through.
  */
 import type { IngestMessage } from "../../protocol/ingest-message";
 import type { OutcomeReason } from "../../protocol/outcome";
@@ -12,18 +12,24 @@ import { CheckInError, type PreparedCheckIn, prepareCheckIn } from "./items/chec
 import { type PreparedEvent, prepareErrorEvent } from "./items/error/prepare-error";
 import type { ScrubOptions } from "./items/error/scrub-event";
 import { INLINE_ITEM_MAX_BYTES, type KeptItemContext, type PreparedItem, prepareKeptItem } from "./items/kept/kept-item";
+import { isSpanV2Item, prepareSpanItem } from "./items/span/prepare-span-item";
+import { prepareTransaction } from "./items/transaction/prepare-transaction";
+import { type Dropped, type PreparedTrace, TraceRefused } from "./items/transaction/prepared-trace";
 import { addMinidumpCrash, eventFromMinidumpEnvelope, mergedIntoMinidumpEvent, minidumpAttachment } from "./items/minidump/minidump-event";
 import type { PreparedRejection } from "./record-rejections";
 
 export type { PreparedCheckIn } from "./items/check-in/prepare-check-in";
 export type { PreparedEvent } from "./items/error/prepare-error";
 export type { PreparedItem } from "./items/kept/kept-item";
+export type { PreparedTrace } from "./items/transaction/prepared-trace";
 export type { PreparedRejection } from "./record-rejections";
 
 /** One message's rows, by kind. A new kind adds its field here and its statements in persist-digest.ts. */
 export interface PreparedMessage {
   events: PreparedEvent[];
   checkIns: PreparedCheckIn[];
+  /** Transactions, segment spans and spans without their segment (items/transaction/, items/span/). */
+  traces: PreparedTrace[];
   items: PreparedItem[];
   rejections: PreparedRejection[];
 }
@@ -36,7 +42,7 @@ export interface PrepareContext {
 }
 
 export async function prepareMessage(message: IngestMessage, body: Uint8Array, ctx: PrepareContext): Promise<PreparedMessage> {
-  const out: PreparedMessage = { events: [], checkIns: [], items: [], rejections: [] };
+  const out: PreparedMessage = { events: [], checkIns: [], traces: [], items: [], rejections: [] };
   const discard = (reason: OutcomeReason, detail: string) =>
     out.rejections.push({
       messageId: ctx.messageId,
@@ -61,10 +67,13 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
   }
 
   let items: EnvelopeItem[];
+  let envelopeTrace: Record<string, unknown> | undefined;
   let headerEventId: string | null = message.eventId;
   try {
     const envelope = parseEnvelope(body);
     items = envelope.items;
+    const trace = envelope.header.trace;
+    if (typeof trace === "object" && trace !== null && !Array.isArray(trace)) envelopeTrace = trace as Record<string, unknown>;
     // Ingest put the canonical event id in the message when there is an event; other items may still name one.
     if (headerEventId === null && typeof envelope.header.event_id === "string") headerEventId = envelope.header.event_id.slice(0, 64);
   } catch (err) {
@@ -75,6 +84,12 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
   // A minidump's crash goes into the envelope's event, or makes one (crashpad sends no event item).
   const minidump = minidumpAttachment(items);
   const eventFromMinidump = minidump !== undefined && !items.some((item) => item.type === "event");
+  // Spans a tree left out are recorded with the message (the rest of it is kept).
+  const noteDropped = (dropped: readonly Dropped[], where: string) => {
+    if (dropped.length > 0)
+      discard(dropped[0]!.reason, `${where}: left out ${dropped.map((d) => `${d.count} spans (${d.reason})`).join(", ")}`);
+  };
+  const trace = { projectId: message.projectId, receivedAt: message.receivedAt };
   for (const [index, item] of items.entries()) {
     if (eventFromMinidump && mergedIntoMinidumpEvent(item)) continue;
     const kept: KeptItemContext = {
@@ -96,6 +111,29 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
         break;
       case "attachment":
         out.items.push(await prepareAttachment(item, kept));
+        break;
+      case "transaction":
+        try {
+          const prepared = prepareTransaction(parseItemJson(item), { ...trace, eventId: headerEventId });
+          out.traces.push(prepared);
+          noteDropped(prepared.dropped, `transaction item ${index}`);
+        } catch (err) {
+          discard(err instanceof TraceRefused ? err.reason : "invalid_transaction", `transaction item ${index}: ${errorText(err)}`);
+        }
+        break;
+      case "span":
+        // Span v2 (span streams); other span items (standalone v1 spans) are kept as sent.
+        if (!isSpanV2Item(item)) {
+          out.items.push(await prepareKeptItem(item, kept));
+          break;
+        }
+        try {
+          const prepared = prepareSpanItem(item, { ...trace, envelopeTrace });
+          out.traces.push(...prepared.traces);
+          noteDropped(prepared.dropped, `span item ${index}`);
+        } catch (err) {
+          discard(err instanceof TraceRefused ? err.reason : "invalid_span", `span item ${index}: ${errorText(err)}`);
+        }
         break;
       case "check_in":
         try {
@@ -119,5 +157,5 @@ function errorText(err: unknown): string {
 
 /** A message with nothing in it: what a step that makes rows of its own (the minute job) fills in. */
 export function emptyPreparedMessage(): PreparedMessage {
-  return { events: [], checkIns: [], items: [], rejections: [] };
+  return { events: [], checkIns: [], traces: [], items: [], rejections: [] };
 }

@@ -190,7 +190,9 @@ describe("digesting real SDK events", () => {
       ["attachment", 1],
       ["brand_new_type", 1],
       ["session", 1],
-      ["span", 1],
+      // The span stream: its segment span and its child are spans, the segment a transaction too.
+      ["span", 2],
+      ["transaction", 1],
     ]);
     const stored = await env.DB.prepare("SELECT body_key FROM stored_items WHERE project_id = ? AND item_type = 'attachment'")
       .bind(key.projectId)

@@ -536,6 +536,7 @@ async function digestSettled(projectIds: number[]): Promise<void> {
   const count = async () =>
     (await env.DB.prepare(
       `SELECT (SELECT count(*) FROM events WHERE ${inProjects}) + (SELECT count(*) FROM stored_items WHERE ${inProjects})
+         + (SELECT count(*) FROM trace_items WHERE ${inProjects})
          + (SELECT count(*) FROM rejected_envelopes WHERE ${inProjects}) AS n`,
     )
       .bind(ids)

@@ -1,0 +1,88 @@
+/**
+ * A mergeable quantile sketch for durations and Web Vitals, after DDSketch (Masson, Rim and Lee,
+ * "DDSketch: a fast and fully-mergeable quantile sketch with relative-error guarantees", VLDB
+ * 2019): a value v > 0 falls in bucket ceil(log_γ v) with γ = (1 + α) / (1 − α), and every value
+ * of a bucket is answered as the bucket's midpoint 2γ^i / (γ + 1), at most α = 1% from it. A sketch
+ * is a map of bucket index to count, so merging two is adding counts key by key: the digest does
+ * it in SQL (items/transaction/transaction-statements.ts) and the API adds up any window's hourly
+ * sketches, never reading a raw row.
+ *
+ * Stored as JSON text (`{"-3": 2, "412": 7, "z": 1}`): one key per bucket holding values, a few
+ * hundred at most for one transaction name (a factor of 10 in duration is 116 buckets).
+ */
+export type Sketch = Record<string, number>;
+
+export const RELATIVE_ACCURACY = 0.01;
+const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
+const LOG_GAMMA = Math.log(GAMMA);
+
+/** Values at or below this (and negative ones) share the bucket "z", answered as 0. */
+export const MIN_SKETCH_VALUE = 1e-6;
+const ZERO_KEY = "z";
+
+/** The bucket a value falls in. */
+export function sketchKey(value: number): string {
+  if (!(value > MIN_SKETCH_VALUE)) return ZERO_KEY;
+  return String(Math.ceil(Math.log(value) / LOG_GAMMA));
+}
+
+/** The value a bucket answers for: within RELATIVE_ACCURACY of every value it holds. */
+export function sketchBucketValue(key: string): number {
+  if (key === ZERO_KEY) return 0;
+  return (2 * GAMMA ** Number(key)) / (GAMMA + 1);
+}
+
+export function sketchOf(values: Iterable<number>): Sketch {
+  const out: Sketch = {};
+  for (const v of values) {
+    const key = sketchKey(v);
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** Adds `from` into `into` (and answers `into`). */
+export function mergeSketchInto(into: Sketch, from: Sketch): Sketch {
+  for (const [key, count] of Object.entries(from)) {
+    if (typeof count === "number" && Number.isFinite(count) && count > 0) into[key] = (into[key] ?? 0) + count;
+  }
+  return into;
+}
+
+/** A stored sketch; anything unreadable is an empty one. */
+export function parseSketch(text: unknown): Sketch {
+  if (typeof text !== "string") return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Sketch) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function sketchCount(sketch: Sketch): number {
+  let n = 0;
+  for (const count of Object.values(sketch)) n += count;
+  return n;
+}
+
+/**
+ * The q-quantile (0 ≤ q ≤ 1): the value of rank ⌊q·(n − 1)⌋ in ascending order (the lower
+ * nearest rank), within RELATIVE_ACCURACY of the exact one. Null for an empty sketch.
+ */
+export function sketchQuantile(sketch: Sketch, q: number): number | null {
+  const n = sketchCount(sketch);
+  if (n === 0) return null;
+  const rank = Math.floor(Math.min(1, Math.max(0, q)) * (n - 1));
+  const keys = Object.keys(sketch).sort((a, b) => keyOrder(a) - keyOrder(b));
+  let seen = 0;
+  for (const key of keys) {
+    seen += sketch[key]!;
+    if (seen > rank) return sketchBucketValue(key);
+  }
+  return sketchBucketValue(keys.at(-1)!);
+}
+
+function keyOrder(key: string): number {
+  return key === ZERO_KEY ? Number.NEGATIVE_INFINITY : Number(key);
+}
