@@ -59,6 +59,14 @@ describe("extractCredentials", () => {
       "conflicting_auth",
     );
   });
+  it("takes an old DSN's public key and ignores its secret", () => {
+    const authHeader = "Sentry sentry_version=4, sentry_key=pub, sentry_secret=secret";
+    expect(extractCredentials({ ...none, authHeader })).toEqual({ publicKey: "pub", dsnProjectId: null });
+    expect(extractCredentials({ ...none, authHeader, envelopeDsn: "http://pub:secret@x.example/3" })).toEqual({
+      publicKey: "pub",
+      dsnProjectId: 3,
+    });
+  });
   it("ignores a Bearer Authorization header", () => {
     expect(rejectionOf(() => extractCredentials({ ...none, authorization: "Bearer token" })).status).toBe(401);
   });

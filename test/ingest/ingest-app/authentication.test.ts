@@ -156,3 +156,30 @@ describe("the key cache", () => {
     expect((await callApp(envelopeUrl(key), { body: smallEvent }, vars)).status).toBe(200);
   });
 });
+
+// Old DSNs carry a secret key (`http://public:secret@host/1`), and clients built for them send it
+// as `sentry_secret`. Sentry 9 deprecated the secret and Relay does not check it: the public key
+// alone authenticates (https://develop.sentry.dev/sdk/overview/#authentication).
+describe("the old DSN form with a secret key", () => {
+  it("authenticates by the public key, ignoring the secret in X-Sentry-Auth or Authorization", async () => {
+    const key = await seedProject();
+    const event = JSON.stringify({ event_id: EVENT_ID, message: "from an old DSN" });
+    const auth = `Sentry sentry_version=5, sentry_client=raven-ruby/3.1.2, sentry_timestamp=1796649636, sentry_key=${key.publicKey}, sentry_secret=any-old-secret`;
+    const url = `${BASE}/api/${key.projectId}/store/`;
+    const { status, json } = await post(url, event, { "x-sentry-auth": auth, "content-type": "application/json" });
+    expect(status).toBe(200);
+    expect(json).toEqual({ id: EVENT_ID });
+    expect((await post(url, event, { authorization: auth })).status).toBe(200);
+  });
+
+  it("authenticates an envelope whose header's dsn carries the secret", async () => {
+    const key = await seedProject();
+    const body = envelope({ event_id: EVENT_ID, dsn: `http://${key.publicKey}:secretkey@faultline.example/${key.projectId}` }, [
+      { type: "event" },
+      JSON.stringify({ message: "from an old DSN" }),
+    ]);
+    const { status, json } = await post(`${BASE}/api/${key.projectId}/envelope/`, body);
+    expect(status).toBe(200);
+    expect(json).toEqual({ id: EVENT_ID });
+  });
+});
