@@ -91,8 +91,10 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
 
   const type = exceptions.length > 0 ? "error" : "default";
   const message = logentry?.formatted ?? null;
-  const title = eventTitle(exceptions, message, primaryStacktrace(exceptions, stacktrace, threads));
-  const culprit = truncate(frameCulprit(primaryStacktrace(exceptions, stacktrace, threads)) ?? transaction ?? "", LIMITS.culprit);
+  const primary = primaryStacktrace(exceptions, stacktrace, threads);
+  const title = eventTitle(exceptions, message, primary);
+  // Sentry puts the transaction before the frames; we keep an in-app frame before it, as before.
+  const culprit = truncate(frameCulprit(primary, true) ?? transaction ?? frameCulprit(primary, false) ?? "", LIMITS.culprit);
 
   const tags = eventTags(event.tags, {
     level,
@@ -509,15 +511,22 @@ function crashFrame(stacktrace: { frames: Frame[] } | undefined): Frame | undefi
   return frames[frames.length - 1];
 }
 
-/** Sentry's culprit from the newest in-app frame: "module in function" (filename when there is no module). */
-function frameCulprit(stacktrace: { frames: Frame[] } | undefined): string | undefined {
+/**
+ * Sentry's culprit from a stack trace (src/sentry/culprit.py, `get_stacktrace_culprit`): "module in
+ * function" (filename when there is no module) of the newest in-app frame that names a place (`inApp`),
+ * else of the newest frame not in app: what names a place when no frame is in-app, as in raven-ruby's
+ * events outside an app's folders.
+ */
+function frameCulprit(stacktrace: { frames: Frame[] } | undefined, inApp: boolean): string | undefined {
   if (stacktrace === undefined) return undefined;
   const frames = stacktrace.frames;
   for (let i = frames.length - 1; i >= 0; i--) {
     const frame = frames[i]!;
-    if (frame.in_app !== true) continue;
+    if ((frame.in_app === true) !== inApp) continue;
     const location = asString(frame.module) ?? asString(frame.filename);
     if (location !== undefined) return `${location} in ${asString(frame.function) ?? "?"}`;
+    // Sentry takes the newest frame not in app as it is, naming a place or not.
+    if (!inApp) return undefined;
   }
   return undefined;
 }

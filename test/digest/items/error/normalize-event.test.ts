@@ -1,3 +1,4 @@
+import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
 import {
   EventNormalizeError,
@@ -6,6 +7,7 @@ import {
   type NormalizedEvent,
 } from "../../../../queue-consumer/digest/items/error/normalize-event";
 import { envelopeEvent, pythonEvent } from "../../../fixtures/grouping/sdk-events";
+import ravenRuby from "../../../fixtures/raven/raven-ruby.store?raw";
 
 // The JavaScript captures were sent around 00:08:50 UTC, the Python ones around 00:56:10.
 const jsReceivedAt = Date.UTC(2026, 10, 22, 0, 8, 51);
@@ -487,12 +489,26 @@ describe("legacy and alternative forms", () => {
     expect(normalize({ release: " web@1.2.3 " }).release).toBe("web@1.2.3");
   });
 
-  it("culprit falls back to the transaction, then to nothing", () => {
-    const systemOnly = {
-      exception: [{ type: "E", value: "x", stacktrace: { frames: [{ function: "f", module: "lib", in_app: false }] } }],
-    };
+  it("culprit falls back to the transaction, then to the newest frame, then to nothing", () => {
+    const frames = [
+      { function: "main", module: "app", in_app: false },
+      { function: "f", module: "lib", in_app: false },
+    ];
+    const systemOnly = { exception: [{ type: "E", value: "x", stacktrace: { frames } }] };
     expect(normalize({ ...systemOnly, transaction: "/checkout" }).culprit).toBe("/checkout");
-    expect(normalize(systemOnly).culprit).toBe("");
+    // Sentry's rule (src/sentry/culprit.py): with no in-app frame, the newest frame.
+    expect(normalize(systemOnly).culprit).toBe("lib in f");
+    // ... as it is: one that names no place gives no culprit, not an older frame's.
+    const nowhere = { exception: [{ type: "E", value: "x", stacktrace: { frames: [...frames, { function: "g" }] } }] };
+    expect(normalize(nowhere).culprit).toBe("");
+  });
+
+  it("raven-ruby, which marks no frame in-app: the newest frame is the culprit", () => {
+    const event = normalize(JSON.parse(zlib.inflateSync(Buffer.from(ravenRuby, "base64")).toString()));
+    expect(event).toMatchObject({
+      title: "PaymentDeclined: card declined for order 17",
+      culprit: "capture-raven-ruby-error.rb in charge_card",
+    });
   });
 
   it.each([[null], [[]], ["event"], [42], [undefined]])("refuses %j: not an event object", (raw) => {
