@@ -12,6 +12,7 @@ import { ingestProblemsRoutes } from "./ingest-problems/ingest-problems-routes";
 import { issuesRoutes } from "./issues/issues-routes";
 import { keyRoutes } from "./projects/key-routes";
 import { membersRoutes } from "./members/members-routes";
+import { monitorsRoutes } from "./monitors/monitors-routes";
 import { organizationsRoutes } from "./organizations/organizations-routes";
 import { projectSettingsRoutes } from "./projects/project-settings-routes";
 import { projectsRoutes } from "./projects/projects-routes";
@@ -44,6 +45,8 @@ apiApp.route("/", ingestProblemsRoutes);
 apiApp.route("/", membersRoutes);
 apiApp.route("/", apiTokenRoutes);
 apiApp.route("/", alertRulesRoutes);
+// Cron monitors and their check-ins.
+apiApp.route("/", monitorsRoutes);
 // Releases, deploys and commits, as sentry-cli and the bundler plugins drive them.
 apiApp.route("/", apiIndexRoutes);
 apiApp.route("/", releasesRoutes);
