@@ -1,6 +1,7 @@
 import { useEffect } from "preact/hooks";
 import { Layout } from "./components/layout";
 import { AlertRulesPage } from "./pages/alert-rules-page";
+import { CronsPage, MonitorPage } from "./pages/crons-page";
 import { matchRoute } from "./page-routes";
 import { IngestProblemsPage } from "./pages/ingest-problems-page";
 import { InvitePage } from "./pages/invite-page";
@@ -73,6 +74,12 @@ export function App() {
       break;
     case "issue-permalink":
       page = <IssuePage org={null} issueId={p.issueId!} />;
+      break;
+    case "crons":
+      page = <CronsPage org={p.org!} />;
+      break;
+    case "monitor":
+      page = <MonitorPage org={p.org!} slug={p.slug!} />;
       break;
     case "organization-settings":
       page = <OrganizationSettingsPage org={p.org!} />;

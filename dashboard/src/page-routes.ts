@@ -13,6 +13,8 @@ export const PAGE_ROUTES = [
   { name: "ingest-problems", pattern: "/organizations/:org/projects/:project/ingest-problems", public: false },
   { name: "alert-rules", pattern: "/organizations/:org/projects/:project/alerts", public: false },
   { name: "issues", pattern: "/organizations/:org/issues", public: false },
+  { name: "crons", pattern: "/organizations/:org/crons", public: false },
+  { name: "monitor", pattern: "/organizations/:org/crons/:slug", public: false },
   { name: "issue", pattern: "/organizations/:org/issues/:issueId", public: false },
   // Sentry's permalink form, which the API's `permalink` field uses.
   { name: "issue-permalink", pattern: "/issues/:issueId", public: false },
