@@ -1,0 +1,177 @@
+// Cron monitors end to end against a local Faultline (the Worker under `wrangler dev`, the
+// dashboard under `wrangler pages dev`, one shared D1): the real `sentry-cli monitors run` for a
+// job that succeeds and one that fails, @sentry/node's withMonitor, the HTTP check-in URL, a
+// missed run found by the minute job through the Worker's scheduled handler, and the Crons pages
+// in Debian's headless Chromium.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import * as Sentry from "@sentry/node";
+import { chromium } from "playwright-core";
+import { ROOT } from "../../scripts/local-dev.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./dashboard-stack.mjs";
+
+const SENTRY_CLI = resolve(ROOT, "node_modules/.bin/sentry-cli");
+const SCREENSHOTS = join(ROOT, "test-results");
+const UI_WAIT_MS = 60_000;
+
+let stack;
+let home;
+
+before(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // sentry-cli reads ~/.sentryclirc: an empty home of our own.
+  home = mkdtempSync(join(tmpdir(), "faultline-crons-home-"));
+  stack = await startDashboardStack();
+});
+
+after(async () => {
+  await Sentry.close(2000).catch(() => undefined);
+  await stack?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+/** Polls the API until the monitor's check-ins satisfy `done`; queue delivery is asynchronous. */
+async function waitForCheckIns(slug, done, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await stack.api(`/organizations/faultline/monitors/${slug}/checkins/`);
+      if (done(last)) return last;
+    } catch (err) {
+      last = err.message;
+    }
+    if (Date.now() > deadline) throw new Error(`check-ins of ${slug}: ${JSON.stringify(last)}\n${stack.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function issueTitles() {
+  const issues = await stack.api("/organizations/faultline/issues/?project=1&query=");
+  return issues.map((i) => i.title).sort();
+}
+
+function monitorsRun(slug, exitCode) {
+  return spawnSync(
+    SENTRY_CLI,
+    [
+      "monitors",
+      "run",
+      "--schedule",
+      "*/5 * * * *",
+      "--check-in-margin",
+      "5",
+      "--max-runtime",
+      "10",
+      slug,
+      "--",
+      process.execPath,
+      "-e",
+      `process.exit(${exitCode})`,
+    ],
+    { env: { PATH: process.env.PATH, HOME: home, SENTRY_DSN: stack.dsn }, encoding: "utf8", timeout: 60_000 },
+  );
+}
+
+test("sentry-cli monitors run: a job that succeeds is one ok run, one that fails an error run and an issue", async () => {
+  const ok = monitorsRun("cli-nightly", 0);
+  assert.equal(ok.status, 0, ok.stderr);
+  const okRuns = await waitForCheckIns("cli-nightly", (c) => c.length === 1 && c[0].status === "ok");
+  assert.equal(typeof okRuns[0].duration, "number");
+
+  const failed = monitorsRun("cli-broken", 3);
+  assert.equal(failed.status, 3, "sentry-cli passes the job's exit code on");
+  await waitForCheckIns("cli-broken", (c) => c.length === 1 && c[0].status === "error");
+  const monitor = await stack.api("/organizations/faultline/monitors/cli-broken/");
+  assert.equal(monitor.status, "error");
+  assert.deepEqual(monitor.config.schedule, "*/5 * * * *");
+  assert.ok((await issueTitles()).includes("Cron failure: cli-broken"));
+});
+
+test("@sentry/node's withMonitor: the run's in_progress and ok are one check-in, and the config creates the monitor", async () => {
+  Sentry.init({ dsn: stack.dsn, release: "jobs@1.0.0", defaultIntegrations: false });
+  const result = await Sentry.withMonitor("node-report", async () => "done", {
+    schedule: { type: "interval", value: 1, unit: "hour" },
+    checkinMargin: 2,
+    maxRuntime: 5,
+    timezone: "Europe/Vienna",
+  });
+  assert.equal(result, "done");
+  await Sentry.flush(5000);
+  const [run] = await waitForCheckIns("node-report", (c) => c.length === 1 && c[0].status === "ok");
+  assert.equal(run.environment, "production");
+  const monitor = await stack.api("/organizations/faultline/monitors/node-report/");
+  assert.deepEqual(monitor.config.schedule, [1, "hour"]);
+  assert.equal(monitor.config.timezone, "Europe/Vienna");
+  assert.ok(monitor.nextCheckIn !== null);
+});
+
+test("the HTTP check-in URL, and a missed run found by the minute job through the scheduled handler", async () => {
+  const url = `${stack.ingestUrl}/api/1/cron/http-heartbeat/${stack.publicKey}/`;
+  const created = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ status: "ok", monitor_config: { schedule: { type: "crontab", value: "* * * * *" }, checkin_margin: 1 } }),
+  });
+  assert.equal(created.status, 202);
+  await waitForCheckIns("http-heartbeat", (c) => c.length === 1);
+  assert.equal((await fetch(`${url}?status=in_progress`)).status, 202);
+  await waitForCheckIns("http-heartbeat", (c) => c.length === 2);
+  assert.equal((await fetch(`${url}?status=ok`)).status, 202);
+  await waitForCheckIns("http-heartbeat", (c) => c.length === 2 && c.every((x) => x.status === "ok"));
+  const wrongKey = await fetch(`${stack.ingestUrl}/api/1/cron/http-heartbeat/${"0".repeat(32)}/?status=ok`);
+  assert.equal(wrongKey.status, 401);
+
+  // The minute trigger, as the stack fires it every minute, run now as if five minutes later.
+  const status = await stack.runScheduled("* * * * *", Date.now() + 5 * 60_000);
+  assert.equal(status, 200);
+  const runs = await waitForCheckIns("http-heartbeat", (c) => c.some((x) => x.status === "missed"));
+  assert.equal(runs.filter((x) => x.status === "missed").length, 1);
+  assert.equal((await stack.api("/organizations/faultline/monitors/http-heartbeat/")).status, "missed_checkin");
+  assert.ok((await issueTitles()).includes("Missed check-in: http-heartbeat"));
+});
+
+test("the Crons page lists each monitor with its schedule, status and timeline, and a monitor's page its check-ins", async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-test-deps.sh (installs Debian's chromium)`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_WAIT_MS);
+    const errors = [];
+    page.on("pageerror", (err) => errors.push(err.message));
+    await page.goto(`${stack.dashboardUrl}/login`);
+    await page.getByLabel("Email").fill(stack.login.email);
+    await page.getByLabel("Password").fill(stack.login.password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(/\/organizations\/faultline\/issues/, { waitUntil: "commit" });
+
+    await page.getByRole("link", { name: "Crons" }).click();
+    await page.getByRole("heading", { name: "Crons" }).waitFor();
+    const table = page.locator("table.monitors");
+    await table.getByRole("link", { name: "cli-broken" }).waitFor();
+    for (const slug of ["cli-nightly", "cli-broken", "node-report", "http-heartbeat"])
+      await table.getByRole("link", { name: slug }).waitFor();
+    const row = (slug) => table.locator("tr", { has: page.getByRole("link", { name: slug, exact: true }) });
+    await row("cli-broken").getByText("Failing").first().waitFor();
+    await row("http-heartbeat").getByText("Missed").first().waitFor();
+    await row("cli-nightly").getByText("*/5 * * * * (UTC)").waitFor();
+    // The timelines: one mark per check-in.
+    await row("http-heartbeat").locator(".checkin-timeline .tick.status-missed").waitFor();
+    assert.equal(await row("http-heartbeat").locator(".checkin-timeline .tick").count(), 3);
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-crons.png"), fullPage: true });
+
+    await table.getByRole("link", { name: "http-heartbeat" }).click();
+    await page.getByRole("heading", { name: "Check-ins" }).waitFor();
+    await page.locator("table.list tbody tr").nth(2).waitFor();
+    assert.equal(await page.locator("table.list tbody tr").count(), 3);
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-monitor.png"), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
