@@ -185,7 +185,13 @@ function searchOf(c: Context<ApiEnv>): IssueSearch {
 }
 
 function filtered(search: IssueSearch): boolean {
-  return search.statuses.size < 3 || search.levels.length > 0 || search.tags.length > 0 || search.text !== null;
+  return (
+    search.statuses.size < 3 ||
+    search.levels.length > 0 ||
+    search.firstReleases.length > 0 ||
+    search.tags.length > 0 ||
+    search.text !== null
+  );
 }
 
 /** The issues a search matches that were seen in the window, most recently seen first. */

@@ -198,6 +198,13 @@ function issueConditions(q: IssueListQuery): SQL[] {
   for (const assignee of q.assignees ?? []) conditions.push(assigneeCondition(assignee));
   for (const level of q.search.levels)
     conditions.push(level.negated ? notInArray(issues.level, level.values) : inArray(issues.level, level.values));
+  // An issue with no first release is in none of them, so `!firstRelease:` keeps it.
+  for (const first of q.search.firstReleases)
+    conditions.push(
+      first.negated
+        ? sql`(${issues.firstRelease} IS NULL OR ${notInArray(issues.firstRelease, first.values)})`
+        : inArray(issues.firstRelease, first.values),
+    );
   for (const tag of q.search.tags) {
     const inProjects = q.projectIds.length === 1 ? eq(issueTags.projectId, q.projectIds[0]!) : inArray(issueTags.projectId, q.projectIds);
     const holders = sql`SELECT ${issueTags.issueId} FROM ${issueTags} WHERE ${inProjects} AND ${issueTags.key} = ${tag.key} AND ${inArray(issueTags.value, tag.values)}`;

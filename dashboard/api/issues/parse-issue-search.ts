@@ -7,6 +7,7 @@ import { ApiError } from "../api-error";
  *   is:unresolved | is:resolved | is:ignored (is:archived is Sentry's newer name for it)
  *   is:assigned | is:unassigned   assigned:me | assigned:<member email> | assigned:user:<id> | assigned:none
  *   level:error   release:1.2.0   environment:production   <any tag>:<value>
+ *   firstRelease:1.2.0 (first seen in it; first-release: too)
  *   key:"quoted value"   key:[a, b, "c d"] (any of)   !key:value (none of)
  *   anything else: text matched, case-insensitively, anywhere in the title or culprit
  *
@@ -39,10 +40,15 @@ export interface IssueSearch {
   /** `assigned:`, `is:assigned` and `is:unassigned`, found through issues_by_assignee. */
   assignees: AssigneeFilter[];
   levels: ValueFilter[];
+  /** `firstRelease:`, the version an issue was first seen in (issues_by_first_release). */
+  firstReleases: ValueFilter[];
   /** `environment:`, `release:` and any other tag, found through issue_tags. */
   tags: TagFilter[];
   text: string | null;
 }
+
+// Sentry's key for the release an issue was first seen in, and its older spelling.
+const FIRST_RELEASE_KEYS = new Set(["firstRelease", "first-release"]);
 
 // Sentry's is: values for assignment (https://docs.sentry.io/concepts/search/searchable-properties/issues/).
 const ASSIGNMENT_VALUES = new Set(["assigned", "unassigned"]);
@@ -64,7 +70,7 @@ const TOKEN = /(!?)([A-Za-z0-9_.-]+):("(?:[^"\\]|\\.)*"|\[[^\]]*\]|\S*)|"((?:[^"
 
 export function parseIssueSearch(query: string): IssueSearch {
   if (query.length > MAX_QUERY_CHARS) throw new ApiError(400, `query: longer than ${MAX_QUERY_CHARS} characters`);
-  const search: IssueSearch = { statuses: new Set(ISSUE_STATUSES), assignees: [], levels: [], tags: [], text: null };
+  const search: IssueSearch = { statuses: new Set(ISSUE_STATUSES), assignees: [], levels: [], firstReleases: [], tags: [], text: null };
   const words: string[] = [];
   let filters = 0;
   for (const match of query.matchAll(TOKEN)) {
@@ -87,6 +93,7 @@ export function parseIssueSearch(query: string): IssueSearch {
     else if (key === "is") applyStatus(search.statuses, values, negated);
     else if (key === "assigned") search.assignees.push({ values: values.map(assigneeRef), negated });
     else if (key === "level") search.levels.push({ values: values.map((v) => v.toLowerCase()), negated });
+    else if (FIRST_RELEASE_KEYS.has(key)) search.firstReleases.push({ values, negated });
     else search.tags.push({ key, values, negated });
   }
   search.text = words.length > 0 ? words.join(" ") : null;

@@ -209,6 +209,19 @@ describe("searching the stream", () => {
     return { org, a, b, c, d, e };
   }
 
+  it("firstRelease: finds the issues first seen in a release, whatever later events named", async () => {
+    const org = await seedOrganization();
+    const first = await seedIssue(org.projectId, { firstRelease: "shop@1.0", lastRelease: "shop@1.1", lastSeen: NOW - 3000 });
+    const second = await seedIssue(org.projectId, { firstRelease: "shop@1.1", lastRelease: "shop@1.1", lastSeen: NOW - 2000 });
+    const none = await seedIssue(org.projectId, { firstRelease: null, lastSeen: NOW - 1000 });
+    const q = async (query: string) => ids(await get(`${streamOf(org)}?query=${encodeURIComponent(query)}`, org.token));
+    expect(await q("firstRelease:shop@1.1")).toEqual([second]);
+    expect(await q('first-release:"shop@1.0"')).toEqual([first]);
+    expect(await q("firstRelease:[shop@1.0,shop@1.1]")).toEqual([second, first]);
+    expect(await q("!firstRelease:shop@1.0")).toEqual([none, second]);
+    expect(await q("firstRelease:shop@2.0")).toEqual([]);
+  });
+
   it("applies each filter, alone and combined, like Sentry's search", async () => {
     const { org, a, b, c, d, e } = await seedSearchable();
     const search = async (params: string) => {

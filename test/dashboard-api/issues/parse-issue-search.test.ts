@@ -6,8 +6,8 @@ const all = new Set(["unresolved", "resolved", "ignored"]);
 
 describe("parseIssueSearch", () => {
   it("reads nothing from an empty query: every status, no filter", () => {
-    expect(parseIssueSearch("")).toEqual({ statuses: all, assignees: [], levels: [], tags: [], text: null });
-    expect(parseIssueSearch("   ")).toEqual({ statuses: all, assignees: [], levels: [], tags: [], text: null });
+    expect(parseIssueSearch("")).toEqual({ statuses: all, assignees: [], levels: [], firstReleases: [], tags: [], text: null });
+    expect(parseIssueSearch("   ")).toEqual({ statuses: all, assignees: [], levels: [], firstReleases: [], tags: [], text: null });
   });
 
   it("narrows statuses with is:, lists and negation", () => {
@@ -45,6 +45,15 @@ describe("parseIssueSearch", () => {
       { key: "url", values: ["https://x.test/a"], negated: false },
     ]);
     expect(search.text).toBeNull();
+  });
+
+  it("reads firstRelease: (Sentry's key, and first-release:) apart from the release tag", () => {
+    const search = parseIssueSearch('firstRelease:"shop@1.0 rc" !first-release:[1.1, 1.2] release:2.0');
+    expect(search.firstReleases).toEqual([
+      { values: ["shop@1.0 rc"], negated: false },
+      { values: ["1.1", "1.2"], negated: true },
+    ]);
+    expect(search.tags).toEqual([{ key: "release", values: ["2.0"], negated: false }]);
   });
 
   it("joins free text into one phrase, quoted or not, keeping 'Type:' words as text", () => {
