@@ -33,6 +33,8 @@ import {
   statusChangeOf,
 } from "./issue-status-update";
 import { parseAssignee, resolveAssignee, resolveAssigneeFilters } from "./issue-assignee";
+import { issueActivityRoutes } from "./issue-activity-routes";
+import { noteCounts } from "./issue-activity-queries";
 import { type IssueStatus, parseIssueSearch } from "./parse-issue-search";
 import { listProjects } from "../projects/project-queries";
 import { database, idParams, issueInScope, organizationInScope, projectInScope } from "../route-scope";
@@ -47,6 +49,9 @@ import { readJsonBody, validateInput } from "../validate-input";
  * bulk.
  */
 export const issuesRoutes = new Hono<ApiEnv>({ strict: false });
+
+// An issue's comments and activity, under the same paths.
+issuesRoutes.route("/", issueActivityRoutes);
 
 // Sentry's default search when the `query` parameter is absent; an empty `query=` means no filter.
 const DEFAULT_QUERY = "is:unresolved";
@@ -173,14 +178,21 @@ async function directHit(db: DrizzleD1Database, projectIds: number[], query: str
 
 async function serializeIssues(c: Context<ApiEnv>, db: DrizzleD1Database, issues: IssueRow[], period: "24h" | "14d" | "") {
   const ids = issues.map((i) => i.id);
-  const [stats, releases, assignees] = await Promise.all([
+  const [stats, releases, assignees, numComments] = await Promise.all([
     period === "" ? null : issueStats(db, ids, STATS_PERIODS[period], Date.now()),
     findReleases(db, releasesOf(issues)),
     findAssignees(db, issues),
+    noteCounts(db, ids),
   ]);
   const origin = new URL(c.req.url).origin;
   return issues.map((issue) =>
-    serializeIssue(issue, { origin, releases, assignees, stats: stats === null ? undefined : { [period]: stats.get(issue.id) ?? [] } }),
+    serializeIssue(issue, {
+      origin,
+      releases,
+      assignees,
+      numComments,
+      stats: stats === null ? undefined : { [period]: stats.get(issue.id) ?? [] },
+    }),
   );
 }
 
@@ -203,18 +215,20 @@ issuesRoutes.get("/organizations/:org/issues/:issueId", async (c) => c.json(awai
 async function issueDetails(c: Context<ApiEnv>, issue: IssueRow) {
   const db = database(c);
   const now = Date.now();
-  const [day, month, tags, releases, assignees] = await Promise.all([
+  const [day, month, tags, releases, assignees, numComments] = await Promise.all([
     issueStats(db, [issue.id], STATS_PERIODS["24h"], now),
     issueStats(db, [issue.id], STATS_PERIODS["30d"], now),
     issueTagValues(db, issue.id),
     findReleases(db, releasesOf([issue])),
     findAssignees(db, [issue]),
+    noteCounts(db, [issue.id]),
   ]);
   return {
     ...serializeIssue(issue, {
       origin: new URL(c.req.url).origin,
       releases,
       assignees,
+      numComments,
       stats: { "24h": day.get(issue.id) ?? [], "30d": month.get(issue.id) ?? [] },
     }),
     tags: serializeTagSummary(tags),
@@ -302,6 +316,7 @@ issuesRoutes.put("/projects/:org/:project/issues", async (c) => {
       origin: new URL(c.req.url).origin,
       releases: new Map(),
       assignees: new Map(),
+      numComments: new Map(),
     });
     Object.assign(answer, { status, statusDetails, substatus });
   }

@@ -13,6 +13,8 @@ export interface IssueContext {
   releases: Map<string, ReleaseRow>;
   /** The assignees of the issues serialized, by user id. */
   assignees: Map<number, AssigneeRow>;
+  /** How many comments each issue has, by issue id (none when absent). */
+  numComments: Map<number, number>;
   stats?: Record<string, Array<[number, number]>>;
 }
 
@@ -44,7 +46,7 @@ export function serializeIssue(issue: IssueRow, ctx: IssueContext) {
     issueCategory: "error",
     priority: priorityOf(issue.level),
     metadata: issue.metadata,
-    numComments: 0,
+    numComments: ctx.numComments.get(issue.id) ?? 0,
     assignedTo: issue.assignedUserId === null ? null : serializeAssignee(ctx.assignees.get(issue.assignedUserId)),
     isBookmarked: false,
     isSubscribed: false,
