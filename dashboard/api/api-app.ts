@@ -7,6 +7,7 @@ import { apiTokenRoutes } from "./members/api-token-routes";
 import { authenticateSession } from "./auth/authenticate-session";
 import { authenticateToken } from "./auth/authenticate-token";
 import { discoverRoutes } from "./discover/discover-routes";
+import { traceRoutes } from "./traces/trace-routes";
 import { eventsRoutes } from "./events/events-routes";
 import { ingestProblemsRoutes } from "./ingest-problems/ingest-problems-routes";
 import { issuesRoutes } from "./issues/issues-routes";
@@ -38,6 +39,7 @@ apiApp.route("/", projectsRoutes);
 apiApp.route("/", issuesRoutes);
 apiApp.route("/", eventsRoutes);
 apiApp.route("/", discoverRoutes);
+apiApp.route("/", traceRoutes);
 // The dashboard's settings pages: projects, keys, ingest problems, members and API tokens.
 apiApp.route("/", projectSettingsRoutes);
 apiApp.route("/", keyRoutes);

@@ -1,10 +1,11 @@
 /**
  * The organization-wide query routes that Grafana's Sentry data source, sentry-mcp and
  * dashboards call: events-stats (a count over time), events (Discover over errors, one row per
- * issue), stats_v2 (what was accepted and what was refused, per category and outcome) and the
- * organization's tag keys. Everything is added up from the digest's hourly and daily rollups, so
- * a query over 90 days reads rollup rows, never events (discover-queries.ts). Counts are hourly:
- * an interval under an hour is rounded up to one.
+ * issue; over transactions, transaction-discover.ts answers both), stats_v2 (what was accepted and
+ * what was refused, per category and outcome) and the organization's tag keys. Everything is
+ * added up from the digest's hourly and daily rollups, so a query over 90 days reads rollup rows,
+ * never events (discover-queries.ts). Counts are hourly: an interval under an hour is rounded up
+ * to one.
  */
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { type Context, Hono } from "hono";
@@ -18,6 +19,7 @@ import { database, organizationInScope } from "../route-scope";
 import { acceptedDayCounts, type HourCount, issueHourCounts, projectHourCounts, rejectedDayCounts, tagKeyTotals } from "./discover-queries";
 import { type QueryWindow, bucketTimes, queryProjects, queryWindow } from "./discover-window";
 import { organizationProjectIds } from "../organizations/organization-queries";
+import { transactionSeries, transactionTable, wantsTransactions } from "./transaction-discover";
 
 export const discoverRoutes = new Hono<ApiEnv>({ strict: false });
 
@@ -29,6 +31,7 @@ discoverRoutes.get("/organizations/:org/events-stats", async (c) => {
   const { db, projectIds } = await scope(c);
   const window = queryWindow(c, { period: "24h", interval: "1h" });
   const yAxes = c.req.queries("yAxis") ?? ["count()"];
+  if (wantsTransactions(c)) return transactionSeries(c, projectIds, window, yAxes);
   for (const y of yAxes) if (y !== "count()") badRequest(`yAxis: "${y.slice(0, 50)}" is not supported (count() is)`);
   const counts = await eventCounts(db, projectIds, searchOf(c), window);
   const buckets = bucketTimes(window);
@@ -64,7 +67,9 @@ const FIELDS: Record<string, { type: string; value: (issue: IssueRow, count: num
 discoverRoutes.get("/organizations/:org/events", async (c) => {
   const { db, projectIds } = await scope(c);
   const dataset = c.req.query("dataset") ?? "errors";
-  if (dataset !== "errors" && dataset !== "discover") badRequest(`dataset: "${dataset.slice(0, 50)}" is not supported (errors is)`);
+  if (wantsTransactions(c)) return transactionTable(c, db, projectIds, queryWindow(c, { period: "14d", interval: "1h" }));
+  if (dataset !== "errors" && dataset !== "discover")
+    badRequest(`dataset: "${dataset.slice(0, 50)}" is not supported (errors and transactions are)`);
   const fields = c.req.queries("field") ?? [];
   if (fields.length === 0) badRequest("field: give at least one field");
   for (const f of fields)

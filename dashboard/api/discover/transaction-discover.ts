@@ -1,0 +1,168 @@
+/**
+ * Discover over transactions: the table (`/events/?dataset=transactions`, one row per group of
+ * the non-aggregate fields asked for) and the series (`/events-stats/`, one value per bucket and
+ * yAxis), both added up from the hourly rollups of the window (transaction-queries.ts).
+ */
+import type { Context } from "hono";
+import type { ApiEnv } from "../api-env";
+import { badRequest } from "../api-error";
+import type { QueryWindow } from "./discover-window";
+import { bucketTimes } from "./discover-window";
+import { type FieldDefinition, type GroupKey, TransactionAggregate, roundValue, transactionField } from "./transaction-fields";
+import { projectSlugs, transactionRollups, vitalRollups } from "./transaction-queries";
+import { type TransactionSearch, exactNames, matchesTransactionSearch, parseTransactionSearch } from "./transaction-search";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+
+/** The yAxis functions only transactions have: asking for one means the transactions dataset. */
+export function isTransactionAxis(yAxis: string): boolean {
+  return yAxis !== "count()" && /\(/.test(yAxis);
+}
+
+/** Whether a query is over transactions: `dataset=transactions`, or `event.type:transaction` in the query. */
+export function wantsTransactions(c: Context<ApiEnv>): boolean {
+  const dataset = c.req.query("dataset");
+  return dataset === "transactions" || /(^|\s)event\.type:transaction(\s|$)/.test(c.req.query("query") ?? "");
+}
+
+function searchOf(c: Context<ApiEnv>): TransactionSearch {
+  const search = parseTransactionSearch(c.req.query("query") ?? "");
+  const environments = c.req.queries("environment") ?? [];
+  if (environments.length > 0) search.filters.push({ key: "environment", values: environments, negated: false });
+  return search;
+}
+
+async function readRollups(
+  c: Context<ApiEnv>,
+  projectIds: number[],
+  window: QueryWindow,
+  search: TransactionSearch,
+  definitions: FieldDefinition[],
+) {
+  const names = exactNames(search);
+  const vitals = [...new Set(definitions.flatMap((d) => (d.vital === null ? [] : [d.vital])))];
+  const needsSketch = (vital: boolean) => definitions.some((d) => d.needsSketch && (d.vital !== null) === vital);
+  const [rows, vitalRows] = await Promise.all([
+    transactionRollups(c.env.DB, { projectIds, start: window.start, end: window.end, names, withSketch: needsSketch(false) }),
+    vitalRollups(c.env.DB, { projectIds, start: window.start, end: window.end, vitals, withSketch: needsSketch(true) }),
+  ]);
+  return {
+    rows: rows.filter((r) => matchesTransactionSearch(search, r)),
+    vitalRows: vitalRows.filter((r) => matchesTransactionSearch(search, r)),
+  };
+}
+
+const MAX_PER_PAGE = 100;
+
+// https://docs.sentry.io/api/discover/query-discover-events-in-table-format/ with dataset=transactions.
+export async function transactionTable(
+  c: Context<ApiEnv>,
+  db: DrizzleD1Database,
+  projectIds: number[],
+  window: QueryWindow,
+): Promise<Response> {
+  const fields = c.req.queries("field") ?? [];
+  if (fields.length === 0) badRequest("field: give at least one field");
+  const definitions = new Map(fields.map((f) => [f, transactionField(f)]));
+  const sort = c.req.query("sort") ?? (fields.includes("count()") ? "-count()" : `-${fields[0]}`);
+  const sortField = sort.replace(/^-/, "");
+  if (!definitions.has(sortField)) badRequest(`sort: "${sort.slice(0, 80)}" is not one of the fields`);
+  const perPage = Number(c.req.query("per_page") ?? "50");
+  if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) badRequest(`per_page: a whole number from 1 to ${MAX_PER_PAGE}`);
+  const offset = offsetOf(c.req.query("cursor"));
+
+  const search = searchOf(c);
+  const { rows, vitalRows } = await readRollups(c, projectIds, window, search, [...definitions.values()]);
+  const slugs = await projectSlugs(db, projectIds);
+  const groupFields = fields.filter((f) => definitions.get(f)!.kind === "group");
+  const groups = new Map<string, { key: Array<string | number>; aggregate: TransactionAggregate }>();
+  const groupOf = (row: GroupKey) => {
+    const key = groupFields.map((f) => definitions.get(f)!.group!(row, slugs.get(row.projectId) ?? String(row.projectId)));
+    const id = JSON.stringify(key);
+    let g = groups.get(id);
+    if (g === undefined) {
+      g = { key, aggregate: new TransactionAggregate() };
+      groups.set(id, g);
+    }
+    return g;
+  };
+  for (const r of rows) groupOf(r).aggregate.add(r);
+  for (const r of vitalRows) groupOf(r).aggregate.addVital(r);
+
+  const minutes = (window.end - window.start) / 60_000;
+  const data = [...groups.values()]
+    .filter((g) => g.aggregate.count > 0 || g.aggregate.vitals.size > 0)
+    .map((g) =>
+      Object.fromEntries(
+        fields.map((f) => {
+          const d = definitions.get(f)!;
+          return [f, d.kind === "group" ? g.key[groupFields.indexOf(f)] : roundValue(d.value!(g.aggregate, minutes), d.type)];
+        }),
+      ),
+    );
+  const direction = sort.startsWith("-") ? -1 : 1;
+  data.sort((a, b) => direction * compare(a[sortField], b[sortField]));
+  const page = data.slice(offset, offset + perPage);
+  const res = c.json({
+    data: page,
+    meta: {
+      fields: Object.fromEntries(fields.map((f) => [f, definitions.get(f)!.type])),
+      units: Object.fromEntries(fields.map((f) => [f, definitions.get(f)!.unit])),
+      isMetricsData: false,
+      dataset: "transactions",
+    },
+  });
+  res.headers.set("Link", links(c.req.url, offset, perPage, data.length));
+  return res;
+}
+
+// https://docs.sentry.io/api/discover/retrieve-event-counts-for-an-organization-v2/ over transactions.
+export async function transactionSeries(c: Context<ApiEnv>, projectIds: number[], window: QueryWindow, yAxes: string[]): Promise<Response> {
+  const definitions = new Map(yAxes.map((y) => [y, transactionField(y)]));
+  for (const [y, d] of definitions) if (d.kind === "group") badRequest(`yAxis: "${y.slice(0, 80)}" is not a function`);
+  const { rows, vitalRows } = await readRollups(c, projectIds, window, searchOf(c), [...definitions.values()]);
+  const buckets = bucketTimes(window).map(() => new TransactionAggregate());
+  const slot = (hour: number) => buckets[Math.floor((hour - window.start) / window.interval)];
+  for (const r of rows) slot(r.hour)?.add(r);
+  for (const r of vitalRows) slot(r.hour)?.addVital(r);
+  const minutes = window.interval / 60_000;
+  const times = bucketTimes(window);
+  const series = (y: string) => {
+    const d = definitions.get(y)!;
+    return {
+      data: times.map((t, i) => [t, [{ count: roundValue(d.value!(buckets[i]!, minutes), d.type) ?? 0 }]]),
+      start: window.start / 1000,
+      end: window.end / 1000,
+      isMetricsData: false,
+      meta: { fields: { time: "date", [y]: d.type }, units: { time: null, [y]: d.unit } },
+    };
+  };
+  return c.json(yAxes.length === 1 ? series(yAxes[0]!) : Object.fromEntries(yAxes.map((y) => [y, series(y)])));
+}
+
+/** Sentry's offset cursors (`0:<offset>:0`), as Discover's pages use. */
+function offsetOf(cursor: string | undefined): number {
+  if (cursor === undefined || cursor === "") return 0;
+  const match = /^\d{1,16}:(\d{1,7}):[01]$/.exec(cursor);
+  if (match === null) badRequest("cursor: not a cursor this API returned");
+  return Number(match[1]);
+}
+
+function links(url: string, offset: number, perPage: number, total: number): string {
+  const at = (o: number) => {
+    const u = new URL(url);
+    u.searchParams.set("cursor", `0:${o}:0`);
+    return u.toString();
+  };
+  const previous = Math.max(0, offset - perPage);
+  return [
+    `<${at(previous)}>; rel="previous"; results="${offset > 0}"; cursor="0:${previous}:1"`,
+    `<${at(offset + perPage)}>; rel="next"; results="${offset + perPage < total}"; cursor="0:${offset + perPage}:0"`,
+  ].join(", ");
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (a === null || a === undefined) return b === null || b === undefined ? 0 : -1;
+  if (b === null || b === undefined) return 1;
+  return String(a).localeCompare(String(b));
+}

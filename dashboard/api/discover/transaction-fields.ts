@@ -1,0 +1,164 @@
+/**
+ * Discover's fields over transactions (https://docs.sentry.io/product/explore/discover-queries/query-builder/query-equations/,
+ * https://docs.sentry.io/product/insights/overview/metrics/), each answered from the merged
+ * rollups of a group: counts and sums add up, percentiles come from the merged duration sketch
+ * (protocol/duration-sketch.ts, within 1%). Durations are milliseconds, as Sentry's are.
+ *
+ *   transaction, transaction.op, project, project.id, environment, release   (group by)
+ *   count(), failure_count(), failure_rate(), apdex(), tpm(), epm()
+ *   p50() p75() p90() p95() p99() p100() avg() sum() min() max(), each also of
+ *   (transaction.duration) or of a Web Vital: (measurements.lcp|fcp|cls|inp|ttfb)
+ */
+import { type Sketch, mergeSketchInto, parseSketch, sketchQuantile } from "../../../protocol/duration-sketch";
+import { WEB_VITALS, type WebVital, isWebVital } from "../../../protocol/web-vitals";
+import { badRequest } from "../api-error";
+
+export interface RollupRow {
+  projectId: number;
+  hour: number;
+  name: string;
+  op: string;
+  environment: string;
+  release: string;
+  count: number;
+  failures: number;
+  satisfied: number;
+  tolerated: number;
+  durationSum: number;
+  slowestMs: number;
+  sketch: string | null;
+}
+
+export interface VitalRow {
+  projectId: number;
+  hour: number;
+  name: string;
+  op: string;
+  environment: string;
+  release: string;
+  vital: string;
+  count: number;
+  valueSum: number;
+  sketch: string | null;
+}
+
+/** What a group is keyed by: the key columns every rollup row has. */
+export type GroupKey = Pick<RollupRow, "projectId" | "name" | "op" | "environment" | "release">;
+
+interface Distribution {
+  count: number;
+  sum: number;
+  max: number;
+  sketch: Sketch;
+}
+
+/** A group's rollups, added up. */
+export class TransactionAggregate {
+  count = 0;
+  failures = 0;
+  satisfied = 0;
+  tolerated = 0;
+  readonly duration: Distribution = { count: 0, sum: 0, max: 0, sketch: {} };
+  readonly vitals = new Map<WebVital, Distribution>();
+
+  add(row: RollupRow): void {
+    this.count += row.count;
+    this.failures += row.failures;
+    this.satisfied += row.satisfied;
+    this.tolerated += row.tolerated;
+    this.duration.count += row.count;
+    this.duration.sum += row.durationSum;
+    this.duration.max = Math.max(this.duration.max, row.slowestMs);
+    if (row.sketch !== null) mergeSketchInto(this.duration.sketch, parseSketch(row.sketch));
+  }
+
+  addVital(row: VitalRow): void {
+    if (!isWebVital(row.vital)) return;
+    const d = this.vitals.get(row.vital) ?? { count: 0, sum: 0, max: 0, sketch: {} };
+    this.vitals.set(row.vital, d);
+    d.count += row.count;
+    d.sum += row.valueSum;
+    if (row.sketch !== null) mergeSketchInto(d.sketch, parseSketch(row.sketch));
+  }
+}
+
+export type FieldKind = "group" | "aggregate";
+
+export interface FieldDefinition {
+  kind: FieldKind;
+  /** Sentry's meta.fields type. */
+  type: "string" | "integer" | "number" | "duration" | "percentage" | "rate";
+  unit: string | null;
+  /** Whether the rollup sketches must be read. */
+  needsSketch: boolean;
+  /** The Web Vital whose rollups it reads. */
+  vital: WebVital | null;
+  group?: (row: GroupKey, projectSlug: string) => string | number;
+  value?: (a: TransactionAggregate, minutes: number) => number | null;
+}
+
+const GROUPS: Record<string, FieldDefinition> = {
+  transaction: group("string", (r) => r.name),
+  "transaction.op": group("string", (r) => r.op),
+  project: group("string", (_r, slug) => slug),
+  "project.id": group("integer", (r) => r.projectId),
+  environment: group("string", (r) => r.environment),
+  release: group("string", (r) => r.release),
+};
+
+function group(type: "string" | "integer", read: (row: GroupKey, slug: string) => string | number): FieldDefinition {
+  return { kind: "group", type, unit: null, needsSketch: false, vital: null, group: read };
+}
+
+function aggregate(type: FieldDefinition["type"], value: FieldDefinition["value"], o: Partial<FieldDefinition> = {}): FieldDefinition {
+  return { kind: "aggregate", type, unit: null, needsSketch: false, vital: null, value, ...o };
+}
+
+const SIMPLE: Record<string, FieldDefinition> = {
+  "count()": aggregate("integer", (a) => a.count),
+  "failure_count()": aggregate("integer", (a) => a.failures),
+  // Sentry's failure rate: every status but ok, cancelled and unknown, as a fraction.
+  "failure_rate()": aggregate("percentage", (a) => (a.count === 0 ? null : a.failures / a.count)),
+  // Apdex: (satisfied + tolerating / 2) / all, against each project's threshold.
+  "apdex()": aggregate("number", (a) => (a.count === 0 ? null : (a.satisfied + a.tolerated / 2) / a.count)),
+  "tpm()": aggregate("rate", (a, minutes) => a.count / minutes, { unit: "1/minute" }),
+  "epm()": aggregate("rate", (a, minutes) => a.count / minutes, { unit: "1/minute" }),
+};
+
+const QUANTILES: Record<string, number> = { p50: 0.5, p75: 0.75, p90: 0.9, p95: 0.95, p99: 0.99, p100: 1, min: 0 };
+const FUNCTION = /^(p50|p75|p90|p95|p99|p100|avg|sum|min|max)\((transaction\.duration|measurements\.([a-z]+))?\)$/;
+
+/** A field's definition, or a 400 naming it. */
+export function transactionField(name: string): FieldDefinition {
+  const known = GROUPS[name] ?? SIMPLE[name];
+  if (known !== undefined) return known;
+  const match = FUNCTION.exec(name);
+  const measurement = match?.[3];
+  if (match === null || (measurement !== undefined && !isWebVital(measurement)))
+    badRequest(
+      `field: "${name.slice(0, 80)}" is not supported (${[...Object.keys(GROUPS), ...Object.keys(SIMPLE)].join(", ")}, ` +
+        `p50() p75() p90() p95() p99() p100() avg() sum() min() max() of transaction.duration or measurements.${WEB_VITALS.join("|")})`,
+    );
+  const fn = match[1]!;
+  const vital = (measurement as WebVital | undefined) ?? null;
+  const unit = vital === "cls" ? null : "millisecond";
+  const type = vital === "cls" ? "number" : "duration";
+  const of = (a: TransactionAggregate) => (vital === null ? a.duration : a.vitals.get(vital));
+  if (fn === "avg") return aggregate(type, (a) => ratio(of(a)?.sum, of(a)?.count), { unit, vital });
+  if (fn === "sum") return aggregate(type, (a) => of(a)?.sum ?? 0, { unit, vital });
+  // The hour's slowest transaction is kept exactly; a vital's maximum comes from its sketch.
+  if (fn === "max" && vital === null) return aggregate(type, (a) => (a.count === 0 ? null : a.duration.max), { unit });
+  const q = fn === "max" ? 1 : QUANTILES[fn]!;
+  return aggregate(type, (a) => sketchQuantile(of(a)?.sketch ?? {}, q), { unit, vital, needsSketch: true });
+}
+
+function ratio(sum: number | undefined, count: number | undefined): number | null {
+  return count === undefined || count === 0 || sum === undefined ? null : sum / count;
+}
+
+/** Sentry rounds nothing; a duration is answered to the microsecond so the JSON stays short. */
+export function roundValue(value: number | null, type: FieldDefinition["type"]): number | null {
+  if (value === null || !Number.isFinite(value)) return null;
+  if (type === "integer") return Math.round(value);
+  return Math.round(value * 1e6) / 1e6;
+}

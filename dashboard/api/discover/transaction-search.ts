@@ -1,0 +1,102 @@
+import { badRequest } from "../api-error";
+
+/**
+ * Discover's search over transactions (https://docs.sentry.io/concepts/search/searchable-properties/spans/),
+ * the part the rollups can answer:
+ *
+ *   event.type:transaction   transaction:NAME   transaction:"GET /a b"   transaction:[a, b]
+ *   transaction:/api/*  (a * matches anything)   transaction.op:http.server   environment:prod
+ *   release:1.0.0   !key:value (none of)   anything else: text in the transaction name
+ *
+ * Filters are ANDed. Any other key is refused with a 400 naming it, never ignored.
+ */
+export interface TransactionFilter {
+  key: "transaction" | "transaction.op" | "environment" | "release";
+  values: string[];
+  negated: boolean;
+}
+
+export interface TransactionSearch {
+  filters: TransactionFilter[];
+  /** Lower-cased text every matching name contains. */
+  text: string | null;
+}
+
+const KEYS = new Set(["transaction", "transaction.op", "environment", "release"]);
+const MAX_QUERY_CHARS = 1000;
+const TOKEN = /(!?)([A-Za-z0-9_.-]+):("(?:[^"\\]|\\.)*"?|\[[^\]]*\]?|\S*)|"((?:[^"\\]|\\.)*)("?)|(\S+)/g;
+
+export function parseTransactionSearch(query: string): TransactionSearch {
+  if (query.length > MAX_QUERY_CHARS) badRequest(`query: longer than ${MAX_QUERY_CHARS} characters`);
+  const search: TransactionSearch = { filters: [], text: null };
+  const words: string[] = [];
+  for (const [, bang, key, rawValue, quotedText, closing, word] of query.matchAll(TOKEN)) {
+    if (key === undefined) {
+      if (quotedText !== undefined && closing !== '"') badRequest("query: a quote is not closed");
+      const text = quotedText !== undefined ? unescape(quotedText) : word;
+      if (text) words.push(text);
+      continue;
+    }
+    if (key === "event.type") {
+      if (rawValue !== "transaction" || bang)
+        badRequest(`query: event.type:${(rawValue ?? "").slice(0, 50)} is not this dataset (event.type:transaction is)`);
+      continue;
+    }
+    if (!KEYS.has(key)) badRequest(`query: "${key.slice(0, 50)}" is not a key this search knows (${[...KEYS, "event.type"].join(", ")})`);
+    const values = valuesOf(rawValue ?? "");
+    if (values.length === 0) badRequest(`query: ${key}: needs a value`);
+    search.filters.push({ key: key as TransactionFilter["key"], values, negated: bang === "!" });
+  }
+  if (words.length > 0) search.text = words.join(" ").toLowerCase();
+  return search;
+}
+
+function valuesOf(raw: string): string[] {
+  if (raw.startsWith('"')) {
+    if (raw.length < 2 || !raw.endsWith('"') || raw.endsWith('\\"')) badRequest("query: a quote is not closed");
+    return [unescape(raw.slice(1, -1))];
+  }
+  if (raw.startsWith("[")) {
+    if (!raw.endsWith("]")) badRequest("query: a [list] is not closed");
+    return raw
+      .slice(1, -1)
+      .split(",")
+      .map((v) => v.trim().replace(/^"(.*)"$/, "$1"))
+      .filter((v) => v !== "");
+  }
+  return raw === "" ? [] : [raw];
+}
+
+function unescape(text: string): string {
+  return text.replace(/\\(.)/g, "$1");
+}
+
+/** Whether a rollup row's key matches the search. */
+export function matchesTransactionSearch(
+  search: TransactionSearch,
+  row: { name: string; op: string; environment: string; release: string },
+): boolean {
+  if (search.text !== null && !row.name.toLowerCase().includes(search.text)) return false;
+  for (const f of search.filters) {
+    const value =
+      f.key === "transaction" ? row.name : f.key === "transaction.op" ? row.op : f.key === "environment" ? row.environment : row.release;
+    const hit = f.values.some((v) => (v.includes("*") ? glob(v).test(value) : v === value));
+    if (hit === f.negated) return false;
+  }
+  return true;
+}
+
+function glob(pattern: string): RegExp {
+  return new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
+}
+
+/** The exact names a search is limited to, when it says them (so the read can seek them by index). */
+export function exactNames(search: TransactionSearch): string[] | null {
+  const f = search.filters.find((x) => x.key === "transaction" && !x.negated && x.values.every((v) => !v.includes("*")));
+  return f === undefined ? null : f.values;
+}

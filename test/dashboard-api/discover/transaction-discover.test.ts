@@ -1,0 +1,202 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { apiApp } from "../../../dashboard/api/api-app";
+import { HOUR } from "../../../protocol/time";
+import { seedOrganization, seedProjectIn } from "../../support/seed-issues";
+import { digest, ingestMessage, segmentEnvelope, transactionEnvelope } from "../../support/transaction-envelopes";
+
+const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
+const WINDOW = `start=${new Date(T0).toISOString()}&end=${new Date(T0 + 6 * HOUR).toISOString()}`;
+
+async function get(path: string, token: string) {
+  const ctx = createExecutionContext();
+  const res = await apiApp.fetch(
+    new Request(`http://dashboard.test/api/0${path}`, { headers: { authorization: `Bearer ${token}` } }),
+    env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return { status: res.status, json: (await res.json()) as any, link: res.headers.get("link") };
+}
+
+const at = (ms: number) => ({ receivedAt: ms + 1000 });
+
+/** 100 "GET /orders" (1..100 ms, every 10th failing) in hour 1, 20 "POST /checkout" (500 ms) in hour 3 with LCP, one old. */
+async function seedTransactions(projectId: number, other: number): Promise<void> {
+  const messages = [];
+  for (let i = 1; i <= 100; i += 1) {
+    const end = T0 + HOUR + i * 1000;
+    const envelope =
+      i % 2 === 0
+        ? segmentEnvelope({ name: "GET /orders", durationMs: i, end, status: i % 10 === 0 ? "error" : "ok", environment: "production" })
+        : transactionEnvelope({ name: "GET /orders", durationMs: i, end });
+    messages.push(ingestMessage(projectId, envelope, at(end)));
+  }
+  for (let i = 0; i < 20; i += 1) {
+    const end = T0 + 3 * HOUR + i * 1000;
+    messages.push(
+      ingestMessage(
+        other,
+        segmentEnvelope({
+          name: "POST /checkout",
+          op: "pageload",
+          durationMs: 500,
+          end,
+          environment: "staging",
+          vitals: { lcp: 1000 + i * 100 },
+        }),
+        at(end),
+      ),
+    );
+  }
+  const old = T0 - 2 * HOUR;
+  messages.push(ingestMessage(projectId, segmentEnvelope({ name: "GET /orders", durationMs: 9000, end: old }), at(old)));
+  await digest(messages);
+}
+
+describe("GET /organizations/{org}/events/?dataset=transactions", () => {
+  it("answers Sentry's fields per transaction, from the rollups of the window", async () => {
+    const org = await seedOrganization();
+    const other = await seedProjectIn(org.orgId, "zz-frontend");
+    await seedTransactions(org.projectId, other);
+    const fields = [
+      "transaction",
+      "project",
+      "count()",
+      "p50()",
+      "p75()",
+      "p95()",
+      "p99()",
+      "avg(transaction.duration)",
+      "failure_rate()",
+      "apdex()",
+      "tpm()",
+      "p75(measurements.lcp)",
+    ];
+    const res = await get(
+      `/organizations/${org.orgSlug}/events/?dataset=transactions&${fields.map((f) => `field=${encodeURIComponent(f)}`).join("&")}&sort=-count()&${WINDOW}`,
+      org.token,
+    );
+    expect(res.status).toBe(200);
+    const [orders, checkout] = res.json.data;
+    expect(orders).toMatchObject({
+      transaction: "GET /orders",
+      project: org.projectSlug,
+      "count()": 100,
+      "failure_rate()": 0.1,
+      "apdex()": 1,
+      "p75(measurements.lcp)": null,
+    });
+    // Percentiles of 1..100 ms within 1% (lower nearest rank), the average exact, per minute over 6 hours.
+    for (const [f, exact] of [
+      ["p50()", 50],
+      ["p75()", 75],
+      ["p95()", 95],
+      ["p99()", 99],
+    ] as const)
+      expect(Math.abs(orders[f] - exact) / exact).toBeLessThanOrEqual(0.01);
+    expect(orders["avg(transaction.duration)"]).toBeCloseTo(50.5, 1);
+    expect(orders["tpm()"]).toBeCloseTo(100 / 360, 6);
+    expect(checkout).toMatchObject({
+      transaction: "POST /checkout",
+      project: "zz-frontend",
+      "count()": 20,
+      "failure_rate()": 0,
+      "apdex()": 0.5,
+    });
+    expect(Math.abs(checkout["p75(measurements.lcp)"] - 2400) / 2400).toBeLessThanOrEqual(0.01);
+    expect(res.json.meta).toMatchObject({
+      fields: {
+        transaction: "string",
+        "count()": "integer",
+        "p95()": "duration",
+        "failure_rate()": "percentage",
+        "apdex()": "number",
+        "tpm()": "rate",
+      },
+      units: { "p95()": "millisecond", "tpm()": "1/minute", "count()": null },
+    });
+  });
+
+  it("filters with transaction:, transaction.op:, environment and free text; sorts; pages", async () => {
+    const org = await seedOrganization();
+    const other = await seedProjectIn(org.orgId, "zz-web");
+    await seedTransactions(org.projectId, other);
+    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions&field=transaction&field=count()&field=p95()&${WINDOW}`;
+    const names = async (extra: string) =>
+      (await get(`${base}&${extra}`, org.token)).json.data.map((r: any) => [r.transaction, r["count()"]]);
+    expect(await names(`query=${encodeURIComponent('event.type:transaction transaction:"POST /checkout"')}`)).toEqual([
+      ["POST /checkout", 20],
+    ]);
+    expect(await names(`query=${encodeURIComponent("transaction.op:pageload")}`)).toEqual([["POST /checkout", 20]]);
+    expect(await names(`query=${encodeURIComponent("!transaction:POST*")}`)).toEqual([["GET /orders", 100]]);
+    expect(await names(`query=orders`)).toEqual([["GET /orders", 100]]);
+    // The Django transactions and the orders segments say production, the checkouts staging.
+    expect(await names(`environment=production`)).toEqual([["GET /orders", 100]]);
+    expect(await names(`project=${other}`)).toEqual([["POST /checkout", 20]]);
+    expect(await names(`sort=-p95()`)).toEqual([
+      ["POST /checkout", 20],
+      ["GET /orders", 100],
+    ]);
+    expect(await names(`sort=transaction`)).toEqual([
+      ["GET /orders", 100],
+      ["POST /checkout", 20],
+    ]);
+    const first = await get(`${base}&sort=transaction&per_page=1`, org.token);
+    expect(first.json.data).toHaveLength(1);
+    expect(first.link).toContain('rel="next"; results="true"; cursor="0:1:0"');
+    const second = await get(`${base}&sort=transaction&per_page=1&cursor=0:1:0`, org.token);
+    expect(second.json.data.map((r: any) => r.transaction)).toEqual(["POST /checkout"]);
+    expect(second.link).toContain('rel="next"; results="false"');
+    // Grouped by op as well: one row per (transaction, op).
+    expect((await get(`${base}&field=transaction.op&query=orders`, org.token)).json.data).toEqual([
+      expect.objectContaining({ transaction: "GET /orders", "transaction.op": "http.server", "count()": 100 }),
+    ]);
+  });
+
+  it("answers 400 naming an unknown field, query key, sort or malformed query", async () => {
+    const org = await seedOrganization();
+    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions`;
+    const detail = async (extra: string) => (await get(`${base}&${extra}`, org.token)).json.detail;
+    expect(await detail("field=transaction&field=p42()")).toMatch(/^field: "p42\(\)" is not supported/);
+    expect(await detail("field=p95(measurements.fid)")).toMatch(/^field: "p95\(measurements.fid\)" is not supported/);
+    expect(await detail("field=count()&query=user.email:a")).toBe(
+      'query: "user.email" is not a key this search knows (transaction, transaction.op, environment, release, event.type)',
+    );
+    expect(await detail(`field=count()&query=${encodeURIComponent('transaction:"GET /a')}`)).toBe("query: a quote is not closed");
+    expect(await detail("field=count()&query=event.type:error")).toBe(
+      "query: event.type:error is not this dataset (event.type:transaction is)",
+    );
+    expect(await detail("field=count()&sort=-p95()")).toBe('sort: "-p95()" is not one of the fields');
+    expect(await detail("field=count()&per_page=1000")).toBe("per_page: a whole number from 1 to 100");
+    expect(await detail("field=count()&cursor=nope")).toBe("cursor: not a cursor this API returned");
+  });
+});
+
+describe("GET /organizations/{org}/events-stats/ over transactions", () => {
+  it("answers p50, p95, count and failure rate per bucket, one series per yAxis", async () => {
+    const org = await seedOrganization();
+    const other = await seedProjectIn(org.orgId, "zz-stats");
+    await seedTransactions(org.projectId, other);
+    const res = await get(
+      `/organizations/${org.orgSlug}/events-stats/?dataset=transactions&yAxis=p95()&yAxis=count()&yAxis=failure_rate()&yAxis=p50()&interval=1h&${WINDOW}`,
+      org.token,
+    );
+    expect(res.status).toBe(200);
+    const values = (y: string) => res.json[y].data.map(([, [{ count }]]: any) => count);
+    expect(values("count()")).toEqual([0, 100, 0, 20, 0, 0]);
+    expect(values("failure_rate()")).toEqual([0, 0.1, 0, 0, 0, 0]);
+    expect(Math.abs(values("p95()")[1] - 95) / 95).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(values("p50()")[3] - 500) / 500).toBeLessThanOrEqual(0.01);
+    expect(res.json["p95()"].meta.units["p95()"]).toBe("millisecond");
+
+    const one = await get(
+      `/organizations/${org.orgSlug}/events-stats/?yAxis=count()&query=${encodeURIComponent('event.type:transaction transaction:"GET /orders"')}&interval=3h&${WINDOW}`,
+      org.token,
+    );
+    expect(one.json.data.map(([, [{ count }]]: any) => count)).toEqual([100, 0]);
+    expect(
+      (await get(`/organizations/${org.orgSlug}/events-stats/?dataset=transactions&yAxis=transaction&${WINDOW}`, org.token)).json.detail,
+    ).toBe('yAxis: "transaction" is not a function');
+  });
+});
