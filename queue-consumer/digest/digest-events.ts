@@ -9,6 +9,8 @@ import type { DigestOutcome } from "./digest-outcome";
 import { type DigestInput, persistDigest } from "./persist-digest";
 import { type PreparedMessage, prepareMessage } from "./prepare-message";
 import type { ScrubOptions } from "./items/error/scrub-event";
+import { sourceFilesOfBatch } from "./items/error/find-source-files";
+import type { SourceFilesOf } from "./items/error/prepare-error";
 import { resolveCheckIns } from "./items/check-in/resolve-check-ins";
 import { storeSpanTrees } from "./items/transaction/store-span-trees";
 
@@ -22,10 +24,11 @@ const RETRY_DELAY_SECONDS = 5;
  */
 export async function digestEvents(batch: MessageBatch<unknown>, env: Env): Promise<DigestOutcome[]> {
   const scrubByProject = await loadScrubOptions(env.DB, batch.messages);
+  const sourceFiles = sourceFilesOfBatch(env.DB, env.RAW);
   const prepared: Array<{ message: Message<unknown>; result: PreparedMessage }> = [];
   for (const message of batch.messages) {
     try {
-      prepared.push({ message, result: await prepareQueued(message, env, scrubByProject) });
+      prepared.push({ message, result: await prepareQueued(message, env, scrubByProject, sourceFiles) });
     } catch (err) {
       // Transient (R2 unavailable, say): let Queues retry this one message.
       console.error("digest: could not prepare message", message.id, err);
@@ -69,7 +72,12 @@ export async function digestEvents(batch: MessageBatch<unknown>, env: Env): Prom
   return outcomes;
 }
 
-async function prepareQueued(message: Message<unknown>, env: Env, scrubByProject: Map<number, ScrubOptions>): Promise<PreparedMessage> {
+async function prepareQueued(
+  message: Message<unknown>,
+  env: Env,
+  scrubByProject: Map<number, ScrubOptions>,
+  sourceFiles: SourceFilesOf,
+): Promise<PreparedMessage> {
   const parsed = ingestMessageSchema.safeParse(message.body);
   if (!parsed.success) {
     const projectId = (message.body as { projectId?: unknown } | null)?.projectId;
@@ -89,6 +97,7 @@ async function prepareQueued(message: Message<unknown>, env: Env, scrubByProject
     storeBlob: async (key, bytes) => {
       await env.RAW.put(key, bytes);
     },
+    sourceFiles,
   });
 }
 

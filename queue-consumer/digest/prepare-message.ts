@@ -9,7 +9,7 @@ import type { OutcomeReason } from "../../protocol/outcome";
 import { EnvelopeParseError, type EnvelopeItem, parseEnvelope, parseItemJson } from "../../protocol/parse-envelope";
 import { prepareAttachment } from "./items/attachment/prepare-attachment";
 import { CheckInError, type PreparedCheckIn, prepareCheckIn } from "./items/check-in/prepare-check-in";
-import { type PreparedEvent, prepareErrorEvent } from "./items/error/prepare-error";
+import { type PreparedEvent, type SourceFilesOf, prepareErrorEvent } from "./items/error/prepare-error";
 import type { ScrubOptions } from "./items/error/scrub-event";
 import { INLINE_ITEM_MAX_BYTES, type KeptItemContext, type PreparedItem, prepareKeptItem } from "./items/kept/kept-item";
 import { isSpanV2Item, prepareSpanItem } from "./items/span/prepare-span-item";
@@ -39,6 +39,8 @@ export interface PrepareContext {
   scrub: ScrubOptions;
   /** Stores an attachment (or an oversized item) and answers its key. */
   storeBlob: (key: string, bytes: Uint8Array) => Promise<void>;
+  /** The project's uploaded source maps, for JavaScript events (find-source-files.ts). */
+  sourceFiles?: SourceFilesOf;
 }
 
 export async function prepareMessage(message: IngestMessage, body: Uint8Array, ctx: PrepareContext): Promise<PreparedMessage> {
@@ -55,7 +57,7 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
     });
   const prepareEvent = async (raw: () => unknown, eventId: string | null, where: string) => {
     try {
-      out.events.push(await prepareErrorEvent(raw(), message, eventId, ctx.scrub));
+      out.events.push(await prepareErrorEvent(raw(), message, eventId, ctx.scrub, ctx.sourceFiles));
     } catch (err) {
       discard("malformed_event", `${where}${errorText(err)}`);
     }

@@ -169,6 +169,22 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizedE
 }
 
 /**
+ * The title, culprit and metadata again, after a later step changed the frames they come from
+ * (symbolicate-javascript.ts gives minified frames their original names and places).
+ */
+export function retitleEvent(event: NormalizedEvent): void {
+  const data = event.data;
+  const exceptions = valuesOf(data.exception) as Exception[];
+  const stacktrace = isRecord(data.stacktrace) ? (data.stacktrace as { frames: Frame[] }) : undefined;
+  const primary = primaryStacktrace(exceptions, stacktrace as never, valuesOf(data.threads));
+  event.title = eventTitle(exceptions, event.message, primary);
+  event.culprit = truncate(frameCulprit(primary, true) ?? event.transaction ?? frameCulprit(primary, false) ?? "", LIMITS.culprit);
+  data.title = event.title;
+  data.culprit = event.culprit;
+  data.metadata = eventMetadata(exceptions, event.title);
+}
+
+/**
  * Interface names of the legacy protocol (`sentry.interfaces.Exception`, and the older dotted
  * module paths) map to today's keys; today's key wins when both are sent.
  */
