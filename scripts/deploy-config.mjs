@@ -75,7 +75,14 @@ export function readPagesConfig(root) {
     .filter((s) => s.header === "[[d1_databases]]")
     .map((s) => s.values)
     .find((d) => d.binding === "DB");
-  return { name: top.name, compatibilityDate: top.compatibility_date, outputDir: top.pages_build_output_dir, databaseId: db?.database_id };
+  const buckets = sections.filter((s) => s.header === "[[r2_buckets]]").map((s) => s.values.bucket_name);
+  return {
+    name: top.name,
+    compatibilityDate: top.compatibility_date,
+    outputDir: top.pages_build_output_dir,
+    databaseId: db?.database_id,
+    buckets,
+  };
 }
 
 /**

@@ -23,6 +23,13 @@ export async function deploy({ root = ROOT, skipBuild = false, log = console.log
       `dashboard/wrangler.toml binds D1 database ${pages.databaseId}, the Worker ${worker.database.id}: run \`npm run setup\` to record the same id in both.`,
     );
   }
+  // Source maps uploaded through the dashboard are read by the Worker: one bucket, which setup creates.
+  const foreignBucket = pages.buckets.find((bucket) => !worker.buckets.includes(bucket));
+  if (foreignBucket !== undefined) {
+    throw new Error(
+      `dashboard/wrangler.toml binds R2 bucket ${foreignBucket}, which the Worker does not (${worker.buckets.join(", ")}): bind the Worker's bucket.`,
+    );
+  }
 
   const dashboardDir = join(root, "dashboard");
   if (!skipBuild) await buildDashboard(root, log);

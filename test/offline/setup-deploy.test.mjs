@@ -180,6 +180,22 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
     account.update((s) => ({ ...s, customDomain: undefined }));
   });
 
+  test("deploy refuses a dashboard bound to another R2 bucket than the Worker's, before deploying anything", async () => {
+    const config = join(project, "dashboard", "wrangler.toml");
+    const kept = readFileSync(config, "utf8");
+    assert.match(kept, /^bucket_name = "faultline-raw"$/m);
+    writeFileSync(config, kept.replace('bucket_name = "faultline-raw"', 'bucket_name = "faultline-maps"'));
+    account.clearCalls();
+    try {
+      const result = await runScript(project, account, "deploy.mjs", ["--skip-build"]);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /dashboard\/wrangler.toml binds R2 bucket faultline-maps, which the Worker does not \(faultline-raw\)/);
+      assert.deepEqual(account.calls(), []);
+    } finally {
+      writeFileSync(config, kept);
+    }
+  });
+
   test("deploy stops at the first failing step and says why", async () => {
     account.update((s) => ({ ...s, fail: { deploy: "Authentication error [code: 10000]" } }));
     account.clearCalls();

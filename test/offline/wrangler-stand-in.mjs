@@ -183,6 +183,10 @@ function main() {
       const config = readConfig(join(process.cwd(), "wrangler.toml"));
       if (!/pages_build_output_dir/.test(config)) fail("stand-in: pages deploy must run where the Pages wrangler.toml is");
       checkDatabaseId(state, config, "the dashboard's wrangler.toml");
+      for (const [, bucket] of config.matchAll(/^bucket_name\s*=\s*"([^"]+)"/gm)) {
+        if (!state.buckets.includes(bucket) && !state.unlistedBuckets?.includes(bucket))
+          fail(`R2 bucket '${bucket}' not found. Please use a different name and try again. [code: 10085]`);
+      }
       const id = crypto.randomUUID().slice(0, 8);
       p.deployments.push({ id, branch: flags.branch ?? null, directory: resolve(directory), secrets: { ...p.secrets } });
       save();
