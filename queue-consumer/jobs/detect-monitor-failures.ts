@@ -14,6 +14,7 @@
 import { type MonitorConfig, latestCheckInAt, nextExpectedAt, parseStoredMonitorConfig } from "../../protocol/monitor-config";
 import type { Env } from "../../protocol/env";
 import { evaluateAfterDigest } from "../alerts/evaluate-after-digest";
+import type { DigestOutcome } from "../digest/digest-outcome";
 import type { PreparedCheckIn } from "../digest/items/check-in/prepare-check-in";
 import { prepareMonitorFailureEvent } from "../digest/items/check-in/monitor-failure-event";
 import { persistDigest } from "../digest/persist-digest";
@@ -78,10 +79,33 @@ export async function detectMonitorFailures(
       .bind(JSON.stringify(stale))
       .run();
   if (checkIns.length === 0) return { missed: 0, timedOut: 0 };
-  const outcome = await persistDigest(env.DB, { ...emptyPreparedMessage(), checkIns }, now);
-  await evaluateAfterDigest([outcome], env);
-  const missed = checkIns.filter((c) => c.status === "missed").length;
-  return { missed, timedOut: checkIns.length - missed };
+  const written = await persistEach(env.DB, checkIns, now);
+  await evaluateAfterDigest(written.outcomes, env);
+  const missed = written.checkIns.filter((c) => c.status === "missed").length;
+  return { missed, timedOut: written.checkIns.length - missed };
+}
+
+/**
+ * All in one write; if that fails, each alone, as the digest does, so one check-in that cannot
+ * be written does not hold back every monitor's (it is tried again next minute).
+ */
+async function persistEach(d1: D1Database, checkIns: PreparedCheckIn[], now: number) {
+  try {
+    return { outcomes: [await persistDigest(d1, { ...emptyPreparedMessage(), checkIns }, now)], checkIns };
+  } catch (err) {
+    console.error("monitors: writing the minute's check-ins failed, writing them one by one", err);
+  }
+  const outcomes: DigestOutcome[] = [];
+  const written: PreparedCheckIn[] = [];
+  for (const checkIn of checkIns) {
+    try {
+      outcomes.push(await persistDigest(d1, { ...emptyPreparedMessage(), checkIns: [checkIn] }, now));
+      written.push(checkIn);
+    } catch (err) {
+      console.error("monitors: could not write a check-in", checkIn.slug, checkIn.environment, checkIn.status, err);
+    }
+  }
+  return { outcomes, checkIns: written };
 }
 
 async function missedRun(row: DueRow, config: MonitorConfig, now: number): Promise<PreparedCheckIn> {

@@ -132,6 +132,29 @@ describe("the minute job", () => {
     expect(await detectMonitorFailures(env, late, 2)).toEqual({ missed: 0, timedOut: 0 });
   });
 
+  it("writes the others when one monitor's check-in cannot be written, and that one on a later run", async () => {
+    const { projectId } = await seedProject();
+    for (const slug of ["a", "b", "c"]) await checkIn(projectId, { monitor_slug: slug, status: "ok", monitor_config: everyMinute }, T0);
+    // D1 fails the job's whole write, then the second monitor's alone (after the reads: call 1).
+    let calls = 0;
+    const failing = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch")
+          return (statements: D1PreparedStatement[]) => {
+            calls += 1;
+            if (calls === 2 || calls === 4) return Promise.reject(new Error("D1 is unavailable"));
+            return target.batch(statements);
+          };
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const late = T0 + 10 * MINUTE;
+    expect(await detectMonitorFailures({ ...env, DB: failing, ALERTS: recordingQueue().queue }, late)).toEqual({ missed: 2, timedOut: 0 });
+    expect(await detectMonitorFailures({ ...env, ALERTS: recordingQueue().queue }, late)).toEqual({ missed: 1, timedOut: 0 });
+    expect((await rows(projectId)).filter((r) => r.status === "missed")).toHaveLength(3);
+  });
+
   it("expects nothing of a disabled monitor", async () => {
     const { projectId } = await seedProject();
     await checkIn(projectId, { monitor_slug: "paused", status: "ok", monitor_config: everyMinute }, T0);
