@@ -12,6 +12,7 @@ import { OrganizationSettingsPage } from "./pages/organization-settings-page";
 import { ProjectSettingsPage } from "./pages/project-settings-page";
 import { ProjectSetupPage } from "./pages/project-setup-page";
 import { ProjectsPage } from "./pages/projects-page";
+import { ReleasePage, ReleasesPage } from "./pages/releases-page";
 import { SetupPage } from "./pages/setup-page";
 import { navigate, useLocation } from "./router";
 import { refreshSession, useSession } from "./session";
@@ -80,6 +81,12 @@ export function App() {
       break;
     case "monitor":
       page = <MonitorPage org={p.org!} slug={p.slug!} />;
+      break;
+    case "releases":
+      page = <ReleasesPage org={p.org!} />;
+      break;
+    case "release":
+      page = <ReleasePage org={p.org!} version={p.version!} />;
       break;
     case "organization-settings":
       page = <OrganizationSettingsPage org={p.org!} />;

@@ -18,6 +18,8 @@ export const PAGE_ROUTES = [
   { name: "issue", pattern: "/organizations/:org/issues/:issueId", public: false },
   // Sentry's permalink form, which the API's `permalink` field uses.
   { name: "issue-permalink", pattern: "/issues/:issueId", public: false },
+  { name: "releases", pattern: "/organizations/:org/releases", public: false },
+  { name: "release", pattern: "/organizations/:org/releases/:version", public: false },
   { name: "organization-settings", pattern: "/organizations/:org/settings", public: false },
 ] as const;
 

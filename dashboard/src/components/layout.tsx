@@ -36,6 +36,9 @@ export function Layout({
             <Link href={`${base}/issues`} aria-current={here(["issues", "issue", "issue-permalink"])}>
               Issues
             </Link>
+            <Link href={`${base}/releases`} aria-current={here(["releases", "release"])}>
+              Releases
+            </Link>
             <Link href={`${base}/crons`} aria-current={here(["crons", "monitor"])}>
               Crons
             </Link>

@@ -8,6 +8,7 @@ import { FormError, errorText } from "../components/form-error";
 import { IgnoreMenu } from "../components/ignore-menu";
 import { LevelBadge, StatusBadge } from "../components/issue-badges";
 import { RelativeTime } from "../components/relative-time";
+import { releaseHref } from "./releases-page";
 import { Link, useLocation, withQuery } from "../router";
 import { useApi } from "../use-api";
 
@@ -154,7 +155,7 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
                 <RelativeTime iso={issue.firstSeen} />
                 {issue.firstRelease !== null && (
                   <div class="muted small">
-                    in <Value value={issue.firstRelease.shortVersion} />
+                    in <ReleaseLink org={orgSlug} release={issue.firstRelease} />
                   </div>
                 )}
               </dd>
@@ -163,7 +164,7 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
                 <RelativeTime iso={issue.lastSeen} />
                 {issue.lastRelease !== null && (
                   <div class="muted small">
-                    in <Value value={issue.lastRelease.shortVersion} />
+                    in <ReleaseLink org={orgSlug} release={issue.lastRelease} />
                   </div>
                 )}
               </dd>
@@ -222,5 +223,15 @@ function Tags({ tags }: { tags: TagSummary[] }) {
         </div>
       ))}
     </section>
+  );
+}
+
+/** A release the issue was seen in, linked to its page when the organization is known. */
+function ReleaseLink({ org, release }: { org: string | null; release: { version: string; shortVersion: string } }) {
+  if (org === null) return <Value value={release.shortVersion} />;
+  return (
+    <Link href={releaseHref(org, release.version)} class="release-version">
+      {release.shortVersion}
+    </Link>
   );
 }
