@@ -117,6 +117,14 @@ const DELETE_ITEM_COUNTS = `WITH ${CUTOFFS}
     SELECT n.project_id, n.day, n.item_type FROM cutoff c CROSS JOIN item_counts n
     WHERE n.project_id = c.project_id AND n.day <= c.before - ${DAY} LIMIT ?2)`;
 
+// Cron monitors' check-ins, through each monitor's environments (monitor_checkins_by_environment).
+// A run still in progress stays: the minute job times it out first.
+const DELETE_MONITOR_CHECKINS = `WITH ${CUTOFFS}
+  DELETE FROM monitor_checkins WHERE id IN (
+    SELECT k.id FROM cutoff c CROSS JOIN monitors m CROSS JOIN monitor_environments e CROSS JOIN monitor_checkins k
+    WHERE m.project_id = c.project_id AND e.monitor_id = m.id AND k.monitor_environment_id = e.id
+      AND k.date_created < c.before AND k.status <> 'in_progress' LIMIT ?2)`;
+
 /** Of a row of `issues`: past its project's retention (?1 now) and without an event left. */
 const STILL_EXPIRED = `issues.last_seen < ?1 - coalesce((SELECT retention_days FROM projects p WHERE p.id = issues.project_id AND p.retention_days > 0), 1e9) * ${DAY}
   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = issues.id)`;
@@ -326,6 +334,7 @@ export async function enforceRetention(
     drain("issue_hourly", DELETE_ISSUE_HOURS),
     drain("project_hourly", DELETE_PROJECT_HOURS),
     drain("item_counts", DELETE_ITEM_COUNTS),
+    drain("monitor_checkins", DELETE_MONITOR_CHECKINS),
     deleteExpiredIssues,
     // Deliveries before the firings they belong to.
     deleteAlertDeliveries,
@@ -369,6 +378,7 @@ export const RETENTION_QUERIES = {
   DELETE_ISSUE_HOURS,
   DELETE_PROJECT_HOURS,
   DELETE_ITEM_COUNTS,
+  DELETE_MONITOR_CHECKINS,
   EXPIRED_ISSUES,
   OLD_ALERT_DELIVERIES,
   DELETE_ALERT_FIRINGS,

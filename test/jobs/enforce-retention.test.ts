@@ -433,6 +433,33 @@ describe("enforceRetention", () => {
     expect(await countOf("SELECT count(*) AS n FROM issue_activity WHERE issue_id = ?", live)).toBe(2);
   });
 
+  it("deletes cron monitors' check-ins past the retention, but not a run still in progress", async () => {
+    const p = await project(7);
+    const monitor = await env.DB.prepare(
+      "INSERT INTO monitors (project_id, slug, name, config, date_created) VALUES (?, 'nightly', 'nightly', '{}', ?) RETURNING id",
+    )
+      .bind(p, NOW - 30 * DAY)
+      .first<{ id: number }>();
+    const environment = await env.DB.prepare("INSERT INTO monitor_environments (monitor_id, name) VALUES (?, 'production') RETURNING id")
+      .bind(monitor!.id)
+      .first<{ id: number }>();
+    for (const [guid, status, at] of [
+      ["old-ok", "ok", NOW - 8 * DAY],
+      ["old-running", "in_progress", NOW - 8 * DAY],
+      ["new-error", "error", NOW - 6 * DAY],
+    ] as const) {
+      await env.DB.prepare(
+        `INSERT INTO monitor_checkins (project_id, monitor_id, monitor_environment_id, guid, status, date_created, date_updated, changed_by_run)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'run')`,
+      )
+        .bind(p, monitor!.id, environment!.id, guid, status, at, at)
+        .run();
+    }
+    await enforceRetention(env.DB, env.RAW, NOW);
+    const left = await rows("SELECT guid FROM monitor_checkins WHERE project_id = ? ORDER BY guid", p);
+    expect(left.map((r) => r.guid)).toEqual(["new-error", "old-running"]);
+  });
+
   it("reads every table that grows with events through an index", async () => {
     // The tables, and the aliases the statements give them.
     const big = new Set([
@@ -441,6 +468,7 @@ describe("enforceRetention", () => {
       "rejected_envelopes",
       "dead_letters",
       "issue_hourly",
+      "monitor_checkins",
       "project_hourly",
       "item_counts",
       "issues",
