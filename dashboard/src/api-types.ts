@@ -151,6 +151,12 @@ export type Entry =
   | { type: "request"; data: RequestEntry }
   | { type: string; data: unknown };
 
+export interface EventError {
+  type: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
 export interface Event {
   id: string;
   eventID: string;
@@ -174,6 +180,8 @@ export interface Event {
   entries: Entry[];
   contexts: Record<string, unknown>;
   context: Record<string, unknown>;
+  /** What processing could not do (source maps not found...), as Sentry's event API lists it. */
+  errors?: EventError[];
   sdk: { name: string | null; version: string | null } | null;
   release: Release | null;
   environment: string | null;

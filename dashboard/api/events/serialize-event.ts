@@ -62,12 +62,35 @@ export function serializeEvent(row: EventRow, data: Json, ctx: EventContext) {
     release: ctx.release === null ? null : serializeRelease(ctx.release, ctx.project),
     environment: row.environment,
     dist: str(data.dist),
-    errors: [],
+    errors: serializeEventErrors(data.errors),
     userReport: null,
     sdkUpdates: [],
     previousEventID: ctx.neighbors?.previous ?? null,
     nextEventID: ctx.neighbors?.next ?? null,
   };
+}
+
+/**
+ * What processing could not do, as Sentry words it (src/sentry/models/eventerror.py): each of the
+ * stored event's `errors` as `{type, message, data}`, data being the rest of the entry.
+ */
+const EVENT_ERROR_MESSAGES: Record<string, string> = {
+  js_no_source: "Source code was not found",
+  js_invalid_source: "Invalid source map",
+  js_invalid_sourcemap_location: "Invalid location in sourcemap",
+  js_missing_sources_content: "Missing source contents in source map",
+  js_generic_fetch_error: "Unable to fetch resource",
+  future_timestamp: "Invalid timestamp (in future)",
+  past_timestamp: "Invalid timestamp (too old)",
+  invalid_data: "Discarded invalid value",
+};
+
+export function serializeEventErrors(errors: unknown) {
+  if (!Array.isArray(errors)) return [];
+  return errors.filter(isRecord).map(({ type, ...data }) => {
+    const name = str(type) ?? "unknown_error";
+    return { type: name, message: EVENT_ERROR_MESSAGES[name] ?? "Unknown error", data };
+  });
 }
 
 /** Sentry's `message`: the logged message's text, empty for an exception without one. */

@@ -1,12 +1,14 @@
 import type { Breadcrumb, Entry, Event, ExceptionValue, RequestEntry, Stacktrace } from "../api-types";
 import { KeyValueTable, SCRUBBED, Value, pairsOf } from "./event-value";
 import { RelativeTime, exactTime } from "./relative-time";
+import { ProcessingErrors } from "./processing-errors";
 import { StackTrace } from "./stack-trace";
 
 /** One event's interfaces, in Sentry's order: message, exceptions, breadcrumbs, request, user, contexts, SDK. */
 export function EventDetails({ event }: { event: Event }) {
   return (
     <div class="event-details">
+      <ProcessingErrors errors={event.errors ?? []} />
       {event.entries.map((entry, i) => (
         <EntryView key={`${entry.type}-${i}`} entry={entry} />
       ))}
