@@ -106,6 +106,19 @@ CREATE TABLE dead_letters (
 );
 CREATE INDEX dead_letters_by_project ON dead_letters (project_id, received_at);
 
+-- Requests ingest refused for their content (400, 413) from a key of the project, per hour and
+-- outcome reason, with the latest refusal's status, detail and time. No body is kept.
+CREATE TABLE ingest_refusals (
+  project_id INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY (project_id, hour, reason)
+) WITHOUT ROWID;
+
 -- Digest ----------------------------------------------------------------------------------------
 -- One row per group of events (unique on project + fingerprint hash).
 CREATE TABLE issues (

@@ -130,6 +130,27 @@ export const deadLetters = sqliteTable(
   (t) => [unique().on(t.queue, t.messageId), index("dead_letters_by_project").on(t.projectId, t.receivedAt)],
 );
 
+/**
+ * Requests ingest refused for their content (400 and 413: a malformed envelope, bad compression,
+ * too large, ...) from a key of the project, counted per hour and outcome reason with the latest
+ * refusal's status, detail and time; no body is kept (worker/count-refusals.ts). WITHOUT ROWID in
+ * the migrations, so an upsert writes one row. The ingest-problems page reads a project's range of
+ * hours through the primary key.
+ */
+export const ingestRefusals = sqliteTable(
+  "ingest_refusals",
+  {
+    projectId: integer("project_id").notNull(),
+    hour: integer("hour").notNull(),
+    reason: text("reason").notNull(),
+    count: integer("count").notNull(),
+    status: integer("status").notNull(),
+    detail: text("detail").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.hour, t.reason] })],
+);
+
 // Digest ----------------------------------------------------------------------------------------
 
 export const issues = sqliteTable(
