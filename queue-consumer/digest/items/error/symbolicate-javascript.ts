@@ -76,7 +76,7 @@ export async function symbolicateJavaScript(
       }
       const resolved = await module;
       if (resolved.kind !== "mapped") {
-        if (resolved.kind === "error") addError(resolved.error);
+        if (resolved.kind === "error" && !(resolved.error.type === "js_no_source" && thirdParty(absPath))) addError(resolved.error);
         callsiteName = null;
         continue;
       }
@@ -116,6 +116,11 @@ function sourcemapImages(debugMeta: unknown): Map<string, string> {
     if (codeFile !== undefined && debugId !== null) out.set(codeFile, debugId);
   }
   return out;
+}
+
+/** Sentry does not report missing sources for libraries and browser extensions: few upload theirs. */
+function thirdParty(absPath: string): boolean {
+  return absPath.includes("node_modules") || absPath.startsWith("chrome-extension:");
 }
 
 /** Paths of Node's own modules (`node:fs`, `internal/...`) have no map; files and app URLs do. */

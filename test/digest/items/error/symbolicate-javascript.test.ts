@@ -151,6 +151,11 @@ describe("symbolicateJavaScript", () => {
     await symbolicateJavaScript(notInRelease, filesOf(releaseUrlBundle(), "1.0.0", "web1"), new SourceMapCache());
     expect(notInRelease.errors).toEqual([{ type: "js_no_source", url: APP, release: "2.0.0" }]);
 
+    // Libraries are not expected to have maps (Sentry's should_skip_missing_source_error).
+    const library = browserEvent({ release: "2.0.0", debug_meta: undefined }, "http://localhost:5000/node_modules/lib/index.js");
+    await symbolicateJavaScript(library, filesOf(releaseUrlBundle(), "1.0.0", "web1"), new SourceMapCache());
+    expect(library.errors).toBeUndefined();
+
     const outside = browserEvent();
     outside.exception.values[0].stacktrace.frames[2].lineno = 400;
     await symbolicateJavaScript(outside, filesOf(debugIdBundle()), new SourceMapCache());
