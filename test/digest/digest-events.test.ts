@@ -429,6 +429,41 @@ describe("issue lifecycle", () => {
     });
   });
 
+  it("a regression goes on the issue's trail once, by no one; the same event delivered again records nothing", async () => {
+    const key = await seedProject();
+    const trail = async (issueId: unknown) =>
+      (
+        await env.DB.prepare("SELECT type, user_id, data, created_at FROM issue_activity WHERE issue_id = ? ORDER BY id")
+          .bind(issueId)
+          .all<{ type: string; user_id: number | null; data: string; created_at: number }>()
+      ).results;
+    await digest([message(key.projectId, errorEnvelope({ eventId: freshId() }))]);
+    const [issue] = await issuesOf(key.projectId);
+    expect(await trail(issue?.id)).toEqual([]);
+
+    await setStatus(issue?.id, "status = 'resolved', resolved_at = ?", Date.now());
+    const back = message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.2.0" }));
+    const before = Date.now();
+    await digest([back, message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.2.0" }))]);
+    const [regression, ...more] = await trail(issue?.id);
+    expect(more).toEqual([]);
+    expect(regression).toMatchObject({ type: "set_regression", user_id: null });
+    expect(JSON.parse(regression!.data)).toEqual({ event_id: (await issuesOf(key.projectId))[0]?.last_event_id, version: "app@1.2.0" });
+    expect(regression!.created_at).toBeGreaterThanOrEqual(before);
+
+    // Still unresolved, another event is no regression; resolved again, the same message
+    // delivered again stores nothing, so it regresses nothing and records nothing.
+    await digest([message(key.projectId, errorEnvelope({ eventId: freshId() }))]);
+    await setStatus(issue?.id, "status = 'resolved', resolved_at = ?", Date.now());
+    const again = await digest([back]);
+    expect(again.outcomes[0]?.regressedIssueIds).toEqual([]);
+    expect((await issuesOf(key.projectId))[0]).toMatchObject({ status: "resolved" });
+    expect(await trail(issue?.id)).toHaveLength(1);
+    // A new event does: a second regression, a second row.
+    await digest([message(key.projectId, errorEnvelope({ eventId: freshId() }))]);
+    expect((await trail(issue?.id)).map((a) => a.type)).toEqual(["set_regression", "set_regression"]);
+  });
+
   it("resolved in the next release: events from the release out then do not regress it, events from a newer one do", async () => {
     const key = await seedProject();
     await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), release: "app@1.0.0" }))]);

@@ -141,8 +141,12 @@ export function postedAlreadyQuery(db: DrizzleD1Database, issueId: number, userI
 /** Records activities; many rows travel as one JSON parameter (D1 binds at most 100 per statement). */
 export function insertActivitiesQuery(db: DrizzleD1Database, rows: readonly NewActivity[]) {
   const json = JSON.stringify(rows.map((r) => [r.issueId, r.projectId, r.type, r.userId, JSON.stringify(r.data), r.createdAt]));
-  return db.run(sql`INSERT INTO ${issueActivity} (issue_id, project_id, type, user_id, data, created_at)
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(${json}) ORDER BY key`);
+  // Every column in the table's order, the id NULL for SQLite to give one.
+  return db
+    .insert(issueActivity)
+    .select(
+      sql`SELECT NULL, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(${json}) ORDER BY key`,
+    );
 }
 
 /** Records one activity and returns its id. */

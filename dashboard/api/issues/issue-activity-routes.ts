@@ -10,16 +10,18 @@ import {
   findActivity,
   findNote,
   insertActivity,
+  issueActivityQuery,
   issueNotesQuery,
   postedAlready,
   updateNoteText,
 } from "./issue-activity-queries";
-import { serializeActivity } from "./serialize-activity";
+import { TRAIL_LENGTH, serializeActivity, serializeTrail } from "./serialize-activity";
 
 /**
  * An issue's comments (Sentry's notes: `GET|POST /organizations/{org}/issues/{id}/comments/`,
- * `PUT|DELETE .../comments/{noteId}/`, and the same under the older `/issues/{id}/`). Anyone of
- * the organization reads them; a person writes them, and edits or deletes only their own.
+ * `PUT|DELETE .../comments/{noteId}/`, and the same under the older `/issues/{id}/`) and its
+ * activity trail (`GET .../activities/`). Anyone of the organization reads them; a person writes
+ * comments, and edits or deletes only their own.
  */
 export const issueActivityRoutes = new Hono<ApiEnv>({ strict: false });
 
@@ -42,10 +44,19 @@ const listParams = z.object({
 });
 
 for (const path of ISSUE_PATHS) {
+  issueActivityRoutes.get(`${path}/activities`, (c) => listActivities(c));
   issueActivityRoutes.get(`${path}/comments`, (c) => listComments(c));
   issueActivityRoutes.post(`${path}/comments`, (c) => postComment(c));
   issueActivityRoutes.put(`${path}/comments/:noteId`, (c) => editComment(c));
   issueActivityRoutes.delete(`${path}/comments/:noteId`, (c) => removeComment(c));
+}
+
+// Sentry's group activities endpoint: `{"activity": [{id, type, data, user, dateCreated}]}`,
+// newest first, first_seen last.
+async function listActivities(c: Context<ApiEnv>): Promise<Response> {
+  const issue = await issueInScope(c);
+  const rows = await issueActivityQuery(database(c), issue.id, TRAIL_LENGTH);
+  return c.json({ activity: serializeTrail(rows, issue) });
 }
 
 async function listComments(c: Context<ApiEnv>): Promise<Response> {

@@ -34,7 +34,9 @@ import {
 } from "./issue-status-update";
 import { parseAssignee, resolveAssignee, resolveAssigneeFilters } from "./issue-assignee";
 import { issueActivityRoutes } from "./issue-activity-routes";
-import { noteCounts } from "./issue-activity-queries";
+import { insertActivitiesQuery, issueActivityQuery, noteCounts } from "./issue-activity-queries";
+import { TRAIL_LENGTH, serializeTrail } from "./serialize-activity";
+import { type UpdateAsked, issueUpdateActivities } from "./issue-update-activity";
 import { type IssueStatus, parseIssueSearch } from "./parse-issue-search";
 import { listProjects } from "../projects/project-queries";
 import { database, idParams, issueInScope, organizationInScope, projectInScope } from "../route-scope";
@@ -215,13 +217,14 @@ issuesRoutes.get("/organizations/:org/issues/:issueId", async (c) => c.json(awai
 async function issueDetails(c: Context<ApiEnv>, issue: IssueRow) {
   const db = database(c);
   const now = Date.now();
-  const [day, month, tags, releases, assignees, numComments] = await Promise.all([
+  const [day, month, tags, releases, assignees, numComments, activity] = await Promise.all([
     issueStats(db, [issue.id], STATS_PERIODS["24h"], now),
     issueStats(db, [issue.id], STATS_PERIODS["30d"], now),
     issueTagValues(db, issue.id),
     findReleases(db, releasesOf([issue])),
     findAssignees(db, [issue]),
     noteCounts(db, [issue.id]),
+    issueActivityQuery(db, issue.id, TRAIL_LENGTH),
   ]);
   return {
     ...serializeIssue(issue, {
@@ -232,7 +235,7 @@ async function issueDetails(c: Context<ApiEnv>, issue: IssueRow) {
       stats: { "24h": day.get(issue.id) ?? [], "30d": month.get(issue.id) ?? [] },
     }),
     tags: serializeTagSummary(tags),
-    activity: [],
+    activity: serializeTrail(activity, issue),
     seenBy: [],
     participants: [],
     pluginActions: [],
@@ -291,7 +294,7 @@ async function updateOne(c: Context<ApiEnv>): Promise<Response> {
   const issue = await issueInScope(c);
   const db = database(c);
   const update = await readIssueUpdate(c, db, issue.projectId, issue.project.organizationId);
-  await applyIssueUpdate(db, issue.projectId, [issue.id], update);
+  await applyIssueUpdate(c, db, issue.projectId, [issue.id], update);
   const updated = (await findIssue(db, issue.id)) ?? issue;
   return c.json(await issueDetails(c, updated));
 }
@@ -305,7 +308,7 @@ issuesRoutes.put("/projects/:org/:project/issues", async (c) => {
   let ids = idParams(c, "id", MAX_BULK_IDS);
   if (ids.length === 0) ids = await issueIdsWithStatus(db, project.id, bulkStatus(c.req.query("status")), MAX_BULK_BY_STATUS);
   const update = await readIssueUpdate(c, db, project.id, project.organization.id);
-  const changed = await applyIssueUpdate(db, project.id, ids, update);
+  const changed = await applyIssueUpdate(c, db, project.id, ids, update);
   const first = changed[0] === undefined ? null : await findIssue(db, changed[0]);
   // Sentry answers 204 when none of the ids are issues of the project.
   if (first === null) return c.body(null, 204);
@@ -331,39 +334,51 @@ function bulkStatus(status: string | undefined): IssueStatus {
 }
 
 /** What a PUT asks of some issues, read and checked before anything is written. */
-interface IssueUpdate {
+interface IssueUpdate extends UpdateAsked {
   lifecycle: IssueLifecycle | null;
-  /** The member to assign, null for nobody; undefined when the body does not say. */
-  assignee: AssigneeRow | null | undefined;
+  now: number;
 }
 
 async function readIssueUpdate(c: Context<ApiEnv>, db: DrizzleD1Database, projectId: number, organizationId: number): Promise<IssueUpdate> {
   const body: IssueChanges = parseIssueChanges(await readJsonBody(c.req.raw));
   const now = Date.now();
   let lifecycle: IssueLifecycle | null = null;
+  let change: StatusChange | null = null;
+  let release: string | null = null;
   if (body.status !== undefined) {
-    let change: StatusChange;
     try {
       change = statusChangeOf({ ...body, status: body.status }, now);
     } catch (err) {
       if (err instanceof StatusChangeError) badRequest(err.message);
       throw err;
     }
-    lifecycle = lifecycleOf(change, await resolutionRelease(db, projectId, change), now);
+    release = await resolutionRelease(db, projectId, change);
+    lifecycle = lifecycleOf(change, release, now);
   }
   const assignee = body.assignedTo === undefined ? undefined : await resolveAssignee(db, organizationId, parseAssignee(body.assignedTo));
-  return { lifecycle, assignee };
+  return { lifecycle, change, release, assignee, now };
 }
 
-/** Applies an update to some issues of one project, in one transaction; returns the ids of the project's issues among them. */
-async function applyIssueUpdate(db: DrizzleD1Database, projectId: number, ids: number[], update: IssueUpdate): Promise<number[]> {
+/**
+ * Applies an update to some issues of one project, with the activity it leaves on them, in one
+ * transaction; returns the ids of the project's issues among them.
+ */
+async function applyIssueUpdate(
+  c: Context<ApiEnv>,
+  db: DrizzleD1Database,
+  projectId: number,
+  ids: number[],
+  update: IssueUpdate,
+): Promise<number[]> {
   if (ids.length === 0) return [];
   const found = await issuesOfProjectQuery(db, projectId, ids);
   if (found.length === 0) return [];
   const foundIds = found.map((r) => r.id);
+  const activities = issueUpdateActivities(update, found, { projectId, userId: c.get("principal").userId, now: update.now });
   const writes = [
     ...(update.lifecycle === null ? [] : [updateIssueLifecycleQuery(db, projectId, foundIds, update.lifecycle)]),
     ...(update.assignee === undefined ? [] : [assignIssuesQuery(db, projectId, foundIds, update.assignee?.id ?? null)]),
+    ...(activities.length === 0 ? [] : [insertActivitiesQuery(db, activities)]),
   ];
   if (writes.length > 0) await db.batch(writes as [(typeof writes)[number], ...(typeof writes)[number][]]);
   return foundIds;

@@ -111,7 +111,7 @@ function statusDetails(issue: IssueRow): Record<string, unknown> {
 }
 
 /** Sentry's default priority from the level: errors high, warnings medium, the rest low. */
-function priorityOf(level: string): "high" | "medium" | "low" {
+export function priorityOf(level: string): "high" | "medium" | "low" {
   if (level === "fatal" || level === "error") return "high";
   return level === "warning" ? "medium" : "low";
 }

@@ -1,7 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { apiApp } from "../../../dashboard/api/api-app";
-import { type SeededOrganization, seedIssue, seedOrganization } from "../../support/seed-issues";
+import { type SeededOrganization, seedIssue, seedOrganization, seedRelease } from "../../support/seed-issues";
 import { type SeededUser, logIn, send, seedUser } from "../../support/seed-users";
 
 // An issue's comments (Sentry's notes) and activity trail, through the API as tools and the
@@ -240,5 +240,112 @@ describe("comments", () => {
     expect(texts(back)).toEqual(["note 3", "note 2"]);
     expect((await withToken("GET", `${t.comments}?limit=0`, t.anaToken)).status).toBe(400);
     expect((await withToken("GET", `${t.comments}?cursor=nope`, t.anaToken)).status).toBe(400);
+  });
+});
+
+describe("activity", () => {
+  type Activity = { id: string; type: string; user: { id: string } | null; data: Record<string, unknown>; dateCreated: string };
+  const trailOf = async (t: Team, token = t.org.token) => {
+    const answer = await withToken("GET", `/organizations/${t.org.orgSlug}/issues/${t.issue}/activities/`, token);
+    expect(answer.status).toBe(200);
+    return answer.json.activity as Activity[];
+  };
+  const typesOf = (trail: Activity[]) => trail.map((a) => [a.type, a.user?.id ?? null, a.data]);
+
+  it("records status changes and assignment where they happen, in Sentry's types, newest first, first_seen last", async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 22, 12), toFake: ["Date"] });
+    const t = await seedTeam();
+    await seedRelease(t.org.projectId, "shop@2.4.0", Date.UTC(2026, 10, 20));
+    await seedRelease(t.org.projectId, "shop@2.5.0", Date.UTC(2026, 10, 21));
+    const ana = String(t.ana.userId);
+    let minute = 0;
+    const as = async (token: string, body: unknown) => {
+      vi.setSystemTime(Date.UTC(2026, 10, 22, 12, ++minute));
+      expect((await withToken("PUT", `/issues/${t.issue}/`, token, body)).status).toBe(200);
+    };
+    await as(t.anaToken, { status: "resolved" });
+    await as(t.anaToken, { status: "resolved" }); // already resolved: nothing new
+    await as(t.anaToken, { status: "unresolved" });
+    await as(t.boToken, { status: "ignored", statusDetails: { ignoreCount: 100 } });
+    await as(t.boToken, { status: "ignored", statusDetails: { ignoreUntilEscalating: true } });
+    await as(t.anaToken, { status: "resolvedInNextRelease" });
+    await as(t.anaToken, { status: "resolved", statusDetails: { inRelease: "shop@2.4.0" } });
+    await as(t.anaToken, { assignedTo: t.bo.email });
+    await as(t.anaToken, { assignedTo: `user:${t.bo.userId}` }); // the same assignee: nothing new
+    await as(t.org.token, { assignedTo: "" });
+    vi.setSystemTime(Date.UTC(2026, 10, 22, 12, ++minute));
+    await withToken("POST", t.comments, t.anaToken, { text: "fixed by the cart rewrite" });
+
+    const trail = await trailOf(t);
+    const bo = String(t.bo.userId);
+    expect(typesOf(trail)).toEqual([
+      ["note", ana, { text: "fixed by the cart rewrite" }],
+      ["unassigned", null, {}],
+      ["assigned", ana, { assignee: bo, assigneeEmail: t.bo.email, assigneeType: "user" }],
+      ["set_resolved_in_release", ana, { version: "shop@2.4.0" }],
+      ["set_resolved_in_release", ana, { version: "", current_release_version: "shop@2.5.0" }],
+      ["set_ignored", bo, { ignoreUntilEscalating: true }],
+      ["set_ignored", bo, { ignoreCount: 100 }],
+      ["set_unresolved", ana, {}],
+      ["set_resolved", ana, {}],
+      ["first_seen", null, { priority: "high" }],
+    ]);
+    expect(trail[0]!.user).toEqual({ id: ana, name: await nameOf(t.ana), username: t.ana.email, email: t.ana.email });
+    expect(trail.at(-2)!.dateCreated).toBe(new Date(Date.UTC(2026, 10, 22, 12, 1)).toISOString());
+    const firstSeen = (await env.DB.prepare("SELECT first_seen FROM issues WHERE id = ?").bind(t.issue).first<{ first_seen: number }>())!;
+    expect(trail.at(-1)).toEqual({
+      id: "0",
+      user: null,
+      type: "first_seen",
+      data: { priority: "high" },
+      dateCreated: new Date(firstSeen.first_seen).toISOString(),
+    });
+    // The older route, and the issue itself, answer the same trail.
+    expect((await withToken("GET", `/issues/${t.issue}/activities/`, t.anaToken)).json.activity).toEqual(trail);
+    expect((await withToken("GET", `/issues/${t.issue}/`, t.anaToken)).json.activity).toEqual(trail);
+  });
+
+  it("a bulk change leaves one activity on each issue it changed, and a refused one leaves none", async () => {
+    const t = await seedTeam();
+    const other = await seedIssue(t.org.projectId);
+    const already = await seedIssue(t.org.projectId, { status: "resolved" });
+    const bulk = `/projects/${t.org.orgSlug}/${t.org.projectSlug}/issues/?id=${t.issue}&id=${other}&id=${already}`;
+    expect((await withToken("PUT", bulk, t.boToken, { status: "resolved", assignedTo: t.ana.email })).status).toBe(200);
+    const rows = async () =>
+      (
+        await env.DB.prepare("SELECT issue_id, type, user_id FROM issue_activity WHERE issue_id IN (?, ?, ?) ORDER BY issue_id, type")
+          .bind(t.issue, other, already)
+          .all()
+      ).results;
+    const bo = t.bo.userId;
+    const expected = [
+      { issue_id: t.issue, type: "assigned", user_id: bo },
+      { issue_id: t.issue, type: "set_resolved", user_id: bo },
+      { issue_id: other, type: "assigned", user_id: bo },
+      { issue_id: other, type: "set_resolved", user_id: bo },
+      { issue_id: already, type: "assigned", user_id: bo },
+    ];
+    expect(await rows()).toEqual(expected);
+    expect((await withToken("PUT", bulk, t.boToken, { status: "unresolved", assignedTo: "stranger@example.com" })).status).toBe(400);
+    expect((await withToken("PUT", bulk, t.boToken, { status: "resolved", statusDetails: { inRelease: "none-such" } })).status).toBe(400);
+    expect(await rows()).toEqual(expected);
+  });
+
+  it("answers 404 to another organization, and to an issue that is none", async () => {
+    const t = await seedTeam();
+    const other = await seedOrganization();
+    expect((await withToken("GET", `/issues/${t.issue}/activities/`, other.token)).status).toBe(404);
+    expect((await withToken("GET", `/organizations/${other.orgSlug}/issues/${t.issue}/activities/`, other.token)).status).toBe(404);
+    expect((await withToken("GET", `/issues/999999999/activities/`, t.org.token)).status).toBe(404);
+  });
+
+  it("shows a regression the digest recorded, by no one", async () => {
+    const t = await seedTeam();
+    await env.DB.prepare(
+      `INSERT INTO issue_activity (issue_id, project_id, type, data, created_at) VALUES (?, ?, 'set_regression', '{"event_id":"abc","version":"shop@2.5.0"}', ?)`,
+    )
+      .bind(t.issue, t.org.projectId, Date.now())
+      .run();
+    expect(typesOf(await trailOf(t))[0]).toEqual(["set_regression", null, { event_id: "abc", version: "shop@2.5.0" }]);
   });
 });

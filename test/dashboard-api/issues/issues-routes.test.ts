@@ -525,7 +525,8 @@ describe("GET /api/0/issues/{id}/", () => {
     });
     expect(answer.json.tags.find((t: { key: string }) => t.key === "server_name").name).toBe("Server Name");
     expect(answer.json).toMatchObject({
-      activity: [],
+      // Nothing has happened to it but its first sight.
+      activity: [{ id: "0", user: null, type: "first_seen", data: { priority: "high" }, dateCreated: answer.json.firstSeen }],
       seenBy: [],
       participants: [],
       pluginActions: [],

@@ -1,9 +1,10 @@
 /**
  * The error kind's share of a digest run's write: issues that do not exist yet, the events, and
  * everything counted from the events this run inserted (issue and project counters, hourly
- * buckets, releases, environments, users, tags, regressions and escalations), then the run's
- * pending alert evaluation. Events are unique on (project, event_id) and inserted with ON
- * CONFLICT DO NOTHING, so every counter moves by what this run's rows add up to.
+ * buckets, releases, environments, users, tags, regressions with their activity, and
+ * escalations), then the run's pending alert evaluation. Events are unique on (project,
+ * event_id) and inserted with ON CONFLICT DO NOTHING, so every counter moves by what this run's
+ * rows add up to.
  */
 import { issues } from "../../../../db/schema";
 import { drizzle } from "drizzle-orm/d1";
@@ -135,6 +136,12 @@ export function addErrorStatements(
     RETURNING id`,
     REGRESSED,
   );
+  // The regression on the issue's trail (Sentry's set_regression activity, by no one), from what
+  // the statement above just wrote: an event delivered again inserts nothing and regresses
+  // nothing, so it records nothing. One row per regression, never one per event.
+  batch.addSql(`INSERT INTO issue_activity (issue_id, project_id, type, data, created_at)
+    SELECT id, project_id, 'set_regression', json_object('event_id', last_event_id, 'version', coalesce(last_release, '')), ?4 FROM issues
+    WHERE id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1) AND changed_by_run = ?1 AND substatus = 'regressed'`);
   // Ignored until N more events or until a date: past the condition the issue is back in the stream.
   batch.addSql(
     `UPDATE issues SET status = 'unresolved', substatus = 'escalating', ignored_until = NULL, ignored_until_count = NULL, ignored_count_base = NULL, changed_by_run = ?1
