@@ -6,11 +6,13 @@
  * check-in itself (`status`, `check_in_id`, `environment`, `duration`, `monitor_config`), anything
  * else reads `status`, `check_in_id`, `environment` and `duration` from the query; the slug is
  * always the path's. It is queued as the envelope with one `check_in` item an SDK would send,
- * so the digest reads one format, and answered 202 once queued. Like Relay, never a 429.
+ * so the digest reads one format, and answered 202 once queued. Relay never answers it 429; a
+ * monitor past its check-in quota (check-in-rate-limit.ts) is, here: a runaway loop, not a job.
  */
 import type { Context } from "hono";
 import { type Env, numericVar } from "../protocol/env";
 import { authorizeKey, requestOrigin } from "./authorize-key";
+import { takeCheckIns } from "./check-in-rate-limit";
 import { enqueueIngest } from "./enqueue-ingest";
 import { MAX_CHECK_IN_BYTES } from "./inspect-envelope";
 import { lookupProjectKey } from "./lookup-project-key";
@@ -63,6 +65,7 @@ export async function cronCheckIn(c: Context<{ Bindings: Env }>): Promise<Respon
   )
     refuse(400, "invalid_check_in", "duration must be a number of seconds");
 
+  takeCheckIns(projectId, [slug.trim().toLowerCase()]);
   const payload = encoder.encode(JSON.stringify(checkIn));
   if (payload.byteLength > MAX_CHECK_IN_BYTES) refuse(413, "item_too_large", `check-in exceeds ${MAX_CHECK_IN_BYTES} bytes`);
   const envelope = concat([encoder.encode(`{}\n{"type":"check_in","length":${payload.byteLength}}\n`), payload]);

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { authorizeKey, requestOrigin } from "./authorize-key";
+import { takeCheckIns } from "./check-in-rate-limit";
 import { cronCheckIn } from "./cron-check-in";
 import { enqueueIngest } from "./enqueue-ingest";
 import { decodeStoreBody } from "./decode-store-body";
@@ -104,6 +105,7 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
   let eventId: string | null;
   let categories: string[];
   let itemCount: number;
+  let checkInSlugs: string[] = [];
   if (endpoint === "envelope") {
     const summary = inspectEnvelope(body, limits);
     if (summary.header.dsn !== undefined && summary.header.dsn !== null) {
@@ -116,6 +118,7 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
     eventId = summary.eventId;
     categories = summary.eventCategories;
     itemCount = summary.itemTypes.length;
+    checkInSlugs = summary.checkInSlugs;
   } else if (endpoint === "store") {
     // Queued as the JSON event, so the digest never sees a legacy client's base64.
     body = decodeStoreBody(body, maxBodyBytes);
@@ -146,6 +149,8 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
       });
     }
   }
+
+  takeCheckIns(projectId, checkInSlugs);
 
   // An envelope with no items holds nothing to keep.
   if (itemCount > 0) {

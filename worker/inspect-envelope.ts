@@ -14,6 +14,8 @@ export interface EnvelopeSummary {
   itemTypes: string[];
   /** Rate-limit categories (https://develop.sentry.dev/sdk/expected-features/rate-limiting/#definitions) of the event-like item, if any. */
   eventCategories: string[];
+  /** The monitor slug of each check_in item that names one (worker/check-in-rate-limit.ts). */
+  checkInSlugs: string[];
 }
 
 export interface EnvelopeLimits {
@@ -54,13 +56,17 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
   const { header, items } = envelope;
   let eventId = header.event_id === undefined || header.event_id === null ? null : normalizeEventId(header.event_id);
   const eventCategories: string[] = [];
+  const checkInSlugs: string[] = [];
   let attachments = 0;
   for (const item of items) {
     // Each attachment is one R2 write in the digest, which has a budget of calls per batch.
     if (item.type === "attachment" && ++attachments > MAX_ATTACHMENTS)
       refuse(413, "too_many_items", `more than ${MAX_ATTACHMENTS} attachments in one envelope`);
-    if (item.type === "check_in" && item.payload.byteLength > MAX_CHECK_IN_BYTES)
-      refuse(413, "item_too_large", `check_in item exceeds ${MAX_CHECK_IN_BYTES} bytes`);
+    if (item.type === "check_in") {
+      if (item.payload.byteLength > MAX_CHECK_IN_BYTES) refuse(413, "item_too_large", `check_in item exceeds ${MAX_CHECK_IN_BYTES} bytes`);
+      const slug = checkInSlug(item.payload);
+      if (slug !== null) checkInSlugs.push(slug);
+    }
     const categories = EVENT_ITEMS[item.type];
     if (categories === undefined) continue;
     if (eventCategories.length > 0) refuse(400, "duplicate_item", "an envelope may carry at most one event or transaction");
@@ -74,7 +80,17 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
   // The digest makes an error event of a minidump sent without one, as Relay does, so it counts as one.
   if (eventCategories.length === 0 && items.some(isMinidump)) eventCategories.push("error");
   if (eventCategories.length > 0 && eventId === null) eventId = newEventId();
-  return { header, eventId, itemTypes: items.map((i) => i.type), eventCategories };
+  return { header, eventId, itemTypes: items.map((i) => i.type), eventCategories, checkInSlugs };
+}
+
+/** A check-in's monitor_slug, read only to rate-limit it (the digest validates the item). */
+function checkInSlug(payload: Uint8Array): string | null {
+  try {
+    const slug = (JSON.parse(decoder.decode(payload)) as { monitor_slug?: unknown } | null)?.monitor_slug;
+    return typeof slug === "string" ? slug.trim().toLowerCase().slice(0, 100) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** https://develop.sentry.dev/sdk/data-model/envelope-items/#attachment: attachment_type event.minidump. */

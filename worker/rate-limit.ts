@@ -14,11 +14,11 @@ export interface RateLimitDecision {
 const WINDOW_MS = 60_000;
 const MAX_TRACKED = 10_000;
 
-export class RateLimiter {
-  private readonly windows = new Map<number, { start: number; count: number }>();
+export class RateLimiter<K = number> {
+  private readonly windows = new Map<K, { start: number; count: number }>();
 
   /** Counts one event for `keyId` against `limit` per minute. */
-  take(keyId: number, limit: number | null, now = Date.now()): RateLimitDecision {
+  take(keyId: K, limit: number | null, now = Date.now()): RateLimitDecision {
     if (limit === null) return { allowed: true, retryAfter: 0 };
     const start = now - (now % WINDOW_MS);
     let window = this.windows.get(keyId);
@@ -35,7 +35,7 @@ export class RateLimiter {
   }
 
   /** Takes back an event counted in the window starting at `windowStart` (one ingest could not keep, a 503, which the SDK sends again); nothing once that window is over. */
-  giveBack(keyId: number, windowStart: number): void {
+  giveBack(keyId: K, windowStart: number): void {
     const window = this.windows.get(keyId);
     if (window && window.start === windowStart && window.count > 0) window.count -= 1;
   }

@@ -1,5 +1,6 @@
 import { SELF, env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
+import { CHECK_INS_PER_MONITOR_PER_MINUTE, takeCheckIns } from "../../worker/check-in-rate-limit";
 import { MAX_CHECK_IN_BYTES } from "../../worker/inspect-envelope";
 import { BASE } from "../support/ingest-requests";
 import { type SeededKey, seedProject } from "../support/seed";
@@ -86,6 +87,21 @@ describe("HTTP check-ins (GET|POST /api/{project}/cron/{slug}/{key}/)", () => {
     expect(huge.status).toBe(413);
     expect(huge.json.reason).toBe("body_too_large");
     expect((await send(cronUrl(key, "job", "?status=ok"), { method: "PUT" })).status).toBe(405);
+  });
+
+  it("refuses a monitor past its check-ins for the minute with 429, by HTTP and in an envelope, and takes other monitors", async () => {
+    const key = await seedProject();
+    // The quota is per minute: near a minute's end, start in the next one, so the requests below fall in the same minute.
+    const untilNextMinute = 60_000 - (Date.now() % 60_000);
+    if (untilNextMinute < 5_000) await new Promise((r) => setTimeout(r, untilNextMinute + 50));
+    for (let i = 0; i < CHECK_INS_PER_MONITOR_PER_MINUTE; i++) takeCheckIns(key.projectId, ["runaway"]);
+    const http = await SELF.fetch(cronUrl(key, "runaway", "?status=ok"));
+    expect(http.status).toBe(429);
+    expect(http.headers.get("x-sentry-rate-limits")).toMatch(/^\d+:monitor:project:monitor_rate_limit$/);
+    const envelope = `{}\n{"type":"check_in"}\n${JSON.stringify({ check_in_id: "a".repeat(32), monitor_slug: "runaway", status: "ok" })}\n`;
+    const sdk = await SELF.fetch(`${BASE}/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}`, { method: "POST", body: envelope });
+    expect(sdk.status).toBe(429);
+    expect((await send(cronUrl(key, "other-job", "?status=ok"))).status).toBe(202);
   });
 
   it("records a check-in for a monitor that does not exist as a rejection, not a failure of the request", async () => {
