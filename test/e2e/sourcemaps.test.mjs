@@ -1,0 +1,227 @@
+// Source maps end to end: a small Node app bundled and minified with esbuild, its maps injected
+// and uploaded by the real sentry-cli (@sentry/cli) to a local Faultline (the Worker under
+// `wrangler dev`, the dashboard's API under `wrangler pages dev`, one shared D1 and R2), then an
+// error from it sent by the real @sentry/node. The stored event and its issue must name the
+// original code.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { build } from "esbuild";
+import { ROOT, applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+
+const SENTRY_CLI = resolve(ROOT, "node_modules/.bin/sentry-cli");
+const persistTo = mkdtempSync(join(tmpdir(), "faultline-sourcemaps-e2e-"));
+const home = join(persistTo, "home");
+let worker;
+let dashboard;
+let dashboardUrl;
+let dsn;
+let token;
+
+const CONFIG_SOURCE = `// Reads the app's settings from key=value lines.
+export function parseConfig(text) {
+  const entries = text.split("\\n").map((line) => line.split("="));
+  for (const [key, value] of entries) {
+    if (value === undefined) {
+      throw new Error(\`bad config line: \${key}\`);
+    }
+  }
+  return Object.fromEntries(entries);
+}
+`;
+
+const MAIN_SOURCE = `import * as Sentry from "@sentry/node";
+import { parseConfig } from "./config.js";
+
+export function startApp(source) {
+  return parseConfig(source);
+}
+
+Sentry.init({ dsn: process.env.DSN, release: process.env.RELEASE || undefined, dist: process.env.DIST || undefined, defaultIntegrations: false });
+try {
+  startApp("name=demo\\nbroken");
+} catch (err) {
+  const id = Sentry.captureException(err);
+  Sentry.flush(10_000).then(() => console.log(id));
+}
+`;
+
+before(async () => {
+  await applyMigrations(persistTo);
+  const secrets = await seed(persistTo);
+  token = secrets.apiToken;
+  const [ingestPort, dashboardPort] = [await freePort(), await freePort()];
+  const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+  [worker, dashboard] = await Promise.all([
+    startWorker({ port: ingestPort, persistTo }),
+    startDashboard({ port: dashboardPort, persistTo, ingestUrl }),
+  ]);
+  dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
+  dsn = `http://${secrets.publicKey}@127.0.0.1:${ingestPort}/1`;
+  mkdirSync(home);
+});
+
+after(async () => {
+  await Promise.all([worker?.stop(), dashboard?.stop()]);
+  rmSync(persistTo, { recursive: true, force: true });
+});
+
+/** The app's source in a folder of its own, bundled and minified into dist/app.js with its map. */
+async function buildApp(name) {
+  const dir = join(persistTo, name);
+  mkdirSync(join(dir, "src"), { recursive: true });
+  writeFileSync(join(dir, "src", "config.js"), CONFIG_SOURCE);
+  writeFileSync(join(dir, "src", "main.js"), MAIN_SOURCE);
+  await build({
+    entryPoints: [join(dir, "src", "main.js")],
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    platform: "node",
+    format: "cjs",
+    external: ["@sentry/node"],
+    outfile: join(dir, "dist", "app.js"),
+    logLevel: "silent",
+  });
+  return dir;
+}
+
+/** sentry-cli as CI runs it, configured by the environment; a refused connection (Functions rebuilding) is tried again. */
+function sentryCli(args, cwd) {
+  for (let attempt = 1; ; attempt++) {
+    const result = spawnSync(SENTRY_CLI, args, {
+      cwd,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        SENTRY_URL: dashboardUrl,
+        SENTRY_AUTH_TOKEN: token,
+        SENTRY_ORG: "faultline",
+        SENTRY_PROJECT: "default",
+        SENTRY_DISABLE_UPDATE_CHECK: "true",
+        SENTRY_LOAD_DOTENV: "0",
+      },
+    });
+    const couldNotConnect = result.status !== 0 && /\[7\] Could not connect/.test(result.stderr);
+    if (!couldNotConnect || attempt === 10) return result;
+    spawnSync("sleep", ["1"]);
+  }
+}
+
+function succeeds(args, cwd) {
+  const run = sentryCli(args, cwd);
+  assert.equal(run.status, 0, `sentry-cli ${args.join(" ")} exited ${run.status}\n${run.stdout}\n${run.stderr}\n${dashboard.output()}`);
+  return run.stdout;
+}
+
+/** Runs the built app; it prints the id of the event it sent. */
+function runApp(dir, env = {}) {
+  const run = spawnSync(process.execPath, [join(dir, "dist", "app.js")], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { PATH: process.env.PATH, NODE_PATH: join(ROOT, "node_modules"), DSN: dsn, ...env },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const eventId = run.stdout.trim().split("\n").at(-1);
+  assert.match(eventId, /^[0-9a-f]{32}$/);
+  return eventId;
+}
+
+async function api(path) {
+  const res = await fetch(`${dashboardUrl}/api/0${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, json: res.status === 200 ? await res.json() : await res.text() };
+}
+
+/** The stored event, once the digest has written it. */
+async function storedEvent(eventId) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    let res;
+    try {
+      res = await api(`/projects/faultline/default/events/${eventId}/`);
+    } catch {
+      res = { status: 0 };
+    }
+    if (res.status === 200) return res.json;
+    if (Date.now() > deadline) throw new Error(`event ${eventId} was not stored: ${res.status} ${res.json}\n${worker.output()}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const exceptionOf = (event) => event.entries.find((e) => e.type === "exception").data.values.at(-1);
+
+test(
+  "sourcemaps inject + upload: a minified Node app's error names the original file, function, line and context",
+  { timeout: 180_000 },
+  async () => {
+    const dir = await buildApp("debug-ids");
+    assert.match(succeeds(["sourcemaps", "inject", "dist"], dir), /debug id/i);
+    const upload = succeeds(["sourcemaps", "upload", "dist"], dir);
+    assert.match(upload, /Upload type: artifact bundle/);
+    // The same bundle again: the server has it.
+    assert.match(succeeds(["sourcemaps", "upload", "dist"], dir), /Nothing to upload, all files are on the server/);
+
+    const bundles = await api("/projects/faultline/default/files/artifact-bundles/");
+    assert.equal(bundles.json.length, 1);
+    assert.equal(bundles.json[0].debugIds.length, 1);
+
+    const event = await storedEvent(runApp(dir));
+    const exception = exceptionOf(event);
+    const top = exception.stacktrace.frames.at(-1);
+    assert.equal(top.filename, "../src/config.js");
+    assert.equal(top.absPath, join(dir, "src", "config.js"));
+    assert.equal(top.function, "parseConfig");
+    assert.equal(top.lineNo, 6);
+    assert.deepEqual(
+      top.context.find(([line]) => line === 6),
+      [6, "      throw new Error(`bad config line: ${key}`);"],
+    );
+    const caller = exception.stacktrace.frames.at(-2);
+    assert.equal(caller.function, "startApp");
+    assert.equal(caller.lineNo, 5);
+    // The minified frame is kept beside it.
+    assert.equal(exception.rawStacktrace.frames.at(-1).filename, join(dir, "dist", "app.js"));
+    assert.notEqual(exception.rawStacktrace.frames.at(-1).function, "parseConfig");
+    assert.deepEqual(event.errors, []);
+
+    const issue = await api(`/issues/${event.groupID}/`);
+    assert.equal(issue.json.title, "Error: bad config line: broken");
+    assert.equal(issue.json.culprit, "../src/config.js in parseConfig");
+  },
+);
+
+test("sourcemaps upload --release --url-prefix: a build without debug ids is mapped by release and URL", { timeout: 180_000 }, async () => {
+  const dir = await buildApp("release");
+  const release = "shop@2.0.0";
+  // Node's frames name files by absolute path: the prefix is the dist folder's path, after `~`.
+  succeeds(["sourcemaps", "upload", "--release", release, "--dist", "node", "--url-prefix", `~${join(dir, "dist")}`, "dist"], dir);
+  const event = await storedEvent(runApp(dir, { RELEASE: release, DIST: "node" }));
+  const top = exceptionOf(event).stacktrace.frames.at(-1);
+  assert.equal(top.function, "parseConfig");
+  assert.equal(top.lineNo, 6);
+
+  // Another release of the same build was never uploaded: the event says so.
+  const unmapped = await storedEvent(runApp(dir, { RELEASE: "shop@2.0.1", DIST: "node" }));
+  assert.notEqual(exceptionOf(unmapped).stacktrace.frames.at(-1).function, "parseConfig");
+  assert.deepEqual(
+    unmapped.errors.map((e) => [e.type, e.data.release]),
+    [["js_no_source", "shop@2.0.1"]],
+  );
+});
+
+test("debug-files upload is refused with a message sentry-cli prints", { timeout: 60_000 }, () => {
+  const dir = join(persistTo, "debug-files");
+  mkdirSync(dir, { recursive: true });
+  // Any executable with a build id is a debug information file to sentry-cli.
+  copyFileSync("/bin/ls", join(dir, "ls"));
+  const run = sentryCli(["debug-files", "upload", "."], dir);
+  const output = `${run.stdout}\n${run.stderr}`;
+  assert.notEqual(run.status, 0, output);
+  assert.match(output, /Faultline stores JavaScript source maps only/);
+});
