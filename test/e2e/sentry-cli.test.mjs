@@ -14,6 +14,7 @@ import { applyMigrations, freePort, seed, startDashboard, startWorker } from "..
 const SENTRY_CLI = resolve("node_modules/.bin/sentry-cli");
 const FIRST = "shop@1.0.0+build.41";
 const SECOND = "shop@1.1.0 rc1";
+const THIRD = "shop@1.2.0";
 
 const persistTo = mkdtempSync(join(tmpdir(), "faultline-sentry-cli-e2e-"));
 // sentry-cli reads ~/.sentryclirc and a .env in its working folder: both are ours here.
@@ -187,12 +188,22 @@ test("a release's life: new, set-commits, finalize, deploys new, list, info, dep
   assert.equal(second.commitCount, 1);
   assert.equal(second.lastCommit.id, third);
 
+  // --auto finds no repository to match either, says so, and reads the checkout the same way.
+  const fourth = commit("refund.js", "export function refund() {}", "Add refunds", "Grace Hopper <grace@example.com>");
+  succeeds(["releases", "new", THIRD]);
+  const auto = succeeds(["releases", "set-commits", THIRD, "--auto"]);
+  assert.match(auto, /Proceeding to find commits from local git tree/);
+  assert.deepEqual(
+    (await api(releasePath(THIRD, "commits/"))).map((c) => c.id),
+    [fourth],
+  );
+
   const list = succeeds(["releases", "list"]);
   assert.match(list, /Released/);
   assert.match(list, new RegExp(escape(FIRST)));
   assert.match(list, new RegExp(escape(SECOND)));
   assert.match(list, /\(unreleased\)/);
-  assert.deepEqual(succeeds(["releases", "list", "--raw", "--delimiter", ","]).trim().split(","), [SECOND, FIRST]);
+  assert.deepEqual(succeeds(["releases", "list", "--raw", "--delimiter", ","]).trim().split(","), [THIRD, SECOND, FIRST]);
 
   const info = succeeds(["releases", "info", FIRST, "--show-projects", "--show-commits"]);
   assert.match(info, new RegExp(escape(FIRST)));
