@@ -5,6 +5,7 @@ import { DsnView } from "../components/dsn-view";
 import { FormError, errorText } from "../components/form-error";
 import { PlatformOptions } from "../components/platform-options";
 import { RelativeTime } from "../components/relative-time";
+import { SourceMapsSettings } from "../components/source-maps-settings";
 import { Link } from "../router";
 import { useApi } from "../use-api";
 
@@ -27,6 +28,7 @@ export function ProjectSettingsPage({ org, project }: { org: string; project: st
       <FormError error={settings.error} />
       {settings.data !== null && <GeneralSettings base={base} settings={settings.data} />}
       <Keys base={base} />
+      <SourceMapsSettings base={base} />
     </section>
   );
 }
