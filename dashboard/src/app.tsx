@@ -9,11 +9,14 @@ import { IssuePage } from "./pages/issue-page";
 import { IssueStreamPage } from "./pages/issue-stream-page";
 import { LoginPage } from "./pages/login-page";
 import { OrganizationSettingsPage } from "./pages/organization-settings-page";
+import { PerformancePage } from "./pages/performance-page";
 import { ProjectSettingsPage } from "./pages/project-settings-page";
 import { ProjectSetupPage } from "./pages/project-setup-page";
 import { ProjectsPage } from "./pages/projects-page";
 import { ReleasePage, ReleasesPage } from "./pages/releases-page";
 import { SetupPage } from "./pages/setup-page";
+import { TracePage } from "./pages/trace-page";
+import { TransactionPage } from "./pages/transaction-page";
 import { navigate, useLocation } from "./router";
 import { refreshSession, useSession } from "./session";
 
@@ -87,6 +90,15 @@ export function App() {
       break;
     case "release":
       page = <ReleasePage org={p.org!} version={p.version!} />;
+      break;
+    case "performance":
+      page = <PerformancePage org={p.org!} />;
+      break;
+    case "transaction":
+      page = <TransactionPage org={p.org!} />;
+      break;
+    case "trace":
+      page = <TracePage org={p.org!} traceId={p.traceId!} />;
       break;
     case "organization-settings":
       page = <OrganizationSettingsPage org={p.org!} />;

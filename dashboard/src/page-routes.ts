@@ -20,6 +20,9 @@ export const PAGE_ROUTES = [
   { name: "issue-permalink", pattern: "/issues/:issueId", public: false },
   { name: "releases", pattern: "/organizations/:org/releases", public: false },
   { name: "release", pattern: "/organizations/:org/releases/:version", public: false },
+  { name: "performance", pattern: "/organizations/:org/performance", public: false },
+  { name: "transaction", pattern: "/organizations/:org/performance/summary", public: false },
+  { name: "trace", pattern: "/organizations/:org/traces/:traceId", public: false },
   { name: "organization-settings", pattern: "/organizations/:org/settings", public: false },
 ] as const;
 

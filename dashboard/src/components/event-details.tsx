@@ -3,6 +3,8 @@ import { KeyValueTable, SCRUBBED, Value, pairsOf } from "./event-value";
 import { RelativeTime, exactTime } from "./relative-time";
 import { ProcessingErrors } from "./processing-errors";
 import { StackTrace } from "./stack-trace";
+import { Link, useLocation } from "../router";
+import { useSession } from "../session";
 
 /** One event's interfaces, in Sentry's order: message, exceptions, breadcrumbs, request, user, contexts, SDK. */
 export function EventDetails({ event }: { event: Event }) {
@@ -259,6 +261,28 @@ export function EventHeader({ event }: { event: Event }) {
           · <Value value={event.environment} />
         </>
       )}
+      <TraceLink event={event} />
     </p>
+  );
+}
+
+/**
+ * The event's trace (`contexts.trace.trace_id`, which SDKs set on every event), in the
+ * organization of the page, or the person's first one on an issue permalink.
+ */
+function TraceLink({ event }: { event: Event }) {
+  const loc = useLocation();
+  const session = useSession();
+  const traceId = (event.contexts.trace as { trace_id?: unknown } | undefined)?.trace_id;
+  const org =
+    /^\/organizations\/([^/]+)\//.exec(loc.path)?.[1] ?? (session.status === "ready" ? session.current.organizations[0]?.slug : undefined);
+  if (typeof traceId !== "string" || !/^[0-9a-f]{32}$/.test(traceId) || org === undefined) return null;
+  const seconds = Math.floor(Date.parse(event.dateCreated) / 1000);
+  const query = Number.isFinite(seconds) ? `?timestamp=${seconds}` : "";
+  return (
+    <>
+      {" "}
+      · <Link href={`/organizations/${org}/traces/${traceId}${query}`}>trace</Link>
+    </>
   );
 }

@@ -39,6 +39,9 @@ export function Layout({
             <Link href={`${base}/releases`} aria-current={here(["releases", "release"])}>
               Releases
             </Link>
+            <Link href={`${base}/performance`} aria-current={here(["performance", "transaction", "trace"])}>
+              Performance
+            </Link>
             <Link href={`${base}/crons`} aria-current={here(["crons", "monitor"])}>
               Crons
             </Link>
