@@ -58,7 +58,8 @@ export async function symbolicateJavaScript(
   for (const container of stackContainers(data)) {
     const stacktrace = asRecord(container.stacktrace);
     const frames = Array.isArray(stacktrace?.frames) ? (stacktrace.frames as unknown[]) : [];
-    const raw = structuredClone(frames);
+    // Frames are replaced, never changed in place: a shallow copy keeps the minified ones.
+    const raw = frames.map((frame) => (isRecord(frame) ? { ...frame } : frame));
     let callsiteName: string | null = null;
     let containerChanged = false;
     // Oldest frame first: a caller's call site names the function it calls (Sentry's "caller naming").
