@@ -18,6 +18,11 @@ import type { PreparedCheckIn } from "./prepare-check-in";
 
 /** A monitor's recent finished check-ins read to count a streak: the most a threshold may ask for. */
 const STREAK_WINDOW = 720;
+/**
+ * How far back the all-zero id looks for the run in progress it ends: among the environment's
+ * newest check-ins only, so a heartbeat (an ok with no run in progress) never reads its history.
+ */
+const LATEST_WINDOW = 50;
 
 // ?5: one JSON object per check-in (see rowsOf). `u` is each of them with its monitor and
 // environment, found by (project, slug) and (monitor, name).
@@ -64,7 +69,9 @@ export function addCheckInStatements(batch: BatchWrite, checkIns: readonly Prepa
     WHERE u.st IN ('ok', 'error', 'timeout') AND (u.monitor_status = 'active' OR u.st = 'timeout')
       AND c.status = 'in_progress' AND c.monitor_id = u.monitor_id
       AND c.id = CASE WHEN u.l THEN
-          (SELECT x.id FROM monitor_checkins x WHERE x.monitor_environment_id = u.env_id AND x.status = 'in_progress' ORDER BY x.date_created DESC, x.id DESC LIMIT 1)
+          (SELECT y.id FROM (SELECT x.id, x.status, x.date_created FROM monitor_checkins x WHERE x.monitor_environment_id = u.env_id
+             ORDER BY x.date_created DESC, x.id DESC LIMIT ${LATEST_WINDOW}) AS y
+           WHERE y.status = 'in_progress' ORDER BY y.date_created DESC, y.id DESC LIMIT 1)
         ELSE (SELECT x.id FROM monitor_checkins x WHERE x.project_id = u.p AND x.guid = u.g) END
       AND (u.ck IS NULL OR NOT EXISTS (SELECT 1 FROM monitor_checkins d WHERE d.project_id = u.p AND d.completion_key = u.ck))`);
   // Check-ins that stand alone: an ok or error with no run in progress to end (a heartbeat), or a

@@ -181,6 +181,26 @@ describe("check_in items from @sentry/node's withMonitor", () => {
     ]);
   });
 
+  it("look for the run the all-zero id ends among the environment's newest 50 check-ins only", async () => {
+    const { projectId } = await seedProject();
+    const nil = "0".repeat(32);
+    await digest([
+      message(projectId, envelope({ check_in_id: nil, monitor_slug: "busy", status: "in_progress", monitor_config: schedule }), T0),
+    ]);
+    const heartbeats = Array.from({ length: 50 }, (_, i) =>
+      message(
+        projectId,
+        envelope({ check_in_id: (i + 1).toString(16).padStart(32, "a"), monitor_slug: "busy", status: "ok" }),
+        T0 + 1000 + i,
+      ),
+    );
+    await digest(heartbeats);
+    await digest([message(projectId, envelope({ check_in_id: nil, monitor_slug: "busy", status: "ok" }), T0 + 5000)]);
+    const statuses = (await checkIns(projectId)).map((c) => c.status);
+    expect(statuses[0]).toBe("in_progress");
+    expect(statuses.filter((s) => s === "ok")).toHaveLength(51);
+  });
+
   it("keep an ok or error with no run in progress as a check-in of its own (a heartbeat)", async () => {
     const { projectId } = await seedProject();
     await digest([
