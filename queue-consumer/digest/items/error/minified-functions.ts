@@ -15,6 +15,7 @@ export interface MinifiedIndex {
 }
 
 const IDENT = "[A-Za-z_$][\\w$]*";
+const WHOLE_IDENT = new RegExp(`^${IDENT}$`);
 const DECLARATION = new RegExp(
   [
     // function name(  function* name(
@@ -65,7 +66,7 @@ export function minifiedFunctionName(frameFunction: string | undefined): string 
     .split(".")
     .pop()!
     .replace(/[/<]+$/, "");
-  return new RegExp(`^${IDENT}$`).test(name) ? name : null;
+  return WHOLE_IDENT.test(name) ? name : null;
 }
 
 /** The declaration of `name` nearest before a 1-based line and column: its 1-based line and 0-based column. */

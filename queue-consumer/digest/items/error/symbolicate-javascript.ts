@@ -211,23 +211,27 @@ function mapFrame(
   let fn: string | undefined = scopeName ?? undefined;
   if (fn === undefined || USELESS_FUNCTION_NAMES.has(fn)) fn = callsiteName ?? rawFunction ?? fn;
 
-  const out: JsonRecord = { ...frame };
+  // What the map replaces is left out of the copy (deleting keys would slow every later read).
+  const { module: _module, function: _function, pre_context: _pre, context_line: _line, post_context: _post, ...kept } = frame;
   const filename = position.source;
-  out.abs_path = joinPaths(module.base, filename);
-  out.filename = filename.startsWith("webpack:") ? webpackFilename(filename) : filename;
-  delete out.module;
-  if (filename.startsWith("webpack:")) out.module = generateModule(out.filename as string);
-  else if (/^(?:https?|webpack|app):/.test(out.abs_path as string)) out.module = generateModule(out.abs_path as string);
-  if (fn === undefined) delete out.function;
-  else out.function = fn;
+  const originalPath = joinPaths(module.base, filename);
+  const shownFilename = filename.startsWith("webpack:") ? webpackFilename(filename) : filename;
+  const out: JsonRecord = { ...kept, abs_path: originalPath, filename: shownFilename };
+  if (filename.startsWith("webpack:")) out.module = generateModule(shownFilename);
+  else if (APP_URL.test(originalPath)) out.module = generateModule(originalPath);
+  if (fn !== undefined) out.function = fn;
   out.lineno = position.line;
   out.colno = position.column + 1;
-  delete out.pre_context;
-  delete out.context_line;
-  delete out.post_context;
-  if (lines === null) addError({ type: "js_missing_sources_content", source: out.abs_path, sourcemap: module.label });
-  else Object.assign(out, contextLines(lines, position.line, position.column));
-  if (/\/node_modules\//.test(`${out.abs_path}`) || /\/node_modules\//.test(`${out.filename}`)) out.in_app = false;
+  if (lines === null) addError({ type: "js_missing_sources_content", source: originalPath, sourcemap: module.label });
+  else {
+    const index = position.line - 1;
+    if (index < lines.length) {
+      out.pre_context = lines.slice(Math.max(0, index - CONTEXT_LINES), index).map((l) => trimLine(l, 0));
+      out.context_line = trimLine(lines[index]!, position.column);
+      out.post_context = lines.slice(index + 1, index + 1 + CONTEXT_LINES).map((l) => trimLine(l, 0));
+    }
+  }
+  if (originalPath.includes("/node_modules/") || shownFilename.includes("/node_modules/")) out.in_app = false;
   out.data = { ...asRecord(frame.data), sourcemap: module.label, resolved_with: module.resolvedWith, symbolicated: true };
   return { frame: out, tokenName };
 }
@@ -255,6 +259,7 @@ function identifierAt(lines: string[] | null, line: number, column: number): str
   return match === null || KEYWORDS.has(match[0]) ? null : match[0];
 }
 
+const APP_URL = /^(?:https?|webpack|app):/;
 const KEYWORDS = new Set(["new", "throw", "return", "await", "typeof", "void", "delete", "yield", "function", "class", "this", "super"]);
 
 /** Sentry trims source lines longer than this around the column, marking the cut with {snip}. */
@@ -266,16 +271,6 @@ function trimLine(text: string, column: number): string {
   const start = Math.min(Math.max(0, column - LINE_WINDOW / 2), text.length - LINE_WINDOW);
   const end = start + LINE_WINDOW;
   return `${start > 0 ? "{snip} " : ""}${text.slice(start, end)}${end < text.length ? " {snip}" : ""}`;
-}
-
-function contextLines(lines: string[], line: number, column: number): JsonRecord {
-  const index = line - 1;
-  if (index < 0 || index >= lines.length) return {};
-  return {
-    pre_context: lines.slice(Math.max(0, index - CONTEXT_LINES), index).map((l) => trimLine(l, 0)),
-    context_line: trimLine(lines[index]!, column),
-    post_context: lines.slice(index + 1, index + 1 + CONTEXT_LINES).map((l) => trimLine(l, 0)),
-  };
 }
 
 /** The `sourceMappingURL` comment of a minified file (the last one counts). */
