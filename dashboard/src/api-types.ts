@@ -78,6 +78,34 @@ export interface Issue {
   firstRelease: Release | null;
   lastRelease: Release | null;
   stats?: Partial<Record<"24h" | "14d" | "30d", Stats>>;
+  assignedTo: Assignee | null;
+  numComments: number;
+}
+
+/** Sentry's actor: who an issue is assigned to. */
+export interface Assignee {
+  type: "user";
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** One entry of an issue's trail (Sentry's activity); a comment is type `note` with `data.text`. */
+export interface Activity {
+  id: string;
+  type: string;
+  user: { id: string; name: string; email: string } | null;
+  data: Record<string, unknown>;
+  dateCreated: string | null;
+}
+
+/** An organization's member or pending invite, as the members route lists them. */
+export interface Member {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  pending: boolean;
 }
 
 export interface TagSummary {
@@ -90,6 +118,7 @@ export interface TagSummary {
 
 export interface IssueDetails extends Issue {
   tags: TagSummary[];
+  activity: Activity[];
 }
 
 export interface Frame {

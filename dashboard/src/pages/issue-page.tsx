@@ -1,6 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
-import { seg, send } from "../api-client";
-import type { Event, IssueDetails, TagSummary } from "../api-types";
+import { get, seg, send } from "../api-client";
+import type { Event, IssueDetails, Member, TagSummary } from "../api-types";
+import { ActivityTrail } from "../components/activity-trail";
+import { AssigneePicker } from "../components/assignee-picker";
 import { EventDetails, EventHeader } from "../components/event-details";
 import { Value } from "../components/event-value";
 import { EventsChart } from "../components/events-chart";
@@ -10,9 +12,13 @@ import { LevelBadge, StatusBadge } from "../components/issue-badges";
 import { RelativeTime } from "../components/relative-time";
 import { releaseHref } from "./releases-page";
 import { Link, useLocation, withQuery } from "../router";
+import { useSession } from "../session";
 import { useApi } from "../use-api";
 
-/** One issue: what it is, how often, its tags, and one of its events in full (the latest unless the URL names another). */
+/**
+ * One issue: what it is, how often, its tags, one of its events in full (the latest unless the
+ * URL names another), who it is assigned to, and its trail of activity and comments.
+ */
 export function IssuePage({ org, issueId }: { org: string | null; issueId: string }) {
   const loc = useLocation();
   const issuePath = org === null ? `/api/0/issues/${seg(issueId)}/` : `/api/0/organizations/${seg(org)}/issues/${seg(issueId)}/`;
@@ -24,6 +30,12 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [period, setPeriod] = useState<"24h" | "30d">("30d");
+  const session = useSession();
+  const me = session.status === "ready" ? session.current.user : null;
+  // The permalink names no organization: a person in one organization still gets its members.
+  const organizations = session.status === "ready" ? session.current.organizations : [];
+  const membersOrg = org ?? (organizations.length === 1 ? organizations[0]!.slug : null);
+  const members = useApi<Member[]>(membersOrg === null ? null : `/api/0/organizations/${seg(membersOrg)}/members/`);
 
   useEffect(() => setIssue(loaded.data), [loaded.data]);
   useEffect(() => {
@@ -141,6 +153,14 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
               </>
             )}
           </section>
+
+          <ActivityTrail
+            issueId={issueId}
+            activity={issue.activity}
+            members={members.data}
+            me={me?.id ?? null}
+            onChanged={async () => setIssue(await get<IssueDetails>(issuePath))}
+          />
         </div>
 
         <aside class="issue-side" aria-label="Issue summary">
@@ -169,6 +189,15 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
                 )}
               </dd>
             </dl>
+          </section>
+          <section class="card" aria-label="Assignment">
+            <AssigneePicker
+              assignee={issue.assignedTo}
+              members={members.data}
+              me={me}
+              disabled={busy}
+              onAssign={(assignedTo) => change({ assignedTo })}
+            />
           </section>
           <Tags tags={issue.tags} />
         </aside>

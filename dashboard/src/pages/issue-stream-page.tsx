@@ -8,6 +8,7 @@ import { RelativeTime } from "../components/relative-time";
 import { Link, navigate, useLocation, withQuery } from "../router";
 import { Sparkline } from "../components/sparkline";
 import { useApi } from "../use-api";
+import "../issue-workflow.css";
 
 const SORTS = [
   { id: "date", label: "Last seen" },
@@ -18,6 +19,8 @@ const SORTS = [
 
 const DEFAULT_QUERY = "is:unresolved";
 const PAGE_SIZE = 25;
+// Sentry's "Assigned to me": the search term, added to or taken from the query.
+const ASSIGNED_TO_ME = /(^|\s)assigned:me(?=\s|$)/gi;
 
 /**
  * The issue stream. Everything that picks what is shown (project, search, sort, chart period,
@@ -58,6 +61,9 @@ export function IssueStreamPage({ org }: { org: string }) {
   }, []);
 
   const go = (changes: Record<string, string | null>) => navigate(withQuery(loc, { cursor: null, ...changes }));
+  const assignedToMe = query.match(ASSIGNED_TO_ME) !== null;
+  const toggleAssignedToMe = () =>
+    go({ query: assignedToMe ? query.replace(ASSIGNED_TO_ME, " ").replace(/\s+/g, " ").trim() : `${query} assigned:me`.trim() });
   const onSearch = (e: Event) => {
     e.preventDefault();
     go({ query: String(new FormData(e.currentTarget as HTMLFormElement).get("query") ?? "") });
@@ -138,6 +144,9 @@ export function IssueStreamPage({ org }: { org: string }) {
             ))}
           </select>
         </label>
+        <button type="button" class="button" aria-pressed={assignedToMe} onClick={toggleAssignedToMe}>
+          Assigned to me
+        </button>
         <div role="group" aria-label="Chart period" class="segmented">
           {(["24h", "14d"] as const).map((p) => (
             <button
@@ -153,8 +162,9 @@ export function IssueStreamPage({ org }: { org: string }) {
         </div>
       </div>
       <p id="search-help" class="muted small">
-        Filters: <code>is:unresolved</code> <code>is:resolved</code> <code>is:ignored</code> <code>level:error</code> <code>release:…</code>{" "}
-        <code>environment:…</code>, any <code>tag:value</code>, and free text. Press <kbd>/</kbd> to search.
+        Filters: <code>is:unresolved</code> <code>is:resolved</code> <code>is:ignored</code> <code>is:assigned</code>{" "}
+        <code>assigned:me</code> <code>level:error</code> <code>release:…</code> <code>environment:…</code>, any <code>tag:value</code>, and
+        free text. Press <kbd>/</kbd> to search.
       </p>
 
       <div class="bulk-bar" role="toolbar" aria-label="Selected issues">
@@ -217,6 +227,7 @@ export function IssueStreamPage({ org }: { org: string }) {
                   <span class="muted">{issue.shortId}</span>
                   {issue.culprit !== "" && <span class="culprit">{issue.culprit}</span>}
                   <StatusBadge issue={issue} />
+                  {issue.assignedTo !== null && <span class="assigned-to">assigned to {issue.assignedTo.name}</span>}
                 </div>
               </td>
               <td>
