@@ -6,7 +6,6 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Cron } from "croner";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -166,12 +165,22 @@ export function fireCronTriggers({ port, crons = wranglerCrons(), log = () => {}
       return 0;
     }
   };
-  // protect: a run still going when the next is due is not started twice.
-  const jobs = crons.map((cron) => new Cron(cron, { timezone: "UTC", protect: true }, () => fire(cron)));
+  // croner is loaded here rather than at the top: `npm run setup` and `npm run deploy` import this
+  // module too, and must run from a checkout whose scripts are all they have.
+  let jobs = [];
+  let stopped = false;
+  const ready = import("croner").then(({ Cron }) => {
+    // protect: a run still going when the next is due is not started twice.
+    if (!stopped) jobs = crons.map((cron) => new Cron(cron, { timezone: "UTC", protect: true }, () => fire(cron)));
+  });
   return {
     crons,
+    ready,
     at: (cron, time) => fire(cron, time),
-    stop: () => jobs.forEach((job) => job.stop()),
+    stop: () => {
+      stopped = true;
+      jobs.forEach((job) => job.stop());
+    },
   };
 }
 
