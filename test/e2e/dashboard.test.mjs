@@ -335,8 +335,24 @@ test("a project is created and set up, its key disabled, a token made and revoke
   await invited.page.getByText("New Teammate").waitFor();
   await invited.close();
 
+  // A request ingest refuses for its content is counted for the project (after the answer) and
+  // shown on the ingest-problems page with its reason.
+  const garbled = await fetch(`${stack.ingestUrl}/api/1/store/?sentry_key=${stack.publicKey}`, {
+    method: "POST",
+    body: "%%% not an event %%%",
+  });
+  assert.equal(garbled.status, 400);
+  for (let i = 0; (await stack.api("/projects/faultline/default/ingest-refusals/")).length === 0; i++) {
+    assert.ok(i < 120, `the refusal was not counted\n${stack.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
   await page.goto(`${stack.dashboardUrl}/organizations/faultline/projects/default/ingest-problems`);
+  const refusals = page.getByRole("region", { name: "Refused at ingest" });
+  const refusal = refusals.getByRole("row").filter({ hasText: "malformed_event" });
+  await refusal.getByText("event is neither JSON nor base64").waitFor();
+  assert.equal(await refusal.locator("td.num").innerText(), "1");
   await page.getByRole("heading", { name: "Dead letters" }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-ingest-problems.png"), fullPage: true });
   assert.deepEqual(errors, []);
   await close();
 });

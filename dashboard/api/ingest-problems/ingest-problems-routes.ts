@@ -1,7 +1,8 @@
 import { type SQL, and, asc, desc, eq, gt, gte, lt, lte, or, sql } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { deadLetters, rejectedEnvelopes } from "../../../db/schema";
+import { deadLetters, ingestRefusals, rejectedEnvelopes } from "../../../db/schema";
+import { DAY, HOUR } from "../../../protocol/time";
 import type { ApiEnv } from "../api-env";
 import { type Cursor, keysetPage, linkHeader, parseCursor } from "../cursor-pagination";
 import { database, projectInScope } from "../route-scope";
@@ -9,9 +10,10 @@ import { iso } from "../projects/serialize-project";
 import { validateInput } from "../validate-input";
 
 /**
- * What ingest could not turn into events, so nothing is lost without a trace: envelopes the
- * digest rejected (with its named reason) and queue messages that kept failing until they
- * reached a dead-letter queue. Newest first, paginated by (received_at, id) through
+ * What ingest could not turn into events, so nothing is lost without a trace: requests ingest
+ * refused for their content (counted by reason, ingest_refusals), envelopes the digest rejected
+ * (with its named reason) and queue messages that kept failing until they reached a dead-letter
+ * queue. The last two newest first, paginated by (received_at, id) through
  * rejected_envelopes_by_project and dead_letters_by_project.
  */
 export const ingestProblemsRoutes = new Hono<ApiEnv>({ strict: false });
@@ -107,4 +109,35 @@ ingestProblemsRoutes.get("/projects/:org/:project/dead-letters", async (c) => {
     detail: `Processing failed ${r.attempts} time${r.attempts === 1 ? "" : "s"} on the "${r.queue}" queue.`,
     size: r.size,
   }));
+});
+
+const REFUSAL_PERIODS = { "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY } as const;
+const refusalParams = z.object({ statsPeriod: z.enum(["24h", "7d", "30d"]).default("7d") });
+
+/**
+ * Requests ingest refused for their content (400, 413) from the project's keys in the period, one
+ * entry per outcome reason (protocol/outcome.ts) with the latest refusal's status, detail and
+ * time; most recent first. Read through the primary key (project_id, hour, reason).
+ */
+ingestProblemsRoutes.get("/projects/:org/:project/ingest-refusals", async (c) => {
+  const project = await projectInScope(c);
+  const { statsPeriod } = validateInput(refusalParams, { statsPeriod: c.req.query("statsPeriod") || undefined });
+  const now = Date.now();
+  // Whole hours: the bucket the period starts in is counted.
+  const since = now - REFUSAL_PERIODS[statsPeriod] - ((now - REFUSAL_PERIODS[statsPeriod]) % HOUR);
+  const lastSeen = sql<number>`max(${ingestRefusals.lastSeen})`;
+  // With max() the only min/max aggregate, SQLite takes status and detail from that row: the latest.
+  const rows = await database(c)
+    .select({
+      reason: ingestRefusals.reason,
+      count: sql<number>`sum(${ingestRefusals.count})`.mapWith(Number),
+      lastSeen: lastSeen.mapWith(Number),
+      status: ingestRefusals.status,
+      detail: ingestRefusals.detail,
+    })
+    .from(ingestRefusals)
+    .where(and(eq(ingestRefusals.projectId, project.id), gte(ingestRefusals.hour, since)))
+    .groupBy(ingestRefusals.reason)
+    .orderBy(desc(lastSeen), asc(ingestRefusals.reason));
+  return c.json(rows.map((r) => ({ reason: r.reason, status: r.status, count: r.count, lastSeen: iso(r.lastSeen), detail: r.detail })));
 });
