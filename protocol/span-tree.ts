@@ -40,8 +40,13 @@ export interface StoredSpanTree {
   dropped: Array<{ reason: string; count: number }>;
 }
 
+/**
+ * gzip at level 1: for a tree of a few KB it is five times as fast as the default level 6 and
+ * about 5% larger (measured on the Django transaction of test/fixtures: 40 µs and 792 bytes
+ * against 200 µs and 758); trees are written for every transaction and read rarely.
+ */
 export function encodeSpanTree(tree: StoredSpanTree): Uint8Array {
-  const gzipped = gzipSync(JSON.stringify(tree));
+  const gzipped = gzipSync(JSON.stringify(tree), { level: 1 });
   return new Uint8Array(gzipped.buffer, gzipped.byteOffset, gzipped.byteLength);
 }
 
