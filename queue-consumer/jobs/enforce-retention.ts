@@ -11,7 +11,8 @@ import { DAY, HOUR } from "../../protocol/time";
  *   to at most 30 days before receipt, as Relay does), stored items and their R2 objects, rejected envelopes and their R2 bodies, dead
  *   letters, raw request bodies in R2 (`raw/<project>/<day>/…`, listed by prefix, oldest first,
  *   and kept at least 15 days, as long as a message may wait in a queue);
- * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts);
+ * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts,
+ *   ingest_refusals);
  * - issues whose last event is gone and whose last_seen is past the cutoff, with their
  *   issue_hourly, issue_tags, issue_users and issue_activity rows;
  * - the alert log: deliveries with their attempts, firings and throttle rows older than the
@@ -30,7 +31,7 @@ import { DAY, HOUR } from "../../protocol/time";
  * D1 queries per invocation (https://developers.cloudflare.com/workers/platform/limits/,
  * https://developers.cloudflare.com/d1/platform/limits/). A run that reaches its budget stops;
  * the next one carries on where the data says, so no cursor is stored. Each run first takes
- * one chunk of every kind (about 19 calls, plus one per project for raw bodies), then spends
+ * one chunk of every kind (about 20 calls, plus one per project for raw bodies), then spends
  * what is left on the kinds with more to do.
  */
 export interface RetentionLimits {
@@ -124,6 +125,12 @@ const DELETE_MONITOR_CHECKINS = `WITH ${CUTOFFS}
     SELECT k.id FROM cutoff c CROSS JOIN monitors m CROSS JOIN monitor_environments e CROSS JOIN monitor_checkins k
     WHERE m.project_id = c.project_id AND e.monitor_id = m.id AND k.monitor_environment_id = e.id
       AND k.date_created < c.before AND k.status <> 'in_progress' LIMIT ?2)`;
+
+// Ingest's refusal counts (worker/count-refusals.ts), hourly buckets through their primary key.
+const DELETE_INGEST_REFUSALS = `WITH ${CUTOFFS}
+  DELETE FROM ingest_refusals WHERE (project_id, hour, reason) IN (
+    SELECT x.project_id, x.hour, x.reason FROM cutoff c CROSS JOIN ingest_refusals x
+    WHERE x.project_id = c.project_id AND x.hour <= c.before - ${HOUR} LIMIT ?2)`;
 
 /** Of a row of `issues`: past its project's retention (?1 now) and without an event left. */
 const STILL_EXPIRED = `issues.last_seen < ?1 - coalesce((SELECT retention_days FROM projects p WHERE p.id = issues.project_id AND p.retention_days > 0), 1e9) * ${DAY}
@@ -334,6 +341,7 @@ export async function enforceRetention(
     drain("issue_hourly", DELETE_ISSUE_HOURS),
     drain("project_hourly", DELETE_PROJECT_HOURS),
     drain("item_counts", DELETE_ITEM_COUNTS),
+    drain("ingest_refusals", DELETE_INGEST_REFUSALS),
     drain("monitor_checkins", DELETE_MONITOR_CHECKINS),
     deleteExpiredIssues,
     // Deliveries before the firings they belong to.
@@ -378,6 +386,7 @@ export const RETENTION_QUERIES = {
   DELETE_ISSUE_HOURS,
   DELETE_PROJECT_HOURS,
   DELETE_ITEM_COUNTS,
+  DELETE_INGEST_REFUSALS,
   DELETE_MONITOR_CHECKINS,
   EXPIRED_ISSUES,
   OLD_ALERT_DELIVERIES,

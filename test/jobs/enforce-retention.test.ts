@@ -460,6 +460,29 @@ describe("enforceRetention", () => {
     expect(left.map((r) => r.guid)).toEqual(["new-error", "old-running"]);
   });
 
+  it("deletes ingest's refusal counts whose hour ended before the retention", async () => {
+    const p = await project(7);
+    const hour = (t: number) => t - (t % HOUR);
+    for (const [at, reason] of [
+      [NOW - 8 * DAY, "bad_compression"],
+      [NOW - 7 * DAY - HOUR, "malformed_event"],
+      [NOW - 6 * DAY, "bad_compression"],
+      [NOW - HOUR, "body_too_large"],
+    ] as const) {
+      await env.DB.prepare(
+        "INSERT INTO ingest_refusals (project_id, hour, reason, count, status, detail, last_seen) VALUES (?, ?, ?, 3, 400, 'x', ?)",
+      )
+        .bind(p, hour(at), reason, at)
+        .run();
+    }
+    const report = await enforceRetention(env.DB, env.RAW, NOW);
+    expect(report.deleted.ingest_refusals).toBe(2);
+    expect(await rows("SELECT hour, reason FROM ingest_refusals WHERE project_id = ? ORDER BY hour", p)).toEqual([
+      { hour: hour(NOW - 6 * DAY), reason: "bad_compression" },
+      { hour: hour(NOW - HOUR), reason: "body_too_large" },
+    ]);
+  });
+
   it("reads every table that grows with events through an index", async () => {
     // The tables, and the aliases the statements give them.
     const big = new Set([
@@ -471,13 +494,14 @@ describe("enforceRetention", () => {
       "monitor_checkins",
       "project_hourly",
       "item_counts",
+      "ingest_refusals",
       "issues",
       "issue_users",
       "issue_tags",
       "issue_activity",
     ]);
     for (const table of ["alert_deliveries", "alert_delivery_attempts", "alert_firings", "alert_throttle"]) big.add(table);
-    for (const alias of ["e", "s", "r", "d", "h", "n", "i", "f", "th"]) big.add(alias);
+    for (const alias of ["e", "s", "r", "d", "h", "n", "x", "i", "f", "th"]) big.add(alias);
     for (const [name, sql] of Object.entries(RETENTION_QUERIES)) {
       const plan = await bindNumbered(env.DB, `EXPLAIN QUERY PLAN ${sql}`, [NOW, 1000, 90]).all<{ detail: string }>();
       const details = plan.results.map((r) => r.detail);
