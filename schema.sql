@@ -414,6 +414,19 @@ CREATE TABLE issue_activity (
 -- An issue's trail, newest first; its comments are the rows of type note among them.
 CREATE INDEX issue_activity_by_issue ON issue_activity (issue_id, created_at DESC);
 
+-- Fingerprints of issues merged into another: the digest looks a fingerprint up here before
+-- issues, so a new event of a merged child's fingerprint lands in the parent. Deleted with the
+-- parent by retention (migration 0032).
+CREATE TABLE issue_merges (
+  project_id INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  issue_id INTEGER NOT NULL,
+  merged_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, fingerprint)
+);
+-- By issue: merging a parent on, and deleting with it.
+CREATE INDEX issue_merges_by_issue ON issue_merges (issue_id);
+
 -- Alerts ----------------------------------------------------------------------------------------
 -- Issue alert rules of a project, in the shape of Sentry's alert builder: WHEN (`triggers`, any or
 -- all of them), IF (`filters`, all of them), THEN (the rule's targets). `triggers` and `filters`

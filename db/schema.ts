@@ -486,6 +486,25 @@ export const issueActivity = sqliteTable(
   (t) => [index("issue_activity_by_issue").on(t.issueId, desc(t.createdAt))],
 );
 
+/**
+ * Fingerprints of issues merged into another (Sentry's merge: the parent takes the children's
+ * events and their GroupHashes). The digest looks a fingerprint up here before issues, so a new
+ * event of a merged child's fingerprint lands in the parent; retention deletes these rows with
+ * the parent.
+ */
+export const issueMerges = sqliteTable(
+  "issue_merges",
+  {
+    projectId: integer("project_id").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    /** The issue events of this fingerprint now go to. */
+    issueId: integer("issue_id").notNull(),
+    mergedAt: integer("merged_at").notNull(),
+  },
+  // By issue: merging a parent on, and deleting with it.
+  (t) => [primaryKey({ columns: [t.projectId, t.fingerprint] }), index("issue_merges_by_issue").on(t.issueId)],
+);
+
 // Alerts ----------------------------------------------------------------------------------------
 
 import type { AlertFilter, AlertTrigger } from "./alert-rule-definition";
