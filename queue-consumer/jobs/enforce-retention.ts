@@ -13,6 +13,8 @@ import { DAY, HOUR } from "../../protocol/time";
  *   and kept at least 15 days, as long as a message may wait in a queue);
  * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts,
  *   ingest_refusals);
+ * - transactions: their index rows and the trace ids of errors by day, their rollups by hour, and
+ *   their span trees in R2 (`spans/<project>/<day>/…`, listed by prefix as raw bodies are);
  * - issues whose last event is gone and whose last_seen is past the cutoff, with their
  *   issue_hourly, issue_tags, issue_users and issue_activity rows;
  * - the alert log: deliveries with their attempts, firings and throttle rows older than the
@@ -131,6 +133,29 @@ const DELETE_INGEST_REFUSALS = `WITH ${CUTOFFS}
   DELETE FROM ingest_refusals WHERE (project_id, hour, reason) IN (
     SELECT x.project_id, x.hour, x.reason FROM cutoff c CROSS JOIN ingest_refusals x
     WHERE x.project_id = c.project_id AND x.hour <= c.before - ${HOUR} LIMIT ?2)`;
+
+// Transactions (queue-consumer/digest/items/transaction/): index rows and the trace ids of errors
+// by (project, day), rollups by (project, hour), each through its primary key's range. A day or
+// an hour goes once it ended before the cutoff.
+const DELETE_TRACE_ITEMS = `WITH ${CUTOFFS}
+  DELETE FROM trace_items WHERE (project_id, day, trace_id, span_id) IN (
+    SELECT tx.project_id, tx.day, tx.trace_id, tx.span_id FROM cutoff c CROSS JOIN trace_items tx
+    WHERE tx.project_id = c.project_id AND tx.day <= c.before - ${DAY} LIMIT ?2)`;
+
+const DELETE_TRACE_ERRORS = `WITH ${CUTOFFS}
+  DELETE FROM trace_errors WHERE (project_id, day, trace_id, event_id) IN (
+    SELECT tx.project_id, tx.day, tx.trace_id, tx.event_id FROM cutoff c CROSS JOIN trace_errors tx
+    WHERE tx.project_id = c.project_id AND tx.day <= c.before - ${DAY} LIMIT ?2)`;
+
+const DELETE_TRANSACTION_ROLLUPS = `WITH ${CUTOFFS}
+  DELETE FROM transaction_rollups WHERE (project_id, hour, name, op, environment, release) IN (
+    SELECT tx.project_id, tx.hour, tx.name, tx.op, tx.environment, tx.release FROM cutoff c CROSS JOIN transaction_rollups tx
+    WHERE tx.project_id = c.project_id AND tx.hour <= c.before - ${HOUR} LIMIT ?2)`;
+
+const DELETE_VITAL_ROLLUPS = `WITH ${CUTOFFS}
+  DELETE FROM transaction_vital_rollups WHERE (project_id, hour, name, op, environment, release, vital) IN (
+    SELECT tx.project_id, tx.hour, tx.name, tx.op, tx.environment, tx.release, tx.vital FROM cutoff c CROSS JOIN transaction_vital_rollups tx
+    WHERE tx.project_id = c.project_id AND tx.hour <= c.before - ${HOUR} LIMIT ?2)`;
 
 /** Of a row of `issues`: past its project's retention (?1 now) and without an event left. */
 const STILL_EXPIRED = `issues.last_seen < ?1 - coalesce((SELECT retention_days FROM projects p WHERE p.id = issues.project_id AND p.retention_days > 0), 1e9) * ${DAY}
@@ -331,6 +356,40 @@ export async function enforceRetention(
     return rawTurn < rawProjects.length;
   };
 
+  /**
+   * Span trees in R2 (`spans/<project>/<day>/…`, items/transaction/store-span-trees.ts), a page
+   * of one project at a time, as raw bodies are. An object of day D holds transactions received
+   * on D, which ended on D or before: it goes a day after the last of its rows can.
+   */
+  let spanProjects: Array<{ id: number; days: number }> | undefined;
+  let spanTurn = 0;
+  let spanCursor: string | undefined;
+  const deleteSpanTrees: Pass = async () => {
+    spanProjects ??= (
+      await call(() =>
+        d1
+          .prepare("SELECT id, retention_days AS days FROM projects WHERE retention_days > 0 ORDER BY id")
+          .all<{ id: number; days: number }>(),
+      )
+    ).results;
+    if (spanTurn >= spanProjects.length) return false;
+    const project = spanProjects[(Math.floor(now / HOUR) + spanTurn) % spanProjects.length]!;
+    const cutoffDay = new Date(now - (project.days + 1) * DAY).toISOString().slice(0, 10);
+    const page = await call(() => bucket.list({ prefix: `spans/${project.id}/`, limit: rows, cursor: spanCursor }));
+    const old = page.objects.map((o) => o.key).filter((key) => (SPANS_DAY.exec(key)?.[1] ?? "9999") < cutoffDay);
+    if (old.length > 0) {
+      await call(() => bucket.delete(old));
+      count("r2", old.length);
+    }
+    if (old.length === page.objects.length && page.truncated) {
+      spanCursor = page.cursor;
+    } else {
+      spanCursor = undefined;
+      spanTurn += 1;
+    }
+    return spanTurn < spanProjects.length;
+  };
+
   // In this order: events go before the issues they leave empty.
   const passes: Pass[] = [
     drain("events", DELETE_EVENTS),
@@ -343,6 +402,10 @@ export async function enforceRetention(
     drain("item_counts", DELETE_ITEM_COUNTS),
     drain("ingest_refusals", DELETE_INGEST_REFUSALS),
     drain("monitor_checkins", DELETE_MONITOR_CHECKINS),
+    drain("trace_items", DELETE_TRACE_ITEMS),
+    drain("trace_errors", DELETE_TRACE_ERRORS),
+    drain("transaction_rollups", DELETE_TRANSACTION_ROLLUPS),
+    drain("transaction_vital_rollups", DELETE_VITAL_ROLLUPS),
     deleteExpiredIssues,
     // Deliveries before the firings they belong to.
     deleteAlertDeliveries,
@@ -351,6 +414,7 @@ export async function enforceRetention(
     drain("sessions", DELETE_EXPIRED_SESSIONS),
     drain("login_throttles", DELETE_FORGOTTEN_LOGIN_THROTTLES),
     deleteRawBodies,
+    deleteSpanTrees,
   ];
   try {
     // First a chunk of each, so a backlog in one never starves the others; then what the
@@ -366,6 +430,7 @@ export async function enforceRetention(
 }
 
 const RAW_DAY = /^raw\/\d+\/(\d{4}-\d{2}-\d{2})\//;
+const SPANS_DAY = /^spans\/\d+\/(\d{4}-\d{2}-\d{2})\//;
 
 /** The cron trigger's handler (faultline-worker.ts). */
 export async function enforceRetentionOnSchedule(controller: ScheduledController, env: Env): Promise<void> {
@@ -388,6 +453,10 @@ export const RETENTION_QUERIES = {
   DELETE_ITEM_COUNTS,
   DELETE_INGEST_REFUSALS,
   DELETE_MONITOR_CHECKINS,
+  DELETE_TRACE_ITEMS,
+  DELETE_TRACE_ERRORS,
+  DELETE_TRANSACTION_ROLLUPS,
+  DELETE_VITAL_ROLLUPS,
   EXPIRED_ISSUES,
   OLD_ALERT_DELIVERIES,
   DELETE_ALERT_FIRINGS,

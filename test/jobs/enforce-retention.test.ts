@@ -483,6 +483,51 @@ describe("enforceRetention", () => {
     ]);
   });
 
+  it("deletes transactions' index rows, errors, rollups and span trees past the retention", async () => {
+    const p = await project(7);
+    const dayOf = (t: number) => t - (t % DAY);
+    const hourOf = (t: number) => t - (t % HOUR);
+    for (const [at, trace] of [
+      [NOW - 9 * DAY, "a".repeat(32)],
+      [NOW - 8 * DAY, "b".repeat(32)],
+      [NOW - 6 * DAY, "c".repeat(32)],
+    ] as const) {
+      await env.DB.batch([
+        env.DB.prepare(
+          `INSERT INTO trace_items (project_id, day, trace_id, span_id, kind, name, op, status, started_at, duration_ms, span_count, body_key, body_offset, body_length, ingest_batch)
+           VALUES (?, ?, ?, '1111111111111111', 'segment', 'GET /a', 'http.server', 'ok', ?, 5, 0, 'k', 0, 1, 'seed')`,
+        ).bind(p, dayOf(at), trace, at),
+        env.DB.prepare(
+          "INSERT INTO trace_errors (project_id, day, trace_id, event_id, issue_id, timestamp) VALUES (?, ?, ?, ?, 1, ?)",
+        ).bind(p, dayOf(at), trace, unique("ev"), at),
+        env.DB.prepare(
+          `INSERT INTO transaction_rollups (project_id, hour, name, op, environment, release, count, failures, satisfied, tolerated, duration_sum, sketch,
+             slowest_ms, slowest_trace_id, slowest_span_id, latest_at, latest_trace_id, latest_span_id)
+           VALUES (?, ?, 'GET /a', 'http.server', '', '', 1, 0, 1, 0, 5, '{}', 5, ?, '1111111111111111', ?, ?, '1111111111111111')`,
+        ).bind(p, hourOf(at), trace, at, trace),
+        env.DB.prepare(
+          "INSERT INTO transaction_vital_rollups (project_id, hour, name, op, environment, release, vital, count, value_sum, sketch) VALUES (?, ?, 'GET /a', 'pageload', '', '', 'lcp', 1, 900, '{}')",
+        ).bind(p, hourOf(at)),
+      ]);
+    }
+    // Span trees: the object of a day goes once every transaction it can hold is past the retention.
+    for (const at of [NOW - 9 * DAY, NOW - 8 * DAY, NOW - 7 * DAY]) await env.RAW.put(`spans/${p}/${day(at)}/batch`, "trees");
+    const report = await enforceRetention(env.DB, env.RAW, NOW, {
+      rowsPerStatement: 100,
+      operationsPerRun: 1000,
+      defaultRetentionDays: 90,
+    });
+    expect(report.deleted).toMatchObject({ trace_items: 2, trace_errors: 2, transaction_rollups: 2, transaction_vital_rollups: 2 });
+    expect(await rows("SELECT trace_id FROM trace_items WHERE project_id = ?", p)).toEqual([{ trace_id: "c".repeat(32) }]);
+    expect(await rows("SELECT trace_id FROM trace_errors WHERE project_id = ?", p)).toEqual([{ trace_id: "c".repeat(32) }]);
+    expect(await rows("SELECT slowest_trace_id FROM transaction_rollups WHERE project_id = ?", p)).toEqual([
+      { slowest_trace_id: "c".repeat(32) },
+    ]);
+    expect(await rows("SELECT hour FROM transaction_vital_rollups WHERE project_id = ?", p)).toEqual([{ hour: hourOf(NOW - 6 * DAY) }]);
+    const left = (await env.RAW.list({ prefix: `spans/${p}/` })).objects.map((o) => o.key);
+    expect(left).toEqual([`spans/${p}/${day(NOW - 8 * DAY)}/batch`, `spans/${p}/${day(NOW - 7 * DAY)}/batch`]);
+  });
+
   it("reads every table that grows with events through an index", async () => {
     // The tables, and the aliases the statements give them.
     const big = new Set([
@@ -499,9 +544,13 @@ describe("enforceRetention", () => {
       "issue_users",
       "issue_tags",
       "issue_activity",
+      "trace_items",
+      "trace_errors",
+      "transaction_rollups",
+      "transaction_vital_rollups",
     ]);
     for (const table of ["alert_deliveries", "alert_delivery_attempts", "alert_firings", "alert_throttle"]) big.add(table);
-    for (const alias of ["e", "s", "r", "d", "h", "n", "x", "i", "f", "th"]) big.add(alias);
+    for (const alias of ["e", "s", "r", "d", "h", "n", "x", "i", "f", "th", "tx"]) big.add(alias);
     for (const [name, sql] of Object.entries(RETENTION_QUERIES)) {
       const plan = await bindNumbered(env.DB, `EXPLAIN QUERY PLAN ${sql}`, [NOW, 1000, 90]).all<{ detail: string }>();
       const details = plan.results.map((r) => r.detail);

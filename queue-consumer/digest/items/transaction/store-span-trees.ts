@@ -1,15 +1,16 @@
 /**
- * Puts the span trees of a whole batch in one R2 object, before the batch's D1 write: one R2
- * write per batch rather than per transaction (R2 bills each write; a batch holds up to 100
- * messages). Each tree is gzip'd on its own, so the trace view reads one with a ranged GET of
- * the offset and length its `trace_items` row keeps. A batch that fails to commit leaves an
- * object no row points to; retention removes it with its day.
+ * Puts the span trees of a whole batch in R2 before the batch's D1 write, one object per project
+ * of the batch rather than one per transaction (R2 bills each write; a batch holds up to 100
+ * messages, mostly of a few projects). Each tree is gzip'd on its own, so the trace view reads one
+ * with a ranged GET of the offset and length its `trace_items` row keeps. Keys are by project and
+ * UTC day, which retention deletes by (queue-consumer/jobs/enforce-retention.ts). A batch that
+ * fails to commit leaves objects no row points to; retention removes them with their day.
  */
 import type { PreparedTrace } from "./prepared-trace";
 
-/** The R2 key of a batch's span trees: by UTC day, which retention deletes by. */
-export function spanTreesKey(now: number, batchId: string): string {
-  return `spans/${new Date(now).toISOString().slice(0, 10)}/${batchId}`;
+/** The R2 key of a batch's span trees of one project. */
+export function spanTreesKey(projectId: number, now: number, batchId: string): string {
+  return `spans/${projectId}/${new Date(now).toISOString().slice(0, 10)}/${batchId}`;
 }
 
 export async function storeSpanTrees(
@@ -18,15 +19,19 @@ export async function storeSpanTrees(
   now: number,
   batchId: string = crypto.randomUUID(),
 ): Promise<void> {
-  if (traces.length === 0) return;
-  const key = spanTreesKey(now, batchId);
-  const total = traces.reduce((n, t) => n + t.tree.byteLength, 0);
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const t of traces) {
-    bytes.set(t.tree, offset);
-    t.stored = { key, offset, length: t.tree.byteLength };
-    offset += t.tree.byteLength;
-  }
-  await put(key, bytes);
+  const byProject = new Map<number, PreparedTrace[]>();
+  for (const t of traces) byProject.set(t.projectId, [...(byProject.get(t.projectId) ?? []), t]);
+  await Promise.all(
+    [...byProject].map(([projectId, group]) => {
+      const key = spanTreesKey(projectId, now, batchId);
+      const bytes = new Uint8Array(group.reduce((n, t) => n + t.tree.byteLength, 0));
+      let offset = 0;
+      for (const t of group) {
+        bytes.set(t.tree, offset);
+        t.stored = { key, offset, length: t.tree.byteLength };
+        offset += t.tree.byteLength;
+      }
+      return put(key, bytes);
+    }),
+  );
 }
