@@ -67,13 +67,15 @@ export function sketchCount(sketch: Sketch): number {
 }
 
 /**
- * The q-quantile (0 ≤ q ≤ 1): the value of rank ⌊q·(n − 1)⌋ in ascending order (the lower
- * nearest rank), within RELATIVE_ACCURACY of the exact one. Null for an empty sketch.
+ * The q-quantile (0 ≤ q ≤ 1) by nearest rank: the ⌈q·n⌉-th smallest value (the smallest for q =
+ * 0), within RELATIVE_ACCURACY of the exact one; so p99 of three values is the largest. Null for
+ * an empty sketch.
  */
 export function sketchQuantile(sketch: Sketch, q: number): number | null {
   const n = sketchCount(sketch);
   if (n === 0) return null;
-  const rank = Math.floor(Math.min(1, Math.max(0, q)) * (n - 1));
+  // 0-based; the epsilon keeps 0.95 × 100 (95.00000000000001 in floating point) at rank 95.
+  const rank = Math.max(0, Math.ceil(Math.min(1, Math.max(0, q)) * n - 1e-9) - 1);
   const keys = Object.keys(sketch).sort((a, b) => keyOrder(a) - keyOrder(b));
   let seen = 0;
   for (const key of keys) {

@@ -2,10 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RELATIVE_ACCURACY, mergeSketchInto, parseSketch, sketchCount, sketchOf, sketchQuantile } from "../../protocol/duration-sketch";
 
-/** The exact value of rank ⌊q·(n − 1)⌋, the rank sketchQuantile answers for. */
+/** The exact nearest-rank quantile: the ⌈q·n⌉-th smallest value. */
 function exactQuantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(q * (sorted.length - 1))]!;
+  return sorted[Math.max(0, Math.ceil(q * sorted.length - 1e-9) - 1)]!;
 }
 
 function withinAccuracy(estimate: number | null, exact: number): boolean {
@@ -16,7 +16,7 @@ function withinAccuracy(estimate: number | null, exact: number): boolean {
 
 describe("duration sketch", () => {
   it("answers known percentiles within 1%", () => {
-    // 1..1000 ms: p50 is 500, p95 950, p99 990 (lower nearest rank).
+    // 1..1000 ms: p50 is 500, p95 950, p99 990 (nearest rank).
     const sketch = sketchOf(Array.from({ length: 1000 }, (_, i) => i + 1));
     expect(sketchCount(sketch)).toBe(1000);
     for (const [q, exact] of [
@@ -46,6 +46,12 @@ describe("duration sketch", () => {
         },
       ),
     );
+  });
+
+  it("answers p99 of a few values as the largest, p50 as the middle one", () => {
+    const sketch = sketchOf([50, 53, 106]);
+    expect(sketchQuantile(sketch, 0.99)! / 106).toBeCloseTo(1, 1);
+    expect(sketchQuantile(sketch, 0.5)! / 53).toBeCloseTo(1, 1);
   });
 
   it("counts zero and negative durations as zero", () => {
