@@ -29,7 +29,7 @@ export function drawPerformanceChart(el: HTMLElement, times: number[], series: C
       legend: { show: series.length > 1 },
       cursor: { drag: { x: false, y: false } },
       // Headroom above the highest value, so its point is not cut in half by the edge.
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 1) * 1.15)] } },
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, (max ?? 0) > 0 ? max! * 1.15 : 1] } },
       axes: [
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 76, values: (_u, ticks) => ticks.map(format) },

@@ -108,6 +108,10 @@ test("performance pages: the transactions table, a summary, and a trace from an 
   await page.locator(".perf-numbers").first().getByText("Transactions").waitFor();
   assert.equal(await page.locator(".perf-numbers dd").first().textContent(), "3");
   await page.locator(".chart-box canvas").nth(1).waitFor();
+  // Its samples link to their traces: the slowest and the latest of the hour (here one of each, or one).
+  const slowestTraces = page.locator("section", { has: page.getByRole("heading", { name: "Slowest" }) }).locator("tbody a");
+  await slowestTraces.first().waitFor();
+  assert.match(await slowestTraces.first().getAttribute("href"), /^\/organizations\/faultline\/traces\/[0-9a-f]{32}\?timestamp=\d+$/);
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-transaction.png"), fullPage: true });
 
   // The issue's event links to its trace; the error is on the query span.

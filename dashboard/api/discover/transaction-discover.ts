@@ -9,7 +9,7 @@ import { badRequest } from "../api-error";
 import type { QueryWindow } from "./discover-window";
 import { bucketTimes } from "./discover-window";
 import { type FieldDefinition, type GroupKey, TransactionAggregate, roundValue, transactionField } from "./transaction-fields";
-import { projectSlugs, transactionRollups, vitalRollups } from "./transaction-queries";
+import { projectSlugs, transactionRollups, transactionSamples, vitalRollups } from "./transaction-queries";
 import { type TransactionSearch, exactNames, matchesTransactionSearch, parseTransactionSearch } from "./transaction-search";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 
@@ -62,6 +62,7 @@ export async function transactionTable(
 ): Promise<Response> {
   const fields = c.req.queries("field") ?? [];
   if (fields.length === 0) badRequest("field: give at least one field");
+  if (fields.some((f) => SAMPLE_ONLY.has(f))) return transactionSampleTable(c, db, projectIds, window, fields);
   const definitions = new Map(fields.map((f) => [f, transactionField(f)]));
   const sort = c.req.query("sort") ?? (fields.includes("count()") ? "-count()" : `-${fields[0]}`);
   const sortField = sort.replace(/^-/, "");
@@ -137,6 +138,71 @@ export async function transactionSeries(c: Context<ApiEnv>, projectIds: number[]
     };
   };
   return c.json(yAxes.length === 1 ? series(yAxes[0]!) : Object.fromEntries(yAxes.map((y) => [y, series(y)])));
+}
+
+type Sample = Awaited<ReturnType<typeof transactionSamples>>[number];
+
+/** Fields of single transactions: asking for one asks for rows of transactions, not groups. */
+const SAMPLE_ONLY = new Set(["id", "trace", "span_id", "transaction.duration", "transaction.status", "timestamp"]);
+
+/** The per-transaction fields of Discover's event rows, as the samples answer them. */
+const SAMPLE_FIELDS: Record<string, { type: string; unit: string | null; value: (s: Sample, slug: string) => unknown }> = {
+  id: { type: "string", unit: null, value: (s) => s.eventId ?? s.spanId },
+  trace: { type: "string", unit: null, value: (s) => s.traceId },
+  span_id: { type: "string", unit: null, value: (s) => s.spanId },
+  transaction: { type: "string", unit: null, value: (s) => s.name },
+  "transaction.op": { type: "string", unit: null, value: (s) => s.op },
+  "transaction.status": { type: "string", unit: null, value: (s) => s.status },
+  "transaction.duration": { type: "duration", unit: "millisecond", value: (s) => roundValue(s.durationMs, "duration") },
+  timestamp: { type: "date", unit: null, value: (s) => new Date(s.startedAt + s.durationMs).toISOString() },
+  project: { type: "string", unit: null, value: (_s, slug) => slug },
+  "project.id": { type: "integer", unit: null, value: (s) => s.projectId },
+  environment: { type: "string", unit: null, value: (s) => s.environment },
+  release: { type: "string", unit: null, value: (s) => s.release },
+};
+
+/**
+ * Rows of single transactions (`field=id&field=trace&field=transaction.duration`, as Sentry's
+ * transaction summary asks for its samples): Faultline keeps no row per transaction to scan, so
+ * the rows are the samples its rollups keep, the slowest and the latest transaction of each hour.
+ */
+async function transactionSampleTable(
+  c: Context<ApiEnv>,
+  db: DrizzleD1Database,
+  projectIds: number[],
+  window: QueryWindow,
+  fields: string[],
+) {
+  for (const f of fields)
+    if (!(f in SAMPLE_FIELDS))
+      badRequest(`field: "${f.slice(0, 80)}" cannot be asked with per-transaction fields (${Object.keys(SAMPLE_FIELDS).join(", ")})`);
+  const sort = c.req.query("sort") ?? "-timestamp";
+  const sortField = sort.replace(/^-/, "");
+  if (!fields.includes(sortField)) badRequest(`sort: "${sort.slice(0, 80)}" is not one of the fields`);
+  const perPage = Number(c.req.query("per_page") ?? "50");
+  if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) badRequest(`per_page: a whole number from 1 to ${MAX_PER_PAGE}`);
+  const offset = offsetOf(c.req.query("cursor"));
+  const search = searchOf(c);
+  const [samples, slugs] = await Promise.all([
+    transactionSamples(c.env.DB, { projectIds, start: window.start, end: window.end, names: exactNames(search) }),
+    projectSlugs(db, projectIds),
+  ]);
+  const data = samples
+    .filter((s) => matchesTransactionSearch(search, { name: s.name, op: s.op, environment: s.environment, release: s.release }))
+    .map((s) => Object.fromEntries(fields.map((f) => [f, SAMPLE_FIELDS[f]!.value(s, slugs.get(s.projectId) ?? String(s.projectId))])));
+  const direction = sort.startsWith("-") ? -1 : 1;
+  data.sort((a, b) => direction * compare(a[sortField], b[sortField]));
+  const res = c.json({
+    data: data.slice(offset, offset + perPage),
+    meta: {
+      fields: Object.fromEntries(fields.map((f) => [f, SAMPLE_FIELDS[f]!.type])),
+      units: Object.fromEntries(fields.map((f) => [f, SAMPLE_FIELDS[f]!.unit])),
+      isMetricsData: false,
+      dataset: "transactions",
+    },
+  });
+  res.headers.set("Link", links(c.req.url, offset, perPage, data.length));
+  return res;
 }
 
 /** Sentry's offset cursors (`0:<offset>:0`), as Discover's pages use. */

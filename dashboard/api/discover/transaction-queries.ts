@@ -65,3 +65,43 @@ export async function projectSlugs(db: DrizzleD1Database, projectIds: readonly n
     .where(sql`${projects.id} IN (SELECT value FROM json_each(${ids(projectIds)}))`);
   return new Map(rows.map((r) => [r.id, r.slug]));
 }
+
+export interface SampleRow {
+  projectId: number;
+  traceId: string;
+  spanId: string;
+  eventId: string | null;
+  name: string;
+  op: string;
+  status: string;
+  startedAt: number;
+  durationMs: number;
+}
+
+/**
+ * Sample transactions of the window: the slowest and the latest of each hour the rollups keep
+ * (transaction_rollups' samples), read from trace_items by its primary key (a transaction's day
+ * is its hour's). Of `names` only when given (transaction_rollups_by_name).
+ */
+export async function transactionSamples(
+  d1: D1Database,
+  o: { projectIds: readonly number[]; start: number; end: number; names: readonly string[] | null },
+): Promise<Array<SampleRow & { environment: string; release: string }>> {
+  if (o.projectIds.length === 0) return [];
+  const from =
+    o.names === null
+      ? "transaction_rollups WHERE project_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3"
+      : "transaction_rollups INDEXED BY transaction_rollups_by_name WHERE project_id IN (SELECT value FROM json_each(?1)) AND name IN (SELECT value FROM json_each(?4)) AND hour >= ?2 AND hour < ?3";
+  const sql = `WITH r AS (
+      SELECT project_id, hour, environment, release, slowest_trace_id AS trace_id, slowest_span_id AS span_id FROM ${from}
+      UNION SELECT project_id, hour, environment, release, latest_trace_id, latest_span_id FROM ${from})
+    SELECT t.project_id AS projectId, t.trace_id AS traceId, t.span_id AS spanId, t.event_id AS eventId, t.name, t.op, t.status,
+      t.started_at AS startedAt, t.duration_ms AS durationMs, r.environment, r.release
+    FROM r CROSS JOIN trace_items t
+    WHERE t.project_id = r.project_id AND t.day = r.hour - r.hour % ${86_400_000} AND t.trace_id = r.trace_id AND t.span_id = r.span_id
+    LIMIT 2000`;
+  const statement = d1.prepare(sql);
+  const bound =
+    o.names === null ? statement.bind(ids(o.projectIds), o.start, o.end) : statement.bind(ids(o.projectIds), o.start, o.end, ids(o.names));
+  return (await bound.all<SampleRow & { environment: string; release: string }>()).results;
+}

@@ -2,6 +2,7 @@ import { useMemo } from "preact/hooks";
 import { seg } from "../api-client";
 import { PerformanceChart } from "../components/performance-chart";
 import { FormError } from "../components/form-error";
+import { RelativeTime } from "../components/relative-time";
 import { PERIODS, formatMs, formatPercent, formatRate, formatScore, intervalOf, periodOf } from "../performance-format";
 import { Link, navigate, useLocation, withQuery } from "../router";
 import { useApi } from "../use-api";
@@ -14,6 +15,17 @@ const VITALS = [
   { id: "ttfb", label: "TTFB", format: formatMs },
   { id: "cls", label: "CLS", format: (v: number | null) => formatScore(v) },
 ] as const;
+
+const SAMPLE_FIELDS = ["id", "trace", "transaction.duration", "transaction.status", "timestamp", "project"];
+
+interface Sample {
+  id: string;
+  trace: string;
+  "transaction.duration": number;
+  "transaction.status": string;
+  timestamp: string;
+  project: string;
+}
 
 const SUMMARY = ["count()", "tpm()", "p50()", "p75()", "p95()", "p99()", "avg(transaction.duration)", "failure_rate()", "apdex()"];
 const AXES = ["p50()", "p95()", "p99()", "tpm()"] as const;
@@ -44,6 +56,16 @@ export function TransactionPage({ org }: { org: string }) {
   statsParams.set("interval", intervalOf(period));
   for (const y of AXES) statsParams.append("yAxis", y);
   const stats = useApi<Record<(typeof AXES)[number], Series>>(`/api/0/organizations/${seg(org)}/events-stats/?${statsParams}`);
+
+  const sampleParams = (sort: string) => {
+    const params = new URLSearchParams(base);
+    for (const f of SAMPLE_FIELDS) params.append("field", f);
+    params.set("sort", sort);
+    params.set("per_page", "5");
+    return `/api/0/organizations/${seg(org)}/events/?${params}`;
+  };
+  const slowest = useApi<{ data: Sample[] }>(sampleParams("-transaction.duration"));
+  const latest = useApi<{ data: Sample[] }>(sampleParams("-timestamp"));
 
   const row = summary.data?.data[0];
   const charts = useMemo(() => {
@@ -129,6 +151,12 @@ export function TransactionPage({ org }: { org: string }) {
           />
         </div>
       )}
+      {row !== undefined && (
+        <div class="grid-2">
+          <Samples org={org} title="Slowest" samples={slowest.data?.data ?? []} />
+          <Samples org={org} title="Most recent" samples={latest.data?.data ?? []} />
+        </div>
+      )}
       {vitals.length > 0 && (
         <>
           <h2>Web Vitals (p75)</h2>
@@ -138,6 +166,50 @@ export function TransactionPage({ org }: { org: string }) {
             ))}
           </dl>
         </>
+      )}
+    </section>
+  );
+}
+
+/** Sample transactions (the slowest and the latest of each hour), each linking to its trace. */
+function Samples({ org, title, samples }: { org: string; title: string; samples: Sample[] }) {
+  return (
+    <section>
+      <h2>{title}</h2>
+      {samples.length === 0 ? (
+        <p class="muted">None in this time range.</p>
+      ) : (
+        <table class="list">
+          <thead>
+            <tr>
+              <th scope="col">Trace</th>
+              <th scope="col" class="num">
+                Duration
+              </th>
+              <th scope="col">Status</th>
+              <th scope="col">Ended</th>
+            </tr>
+          </thead>
+          <tbody>
+            {samples.map((s) => (
+              <tr key={`${s.trace}:${s.id}`}>
+                <td>
+                  <Link
+                    class="mono"
+                    href={`/organizations/${seg(org)}/traces/${seg(s.trace)}?timestamp=${Math.floor(Date.parse(s.timestamp) / 1000)}`}
+                  >
+                    {s.trace.slice(0, 8)}
+                  </Link>
+                </td>
+                <td class="num nowrap">{formatMs(s["transaction.duration"])}</td>
+                <td>{s["transaction.status"]}</td>
+                <td class="nowrap">
+                  <RelativeTime iso={s.timestamp} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </section>
   );

@@ -200,3 +200,39 @@ describe("GET /organizations/{org}/events-stats/ over transactions", () => {
     ).toBe('yAxis: "transaction" is not a function');
   });
 });
+
+describe("GET /organizations/{org}/events/?dataset=transactions with per-transaction fields", () => {
+  it("answers the slowest and the latest transaction of each hour as sample rows", async () => {
+    const org = await seedOrganization();
+    const other = await seedProjectIn(org.orgId, "zz-samples");
+    await seedTransactions(org.projectId, other);
+    const fields = ["id", "trace", "transaction", "transaction.duration", "timestamp", "project"];
+    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions&${fields.map((f) => `field=${f}`).join("&")}&${WINDOW}`;
+    const slowest = await get(
+      `${base}&query=${encodeURIComponent('transaction:"GET /orders"')}&sort=-transaction.duration&per_page=5`,
+      org.token,
+    );
+    expect(slowest.status).toBe(200);
+    // Hour 1 holds two rollup rows of the name (the segments' release and the Django transactions'):
+    // the slowest of each is also its latest. The old hour is outside the window.
+    expect(slowest.json.data).toEqual([
+      {
+        id: expect.stringMatching(/^[0-9a-f]{16}$/),
+        trace: expect.stringMatching(/^[0-9a-f]{32}$/),
+        transaction: "GET /orders",
+        "transaction.duration": expect.closeTo(100, 1),
+        timestamp: new Date(T0 + HOUR + 100_000).toISOString(),
+        project: org.projectSlug,
+      },
+      expect.objectContaining({ id: expect.stringMatching(/^[0-9a-f]{32}$/), "transaction.duration": expect.closeTo(99, 1) }),
+    ]);
+    const latest = await get(`${base}&sort=-timestamp`, org.token);
+    // The checkouts' hour is the latest; its samples come first.
+    expect(latest.json.data[0].transaction).toBe("POST /checkout");
+    expect(latest.json.data.at(-1).transaction).toBe("GET /orders");
+    expect(latest.json.meta.fields).toMatchObject({ "transaction.duration": "duration", timestamp: "date" });
+    expect((await get(`${base}&field=count()`, org.token)).json.detail).toMatch(
+      /^field: "count\(\)" cannot be asked with per-transaction fields/,
+    );
+  });
+});
