@@ -16,7 +16,7 @@ import { DAY, HOUR } from "../../protocol/time";
  * - transactions: their index rows and the trace ids of errors by day, their rollups by hour, and
  *   their span trees in R2 (`spans/<project>/<day>/…`, listed by prefix as raw bodies are);
  * - issues whose last event is gone and whose last_seen is past the cutoff, with their
- *   issue_hourly, issue_tags, issue_users and issue_activity rows;
+ *   issue_hourly, issue_tags, issue_users, issue_activity and issue_merges rows;
  * - the alert log: deliveries with their attempts, firings and throttle rows older than the
  *   project's retention, but never younger than 15 days (a queue may redeliver an event for up to
  *   14 days, and a firing is what keeps it from notifying twice);
@@ -313,11 +313,19 @@ export async function enforceRetention(
             WHERE id IN (SELECT value FROM json_each(?1)) AND user_count <> (SELECT count(*) FROM issue_users u WHERE u.issue_id = issues.id)`,
           )
           .bind(ids),
+        // The fingerprints merged into it, which then start issues of their own again: a few
+        // rows per merge, so they go here rather than in chunks of their own.
+        d1
+          .prepare(
+            "DELETE FROM issue_merges WHERE issue_id IN (SELECT value FROM json_each(?1)) AND NOT EXISTS (SELECT 1 FROM issues WHERE id = issue_merges.issue_id)",
+          )
+          .bind(ids),
       ]),
     );
     results
       .slice(0, 1 + ISSUE_CHILDREN.length)
       .forEach((r, i) => count(i === 0 ? "issues" : ISSUE_CHILDREN[i - 1]![0], r.meta.changes ?? 0));
+    count("issue_merges", results.at(-1)?.meta.changes ?? 0);
     return found.length >= rows;
   };
 

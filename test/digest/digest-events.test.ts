@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { digestEvents } from "../../queue-consumer/digest/digest-events";
+import { mergeStatements } from "../../dashboard/api/issues/merge-issues";
 import type { IngestMessage } from "../../protocol/ingest-message";
 import { minidumpEnvelope } from "../../worker/minidump-envelope";
 import { readMinidumpUpload } from "../../worker/read-minidump-upload";
@@ -381,6 +382,86 @@ describe("exactly once", () => {
     expect(after.issues.map((i) => (i as { times_seen: number }).times_seen)).toEqual([2]);
     await digest(good);
     expect(await counters(key.projectId)).toEqual(after);
+  });
+});
+
+describe("merged issues", () => {
+  const mergeInto = (projectId: number, parent: number, children: number[]) =>
+    env.DB.batch(mergeStatements(env.DB, { parent, children }, { projectId, userId: null, now: Date.now(), tag: `merge:${freshId()}` }));
+
+  it("a new event of a merged child's fingerprint lands in the parent; the child's old events delivered again change nothing", async () => {
+    const key = await seedProject();
+    const typeErrors = [
+      message(key.projectId, errorEnvelope({ eventId: freshId(), user: "a" })),
+      message(key.projectId, errorEnvelope({ eventId: freshId(), user: "b" })),
+    ];
+    const rangeError = message(key.projectId, errorEnvelope({ eventId: freshId(), type: "RangeError", fn: "refund", user: "a" }));
+    await digest([...typeErrors, rangeError]);
+    const [parent, child] = (await issuesOf(key.projectId)).map((i) => i.id as number);
+    await mergeInto(key.projectId, parent!, [child!]);
+    const merged = await counters(key.projectId);
+    expect(
+      merged.issues.map((i) => [
+        (i as { id: number }).id,
+        (i as { times_seen: number }).times_seen,
+        (i as { user_count: number }).user_count,
+      ]),
+    ).toEqual([[parent, 3, 2]]);
+
+    // Redelivered, the child's event is stored already (in the parent): nothing moves, no issue is left behind.
+    const again = await digest([rangeError, ...typeErrors]);
+    expect(again.outcomes.map((o) => o.newIssueIds)).toEqual([[]]);
+    expect(await counters(key.projectId)).toEqual(merged);
+
+    // A new event of the child's fingerprint counts in the parent, with its user, and is no new issue.
+    const fresh = await digest([
+      message(key.projectId, errorEnvelope({ eventId: freshId(), type: "RangeError", fn: "refund", user: "c" })),
+    ]);
+    expect(fresh.outcomes.map((o) => [o.newIssueIds, o.touchedIssueIds])).toEqual([[[], [parent]]]);
+    const after = await counters(key.projectId);
+    expect(
+      after.issues.map((i) => [
+        (i as { id: number }).id,
+        (i as { times_seen: number }).times_seen,
+        (i as { user_count: number }).user_count,
+      ]),
+    ).toEqual([[parent, 4, 3]]);
+    expect(after.events).toEqual([{ n: 4 }]);
+    // The same new event again: still once.
+    await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), type: "RangeError", fn: "refund", user: "c" }))]);
+    expect((await issuesOf(key.projectId)).map((i) => i.times_seen)).toEqual([5]);
+  });
+
+  it("a resolved parent regresses on a child's fingerprint, as on its own", async () => {
+    const key = await seedProject();
+    await digest([
+      message(key.projectId, errorEnvelope({ eventId: freshId() })),
+      message(key.projectId, errorEnvelope({ eventId: freshId(), type: "RangeError", fn: "refund" })),
+    ]);
+    const [parent, child] = (await issuesOf(key.projectId)).map((i) => i.id as number);
+    await mergeInto(key.projectId, parent!, [child!]);
+    await env.DB.prepare("UPDATE issues SET status = 'resolved', resolved_at = ? WHERE id = ?").bind(Date.now(), parent).run();
+    const back = await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), type: "RangeError", fn: "refund" }))]);
+    expect(back.outcomes[0]?.regressedIssueIds).toEqual([parent]);
+  });
+
+  it("once the parent is gone, the child's fingerprint starts an issue of its own again", async () => {
+    const key = await seedProject();
+    await digest([
+      message(key.projectId, errorEnvelope({ eventId: freshId() })),
+      message(key.projectId, errorEnvelope({ eventId: freshId(), type: "RangeError", fn: "refund" })),
+    ]);
+    const [parent, child] = (await issuesOf(key.projectId)).map((i) => i.id as number);
+    await mergeInto(key.projectId, parent!, [child!]);
+    // As retention leaves it when it deletes the parent but has not reached issue_merges yet.
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM events WHERE issue_id = ?").bind(parent),
+      env.DB.prepare("DELETE FROM issues WHERE id = ?").bind(parent),
+    ]);
+    const fresh = await digest([message(key.projectId, errorEnvelope({ eventId: freshId(), type: "RangeError", fn: "refund" }))]);
+    const [reborn] = await issuesOf(key.projectId);
+    expect(fresh.outcomes.map((o) => o.newIssueIds)).toEqual([[reborn?.id]]);
+    expect(reborn).toMatchObject({ title: expect.stringMatching(/^RangeError/), times_seen: 1 });
   });
 });
 

@@ -134,7 +134,7 @@ test("a member assigns an issue, resolves it and comments; the trail shows each 
   await close();
 });
 
-test("the stream's Assigned to me shows only the issues assigned to the one looking", async () => {
+test("the stream's Assigned to me shows only the issues assigned to the one looking; Merge folds two issues into one", async () => {
   const mine = await sendError("MineOnlyError", "assigned to the admin");
   const theirs = await sendError("TheirsOnlyError", "assigned to nobody");
   const { page, errors, close } = await newPage();
@@ -157,6 +157,21 @@ test("the stream's Assigned to me shows only the issues assigned to the one look
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-assigned-to-me.png"), fullPage: true });
   await toggle.click();
   await page.getByRole("row").filter({ hasText: theirs.title }).waitFor();
+
+  // Merge the two: the one seen more often (the newer of equals) takes the other.
+  const merge = page.getByRole("button", { name: "Merge" });
+  assert.equal(await merge.isDisabled(), true);
+  await page.getByRole("checkbox", { name: `Select ${mine.shortId}` }).check();
+  await page.getByRole("checkbox", { name: `Select ${theirs.shortId}` }).check();
+  page.once("dialog", (dialog) => dialog.accept());
+  await merge.click();
+  await page.getByRole("row").filter({ hasText: mine.title }).waitFor({ state: "detached" });
+  await page.getByRole("row").filter({ hasText: theirs.title }).waitFor();
+  const parent = await stack.api(`/issues/${theirs.id}/`);
+  assert.equal(parent.count, "2");
+  assert.equal(parent.activity[0].type, "merge");
+  const gone = await fetch(`${stack.dashboardUrl}/api/0/issues/${mine.id}/`, { headers: { authorization: `Bearer ${stack.apiToken}` } });
+  assert.equal(gone.status, 404);
   assert.deepEqual(errors, []);
   await close();
 });

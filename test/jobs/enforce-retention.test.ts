@@ -417,7 +417,7 @@ describe("enforceRetention", () => {
     expect(report.deleted).toMatchObject({ alert_delivery_attempts: 9, alert_deliveries: 2, alert_firings: 2, alert_throttle: 2 });
   });
 
-  it("deletes an expired issue's activity and comments with it, and keeps a live issue's", async () => {
+  it("deletes an expired issue's activity, comments and merged fingerprints with it, and keeps a live issue's", async () => {
     const p = await project(30);
     const live = await issueWithEvents(p, [NOW - DAY]);
     const expired = await issueWithEvents(p, [NOW - 45 * DAY]);
@@ -427,10 +427,20 @@ describe("enforceRetention", () => {
       )
         .bind(issue, p, NOW - 40 * DAY)
         .run();
+    // Each took a merged issue's fingerprint.
+    for (const issue of [live, expired])
+      await env.DB.prepare("INSERT INTO issue_merges (project_id, fingerprint, issue_id, merged_at) VALUES (?, ?, ?, ?)")
+        .bind(p, unique("merged"), issue, NOW - 40 * DAY)
+        .run();
     const report = await enforceRetention(env.DB, env.RAW, NOW);
-    expect(report.deleted).toMatchObject({ issues: 1, issue_activity: 2 });
-    expect(await countOf("SELECT count(*) AS n FROM issue_activity WHERE issue_id = ?", expired)).toBe(0);
-    expect(await countOf("SELECT count(*) AS n FROM issue_activity WHERE issue_id = ?", live)).toBe(2);
+    expect(report.deleted).toMatchObject({ issues: 1, issue_activity: 2, issue_merges: 1 });
+    for (const [issue, left] of [
+      [expired, 0],
+      [live, 2],
+    ] as const) {
+      expect(await countOf("SELECT count(*) AS n FROM issue_activity WHERE issue_id = ?", issue)).toBe(left);
+      expect(await countOf("SELECT count(*) AS n FROM issue_merges WHERE issue_id = ?", issue)).toBe(left / 2);
+    }
   });
 
   it("deletes cron monitors' check-ins past the retention, but not a run still in progress", async () => {

@@ -517,10 +517,10 @@ export function assignIssuesQuery(db: DrizzleD1Database, projectId: number, issu
     .returning({ id: issues.id });
 }
 
-/** Which of some ids are issues of a project, with their status and assignee (by id, as updateIssueLifecycleQuery finds them). */
+/** Which of some ids are issues of a project, with their status, assignee and count (by id, as updateIssueLifecycleQuery finds them). */
 export function issuesOfProjectQuery(db: DrizzleD1Database, projectId: number, issueIds: readonly number[]) {
   return db
-    .select({ id: issues.id, status: issues.status, assignedUserId: issues.assignedUserId })
+    .select({ id: issues.id, status: issues.status, assignedUserId: issues.assignedUserId, timesSeen: issues.timesSeen })
     .from(issues)
     .where(and(sql`${issues.id} IN ${idList(issueIds)}`, sql`+${issues.projectId} = ${projectId}`));
 }

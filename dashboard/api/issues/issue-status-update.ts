@@ -44,13 +44,29 @@ const issueChangesBody = issueUpdateBody.extend({
   status: issueUpdateBody.shape.status.optional(),
   // "<user id>", "user:<id>", a member's email (Faultline's username), or "" / null for nobody.
   assignedTo: z.union([z.string().max(320), z.number().int(), z.null()]).optional(),
+  // Sentry's bulk merge: a boolean, which its clients send as 1 (Django REST framework's
+  // BooleanField also reads "1", "true", 0...).
+  merge: z
+    .union([z.boolean(), z.literal(1), z.literal(0), z.enum(["1", "0", "true", "false"])])
+    .transform((v) => v === true || v === 1 || v === "1" || v === "true")
+    .optional(),
 });
 
 export type IssueChanges = z.output<typeof issueChangesBody>;
 
-/** Reads a PUT's body; with neither a status nor an assignee, the status is missing, as before. */
+/**
+ * Reads a PUT's body; with neither a status, an assignee nor a merge, the status is missing, as
+ * before. A merge comes alone.
+ */
 export function parseIssueChanges(raw: unknown): IssueChanges {
   const body = validateInput(issueChangesBody, raw);
+  if (body.merge === true) {
+    const others = ["status", "statusDetails", "snoozeDuration", "assignedTo"].filter(
+      (k) => raw !== null && typeof raw === "object" && k in raw,
+    );
+    if (others.length > 0) throw new ApiError(400, `merge: give it alone, not with ${others.join(", ")}`);
+    return body;
+  }
   if (body.status === undefined && body.assignedTo === undefined) validateInput(issueUpdateBody, raw);
   if (body.status === undefined && (Object.keys(body.statusDetails).length > 0 || body.snoozeDuration !== undefined))
     throw new ApiError(400, `${body.snoozeDuration !== undefined ? "snoozeDuration" : "statusDetails"}: only applies with a status`);

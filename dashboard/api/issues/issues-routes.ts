@@ -36,6 +36,7 @@ import { parseAssignee, resolveAssignee, resolveAssigneeFilters } from "./issue-
 import { issueActivityRoutes } from "./issue-activity-routes";
 import { insertActivitiesQuery, issueActivityQuery, noteCounts } from "./issue-activity-queries";
 import { TRAIL_LENGTH, serializeTrail } from "./serialize-activity";
+import { childEventCount, mergePlan, mergeStatements } from "./merge-issues";
 import { type UpdateAsked, issueUpdateActivities } from "./issue-update-activity";
 import { type IssueStatus, parseIssueSearch } from "./parse-issue-search";
 import { listProjects } from "../projects/project-queries";
@@ -58,6 +59,8 @@ issuesRoutes.route("/", issueActivityRoutes);
 // Sentry's default search when the `query` parameter is absent; an empty `query=` means no filter.
 const DEFAULT_QUERY = "is:unresolved";
 const MAX_BULK_IDS = 100;
+// A merge moves the children's events in one transaction: a bound on what one request may move.
+const MAX_MERGE_EVENTS = 20_000;
 const MAX_BULK_BY_STATUS = 1000;
 const MAX_TAG_VALUES = 1000;
 const MAX_PROJECTS = 100;
@@ -294,6 +297,7 @@ async function updateOne(c: Context<ApiEnv>): Promise<Response> {
   const issue = await issueInScope(c);
   const db = database(c);
   const update = await readIssueUpdate(c, db, issue.projectId, issue.project.organizationId);
+  if (update.merge) badRequest("merge: merges two issues or more, with PUT /projects/{org}/{project}/issues/?id=...&id=...");
   await applyIssueUpdate(c, db, issue.projectId, [issue.id], update);
   const updated = (await findIssue(db, issue.id)) ?? issue;
   return c.json(await issueDetails(c, updated));
@@ -305,9 +309,14 @@ async function updateOne(c: Context<ApiEnv>): Promise<Response> {
 issuesRoutes.put("/projects/:org/:project/issues", async (c) => {
   const project = await projectInScope(c);
   const db = database(c);
-  let ids = idParams(c, "id", MAX_BULK_IDS);
-  if (ids.length === 0) ids = await issueIdsWithStatus(db, project.id, bulkStatus(c.req.query("status")), MAX_BULK_BY_STATUS);
+  const listed = idParams(c, "id", MAX_BULK_IDS);
+  const status = listed.length === 0 ? bulkStatus(c.req.query("status")) : null;
   const update = await readIssueUpdate(c, db, project.id, project.organization.id);
+  if (update.merge) {
+    const merged = await mergeListed(c, db, project.id, listed);
+    return merged === null ? c.body(null, 204) : c.json({ merge: merged });
+  }
+  const ids = status === null ? listed : await issueIdsWithStatus(db, project.id, status, MAX_BULK_BY_STATUS);
   const changed = await applyIssueUpdate(c, db, project.id, ids, update);
   const first = changed[0] === undefined ? null : await findIssue(db, changed[0]);
   // Sentry answers 204 when none of the ids are issues of the project.
@@ -336,6 +345,7 @@ function bulkStatus(status: string | undefined): IssueStatus {
 /** What a PUT asks of some issues, read and checked before anything is written. */
 interface IssueUpdate extends UpdateAsked {
   lifecycle: IssueLifecycle | null;
+  merge: boolean;
   now: number;
 }
 
@@ -356,7 +366,7 @@ async function readIssueUpdate(c: Context<ApiEnv>, db: DrizzleD1Database, projec
     lifecycle = lifecycleOf(change, release, now);
   }
   const assignee = body.assignedTo === undefined ? undefined : await resolveAssignee(db, organizationId, parseAssignee(body.assignedTo));
-  return { lifecycle, change, release, assignee, now };
+  return { lifecycle, change, release, assignee, merge: body.merge === true, now };
 }
 
 /**
@@ -382,6 +392,28 @@ async function applyIssueUpdate(
   ];
   if (writes.length > 0) await db.batch(writes as [(typeof writes)[number], ...(typeof writes)[number][]]);
   return foundIds;
+}
+
+/**
+ * Merges the listed issues of a project into the one seen most (merge-issues.ts); Sentry's
+ * answer names the parent and the children. Null when none of them is an issue of the project.
+ */
+async function mergeListed(
+  c: Context<ApiEnv>,
+  db: DrizzleD1Database,
+  projectId: number,
+  ids: number[],
+): Promise<{ parent: string; children: string[] } | null> {
+  if (ids.length === 0) badRequest("merge: list the issues to merge (?id=...&id=...)");
+  const found = await issuesOfProjectQuery(db, projectId, ids);
+  if (found.length === 0) return null;
+  if (found.length < 2) badRequest("merge: needs two issues of the project or more");
+  const plan = mergePlan(found);
+  if ((await childEventCount(c.env.DB, plan.children, MAX_MERGE_EVENTS)) > MAX_MERGE_EVENTS)
+    badRequest(`merge: the issues merged into the first hold more than ${MAX_MERGE_EVENTS} events; merge fewer at a time`);
+  const by = { projectId, userId: c.get("principal").userId, now: Date.now(), tag: `merge:${crypto.randomUUID()}` };
+  await c.env.DB.batch(mergeStatements(c.env.DB, plan, by));
+  return { parent: String(plan.parent), children: plan.children.map(String) };
 }
 
 /** The release a resolve is in: the newest one for "next release", a named one that must exist. */

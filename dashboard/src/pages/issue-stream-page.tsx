@@ -71,6 +71,9 @@ export function IssueStreamPage({ org }: { org: string }) {
 
   const rows = issues.data ?? [];
   const allSelected = rows.length > 0 && rows.every((i) => selected.has(i.id));
+  // Sentry merges issues of one project: two or more of them, selected.
+  const selectedProjects = new Set(rows.filter((i) => selected.has(i.id)).map((i) => i.project.id));
+  const mergeable = selected.size >= 2 && selectedProjects.size === 1;
   const toggle = (id: string) =>
     setSelected((s) => {
       const next = new Set(s);
@@ -186,6 +189,18 @@ export function IssueStreamPage({ org }: { org: string }) {
         <IgnoreMenu disabled={selected.size === 0 || busy} onIgnore={(statusDetails) => bulk({ status: "ignored", statusDetails })} />
         <button type="button" class="button small" disabled={selected.size === 0 || busy} onClick={() => bulk({ status: "unresolved" })}>
           Unresolve
+        </button>
+        <button
+          type="button"
+          class="button small"
+          disabled={!mergeable || busy}
+          title={mergeable ? undefined : "Select two issues or more of one project"}
+          onClick={() => {
+            if (confirm(`Merge ${selected.size} issues into the one seen most? Their events, comments and fingerprints go to it.`))
+              void bulk({ merge: 1 });
+          }}
+        >
+          Merge
         </button>
       </div>
       <FormError error={actionError ?? issues.error} />

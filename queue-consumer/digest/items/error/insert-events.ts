@@ -10,13 +10,18 @@ import type { PreparedEvent } from "./prepare-error";
  * ?1 the run, ?2 a JSON array with one array per event (project, event id, fingerprint,
  * timestamp, received, level, title, release, environment, user key, tags, gzip'd data as hex,
  * gated), ?3 the data of a lone event too large to travel as hex (its hex slot is null). The issue
- * id is looked up by (project, fingerprint); a bad hex string fails the NOT NULL on data, loudly.
+ * id is looked up by (project, fingerprint): first among fingerprints merged into another issue
+ * (issue_merges, while that issue exists), then among issues; a merged fingerprint's own issue
+ * row, which the run's insert of new issues makes again, is left without events and deleted as
+ * an orphan (error-statements.ts). A bad hex string fails the NOT NULL on data, loudly.
  * A gated event (a monitor's failure) is written only when this run's check-in statements, run
  * before these, marked its check-in as counting toward an issue (items/check-in/).
  */
 export const INSERT_EVENTS = `INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, release, environment, user_key, tags, data, ingest_batch)
   SELECT r.value ->> 0, r.value ->> 1,
-    (SELECT id FROM issues WHERE project_id = r.value ->> 0 AND fingerprint = r.value ->> 2),
+    coalesce(
+      (SELECT m.issue_id FROM issue_merges m JOIN issues i ON i.id = m.issue_id WHERE m.project_id = r.value ->> 0 AND m.fingerprint = r.value ->> 2),
+      (SELECT id FROM issues WHERE project_id = r.value ->> 0 AND fingerprint = r.value ->> 2)),
     r.value ->> 3, r.value ->> 4, r.value ->> 5, r.value ->> 6, r.value ->> 7, r.value ->> 8, r.value ->> 9,
     r.value ->> 10, coalesce(unhex(r.value ->> 11), ?3), ?1
   FROM json_each(?2) AS r
