@@ -142,7 +142,7 @@ async function ingest(c: IngestContext, endpoint: Endpoint): Promise<Response> {
       key ??= await authorize(creds.publicKey);
     }
     eventId = summary.eventId;
-    categories = summary.eventCategories;
+    categories = summary.quotaCategories;
     itemCount = summary.itemTypes.length;
     checkInSlugs = summary.checkInSlugs;
   } else if (endpoint === "store") {

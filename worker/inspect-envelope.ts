@@ -14,6 +14,11 @@ export interface EnvelopeSummary {
   itemTypes: string[];
   /** Rate-limit categories (https://develop.sentry.dev/sdk/expected-features/rate-limiting/#definitions) of the event-like item, if any. */
   eventCategories: string[];
+  /**
+   * What the envelope counts as against the key's quota: its event's categories, else "span" for
+   * an envelope of span streams, which carry transactions (their segment spans) but no event.
+   */
+  quotaCategories: string[];
   /** The monitor slug of each check_in item that names one (worker/check-in-rate-limit.ts). */
   checkInSlugs: string[];
 }
@@ -35,7 +40,7 @@ const EVENT_ITEMS: Record<string, readonly string[]> = {
 };
 
 /** Every category a key's event quota counts: what a 429's X-Sentry-Rate-Limits names. */
-export const EVENT_CATEGORIES: readonly string[] = [...new Set(Object.values(EVENT_ITEMS).flat())];
+export const EVENT_CATEGORIES: readonly string[] = [...new Set([...Object.values(EVENT_ITEMS).flat(), "span"])];
 
 const decoder = new TextDecoder();
 
@@ -80,7 +85,10 @@ export function inspectEnvelope(bytes: Uint8Array, limits: EnvelopeLimits): Enve
   // The digest makes an error event of a minidump sent without one, as Relay does, so it counts as one.
   if (eventCategories.length === 0 && items.some(isMinidump)) eventCategories.push("error");
   if (eventCategories.length > 0 && eventId === null) eventId = newEventId();
-  return { header, eventId, itemTypes: items.map((i) => i.type), eventCategories, checkInSlugs };
+  // Span streams (https://develop.sentry.dev/sdk/telemetry/spans/span-protocol/) are how
+  // @sentry/node and @sentry/browser send transactions: one envelope of spans counts once.
+  const quotaCategories = eventCategories.length === 0 && items.some((i) => i.type === "span") ? ["span"] : eventCategories;
+  return { header, eventId, itemTypes: items.map((i) => i.type), eventCategories, quotaCategories, checkInSlugs };
 }
 
 /** A check-in's monitor_slug, read only to rate-limit it (the digest validates the item). */

@@ -115,7 +115,7 @@ describe("rate-limit categories", () => {
   });
 
   it("lists every counted category once, as Sentry names them", () => {
-    expect([...EVENT_CATEGORIES].sort()).toEqual(["default", "error", "feedback", "security", "transaction"]);
+    expect([...EVENT_CATEGORIES].sort()).toEqual(["default", "error", "feedback", "security", "span", "transaction"]);
   });
 });
 

@@ -22,7 +22,9 @@ describe("rate limits", () => {
     const retryAfter = Number(limited?.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(limited?.headers.get("x-sentry-rate-limits")).toBe(`${retryAfter}:error;default;transaction;security;feedback:key:key_quota`);
+    expect(limited?.headers.get("x-sentry-rate-limits")).toBe(
+      `${retryAfter}:error;default;transaction;security;feedback;span:key:key_quota`,
+    );
     const accepted = statuses.filter((s) => s === 200).length;
     await waitForRows(key.projectId, accepted);
     await new Promise((r) => setTimeout(r, 1500));
@@ -43,6 +45,18 @@ describe("rate limits", () => {
     expect(limited).toBeDefined();
     const categories = limited?.headers.get("x-sentry-rate-limits")?.split(":")[1]?.split(";");
     expect(categories).toContain("feedback");
+  });
+
+  it("counts an envelope of spans (a span stream's transaction) against the limit, in the span category", async () => {
+    const key = await seedProject({ rateLimitPerMinute: 1 });
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await post(envelopeUrl(key), sdkEnvelopes.nodeSpans));
+    // A minute boundary may fall inside the loop; then the window restarts once.
+    const limited = answers.find((a) => a.status === 429);
+    expect(limited).toBeDefined();
+    expect(limited?.res.headers.get("x-sentry-rate-limits")?.split(":")[1]?.split(";")).toContain("span");
+    // Still no event: the answer to an accepted one has no id.
+    expect(answers.find((a) => a.status === 200)?.json).toEqual({});
   });
 
   it("does not count sessions against the event limit", async () => {
