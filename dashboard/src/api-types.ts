@@ -50,6 +50,8 @@ export interface ProjectSettings {
   dataScrubber: boolean;
   sensitiveFields: string[];
   retentionDays: number;
+  /** Apdex's T, in ms. */
+  apdexThreshold: number;
 }
 
 export interface Release {

@@ -40,18 +40,25 @@ describe("projects", () => {
     expect(mine.openIssues).toBe(0);
   });
 
-  it("have settings: data scrubbing and retention", async () => {
+  it("have settings: data scrubbing, retention and the Apdex threshold", async () => {
     const { cookie, project } = await owner();
     expect((await send("GET", `${project}/settings/`, { cookie })).json).toMatchObject({
       dataScrubber: true,
       sensitiveFields: [],
       retentionDays: 90,
+      apdexThreshold: 300,
     });
     const updated = await send("PUT", `${project}/`, {
       cookie,
-      body: { dataScrubber: false, sensitiveFields: ["iban", "iban", "tax_id"], retentionDays: 30 },
+      body: { dataScrubber: false, sensitiveFields: ["iban", "iban", "tax_id"], retentionDays: 30, apdexThreshold: 1000 },
     });
-    expect(updated.json).toMatchObject({ dataScrubber: false, sensitiveFields: ["iban", "tax_id"], retentionDays: 30 });
+    expect(updated.json).toMatchObject({
+      dataScrubber: false,
+      sensitiveFields: ["iban", "tax_id"],
+      retentionDays: 30,
+      apdexThreshold: 1000,
+    });
+    expect((await send("PUT", `${project}/`, { cookie, body: { apdexThreshold: 0 } })).status).toBe(400);
     expect((await send("PUT", `${project}/`, { cookie, body: { retentionDays: 0 } })).status).toBe(400);
     expect((await send("PUT", `${project}/`, { cookie, body: { unknown: 1 } })).status).toBe(400);
   });

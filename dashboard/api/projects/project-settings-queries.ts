@@ -52,6 +52,7 @@ export interface ProjectSettingsRow {
   scrubEnabled: boolean;
   scrubFields: string[];
   retentionDays: number;
+  apdexThresholdMs: number;
 }
 
 export async function projectSettings(db: DrizzleD1Database, projectId: number): Promise<ProjectSettingsRow | null> {
@@ -64,6 +65,7 @@ export async function projectSettings(db: DrizzleD1Database, projectId: number):
       scrubEnabled: projects.scrubEnabled,
       scrubFields: projects.scrubFields,
       retentionDays: projects.retentionDays,
+      apdexThresholdMs: projects.apdexThresholdMs,
     })
     .from(projects)
     .where(eq(projects.id, projectId))

@@ -18,8 +18,9 @@ import { readJsonBody, validateInput } from "../validate-input";
 
 /**
  * Creating projects, the projects page's numbers, and a project's settings: its name and
- * platform, server-side data scrubbing (Sentry's `dataScrubber` and `sensitiveFields`) and how
- * long its events are kept (Faultline's `retentionDays`).
+ * platform, server-side data scrubbing (Sentry's `dataScrubber` and `sensitiveFields`), how
+ * long its events are kept (Faultline's `retentionDays`) and its Apdex threshold T in ms
+ * (`apdexThreshold`, Sentry's default 300: transactions from then on count against it).
  */
 export const projectSettingsRoutes = new Hono<ApiEnv>({ strict: false });
 
@@ -77,6 +78,7 @@ const updateBody = z
     // Extra keys scrubbed besides the default list: field names, matched case-insensitively.
     sensitiveFields: z.array(z.string().trim().min(1).max(100)).max(100),
     retentionDays: z.number().int().min(1).max(3650),
+    apdexThreshold: z.number().int().min(1).max(600_000),
   })
   .partial()
   .strict();
@@ -92,6 +94,7 @@ projectSettingsRoutes.put("/projects/:org/:project", async (c) => {
     ...(body.dataScrubber === undefined ? {} : { scrubEnabled: body.dataScrubber }),
     ...(body.sensitiveFields === undefined ? {} : { scrubFields: [...new Set(body.sensitiveFields)] }),
     ...(body.retentionDays === undefined ? {} : { retentionDays: body.retentionDays }),
+    ...(body.apdexThreshold === undefined ? {} : { apdexThresholdMs: body.apdexThreshold }),
   });
   return c.json(serializeSettings((await projectSettings(db, project.id))!));
 });
@@ -105,5 +108,6 @@ function serializeSettings(s: NonNullable<Awaited<ReturnType<typeof projectSetti
     dataScrubber: s.scrubEnabled,
     sensitiveFields: s.scrubFields,
     retentionDays: s.retentionDays,
+    apdexThreshold: s.apdexThresholdMs,
   };
 }

@@ -51,6 +51,7 @@ function GeneralSettings({ base, settings }: { base: string; settings: ProjectSe
         dataScrubber: form.get("dataScrubber") === "on",
         sensitiveFields: lines(String(form.get("sensitiveFields") ?? "")),
         retentionDays: Number(form.get("retentionDays")),
+        apdexThreshold: Number(form.get("apdexThreshold")),
       });
       setSaved(next);
       setNotice("Saved.");
@@ -85,6 +86,11 @@ function GeneralSettings({ base, settings }: { base: string; settings: ProjectSe
       <label>
         Keep events for (days)
         <input name="retentionDays" type="number" min={1} max={3650} required defaultValue={String(saved.retentionDays)} />
+      </label>
+      <h3>Performance</h3>
+      <label>
+        Apdex threshold (ms) <span class="muted">(satisfied up to it, tolerated up to four times it; from now on)</span>
+        <input name="apdexThreshold" type="number" min={1} max={600000} required defaultValue={String(saved.apdexThreshold)} />
       </label>
       <FormError error={error} />
       {notice !== null && (
