@@ -1,0 +1,108 @@
+// Debian's python3-sentry-sdk 1.9 with Django (python3-django), tracing requests against a local
+// Faultline (the Worker under `wrangler dev`, the dashboard's API under `wrangler pages dev`, one
+// shared D1): its transaction items show in Discover with the route names Django gave them, and
+// the error raised inside /sentry-debug/ shows in that request's trace.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { after, before, test } from "node:test";
+import { applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+
+const run = promisify(execFile);
+const PYTHON = "/usr/bin/python3";
+const SCRIPT = fileURLToPath(new URL("./send-django-requests.py", import.meta.url));
+const persistTo = mkdtempSync(join(tmpdir(), "faultline-django-e2e-"));
+let worker;
+let dashboard;
+let apiUrl;
+let token;
+let dsn;
+
+before(async () => {
+  try {
+    await run(PYTHON, ["-I", "-c", "import sentry_sdk, django"]);
+  } catch (err) {
+    assert.fail(`${PYTHON} cannot import sentry_sdk and django (${err.message.trim()}): install python3-sentry-sdk and python3-django`);
+  }
+  await applyMigrations(persistTo);
+  const secrets = await seed(persistTo);
+  token = secrets.apiToken;
+  const [ingestPort, dashboardPort] = [await freePort(), await freePort()];
+  [worker, dashboard] = await Promise.all([
+    startWorker({ port: ingestPort, persistTo }),
+    startDashboard({ port: dashboardPort, persistTo }),
+  ]);
+  dsn = `http://${secrets.publicKey}@127.0.0.1:${ingestPort}/1`;
+  apiUrl = `http://127.0.0.1:${dashboardPort}/api/0`;
+});
+
+after(async () => {
+  await Promise.all([worker?.stop(), dashboard?.stop()]);
+  rmSync(persistTo, { recursive: true, force: true });
+});
+
+async function api(path) {
+  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, `${path} answered ${res.status}: ${await res.clone().text()}\n${dashboard.output()}`);
+  return res.json();
+}
+
+async function waitFor(read, done, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 2000)}\n${worker.output()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+const flatten = (nodes) => nodes.flatMap((n) => [n, ...flatten(n.children ?? [])]);
+
+test("Django's transactions from python3-sentry-sdk show in Discover, and its error in its trace", { timeout: 120_000 }, async () => {
+  const { stdout } = await run(PYTHON, ["-I", SCRIPT, dsn], { timeout: 60_000 });
+  const traceId = stdout.trim();
+  assert.match(traceId, /^[0-9a-f]{32}$/, `the script printed a trace id, got ${JSON.stringify(stdout)}`);
+
+  const fields = ["transaction", "transaction.op", "count()", "failure_rate()", "p50()"];
+  const table = await waitFor(
+    () =>
+      api(
+        `/organizations/faultline/events/?dataset=transactions&${fields.map((f) => `field=${encodeURIComponent(f)}`).join("&")}&sort=transaction&statsPeriod=1h`,
+      ),
+    (answer) => answer.data.reduce((n, r) => n + r["count()"], 0) === 3,
+    "Django's three transactions in Discover",
+  );
+  assert.deepEqual(
+    table.data.map((r) => [r.transaction, r["transaction.op"], r["count()"], r["failure_rate()"]]),
+    [
+      ["/orders/", "http.server", 2, 0],
+      ["/sentry-debug/", "http.server", 1, 1],
+    ],
+  );
+
+  const trace = await waitFor(
+    () => api(`/organizations/faultline/trace/${traceId}/`),
+    (roots) => flatten(roots).some((n) => (n.errors ?? []).length > 0),
+    "the error in its trace",
+  );
+  const [root] = trace.filter((n) => n.event_type === "transaction");
+  assert.equal(root.transaction, "/sentry-debug/");
+  assert.equal(root.status, "internal_error");
+  const view = root.children.find((c) => c.op === "django.view");
+  // The two queries under the view (Django opened its connection in the first request).
+  assert.deepEqual(
+    view.children.map((c) => c.description).filter((d) => d !== "connect"),
+    ["SELECT 1", "SELECT %s + %s"],
+  );
+  const errors = flatten(trace).flatMap((n) => n.errors ?? []);
+  assert.deepEqual(
+    errors.map((e) => e.title),
+    ["ZeroDivisionError: division by zero"],
+  );
+});
