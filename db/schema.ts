@@ -505,6 +505,45 @@ export const issueMerges = sqliteTable(
   (t) => [primaryKey({ columns: [t.projectId, t.fingerprint] }), index("issue_merges_by_issue").on(t.issueId)],
 );
 
+/**
+ * User feedback: the SDKs' `feedback` items (an event whose `contexts.feedback` the user typed),
+ * the legacy `user_report` items, the crash-report dialog's form and the API's POST
+ * (https://develop.sentry.dev/sdk/data-model/envelope-items/#user-feedback). One row per feedback
+ * id: the feedback event's id, or for a user report the id of the event it is about (Sentry's
+ * UserReport is unique on project and event). The issue is found when read, through `events` on
+ * (project, event_id), so a report that came before its event is tied once the event lands, and
+ * follows it through a merge.
+ */
+export const userFeedback = sqliteTable(
+  "user_feedback",
+  {
+    id: integer("id").primaryKey(),
+    projectId: integer("project_id").notNull(),
+    feedbackId: text("feedback_id").notNull(),
+    /** The event the feedback is about, when it names one. */
+    eventId: text("event_id"),
+    name: text("name").notNull().default(""),
+    email: text("email").notNull().default(""),
+    message: text("message").notNull(),
+    url: text("url"),
+    environment: text("environment"),
+    release: text("release"),
+    /** feedback, user_report, crash_report or api: how it came. */
+    source: text("source").notNull(),
+    dateCreated: integer("date_created").notNull(),
+    /** The rest of the feedback event, scrubbed (JSON), when it was one. */
+    data: text("data"),
+    /** The digest run that stored it (its statements read back what they inserted). */
+    ingestBatch: text("ingest_batch").notNull(),
+  },
+  (t) => [
+    unique().on(t.projectId, t.feedbackId),
+    // The project's feedback newest first; an issue's through its events.
+    index("user_feedback_by_project").on(t.projectId, desc(t.dateCreated), desc(t.id)),
+    index("user_feedback_by_event").on(t.projectId, t.eventId),
+  ],
+);
+
 // Alerts ----------------------------------------------------------------------------------------
 
 import type { AlertFilter, AlertTrigger } from "./alert-rule-definition";
