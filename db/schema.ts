@@ -84,6 +84,31 @@ export const sessions = sqliteTable(
   (t) => [index("sessions_by_user").on(t.userId)],
 );
 
+/**
+ * A browser's Web Push subscription (https://www.w3.org/TR/push-api/#pushsubscription) for a
+ * user: where the push service takes messages for it, and the keys messages are encrypted to
+ * (RFC 8291). Removed when the push service answers 404 or 410 for it.
+ */
+export const pushSubscriptions = sqliteTable(
+  "push_subscriptions",
+  {
+    id: integer("id").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
+    endpoint: text("endpoint").notNull().unique(),
+    /** The browser's P-256 public key, base64url of the uncompressed point. */
+    p256dh: text("p256dh").notNull(),
+    /** The 16-byte authentication secret, base64url. */
+    auth: text("auth").notNull(),
+    /** The last alert delivery this subscription took: a retried delivery skips it. */
+    lastDeliveryId: integer("last_delivery_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  // By user: an alert's push target looks up the member's browsers.
+  (t) => [index("push_subscriptions_by_user").on(t.userId)],
+);
+
 export const apiTokens = sqliteTable(
   "api_tokens",
   {
@@ -426,6 +451,74 @@ export const transactionVitalRollups = sqliteTable(
   (t) => [primaryKey({ columns: [t.projectId, t.hour, t.name, t.op, t.environment, t.release, t.vital] })],
 );
 
+// Release health ------------------------------------------------------------------------------
+
+/**
+ * Each session's state (queue-consumer/digest/items/session/): the bucket it counts in (its
+ * first update's hour, release and environment, and user), and its worst status so far (0 ok or
+ * exited, 1 errored, 2 abnormal, 3 crashed) with the `seq` of the update that set it. Written when
+ * a session begins and when its status gets worse, never by an update that changes nothing.
+ */
+export const sessionStates = sqliteTable(
+  "session_states",
+  {
+    projectId: integer("project_id").notNull(),
+    sid: text("sid").notNull(),
+    hour: integer("hour").notNull(),
+    release: text("release").notNull(),
+    environment: text("environment").notNull(),
+    user: text("user").notNull(),
+    seq: integer("seq").notNull(),
+    status: integer("status").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.sid] })],
+);
+
+/** Sessions per (project, release, environment, hour); errored, abnormal and crashed exclude each other. */
+export const sessionRollups = sqliteTable(
+  "session_rollups",
+  {
+    projectId: integer("project_id").notNull(),
+    release: text("release").notNull(),
+    environment: text("environment").notNull(),
+    hour: integer("hour").notNull(),
+    sessions: integer("sessions").notNull(),
+    errored: integer("errored").notNull(),
+    abnormal: integer("abnormal").notNull(),
+    crashed: integer("crashed").notNull(),
+    users: integer("users").notNull(),
+    crashedUsers: integer("crashed_users").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.release, t.environment, t.hour] })],
+);
+
+/** The distinct users (`did`) of each rollup row, and whether one of their sessions there crashed. */
+export const sessionUsers = sqliteTable(
+  "session_users",
+  {
+    projectId: integer("project_id").notNull(),
+    release: text("release").notNull(),
+    environment: text("environment").notNull(),
+    hour: integer("hour").notNull(),
+    user: text("user").notNull(),
+    crashed: integer("crashed").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.release, t.environment, t.hour, t.user] })],
+);
+
+/** Each `sessions` item (request-mode aggregates) counted, by the queue message that brought it: a redelivery adds nothing. */
+export const sessionAggregateItems = sqliteTable(
+  "session_aggregate_items",
+  {
+    projectId: integer("project_id").notNull(),
+    messageId: text("message_id").notNull(),
+    itemIndex: integer("item_index").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    ingestBatch: text("ingest_batch").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.messageId, t.itemIndex] })],
+);
+
 // Dashboard -------------------------------------------------------------------------------------
 
 export const loginThrottles = sqliteTable("login_throttles", {
@@ -575,7 +668,7 @@ export const alertTargets = sqliteTable(
     ruleId: integer("rule_id")
       .notNull()
       .references(() => alertRules.id),
-    type: text("type", { enum: ["slack", "discord", "teams", "webhook", "email"] }).notNull(),
+    type: text("type", { enum: ["slack", "discord", "teams", "webhook", "email", "push"] }).notNull(),
     url: text("url"),
     address: text("address"),
     secret: text("secret"),
