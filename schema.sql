@@ -66,6 +66,20 @@ CREATE TABLE sessions (
 ) WITHOUT ROWID;
 CREATE INDEX sessions_by_user ON sessions (user_id);
 
+-- A browser's Web Push subscription for a user; removed when its push service answers 404 or 410.
+CREATE TABLE push_subscriptions (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  endpoint TEXT NOT NULL UNIQUE,
+  -- The browser's P-256 public key and 16-byte auth secret, base64url (RFC 8291).
+  p256dh TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  -- The last alert delivery it took: a retried delivery skips it.
+  last_delivery_id INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
+
 CREATE TABLE api_tokens (
   id INTEGER PRIMARY KEY,
   organization_id INTEGER NOT NULL REFERENCES organizations(id),
