@@ -377,6 +377,54 @@ CREATE TABLE transaction_vital_rollups (
   PRIMARY KEY (project_id, hour, name, op, environment, release, vital)
 ) WITHOUT ROWID;
 
+-- Release health -------------------------------------------------------------------------------
+-- Each session's state: its bucket (hour, release, environment, user) and worst status so far
+-- (0 ok, 1 errored, 2 abnormal, 3 crashed) with the seq that set it.
+CREATE TABLE session_states (
+  project_id INTEGER NOT NULL,
+  sid TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  release TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  user TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  PRIMARY KEY (project_id, sid)
+) WITHOUT ROWID;
+-- Sessions per (project, release, environment, hour); errored, abnormal and crashed exclude each other.
+CREATE TABLE session_rollups (
+  project_id INTEGER NOT NULL,
+  release TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  sessions INTEGER NOT NULL,
+  errored INTEGER NOT NULL,
+  abnormal INTEGER NOT NULL,
+  crashed INTEGER NOT NULL,
+  users INTEGER NOT NULL,
+  crashed_users INTEGER NOT NULL,
+  PRIMARY KEY (project_id, release, environment, hour)
+) WITHOUT ROWID;
+-- The distinct users of each rollup row, and whether one of their sessions there crashed.
+CREATE TABLE session_users (
+  project_id INTEGER NOT NULL,
+  release TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  crashed INTEGER NOT NULL,
+  PRIMARY KEY (project_id, release, environment, hour, user)
+) WITHOUT ROWID;
+-- Each request-mode aggregate item counted, by the queue message that brought it.
+CREATE TABLE session_aggregate_items (
+  project_id INTEGER NOT NULL,
+  message_id TEXT NOT NULL,
+  item_index INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  ingest_batch TEXT NOT NULL,
+  PRIMARY KEY (project_id, message_id, item_index)
+) WITHOUT ROWID;
+
 -- Dashboard ------------------------------------------------------------------------------------
 -- Failed logins per email and per client address, which slow down password guessing.
 CREATE TABLE login_throttles (
