@@ -45,6 +45,9 @@ export const OUTCOME_REASONS = [
   "invalid_transaction",
   "invalid_span",
   "too_many_spans",
+  // User feedback (https://develop.sentry.dev/sdk/data-model/envelope-items/#user-feedback): a
+  // feedback with no message or id, a user report with no comments or event id.
+  "invalid_feedback",
   // Digest: the queue message.
   "invalid_message",
   "missing_body",

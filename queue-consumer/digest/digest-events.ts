@@ -106,6 +106,7 @@ function rejected(messageId: string, projectId: number, receivedAt: number, reas
     events: [],
     checkIns: [],
     traces: [],
+    feedback: [],
     items: [],
     rejections: [{ messageId, projectId, receivedAt, reason, detail: detail.slice(0, 1000), body: null, bodyKey: null }],
   };
@@ -116,6 +117,7 @@ function merge(parts: PreparedMessage[]): DigestInput {
     events: parts.flatMap((p) => p.events),
     checkIns: parts.flatMap((p) => p.checkIns),
     traces: parts.flatMap((p) => p.traces),
+    feedback: parts.flatMap((p) => p.feedback),
     items: parts.flatMap((p) => p.items),
     rejections: parts.flatMap((p) => p.rejections),
   };

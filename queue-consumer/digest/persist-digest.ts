@@ -9,6 +9,7 @@ import { BatchWrite } from "./batch-write";
 import { type DigestOutcome, NO_ISSUE_CHANGES, dueEvaluations, staleEvaluationsOf } from "./digest-outcome";
 import { addCheckInStatements } from "./items/check-in/check-in-statements";
 import { addErrorStatements } from "./items/error/error-statements";
+import { addFeedbackStatements } from "./items/feedback/feedback-statements";
 import { addKeptItemStatements } from "./items/kept/kept-item";
 import { addTraceErrorStatements } from "./items/transaction/trace-error-statements";
 import { addTransactionStatements } from "./items/transaction/transaction-statements";
@@ -33,6 +34,7 @@ export async function persistDigest(
   addTraceErrorStatements(batch, [...input.events, ...failureEvents]);
   // Transactions and span streams (their span trees are in R2 already: digest-events.ts).
   addTransactionStatements(batch, input.traces);
+  addFeedbackStatements(batch, input.feedback);
   addKeptItemStatements(batch, input.items);
   addRejectionStatements(batch, input.rejections);
   if (batch.isEmpty) return { ...NO_ISSUE_CHANGES, evaluationId, now, staleEvaluations: [] };

@@ -10,6 +10,7 @@ import { EnvelopeParseError, type EnvelopeItem, parseEnvelope, parseItemJson } f
 import { prepareAttachment } from "./items/attachment/prepare-attachment";
 import { CheckInError, type PreparedCheckIn, prepareCheckIn } from "./items/check-in/prepare-check-in";
 import { type PreparedEvent, type SourceFilesOf, prepareErrorEvent } from "./items/error/prepare-error";
+import { FeedbackError, type PreparedFeedback, prepareFeedbackEvent, prepareUserReport } from "./items/feedback/prepare-feedback";
 import type { ScrubOptions } from "./items/error/scrub-event";
 import { INLINE_ITEM_MAX_BYTES, type KeptItemContext, type PreparedItem, prepareKeptItem } from "./items/kept/kept-item";
 import { isSpanV2Item, prepareSpanItem } from "./items/span/prepare-span-item";
@@ -20,6 +21,7 @@ import type { PreparedRejection } from "./record-rejections";
 
 export type { PreparedCheckIn } from "./items/check-in/prepare-check-in";
 export type { PreparedEvent } from "./items/error/prepare-error";
+export type { PreparedFeedback } from "./items/feedback/prepare-feedback";
 export type { PreparedItem } from "./items/kept/kept-item";
 export type { PreparedTrace } from "./items/transaction/prepared-trace";
 export type { PreparedRejection } from "./record-rejections";
@@ -30,6 +32,8 @@ export interface PreparedMessage {
   checkIns: PreparedCheckIn[];
   /** Transactions, segment spans and spans without their segment (items/transaction/, items/span/). */
   traces: PreparedTrace[];
+  /** Feedback items, user reports (items/feedback/). */
+  feedback: PreparedFeedback[];
   items: PreparedItem[];
   rejections: PreparedRejection[];
 }
@@ -44,7 +48,7 @@ export interface PrepareContext {
 }
 
 export async function prepareMessage(message: IngestMessage, body: Uint8Array, ctx: PrepareContext): Promise<PreparedMessage> {
-  const out: PreparedMessage = { events: [], checkIns: [], traces: [], items: [], rejections: [] };
+  const out: PreparedMessage = emptyPreparedMessage();
   const discard = (reason: OutcomeReason, detail: string) =>
     out.rejections.push({
       messageId: ctx.messageId,
@@ -145,6 +149,17 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
           discard(err.reason, `check_in item ${index}: ${err.message}`);
         }
         break;
+      case "feedback":
+      case "user_report":
+        try {
+          const raw = parseItemJson(item);
+          out.feedback.push(
+            item.type === "feedback" ? prepareFeedbackEvent(raw, message, headerEventId, ctx.scrub) : prepareUserReport(raw, message),
+          );
+        } catch (err) {
+          discard(err instanceof FeedbackError ? "invalid_feedback" : "malformed_event", `${item.type} item ${index}: ${errorText(err)}`);
+        }
+        break;
       default:
         out.items.push(await prepareKeptItem(item, kept));
     }
@@ -159,5 +174,5 @@ function errorText(err: unknown): string {
 
 /** A message with nothing in it: what a step that makes rows of its own (the minute job) fills in. */
 export function emptyPreparedMessage(): PreparedMessage {
-  return { events: [], checkIns: [], traces: [], items: [], rejections: [] };
+  return { events: [], checkIns: [], traces: [], feedback: [], items: [], rejections: [] };
 }
