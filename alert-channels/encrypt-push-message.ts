@@ -47,7 +47,7 @@ export async function encryptPushMessage(plaintext: Uint8Array, to: PushKeys, se
   } catch {
     throw new PushKeyError("p256dh is not a point on P-256");
   }
-  const sharedSecret = new Uint8Array(await crypto.subtle.deriveBits({ name: "ECDH", public: uaKey }, keys.privateKey, 256));
+  const sharedSecret = new Uint8Array(await crypto.subtle.deriveBits(ecdh(uaKey), keys.privateKey, 256));
 
   // RFC 8291 §3.3-3.4: the IKM binds both public keys; RFC 8188 §2.2-2.3 derive the key and nonce.
   const keyInfo = concat(utf8("WebPush: info\0"), uaPublic, asPublic);
@@ -66,6 +66,11 @@ export async function encryptPushMessage(plaintext: Uint8Array, to: PushKeys, se
   header[20] = asPublic.byteLength;
   header.set(asPublic, 21);
   return concat(header, sealed);
+}
+
+/** ECDH with the other side's key: WebCrypto's `public` member, which workers-types spell `$public`. */
+export function ecdh(publicKey: CryptoKey): SubtleCryptoDeriveKeyAlgorithm {
+  return { name: "ECDH", public: publicKey } as unknown as SubtleCryptoDeriveKeyAlgorithm;
 }
 
 /** HKDF-SHA-256 (RFC 5869) of `length` ≤ 32 bytes: one HMAC to extract, one to expand. */

@@ -4,6 +4,7 @@ import {
   PushKeyError,
   base64UrlDecode,
   base64UrlEncode,
+  ecdh,
   encryptPushMessage,
 } from "../../alert-channels/encrypt-push-message";
 
@@ -39,7 +40,7 @@ async function decrypt(body: Uint8Array, ua: CryptoKeyPair, authSecret: Uint8Arr
   const asPublic = body.slice(21, 21 + body[20]!);
   const uaPublic = new Uint8Array((await crypto.subtle.exportKey("raw", ua.publicKey)) as ArrayBuffer);
   const asKey = await crypto.subtle.importKey("raw", asPublic, { name: "ECDH", namedCurve: "P-256" }, false, []);
-  const shared = await crypto.subtle.deriveBits({ name: "ECDH", public: asKey }, ua.privateKey, 256);
+  const shared = await crypto.subtle.deriveBits(ecdh(asKey), ua.privateKey, 256);
   const hkdf = async (s: Uint8Array, ikm: ArrayBuffer | Uint8Array, info: Uint8Array, length: number) => {
     const key = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
     return new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: s, info }, key, length * 8));
