@@ -34,6 +34,9 @@ export function durationMs(text: string): number | null {
   return Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
 }
 
+const TRANSACTION_NAME_MAX = 200;
+/** The percentiles a transaction_duration trigger can watch, as the performance API names them. */
+export const DURATION_PERCENTILES = ["p50", "p75", "p95", "p99"] as const;
 const threshold = z.number().check(z.int(), z.nonnegative(), z.maximum(1_000_000_000));
 const interval = z.enum(Object.keys(ALERT_INTERVALS) as [AlertInterval, ...AlertInterval[]]);
 const shortText = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
@@ -52,10 +55,49 @@ export const alertTriggerSchema = z.discriminatedUnion(
     z.strictObject({ type: z.literal("escalating") }),
     z.strictObject({ type: z.literal("event_frequency"), value: threshold, interval }),
     z.strictObject({ type: z.literal("unique_users"), value: threshold, interval }),
+    z.strictObject({
+      type: z.literal("transaction_duration"),
+      transaction: z.optional(shortText(TRANSACTION_NAME_MAX)),
+      percentile: z._default(z.enum(DURATION_PERCENTILES), "p95"),
+      value: threshold,
+      interval,
+    }),
+    z.strictObject({
+      type: z.literal("failure_rate"),
+      transaction: z.optional(shortText(TRANSACTION_NAME_MAX)),
+      value: z.number().check(z.gte(0), z.lte(1)),
+      interval,
+    }),
   ],
-  { error: "expected one of new_issue, regression, escalating, event_frequency, unique_users" },
+  { error: "expected one of new_issue, regression, escalating, event_frequency, unique_users, transaction_duration, failure_rate" },
 );
 export type AlertTrigger = z.infer<typeof alertTriggerSchema>;
+
+/**
+ * Metric triggers watch a number over a window rather than an issue's events (Sentry's metric
+ * alerts, https://docs.sentry.io/product/alerts/create-alerts/metric-alert-config/). The minute
+ * job (queue-consumer/jobs/evaluate-metric-alerts.ts) computes them from the hourly rollups; a
+ * crossing opens or regresses the rule's own metric issue, which is what notifies the rule's
+ * targets, and a recovery resolves it, so a crossing fires once and the next crossing again.
+ */
+export const METRIC_TRIGGER_TYPES = ["transaction_duration", "failure_rate"] as const;
+export type MetricTrigger = Extract<AlertTrigger, { type: (typeof METRIC_TRIGGER_TYPES)[number] }>;
+
+export function isMetricTrigger(trigger: AlertTrigger): trigger is MetricTrigger {
+  return (METRIC_TRIGGER_TYPES as readonly string[]).includes(trigger.type);
+}
+
+/** The filters a metric rule can narrow its numbers with: the rollups know these, not levels or tags. */
+const METRIC_FILTER_TYPES: readonly string[] = ["environment", "release"];
+
+/** Why a rule's triggers and filters cannot go together, or null when they can. */
+export function ruleConditionsProblem(rule: { triggers: readonly AlertTrigger[]; filters: readonly AlertFilter[] }): string | null {
+  const metric = rule.triggers.filter(isMetricTrigger).length;
+  if (metric === 0) return null;
+  if (metric !== rule.triggers.length) return "metric triggers (transaction_duration, failure_rate) cannot be mixed with issue triggers";
+  if (rule.filters.some((f) => !METRIC_FILTER_TYPES.includes(f.type))) return "a metric rule can only filter by environment and release";
+  return null;
+}
 
 export const alertFilterSchema = z.discriminatedUnion(
   "type",
@@ -138,14 +180,21 @@ export type AlertTargetInput = z.infer<ReturnType<typeof alertTargetSchema>>;
 
 /** A rule as the API receives it. */
 export function alertRuleInputSchema(options: { allowLoopbackHttp: boolean }) {
-  return z.strictObject({
-    name: shortText(256),
-    match: z._default(z.enum(["any", "all"]), "any"),
-    triggers: z.array(alertTriggerSchema).check(z.minLength(1), z.maxLength(10)),
-    filters: z._default(z.array(alertFilterSchema).check(z.maxLength(20)), []),
-    targets: z.array(alertTargetSchema(options.allowLoopbackHttp)).check(z.minLength(1), z.maxLength(10)),
-    frequencyMinutes: z._default(z.number().check(z.int(), z.nonnegative(), z.maximum(FREQUENCY_MINUTES_MAX)), FREQUENCY_MINUTES_DEFAULT),
-  });
+  return z
+    .strictObject({
+      name: shortText(256),
+      match: z._default(z.enum(["any", "all"]), "any"),
+      triggers: z.array(alertTriggerSchema).check(z.minLength(1), z.maxLength(10)),
+      filters: z._default(z.array(alertFilterSchema).check(z.maxLength(20)), []),
+      targets: z.array(alertTargetSchema(options.allowLoopbackHttp)).check(z.minLength(1), z.maxLength(10)),
+      frequencyMinutes: z._default(z.number().check(z.int(), z.nonnegative(), z.maximum(FREQUENCY_MINUTES_MAX)), FREQUENCY_MINUTES_DEFAULT),
+    })
+    .check(
+      z.refine((rule) => ruleConditionsProblem(rule) === null, {
+        message: "metric triggers (transaction_duration, failure_rate) stand alone, filtered by environment and release only",
+        path: ["triggers"],
+      }),
+    );
 }
 export type AlertRuleInput = z.infer<ReturnType<typeof alertRuleInputSchema>>;
 

@@ -151,7 +151,7 @@ export async function evaluateAlertRules(
         id: row.id,
         projectId: row.project_id,
         name: row.name,
-        rule: { ...conditions.data, frequencyMinutes: row.frequency_minutes } satisfies RuleToMatch,
+        rule: { ...conditions.data, frequencyMinutes: row.frequency_minutes, id: row.id } satisfies RuleToMatch,
       },
     ];
   });

@@ -5,6 +5,7 @@ import {
   type AlertInterval,
   type AlertRuleConditions,
   type AlertTrigger,
+  type MetricTrigger,
   durationMs,
 } from "../../db/alert-rule-definition";
 
@@ -29,7 +30,12 @@ export interface WindowCounter {
 
 export interface RuleToMatch extends AlertRuleConditions {
   frequencyMinutes: number;
+  /** The rule's id: a metric trigger holds for the issues its own crossings opened. */
+  id?: number;
 }
+
+/** The tag a metric rule's crossing event carries (queue-consumer/jobs/evaluate-metric-alerts.ts): the rule's id. */
+export const METRIC_RULE_TAG = "alert.rule";
 
 export interface RuleMatch {
   /** The occasion the rule fires for: one notification per (rule, issue, window) at most. */
@@ -79,7 +85,7 @@ export async function matchAlertRule(
   if (!rule.filters.every((filter) => filterHolds(filter, issue, now))) return null;
   const occasions: Occasion[] = [];
   for (const trigger of rule.triggers) {
-    const occasion = await triggerOccasion(trigger, issue, counter, moment);
+    const occasion = await triggerOccasion(trigger, issue, counter, moment, rule.id);
     if (occasion === null && rule.match === "all") return null;
     if (occasion !== null) occasions.push(occasion);
   }
@@ -99,8 +105,17 @@ async function triggerOccasion(
   issue: IssueFacts,
   counter: WindowCounter,
   moment: MatchMoment,
+  ruleId: number | undefined,
 ): Promise<Occasion | null> {
   switch (trigger.type) {
+    case "transaction_duration":
+    case "failure_rate": {
+      // The minute job decided the crossing; it reaches the rule as its own metric issue, new
+      // or regressed, so each crossing notifies once.
+      const ownIssue = issue.event?.tags.some(([key, value]) => key === METRIC_RULE_TAG && value === String(ruleId)) ?? false;
+      if (!ownIssue || !(issue.isNew || issue.regressed)) return null;
+      return { key: `metric:${moment.evaluationId}`, reason: metricTriggerReason(trigger), quietMs: 0 };
+    }
     case "new_issue":
       return issue.isNew ? { key: "new_issue", reason: "A new issue was created", quietMs: 0 } : null;
     case "regression":
@@ -148,4 +163,12 @@ export function filterHolds(filter: AlertFilter, issue: IssueFacts, now: number)
       return age < (durationMs(filter.newer_than ?? "") ?? 0);
     }
   }
+}
+
+/** "p95 of /checkout above 500 ms in 5 minutes": what a metric trigger watches, as one line. */
+export function metricTriggerReason(trigger: MetricTrigger): string {
+  const of = trigger.transaction === undefined ? "all transactions" : trigger.transaction;
+  const window = INTERVAL_WORDS[trigger.interval];
+  if (trigger.type === "transaction_duration") return `${trigger.percentile} of ${of} above ${trigger.value} ms in ${window}`;
+  return `Failure rate of ${of} above ${Math.round(trigger.value * 10_000) / 100}% in ${window}`;
 }

@@ -57,6 +57,26 @@ function counter(events: Record<number, number> = {}, users: Record<number, numb
 
 const moment = (lastFiredAt: number | null = null) => ({ now, evaluationId: "eval-1", lastFiredAt });
 
+describe("matchAlertRule: metric triggers", () => {
+  const p95 = { type: "transaction_duration", percentile: "p95", value: 500, interval: "5m" } as const;
+  const own = (facts: Partial<IssueFacts>, ruleId = "7") =>
+    issue({ ...facts, event: { level: "error", environment: null, release: null, tags: [["alert.rule", ruleId]] } });
+
+  it("hold for the rule's own metric issue when it is new or regressed: one notification per crossing", async () => {
+    const metric = rule([p95], { id: 7 });
+    const opened = await matchAlertRule(metric, own({ isNew: true }), counter(), moment());
+    expect(opened?.reasons).toEqual(["p95 of all transactions above 500 ms in 5 minutes"]);
+    expect(await matchAlertRule(metric, own({ regressed: true }), counter(), moment())).not.toBeNull();
+    expect(await matchAlertRule(metric, own({}), counter(), moment())).toBeNull();
+  });
+
+  it("never hold for another rule's metric issue or for an error's issue", async () => {
+    const metric = rule([{ type: "failure_rate", transaction: "GET /", value: 0.05, interval: "1h" }], { id: 7 });
+    expect(await matchAlertRule(metric, own({ isNew: true }, "8"), counter(), moment())).toBeNull();
+    expect(await matchAlertRule(metric, issue({ isNew: true }), counter(), moment())).toBeNull();
+  });
+});
+
 describe("matchAlertRule: triggers", () => {
   it("new_issue fires for an issue the digest just created, once per issue", async () => {
     expect(await matchAlertRule(rule([{ type: "new_issue" }]), issue({ isNew: true }), counter(), moment())).toEqual({

@@ -89,6 +89,20 @@ describe("alertRuleInputSchema", () => {
     expect(firstProblem(deployed, { ...rule, triggers: [{ type: "new_issue", value: 3 }] })).toBe("triggers.0");
   });
 
+  it("takes metric triggers alone, narrowed by environment and release only", () => {
+    const duration = { type: "transaction_duration", transaction: "GET /checkout", value: 500, interval: "5m" };
+    expect(deployed.parse({ ...rule, triggers: [duration] }).triggers).toEqual([{ ...duration, percentile: "p95" }]);
+    const failures = { type: "failure_rate", value: 0.05, interval: "1h" };
+    expect(firstProblem(deployed, { ...rule, triggers: [failures, duration], filters: [{ type: "environment", value: "prod" }] })).toBe(
+      "valid",
+    );
+    expect(firstProblem(deployed, { ...rule, triggers: [failures, { type: "new_issue" }] })).toBe("triggers");
+    expect(firstProblem(deployed, { ...rule, triggers: [failures], filters: [{ type: "level", value: "error" }] })).toBe("triggers");
+    expect(firstProblem(deployed, { ...rule, triggers: [{ ...failures, value: 5 }] })).toBe("triggers.0.value");
+    expect(firstProblem(deployed, { ...rule, triggers: [{ ...duration, percentile: "p90" }] })).toBe("triggers.0.percentile");
+    expect(firstProblem(deployed, { ...rule, triggers: [{ ...duration, transaction: "x".repeat(201) }] })).toBe("triggers.0.transaction");
+  });
+
   it("accepts a rule read back from the API, with target ids and secrets, and drops them", () => {
     const echoed = { ...rule, targets: [{ id: "7", type: "webhook", url: "https://hooks.example.com/x", secret: "abc" }] };
     expect(deployed.parse(echoed).targets).toEqual([{ id: "7", type: "webhook", url: "https://hooks.example.com/x", secret: "abc" }]);
