@@ -9,6 +9,7 @@ import { authenticateToken } from "./auth/authenticate-token";
 import { discoverRoutes } from "./discover/discover-routes";
 import { traceRoutes } from "./traces/trace-routes";
 import { eventsRoutes } from "./events/events-routes";
+import { feedbackRoutes } from "./feedback/feedback-routes";
 import { ingestProblemsRoutes } from "./ingest-problems/ingest-problems-routes";
 import { issuesRoutes } from "./issues/issues-routes";
 import { keyRoutes } from "./projects/key-routes";
@@ -49,6 +50,8 @@ apiApp.route("/", apiTokenRoutes);
 apiApp.route("/", alertRulesRoutes);
 // Cron monitors and their check-ins.
 apiApp.route("/", monitorsRoutes);
+// User feedback and the attachments (screenshots) sent with it.
+apiApp.route("/", feedbackRoutes);
 // Releases, deploys and commits, as sentry-cli and the bundler plugins drive them.
 apiApp.route("/", apiIndexRoutes);
 apiApp.route("/", releasesRoutes);
