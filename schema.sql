@@ -541,6 +541,29 @@ CREATE INDEX alert_firings_by_evaluation ON alert_firings (evaluation_id);
 -- Retention deletes firings by project and time.
 CREATE INDEX alert_firings_by_project ON alert_firings (project_id, fired_at);
 
+-- Each metric trigger's state, kept by the minute job: over its threshold or not.
+CREATE TABLE metric_alert_states (
+  rule_id INTEGER NOT NULL,
+  trigger_key TEXT NOT NULL,
+  firing INTEGER NOT NULL,
+  last_value REAL,
+  changed_at INTEGER NOT NULL,
+  PRIMARY KEY (rule_id, trigger_key)
+);
+
+-- The current hour's totals of a metric trigger at each minute, kept an hour: windows under an hour.
+CREATE TABLE metric_alert_snapshots (
+  rule_id INTEGER NOT NULL,
+  trigger_key TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  sketch TEXT NOT NULL,
+  PRIMARY KEY (rule_id, trigger_key, minute)
+);
+CREATE INDEX metric_alert_snapshots_by_minute ON metric_alert_snapshots (minute);
+
 -- The last notification per (rule, issue): the frequencyMinutes throttle.
 CREATE TABLE alert_throttle (
   rule_id INTEGER NOT NULL,

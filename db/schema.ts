@@ -709,6 +709,45 @@ export const alertThrottle = sqliteTable(
 );
 
 /**
+ * Each metric trigger's state (db/alert-rule-definition.ts, METRIC_TRIGGER_TYPES), kept by the
+ * minute job (queue-consumer/jobs/evaluate-metric-alerts.ts): whether it is over its threshold,
+ * so a crossing opens the rule's metric issue once and a recovery resolves it once. The trigger's
+ * key is its JSON: editing a trigger starts it afresh.
+ */
+export const metricAlertStates = sqliteTable(
+  "metric_alert_states",
+  {
+    ruleId: integer("rule_id").notNull(),
+    triggerKey: text("trigger_key").notNull(),
+    firing: integer("firing").notNull(),
+    /** The window's value at the last run that had data: ms for durations, a fraction for failure rates. */
+    lastValue: real("last_value"),
+    changedAt: integer("changed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.triggerKey] })],
+);
+
+/**
+ * The current hour's totals for a metric trigger as the minute job saw them at `minute`: a window
+ * shorter than the hourly rollups is the hour now less the hour as it was at the window's start.
+ * Kept an hour and a minute.
+ */
+export const metricAlertSnapshots = sqliteTable(
+  "metric_alert_snapshots",
+  {
+    ruleId: integer("rule_id").notNull(),
+    triggerKey: text("trigger_key").notNull(),
+    minute: integer("minute").notNull(),
+    hour: integer("hour").notNull(),
+    count: integer("count").notNull(),
+    failures: integer("failures").notNull(),
+    /** protocol/duration-sketch.ts, as JSON. */
+    sketch: text("sketch").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.triggerKey, t.minute] }), index("metric_alert_snapshots_by_minute").on(t.minute)],
+);
+
+/**
  * The alert evaluation of each digest run whose projects have rules, from the run's commit (same
  * transaction) until its deliveries are queued. A row still here when `next_attempt_at` comes is
  * an evaluation that was lost on the way (the invocation died, D1 and Queues failed together); the
