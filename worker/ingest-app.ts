@@ -6,6 +6,7 @@ import { RefusalCounter } from "./count-refusals";
 import { takeCheckIns } from "./check-in-rate-limit";
 import { cronCheckIn } from "./cron-check-in";
 import { enqueueIngest } from "./enqueue-ingest";
+import { serveErrorPage, takeErrorPageReport } from "./error-page-embed";
 import { decodeStoreBody } from "./decode-store-body";
 import { type Env, numericVar } from "../protocol/env";
 import { extractCredentials } from "./extract-credentials";
@@ -62,6 +63,10 @@ ingestApp.post("/api/:projectId/minidump", (c) => ingest(c, "minidump"));
 // Cron check-ins from jobs with no SDK: https://docs.sentry.io/product/crons/getting-started/http/
 ingestApp.on(["GET", "POST"], "/api/:projectId/cron/:monitorSlug/:publicKey", cronCheckIn);
 ingestApp.all("/api/:projectId/cron/:monitorSlug/:publicKey", () => refuse(405, "method_not_allowed", "use GET or POST"));
+// The crash-report dialog of Sentry.showReportDialog(): its script, and its form's reports.
+ingestApp.get("/api/embed/error-page", serveErrorPage);
+ingestApp.post("/api/embed/error-page", takeErrorPageReport);
+ingestApp.all("/api/embed/error-page", () => refuse(405, "method_not_allowed", "use GET or POST"));
 ingestApp.all("/api/:projectId/envelope", () => refuse(405, "method_not_allowed", "use POST"));
 ingestApp.all("/api/:projectId/store", () => refuse(405, "method_not_allowed", "use POST"));
 ingestApp.all("/api/:projectId/minidump", () => refuse(405, "method_not_allowed", "use POST"));
