@@ -2,6 +2,7 @@ import { useEffect } from "preact/hooks";
 import { Layout } from "./components/layout";
 import { AlertRulesPage } from "./pages/alert-rules-page";
 import { CronsPage, MonitorPage } from "./pages/crons-page";
+import { FeedbackPage } from "./pages/feedback-page";
 import { matchRoute } from "./page-routes";
 import { IngestProblemsPage } from "./pages/ingest-problems-page";
 import { InvitePage } from "./pages/invite-page";
@@ -84,6 +85,9 @@ export function App() {
       break;
     case "monitor":
       page = <MonitorPage org={p.org!} slug={p.slug!} />;
+      break;
+    case "feedback":
+      page = <FeedbackPage org={p.org!} />;
       break;
     case "releases":
       page = <ReleasesPage org={p.org!} />;

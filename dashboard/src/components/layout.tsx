@@ -45,6 +45,9 @@ export function Layout({
             <Link href={`${base}/crons`} aria-current={here(["crons", "monitor"])}>
               Crons
             </Link>
+            <Link href={`${base}/feedback`} aria-current={here(["feedback"])}>
+              Feedback
+            </Link>
             <Link
               href={`${base}/projects`}
               aria-current={here(["projects", "project-setup", "project-settings", "ingest-problems", "alert-rules"])}

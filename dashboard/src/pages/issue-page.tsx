@@ -6,6 +6,7 @@ import { AssigneePicker } from "../components/assignee-picker";
 import { EventDetails, EventHeader } from "../components/event-details";
 import { Value } from "../components/event-value";
 import { EventsChart } from "../components/events-chart";
+import { IssueFeedback } from "../components/feedback-list";
 import { FormError, errorText } from "../components/form-error";
 import { IgnoreMenu } from "../components/ignore-menu";
 import { LevelBadge, StatusBadge } from "../components/issue-badges";
@@ -153,6 +154,8 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
               </>
             )}
           </section>
+
+          <IssueFeedback issueId={issueId} org={orgSlug} project={issue.project.slug} />
 
           <ActivityTrail
             issueId={issueId}
