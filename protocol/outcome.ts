@@ -48,6 +48,10 @@ export const OUTCOME_REASONS = [
   // User feedback (https://develop.sentry.dev/sdk/data-model/envelope-items/#user-feedback): a
   // feedback with no message or id, a user report with no comments or event id.
   "invalid_feedback",
+  // Sessions (https://develop.sentry.dev/sdk/telemetry/sessions/): an update or aggregate with an
+  // unknown status, no release or an invalid one, a start too far in the future or past, or a
+  // count that is not one (digest/items/session/prepare-session.ts).
+  "invalid_session",
   // Digest: the queue message.
   "invalid_message",
   "missing_body",

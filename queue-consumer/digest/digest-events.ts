@@ -107,6 +107,8 @@ function rejected(messageId: string, projectId: number, receivedAt: number, reas
     checkIns: [],
     traces: [],
     feedback: [],
+    sessions: [],
+    sessionAggregates: [],
     items: [],
     rejections: [{ messageId, projectId, receivedAt, reason, detail: detail.slice(0, 1000), body: null, bodyKey: null }],
   };
@@ -118,6 +120,8 @@ function merge(parts: PreparedMessage[]): DigestInput {
     checkIns: parts.flatMap((p) => p.checkIns),
     traces: parts.flatMap((p) => p.traces),
     feedback: parts.flatMap((p) => p.feedback),
+    sessions: parts.flatMap((p) => p.sessions),
+    sessionAggregates: parts.flatMap((p) => p.sessionAggregates),
     items: parts.flatMap((p) => p.items),
     rejections: parts.flatMap((p) => p.rejections),
   };

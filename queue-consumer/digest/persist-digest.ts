@@ -10,6 +10,7 @@ import { type DigestOutcome, NO_ISSUE_CHANGES, dueEvaluations, staleEvaluationsO
 import { addCheckInStatements } from "./items/check-in/check-in-statements";
 import { addErrorStatements } from "./items/error/error-statements";
 import { addFeedbackStatements } from "./items/feedback/feedback-statements";
+import { addSessionStatements } from "./items/session/session-statements";
 import { addKeptItemStatements } from "./items/kept/kept-item";
 import { addTraceErrorStatements } from "./items/transaction/trace-error-statements";
 import { addTransactionStatements } from "./items/transaction/transaction-statements";
@@ -35,6 +36,7 @@ export async function persistDigest(
   // Transactions and span streams (their span trees are in R2 already: digest-events.ts).
   addTransactionStatements(batch, input.traces);
   addFeedbackStatements(batch, input.feedback);
+  addSessionStatements(batch, input.sessions, input.sessionAggregates);
   addKeptItemStatements(batch, input.items);
   addRejectionStatements(batch, input.rejections);
   if (batch.isEmpty) return { ...NO_ISSUE_CHANGES, evaluationId, now, staleEvaluations: [] };

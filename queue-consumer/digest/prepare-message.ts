@@ -11,6 +11,13 @@ import { prepareAttachment } from "./items/attachment/prepare-attachment";
 import { CheckInError, type PreparedCheckIn, prepareCheckIn } from "./items/check-in/prepare-check-in";
 import { type PreparedEvent, type SourceFilesOf, prepareErrorEvent } from "./items/error/prepare-error";
 import { FeedbackError, type PreparedFeedback, prepareFeedbackEvent, prepareUserReport } from "./items/feedback/prepare-feedback";
+import {
+  type PreparedSessionAggregate,
+  type PreparedSessionUpdate,
+  SessionRefused,
+  prepareSessionAggregate,
+  prepareSessionUpdate,
+} from "./items/session/prepare-session";
 import type { ScrubOptions } from "./items/error/scrub-event";
 import { INLINE_ITEM_MAX_BYTES, type KeptItemContext, type PreparedItem, prepareKeptItem } from "./items/kept/kept-item";
 import { isSpanV2Item, prepareSpanItem } from "./items/span/prepare-span-item";
@@ -22,6 +29,7 @@ import type { PreparedRejection } from "./record-rejections";
 export type { PreparedCheckIn } from "./items/check-in/prepare-check-in";
 export type { PreparedEvent } from "./items/error/prepare-error";
 export type { PreparedFeedback } from "./items/feedback/prepare-feedback";
+export type { PreparedSessionAggregate, PreparedSessionUpdate } from "./items/session/prepare-session";
 export type { PreparedItem } from "./items/kept/kept-item";
 export type { PreparedTrace } from "./items/transaction/prepared-trace";
 export type { PreparedRejection } from "./record-rejections";
@@ -34,6 +42,9 @@ export interface PreparedMessage {
   traces: PreparedTrace[];
   /** Feedback items, user reports (items/feedback/). */
   feedback: PreparedFeedback[];
+  /** Session updates and request-mode aggregates (items/session/). */
+  sessions: PreparedSessionUpdate[];
+  sessionAggregates: PreparedSessionAggregate[];
   items: PreparedItem[];
   rejections: PreparedRejection[];
 }
@@ -160,6 +171,17 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
           discard(err instanceof FeedbackError ? "invalid_feedback" : "malformed_event", `${item.type} item ${index}: ${errorText(err)}`);
         }
         break;
+      case "session":
+      case "sessions":
+        try {
+          const raw = parseItemJson(item);
+          const session = { projectId: message.projectId, receivedAt: message.receivedAt, messageId: ctx.messageId, itemIndex: index };
+          if (item.type === "session") out.sessions.push(await prepareSessionUpdate(raw, session));
+          else out.sessionAggregates.push(await prepareSessionAggregate(raw, session));
+        } catch (err) {
+          discard(err instanceof SessionRefused ? err.reason : "invalid_session", `${item.type} item ${index}: ${errorText(err)}`);
+        }
+        break;
       default:
         out.items.push(await prepareKeptItem(item, kept));
     }
@@ -174,5 +196,5 @@ function errorText(err: unknown): string {
 
 /** A message with nothing in it: what a step that makes rows of its own (the minute job) fills in. */
 export function emptyPreparedMessage(): PreparedMessage {
-  return { events: [], checkIns: [], traces: [], feedback: [], items: [], rejections: [] };
+  return { events: [], checkIns: [], traces: [], feedback: [], sessions: [], sessionAggregates: [], items: [], rejections: [] };
 }

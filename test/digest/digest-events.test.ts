@@ -8,6 +8,7 @@ import { readMinidumpUpload } from "../../worker/read-minidump-upload";
 import { LINUX, buildMinidump, crashpadUpload } from "../support/crashpad-upload";
 import { sdkEnvelopes } from "../support/fixtures";
 import { seedProject } from "../support/seed";
+import { nodeSessionAt } from "../support/session-envelopes";
 
 const enc = new TextEncoder();
 type QueuedMessage<Body> = Parameters<typeof createMessageBatch<Body>>[1][number];
@@ -136,6 +137,9 @@ async function counters(projectId: number) {
     environments: await q("SELECT name FROM environments WHERE project_id = ? ORDER BY 1"),
     items: await q("SELECT day, item_type, count FROM item_counts WHERE project_id = ? ORDER BY 1, 2"),
     stored: await q("SELECT count(*) n FROM stored_items WHERE project_id = ?"),
+    sessions: await q(
+      "SELECT release, environment, hour, sessions, errored, abnormal, crashed, users, crashed_users FROM session_rollups WHERE project_id = ? ORDER BY 1, 2, 3",
+    ),
   };
 }
 
@@ -177,12 +181,12 @@ describe("digesting real SDK events", () => {
     expect(c.items).toEqual([expect.objectContaining({ item_type: "event", count: 1 })]);
   });
 
-  it("keeps sessions, spans and unknown items, counted per day, and stores attachments in R2", async () => {
+  it("counts sessions, keeps spans and unknown items, counted per day, and stores attachments in R2", async () => {
     const key = await seedProject();
     const attachment = "log line 1\nlog line 2\n";
     const withAttachment = `{"event_id":"${id(77)}"}\n{"type":"attachment","length":${attachment.length},"filename":"app.log"}\n${attachment}\n{"type":"brand_new_type"}\n{}\n`;
     await digest([
-      message(key.projectId, sdkEnvelopes.nodeSession),
+      message(key.projectId, nodeSessionAt()),
       message(key.projectId, sdkEnvelopes.nodeSpans),
       message(key.projectId, withAttachment),
     ]);
@@ -352,16 +356,21 @@ describe("exactly once", () => {
       message(key.projectId, errorEnvelope({ eventId: freshId(), user: "a", tags: { route: "/a" } })),
       message(key.projectId, errorEnvelope({ eventId: freshId(), user: "b", tags: { route: "/b" } })),
       message(key.projectId, errorEnvelope({ eventId: freshId(), user: "a", type: "RangeError", release: "app@2.0.0" })),
-      message(key.projectId, sdkEnvelopes.nodeSession),
+      message(key.projectId, nodeSessionAt()),
     ];
     await digest(messages);
     const once = await counters(key.projectId);
+    expect(once.sessions).toMatchObject([{ release: "acceptance@1.0.0", sessions: 1, errored: 1, users: 1 }]);
     expect(once.issues.map((i) => [(i as { times_seen: number }).times_seen, (i as { user_count: number }).user_count])).toEqual([
       [2, 2],
       [1, 1],
     ]);
-    expect(once.releases.map((r) => (r as { version: string }).version)).toEqual(["app@1.0.0", "app@2.0.0"]);
-    expect(once.organizationReleases.map((r) => (r as { version: string }).version)).toEqual(["app@1.0.0", "app@2.0.0"]);
+    expect(once.releases.map((r) => (r as { version: string }).version)).toEqual(["acceptance@1.0.0", "app@1.0.0", "app@2.0.0"]);
+    expect(once.organizationReleases.map((r) => (r as { version: string }).version)).toEqual([
+      "acceptance@1.0.0",
+      "app@1.0.0",
+      "app@2.0.0",
+    ]);
     await digest(messages);
     await digest(messages);
     expect(await counters(key.projectId)).toEqual(once);
@@ -612,12 +621,12 @@ describe("issue lifecycle", () => {
 describe("bad input is recorded, not dropped", () => {
   it("an event item that is not JSON is a rejection with its reason; the envelope's other items are kept", async () => {
     const key = await seedProject();
-    const body = `{"event_id":"${id(5)}"}\n{"type":"event"}\n{not json\n{"type":"session"}\n{"sid":"x"}\n`;
+    const body = `{"event_id":"${id(5)}"}\n{"type":"event"}\n{not json\n{"type":"client_report"}\n{"discarded_events":[]}\n`;
     const m = message(key.projectId, body);
     await digest([m]);
     const rejected = await env.DB.prepare("SELECT reason, detail FROM rejected_envelopes WHERE message_id = ?").bind(m.id).first();
     expect(rejected).toMatchObject({ reason: "malformed_event" });
-    expect((await counters(key.projectId)).items).toEqual([expect.objectContaining({ item_type: "session", count: 1 })]);
+    expect((await counters(key.projectId)).items).toEqual([expect.objectContaining({ item_type: "client_report", count: 1 })]);
   });
 
   it("a message that is not an ingest message is recorded as invalid", async () => {

@@ -46,11 +46,11 @@ function crashpadEnvelope(minidump: Uint8Array, payload: Uint8Array = encodeMsgp
 }
 
 describe("prepareMessage", () => {
-  it("keeps a small item without the request body around it: a crash's session beside a 5 MB screenshot", async () => {
-    const session = '{"sid":"7c3f0a1e2b4d4f6a8c9e0b1d2f3a4c5e","status":"crashed","errors":1}';
+  it("keeps a small item without the request body around it: a client report beside a 5 MB screenshot", async () => {
+    const report = '{"timestamp":1764000000,"discarded_events":[{"reason":"queue_overflow","category":"error","quantity":1}]}';
     const screenshot = new Uint8Array(5 * 1024 * 1024).fill(0x89);
     const head = encoder.encode(
-      `{"event_id":"0123456789abcdef0123456789abcdef"}\n{"type":"session","length":${session.length}}\n${session}\n{"type":"attachment","length":${screenshot.byteLength},"filename":"screenshot.png"}\n`,
+      `{"event_id":"0123456789abcdef0123456789abcdef"}\n{"type":"client_report","length":${report.length}}\n${report}\n{"type":"attachment","length":${screenshot.byteLength},"filename":"screenshot.png"}\n`,
     );
     const body = new Uint8Array(head.byteLength + screenshot.byteLength + 1);
     body.set(head);
@@ -65,10 +65,10 @@ describe("prepareMessage", () => {
     });
 
     const [kept, attachment] = prepared.items;
-    expect(kept).toMatchObject({ itemType: "session", bodyKey: null });
-    expect(new TextDecoder().decode(kept!.payload!)).toBe(session);
+    expect(kept).toMatchObject({ itemType: "client_report", bodyKey: null });
+    expect(new TextDecoder().decode(kept!.payload!)).toBe(report);
     // Its own bytes, not a view of the 5 MB body: a batch of such messages must not hold every body until it is written.
-    expect(kept!.payload!.buffer.byteLength).toBe(session.length);
+    expect(kept!.payload!.buffer.byteLength).toBe(report.length);
     expect(attachment).toMatchObject({ itemType: "attachment", payload: null, bodyKey: "items/1/m-1/1" });
     expect(stored.get("items/1/m-1/1")?.byteLength).toBe(screenshot.byteLength);
   });

@@ -41,12 +41,13 @@ export async function gzip(text: string | Uint8Array, format: "gzip" | "deflate"
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** What the digest made of everything accepted for a project: events, transactions (by kind) and other items, one row each. */
+/** What the digest made of everything accepted for a project: events, transactions (by kind), sessions and other items, one row each. */
 export async function receivedRows(projectId: number) {
   const { results } = await env.DB.prepare(
     `SELECT event_id, 'event' AS item_type, title, NULL AS body_key FROM events WHERE project_id = ?1
      UNION ALL SELECT event_id, item_type, NULL, body_key FROM stored_items WHERE project_id = ?1
      UNION ALL SELECT event_id, kind, name, body_key FROM trace_items WHERE project_id = ?1
+     UNION ALL SELECT NULL, 'session', release, NULL FROM session_states WHERE project_id = ?1
      UNION ALL SELECT NULL, 'rejected:' || reason, detail, NULL FROM rejected_envelopes WHERE project_id = ?1`,
   )
     .bind(projectId)

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ingestMessageSchema } from "../../../protocol/ingest-message";
 import { readdress, sdkEnvelopes } from "../../support/fixtures";
 import { seedProject } from "../../support/seed";
+import { nodeSessionAt } from "../../support/session-envelopes";
 import {
   BASE,
   envelopeUrl,
@@ -28,7 +29,7 @@ describe("accepting real SDK envelopes", () => {
 
   it("answers {} for envelopes without an event (sessions, spans) and still keeps them", async () => {
     const key = await seedProject();
-    const { status, json } = await post(envelopeUrl(key), sdkEnvelopes.nodeSession);
+    const { status, json } = await post(envelopeUrl(key), nodeSessionAt());
     expect(status).toBe(200);
     expect(json).toEqual({});
     const spans = await post(envelopeUrl(key), sdkEnvelopes.nodeSpans);
