@@ -1,12 +1,13 @@
 // @sentry/node errors captured against a local Faultline (the Worker under `wrangler dev`, the
 // dashboard's API under `wrangler pages dev`, one shared D1) come back through the Sentry-style
 // Web API with the title, culprit, in-app frames and their context lines, release, environment,
-// user and tags the SDK sent.
+// user and tags the SDK sent; so does the user feedback sent about them.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { createEnvelope } from "@sentry/core";
 import * as Sentry from "@sentry/node";
 import { applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
 
@@ -150,4 +151,66 @@ test("the API keeps answering while the consumer writes", { timeout: 120_000 }, 
     [200],
     `answers while writing: ${JSON.stringify(Object.fromEntries(statuses))}\n${dashboard.output()}`,
   );
+});
+
+// User feedback (https://develop.sentry.dev/sdk/data-model/envelope-items/#user-feedback): the
+// SDK's captureFeedback about an error, a legacy user_report item, and Sentry's POST, read back.
+test("feedback from @sentry/node and a user report come back through the API, tied to their issue", { timeout: 120_000 }, async () => {
+  Sentry.init({ dsn, release: "shop@2.4.0", environment: "staging" });
+  const errorId = Sentry.captureException(new Error("payment form froze"));
+  const feedbackId = Sentry.captureFeedback(
+    {
+      message: "The <b>pay</b> button did nothing",
+      name: "Jane",
+      email: "jane@example.com",
+      url: "https://shop.example.com/pay",
+      associatedEventId: errorId,
+    },
+    {
+      attachments: [
+        { filename: "screenshot.png", data: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), contentType: "image/png" },
+      ],
+    },
+  );
+  // The deprecated user_report item, as older SDKs send it, about the same error.
+  const reportAbout = Sentry.captureException(new Error("receipt never arrived"));
+  Sentry.getClient().sendEnvelope(
+    createEnvelope({ event_id: reportAbout }, [
+      [{ type: "user_report" }, { event_id: reportAbout, name: "Ann", email: "ann@example.com", comments: "No receipt" }],
+    ]),
+  );
+  assert.equal(await Sentry.flush(10_000), true);
+
+  const tied = (list) => list.length === 2 && list.every((f) => f.issue !== null);
+  const feedback = await waitFor(() => api("/projects/faultline/default/user-feedback/"), tied, "both feedbacks tied to their issues");
+  const byName = Object.fromEntries(feedback.map((f) => [f.name, f]));
+  assert.equal(byName.Jane.eventID, errorId);
+  assert.equal(byName.Jane.feedbackID, feedbackId);
+  assert.equal(byName.Jane.comments, "The <b>pay</b> button did nothing");
+  assert.equal(byName.Jane.email, "jane@example.com");
+  assert.equal(byName.Jane.url, "https://shop.example.com/pay");
+  assert.match(byName.Jane.issue.title, /payment form froze/);
+  assert.equal(byName.Jane.attachments.length, 1);
+  assert.equal(byName.Ann.eventID, reportAbout);
+  assert.equal(byName.Ann.comments, "No receipt");
+  assert.match(byName.Ann.issue.title, /receipt never arrived/);
+
+  const reports = await api(`/organizations/faultline/issues/${byName.Jane.issue.id}/user-reports/`);
+  assert.deepEqual(
+    reports.map((r) => r.name),
+    ["Jane"],
+  );
+  const screenshot = await fetch(`${apiUrl}/projects/faultline/default/events/${feedbackId}/attachments/${byName.Jane.attachments[0]}/`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(screenshot.headers.get("content-type"), "image/png");
+
+  // Sentry's POST: a report about an event, then the list has it too.
+  const posted = await fetch(`${apiUrl}/projects/faultline/default/user-feedback/`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ event_id: errorId, name: "Sam", email: "sam@example.com", comments: "Same here" }),
+  });
+  assert.equal(posted.status, 200, await posted.clone().text());
+  assert.equal((await posted.json()).issue.id, byName.Jane.issue.id);
 });
