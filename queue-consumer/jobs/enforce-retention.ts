@@ -15,6 +15,8 @@ import { DAY, HOUR } from "../../protocol/time";
  *   ingest_refusals);
  * - transactions: their index rows and the trace ids of errors by day, their rollups by hour, and
  *   their span trees in R2 (`spans/<project>/<day>/…`, listed by prefix as raw bodies are);
+ * - release health: session rollups and their users by hour; session states 20 days after they
+ *   began and the markers of counted aggregates after 15, when no update or redelivery can come;
  * - issues whose last event is gone and whose last_seen is past the cutoff, with their
  *   issue_hourly, issue_tags, issue_users, issue_activity and issue_merges rows;
  * - the alert log: deliveries with their attempts, firings and throttle rows older than the
@@ -156,6 +158,31 @@ const DELETE_VITAL_ROLLUPS = `WITH ${CUTOFFS}
   DELETE FROM transaction_vital_rollups WHERE (project_id, hour, name, op, environment, release, vital) IN (
     SELECT tx.project_id, tx.hour, tx.name, tx.op, tx.environment, tx.release, tx.vital FROM cutoff c CROSS JOIN transaction_vital_rollups tx
     WHERE tx.project_id = c.project_id AND tx.hour <= c.before - ${HOUR} LIMIT ?2)`;
+
+// Release health (queue-consumer/digest/items/session/). Rollups and their users by hour, past
+// the project's retention. A session's state only matters while an update of it may still come:
+// the digest refuses sessions started more than 5 days before they arrive, and a message may wait
+// 14 days in a queue, so states go 20 days after their hour whatever the retention; the markers
+// of counted aggregates go once no redelivery can come (RAW_BODY_MIN_DAYS). These read the
+// project's rows of each table in key order: the tables hold one row per session, user or
+// aggregate of those few days (rollups and users: per hour of the retention), not per event.
+const DELETE_SESSION_ROLLUPS = `WITH ${CUTOFFS}
+  DELETE FROM session_rollups WHERE (project_id, release, environment, hour) IN (
+    SELECT r.project_id, r.release, r.environment, r.hour FROM cutoff c CROSS JOIN session_rollups r
+    WHERE r.project_id = c.project_id AND r.hour <= c.before - ${HOUR} LIMIT ?2)`;
+
+const DELETE_SESSION_USERS = `WITH ${CUTOFFS}
+  DELETE FROM session_users WHERE (project_id, release, environment, hour, user) IN (
+    SELECT u.project_id, u.release, u.environment, u.hour, u.user FROM cutoff c CROSS JOIN session_users u
+    WHERE u.project_id = c.project_id AND u.hour <= c.before - ${HOUR} LIMIT ?2)`;
+
+const DELETE_SESSION_STATES = `DELETE FROM session_states WHERE (project_id, sid) IN (
+    SELECT s.project_id, s.sid FROM projects p CROSS JOIN session_states s
+    WHERE s.project_id = p.id AND s.hour < ?1 - ${20 * DAY} LIMIT ?2)`;
+
+const DELETE_SESSION_AGGREGATE_ITEMS = `DELETE FROM session_aggregate_items WHERE (project_id, message_id, item_index) IN (
+    SELECT m.project_id, m.message_id, m.item_index FROM projects p CROSS JOIN session_aggregate_items m
+    WHERE m.project_id = p.id AND m.received_at < ?1 - ${RAW_BODY_MIN_DAYS * DAY} LIMIT ?2)`;
 
 /** Of a row of `issues`: past its project's retention (?1 now) and without an event left. */
 const STILL_EXPIRED = `issues.last_seen < ?1 - coalesce((SELECT retention_days FROM projects p WHERE p.id = issues.project_id AND p.retention_days > 0), 1e9) * ${DAY}
@@ -421,6 +448,10 @@ export async function enforceRetention(
     drain("alert_throttle", DELETE_ALERT_THROTTLE),
     drain("sessions", DELETE_EXPIRED_SESSIONS),
     drain("login_throttles", DELETE_FORGOTTEN_LOGIN_THROTTLES),
+    drain("session_rollups", DELETE_SESSION_ROLLUPS),
+    drain("session_users", DELETE_SESSION_USERS),
+    drain("session_states", DELETE_SESSION_STATES),
+    drain("session_aggregate_items", DELETE_SESSION_AGGREGATE_ITEMS),
     deleteRawBodies,
     deleteSpanTrees,
   ];
@@ -451,6 +482,10 @@ export async function enforceRetentionOnSchedule(controller: ScheduledController
 
 /** The statements the job runs, for tests that check each one is served by an index. */
 export const RETENTION_QUERIES = {
+  DELETE_SESSION_ROLLUPS,
+  DELETE_SESSION_USERS,
+  DELETE_SESSION_STATES,
+  DELETE_SESSION_AGGREGATE_ITEMS,
   DELETE_EVENTS,
   OLD_STORED_ITEMS,
   OLD_REJECTED_ENVELOPES,

@@ -470,6 +470,40 @@ describe("enforceRetention", () => {
     expect(left.map((r) => r.guid)).toEqual(["new-error", "old-running"]);
   });
 
+  it("deletes session rollups and users past the retention, states and aggregate markers once no update can come", async () => {
+    const p = await project(30);
+    const hour = (t: number) => t - (t % HOUR);
+    for (const at of [NOW - 31 * DAY, NOW - 21 * DAY, NOW - 2 * DAY]) {
+      await env.DB.prepare(
+        "INSERT INTO session_rollups (project_id, release, environment, hour, sessions, errored, abnormal, crashed, users, crashed_users) VALUES (?, 'a@1', '', ?, 1, 0, 0, 0, 1, 0)",
+      )
+        .bind(p, hour(at))
+        .run();
+      await env.DB.prepare(
+        "INSERT INTO session_users (project_id, release, environment, hour, user, crashed) VALUES (?, 'a@1', '', ?, 'u', 0)",
+      )
+        .bind(p, hour(at))
+        .run();
+      await env.DB.prepare(
+        "INSERT INTO session_states (project_id, sid, hour, release, environment, user, seq, status) VALUES (?, ?, ?, 'a@1', '', 'u', 1, 0)",
+      )
+        .bind(p, unique("sid"), hour(at))
+        .run();
+      await env.DB.prepare(
+        "INSERT INTO session_aggregate_items (project_id, message_id, item_index, received_at, ingest_batch) VALUES (?, ?, 0, ?, 'run')",
+      )
+        .bind(p, unique("message"), at)
+        .run();
+    }
+    const report = await enforceRetention(env.DB, env.RAW, NOW);
+    expect(report.deleted).toMatchObject({ session_rollups: 1, session_users: 1, session_states: 2, session_aggregate_items: 2 });
+    expect(await rows("SELECT hour FROM session_rollups WHERE project_id = ? ORDER BY hour", p)).toEqual([
+      { hour: hour(NOW - 21 * DAY) },
+      { hour: hour(NOW - 2 * DAY) },
+    ]);
+    expect(await rows("SELECT hour FROM session_states WHERE project_id = ?", p)).toEqual([{ hour: hour(NOW - 2 * DAY) }]);
+  });
+
   it("deletes ingest's refusal counts whose hour ended before the retention", async () => {
     const p = await project(7);
     const hour = (t: number) => t - (t % HOUR);
