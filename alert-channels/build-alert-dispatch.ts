@@ -35,6 +35,9 @@ export class UnsendableTargetError extends Error {
 /** Formats an alert for its target. */
 export async function buildAlertDispatch(target: AlertTarget, context: AlertContext, options: DispatchOptions): Promise<AlertDispatch> {
   const links = options.links ?? alertLinks(options.dashboardUrl, context);
+  // One request per browser of the member, signed with the install's VAPID key: the alerts
+  // consumer sends those (queue-consumer/alerts/deliver-push-alert.ts).
+  if (target.type === "push") throw new UnsendableTargetError("push notifications are sent by the alerts consumer, not from here");
   if (target.type === "email") {
     if (target.address === null) throw new UnsendableTargetError("email target without an address");
     const { subject, text, html } = formatAlertEmail(context, links);

@@ -9,7 +9,8 @@ const RESPONSE_READ_MAX = 65_536;
 export interface AlertRequest {
   url: string;
   headers: Record<string, string>;
-  body: string;
+  /** JSON for chat platforms and webhooks; encrypted bytes for a push service. */
+  body: string | Uint8Array;
 }
 
 export interface AttemptResult {

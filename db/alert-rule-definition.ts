@@ -117,7 +117,7 @@ export const alertFilterSchema = z.discriminatedUnion(
 );
 export type AlertFilter = z.infer<typeof alertFilterSchema>;
 
-export const ALERT_TARGET_TYPES = ["slack", "discord", "teams", "webhook", "email"] as const;
+export const ALERT_TARGET_TYPES = ["slack", "discord", "teams", "webhook", "email", "push"] as const;
 export type AlertTargetType = (typeof ALERT_TARGET_TYPES)[number];
 
 /**
@@ -170,6 +170,12 @@ export function alertTargetSchema(allowLoopbackHttp: boolean) {
       z.strictObject({
         type: z.literal("email"),
         address: z.email({ error: "expected an email address" }).check(z.maxLength(ADDRESS_MAX)),
+        ...echoed,
+      }),
+      // The browsers of a member (by email) that turned notifications on in the dashboard.
+      z.strictObject({
+        type: z.literal("push"),
+        address: z.email({ error: "expected the email of a member of the organization" }).check(z.maxLength(ADDRESS_MAX)),
         ...echoed,
       }),
     ],

@@ -16,6 +16,13 @@ declare global {
       ALERT_EMAIL_FROM: string;
       /** Cloudflare's send_email binding, for email alert targets; absent where not configured. */
       EMAIL?: SendEmail;
+      /**
+       * The install's VAPID key pair for push alerts (RFC 8292), base64url: the raw public point
+       * and the private scalar. `npm run setup` makes them once (Worker secrets); `npm start`
+       * keeps a pair in the local state folder. Without them push targets fail, saying so.
+       */
+      VAPID_PUBLIC_KEY?: string;
+      VAPID_PRIVATE_KEY?: string;
       /** D1 and R2 calls one retention run may make (queue-consumer/jobs/enforce-retention.ts). */
       RETENTION_OPERATIONS_PER_RUN?: string;
     }

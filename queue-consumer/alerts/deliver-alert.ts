@@ -6,6 +6,8 @@ import { type AlertQueueMessage, alertQueueMessageSchema } from "../../protocol/
 import { retryDelaySeconds } from "../../alert-channels/alert-retry-delay";
 import { type AlertDispatch, UnsendableTargetError, buildAlertDispatch } from "../../alert-channels/build-alert-dispatch";
 import { evaluateAlertRules } from "./evaluate-alert-rules";
+import { deliverPushAlert } from "./deliver-push-alert";
+import type { VapidKeys } from "../../alert-channels/vapid-authorization";
 import { ALERT_TIMEOUT_MS, type AttemptResult, sendAlertRequest } from "../../alert-channels/send-alert-request";
 
 /** What delivery needs from the outside world; the Worker's bindings in production, stand-ins in tests. */
@@ -14,6 +16,8 @@ export interface DeliveryDeps {
   /** Sends a raw MIME message; undefined when the Worker has no send_email binding. */
   sendEmail: ((from: string, to: string, raw: string) => Promise<void>) | undefined;
   emailFrom: string;
+  /** The install's key pair for Web Push (RFC 8292); undefined when none is configured. */
+  vapid: VapidKeys | undefined;
   dashboardUrl: string;
   now: () => number;
   timeoutMs: number;
@@ -36,6 +40,11 @@ export function deliveryDepsFrom(env: Env): DeliveryDeps {
             await binding.send(new EmailMessage(from, to, raw));
           },
     emailFrom: env.ALERT_EMAIL_FROM,
+    vapid:
+      env.VAPID_PUBLIC_KEY && env.VAPID_PRIVATE_KEY
+        ? // The push service's operator may write to the alerts' sender (RFC 8292 §2.1).
+          { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject: `mailto:${env.ALERT_EMAIL_FROM}` }
+        : undefined,
     dashboardUrl: env.DASHBOARD_URL,
     now: Date.now,
     timeoutMs: ALERT_TIMEOUT_MS,
@@ -132,7 +141,7 @@ export async function deliverAlert(
 
   // Whatever fails before the request goes out (reading the stored event, say) is an attempt
   // like any other: logged, and retried after its delay instead of left "sending" until the lease ends.
-  const result = await attemptDelivery(d1, row, now, deps).catch((err: unknown): AttemptResult => ({
+  const result = await attemptDelivery(d1, deliveryId, row, now, deps).catch((err: unknown): AttemptResult => ({
     outcome: "retry",
     httpStatus: null,
     latencyMs: deps.now() - now,
@@ -176,9 +185,17 @@ export async function deliverAlert(
   return { retryInSeconds, result };
 }
 
-async function attemptDelivery(d1: D1Database, row: DeliveryRow, now: number, deps: DeliveryDeps): Promise<AttemptResult> {
+async function attemptDelivery(
+  d1: D1Database,
+  deliveryId: number,
+  row: DeliveryRow,
+  now: number,
+  deps: DeliveryDeps,
+): Promise<AttemptResult> {
   if (row.type === null) return failed("the target was removed from its rule");
   const context = JSON.parse(row.context) as AlertContext;
+  if (row.type === "push")
+    return deliverPushAlert(d1, { id: deliveryId, projectId: row.project_id, address: row.address, context }, now, deps);
   const eventData = row.type === "webhook" ? await loadEventData(d1, row.project_id, row.event_id) : null;
   let dispatch: AlertDispatch;
   try {

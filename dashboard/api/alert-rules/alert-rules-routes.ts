@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { alertRuleInputSchema, alertTargetSchema, isLoopbackHost } from "../../../db/alert-rule-definition";
+import { type AlertRuleInput, alertRuleInputSchema, alertTargetSchema, isLoopbackHost } from "../../../db/alert-rule-definition";
 import {
   createAlertRule,
   deleteAlertRule,
@@ -13,6 +13,7 @@ import {
 import type { ApiEnv } from "../api-env";
 import { badRequest, notFound } from "../api-error";
 import { database, projectInScope } from "../route-scope";
+import { listMembers } from "../members/member-queries";
 import { sendTestNotification, testNotification } from "./send-test-notification";
 import { serializeAlertRule, serializeDelivery } from "./serialize-alert-rule";
 import { readJsonBody, validateInput } from "../validate-input";
@@ -37,6 +38,7 @@ alertRulesRoutes.post(BASE, async (c) => {
   const project = await projectInScope(c);
   const input = parseRule(c, await readJsonBody(c.req.raw));
   const db = database(c);
+  await checkPushTargets(db, project.organization.id, input.targets);
   const id = await createAlertRule(db, project.id, input);
   return c.json(serializeAlertRule((await findAlertRule(db, project.id, id))!, project.slug), 201);
 });
@@ -78,6 +80,7 @@ alertRulesRoutes.put(`${BASE}/:ruleId`, async (c) => {
   const { project, rule } = await ruleInScope(c);
   const input = parseRule(c, await readJsonBody(c.req.raw));
   const db = database(c);
+  await checkPushTargets(db, project.organization.id, input.targets);
   await replaceAlertRule(db, rule, input);
   return c.json(serializeAlertRule((await findAlertRule(db, project.id, rule.id))!, project.slug));
 });
@@ -121,6 +124,15 @@ alertRulesRoutes.get("/projects/:org/:project/alert-deliveries", async (c) => {
   });
   return c.json(rows.map(serializeDelivery));
 });
+
+/** A push target notifies a member's browsers: its address must be a member of the project's organization. */
+async function checkPushTargets(db: ReturnType<typeof database>, organizationId: number, targets: AlertRuleInput["targets"]) {
+  const push = targets.flatMap((t, i) => (t.type === "push" ? [{ i, address: t.address.toLowerCase() }] : []));
+  if (push.length === 0) return;
+  const members = new Set((await listMembers(db, organizationId)).map((m) => m.email.toLowerCase()));
+  const stranger = push.find((t) => !members.has(t.address));
+  if (stranger !== undefined) badRequest(`targets.${stranger.i}.address: ${stranger.address} is not a member of the organization`);
+}
 
 async function ruleInScope(c: Context<ApiEnv>) {
   const project = await projectInScope(c);

@@ -78,6 +78,17 @@ export async function sendTestNotification(
       signedWithOneOffSecret: false,
     };
   }
+  if (target.type === "push") {
+    return {
+      outcome: "failed",
+      httpStatus: null,
+      latencyMs: 0,
+      error:
+        "push notifications are signed with the Worker's VAPID key: the dashboard cannot send a test one; save the rule and its alerts will go out",
+      retryAfterSeconds: null,
+      signedWithOneOffSecret: false,
+    };
+  }
   const throwawaySecret = target.type === "webhook" && !target.secret ? newWebhookSecret() : null;
   try {
     const dispatch = await buildAlertDispatch(

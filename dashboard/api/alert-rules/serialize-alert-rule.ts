@@ -23,7 +23,7 @@ export function serializeAlertRule(rule: AlertRuleRow, projectSlug: string) {
 
 function serializeTarget(target: AlertTargetRow) {
   const id = String(target.id);
-  if (target.type === "email") return { id, type: target.type, address: target.address };
+  if (target.type === "email" || target.type === "push") return { id, type: target.type, address: target.address };
   if (target.type === "webhook") return { id, type: target.type, url: target.url, secret: target.secret };
   return { id, type: target.type, url: target.url };
 }
