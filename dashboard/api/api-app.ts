@@ -14,6 +14,7 @@ import { ingestProblemsRoutes } from "./ingest-problems/ingest-problems-routes";
 import { issuesRoutes } from "./issues/issues-routes";
 import { keyRoutes } from "./projects/key-routes";
 import { membersRoutes } from "./members/members-routes";
+import { pushSubscriptionRoutes } from "./members/push-subscription-routes";
 import { monitorsRoutes } from "./monitors/monitors-routes";
 import { organizationsRoutes } from "./organizations/organizations-routes";
 import { projectSettingsRoutes } from "./projects/project-settings-routes";
@@ -48,6 +49,7 @@ apiApp.route("/", ingestProblemsRoutes);
 apiApp.route("/", membersRoutes);
 apiApp.route("/", apiTokenRoutes);
 apiApp.route("/", alertRulesRoutes);
+apiApp.route("/", pushSubscriptionRoutes);
 // Cron monitors and their check-ins.
 apiApp.route("/", monitorsRoutes);
 // User feedback and the attachments (screenshots) sent with it.

@@ -21,6 +21,12 @@ export interface ApiBindings {
    * there, and the digest reads the files from it (dashboard/wrangler.toml binds it).
    */
   RAW: R2Bucket;
+  /**
+   * The install's VAPID public key (base64url), which browsers subscribe to push alerts with; the
+   * Worker holds the pair. `npm run setup` sets both; locally scripts/local-dev.mjs passes a pair
+   * kept in the state folder. Without it the dashboard says push alerts are not set up.
+   */
+  VAPID_PUBLIC_KEY?: string;
 }
 
 /** Who is asking: the organizations a request may read and change. */
