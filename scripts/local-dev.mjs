@@ -1,7 +1,7 @@
 // Running Faultline locally on wrangler's embedded workerd: migrations, seed data, Worker and
 // dashboard processes. Used by `npm start`, the end-to-end tests and the benchmarks.
 import { spawn, execFile } from "node:child_process";
-import { createHash, pbkdf2Sync, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, pbkdf2Sync, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -199,8 +199,32 @@ export function startWorker({ port = 8787, persistTo, vars = {}, quiet = true } 
     "--log-level",
     quiet ? "warn" : "info",
   ];
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const vapid = localVapidKeys(persistTo);
+  const all = { VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, ...vars };
+  for (const [k, v] of Object.entries(all)) args.push("--var", `${k}:${v}`);
   return startProcess(args, { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev", quiet });
+}
+
+/** A new VAPID key pair (RFC 8292) for push alerts, base64url: the raw public point and the private scalar. */
+export function newVapidKeys() {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const jwk = privateKey.export({ format: "jwk" });
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+  return { publicKey: point.toString("base64url"), privateKey: jwk.d };
+}
+
+/**
+ * The local install's VAPID key pair (Worker secrets in production): made once per state folder
+ * and kept there, since browsers' subscriptions are tied to the public key.
+ */
+export function localVapidKeys(persistTo) {
+  const file = join(persistTo, "vapid-keys.json");
+  const kept = existsSync(file) ? readJson(file) : null;
+  if (kept?.publicKey && kept?.privateKey) return kept;
+  mkdirSync(persistTo, { recursive: true });
+  const keys = newVapidKeys();
+  writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
+  return keys;
 }
 
 /** Builds the dashboard's single-page app into dashboard/dist, which startDashboard serves. */
@@ -256,6 +280,7 @@ export function startDashboard({ port = 8788, persistTo, ingestUrl, quiet = true
   ];
   args.push("--binding", `SESSION_SECRET=${localSessionSecret(persistTo)}`);
   if (ingestUrl !== undefined) args.push("--binding", `INGEST_URL=${ingestUrl}`);
+  args.push("--binding", `VAPID_PUBLIC_KEY=${localVapidKeys(persistTo).publicKey}`);
   return startProcess(args, { cwd: dashboard, readyUrl: `http://127.0.0.1:${port}/`, label: "wrangler pages dev", quiet });
 }
 
