@@ -3,12 +3,13 @@
 // stay text whatever markup they carry.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { ROOT } from "../../scripts/local-dev.mjs";
 import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack, waitForIssue } from "./dashboard-stack.mjs";
+import { serveSdkPage } from "./serve-sdk-page.mjs";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 // Generous, for a slow machine: how long a page may take to show what the test waits for.
@@ -172,6 +173,98 @@ test("the stream's Assigned to me shows only the issues assigned to the one look
   assert.equal(parent.activity[0].type, "merge");
   const gone = await fetch(`${stack.dashboardUrl}/api/0/issues/${mine.id}/`, { headers: { authorization: `Bearer ${stack.apiToken}` } });
   assert.equal(gone.status, 404);
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test("user feedback: the crash-report dialog and an SDK's feedback with its screenshot, on the Feedback page and the issue's", async () => {
+  const errorId = randomBytes(16).toString("hex");
+  const stored = await fetch(`${stack.ingestUrl}/api/1/store/?sentry_key=${stack.publicKey}&sentry_version=7`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      event_id: errorId,
+      platform: "javascript",
+      level: "error",
+      exception: { values: [{ type: "CheckoutFrozeError", value: "pay button" }] },
+    }),
+  });
+  assert.equal(stored.status, 200, await stored.text());
+  const issue = await waitForIssue(stack, /^CheckoutFrozeError/);
+
+  const { page, errors, close } = await newPage();
+  // The dialog of @sentry/browser's Sentry.showReportDialog(), on a page of another origin; the
+  // user's name comes prefilled, the comment carries markup.
+  const entry = join(SCREENSHOTS, "report-dialog-entry.mjs");
+  writeFileSync(
+    entry,
+    `import * as Sentry from "@sentry/browser";
+Sentry.init({ dsn: decodeURIComponent(location.hash.slice(1)) });
+window.openDialog = (eventId) => Sentry.showReportDialog({ eventId, user: { name: "Rita Reporter" }, onClose: () => (window.__closed = true) });`,
+  );
+  const site = await serveSdkPage(entry, "Shop");
+  await page.goto(`${site.origin}/#${encodeURIComponent(stack.dsn)}`);
+  const screenshot = await page.screenshot();
+  await page.evaluate((id) => window.openDialog(id), errorId);
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Email").fill("rita@example.com");
+  await dialog.getByLabel("What happened?").fill(`<img src=x onerror="window.__xss=1">I clicked pay twice`);
+  assert.equal(await dialog.getByLabel("Name").inputValue(), "Rita Reporter");
+  await dialog.getByRole("button", { name: "Submit Crash Report" }).click();
+  await page.getByText("Your feedback has been sent. Thank you!").waitFor();
+  await page.waitForFunction(() => window.__closed === true);
+  await site.close();
+
+  // An SDK's feedback about the same error, with a real PNG as its screenshot.
+  const feedbackId = randomBytes(16).toString("hex");
+  const feedback = JSON.stringify({
+    event_id: feedbackId,
+    timestamp: Date.now() / 1000,
+    contexts: {
+      feedback: {
+        message: "The total shows NaN",
+        name: "Felix",
+        contact_email: "felix@example.com",
+        url: "https://shop.example.com/cart",
+        associated_event_id: errorId,
+      },
+    },
+  });
+  const envelope = Buffer.concat([
+    Buffer.from(`{"event_id":"${feedbackId}"}\n{"type":"feedback"}\n${feedback}\n`),
+    Buffer.from(`{"type":"attachment","length":${screenshot.length},"filename":"screenshot.png","content_type":"image/png"}\n`),
+    screenshot,
+    Buffer.from("\n"),
+  ]);
+  const sent = await fetch(`${stack.ingestUrl}/api/1/envelope/?sentry_key=${stack.publicKey}&sentry_version=7`, {
+    method: "POST",
+    body: envelope,
+  });
+  assert.equal(sent.status, 200, await sent.text());
+  const deadline = Date.now() + 60_000;
+  while ((await stack.api("/projects/faultline/default/user-feedback/")).filter((f) => f.issue?.id === issue.id).length < 2) {
+    assert.ok(Date.now() < deadline, `the two feedbacks did not land\n${stack.output()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+
+  await logIn(page);
+  await page.getByRole("link", { name: "Feedback" }).click();
+  await page.getByRole("heading", { level: 1, name: "User feedback" }).waitFor();
+  const item = page.getByRole("listitem").filter({ hasText: "The total shows NaN" });
+  await item.getByRole("link", { name: new RegExp(issue.shortId) }).waitFor();
+  const image = item.getByRole("img", { name: /Screenshot/ });
+  await image.waitFor();
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll(".feedback-screenshots img")].every((img) => img.complete && img.naturalWidth > 0),
+  );
+  const report = page.getByRole("listitem").filter({ hasText: "Rita Reporter" });
+  assert.ok((await report.innerText()).includes(`<img src=x onerror="window.__xss=1">I clicked pay twice`), "the markup is text");
+  assert.equal(await page.evaluate(() => window.__xss ?? null), null);
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-feedback.png"), fullPage: true });
+
+  await page.goto(`${stack.dashboardUrl}/organizations/faultline/issues/${issue.id}`);
+  await page.getByRole("heading", { name: "User feedback (2)" }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-issue-feedback.png"), fullPage: true });
   assert.deepEqual(errors, []);
   await close();
 });
