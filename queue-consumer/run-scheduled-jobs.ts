@@ -1,6 +1,7 @@
 import type { Env } from "../protocol/env";
 import { recoverPendingEvaluations } from "./alerts/evaluate-after-digest";
 import { detectMonitorFailures } from "./jobs/detect-monitor-failures";
+import { evaluateMetricAlerts } from "./jobs/evaluate-metric-alerts";
 import { enforceRetentionOnSchedule } from "./jobs/enforce-retention";
 
 /** The cron triggers of wrangler.toml, by what they run. */
@@ -8,14 +9,23 @@ export const EVERY_MINUTE = "* * * * *";
 
 /**
  * The Worker's cron triggers, told apart by `controller.cron`: every minute, cron monitors' missed
- * and timed-out runs (queue-consumer/jobs/detect-monitor-failures.ts); every hour, alert
+ * and timed-out runs (queue-consumer/jobs/detect-monitor-failures.ts) and metric alerts
+ * (queue-consumer/jobs/evaluate-metric-alerts.ts); every hour, alert
  * evaluations left pending on a project no new event came to
  * (queue-consumer/alerts/evaluate-after-digest.ts), then retention and housekeeping.
  */
 export async function runScheduledJobs(controller: ScheduledController, env: Env): Promise<void> {
   if (controller.cron === EVERY_MINUTE) {
-    const found = await detectMonitorFailures(env, controller.scheduledTime);
-    if (found.missed + found.timedOut > 0) console.log("monitors", JSON.stringify(found));
+    // Each on its own: a failure of one must not hold back the other.
+    const [monitors, metrics] = await Promise.allSettled([
+      detectMonitorFailures(env, controller.scheduledTime),
+      evaluateMetricAlerts(env, controller.scheduledTime),
+    ]);
+    if (monitors.status === "rejected") console.error("monitors: the minute job failed", monitors.reason);
+    else if (monitors.value.missed + monitors.value.timedOut > 0) console.log("monitors", JSON.stringify(monitors.value));
+    if (metrics.status === "rejected") console.error("metric alerts: the minute job failed", metrics.reason);
+    else if (metrics.value.crossed + metrics.value.recovered > 0) console.log("metric alerts", JSON.stringify(metrics.value));
+    if (monitors.status === "rejected") throw monitors.reason;
     return;
   }
   try {

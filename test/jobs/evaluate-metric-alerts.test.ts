@@ -1,0 +1,109 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../../protocol/env";
+import { MINUTE } from "../../protocol/time";
+import { evaluateMetricAlerts } from "../../queue-consumer/jobs/evaluate-metric-alerts";
+import { insertRule, recordingQueue } from "../support/seed-alerts";
+import { seedProject } from "../support/seed";
+import { digest, ingestMessage, segmentEnvelope } from "../support/transaction-envelopes";
+
+/** Transactions of `name` ending now, with these durations and statuses. */
+async function send(projectId: number, durations: number[], options: { name?: string; status?: "ok" | "error" } = {}) {
+  await digest(
+    durations.map((durationMs) =>
+      ingestMessage(projectId, segmentEnvelope({ durationMs, name: options.name ?? "GET /checkout", status: options.status })),
+    ),
+  );
+}
+
+async function metricIssue(projectId: number) {
+  return env.DB.prepare("SELECT id, status, times_seen, title FROM issues WHERE project_id = ?1")
+    .bind(projectId)
+    .all<{ id: number; status: string; times_seen: number; title: string }>();
+}
+
+async function firings(ruleId: number) {
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM alert_firings WHERE rule_id = ?1").bind(ruleId).first<{ n: number }>();
+  return row!.n;
+}
+
+function run(at: number) {
+  const alerts = recordingQueue();
+  return evaluateMetricAlerts({ ...env, ALERTS: alerts.queue } as Env, at).then((result) => ({ ...result, sent: alerts.sent }));
+}
+
+describe("evaluateMetricAlerts", () => {
+  it("a p95 over its threshold opens the rule's issue and notifies once; recovery resolves it; the next crossing notifies again", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, {
+      name: "Slow checkout",
+      // The rule's throttle would hold back a second notification within it.
+      frequencyMinutes: 10,
+      triggers: [{ type: "transaction_duration", transaction: "GET /checkout", percentile: "p95", value: 500, interval: "5m" }],
+    });
+    const t0 = Date.now();
+    await send(projectId, [100, 120, 90]);
+    // The first run only takes the window's starting point.
+    expect(await run(t0)).toMatchObject({ triggers: 1, crossed: 0 });
+
+    await send(projectId, [900, 950, 1000]);
+    await send(projectId, [5000], { name: "GET /export" });
+    const crossed = await run(t0 + 5 * MINUTE);
+    expect(crossed).toMatchObject({ crossed: 1, recovered: 0 });
+    expect(crossed.sent.filter((m) => m.kind === "deliver")).toHaveLength(1);
+    const [issue] = (await metricIssue(projectId)).results;
+    expect(issue).toMatchObject({ status: "unresolved", times_seen: 1 });
+    expect(issue!.title).toContain("Slow checkout: p95 of GET /checkout above 500 ms in 5 minutes");
+
+    // Still over: nothing new. Run twice for the same minute: still nothing.
+    await send(projectId, [1200]);
+    expect((await run(t0 + 6 * MINUTE)).crossed).toBe(0);
+    expect((await run(t0 + 6 * MINUTE)).crossed).toBe(0);
+    expect(await firings(ruleId)).toBe(1);
+
+    // Fast again over the whole window: resolved, without a notification.
+    await send(projectId, [100, 100, 100, 100]);
+    const recovered = await run(t0 + 12 * MINUTE);
+    expect(recovered).toMatchObject({ crossed: 0, recovered: 1 });
+    expect(recovered.sent).toHaveLength(0);
+    expect((await metricIssue(projectId)).results[0]!.status).toBe("resolved");
+
+    await send(projectId, [2000, 2000]);
+    const again = await run(t0 + 18 * MINUTE);
+    expect(again.crossed).toBe(1);
+    expect(again.sent.filter((m) => m.kind === "deliver")).toHaveLength(1);
+    expect((await metricIssue(projectId)).results).toMatchObject([{ id: issue!.id, status: "unresolved", times_seen: 2 }]);
+    expect(await firings(ruleId)).toBe(2);
+  });
+
+  it("a failure rate counts every status but ok, over every transaction when none is named, in the rule's environment", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, {
+      name: "Failing",
+      triggers: [{ type: "failure_rate", value: 0.25, interval: "15m" }],
+      filters: [{ type: "environment", value: "production" }],
+    });
+    const t0 = Date.now();
+    expect((await run(t0)).crossed).toBe(0);
+    await send(projectId, [10, 10, 10], { name: "GET /a" });
+    await send(projectId, [10], { name: "GET /b", status: "error" });
+    // 1 of 4 failed: at the threshold, not over it.
+    expect((await run(t0 + MINUTE)).crossed).toBe(0);
+    await send(projectId, [10], { name: "GET /c", status: "error" });
+    expect((await run(t0 + 2 * MINUTE)).crossed).toBe(1);
+    expect(await firings(ruleId)).toBe(1);
+  });
+
+  it("skips a rule whose stored triggers cannot be read, and forgets the state of deleted rules", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, { triggers: [{ type: "failure_rate", value: 2, interval: "5m" }] });
+    await env.DB.prepare("INSERT INTO metric_alert_states (rule_id, trigger_key, firing, changed_at) VALUES (?1, 'x', 1, 0)")
+      .bind(ruleId + 100_000)
+      .run();
+    await run(Date.now());
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM metric_alert_states WHERE rule_id = ?1")
+      .bind(ruleId + 100_000)
+      .first<{ n: number }>();
+    expect(left!.n).toBe(0);
+  });
+});
