@@ -634,6 +634,8 @@ export const userFeedback = sqliteTable(
     // The project's feedback newest first; an issue's through its events.
     index("user_feedback_by_project").on(t.projectId, desc(t.dateCreated), desc(t.id)),
     index("user_feedback_by_event").on(t.projectId, t.eventId),
+    // What a digest run stored, for the new_feedback alert trigger (feedback is rare: a row each is cheap).
+    index("user_feedback_by_batch").on(t.ingestBatch),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX `user_feedback_by_batch` ON `user_feedback` (`ingest_batch`);
