@@ -761,7 +761,9 @@ CREATE TABLE artifact_bundles (
   dist TEXT NOT NULL DEFAULT '',
   file_count INTEGER NOT NULL,
   size INTEGER NOT NULL,
-  date_added INTEGER NOT NULL
+  date_added INTEGER NOT NULL,
+  -- When the digest last mapped a frame with it, or it was uploaded again (at most once a day).
+  last_used_at INTEGER
 );
 CREATE UNIQUE INDEX artifact_bundles_organization_id_checksum_unique ON artifact_bundles (organization_id, checksum);
 -- The digest's lookup by release and dist (frames without a debug id).
@@ -773,6 +775,8 @@ CREATE TABLE artifact_bundle_projects (
   artifact_bundle_id INTEGER NOT NULL REFERENCES artifact_bundles(id),
   PRIMARY KEY (project_id, artifact_bundle_id)
 );
+-- Whether any project still keeps a bundle (deleting it, and retention).
+CREATE INDEX artifact_bundle_projects_by_bundle ON artifact_bundle_projects (artifact_bundle_id);
 
 -- One file of a bundle: minified_source, source_map or source, with its URL, debug id and
 -- sourcemap header; its bytes are in R2 at object_key.

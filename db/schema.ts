@@ -1037,6 +1037,12 @@ export const artifactBundles = sqliteTable(
     /** Bytes of the files stored, uncompressed. */
     size: integer("size").notNull(),
     dateAdded: integer("date_added").notNull(),
+    /**
+     * When the digest last mapped a frame with it, or it was uploaded again (at most once a day);
+     * null: not since it was added. Retention takes a bundle off a project once neither happened
+     * within the project's retention.
+     */
+    lastUsedAt: integer("last_used_at"),
   },
   (t) => [
     unique().on(t.organizationId, t.checksum),
@@ -1056,7 +1062,11 @@ export const artifactBundleProjects = sqliteTable(
       .notNull()
       .references(() => artifactBundles.id),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.artifactBundleId] })],
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.artifactBundleId] }),
+    // Whether any project still keeps a bundle (deleting it, and retention).
+    index("artifact_bundle_projects_by_bundle").on(t.artifactBundleId),
+  ],
 );
 
 /**
