@@ -6,6 +6,7 @@ import { database, projectInScope } from "../route-scope";
 import { readJsonBody, validateInput } from "../validate-input";
 import { newProjectReleaseBody, releaseUpdateBody } from "./release-input";
 import { type ProjectRef, type ReleaseRow, findRelease, linkedProjectIds, organizationProjects } from "./release-queries";
+import { healthOptions } from "./release-health";
 import { releasePage, serializeReleases, versionParam } from "./releases-routes";
 import { saveNewRelease, saveReleaseUpdate } from "./save-release";
 
@@ -53,7 +54,12 @@ projectReleasesRoutes.post(BASE, async (c) => {
 
 projectReleasesRoutes.get(`${BASE}/:version`, async (c) => {
   const { release, orgProjects } = await projectReleaseInScope(c);
-  const [body] = await serializeReleases(database(c), [release], orgProjects);
+  const [body] = await serializeReleases(
+    database(c),
+    [release],
+    orgProjects,
+    healthOptions((name) => c.req.query(name)),
+  );
   return c.json(body);
 });
 

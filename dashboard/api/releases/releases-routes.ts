@@ -22,6 +22,9 @@ import {
 } from "./release-queries";
 import { projectsNamed, saveNewRelease, saveReleaseUpdate } from "./save-release";
 import { serializeCommit, serializeRelease } from "./serialize-release";
+import { type HealthOptions, healthOptions, releaseHealth } from "./release-health";
+import { pairsWithSessions } from "./session-queries";
+import { sessionsRoutes } from "./sessions-routes";
 
 /**
  * An organization's releases (https://docs.sentry.io/api/releases/), the routes sentry-cli 3.x
@@ -29,6 +32,9 @@ import { serializeCommit, serializeRelease } from "./serialize-release";
  * version in a path is percent-encoded; `@`, `+` and spaces are common in versions.
  */
 export const releasesRoutes = new Hono<ApiEnv>({ strict: false });
+
+// Release health's session statistics (sessions-routes.ts).
+releasesRoutes.route("/", sessionsRoutes);
 
 const BASE = "/organizations/:org/releases";
 
@@ -46,10 +52,20 @@ export async function releaseInScope(c: Context<ApiEnv>): Promise<{ release: Rel
   return release === null ? notFound() : { release, orgProjects };
 }
 
-/** Releases with what they are serialized with, in their order. */
-export async function serializeReleases(db: DrizzleD1Database, rows: readonly ReleaseRow[], orgProjects: readonly ProjectRef[]) {
+/** Releases with what they are serialized with, in their order; their health when asked for (`?health=1`). */
+export async function serializeReleases(
+  db: DrizzleD1Database,
+  rows: readonly ReleaseRow[],
+  orgProjects: readonly ProjectRef[],
+  health: HealthOptions | null = null,
+) {
   const details = await releaseDetails(db, rows, orgProjects);
-  return rows.map((row) => serializeRelease(row, details.get(row.id)!));
+  const pairs = rows.flatMap((row) => details.get(row.id)!.projects.map((p) => ({ projectId: p.id, release: row.version })));
+  // drizzle's D1 driver keeps the binding as `$client`; the health queries run on it directly.
+  const d1 = (db as DrizzleD1Database & { $client: D1Database }).$client;
+  const hasHealthData = await pairsWithSessions(d1, pairs);
+  const healthData = health === null ? null : await releaseHealth(d1, pairs, health, Date.now(), hasHealthData);
+  return rows.map((row) => serializeRelease(row, details.get(row.id)!, { hasHealthData, healthData }));
 }
 
 const listParams = z.object({
@@ -87,7 +103,14 @@ export async function releasePage(
   });
   const page = keysetPage(rows, params.per_page, cursor, (r) => ({ value: r.dateCreated, id: r.id }));
   c.header("Link", linkHeader(c.req.url, page));
-  return c.json(await serializeReleases(db, page.items, orgProjects));
+  return c.json(
+    await serializeReleases(
+      db,
+      page.items,
+      orgProjects,
+      healthOptions((name) => c.req.query(name)),
+    ),
+  );
 }
 
 // https://docs.sentry.io/api/releases/list-an-organizations-releases/
@@ -118,7 +141,12 @@ releasesRoutes.post(BASE, async (c) => {
 // https://docs.sentry.io/api/releases/retrieve-an-organizations-release/
 releasesRoutes.get(`${BASE}/:version`, async (c) => {
   const { release, orgProjects } = await releaseInScope(c);
-  const [body] = await serializeReleases(database(c), [release], orgProjects);
+  const [body] = await serializeReleases(
+    database(c),
+    [release],
+    orgProjects,
+    healthOptions((name) => c.req.query(name)),
+  );
   return c.json(body);
 });
 

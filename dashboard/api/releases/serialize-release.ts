@@ -1,17 +1,26 @@
 import { iso } from "../projects/serialize-project";
 import type { CommitRow, DeployRow, ReleaseDetails, ReleaseRow } from "./release-queries";
+import type { HealthData } from "./release-health";
+import { pairKey } from "./session-queries";
 
 /**
  * Releases, deploys and commits in the shapes of Sentry's Web API
  * (https://docs.sentry.io/api/releases/): what sentry-cli deserializes (src/api/mod.rs:
  * ReleaseInfo, ReleaseCommit; data_types/deploy.rs: Deploy) and what Sentry's serializers add.
- * Release health is not here: `hasHealthData` is false.
+ * Each project says whether the release has sessions there (`hasHealthData`), and with
+ * `?health=1` gives its `healthData` (release-health.ts).
  */
 function time(ms: number | null): string | null {
   return ms === null ? null : iso(ms);
 }
 
-export function serializeRelease(release: ReleaseRow, details: ReleaseDetails) {
+export interface ReleaseHealthDetails {
+  /** (project, release) pairs with sessions (session-queries.ts's pairKey). */
+  hasHealthData: ReadonlySet<string>;
+  healthData: ReadonlyMap<string, HealthData> | null;
+}
+
+export function serializeRelease(release: ReleaseRow, details: ReleaseDetails, health: ReleaseHealthDetails) {
   return {
     id: release.id,
     version: release.version,
@@ -39,7 +48,8 @@ export function serializeRelease(release: ReleaseRow, details: ReleaseDetails) {
       platform: p.platform,
       platforms: p.platform === null ? [] : [p.platform],
       newGroups: p.newGroups,
-      hasHealthData: false,
+      hasHealthData: health.hasHealthData.has(pairKey(p.id, release.version)),
+      ...(health.healthData === null ? {} : { healthData: health.healthData.get(pairKey(p.id, release.version)) ?? null }),
     })),
   };
 }
