@@ -9,7 +9,7 @@
  * `errors` > 0), 2 `abnormal`, 3 `crashed`. What the digest refuses here becomes a rejection with
  * the reason `invalid_session`, never a silent drop:
  * - an unknown status, a missing or unreadable `sid` or `started`, a missing release or one Sentry
- *   would not take (control characters, over 200 characters, ".", "..", "latest");
+ *   would not take (control characters, slashes, over 200 characters, ".", "..", "latest");
  * - `started` more than a minute ahead of its arrival, or more than five days before it: Relay's
  *   `max_secs_in_future` and `max_session_secs_in_past`, as a session may only be updated for
  *   five days;
@@ -190,7 +190,7 @@ function startedAt(value: unknown, receivedAt: number): number {
 export function validRelease(value: unknown): string {
   const release = asString(value)?.trim();
   if (release === undefined || release === "") throw new SessionRefused("session names no release");
-  if (release.length > MAX_RELEASE_LENGTH || /[\u0000-\u001f\u007f]/.test(release) || [".", "..", "latest"].includes(release))
+  if (release.length > MAX_RELEASE_LENGTH || /[\u0000-\u001f\u007f/\\]/.test(release) || [".", "..", "latest"].includes(release))
     throw new SessionRefused(`invalid release name ${JSON.stringify(release.slice(0, 60))}`);
   return release;
 }

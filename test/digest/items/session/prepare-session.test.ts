@@ -61,6 +61,7 @@ describe("prepareSessionUpdate", () => {
     await expect(release("app@1.0\u0000")).rejects.toMatchObject({ reason: "invalid_session" });
     await expect(release("app@1.0\nx")).rejects.toMatchObject({ reason: "invalid_session" });
     await expect(release("a".repeat(201))).rejects.toMatchObject({ reason: "invalid_session" });
+    await expect(release("app/1.0")).rejects.toMatchObject({ reason: "invalid_session" });
     await expect(release(undefined)).rejects.toMatchObject({ message: "session names no release" });
     expect((await release("a".repeat(200))).release).toHaveLength(200);
   });
