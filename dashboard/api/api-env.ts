@@ -27,6 +27,11 @@ export interface ApiBindings {
    * kept in the state folder. Without it the dashboard says push alerts are not set up.
    */
   VAPID_PUBLIC_KEY?: string;
+  /**
+   * The bytes of source maps (artifact bundles' files, uncompressed) a project may keep; 1 GiB
+   * without it (dashboard/api/sourcemaps/assemble-artifact-bundle.ts).
+   */
+  SOURCE_MAP_BYTES_PER_PROJECT?: string;
 }
 
 /** Who is asking: the organizations a request may read and change. */

@@ -45,7 +45,7 @@ export async function apiRequest(
   method: string,
   path: string,
   token: string,
-  init: { json?: unknown; body?: BodyInit; contentType?: string } = {},
+  init: { json?: unknown; body?: BodyInit; contentType?: string; bindings?: Record<string, string> } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   let body: BodyInit | undefined = init.body;
@@ -55,7 +55,11 @@ export async function apiRequest(
   }
   if (init.contentType !== undefined) headers["content-type"] = init.contentType;
   const ctx = createExecutionContext();
-  const res = await apiApp.fetch(new Request(`http://dashboard.test/api/0${path}`, { method, headers, body }), env, ctx);
+  const res = await apiApp.fetch(
+    new Request(`http://dashboard.test/api/0${path}`, { method, headers, body }),
+    { ...env, ...init.bindings },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   const text = await res.text();
   let json: unknown = text;
@@ -84,15 +88,15 @@ export async function postChunks(
   return apiRequest("POST", `/organizations/${orgSlug}/chunk-upload/`, token, { body: form });
 }
 
-export function assemble(orgSlug: string, token: string, body: unknown): Promise<Answer> {
-  return apiRequest("POST", `/organizations/${orgSlug}/artifactbundle/assemble/`, token, { json: body });
+export function assemble(orgSlug: string, token: string, body: unknown, bindings?: Record<string, string>): Promise<Answer> {
+  return apiRequest("POST", `/organizations/${orgSlug}/artifactbundle/assemble/`, token, { json: body, bindings });
 }
 
 /** sentry-cli's whole upload of one bundle: the answers to its first and last assemble. */
 export async function uploadBundle(
   org: { orgSlug: string; token: string },
   bundle: Uint8Array,
-  options: { projects: string[]; version?: string; dist?: string; chunkSize?: number },
+  options: { projects: string[]; version?: string; dist?: string; chunkSize?: number; bindings?: Record<string, string> },
 ): Promise<{ first: Answer; last: Answer }> {
   const chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
   const chunks: Array<{ name: string; bytes: Uint8Array }> = [];
@@ -107,13 +111,13 @@ export async function uploadBundle(
     version: options.version,
     dist: options.dist,
   };
-  const first = await assemble(org.orgSlug, org.token, body);
+  const first = await assemble(org.orgSlug, org.token, body, options.bindings);
   const missing = new Set<string>(first.json?.missingChunks ?? []);
   const toSend = chunks.filter((c) => missing.has(c.name));
   for (let i = 0; i < toSend.length; i += 4) {
     const sent = await postChunks(org.orgSlug, org.token, toSend.slice(i, i + 4));
     if (sent.status !== 200) throw new Error(`chunk upload answered ${sent.status}: ${JSON.stringify(sent.json)}`);
   }
-  const last = await assemble(org.orgSlug, org.token, body);
+  const last = await assemble(org.orgSlug, org.token, body, options.bindings);
   return { first, last };
 }

@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { artifactBundleFiles, artifactBundleProjects, artifactBundles, projects } from "../../../db/schema";
+import { DAY } from "../../../protocol/time";
 import type { BundleFileType } from "./read-artifact-bundle";
 
 export interface BundleRow {
@@ -49,6 +50,57 @@ export async function organizationProjectIds(
     if (project !== undefined) out.set(ref, project.id);
   }
   return out;
+}
+
+/**
+ * What each project keeps in bundles, for its size limit: the bytes of its bundles other than
+ * the one with this sha1, and whether it keeps that one already. Through the link's primary key
+ * (project first), then the bundles' ids.
+ */
+export async function projectBundleBytes(
+  db: DrizzleD1Database,
+  projectIds: readonly number[],
+  checksum: string,
+): Promise<Map<number, { otherBytes: number; hasBundle: boolean }>> {
+  const out = new Map(projectIds.map((id) => [id, { otherBytes: 0, hasBundle: false }]));
+  if (projectIds.length === 0) return out;
+  const rows = await db
+    .select({
+      projectId: artifactBundleProjects.projectId,
+      otherBytes: sql<number>`coalesce(sum(CASE WHEN ${artifactBundles.checksum} = ${checksum} THEN 0 ELSE ${artifactBundles.size} END), 0)`,
+      hasBundle: sql<number>`max(${artifactBundles.checksum} = ${checksum})`,
+    })
+    .from(artifactBundleProjects)
+    .innerJoin(artifactBundles, eq(artifactBundles.id, artifactBundleProjects.artifactBundleId))
+    .where(inArray(artifactBundleProjects.projectId, [...projectIds]))
+    .groupBy(artifactBundleProjects.projectId);
+  for (const row of rows) out.set(row.projectId, { otherBytes: Number(row.otherBytes), hasBundle: row.hasBundle === 1 });
+  return out;
+}
+
+/** The bytes of the project's bundles (the settings page's "space used"), and its retention. */
+export async function projectSourceMapBytes(
+  db: DrizzleD1Database,
+  projectId: number,
+): Promise<{ bytes: number; bundles: number; retentionDays: number }> {
+  const [project] = await db.select({ retentionDays: projects.retentionDays }).from(projects).where(eq(projects.id, projectId));
+  const [row] = await db
+    .select({ bytes: sql<number>`coalesce(sum(${artifactBundles.size}), 0)`, bundles: sql<number>`count(*)` })
+    .from(artifactBundleProjects)
+    .innerJoin(artifactBundles, eq(artifactBundles.id, artifactBundleProjects.artifactBundleId))
+    .where(eq(artifactBundleProjects.projectId, projectId));
+  return { bytes: Number(row?.bytes ?? 0), bundles: Number(row?.bundles ?? 0), retentionDays: project?.retentionDays ?? 0 };
+}
+
+/**
+ * An upload of a bundle the organization has counts as a use of it for retention; written at
+ * most once a day per bundle, as the digest's uses are.
+ */
+export async function markBundleUsed(db: DrizzleD1Database, id: number, now: number): Promise<void> {
+  await db
+    .update(artifactBundles)
+    .set({ lastUsedAt: now })
+    .where(and(eq(artifactBundles.id, id), sql`coalesce(${artifactBundles.lastUsedAt}, ${artifactBundles.dateAdded}) < ${now - DAY}`));
 }
 
 export async function linkBundleToProjects(db: DrizzleD1Database, artifactBundleId: number, projectIds: readonly number[]): Promise<void> {

@@ -4,8 +4,8 @@ import type { ApiEnv } from "../api-env";
 import { badRequest, notFound } from "../api-error";
 import { database, organizationInScope, projectInScope } from "../route-scope";
 import { readJsonBody, validateInput } from "../validate-input";
-import { listProjectBundles, organizationProjectIds, removeBundleFromProject } from "./artifact-bundle-queries";
-import { assembleArtifactBundle } from "./assemble-artifact-bundle";
+import { listProjectBundles, organizationProjectIds, projectSourceMapBytes, removeBundleFromProject } from "./artifact-bundle-queries";
+import { DEFAULT_SOURCE_MAP_BYTES_PER_PROJECT, assembleArtifactBundle } from "./assemble-artifact-bundle";
 
 /**
  * Artifact bundles: the assembly sentry-cli asks for after its chunks
@@ -48,6 +48,8 @@ artifactBundleRoutes.post("/organizations/:org/artifactbundle/assemble", async (
       projectIds: [...new Set(projectIds.values())],
       release: body.version || null,
       dist: body.dist || null,
+      projectQuotaBytes: sourceMapBytesPerProject(c.env),
+      projectSlugs: new Map([...projectIds].map(([ref, id]) => [id, ref])),
     },
     Date.now(),
   );
@@ -72,6 +74,22 @@ artifactBundleRoutes.get("/projects/:org/:project/files/artifact-bundles", async
       date: new Date(b.dateAdded).toISOString(),
     })),
   );
+});
+
+/** The dashboard's `SOURCE_MAP_BYTES_PER_PROJECT`, when it is a positive number of bytes. */
+export function sourceMapBytesPerProject(bindings: { SOURCE_MAP_BYTES_PER_PROJECT?: string }): number {
+  const value = Number(bindings.SOURCE_MAP_BYTES_PER_PROJECT);
+  return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_SOURCE_MAP_BYTES_PER_PROJECT;
+}
+
+/**
+ * Faultline's own: what the project's bundles take against its size limit, and how long an
+ * unused bundle is kept (the project's retention; 0 keeps them), for the "Source maps" settings.
+ */
+artifactBundleRoutes.get("/projects/:org/:project/files/artifact-bundles/usage", async (c) => {
+  const project = await projectInScope(c);
+  const { bytes, bundles, retentionDays } = await projectSourceMapBytes(database(c), project.id);
+  return c.json({ bundles, usedBytes: bytes, limitBytes: sourceMapBytesPerProject(c.env), retentionDays });
 });
 
 /** `?bundleId=`: the bundle leaves the project; its files go once no project keeps it. */

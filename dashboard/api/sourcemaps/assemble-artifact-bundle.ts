@@ -1,6 +1,7 @@
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { sourceMapChunkKey } from "../../../protocol/source-map-chunks";
 import { ApiError } from "../api-error";
-import { findBundle, insertBundle, linkBundleToProjects } from "./artifact-bundle-queries";
+import { findBundle, insertBundle, linkBundleToProjects, markBundleUsed, projectBundleBytes } from "./artifact-bundle-queries";
 import { BUNDLE_LIMITS, BundleError, type BundleLimits, readArtifactBundle } from "./read-artifact-bundle";
 
 /**
@@ -25,6 +26,13 @@ export const CHUNK_UPLOAD_LIMITS = {
   concurrency: 4,
 } as const;
 
+/**
+ * The bytes of bundles (their files, uncompressed) a project may keep, unless the dashboard's
+ * `SOURCE_MAP_BYTES_PER_PROJECT` says otherwise. An upload that would take a project past it is
+ * refused; deleting bundles, or retention, makes room.
+ */
+export const DEFAULT_SOURCE_MAP_BYTES_PER_PROJECT = 1024 * 1024 * 1024;
+
 export type AssembleState = "ok" | "not_found" | "created" | "assembling" | "error";
 
 export interface AssembleAnswer {
@@ -40,11 +48,12 @@ export interface AssembleRequest {
   projectIds: readonly number[];
   release: string | null;
   dist: string | null;
+  /** The size limit of each project; `projectSlugs` name them in the refusal. */
+  projectQuotaBytes: number;
+  projectSlugs: ReadonlyMap<number, string>;
 }
 
-export function chunkKey(organizationId: number, sha1: string): string {
-  return `sourcemaps/${organizationId}/chunks/${sha1}`;
-}
+export const chunkKey = sourceMapChunkKey;
 
 function fileKey(organizationId: number, checksum: string, index: number): string {
   return `sourcemaps/${organizationId}/bundles/${checksum}/${index}`;
@@ -60,7 +69,10 @@ export async function assembleArtifactBundle(
   // A bundle uploaded before (by this or another project) is not uploaded again.
   const existing = await findBundle(db, request.organizationId, request.checksum);
   if (existing !== null) {
+    const overQuota = await quotaRefusal(db, request, existing.size);
+    if (overQuota !== null) return overQuota;
     await linkBundleToProjects(db, existing.id, request.projectIds);
+    await markBundleUsed(db, existing.id, now);
     return { state: "ok", missingChunks: [], detail: null };
   }
   const chunks = [...new Set(request.chunks)];
@@ -83,6 +95,15 @@ export async function assembleArtifactBundle(
     } catch (err) {
       if (err instanceof BundleError) refuse(`invalid artifact bundle: ${err.message}`);
       throw err;
+    }
+    const overQuota = await quotaRefusal(
+      db,
+      request,
+      bundle.files.reduce((sum, file) => sum + file.size, 0),
+    );
+    if (overQuota !== null) {
+      await deleteChunks(bucket, request.organizationId, chunks);
+      return overQuota;
     }
     const files: Parameters<typeof insertBundle>[1]["files"] = [];
     const indexOf = new Map(bundle.files.map((file, index) => [file, index]));
@@ -131,6 +152,33 @@ export async function assembleArtifactBundle(
     if (err instanceof ApiError && err.status === 400) await deleteChunks(bucket, request.organizationId, chunks);
     throw err;
   }
+}
+
+/**
+ * An upload that would take a project past its size limit: assembly's `error` state, whose
+ * detail sentry-cli prints as "Failed to process uploaded files: <detail>" and exits non-zero
+ * (src/utils/file_upload.rs, poll_assemble). Projects that keep the bundle already are not
+ * asked again. Two uploads at once may both pass: the limit is on what is kept, not a lock.
+ */
+async function quotaRefusal(db: DrizzleD1Database, request: AssembleRequest, bundleBytes: number): Promise<AssembleAnswer | null> {
+  const kept = await projectBundleBytes(db, request.projectIds, request.checksum);
+  for (const [projectId, { otherBytes, hasBundle }] of kept) {
+    if (hasBundle || otherBytes + bundleBytes <= request.projectQuotaBytes) continue;
+    const slug = request.projectSlugs.get(projectId) ?? String(projectId);
+    return {
+      state: "error",
+      missingChunks: [],
+      detail: `project ${slug} would keep ${formatBytes(otherBytes + bundleBytes)} of source maps, over its limit of ${formatBytes(request.projectQuotaBytes)} (it keeps ${formatBytes(otherBytes)}, this upload is ${formatBytes(bundleBytes)}): delete bundles in the project's Source maps settings`,
+    };
+  }
+  return null;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${bytes} B`;
 }
 
 function refuse(detail: string): never {

@@ -86,7 +86,7 @@ describe("POST /api/0/organizations/{org}/artifactbundle/assemble/", () => {
     expect(JSON.parse(await map!.text()).sources).toEqual(["../app/src/config.js", "../app/src/main.js"]);
     expect(await linkedProjects(org.orgId)).toEqual([org.projectId]);
     // The chunks are gone once assembled.
-    expect(await env.RAW.head(`sourcemaps/${org.orgId}/chunks/${checksum}`)).toBeNull();
+    expect(await env.RAW.head(`sourcemap-chunks/${org.orgId}/${checksum}`)).toBeNull();
   });
 
   it("a re-upload of the same bundle is a no-op: ok at once, nothing to send, no new rows; for another project it links that project", async () => {
@@ -103,6 +103,63 @@ describe("POST /api/0/organizations/{org}/artifactbundle/assemble/", () => {
     expect(linked.first.json.state).toBe("ok");
     expect(await linkedProjects(org.orgId)).toEqual([org.projectId, web].sort((a, b) => a - b));
     expect(await fileRows(org.orgId)).toHaveLength(2);
+  });
+
+  it("refuses an upload that would take a project past its size limit with the error state sentry-cli prints, storing nothing", async () => {
+    const org = await seedOrganization();
+    const bindings = { SOURCE_MAP_BYTES_PER_PROJECT: "1700" };
+    const kept = await uploadBundle(org, debugIdBundle(), { projects: [org.projectSlug], bindings });
+    expect(kept.last.json.state).toBe("ok");
+
+    const bundle = releaseUrlBundle();
+    const over = await uploadBundle(org, bundle, { projects: [org.projectSlug], version: "1.0.0", dist: "web1", bindings });
+    expect(over.last).toEqual({
+      status: 200,
+      json: {
+        state: "error",
+        missingChunks: [],
+        detail: expect.stringMatching(
+          new RegExp(
+            `^project ${org.projectSlug} would keep [\\d.]+ KiB of source maps, over its limit of 1\\.7 KiB \\(it keeps 1\\.6 KiB, this upload is [\\d.]+ KiB\\): delete bundles in the project's Source maps settings$`,
+          ),
+        ),
+      },
+    });
+    expect(await bundleRows(org.orgId)).toHaveLength(1);
+    expect(await fileRows(org.orgId)).toHaveLength(2);
+    expect(await env.RAW.head(`sourcemap-chunks/${org.orgId}/${await sha1Hex(bundle)}`)).toBeNull();
+
+    // What a project keeps already is not refused again, even under a lower limit; a project
+    // that would take it on is.
+    const lower = { SOURCE_MAP_BYTES_PER_PROJECT: "1000" };
+    expect((await uploadBundle(org, debugIdBundle(), { projects: [org.projectSlug], bindings: lower })).last.json.state).toBe("ok");
+    await seedProjectIn(org.orgId, "web-2");
+    const linking = await uploadBundle(org, debugIdBundle(), { projects: [org.projectSlug, "web-2"], bindings: lower });
+    expect(linking.first.json).toMatchObject({ state: "error", detail: expect.stringMatching(/^project web-2 would keep 1\.6 KiB/) });
+    expect(await linkedProjects(org.orgId)).toEqual([org.projectId]);
+
+    // Without the setting, a project may keep 1 GiB.
+    expect((await uploadBundle(org, bundle, { projects: [org.projectSlug], version: "1.0.0", dist: "web1" })).last.json.state).toBe("ok");
+  });
+
+  it("counts a re-upload of a bundle as a use of it, at most once a day", async () => {
+    const org = await seedOrganization();
+    await uploadBundle(org, debugIdBundle(), { projects: [org.projectSlug] });
+    const lastUsed = async () =>
+      (await env.DB.prepare("SELECT last_used_at FROM artifact_bundles WHERE organization_id = ?")
+        .bind(org.orgId)
+        .first<{ last_used_at: number | null }>())!.last_used_at;
+    expect(await lastUsed()).toBeNull();
+    await uploadBundle(org, debugIdBundle(), { projects: [org.projectSlug] });
+    expect(await lastUsed()).toBeNull();
+
+    const longAgo = Date.now() - 40 * 86_400_000;
+    await env.DB.prepare("UPDATE artifact_bundles SET date_added = ?, last_used_at = ? WHERE organization_id = ?")
+      .bind(longAgo, longAgo, org.orgId)
+      .run();
+    const before = Date.now();
+    await uploadBundle(org, debugIdBundle(), { projects: [org.projectSlug] });
+    expect(await lastUsed()).toBeGreaterThanOrEqual(before);
   });
 
   it("keeps the release and dist of `sourcemaps upload --release --dist --url-prefix`", async () => {
@@ -147,7 +204,7 @@ describe("POST /api/0/organizations/{org}/artifactbundle/assemble/", () => {
     await postChunks(org.orgSlug, org.token, [{ name, bytes: bundle }]);
     const res = await assemble(org.orgSlug, org.token, { checksum: "f".repeat(40), chunks: [name], projects: [org.projectSlug] });
     expect(res).toEqual({ status: 400, json: { detail: "the chunks' sha1 is not the bundle's checksum" } });
-    expect(await env.RAW.head(`sourcemaps/${org.orgId}/chunks/${name}`)).toBeNull();
+    expect(await env.RAW.head(`sourcemap-chunks/${org.orgId}/${name}`)).toBeNull();
     expect(await bundleRows(org.orgId)).toEqual([]);
   });
 
@@ -254,6 +311,22 @@ describe("/api/0/projects/{org}/{project}/files/artifact-bundles/", () => {
     ]);
     const other = await seedOrganization();
     expect((await apiRequest("GET", `/projects/${org.orgSlug}/${org.projectSlug}/files/artifact-bundles/`, other.token)).status).toBe(404);
+  });
+
+  it("says what the project's bundles take against its size limit, and how long unused ones are kept", async () => {
+    const org = await seedOrganization();
+    const path = `/projects/${org.orgSlug}/${org.projectSlug}/files/artifact-bundles/usage/`;
+    expect(await apiRequest("GET", path, org.token)).toEqual({
+      status: 200,
+      json: { bundles: 0, usedBytes: 0, limitBytes: 1024 * 1024 * 1024, retentionDays: 90 },
+    });
+    await uploadBundle(org, debugIdBundle(), { projects: [org.projectSlug] });
+    expect(await apiRequest("GET", path, org.token, { bindings: { SOURCE_MAP_BYTES_PER_PROJECT: "5000" } })).toEqual({
+      status: 200,
+      json: { bundles: 1, usedBytes: 1673, limitBytes: 5000, retentionDays: 90 },
+    });
+    const other = await seedOrganization();
+    expect((await apiRequest("GET", path, other.token)).status).toBe(404);
   });
 
   it("deletes a bundle: off the project, and rows and R2 files once no project keeps it", async () => {

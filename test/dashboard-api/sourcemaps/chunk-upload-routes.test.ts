@@ -44,9 +44,9 @@ describe("POST /api/0/organizations/{org}/chunk-upload/", () => {
       { name: otherName, bytes: other, field: "file" },
     ]);
     expect(res.status).toBe(200);
-    const stored = await env.RAW.get(`sourcemaps/${org.orgId}/chunks/${name}`);
+    const stored = await env.RAW.get(`sourcemap-chunks/${org.orgId}/${name}`);
     expect(new Uint8Array(await stored!.arrayBuffer())).toEqual(chunk);
-    expect(await env.RAW.head(`sourcemaps/${org.orgId}/chunks/${otherName}`)).not.toBeNull();
+    expect(await env.RAW.head(`sourcemap-chunks/${org.orgId}/${otherName}`)).not.toBeNull();
   });
 
   it("refuses a chunk whose bytes do not hash to its name (400), storing nothing", async () => {
@@ -54,7 +54,7 @@ describe("POST /api/0/organizations/{org}/chunk-upload/", () => {
     const wrong = "0".repeat(40);
     const res = await postChunks(org.orgSlug, org.token, [{ name: wrong, bytes: chunk }]);
     expect(res).toEqual({ status: 400, json: { detail: `chunk ${wrong}: checksum mismatch` } });
-    expect(await env.RAW.head(`sourcemaps/${org.orgId}/chunks/${wrong}`)).toBeNull();
+    expect(await env.RAW.head(`sourcemap-chunks/${org.orgId}/${wrong}`)).toBeNull();
   });
 
   it("refuses names that are not sha1s, broken gzip, too many chunks and bodies that are not multipart", async () => {
@@ -91,7 +91,7 @@ describe("POST /api/0/organizations/{org}/chunk-upload/", () => {
     const other = await seedOrganization();
     const name = await sha1Hex(chunk);
     expect(await postChunks(org.orgSlug, other.token, [{ name, bytes: chunk }])).toEqual({ status: 404, json: NOT_FOUND });
-    expect(await env.RAW.head(`sourcemaps/${org.orgId}/chunks/${name}`)).toBeNull();
+    expect(await env.RAW.head(`sourcemap-chunks/${org.orgId}/${name}`)).toBeNull();
   });
 });
 
