@@ -46,7 +46,9 @@ CREATE TABLE users (
   name TEXT,
   -- pbkdf2_sha256$<iterations>$<salt base64>$<hash base64>
   password_hash TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  -- Whether an issue assigned to them (by someone else) sends them an email.
+  assignment_emails INTEGER NOT NULL DEFAULT 1
 );
 
 CREATE TABLE memberships (
@@ -70,7 +72,7 @@ CREATE INDEX sessions_by_user ON sessions (user_id);
 CREATE TABLE push_subscriptions (
   id INTEGER PRIMARY KEY,
   user_id INTEGER NOT NULL REFERENCES users(id),
-  endpoint TEXT NOT NULL UNIQUE,
+  endpoint TEXT NOT NULL,
   -- The browser's P-256 public key and 16-byte auth secret, base64url (RFC 8291).
   p256dh TEXT NOT NULL,
   auth TEXT NOT NULL,
@@ -78,7 +80,24 @@ CREATE TABLE push_subscriptions (
   last_delivery_id INTEGER,
   created_at INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX push_subscriptions_endpoint_unique ON push_subscriptions (endpoint);
 CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
+
+-- Emails to a member an issue was assigned to, sent by the Worker's minute job; next_attempt_at
+-- is when a pending one may be tried (again), pushed out when claimed.
+CREATE TABLE assignment_notifications (
+  id INTEGER PRIMARY KEY,
+  issue_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  assigned_by INTEGER,
+  status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  sent_at INTEGER
+);
+CREATE INDEX assignment_notifications_due ON assignment_notifications (status, next_attempt_at);
 
 CREATE TABLE api_tokens (
   id INTEGER PRIMARY KEY,

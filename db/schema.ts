@@ -55,6 +55,8 @@ export const users = sqliteTable("users", {
   name: text("name"),
   passwordHash: text("password_hash").notNull(),
   createdAt: integer("created_at").notNull(),
+  /** Whether an issue assigned to them (by someone else) sends them an email. */
+  assignmentEmails: integer("assignment_emails", { mode: "boolean" }).notNull().default(true),
 });
 
 export const memberships = sqliteTable(
@@ -107,6 +109,31 @@ export const pushSubscriptions = sqliteTable(
   },
   // By user: an alert's push target looks up the member's browsers.
   (t) => [index("push_subscriptions_by_user").on(t.userId)],
+);
+
+/**
+ * Emails to send to a member an issue was assigned to, written with the assignment; the Worker's
+ * minute job sends them through the send_email binding. `next_attempt_at` is when a pending one
+ * may be tried (again): claiming pushes it out, so a send that died is tried after that lease.
+ */
+export const assignmentNotifications = sqliteTable(
+  "assignment_notifications",
+  {
+    id: integer("id").primaryKey(),
+    issueId: integer("issue_id").notNull(),
+    userId: integer("user_id").notNull(),
+    assignedBy: integer("assigned_by"),
+    status: text("status", { enum: ["pending", "sent", "skipped", "failed"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  // The minute job's pick: pending ones that are due.
+  (t) => [index("assignment_notifications_due").on(t.status, t.nextAttemptAt)],
 );
 
 export const apiTokens = sqliteTable(
