@@ -6,7 +6,7 @@
 export const INTERVALS = ["1m", "5m", "15m", "1h", "1d"] as const;
 export type Interval = (typeof INTERVALS)[number];
 export const LEVELS = ["debug", "info", "warning", "error", "fatal"] as const;
-export const TARGET_TYPES = ["slack", "discord", "teams", "webhook", "email"] as const;
+export const TARGET_TYPES = ["slack", "discord", "teams", "webhook", "email", "push"] as const;
 export type TargetType = (typeof TARGET_TYPES)[number];
 
 export type Trigger =
@@ -126,7 +126,11 @@ export function draftOf(rule: AlertRule): RuleDraft {
     age: age
       ? { on: true, direction: age.older_than !== undefined ? "older_than" : "newer_than", value: age.older_than ?? age.newer_than ?? "" }
       : draft.age,
-    targets: rule.targets.map((t) => ({ type: t.type, destination: (t.type === "email" ? t.address : t.url) ?? "", secret: t.secret })),
+    targets: rule.targets.map((t) => ({
+      type: t.type,
+      destination: (t.type === "email" || t.type === "push" ? t.address : t.url) ?? "",
+      secret: t.secret,
+    })),
     frequencyMinutes: String(rule.frequencyMinutes),
   };
 }
@@ -162,7 +166,9 @@ export function ruleBody(draft: RuleDraft) {
 }
 
 function targetBody(t: RuleDraft["targets"][number]) {
-  return t.type === "email" ? { type: t.type, address: t.destination.trim() } : { type: t.type, url: t.destination.trim() };
+  return t.type === "email" || t.type === "push"
+    ? { type: t.type, address: t.destination.trim() }
+    : { type: t.type, url: t.destination.trim() };
 }
 
 /**
@@ -171,7 +177,8 @@ function targetBody(t: RuleDraft["targets"][number]) {
  */
 export function savedSecret(rule: AlertRule | null, target: RuleDraft["targets"][number]): string | undefined {
   const destination = target.destination.trim();
-  return rule?.targets.find((t) => t.type === target.type && (t.type === "email" ? t.address : t.url) === destination)?.secret;
+  return rule?.targets.find((t) => t.type === target.type && (t.type === "email" || t.type === "push" ? t.address : t.url) === destination)
+    ?.secret;
 }
 
 /** What "Send test" posts for one target: a saved webhook signs with its own secret. */
@@ -208,7 +215,14 @@ const INTERVAL_WORDS: Record<Interval, string> = {
   "1h": "an hour",
   "1d": "a day",
 };
-const TARGET_NAMES: Record<TargetType, string> = { slack: "Slack", discord: "Discord", teams: "Teams", webhook: "webhook", email: "email" };
+const TARGET_NAMES: Record<TargetType, string> = {
+  slack: "Slack",
+  discord: "Discord",
+  teams: "Teams",
+  webhook: "webhook",
+  email: "email",
+  push: "browser push",
+};
 
 /** The rule in words, the way Sentry's alert list reads: when, if, then. */
 export function describeRule(rule: AlertRule): { when: string; if: string; then: string } {
@@ -240,7 +254,9 @@ export function describeRule(rule: AlertRule): { when: string; if: string; then:
         return f.older_than !== undefined ? `the issue is older than ${f.older_than}` : `the issue is newer than ${f.newer_than}`;
     }
   };
-  const targets = rule.targets.map((t) => (t.type === "email" ? `email ${t.address}` : TARGET_NAMES[t.type]));
+  const targets = rule.targets.map((t) =>
+    t.type === "email" ? `email ${t.address}` : t.type === "push" ? `browser push to ${t.address}` : TARGET_NAMES[t.type],
+  );
   return {
     when: `${rule.match === "any" ? "any" : "all"} of: ${rule.triggers.map(trigger).join("; ")}`,
     if: rule.filters.length === 0 ? "always" : rule.filters.map(filter).join(" and "),

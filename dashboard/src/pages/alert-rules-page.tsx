@@ -18,6 +18,7 @@ import {
   savedSecret,
   testNotificationBody,
 } from "../alert-rule-draft";
+import { BrowserNotifications } from "../components/browser-notifications";
 import { CopyButton } from "../components/copy-button";
 import { FormError, errorText } from "../components/form-error";
 import { RelativeTime } from "../components/relative-time";
@@ -56,6 +57,7 @@ export function AlertRulesPage({ org, project }: { org: string; project: string 
           )}
         </div>
         <FormError error={error ?? rules.error} />
+        <BrowserNotifications />
         {editing !== null && (
           <RuleForm
             base={base}
@@ -277,14 +279,20 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
               ))}
             </select>
             <input
-              aria-label={`Target ${i + 1}: ${target.type === "email" ? "address" : "URL"}`}
+              aria-label={`Target ${i + 1}: ${target.type === "email" ? "address" : target.type === "push" ? "member's email" : "URL"}`}
               type="text"
-              inputMode={target.type === "email" ? "email" : "url"}
+              inputMode={target.type === "email" || target.type === "push" ? "email" : "url"}
               spellcheck={false}
               required
               value={target.destination}
               onInput={(e) => setTarget(i, { destination: value(e) })}
-              placeholder={target.type === "email" ? "oncall@example.com" : "https://hooks.slack.com/services/…"}
+              placeholder={
+                target.type === "email"
+                  ? "oncall@example.com"
+                  : target.type === "push"
+                    ? "a member's email (their browsers with notifications on)"
+                    : "https://hooks.slack.com/services/…"
+              }
             />
             <button
               type="button"
