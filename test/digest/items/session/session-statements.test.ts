@@ -87,6 +87,30 @@ describe("session statements", () => {
     expect(rollup!.hour % HOUR).toBe(0);
   });
 
+  it("writes no row for an update delivered again, nor for one that changes nothing", async () => {
+    const { projectId } = await seedProject();
+    const sid = crypto.randomUUID();
+    const init = await update(projectId, { sid, did: "u", init: true, seq: 1 });
+    await write([init]);
+    let written = 0;
+    const counting = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "batch")
+          return async (statements: D1PreparedStatement[]) => {
+            const results = await target.batch(statements);
+            for (const r of results) written += r.meta.rows_written ?? 0;
+            return results;
+          };
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const again = new BatchWrite(counting, now);
+    addSessionStatements(again, [init, await update(projectId, { sid, did: "u", seq: 2, status: "exited" })], []);
+    await again.commit();
+    expect(written).toBe(0);
+  });
+
   it("ignores an update older than the session's state, and never makes a session better", async () => {
     const { projectId } = await seedProject();
     const sid = crypto.randomUUID();
