@@ -135,6 +135,34 @@ describe("source maps in the digest", () => {
     ]);
   });
 
+  it("marks the bundles it maps frames with as used, at most once a day, by debug id and by release", async () => {
+    const org = await seedOrganization();
+    await uploadBundle(org, debugIdBundle(), { projects: [org.projectSlug] });
+    await uploadBundle(org, releaseUrlBundle(), { projects: [org.projectSlug], version: "1.0.0", dist: "web1" });
+    const lastUsed = async () =>
+      (
+        await env.DB.prepare("SELECT release, last_used_at FROM artifact_bundles WHERE organization_id = ? ORDER BY id")
+          .bind(org.orgId)
+          .all<{ release: string | null; last_used_at: number | null }>()
+      ).results.map((r) => r.last_used_at);
+
+    // Uploaded today: no write.
+    await digestOne(org.projectId, browserEnvelope().body);
+    expect(await lastUsed()).toEqual([null, null]);
+
+    const longAgo = Date.now() - 40 * 86_400_000;
+    await env.DB.prepare("UPDATE artifact_bundles SET date_added = ? WHERE organization_id = ?").bind(longAgo, org.orgId).run();
+    const before = Date.now();
+    await digestOne(org.projectId, browserEnvelope().body);
+    const [byDebugId, byRelease] = await lastUsed();
+    expect(byDebugId).toBeGreaterThanOrEqual(before);
+    expect(byRelease).toBeNull();
+
+    const path = "https://shop.example.com/dist/app.min.js";
+    await digestOne(org.projectId, browserEnvelope({ release: "1.0.0", dist: "web1", debugIds: false, lineOffset: 2, path }).body);
+    expect((await lastUsed())[1]).toBeGreaterThanOrEqual(before);
+  });
+
   it("uses only the project's own bundles: another project's upload leaves the event minified, saying so", async () => {
     const org = await seedOrganization();
     await seedProjectIn(org.orgId, "other-app");
