@@ -313,6 +313,34 @@ CREATE TABLE item_counts (
   PRIMARY KEY (project_id, day, item_type)
 ) WITHOUT ROWID;
 
+-- User feedback (queue-consumer/digest/items/feedback/): feedback items, user reports, the
+-- crash-report dialog and the API's POST, one row per (project, feedback id). The issue is found
+-- through events on (project, event_id) when read; a screenshot is a stored_items attachment
+-- under the feedback's own event id.
+CREATE TABLE user_feedback (
+  id INTEGER PRIMARY KEY NOT NULL,
+  project_id INTEGER NOT NULL,
+  feedback_id TEXT NOT NULL,
+  event_id TEXT,
+  name TEXT DEFAULT '' NOT NULL,
+  email TEXT DEFAULT '' NOT NULL,
+  message TEXT NOT NULL,
+  url TEXT,
+  environment TEXT,
+  release TEXT,
+  -- feedback, user_report, crash_report or api
+  source TEXT NOT NULL,
+  date_created INTEGER NOT NULL,
+  -- The rest of a feedback event, scrubbed (JSON).
+  data TEXT,
+  ingest_batch TEXT NOT NULL
+);
+CREATE UNIQUE INDEX user_feedback_project_id_feedback_id_unique ON user_feedback (project_id, feedback_id);
+CREATE INDEX user_feedback_by_project ON user_feedback (project_id, date_created DESC, id DESC);
+CREATE INDEX user_feedback_by_event ON user_feedback (project_id, event_id);
+-- The feedback a digest run stored, for the new_feedback alert trigger.
+CREATE INDEX user_feedback_by_batch ON user_feedback (ingest_batch);
+
 -- Performance ----------------------------------------------------------------------------------
 -- Transactions and span streams (queue-consumer/digest/items/transaction/). WITHOUT ROWID: each
 -- row written is one row billed. Span trees are in R2; trace_items says where.
