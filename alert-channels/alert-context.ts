@@ -46,6 +46,12 @@ export function alertLinks(dashboardUrl: string, context: AlertContext): AlertLi
   const issue = context.issue.id;
   const event = context.event === null ? null : encodeURIComponent(context.event.eventId);
   const { organizationSlug, slug } = context.project;
+  // User feedback tied to no issue (queue-consumer/alerts/fire-feedback-alerts.ts): its project's Feedback page.
+  if (issue === 0) {
+    const feedbackUrl = `${origin}/organizations/${encodeURIComponent(organizationSlug)}/feedback?project=${encodeURIComponent(slug)}`;
+    const feedbackApiUrl = `${origin}/api/0/projects/${encodeURIComponent(organizationSlug)}/${encodeURIComponent(slug)}/user-feedback/`;
+    return { issueUrl: feedbackUrl, eventUrl: null, issueApiUrl: feedbackApiUrl, eventApiUrl: null };
+  }
   return {
     issueUrl: `${origin}/issues/${issue}/`,
     eventUrl: event === null ? null : `${origin}/issues/${issue}/?event=${event}`,

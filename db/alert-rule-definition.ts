@@ -53,6 +53,8 @@ export const alertTriggerSchema = z.discriminatedUnion(
     z.strictObject({ type: z.literal("new_issue") }),
     z.strictObject({ type: z.literal("regression") }),
     z.strictObject({ type: z.literal("escalating") }),
+    // A user sent feedback (queue-consumer/alerts/fire-feedback-alerts.ts): once per feedback.
+    z.strictObject({ type: z.literal("new_feedback") }),
     z.strictObject({ type: z.literal("event_frequency"), value: threshold, interval }),
     z.strictObject({ type: z.literal("unique_users"), value: threshold, interval }),
     z.strictObject({
@@ -69,7 +71,10 @@ export const alertTriggerSchema = z.discriminatedUnion(
       interval,
     }),
   ],
-  { error: "expected one of new_issue, regression, escalating, event_frequency, unique_users, transaction_duration, failure_rate" },
+  {
+    error:
+      "expected one of new_issue, regression, escalating, new_feedback, event_frequency, unique_users, transaction_duration, failure_rate",
+  },
 );
 export type AlertTrigger = z.infer<typeof alertTriggerSchema>;
 

@@ -94,8 +94,8 @@ export async function recoverAlertEvaluations(
 
 /**
  * What the evaluation's runs changed, as evaluateAfterDigest had it: the issues their events went
- * to, and those they created, regressed or escalated as recorded at their commit. Null when
- * nothing is left of their events.
+ * to, and those they created, regressed or escalated as recorded at their commit, and the runs
+ * (whose user feedback fires on its own). Null when there is no run.
  */
 export async function rebuildEvaluation(
   d1: D1Database,
@@ -118,7 +118,8 @@ export async function rebuildEvaluation(
         touchedIssueIds: results.map((r) => r.issue_id),
         evaluationId,
         now,
-        pendingRun: null,
+        // The runs' user feedback is evaluated from the runs themselves (fire-feedback-alerts.ts).
+        pendingRun: runs[0]?.run ?? null,
         staleEvaluations: [],
       },
     ],

@@ -2,6 +2,7 @@ import { storedRuleConditionsSchema } from "../../db/alert-rule-definition";
 import { type AlertContext, issueShortId } from "../../alert-channels/alert-context";
 import type { DeliverMessage, EvaluateMessage } from "../../protocol/alert-queue-message";
 import { recentEventCounter } from "./count-recent-events";
+import { fireFeedbackAlerts } from "./fire-feedback-alerts";
 import { type IssueFacts, type RuleToMatch, filterHolds, matchAlertRule } from "./match-alert-rule";
 import type { DigestOutcome } from "../digest/digest-outcome";
 
@@ -35,7 +36,8 @@ export function evaluationOf(
     evaluation.regressedIssueIds.length +
     evaluation.escalatedIssueIds.length +
     evaluation.touchedIssueIds.length;
-  return any === 0 ? null : evaluation;
+  // A run with no issue changes is still evaluated when it recorded itself pending: its feedback.
+  return any === 0 && evaluation.pendingRuns.length === 0 ? null : evaluation;
 }
 
 interface RuleRow {
@@ -115,6 +117,13 @@ export async function evaluateAlertRules(
   const runs = evaluation.pendingRuns ?? [];
   // Done, whichever way it ends well: the runs that recorded it as pending no longer need to.
   const done = () => finishRuns(d1, runs);
+  // The runs' user feedback fires on its own (new_feedback); queued below with the issues' firings.
+  const feedback = await fireFeedbackAlerts(d1, runs, evaluationId, firedAt);
+  const feedbackOnly = async () => {
+    const queued = feedback.rules === 0 ? 0 : await queuePendingDeliveries(d1, alerts, evaluationId);
+    await done();
+    return { fired: feedback.fired, queued };
+  };
   const issueIds = [
     ...new Set([
       ...evaluation.touchedIssueIds,
@@ -123,10 +132,7 @@ export async function evaluateAlertRules(
       ...evaluation.escalatedIssueIds,
     ]),
   ];
-  if (issueIds.length === 0) {
-    await done();
-    return { fired: 0, queued: 0 };
-  }
+  if (issueIds.length === 0) return feedbackOnly();
 
   // One query when no project has rules, which is the common case.
   const { results: ruleRows } = await d1
@@ -155,11 +161,8 @@ export async function evaluateAlertRules(
       },
     ];
   });
-  if (rules.length === 0) {
-    // No rule any more (deleted since the commit, or unreadable): nothing to send.
-    await done();
-    return { fired: 0, queued: 0 };
-  }
+  // No rule any more (deleted since the commit, or unreadable): nothing to send but feedback's.
+  if (rules.length === 0) return feedbackOnly();
 
   const projectIds = [...new Set(rules.map((r) => r.projectId))];
   const [issueResult, throttleResult, eventsResult] = await d1.batch([
@@ -315,7 +318,21 @@ export async function evaluateAlertRules(
   for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) await alerts.sendBatch(messages.slice(i, i + SEND_BATCH_MAX));
   // Every delivery is on the queue.
   await done();
-  return { fired: firings.length === 0 ? 0 : (results[0]?.meta.changes ?? 0), queued: messages.length };
+  return { fired: feedback.fired + (firings.length === 0 ? 0 : (results[0]?.meta.changes ?? 0)), queued: messages.length };
+}
+
+/** Queues the deliveries of the evaluation that are still pending; answers how many. */
+async function queuePendingDeliveries(d1: D1Database, alerts: Queue, evaluationId: string): Promise<number> {
+  const { results } = await d1
+    .prepare(
+      `SELECT d.id, d.project_id FROM alert_firings f JOIN alert_deliveries d ON d.firing_id = f.id
+       WHERE f.evaluation_id = ?1 AND d.status = 'pending' ORDER BY d.id`,
+    )
+    .bind(evaluationId)
+    .all<{ id: number; project_id: number }>();
+  const messages = results.map((d) => ({ body: { kind: "deliver", deliveryId: d.id, projectId: d.project_id } satisfies DeliverMessage }));
+  for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) await alerts.sendBatch(messages.slice(i, i + SEND_BATCH_MAX));
+  return messages.length;
 }
 
 function contextOf(

@@ -116,6 +116,9 @@ async function triggerOccasion(
       if (!ownIssue || !(issue.isNew || issue.regressed)) return null;
       return { key: `metric:${moment.evaluationId}`, reason: metricTriggerReason(trigger), quietMs: 0 };
     }
+    case "new_feedback":
+      // Fired for each feedback, not for an issue's events (fire-feedback-alerts.ts).
+      return null;
     case "new_issue":
       return issue.isNew ? { key: "new_issue", reason: "A new issue was created", quietMs: 0 } : null;
     case "regression":

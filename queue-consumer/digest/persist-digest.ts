@@ -35,7 +35,7 @@ export async function persistDigest(
   addTraceErrorStatements(batch, [...input.events, ...failureEvents]);
   // Transactions and span streams (their span trees are in R2 already: digest-events.ts).
   addTransactionStatements(batch, input.traces);
-  addFeedbackStatements(batch, input.feedback);
+  const feedback = addFeedbackStatements(batch, input.feedback, evaluationId);
   addSessionStatements(batch, input.sessions, input.sessionAggregates);
   addKeptItemStatements(batch, input.items);
   addRejectionStatements(batch, input.rejections);
@@ -43,5 +43,8 @@ export async function persistDigest(
   // Read in the same round trip: evaluations of earlier runs that never finished and are due again.
   batch.add(dueEvaluations(d1, now, 10), DUE_EVALUATIONS);
   const results = await batch.commit();
-  return { ...issueChanges(results), evaluationId, now, staleEvaluations: staleEvaluationsOf(results.of(DUE_EVALUATIONS)[0]) };
+  const changes = issueChanges(results);
+  // A run with only feedback to alert on is pending all the same.
+  const pendingRun = changes.pendingRun ?? (feedback(results).pending ? batch.run : null);
+  return { ...changes, pendingRun, evaluationId, now, staleEvaluations: staleEvaluationsOf(results.of(DUE_EVALUATIONS)[0]) };
 }
