@@ -10,7 +10,8 @@ export const TARGET_TYPES = ["slack", "discord", "teams", "webhook", "email", "p
 export type TargetType = (typeof TARGET_TYPES)[number];
 
 export type Trigger =
-  { type: "new_issue" | "regression" | "escalating" } | { type: "event_frequency" | "unique_users"; value: number; interval: Interval };
+  | { type: "new_issue" | "regression" | "escalating" | "new_feedback" }
+  | { type: "event_frequency" | "unique_users"; value: number; interval: Interval };
 export type Filter =
   | { type: "level" | "environment" | "release"; value: string }
   | { type: "tag"; key: string; value: string }
@@ -68,6 +69,8 @@ export interface RuleDraft {
   newIssue: boolean;
   regression: boolean;
   escalating: boolean;
+  /** A user sends feedback (once per feedback). */
+  feedback: boolean;
   frequency: Threshold;
   users: Threshold;
   level: string;
@@ -87,6 +90,7 @@ export function emptyDraft(): RuleDraft {
     newIssue: true,
     regression: true,
     escalating: false,
+    feedback: false,
     frequency: { on: false, value: "100", interval: "1h" },
     users: { on: false, value: "10", interval: "1h" },
     level: "",
@@ -117,6 +121,7 @@ export function draftOf(rule: AlertRule): RuleDraft {
     newIssue: has("new_issue"),
     regression: has("regression"),
     escalating: has("escalating"),
+    feedback: has("new_feedback"),
     frequency: threshold("event_frequency", draft.frequency),
     users: threshold("unique_users", draft.users),
     level: value("level"),
@@ -142,6 +147,7 @@ export function ruleBody(draft: RuleDraft) {
   if (draft.newIssue) triggers.push({ type: "new_issue" });
   if (draft.regression) triggers.push({ type: "regression" });
   if (draft.escalating) triggers.push({ type: "escalating" });
+  if (draft.feedback) triggers.push({ type: "new_feedback" });
   if (draft.frequency.on)
     triggers.push({ type: "event_frequency", value: number(draft.frequency.value), interval: draft.frequency.interval });
   if (draft.users.on) triggers.push({ type: "unique_users", value: number(draft.users.value), interval: draft.users.interval });
@@ -234,6 +240,8 @@ export function describeRule(rule: AlertRule): { when: string; if: string; then:
         return "a resolved issue comes back";
       case "escalating":
         return "an ignored issue escalates";
+      case "new_feedback":
+        return "a user sends feedback";
       case "event_frequency":
         return `more than ${t.value} events in ${INTERVAL_WORDS[t.interval]}`;
       case "unique_users":

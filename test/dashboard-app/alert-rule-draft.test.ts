@@ -18,6 +18,7 @@ const stored: AlertRule = {
   triggers: [
     { type: "new_issue" },
     { type: "escalating" },
+    { type: "new_feedback" },
     { type: "event_frequency", value: 100, interval: "5m" },
     { type: "unique_users", value: 10, interval: "1d" },
   ],
@@ -82,7 +83,7 @@ describe("the alert rule form's draft", () => {
 
   it("says the rule in words", () => {
     expect(describeRule(stored)).toEqual({
-      when: "all of: a new issue is created; an ignored issue escalates; more than 100 events in 5 minutes; more than 10 users in a day",
+      when: "all of: a new issue is created; an ignored issue escalates; a user sends feedback; more than 100 events in 5 minutes; more than 10 users in a day",
       if: "level is error or worse and environment is production and release is shop@2.4.0 and route is /checkout and region is eu=west and the issue is older than 7d",
       then: "Slack, webhook, email oncall@example.com, at most every 15 min per issue",
     });

@@ -208,6 +208,9 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
           <input type="checkbox" checked={draft.escalating} onChange={(e) => change({ escalating: checked(e) })} />
           An ignored issue escalates past its condition
         </label>
+        <label class="check">
+          <input type="checkbox" checked={draft.feedback} onChange={(e) => change({ feedback: checked(e) })} />A user sends feedback
+        </label>
         {threshold("frequency", "An issue is seen more than", "events")}
         {threshold("users", "An issue affects more than", "users")}
       </fieldset>
