@@ -43,6 +43,7 @@ export type SessionDimension = "project" | "release" | "environment";
 
 const COLUMN: Record<SessionDimension, string> = { project: "project_id", release: "release", environment: "environment" };
 
+// D1 binds numbers as reals: buckets are cast back to integers.
 const FILTERS = `project_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3
   AND (?4 IS NULL OR release IN (SELECT value FROM json_each(?4))) AND (?5 IS NULL OR environment IN (SELECT value FROM json_each(?5)))`;
 
@@ -62,7 +63,7 @@ export async function sessionCounts(d1: D1Database, w: SessionWindow): Promise<S
   if (w.projectIds.length === 0) return [];
   const { results } = await d1
     .prepare(
-      `SELECT project_id AS projectId, release, environment, (hour - ?2) / ?6 AS bucket,
+      `SELECT project_id AS projectId, release, environment, CAST((hour - ?2) / ?6 AS INTEGER) AS bucket,
          sum(sessions) AS sessions, sum(errored) AS errored, sum(abnormal) AS abnormal, sum(crashed) AS crashed
        FROM session_rollups WHERE ${FILTERS} GROUP BY 1, 2, 3, 4`,
     )
@@ -87,7 +88,7 @@ export async function userCounts(
   const { results } = await d1
     .prepare(
       `SELECT ${column("project", "projectId")}, ${column("release", "release")}, ${column("environment", "environment")},
-         ${perBucket ? "(hour - ?2) / ?6" : "NULL"} AS bucket,
+         ${perBucket ? "CAST((hour - ?2) / ?6 AS INTEGER)" : "NULL"} AS bucket,
          count(DISTINCT user) AS users, count(DISTINCT CASE WHEN crashed = 1 THEN user END) AS crashedUsers
        FROM session_users WHERE ${FILTERS} AND ?6 > 0 ${groups.length === 0 ? "" : `GROUP BY ${groups.join(", ")}`}`,
     )

@@ -154,6 +154,24 @@ describe("GET /api/0/organizations/{org}/sessions/", () => {
     expect((await call("GET", `${path}?field=sum(session)&project=${other.projectId}`, org.token)).status).toBe(403);
   });
 
+  it("answers per environment for a version with spaces and a plus, as the release page asks", async () => {
+    const org = await seedOrganization();
+    await digestSessions(org.projectId, "shop@2.4.0+build 7", NOW - HOUR, { exited: 1 });
+    const params = new URLSearchParams([
+      ["field", "sum(session)"],
+      ["field", "crash_free_rate(session)"],
+      ["field", "count_unique(user)"],
+      ["field", "crash_free_rate(user)"],
+      ["groupBy", "environment"],
+      ["interval", "24h"],
+      ["statsPeriod", "48h"],
+      ["query", 'release:"shop@2.4.0+build 7"'],
+    ]);
+    const { status, json } = await call("GET", `/organizations/${org.orgSlug}/sessions/?${params}`, org.token);
+    expect(status).toBe(200);
+    expect(json.groups).toMatchObject([{ by: { environment: "production" }, totals: { "sum(session)": 1, "crash_free_rate(session)": 1 } }]);
+  });
+
   it("counts request-mode aggregates with the sessions", async () => {
     const org = await seedOrganization();
     const aggregate = await prepareSessionAggregate(
