@@ -11,7 +11,11 @@ export type TargetType = (typeof TARGET_TYPES)[number];
 
 export type Trigger =
   | { type: "new_issue" | "regression" | "escalating" | "new_feedback" }
-  | { type: "event_frequency" | "unique_users"; value: number; interval: Interval };
+  | { type: "event_frequency" | "unique_users"; value: number; interval: Interval }
+  | { type: "transaction_duration"; transaction?: string; percentile: Percentile; value: number; interval: Interval }
+  | { type: "failure_rate"; transaction?: string; value: number; interval: Interval };
+export const PERCENTILES = ["p50", "p75", "p95", "p99"] as const;
+export type Percentile = (typeof PERCENTILES)[number];
 export type Filter =
   | { type: "level" | "environment" | "release"; value: string }
   | { type: "tag"; key: string; value: string }
@@ -63,6 +67,11 @@ interface Threshold {
   interval: Interval;
 }
 
+/** A metric trigger on transactions: the failure rate's value is a percentage here, a fraction in the API. */
+interface MetricThreshold extends Threshold {
+  transaction: string;
+}
+
 export interface RuleDraft {
   name: string;
   match: "any" | "all";
@@ -73,6 +82,9 @@ export interface RuleDraft {
   feedback: boolean;
   frequency: Threshold;
   users: Threshold;
+  /** Metric triggers (transactions), which stand alone in their rule. */
+  duration: MetricThreshold & { percentile: Percentile };
+  failureRate: MetricThreshold;
   level: string;
   environment: string;
   release: string;
@@ -93,6 +105,8 @@ export function emptyDraft(): RuleDraft {
     feedback: false,
     frequency: { on: false, value: "100", interval: "1h" },
     users: { on: false, value: "10", interval: "1h" },
+    duration: { on: false, value: "1000", interval: "5m", transaction: "", percentile: "p95" },
+    failureRate: { on: false, value: "5", interval: "5m", transaction: "" },
     level: "",
     environment: "",
     release: "",
@@ -115,6 +129,8 @@ export function draftOf(rule: AlertRule): RuleDraft {
     return f && "value" in f ? f.value : "";
   };
   const age = rule.filters.find((f): f is Extract<Filter, { type: "age" }> => f.type === "age");
+  const duration = rule.triggers.find((t): t is Extract<Trigger, { type: "transaction_duration" }> => t.type === "transaction_duration");
+  const failureRate = rule.triggers.find((t): t is Extract<Trigger, { type: "failure_rate" }> => t.type === "failure_rate");
   return {
     name: rule.name,
     match: rule.match,
@@ -124,6 +140,23 @@ export function draftOf(rule: AlertRule): RuleDraft {
     feedback: has("new_feedback"),
     frequency: threshold("event_frequency", draft.frequency),
     users: threshold("unique_users", draft.users),
+    duration: duration
+      ? {
+          on: true,
+          value: String(duration.value),
+          interval: duration.interval,
+          transaction: duration.transaction ?? "",
+          percentile: duration.percentile,
+        }
+      : draft.duration,
+    failureRate: failureRate
+      ? {
+          on: true,
+          value: String(Math.round(failureRate.value * 10_000) / 100),
+          interval: failureRate.interval,
+          transaction: failureRate.transaction ?? "",
+        }
+      : draft.failureRate,
     level: value("level"),
     environment: value("environment"),
     release: value("release"),
@@ -151,6 +184,24 @@ export function ruleBody(draft: RuleDraft) {
   if (draft.frequency.on)
     triggers.push({ type: "event_frequency", value: number(draft.frequency.value), interval: draft.frequency.interval });
   if (draft.users.on) triggers.push({ type: "unique_users", value: number(draft.users.value), interval: draft.users.interval });
+  const transaction = (text: string) => (text.trim() === "" ? {} : { transaction: text.trim() });
+  if (draft.duration.on)
+    triggers.push({
+      type: "transaction_duration",
+      ...transaction(draft.duration.transaction),
+      percentile: draft.duration.percentile,
+      value: number(draft.duration.value),
+      interval: draft.duration.interval,
+    });
+  if (draft.failureRate.on) {
+    const percent = number(draft.failureRate.value);
+    triggers.push({
+      type: "failure_rate",
+      ...transaction(draft.failureRate.transaction),
+      value: typeof percent === "number" ? percent / 100 : percent,
+      interval: draft.failureRate.interval,
+    });
+  }
   const filters: unknown[] = [];
   if (draft.level !== "") filters.push({ type: "level", value: draft.level });
   if (draft.environment.trim() !== "") filters.push({ type: "environment", value: draft.environment.trim() });
@@ -246,6 +297,10 @@ export function describeRule(rule: AlertRule): { when: string; if: string; then:
         return `more than ${t.value} events in ${INTERVAL_WORDS[t.interval]}`;
       case "unique_users":
         return `more than ${t.value} users in ${INTERVAL_WORDS[t.interval]}`;
+      case "transaction_duration":
+        return `${t.percentile} of ${t.transaction ?? "all transactions"} is above ${t.value} ms in ${INTERVAL_WORDS[t.interval]}`;
+      case "failure_rate":
+        return `the failure rate of ${t.transaction ?? "all transactions"} is above ${Math.round(t.value * 10_000) / 100}% in ${INTERVAL_WORDS[t.interval]}`;
     }
   };
   const filter = (f: Filter) => {

@@ -81,6 +81,26 @@ describe("the alert rule form's draft", () => {
     expect(body.frequencyMinutes).toBe("");
   });
 
+  it("reads and gives back a metric rule, its failure rate a percentage in the form and a fraction in the API", () => {
+    const metric: AlertRule = {
+      ...stored,
+      match: "any",
+      triggers: [
+        { type: "transaction_duration", transaction: "GET /checkout", percentile: "p99", value: 800, interval: "15m" },
+        { type: "failure_rate", value: 0.075, interval: "1h" },
+      ],
+      filters: [{ type: "environment", value: "production" }],
+    };
+    const draft = draftOf(metric);
+    expect(draft.failureRate).toMatchObject({ on: true, value: "7.5", transaction: "" });
+    const body = ruleBody(draft);
+    expect(body.triggers).toEqual(metric.triggers);
+    expect(alertRuleInputSchema({ allowLoopbackHttp: false }).safeParse(body).success).toBe(true);
+    expect(describeRule(metric).when).toBe(
+      "any of: p99 of GET /checkout is above 800 ms in 15 minutes; the failure rate of all transactions is above 7.5% in an hour",
+    );
+  });
+
   it("says the rule in words", () => {
     expect(describeRule(stored)).toEqual({
       when: "all of: a new issue is created; an ignored issue escalates; a user sends feedback; more than 100 events in 5 minutes; more than 10 users in a day",

@@ -6,6 +6,8 @@ import {
   INTERVALS,
   type Interval,
   LEVELS,
+  PERCENTILES,
+  type Percentile,
   type RuleDraft,
   TARGET_TYPES,
   type TargetType,
@@ -174,6 +176,59 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
       </select>
     </div>
   );
+  const metric = (key: "duration" | "failureRate") => {
+    const m = draft[key];
+    // A metric trigger stands alone: turning one on turns the issue triggers off.
+    const alone = {
+      newIssue: false,
+      regression: false,
+      escalating: false,
+      feedback: false,
+      frequency: { ...draft.frequency, on: false },
+      users: { ...draft.users, on: false },
+    };
+    const set = (patch: Partial<typeof m>) => change({ ...alone, [key]: { ...m, ...patch, on: true } });
+    const label = key === "duration" ? "duration" : "failure rate";
+    return (
+      <div class="threshold">
+        <label class="check">
+          <input type="checkbox" checked={m.on} onChange={(e) => (checked(e) ? set({}) : change({ [key]: { ...m, on: false } }))} />
+          {key === "duration" ? "Transactions' duration" : "Transactions' failure rate"}
+        </label>
+        {key === "duration" && (
+          <select
+            aria-label="duration: percentile"
+            value={draft.duration.percentile}
+            onChange={(e) => change({ ...alone, duration: { ...draft.duration, percentile: value(e) as Percentile, on: true } })}
+          >
+            {PERCENTILES.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        )}
+        <span>of</span>
+        <input
+          aria-label={`${label}: transaction`}
+          placeholder="all transactions"
+          maxLength={200}
+          value={m.transaction}
+          onInput={(e) => set({ transaction: value(e) })}
+        />
+        <span>above</span>
+        <input aria-label={`${label}: above`} type="number" min={0} step="any" value={m.value} onInput={(e) => set({ value: value(e) })} />
+        <span>{key === "duration" ? "ms in" : "% in"}</span>
+        <select aria-label={`${label}: interval`} value={m.interval} onChange={(e) => set({ interval: value(e) as Interval })}>
+          {INTERVALS.map((i) => (
+            <option key={i} value={i}>
+              {i}
+            </option>
+          ))}
+        </select>
+      </div>
+    );
+  };
   return (
     <form class="alert-rule-form" onSubmit={submit} aria-label={rule === null ? "New rule" : `Edit rule ${rule.name}`}>
       <label>
@@ -213,6 +268,9 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
         </label>
         {threshold("frequency", "An issue is seen more than", "events")}
         {threshold("users", "An issue affects more than", "users")}
+        <p class="muted">Or a metric of transactions, on its own (filtered by environment and release only):</p>
+        {metric("duration")}
+        {metric("failureRate")}
       </fieldset>
 
       <fieldset>
