@@ -40,6 +40,6 @@ ${issue.culprit === "" ? "" : `<p style="margin:0 0 12px;font-family:monospace;c
   return { subject, text, html };
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 }

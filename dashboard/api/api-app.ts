@@ -15,6 +15,7 @@ import { issuesRoutes } from "./issues/issues-routes";
 import { keyRoutes } from "./projects/key-routes";
 import { membersRoutes } from "./members/members-routes";
 import { pushSubscriptionRoutes } from "./members/push-subscription-routes";
+import { notificationSettingsRoutes } from "./members/notification-settings-routes";
 import { monitorsRoutes } from "./monitors/monitors-routes";
 import { organizationsRoutes } from "./organizations/organizations-routes";
 import { projectSettingsRoutes } from "./projects/project-settings-routes";
@@ -50,6 +51,7 @@ apiApp.route("/", membersRoutes);
 apiApp.route("/", apiTokenRoutes);
 apiApp.route("/", alertRulesRoutes);
 apiApp.route("/", pushSubscriptionRoutes);
+apiApp.route("/", notificationSettingsRoutes);
 // Cron monitors and their check-ins.
 apiApp.route("/", monitorsRoutes);
 // User feedback and the attachments (screenshots) sent with it.

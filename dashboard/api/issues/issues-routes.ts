@@ -33,6 +33,7 @@ import {
   statusChangeOf,
 } from "./issue-status-update";
 import { parseAssignee, resolveAssignee, resolveAssigneeFilters } from "./issue-assignee";
+import { insertAssignmentEmailsQueries, issuesToNotify } from "./assignment-emails";
 import { issueActivityRoutes } from "./issue-activity-routes";
 import { insertActivitiesQuery, issueActivityQuery, noteCounts } from "./issue-activity-queries";
 import { TRAIL_LENGTH, serializeTrail } from "./serialize-activity";
@@ -384,11 +385,14 @@ async function applyIssueUpdate(
   const found = await issuesOfProjectQuery(db, projectId, ids);
   if (found.length === 0) return [];
   const foundIds = found.map((r) => r.id);
-  const activities = issueUpdateActivities(update, found, { projectId, userId: c.get("principal").userId, now: update.now });
+  const by = c.get("principal").userId;
+  const activities = issueUpdateActivities(update, found, { projectId, userId: by, now: update.now });
+  const toNotify = issuesToNotify(update.assignee, found, by);
   const writes = [
     ...(update.lifecycle === null ? [] : [updateIssueLifecycleQuery(db, projectId, foundIds, update.lifecycle)]),
     ...(update.assignee === undefined ? [] : [assignIssuesQuery(db, projectId, foundIds, update.assignee?.id ?? null)]),
     ...(activities.length === 0 ? [] : [insertActivitiesQuery(db, activities)]),
+    ...(toNotify.length === 0 || !update.assignee ? [] : insertAssignmentEmailsQueries(db, toNotify, update.assignee.id, by, update.now)),
   ];
   if (writes.length > 0) await db.batch(writes as [(typeof writes)[number], ...(typeof writes)[number][]]);
   return foundIds;
