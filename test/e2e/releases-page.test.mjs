@@ -1,7 +1,8 @@
 // The Releases pages in Debian's headless Chromium, against a local Faultline (the Worker under
 // `wrangler dev`, the dashboard under `wrangler pages dev`, one shared D1): releases made through
 // the API as sentry-cli makes them, with commits and deploys, one named by a real @sentry/node
-// event, the list, a release's page, and the issue page's link to the release it was first seen in.
+// event and its session, the list with health, a release's page with its health, and the issue
+// page's link to the release it was first seen in.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -82,6 +83,25 @@ before(async () => {
   Sentry.captureException(new TypeError("Cannot read properties of undefined (reading 'currency')"));
   await Sentry.flush(10_000);
   await waitForIssue(stack, /reading 'currency'/);
+  // The SDK's session (begun with init, an error in it) reaches the release's health.
+  for (const deadline = Date.now() + UI_WAIT_MS; ;) {
+    const release = await (
+      await fetch(`${stack.dashboardUrl}/api/0${releasePath(NEW)}?health=1`, { headers: { authorization: `Bearer ${stack.apiToken}` } })
+    ).json();
+    if (release.projects?.[0]?.hasHealthData) {
+      assert.deepEqual(
+        [
+          release.projects[0].healthData.totalSessions,
+          release.projects[0].healthData.sessionsErrored,
+          release.projects[0].healthData.crashFreeSessions,
+        ],
+        [1, 1, 100],
+      );
+      break;
+    }
+    assert.ok(Date.now() < deadline, "the session reached the release's health");
+    await new Promise((r) => setTimeout(r, 500));
+  }
 });
 
 after(async () => {
@@ -110,7 +130,11 @@ test("the Releases page lists releases, a release's page shows its deploys, comm
     await row(NEW).waitFor();
     await row(OLD).waitFor();
     assert.deepEqual(await table.locator("tbody tr td:first-child a").allTextContents(), [NEW, OLD]);
-    assert.equal((await row(NEW).locator("td.num").textContent()).trim(), "1");
+    // Adoption, crash-free sessions and users (no user id: none), then new issues.
+    assert.deepEqual(
+      (await row(NEW).locator("td.num").allTextContents()).map((t) => t.trim()),
+      ["100.0%", "100.0%", "—", "1"],
+    );
     await row(NEW).getByText("production").waitFor();
     await row(OLD).getByText("—").last().waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-releases.png"), fullPage: true });
@@ -140,6 +164,14 @@ test("the Releases page lists releases, a release's page shows its deploys, comm
     const issueLink = page.getByRole("link", { name: /reading 'currency'/ });
     await issueLink.waitFor();
     await page.getByRole("link", { name: "https://ci.example.com/builds/7" }).waitFor();
+    // Its health: sessions and crash-free rate over time (uPlot), and per environment.
+    await page.getByRole("heading", { name: "Health, last 48 hours" }).waitFor();
+    await page.locator("table.release-health").getByText("production").waitFor();
+    assert.deepEqual(
+      (await page.locator("table.release-health tbody tr td.num").allTextContents()).map((t) => t.trim()),
+      ["1", "100.0%", "0", "—"],
+    );
+    await page.locator(".chart-box canvas").nth(1).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-release.png"), fullPage: true });
 
     await issueLink.click();

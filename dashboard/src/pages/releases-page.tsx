@@ -1,9 +1,12 @@
+import { useMemo } from "preact/hooks";
 import { seg } from "../api-client";
 import type { Issue, Project } from "../api-types";
 import { Value } from "../components/event-value";
 import { FormError } from "../components/form-error";
+import { PerformanceChart } from "../components/performance-chart";
 import { LevelBadge } from "../components/issue-badges";
 import { RelativeTime } from "../components/relative-time";
+import { formatPercent } from "../performance-format";
 import { Link, navigate, useLocation, withQuery } from "../router";
 import { useApi } from "../use-api";
 
@@ -41,7 +44,51 @@ interface Release {
   deployCount: number;
   lastDeploy: Deploy | null;
   authors: Array<{ name: string | null; email: string | null }>;
-  projects: Array<{ id: number; slug: string; name: string; newGroups: number }>;
+  projects: Array<{ id: number; slug: string; name: string; newGroups: number; hasHealthData: boolean; healthData?: HealthData | null }>;
+}
+
+/** Sentry's healthData of a release in one project (`?health=1`), percentages as 81.25. */
+interface HealthData {
+  totalSessions: number;
+  sessionsCrashed: number;
+  totalUsers: number;
+  crashFreeUsers: number | null;
+  totalSessions24h: number;
+  totalProjectSessions24h: number;
+  hasHealthData: boolean;
+}
+
+/** The sessions endpoint's answer (dashboard/api/releases/sessions-routes.ts). */
+interface SessionStats {
+  intervals: string[];
+  groups: Array<{
+    by: Record<string, string | number>;
+    totals: Record<string, number | null>;
+    series: Record<string, Array<number | null>>;
+  }>;
+}
+
+/**
+ * A release's health over its projects: sessions add up, so adoption and crash-free sessions are
+ * exact; users are distinct per project, so crash-free users is over their sum.
+ */
+function combinedHealth(r: Release): { adoption: number | null; crashFreeSessions: number | null; crashFreeUsers: number | null } | null {
+  const health = r.projects.flatMap((p) => (p.healthData ? [p.healthData] : []));
+  if (!health.some((h) => h.hasHealthData)) return null;
+  const sum = (f: (h: HealthData) => number) => health.reduce((n, h) => n + f(h), 0);
+  const sessions = sum((h) => h.totalSessions);
+  const users = sum((h) => h.totalUsers);
+  const crashedUsers = sum((h) => (h.crashFreeUsers === null ? 0 : h.totalUsers * (1 - h.crashFreeUsers / 100)));
+  const project24h = sum((h) => h.totalProjectSessions24h);
+  return {
+    adoption: project24h === 0 ? null : sum((h) => h.totalSessions24h) / project24h,
+    crashFreeSessions: sessions === 0 ? null : 1 - sum((h) => h.sessionsCrashed) / sessions,
+    crashFreeUsers: users === 0 ? null : 1 - Math.round(crashedUsers) / users,
+  };
+}
+
+function HealthCell({ value }: { value: number | null | undefined }) {
+  return <td class="num">{value === null || value === undefined ? <span class="muted">—</span> : formatPercent(value)}</td>;
 }
 
 const PAGE_SIZE = 25;
@@ -86,7 +133,7 @@ export function ReleasesPage({ org }: { org: string }) {
   const project = loc.query.get("project") ?? "";
   const cursor = loc.query.get("cursor");
   const projects = useApi<Project[]>(`/api/0/organizations/${seg(org)}/projects/`);
-  const params = new URLSearchParams({ per_page: String(PAGE_SIZE) });
+  const params = new URLSearchParams({ per_page: String(PAGE_SIZE), health: "1" });
   if (query !== "") params.set("query", query);
   if (project !== "") params.set("project", project);
   if (cursor !== null) params.set("cursor", cursor);
@@ -139,6 +186,15 @@ export function ReleasesPage({ org }: { org: string }) {
             <th scope="col">Projects</th>
             <th scope="col">Created</th>
             <th scope="col">Released</th>
+            <th scope="col" class="num" title="Its share of its projects' sessions in the last 24 hours">
+              Adoption
+            </th>
+            <th scope="col" class="num" title="Sessions that did not crash, in the last 24 hours">
+              Crash-free sessions
+            </th>
+            <th scope="col" class="num" title="Users none of whose sessions crashed, in the last 24 hours">
+              Crash-free users
+            </th>
             <th scope="col" class="num">
               New issues
             </th>
@@ -146,25 +202,31 @@ export function ReleasesPage({ org }: { org: string }) {
           </tr>
         </thead>
         <tbody>
-          {rows.map((r) => (
-            <tr key={r.id}>
-              <td>
-                <Link href={releaseHref(org, r.version)} class="release-version">
-                  {r.version}
-                </Link>
-                {r.status === "archived" && <span class="muted small"> (archived)</span>}
-              </td>
-              <td>{r.projects.length === 0 ? <span class="muted">—</span> : r.projects.map((p) => p.slug).join(", ")}</td>
-              <td>
-                <RelativeTime iso={r.dateCreated} />
-              </td>
-              <td>{r.dateReleased === null ? <span class="muted">not finalized</span> : <RelativeTime iso={r.dateReleased} />}</td>
-              <td class="num">{r.newGroups}</td>
-              <td>
-                <LastDeploy deploy={r.lastDeploy} />
-              </td>
-            </tr>
-          ))}
+          {rows.map((r) => {
+            const health = combinedHealth(r);
+            return (
+              <tr key={r.id}>
+                <td>
+                  <Link href={releaseHref(org, r.version)} class="release-version">
+                    {r.version}
+                  </Link>
+                  {r.status === "archived" && <span class="muted small"> (archived)</span>}
+                </td>
+                <td>{r.projects.length === 0 ? <span class="muted">—</span> : r.projects.map((p) => p.slug).join(", ")}</td>
+                <td>
+                  <RelativeTime iso={r.dateCreated} />
+                </td>
+                <td>{r.dateReleased === null ? <span class="muted">not finalized</span> : <RelativeTime iso={r.dateReleased} />}</td>
+                <HealthCell value={health?.adoption} />
+                <HealthCell value={health?.crashFreeSessions} />
+                <HealthCell value={health?.crashFreeUsers} />
+                <td class="num">{r.newGroups}</td>
+                <td>
+                  <LastDeploy deploy={r.lastDeploy} />
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
       {!releases.loading && rows.length === 0 && releases.error === null && (
@@ -263,6 +325,8 @@ export function ReleasePage({ org, version }: { org: string; version: string }) 
           </dl>
         </div>
       )}
+
+      <ReleaseHealth org={org} version={version} />
 
       <section class="card" aria-labelledby="new-issues-title">
         <h2 id="new-issues-title">New issues{r !== null && ` (${r.newGroups})`}</h2>
@@ -373,4 +437,112 @@ export function ReleasePage({ org, version }: { org: string; version: string }) 
       </section>
     </section>
   );
+}
+
+const HEALTH_PERIOD = "48h";
+
+/** The release's sessions and crash-free rate per hour over the last two days, and its health per environment. */
+function ReleaseHealth({ org, version }: { org: string; version: string }) {
+  const base = `/api/0/organizations/${seg(org)}/sessions/`;
+  const release = `release:"${version.replace(/["\\]/g, "\\$&")}"`;
+  const overTime = useApi<SessionStats>(
+    `${base}?${new URLSearchParams([
+      ["field", "sum(session)"],
+      ["field", "crash_free_rate(session)"],
+      ["interval", "1h"],
+      ["statsPeriod", HEALTH_PERIOD],
+      ["query", release],
+    ])}`,
+  );
+  const byEnvironment = useApi<SessionStats>(
+    `${base}?${new URLSearchParams([
+      ["field", "sum(session)"],
+      ["field", "crash_free_rate(session)"],
+      ["field", "count_unique(user)"],
+      ["field", "crash_free_rate(user)"],
+      ["groupBy", "environment"],
+      ["interval", "24h"],
+      ["statsPeriod", HEALTH_PERIOD],
+      ["query", release],
+    ])}`,
+  );
+  const charts = useMemo(() => {
+    const data = overTime.data;
+    const all = data?.groups[0];
+    if (!data || !all || !all.totals["sum(session)"]) return null;
+    const times = data.intervals.map((t) => Date.parse(t) / 1000);
+    return {
+      times,
+      sessions: [{ label: "Sessions", values: all.series["sum(session)"] ?? [], bars: true }],
+      crashFree: [{ label: "Crash-free sessions", values: all.series["crash_free_rate(session)"] ?? [] }],
+      total: all.totals["sum(session)"] ?? 0,
+      rate: all.totals["crash_free_rate(session)"] ?? null,
+    };
+  }, [overTime.data]);
+  const environments = byEnvironment.data?.groups ?? [];
+  return (
+    <section class="card" aria-labelledby="health-title">
+      <h2 id="health-title">Health, last 48 hours</h2>
+      <FormError error={overTime.error ?? byEnvironment.error} />
+      {overTime.data !== null && charts === null && (
+        <p class="muted">
+          No sessions in the last 48 hours. SDKs send them with the release set (<code>release</code> in <code>Sentry.init</code>).
+        </p>
+      )}
+      {charts !== null && (
+        <div class="grid-2">
+          <PerformanceChart
+            title="Sessions per hour"
+            summary={`${charts.total} sessions`}
+            times={charts.times}
+            series={charts.sessions}
+            format={formatCount}
+          />
+          <PerformanceChart
+            title="Crash-free sessions"
+            summary={`${formatPercent(charts.rate)} over the range`}
+            times={charts.times}
+            series={charts.crashFree}
+            format={formatPercent}
+          />
+        </div>
+      )}
+      {environments.length > 0 && (
+        <table class="list release-health">
+          <thead>
+            <tr>
+              <th scope="col">Environment</th>
+              <th scope="col" class="num">
+                Sessions
+              </th>
+              <th scope="col" class="num">
+                Crash-free sessions
+              </th>
+              <th scope="col" class="num">
+                Users
+              </th>
+              <th scope="col" class="num">
+                Crash-free users
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {environments.map((g) => (
+              <tr key={String(g.by.environment)}>
+                <td>{g.by.environment === "" ? <span class="muted">none</span> : <span class="tag-value">{g.by.environment}</span>}</td>
+                <td class="num">{g.totals["sum(session)"]}</td>
+                <HealthCell value={g.totals["crash_free_rate(session)"]} />
+                <td class="num">{g.totals["count_unique(user)"]}</td>
+                <HealthCell value={g.totals["crash_free_rate(user)"]} />
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function formatCount(n: number): string {
+  return Number.isInteger(n) ? String(n) : "";
 }
