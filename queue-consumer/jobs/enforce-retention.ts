@@ -1,6 +1,7 @@
 import { bindNumbered } from "../../db/bind-numbered";
 import { issues } from "../../db/schema";
 import { type Env, numericVar } from "../../protocol/env";
+import { ORPHANED_CHUNK_AGE_MS, SOURCE_MAP_CHUNK_PREFIX } from "../../protocol/source-map-chunks";
 import { DAY, HOUR } from "../../protocol/time";
 
 /**
@@ -22,7 +23,10 @@ import { DAY, HOUR } from "../../protocol/time";
  * - the alert log: deliveries with their attempts, firings and throttle rows older than the
  *   project's retention, but never younger than 15 days (a queue may redeliver an event for up to
  *   14 days, and a firing is what keeps it from notifying twice);
- * - expired dashboard sessions and forgotten failed-login counters.
+ * - expired dashboard sessions and forgotten failed-login counters;
+ * - source maps: a bundle leaves a project once it was neither uploaded nor used by the digest
+ *   within the project's retention, and a bundle no project keeps goes with its files in R2;
+ *   chunks uploaded a day ago and never assembled go too.
  *
  * Issue counters stay lifetime figures, as Sentry's are: times_seen, user_count, first_seen and
  * the per-value counts in issue_tags count every event the issue ever had, including events
@@ -183,6 +187,30 @@ const DELETE_SESSION_STATES = `DELETE FROM session_states WHERE (project_id, sid
 const DELETE_SESSION_AGGREGATE_ITEMS = `DELETE FROM session_aggregate_items WHERE (project_id, message_id, item_index) IN (
     SELECT m.project_id, m.message_id, m.item_index FROM projects p CROSS JOIN session_aggregate_items m
     WHERE m.project_id = p.id AND m.received_at < ?1 - ${RAW_BODY_MIN_DAYS * DAY} LIMIT ?2)`;
+
+// Source maps (dashboard/api/sourcemaps/). Sentry deletes an artifact bundle 90 days after its
+// last use (https://docs.sentry.io/platforms/javascript/sourcemaps/troubleshooting_js/artifact-bundles/);
+// here a bundle leaves each project once neither an upload nor an event of it used the bundle
+// within the project's retention (the digest and assembly mark uses, at most once a day), through
+// the link's primary key (project first) and the bundles' ids.
+const DELETE_UNUSED_BUNDLE_LINKS = `WITH ${CUTOFFS}
+  DELETE FROM artifact_bundle_projects WHERE (project_id, artifact_bundle_id) IN (
+    SELECT l.project_id, l.artifact_bundle_id FROM cutoff c CROSS JOIN artifact_bundle_projects l CROSS JOIN artifact_bundles b
+    WHERE l.project_id = c.project_id AND b.id = l.artifact_bundle_id AND coalesce(b.last_used_at, b.date_added) < c.before LIMIT ?2)`;
+
+/** Of a row of `artifact_bundles` b: no project keeps it (artifact_bundle_projects_by_bundle). */
+const UNKEPT_BUNDLE = `NOT EXISTS (SELECT 1 FROM artifact_bundle_projects l WHERE l.artifact_bundle_id = b.id)`;
+
+// The bundles no project keeps whose files add up to at most ?2, and at least the first of them.
+// Bundles are a few per build, not per event: reading all those no project keeps is cheap.
+const UNKEPT_BUNDLE_CHUNK = `SELECT id FROM (
+    SELECT b.id, b.file_count AS files, sum(b.file_count) OVER (ORDER BY b.id) AS running FROM artifact_bundles b WHERE ${UNKEPT_BUNDLE})
+  WHERE running <= ?2 OR running = files`;
+
+const UNKEPT_BUNDLE_FILES = `SELECT object_key AS key FROM artifact_bundle_files WHERE artifact_bundle_id IN (${UNKEPT_BUNDLE_CHUNK})`;
+const DELETE_UNKEPT_BUNDLE_FILES = `DELETE FROM artifact_bundle_files WHERE artifact_bundle_id IN (${UNKEPT_BUNDLE_CHUNK})`;
+const DELETE_UNKEPT_BUNDLES = `DELETE FROM artifact_bundles AS b WHERE ${UNKEPT_BUNDLE}
+  AND NOT EXISTS (SELECT 1 FROM artifact_bundle_files f WHERE f.artifact_bundle_id = b.id)`;
 
 /** Of a row of `issues`: past its project's retention (?1 now) and without an event left. */
 const STILL_EXPIRED = `issues.last_seen < ?1 - coalesce((SELECT retention_days FROM projects p WHERE p.id = issues.project_id AND p.retention_days > 0), 1e9) * ${DAY}
@@ -425,6 +453,57 @@ export async function enforceRetention(
     return spanTurn < spanProjects.length;
   };
 
+  /**
+   * Source map bundles: the links unused within their project's retention, then the bundles
+   * left without a project, a chunk of files at a time, in one transaction (so an upload that
+   * links a bundle again meanwhile keeps it whole), then those files' R2 objects. Those deletes
+   * run even past the budget: the rows are gone, and at most one bundle's files (5,000) are more
+   * than a chunk.
+   */
+  const deleteUnusedBundles: Pass = async () => {
+    if (operations + 2 > limits.operationsPerRun) throw new BudgetSpent();
+    const [links, files, filesGone, bundlesGone] = await call(() =>
+      d1.batch([
+        bind(DELETE_UNUSED_BUNDLE_LINKS),
+        bind(UNKEPT_BUNDLE_FILES),
+        bind(DELETE_UNKEPT_BUNDLE_FILES),
+        bind(DELETE_UNKEPT_BUNDLES),
+      ]),
+    );
+    const linksGone = links!.meta.changes ?? 0;
+    count("artifact_bundle_projects", linksGone);
+    count("artifact_bundle_files", filesGone!.meta.changes ?? 0);
+    count("artifact_bundles", bundlesGone!.meta.changes ?? 0);
+    const keys = (files!.results as Array<{ key: string }>).map((r) => r.key);
+    for (let i = 0; i < keys.length; i += rows) {
+      const chunk = keys.slice(i, i + rows);
+      operations += 1;
+      await bucket.delete(chunk);
+      count("r2", chunk.length);
+    }
+    return linksGone >= rows || (bundlesGone!.meta.changes ?? 0) > 0;
+  };
+
+  /**
+   * Chunks of uploads never assembled (sentry-cli stopped, or assembly refused the bundle before
+   * reading them), a page at a time: all organizations' chunks are under one prefix, and the
+   * chunks of uploads under way are few.
+   */
+  let chunkCursor: string | undefined;
+  let chunksDone = false;
+  const deleteOrphanedChunks: Pass = async () => {
+    if (chunksDone) return false;
+    const page = await call(() => bucket.list({ prefix: SOURCE_MAP_CHUNK_PREFIX, limit: rows, cursor: chunkCursor }));
+    const old = page.objects.filter((o) => o.uploaded.getTime() < now - ORPHANED_CHUNK_AGE_MS).map((o) => o.key);
+    if (old.length > 0) {
+      await call(() => bucket.delete(old));
+      count("r2", old.length);
+    }
+    chunkCursor = page.truncated ? page.cursor : undefined;
+    chunksDone = !page.truncated;
+    return page.truncated;
+  };
+
   // In this order: events go before the issues they leave empty.
   const passes: Pass[] = [
     drain("events", DELETE_EVENTS),
@@ -454,6 +533,8 @@ export async function enforceRetention(
     drain("session_aggregate_items", DELETE_SESSION_AGGREGATE_ITEMS),
     deleteRawBodies,
     deleteSpanTrees,
+    deleteUnusedBundles,
+    deleteOrphanedChunks,
   ];
   try {
     // First a chunk of each, so a backlog in one never starves the others; then what the
@@ -504,4 +585,8 @@ export const RETENTION_QUERIES = {
   OLD_ALERT_DELIVERIES,
   DELETE_ALERT_FIRINGS,
   DELETE_ALERT_THROTTLE,
+  DELETE_UNUSED_BUNDLE_LINKS,
+  UNKEPT_BUNDLE_FILES,
+  DELETE_UNKEPT_BUNDLE_FILES,
+  DELETE_UNKEPT_BUNDLES,
 };

@@ -1,6 +1,11 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RETENTION_QUERIES, type RetentionReport, enforceRetention } from "../../queue-consumer/jobs/enforce-retention";
+import {
+  DEFAULT_RETENTION_LIMITS,
+  RETENTION_QUERIES,
+  type RetentionReport,
+  enforceRetention,
+} from "../../queue-consumer/jobs/enforce-retention";
 import worker from "../../faultline-worker";
 import { seedProject } from "../support/seed";
 import { bindNumbered } from "../../db/bind-numbered";
@@ -90,6 +95,38 @@ async function deadLetter(projectId: number | null, receivedAt: number) {
   await env.DB.prepare("INSERT INTO dead_letters (queue, message_id, project_id, received_at, attempts) VALUES ('events-dlq', ?, ?, ?, 6)")
     .bind(unique("msg"), projectId, receivedAt)
     .run();
+}
+
+/** An artifact bundle as assembly stores it: its row, its files (in R2) and the projects keeping it. */
+async function bundle(
+  projectIds: number[],
+  dates: { added: number; lastUsed?: number },
+  files = 2,
+): Promise<{ id: number; keys: string[] }> {
+  const org = (await env.DB.prepare("SELECT organization_id AS id FROM projects WHERE id = ?").bind(projectIds[0]).first<{ id: number }>())!
+    .id;
+  const checksum = unique("sha");
+  const row = await env.DB.prepare(
+    "INSERT INTO artifact_bundles (organization_id, checksum, file_count, size, date_added, last_used_at) VALUES (?, ?, ?, 10, ?, ?) RETURNING id",
+  )
+    .bind(org, checksum, files, dates.added, dates.lastUsed ?? null)
+    .first<{ id: number }>();
+  const keys: string[] = [];
+  for (let i = 0; i < files; i++) {
+    const key = `sourcemaps/${org}/bundles/${checksum}/${i}`;
+    await env.RAW.put(key, "{}");
+    keys.push(key);
+    await env.DB.prepare(
+      "INSERT INTO artifact_bundle_files (artifact_bundle_id, file_type, url, object_key, size) VALUES (?, 'source_map', ?, ?, 2)",
+    )
+      .bind(row!.id, `~/app${i}.js.map`, key)
+      .run();
+  }
+  for (const projectId of projectIds)
+    await env.DB.prepare("INSERT INTO artifact_bundle_projects (project_id, artifact_bundle_id) VALUES (?, ?)")
+      .bind(projectId, row!.id)
+      .run();
+  return { id: row!.id, keys };
 }
 
 const rows = async (sql: string, ...params: unknown[]) =>
@@ -189,7 +226,9 @@ describe("enforceRetention", () => {
       .bind(NOW - 2 * DAY, NOW - 2 * DAY, NOW - HOUR, NOW + HOUR)
       .run();
 
-    const report = await enforceRetention(env.DB, env.RAW, NOW);
+    // What goes, in one run: the budget has a test of its own (below), and a first chunk of
+    // every kind for this file's projects takes more than the default budget.
+    const report = await enforceRetention(env.DB, env.RAW, NOW, { ...DEFAULT_RETENTION_LIMITS, operationsPerRun: 100 });
     expect(report.finished).toBe(true);
 
     // Events: only the ones past their own project's retention.
@@ -572,6 +611,51 @@ describe("enforceRetention", () => {
     expect(left).toEqual([`spans/${p}/${day(NOW - 8 * DAY)}/batch`, `spans/${p}/${day(NOW - 7 * DAY)}/batch`]);
   });
 
+  it("takes source map bundles off a project unused within its retention, and deletes those no project keeps with their files", async () => {
+    const p = await project(30);
+    const forever = await project(0);
+    await env.DB.prepare("UPDATE projects SET organization_id = (SELECT organization_id FROM projects WHERE id = ?) WHERE id = ?")
+      .bind(p, forever)
+      .run();
+    const unused = await bundle([p], { added: NOW - 40 * DAY });
+    const usedLately = await bundle([p], { added: NOW - 40 * DAY, lastUsed: NOW - 5 * DAY });
+    const recent = await bundle([p], { added: NOW - 10 * DAY });
+    const shared = await bundle([p, forever], { added: NOW - 40 * DAY });
+    const many = await bundle([p], { added: NOW - 40 * DAY }, 5);
+
+    const report = await enforceRetention(env.DB, env.RAW, NOW, { rowsPerStatement: 2, operationsPerRun: 1000, defaultRetentionDays: 90 });
+    expect(report.finished).toBe(true);
+    const kept = await rows(
+      "SELECT id FROM artifact_bundles WHERE id IN (?, ?, ?, ?, ?) ORDER BY id",
+      unused.id,
+      usedLately.id,
+      recent.id,
+      shared.id,
+      many.id,
+    );
+    expect(kept.map((r) => r.id)).toEqual([usedLately.id, recent.id, shared.id]);
+    expect(await rows("SELECT project_id FROM artifact_bundle_projects WHERE artifact_bundle_id = ?", shared.id)).toEqual([
+      { project_id: forever },
+    ]);
+    expect(await countOf("SELECT count(*) AS n FROM artifact_bundle_files WHERE artifact_bundle_id IN (?, ?)", unused.id, many.id)).toBe(0);
+    for (const key of [...unused.keys, ...many.keys]) expect(await exists(key)).toBe(false);
+    for (const key of [...usedLately.keys, ...recent.keys, ...shared.keys]) expect(await exists(key)).toBe(true);
+    expect(report.deleted).toMatchObject({ artifact_bundles: 2, artifact_bundle_files: 7 });
+  });
+
+  it("deletes source map chunks no assembly took within a day", async () => {
+    const fresh = `sourcemap-chunks/1/${unique("chunk")}`;
+    await env.RAW.put(fresh, "chunk");
+    await enforceRetention(env.DB, env.RAW, Date.now() + 23 * HOUR);
+    expect(await exists(fresh)).toBe(true);
+    await enforceRetention(env.DB, env.RAW, Date.now() + 25 * HOUR, {
+      rowsPerStatement: 1,
+      operationsPerRun: 1000,
+      defaultRetentionDays: 90,
+    });
+    expect(await exists(fresh)).toBe(false);
+  });
+
   it("reads every table that grows with events through an index", async () => {
     // The tables, and the aliases the statements give them.
     const big = new Set([
@@ -592,9 +676,11 @@ describe("enforceRetention", () => {
       "trace_errors",
       "transaction_rollups",
       "transaction_vital_rollups",
+      "artifact_bundle_projects",
+      "artifact_bundle_files",
     ]);
     for (const table of ["alert_deliveries", "alert_delivery_attempts", "alert_firings", "alert_throttle"]) big.add(table);
-    for (const alias of ["e", "s", "r", "d", "h", "n", "x", "i", "f", "th", "tx"]) big.add(alias);
+    for (const alias of ["e", "s", "r", "d", "h", "n", "x", "i", "f", "th", "tx", "l"]) big.add(alias);
     for (const [name, sql] of Object.entries(RETENTION_QUERIES)) {
       const plan = await bindNumbered(env.DB, `EXPLAIN QUERY PLAN ${sql}`, [NOW, 1000, 90]).all<{ detail: string }>();
       const details = plan.results.map((r) => r.detail);
