@@ -16,10 +16,41 @@ interface ArtifactBundle {
   date: string;
 }
 
+/** `GET /projects/{org}/{project}/files/artifact-bundles/usage/`. */
+interface SourceMapUsage {
+  bundles: number;
+  usedBytes: number;
+  limitBytes: number;
+  retentionDays: number;
+}
+
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(1)} GB`;
+}
+
+/** The space the bundles take against the project's limit, and how long unused ones are kept. */
+function Usage({ usage }: { usage: SourceMapUsage }) {
+  const share = usage.limitBytes > 0 ? Math.min(1, usage.usedBytes / usage.limitBytes) : 0;
+  return (
+    <p data-testid="source-map-usage">
+      <label>
+        Space used: <strong>{bytes(usage.usedBytes)}</strong> of {bytes(usage.limitBytes)} ({(share * 100).toFixed(share < 0.1 ? 1 : 0)}%){" "}
+        <meter min={0} max={1} high={0.9} value={share}>
+          {(share * 100).toFixed(0)}%
+        </meter>
+      </label>
+      <br />
+      <span class="muted">
+        An upload past the limit is refused (sentry-cli prints why); delete bundles below to make room.{" "}
+        {usage.retentionDays > 0
+          ? `A bundle no event or upload has used for ${usage.retentionDays} days (the project's retention) is deleted.`
+          : "Bundles are kept until deleted (the project keeps its data forever)."}
+      </span>
+    </p>
+  );
 }
 
 /**
@@ -29,6 +60,7 @@ function bytes(n: number): string {
  */
 export function SourceMapsSettings({ base }: { base: string }) {
   const list = useApi<ArtifactBundle[]>(`${base}/files/artifact-bundles/`);
+  const usage = useApi<SourceMapUsage>(`${base}/files/artifact-bundles/usage/`);
   const [error, setError] = useState<string | null>(null);
   const remove = async (bundle: ArtifactBundle) => {
     if (!confirm(`Delete the bundle ${bundle.bundleId}? Events received from now on cannot use its maps.`)) return;
@@ -36,6 +68,7 @@ export function SourceMapsSettings({ base }: { base: string }) {
     try {
       await send("DELETE", `${base}/files/artifact-bundles/?bundleId=${encodeURIComponent(bundle.bundleId)}`);
       list.reload();
+      usage.reload();
     } catch (err) {
       setError(errorText(err));
     }
@@ -48,7 +81,8 @@ export function SourceMapsSettings({ base }: { base: string }) {
         (matched by debug id), or <code>sentry-cli sourcemaps upload --release VERSION --url-prefix '~/dist' dist</code> (matched by release
         and URL). Events received before an upload keep their minified frames.
       </p>
-      <FormError error={error ?? list.error} />
+      {usage.data !== null && <Usage usage={usage.data} />}
+      <FormError error={error ?? list.error ?? usage.error} />
       {list.data !== null && list.data.length === 0 && <p>No source maps uploaded yet.</p>}
       {list.data !== null && list.data.length > 0 && (
         <table class="list">
