@@ -840,3 +840,13 @@ CREATE TABLE artifact_bundle_files (
 -- The digest's lookups: by debug id, and by URL within a release's bundles.
 CREATE INDEX artifact_bundle_files_by_debug_id ON artifact_bundle_files (debug_id) WHERE debug_id IS NOT NULL;
 CREATE INDEX artifact_bundle_files_by_url ON artifact_bundle_files (artifact_bundle_id, url);
+
+-- An issue's events to map again through the source maps present now (its "Reprocess"): the
+-- latest request per issue; finished_at is null while the minute job has it to do.
+CREATE TABLE issue_reprocessing (
+  issue_id INTEGER PRIMARY KEY,
+  requested_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  events INTEGER NOT NULL DEFAULT 0,
+  improved INTEGER NOT NULL DEFAULT 0
+);

@@ -1123,3 +1123,18 @@ export const artifactBundleFiles = sqliteTable(
     index("artifact_bundle_files_by_url").on(t.artifactBundleId, t.url),
   ],
 );
+
+/**
+ * An issue's events to map again through the source maps present now (the issue's "Reprocess",
+ * POST /issues/{id}/reprocessing/), which the minute job does: its latest events, bounded; they
+ * stay in the issue. One row per issue, its last request; `finished_at` null while pending.
+ */
+export const issueReprocessing = sqliteTable("issue_reprocessing", {
+  // No foreign key, as issue_activity has none: retention and merges delete issues without it.
+  issueId: integer("issue_id").primaryKey(),
+  requestedAt: integer("requested_at").notNull(),
+  finishedAt: integer("finished_at"),
+  /** Events read again, and of them those with a frame mapped that was not before. */
+  events: integer("events").notNull().default(0),
+  improved: integer("improved").notNull().default(0),
+});
