@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { apiTokens, memberships, sessions, users } from "../../../db/schema";
+import { apiTokens, issueActivity, issues, memberships, projects, sessions, users } from "../../../db/schema";
 
 /** An organization's members (the memberships primary key starts with organization_id). */
 export async function listMembers(db: DrizzleD1Database, orgId: number) {
@@ -22,15 +22,29 @@ export async function countOwners(db: DrizzleD1Database, orgId: number): Promise
 
 /**
  * Removes a membership and revokes the API tokens the user made for the organization; a user
- * left in no organization is also logged out everywhere.
+ * left in no organization is also logged out everywhere. The organization's issues assigned to
+ * them go back to nobody, each with an `unassigned` activity by whoever removed them, as Sentry
+ * does when a member leaves.
  */
-export async function removeMember(db: DrizzleD1Database, orgId: number, userId: number, now: number): Promise<boolean> {
+export async function removeMember(
+  db: DrizzleD1Database,
+  orgId: number,
+  userId: number,
+  now: number,
+  by: number | null = null,
+): Promise<boolean> {
   const removed = await db
     .delete(memberships)
     .where(and(eq(memberships.organizationId, orgId), eq(memberships.userId, userId)))
     .returning({ userId: memberships.userId });
   if (removed.length === 0) return false;
+  // issues_by_assignee: (project_id, assigned_user_id) for each of the organization's projects.
+  const theirIssues = sql`${issues.projectId} IN (SELECT ${projects.id} FROM ${projects} WHERE ${projects.organizationId} = ${orgId}) AND ${issues.assignedUserId} = ${userId}`;
   await db.batch([
+    db
+      .insert(issueActivity)
+      .select(sql`SELECT NULL, ${issues.id}, ${issues.projectId}, 'unassigned', ${by}, '{}', ${now} FROM ${issues} WHERE ${theirIssues}`),
+    db.update(issues).set({ assignedUserId: null }).where(theirIssues),
     db
       .update(apiTokens)
       .set({ revokedAt: now })

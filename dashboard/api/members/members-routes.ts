@@ -75,6 +75,6 @@ membersRoutes.delete("/organizations/:org/members/:userId", async (c) => {
   if (member.role === "owner" && target !== me.userId && me.role !== "owner")
     throw new ApiError(403, "Only an owner can remove another owner.");
   if (member.role === "owner" && (await countOwners(db, org.id)) <= 1) throw new ApiError(400, "An organization needs at least one owner.");
-  await removeMember(db, org.id, target, Date.now());
+  await removeMember(db, org.id, target, Date.now(), me.userId);
   return c.body(null, 204);
 });
