@@ -5,6 +5,7 @@ import { sendAssignmentEmails } from "./alerts/send-assignment-emails";
 import { detectMonitorFailures } from "./jobs/detect-monitor-failures";
 import { evaluateMetricAlerts } from "./jobs/evaluate-metric-alerts";
 import { enforceRetentionOnSchedule } from "./jobs/enforce-retention";
+import { reprocessIssues } from "./jobs/reprocess-issues";
 
 /** The cron triggers of wrangler.toml, by what they run. */
 export const EVERY_MINUTE = "* * * * *";
@@ -13,18 +14,22 @@ export const EVERY_MINUTE = "* * * * *";
  * The Worker's cron triggers, told apart by `controller.cron`: every minute, cron monitors' missed
  * and timed-out runs (queue-consumer/jobs/detect-monitor-failures.ts) and metric alerts
  * (queue-consumer/jobs/evaluate-metric-alerts.ts), and assignment emails
- * (queue-consumer/alerts/send-assignment-emails.ts); every hour, alert
+ * (queue-consumer/alerts/send-assignment-emails.ts), and issues' "Reprocess"
+ * (queue-consumer/jobs/reprocess-issues.ts); every hour, alert
  * evaluations left pending on a project no new event came to
  * (queue-consumer/alerts/evaluate-after-digest.ts), then retention and housekeeping.
  */
 export async function runScheduledJobs(controller: ScheduledController, env: Env): Promise<void> {
   if (controller.cron === EVERY_MINUTE) {
     // Each on its own: a failure of one must not hold back the other.
-    const [monitors, metrics, assignments] = await Promise.allSettled([
+    const [monitors, metrics, assignments, reprocessing] = await Promise.allSettled([
       detectMonitorFailures(env, controller.scheduledTime),
       evaluateMetricAlerts(env, controller.scheduledTime),
       sendAssignmentEmails(env.DB, deliveryDepsFrom(env), controller.scheduledTime),
+      reprocessIssues(env.DB, env.RAW, controller.scheduledTime),
     ]);
+    if (reprocessing.status === "rejected") console.error("reprocessing: the minute job failed", reprocessing.reason);
+    else if (reprocessing.value.issues > 0) console.log("reprocessing", JSON.stringify(reprocessing.value));
     if (assignments.status === "rejected") console.error("assignment emails: the minute job failed", assignments.reason);
     else if (assignments.value.sent + assignments.value.failed > 0) console.log("assignment emails", JSON.stringify(assignments.value));
     if (monitors.status === "rejected") console.error("monitors: the minute job failed", monitors.reason);
