@@ -6,7 +6,8 @@
  * in the query, checked against the key's allowed origins; a bad DSN or event id is a 400, an
  * invalid form a 400 with `{"errors": {field: message}}`, a kept report a 200 `{}`. The report is
  * queued as the envelope with one `user_report` item an SDK would send, so the digest reads one
- * format. CORS comes from the ingest app's SDK policy.
+ * format. A report counts against the key's rate limit as a feedback event does (a 429 past it).
+ * CORS comes from the ingest app's SDK policy.
  */
 import type { Context } from "hono";
 import { type Env, numericVar } from "../protocol/env";
@@ -15,6 +16,7 @@ import { enqueueIngest } from "./enqueue-ingest";
 import { dialogTexts, errorPageScript } from "./error-page-script";
 import { parseDsn } from "./extract-credentials";
 import { lookupProjectKey, type ProjectKey } from "./lookup-project-key";
+import type { RateLimiter } from "./rate-limit";
 import { concat, readBody } from "./read-body";
 import { refuse } from "./refusal";
 
@@ -26,10 +28,11 @@ const EMAIL_MAX = 128;
 const COMMENTS_MAX = 16_384;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-type EmbedContext = Context<{ Bindings: Env }>;
+/** Any ingest context: the handlers read only the bindings. */
+type EmbedContext<E extends { Bindings: Env } = { Bindings: Env }> = Context<E>;
 
 /** The DSN's key and the event id from the query, checked as Sentry checks them. */
-async function readQuery(c: EmbedContext): Promise<{ key: ProjectKey; eventId: string }> {
+async function readQuery<E extends { Bindings: Env }>(c: EmbedContext<E>): Promise<{ key: ProjectKey; eventId: string }> {
   const dsn = parseDsn(c.req.query("dsn") ?? "");
   if (dsn === null) refuse(400, "missing_auth", "dsn: missing or invalid parameter");
   const eventId = (c.req.query("eventId") ?? "").trim().toLowerCase().replaceAll("-", "");
@@ -72,11 +75,13 @@ export function readReportForm(form: URLSearchParams): { ok: true; report: Repor
   return Object.keys(errors).length === 0 ? { ok: true, report: { name, email, comments } } : { ok: false, errors };
 }
 
-export async function takeErrorPageReport(c: EmbedContext): Promise<Response> {
+export async function takeErrorPageReport<E extends { Bindings: Env }>(c: EmbedContext<E>, rateLimiter: RateLimiter): Promise<Response> {
   const { key, eventId } = await readQuery(c);
   const body = await readBody(c.req.raw.body, c.req.header("content-encoding") ?? null, MAX_FORM_BYTES);
   const form = readReportForm(new URLSearchParams(new TextDecoder().decode(body)));
   if (!form.ok) return c.json({ errors: form.errors }, 400);
+  const decision = rateLimiter.take(key.id, key.rateLimitPerMinute);
+  if (!decision.allowed) refuse(429, "rate_limited", "this key's event rate limit is exceeded", { retryAfter: decision.retryAfter });
   const payload = encoder.encode(JSON.stringify({ event_id: eventId, ...form.report }));
   const envelope = concat([encoder.encode(`{"event_id":"${eventId}"}\n{"type":"user_report","length":${payload.byteLength}}\n`), payload]);
   await enqueueIngest(

@@ -65,7 +65,7 @@ ingestApp.on(["GET", "POST"], "/api/:projectId/cron/:monitorSlug/:publicKey", cr
 ingestApp.all("/api/:projectId/cron/:monitorSlug/:publicKey", () => refuse(405, "method_not_allowed", "use GET or POST"));
 // The crash-report dialog of Sentry.showReportDialog(): its script, and its form's reports.
 ingestApp.get("/api/embed/error-page", serveErrorPage);
-ingestApp.post("/api/embed/error-page", takeErrorPageReport);
+ingestApp.post("/api/embed/error-page", (c) => takeErrorPageReport(c, rateLimiter));
 ingestApp.all("/api/embed/error-page", () => refuse(405, "method_not_allowed", "use GET or POST"));
 ingestApp.all("/api/:projectId/envelope", () => refuse(405, "method_not_allowed", "use POST"));
 ingestApp.all("/api/:projectId/store", () => refuse(405, "method_not_allowed", "use POST"));

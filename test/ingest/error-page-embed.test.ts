@@ -76,6 +76,15 @@ describe("POST /api/embed/error-page/", () => {
     ]);
   });
 
+  it("counts a report against the key's rate limit", async () => {
+    const key = await seedProject({ rateLimitPerMinute: 1 });
+    const form = { name: "Jane", email: "jane@example.com", comments: "again and again" };
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await postForm(embedUrl(key), form)).status);
+    // A minute boundary may fall inside the loop; then the window restarts once.
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+  });
+
   it("answers 400 with Sentry's errors for each bad field, and 413 for a body past 64 KiB", async () => {
     const key = await seedProject();
     const res = await postForm(embedUrl(key), { name: "", email: "nope", comments: "x" });
