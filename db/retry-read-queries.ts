@@ -20,7 +20,7 @@ export interface RetryOptions {
 }
 
 const DEFAULTS: RetryOptions = {
-  attempts: 6,
+  attempts: 8,
   baseDelayMs: 25,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
@@ -40,8 +40,8 @@ async function withRetries<T>(run: () => Promise<T>, options: RetryOptions): Pro
       return await run();
     } catch (err) {
       if (attempt >= options.attempts || !isTransientD1Error(err)) throw err;
-      // Exponential backoff with half of it jittered: about 25, 50, 100, 200, 400 ms, under a
-      // second in all, longer than a consumer's commit holds the write lock.
+      // Exponential backoff with half of it jittered: about 25, 50, 100 ... 1,600 ms, about 2.4 s
+      // in all: longer than a consumer's commit holds the write lock, even on a busy machine.
       const delay = options.baseDelayMs * 2 ** (attempt - 1);
       await options.sleep(delay / 2 + (Math.random() * delay) / 2);
     }
