@@ -35,6 +35,8 @@ export function durationMs(text: string): number | null {
 }
 
 const TRANSACTION_NAME_MAX = 200;
+// Sentry's release names are at most 200 characters.
+const RELEASE_MAX = 200;
 /** The percentiles a transaction_duration trigger can watch, as the performance API names them. */
 export const DURATION_PERCENTILES = ["p50", "p75", "p95", "p99"] as const;
 const threshold = z.number().check(z.int(), z.nonnegative(), z.maximum(1_000_000_000));
@@ -70,10 +72,18 @@ export const alertTriggerSchema = z.discriminatedUnion(
       value: z.number().check(z.gte(0), z.lte(1)),
       interval,
     }),
+    // Release health: crash-free sessions of a release (its version, or "latest", the project's
+    // newest) below `value` percent, over sessions started in the window.
+    z.strictObject({
+      type: z.literal("crash_free_rate"),
+      value: z.number().check(z.gte(0), z.lte(100)),
+      interval,
+      release: z._default(shortText(RELEASE_MAX), "latest"),
+    }),
   ],
   {
     error:
-      "expected one of new_issue, regression, escalating, new_feedback, event_frequency, unique_users, transaction_duration, failure_rate",
+      "expected one of new_issue, regression, escalating, new_feedback, event_frequency, unique_users, transaction_duration, failure_rate, crash_free_rate",
   },
 );
 export type AlertTrigger = z.infer<typeof alertTriggerSchema>;
@@ -85,7 +95,7 @@ export type AlertTrigger = z.infer<typeof alertTriggerSchema>;
  * crossing opens or regresses the rule's own metric issue, which is what notifies the rule's
  * targets, and a recovery resolves it, so a crossing fires once and the next crossing again.
  */
-export const METRIC_TRIGGER_TYPES = ["transaction_duration", "failure_rate"] as const;
+export const METRIC_TRIGGER_TYPES = ["transaction_duration", "failure_rate", "crash_free_rate"] as const;
 export type MetricTrigger = Extract<AlertTrigger, { type: (typeof METRIC_TRIGGER_TYPES)[number] }>;
 
 export function isMetricTrigger(trigger: AlertTrigger): trigger is MetricTrigger {
@@ -99,7 +109,8 @@ const METRIC_FILTER_TYPES: readonly string[] = ["environment", "release"];
 export function ruleConditionsProblem(rule: { triggers: readonly AlertTrigger[]; filters: readonly AlertFilter[] }): string | null {
   const metric = rule.triggers.filter(isMetricTrigger).length;
   if (metric === 0) return null;
-  if (metric !== rule.triggers.length) return "metric triggers (transaction_duration, failure_rate) cannot be mixed with issue triggers";
+  if (metric !== rule.triggers.length)
+    return "metric triggers (transaction_duration, failure_rate, crash_free_rate) cannot be mixed with issue triggers";
   if (rule.filters.some((f) => !METRIC_FILTER_TYPES.includes(f.type))) return "a metric rule can only filter by environment and release";
   return null;
 }

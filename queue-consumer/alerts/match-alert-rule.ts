@@ -109,7 +109,8 @@ async function triggerOccasion(
 ): Promise<Occasion | null> {
   switch (trigger.type) {
     case "transaction_duration":
-    case "failure_rate": {
+    case "failure_rate":
+    case "crash_free_rate": {
       // The minute job decided the crossing; it reaches the rule as its own metric issue, new
       // or regressed, so each crossing notifies once.
       const ownIssue = issue.event?.tags.some(([key, value]) => key === METRIC_RULE_TAG && value === String(ruleId)) ?? false;
@@ -170,8 +171,12 @@ export function filterHolds(filter: AlertFilter, issue: IssueFacts, now: number)
 
 /** "p95 of /checkout above 500 ms in 5 minutes": what a metric trigger watches, as one line. */
 export function metricTriggerReason(trigger: MetricTrigger): string {
-  const of = trigger.transaction === undefined ? "all transactions" : trigger.transaction;
   const window = INTERVAL_WORDS[trigger.interval];
+  if (trigger.type === "crash_free_rate") {
+    const release = trigger.release === "latest" ? "the latest release" : trigger.release;
+    return `Crash-free sessions of ${release} below ${trigger.value}% in ${window}`;
+  }
+  const of = trigger.transaction === undefined ? "all transactions" : trigger.transaction;
   if (trigger.type === "transaction_duration") return `${trigger.percentile} of ${of} above ${trigger.value} ms in ${window}`;
   return `Failure rate of ${of} above ${Math.round(trigger.value * 10_000) / 100}% in ${window}`;
 }

@@ -48,10 +48,22 @@ const SCRUB = { enabled: true, extraKeys: [] };
 const SNAPSHOT_KEPT_MS = 61 * MINUTE;
 
 export const METRIC_RULES = `SELECT r.id, r.project_id, r.name, r.triggers, r.filters, r.match
-  FROM alert_rules r WHERE r.triggers LIKE '%"transaction_duration"%' OR r.triggers LIKE '%"failure_rate"%' ORDER BY r.id LIMIT ?1`;
+  FROM alert_rules r WHERE r.triggers LIKE '%"transaction_duration"%' OR r.triggers LIKE '%"failure_rate"%'
+    OR r.triggers LIKE '%"crash_free_rate"%' ORDER BY r.id LIMIT ?1`;
 
 const ROLLUPS = `SELECT hour, count, failures, sketch FROM transaction_rollups
   WHERE project_id = ?1 AND hour >= ?2 AND (?3 IS NULL OR name = ?3) AND (?4 IS NULL OR environment = ?4) AND (?5 IS NULL OR release = ?5)`;
+
+// crash_free_rate: sessions and crashed sessions of one release (session_rollups, by the hour
+// sessions started in, through its primary key), as count and failures. ?3 is the trigger's
+// release: a version, or "latest", the project's release first seen last among those with
+// sessions (?5, a release filter, must then agree).
+const SESSION_ROLLUPS = `WITH r(version) AS (SELECT CASE WHEN ?3 <> 'latest' THEN ?3
+      ELSE (SELECT v.version FROM releases v WHERE v.project_id = ?1
+        AND EXISTS (SELECT 1 FROM session_rollups x WHERE x.project_id = v.project_id AND x.release = v.version)
+        ORDER BY v.first_seen DESC LIMIT 1) END)
+  SELECT s.hour, s.sessions AS count, s.crashed AS failures, '{}' AS sketch FROM r CROSS JOIN session_rollups s
+  WHERE s.project_id = ?1 AND s.release = r.version AND s.hour >= ?2 AND (?4 IS NULL OR s.environment = ?4) AND (?5 IS NULL OR s.release = ?5)`;
 
 // The latest snapshot at or before the window's start; failing that (a trigger younger than its
 // window), the oldest one, so the window is as long as the trigger has been watched.
@@ -101,7 +113,9 @@ export async function evaluateMetricAlerts(env: Env, now: number, limit = METRIC
 
   const reads = await env.DB.batch(
     watched.flatMap((w) => [
-      env.DB.prepare(ROLLUPS).bind(w.projectId, firstHourOf(w.trigger, now), w.trigger.transaction ?? null, w.environment, w.release),
+      w.trigger.type === "crash_free_rate"
+        ? env.DB.prepare(SESSION_ROLLUPS).bind(w.projectId, firstHourOf(w.trigger, now), w.trigger.release, w.environment, w.release)
+        : env.DB.prepare(ROLLUPS).bind(w.projectId, firstHourOf(w.trigger, now), w.trigger.transaction ?? null, w.environment, w.release),
       env.DB.prepare(START_SNAPSHOT).bind(w.ruleId, w.key, minute - ALERT_INTERVALS[w.trigger.interval]),
       env.DB.prepare(STATE).bind(w.ruleId, w.key),
     ]),
@@ -215,9 +229,9 @@ async function crossingEvent(w: Watched, value: number, minute: number) {
     platform: "other",
     logger: "metric-alerts",
     message: `${w.ruleName}: ${reason}`,
-    transaction: w.trigger.transaction,
+    transaction: "transaction" in w.trigger ? w.trigger.transaction : undefined,
     environment: w.environment ?? undefined,
-    release: w.release ?? undefined,
+    release: w.release ?? (w.trigger.type === "crash_free_rate" && w.trigger.release !== "latest" ? w.trigger.release : undefined),
     fingerprint: fingerprintOf(w),
     tags: { [METRIC_RULE_TAG]: String(w.ruleId), "alert.metric": w.trigger.type },
     extra: { value: formatMetricValue(w.trigger, value) },
@@ -227,7 +241,7 @@ async function crossingEvent(w: Watched, value: number, minute: number) {
         rule: w.ruleName,
         metric: w.trigger.type,
         ...(w.trigger.type === "transaction_duration" ? { percentile: w.trigger.percentile } : {}),
-        transaction: w.trigger.transaction ?? null,
+        ...(w.trigger.type === "crash_free_rate" ? { release: w.trigger.release } : { transaction: w.trigger.transaction ?? null }),
         interval: w.trigger.interval,
         threshold: w.trigger.value,
         value,

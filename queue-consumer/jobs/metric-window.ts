@@ -90,18 +90,21 @@ export function windowTotals(
 /** The trigger's number over the window (ms, or a fraction of failures); null with no transactions in it. */
 export function metricValue(trigger: MetricTrigger, totals: Totals): number | null {
   if (totals.count === 0) return null;
+  // Sessions and crashed sessions (session_rollups) in count and failures: a percentage, as Sentry's.
+  if (trigger.type === "crash_free_rate") return 100 - (100 * totals.failures) / totals.count;
   if (trigger.type === "failure_rate") return totals.failures / totals.count;
   if (sketchCount(totals.sketch) === 0) return null;
   return sketchQuantile(totals.sketch, PERCENTILES[trigger.percentile]);
 }
 
-/** Over the threshold: strictly above it, as Sentry's "above" thresholds are. */
+/** Past the threshold: strictly above it, as Sentry's "above" thresholds are; a crash-free rate strictly below it. */
 export function isOver(trigger: MetricTrigger, value: number): boolean {
-  return value > trigger.value;
+  return trigger.type === "crash_free_rate" ? value < trigger.value : value > trigger.value;
 }
 
 /** "812 ms", "7.5%": the value as a notification says it. */
 export function formatMetricValue(trigger: MetricTrigger, value: number): string {
   if (trigger.type === "failure_rate") return `${Math.round(value * 10_000) / 100}%`;
+  if (trigger.type === "crash_free_rate") return `${Math.round(value * 100) / 100}%`;
   return `${Math.round(value)} ms`;
 }

@@ -103,6 +103,17 @@ describe("alertRuleInputSchema", () => {
     expect(firstProblem(deployed, { ...rule, triggers: [{ ...duration, transaction: "x".repeat(201) }] })).toBe("triggers.0.transaction");
   });
 
+  it("takes a crash_free_rate trigger: a percentage, for the latest release unless it names one", () => {
+    const crashFree = { type: "crash_free_rate", value: 99.5, interval: "1h" };
+    expect(deployed.parse({ ...rule, triggers: [crashFree] }).triggers).toEqual([{ ...crashFree, release: "latest" }]);
+    expect(deployed.parse({ ...rule, triggers: [{ ...crashFree, release: "shop@2.0.0" }] }).triggers[0]).toMatchObject({
+      release: "shop@2.0.0",
+    });
+    expect(firstProblem(deployed, { ...rule, triggers: [{ ...crashFree, value: 101 }] })).toBe("triggers.0.value");
+    expect(firstProblem(deployed, { ...rule, triggers: [{ ...crashFree, release: "r".repeat(201) }] })).toBe("triggers.0.release");
+    expect(firstProblem(deployed, { ...rule, triggers: [crashFree, { type: "regression" }] })).toBe("triggers");
+  });
+
   it("accepts a rule read back from the API, with target ids and secrets, and drops them", () => {
     const echoed = { ...rule, targets: [{ id: "7", type: "webhook", url: "https://hooks.example.com/x", secret: "abc" }] };
     expect(deployed.parse(echoed).targets).toEqual([{ id: "7", type: "webhook", url: "https://hooks.example.com/x", secret: "abc" }]);

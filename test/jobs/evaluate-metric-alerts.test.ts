@@ -94,6 +94,52 @@ describe("evaluateMetricAlerts", () => {
     expect(await firings(ruleId)).toBe(1);
   });
 
+  it("a crash-free rate below its threshold for the latest release notifies once per crossing", async () => {
+    const { projectId } = await seedProject();
+    const { ruleId } = await insertRule(projectId, {
+      name: "Crashing release",
+      // The rule's throttle would hold back a second notification within it.
+      frequencyMinutes: 10,
+      triggers: [{ type: "crash_free_rate", value: 99.5, interval: "5m", release: "latest" }],
+    });
+    /** Sessions of `release` started now, each ending with one of `statuses`. */
+    const sessions = (release: string, statuses: string[]) =>
+      digest(
+        statuses.map((status) => {
+          const body = JSON.stringify({
+            sid: crypto.randomUUID(),
+            init: true,
+            started: new Date().toISOString(),
+            status,
+            attrs: { release, environment: "production" },
+          });
+          return ingestMessage(projectId, `{}\n{"type":"session"}\n${body}\n`);
+        }),
+      );
+    const t0 = Date.now();
+    // An older release's crashes are not the latest release's.
+    await sessions("shop@1.0.0", ["crashed", "crashed"]);
+    await sessions("shop@2.0.0", ["exited"]);
+    expect((await run(t0)).crossed).toBe(0);
+
+    // 3 of 4 new sessions of the latest release crash-free: 75% < 99.5%.
+    await sessions("shop@2.0.0", ["exited", "exited", "exited", "crashed"]);
+    const crossed = await run(t0 + MINUTE);
+    expect(crossed).toMatchObject({ crossed: 1 });
+    expect(crossed.sent.filter((m) => m.kind === "deliver")).toHaveLength(1);
+    const [issue] = (await metricIssue(projectId)).results;
+    expect(issue!.title).toContain("Crashing release: Crash-free sessions of the latest release below 99.5% in 5 minutes");
+    expect((await run(t0 + MINUTE)).crossed).toBe(0);
+    expect((await run(t0 + 2 * MINUTE)).crossed).toBe(0);
+
+    // A window of healthy sessions only: recovered; the next crash crosses again.
+    await sessions("shop@2.0.0", Array(300).fill("exited"));
+    expect(await run(t0 + 8 * MINUTE)).toMatchObject({ crossed: 0, recovered: 1 });
+    await sessions("shop@2.0.0", ["crashed"]);
+    expect((await run(t0 + 14 * MINUTE)).crossed).toBe(1);
+    expect(await firings(ruleId)).toBe(2);
+  });
+
   it("skips a rule whose stored triggers cannot be read, and forgets the state of deleted rules", async () => {
     const { projectId } = await seedProject();
     const { ruleId } = await insertRule(projectId, { triggers: [{ type: "failure_rate", value: 2, interval: "5m" }] });

@@ -87,7 +87,7 @@ describe("POST and GET /api/0/projects/{org}/{project}/alert-rules/", () => {
       'triggers.0.interval: Invalid option: expected one of "1m"|"5m"|"15m"|"1h"|"1d"',
     );
     expect(await refused({ ...rule, triggers: [{ type: "first_seen_event" }] })).toBe(
-      "triggers.0.type: expected one of new_issue, regression, escalating, new_feedback, event_frequency, unique_users, transaction_duration, failure_rate",
+      "triggers.0.type: expected one of new_issue, regression, escalating, new_feedback, event_frequency, unique_users, transaction_duration, failure_rate, crash_free_rate",
     );
     expect(await refused({ ...rule, filters: [{ type: "age", older_than: "a week" }] })).toBe(
       "filters.0.older_than: expected a duration like 30m, 12h, 7d or 2w, at most a year",
