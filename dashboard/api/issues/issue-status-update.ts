@@ -30,8 +30,9 @@ export const issueUpdateBody = z.object({
   // "muted" is the older name of "ignored", which sentry-cli's `issues mute` still sends.
   status: z.enum(["resolved", "resolvedInNextRelease", "unresolved", "ignored", "muted"]),
   statusDetails: statusDetails.default({}),
-  // The older top-level form of statusDetails.ignoreDuration, in minutes.
-  snoozeDuration: z.number().int().min(1).optional(),
+  // The older top-level form of statusDetails.ignoreDuration, in minutes. sentry-cli sends null
+  // with every status it sets: no snooze, so ignoring ignores for good and clears a snooze before.
+  snoozeDuration: z.number().int().min(1).nullable().optional(),
 });
 
 export type IssueUpdateBody = z.output<typeof issueUpdateBody>;
@@ -68,8 +69,8 @@ export function parseIssueChanges(raw: unknown): IssueChanges {
     return body;
   }
   if (body.status === undefined && body.assignedTo === undefined) validateInput(issueUpdateBody, raw);
-  if (body.status === undefined && (Object.keys(body.statusDetails).length > 0 || body.snoozeDuration !== undefined))
-    throw new ApiError(400, `${body.snoozeDuration !== undefined ? "snoozeDuration" : "statusDetails"}: only applies with a status`);
+  if (body.status === undefined && (Object.keys(body.statusDetails).length > 0 || body.snoozeDuration != null))
+    throw new ApiError(400, `${body.snoozeDuration != null ? "snoozeDuration" : "statusDetails"}: only applies with a status`);
   return body;
 }
 
@@ -87,9 +88,9 @@ export type StatusChange =
 export class StatusChangeError extends Error {}
 
 export function statusChangeOf(body: IssueUpdateBody, now: number): StatusChange {
-  if (body.snoozeDuration !== undefined && body.statusDetails.ignoreDuration !== undefined)
+  if (body.snoozeDuration != null && body.statusDetails.ignoreDuration !== undefined)
     throw new StatusChangeError("snoozeDuration: give snoozeDuration or statusDetails.ignoreDuration, not both");
-  const details: Details = { ...body.statusDetails, ignoreDuration: body.statusDetails.ignoreDuration ?? body.snoozeDuration };
+  const details: Details = { ...body.statusDetails, ignoreDuration: body.statusDetails.ignoreDuration ?? body.snoozeDuration ?? undefined };
   const given = (fields: readonly (keyof Details)[]) => fields.filter((f) => details[f] !== undefined);
   const refuse = (field: string, why: string): never => {
     throw new StatusChangeError(`statusDetails.${field}: ${why}`);

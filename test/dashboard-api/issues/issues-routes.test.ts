@@ -775,6 +775,20 @@ describe("PUT /api/0/projects/{org}/{project}/issues/ without ids (sentry-cli's 
       json: { detail: "snoozeDuration: give snoozeDuration or statusDetails.ignoreDuration, not both" },
     });
   });
+
+  it("takes snoozeDuration null, as sentry-cli sends with every status: no snooze, and a snooze before is cleared", async () => {
+    const org = await seedOrganization();
+    const issue = await seedIssue(org.projectId);
+    await put(`/issues/${issue}/`, org.token, { status: "muted", snoozeDuration: 30 });
+    const cleared = await put(`/issues/${issue}/`, org.token, { status: "ignored", snoozeDuration: null });
+    expect(cleared).toMatchObject({ status: 200, json: { status: "ignored" } });
+    expect(await issueRow(issue)).toMatchObject({ status: "ignored", substatus: "forever", ignored_until: null });
+    for (const status of ["resolved", "unresolved"]) {
+      const answer = await put(`${streamOf(org)}?id=${issue}`, org.token, { status, snoozeDuration: null });
+      expect(answer).toMatchObject({ status: 200, json: { status } });
+    }
+    expect(await put(`/issues/${issue}/`, org.token, { assignedTo: "", snoozeDuration: null })).toMatchObject({ status: 200 });
+  });
 });
 
 describe("PUT /api/0/projects/{org}/{project}/issues/?id=...", () => {
