@@ -2,7 +2,8 @@
 // push alerts with their session (Chromium has no push service to subscribe to here, so the
 // subscriptions point at a local stand-in that checks VAPID and decrypts like a real one), a
 // rule with a push target is made in the alerts form, an error from @sentry/node fires it, and
-// each browser gets the notification; the one whose push service answers 410 is removed.
+// each browser gets the notification; the one whose push service answers 410 is removed. Then
+// the member turns assignment emails off in their notification settings.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -105,5 +106,30 @@ test("a push target notifies each of the member's browsers, and a gone one is re
     .waitFor();
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-alert-push-target.png"), fullPage: true });
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a member turns assignment emails off in their notification settings", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  await page.goto(`${stack.dashboardUrl}/login`);
+  await page.getByLabel("Email").fill(stack.login.email);
+  await page.getByLabel("Password").fill(stack.login.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(/\/organizations\/faultline\/issues/, { waitUntil: "commit" });
+  await page.goto(`${stack.dashboardUrl}/organizations/faultline/settings`);
+  const box = page.getByLabel("Email me when someone assigns an issue to me");
+  await box.waitFor();
+  assert.equal(await box.isChecked(), true);
+  await box.uncheck();
+  for (let i = 0; i < 50 && (await stack.query("SELECT assignment_emails FROM users"))[0].assignment_emails !== 0; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(await stack.query("SELECT assignment_emails FROM users"), [{ assignment_emails: 0 }]);
+  await page.reload();
+  await page.getByRole("button", { name: "Enable browser notifications" }).waitFor();
+  assert.equal(await page.getByLabel("Email me when someone assigns an issue to me").isChecked(), false);
+  await page.getByRole("heading", { name: "Your notifications" }).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-my-notifications.png"), fullPage: true });
   await context.close();
 });

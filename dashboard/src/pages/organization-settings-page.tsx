@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { seg, send } from "../api-client";
 import { CopyButton } from "../components/copy-button";
 import { FormError, errorText } from "../components/form-error";
+import { MyNotifications } from "../components/my-notifications";
 import { RelativeTime } from "../components/relative-time";
 import { useSession } from "../session";
 import { useApi } from "../use-api";
@@ -31,6 +32,7 @@ export function OrganizationSettingsPage({ org }: { org: string }) {
       <h1 id="org-settings-title">Organization settings</h1>
       <Members org={org} />
       <Tokens org={org} />
+      <MyNotifications />
     </section>
   );
 }
