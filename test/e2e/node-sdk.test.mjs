@@ -5,7 +5,12 @@ import { randomBytes } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
 import { after, before, test } from "node:test";
 import * as Sentry from "@sentry/node";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { ROOT } from "../../scripts/local-dev.mjs";
 import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./local-faultline.mjs";
+
+const run = promisify(execFile);
 
 // The Node SDK's transport gzips envelopes over this size (its GZIP_THRESHOLD).
 const GZIP_THRESHOLD = 32 * 1024;
@@ -107,6 +112,28 @@ test("events from @sentry/node are recorded once each, the large one sent gzip'd
   const message = byId.get(messageId).event;
   assert.equal(message.logentry.formatted, "checkout finished with a warning");
   assert.equal(message.level, "warning");
+});
+
+test("a process's session ended by an unhandled rejection counts once, crashed, in its release's health", { timeout: 60_000 }, async () => {
+  // A process of its own: the SDK's process session is one per process.
+  const release = "faultline-e2e-crash@1.0.0";
+  const script = `
+    import * as Sentry from "@sentry/node";
+    Sentry.init({ dsn: process.env.FAULTLINE_DSN, release: ${JSON.stringify(release)}, environment: "e2e" });
+    Promise.reject(new Error("an unhandled rejection"));
+    setTimeout(() => Sentry.flush(10_000), 100);
+  `;
+  await run(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, env: { ...process.env, FAULTLINE_DSN: faultline.dsn } });
+  const query = `SELECT sessions, errored, abnormal, crashed FROM session_rollups WHERE project_id = ${PROJECT_ID} AND release = '${release}'`;
+  for (const deadline = Date.now() + 30_000; ;) {
+    const rows = await faultline.query(query);
+    if (rows[0]?.crashed === 1) {
+      assert.deepEqual(rows, [{ sessions: 1, errored: 0, abnormal: 0, crashed: 1 }]);
+      break;
+    }
+    assert.ok(Date.now() < deadline, `no crashed session within 30 s: ${JSON.stringify(rows)}\n${faultline.workerOutput()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 });
 
 test("an unknown key is answered 401 with a reason", { timeout: 30_000 }, async () => {
