@@ -1,7 +1,8 @@
 // Debian's python3-sentry-sdk 1.9 with Django (python3-django), tracing requests against a local
 // Faultline (the Worker under `wrangler dev`, the dashboard's API under `wrangler pages dev`, one
-// shared D1): its transaction items show in Discover with the route names Django gave them, and
-// the error raised inside /sentry-debug/ shows in that request's trace.
+// shared D1): its transaction items show in Discover with the route names Django gave them, the
+// error raised inside /sentry-debug/ shows in that request's trace, and its request-mode session
+// aggregate shows in the release's health.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -105,4 +106,15 @@ test("Django's transactions from python3-sentry-sdk show in Discover, and its er
     errors.map((e) => e.title),
     ["ZeroDivisionError: division by zero"],
   );
+
+  // Request-mode release health: the SDK's `sessions` aggregate of the three requests, the one
+  // that raised counted as crashed.
+  const release = await waitFor(
+    () => api("/organizations/faultline/releases/shop%402.0.0/?health=1"),
+    (answer) => answer.projects?.[0]?.hasHealthData === true,
+    "the request sessions in the release's health",
+  );
+  const health = release.projects[0].healthData;
+  assert.deepEqual([health.totalSessions, health.sessionsCrashed, health.sessionsErrored], [3, 1, 0], JSON.stringify(health));
+  assert.equal(Math.round(health.crashFreeSessions * 100) / 100, 66.67);
 });
