@@ -13,7 +13,7 @@ import { DAY, HOUR } from "../../protocol/time";
  *   letters, raw request bodies in R2 (`raw/<project>/<day>/…`, listed by prefix, oldest first,
  *   and kept at least 15 days, as long as a message may wait in a queue);
  * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts,
- *   ingest_refusals);
+ *   ingest_refusals), and user feedback;
  * - transactions: their index rows and the trace ids of errors by day, their rollups by hour, and
  *   their span trees in R2 (`spans/<project>/<day>/…`, listed by prefix as raw bodies are);
  * - release health: session rollups and their users by hour; session states 20 days after they
@@ -133,6 +133,12 @@ const DELETE_MONITOR_CHECKINS = `WITH ${CUTOFFS}
     SELECT k.id FROM cutoff c CROSS JOIN monitors m CROSS JOIN monitor_environments e CROSS JOIN monitor_checkins k
     WHERE m.project_id = c.project_id AND e.monitor_id = m.id AND k.monitor_environment_id = e.id
       AND k.date_created < c.before AND k.status <> 'in_progress' LIMIT ?2)`;
+
+// User feedback through user_feedback_by_project (its time is never later than its receipt);
+// a screenshot is a stored item and goes with those.
+const DELETE_USER_FEEDBACK = `WITH ${CUTOFFS}
+  DELETE FROM user_feedback WHERE id IN (
+    SELECT f.id FROM cutoff c CROSS JOIN user_feedback f WHERE f.project_id = c.project_id AND f.date_created < c.before LIMIT ?2)`;
 
 // Ingest's refusal counts (worker/count-refusals.ts), hourly buckets through their primary key.
 const DELETE_INGEST_REFUSALS = `WITH ${CUTOFFS}
@@ -531,6 +537,7 @@ export async function enforceRetention(
     drain("session_users", DELETE_SESSION_USERS),
     drain("session_states", DELETE_SESSION_STATES),
     drain("session_aggregate_items", DELETE_SESSION_AGGREGATE_ITEMS),
+    drain("user_feedback", DELETE_USER_FEEDBACK),
     deleteRawBodies,
     deleteSpanTrees,
     deleteUnusedBundles,
@@ -563,6 +570,7 @@ export async function enforceRetentionOnSchedule(controller: ScheduledController
 
 /** The statements the job runs, for tests that check each one is served by an index. */
 export const RETENTION_QUERIES = {
+  DELETE_USER_FEEDBACK,
   DELETE_SESSION_ROLLUPS,
   DELETE_SESSION_USERS,
   DELETE_SESSION_STATES,

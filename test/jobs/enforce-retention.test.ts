@@ -566,6 +566,23 @@ describe("enforceRetention", () => {
     ]);
   });
 
+  it("deletes user feedback past the retention", async () => {
+    const p = await project(7);
+    for (const [id, at] of [
+      ["a", NOW - 8 * DAY],
+      ["b", NOW - 6 * DAY],
+    ] as const) {
+      await env.DB.prepare(
+        "INSERT INTO user_feedback (project_id, feedback_id, message, source, date_created, ingest_batch) VALUES (?, ?, 'hi', 'api', ?, 'api')",
+      )
+        .bind(p, id.repeat(32), at)
+        .run();
+    }
+    const report = await enforceRetention(env.DB, env.RAW, NOW);
+    expect(report.deleted.user_feedback).toBe(1);
+    expect(await rows("SELECT feedback_id FROM user_feedback WHERE project_id = ?", p)).toEqual([{ feedback_id: "b".repeat(32) }]);
+  });
+
   it("deletes transactions' index rows, errors, rollups and span trees past the retention", async () => {
     const p = await project(7);
     const dayOf = (t: number) => t - (t % DAY);
@@ -668,6 +685,7 @@ describe("enforceRetention", () => {
       "project_hourly",
       "item_counts",
       "ingest_refusals",
+      "user_feedback",
       "issues",
       "issue_users",
       "issue_tags",

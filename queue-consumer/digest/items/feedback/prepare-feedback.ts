@@ -130,8 +130,11 @@ function typedText(value: unknown, max: number): string {
   return typeof value === "string" ? value.trim().slice(0, max) : "";
 }
 
-/** The event's own time, or when it was received when it has none a Date can hold. */
+/**
+ * The event's own time, or when it was received when it has none a Date can hold; never later
+ * than its receipt (a clock ahead would keep it first in the list, and past retention).
+ */
 function timeOf(value: unknown, receivedAt: number): number {
   const seconds = normalizeTimestamp(value);
-  return typeof seconds === "number" ? Math.round(seconds * 1000) : receivedAt;
+  return typeof seconds === "number" ? Math.min(Math.round(seconds * 1000), receivedAt) : receivedAt;
 }
