@@ -5,7 +5,7 @@
  */
 import { type SQL, and, gte, inArray, lt, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { issueHourly, issueTags, itemCounts, projectHourly, rejectedEnvelopes } from "../../../db/schema";
+import { ingestRefusals, issueHourly, issueTags, itemCounts, projectHourly, rejectedEnvelopes } from "../../../db/schema";
 import { DAY } from "../../../protocol/time";
 
 export interface HourCount {
@@ -68,6 +68,30 @@ export async function acceptedDayCounts(
     .where(
       and(inArray(itemCounts.projectId, projectIds.slice(0, 90)), gte(itemCounts.day, start - (start % DAY)), lt(itemCounts.day, end)),
     );
+}
+
+/**
+ * Requests ingest refused for what they carried, per project, UTC day and HTTP status
+ * (ingest_refusals' primary key: project, hour, reason). `kind` is the status.
+ */
+export async function refusedDayCounts(
+  db: DrizzleD1Database,
+  projectIds: readonly number[],
+  start: number,
+  end: number,
+): Promise<DayCount[]> {
+  if (projectIds.length === 0) return [];
+  const day = sql<number>`${ingestRefusals.hour} - ${ingestRefusals.hour} % ${DAY}`;
+  return db
+    .select({
+      projectId: ingestRefusals.projectId,
+      day: day.mapWith(Number),
+      kind: sql<string>`cast(${ingestRefusals.status} AS TEXT)`,
+      count: sql<number>`sum(${ingestRefusals.count})`.mapWith(Number),
+    })
+    .from(ingestRefusals)
+    .where(and(inArray(ingestRefusals.projectId, projectIds.slice(0, 90)), gte(ingestRefusals.hour, start), lt(ingestRefusals.hour, end)))
+    .groupBy(ingestRefusals.projectId, day, ingestRefusals.status);
 }
 
 /** What the digest could not read, per project, UTC day and reason (rejected_envelopes_by_project). */

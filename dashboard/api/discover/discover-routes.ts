@@ -16,7 +16,15 @@ import { type IssueSearch, parseIssueSearch } from "../issues/parse-issue-search
 import { shortId } from "../issues/serialize-issue";
 import { iso } from "../projects/serialize-project";
 import { database, organizationInScope } from "../route-scope";
-import { acceptedDayCounts, type HourCount, issueHourCounts, projectHourCounts, rejectedDayCounts, tagKeyTotals } from "./discover-queries";
+import {
+  acceptedDayCounts,
+  type HourCount,
+  issueHourCounts,
+  projectHourCounts,
+  refusedDayCounts,
+  rejectedDayCounts,
+  tagKeyTotals,
+} from "./discover-queries";
 import { type QueryWindow, bucketTimes, queryProjects, queryWindow } from "./discover-window";
 import { organizationProjectIds } from "../organizations/organization-queries";
 import { transactionSeries, transactionTable, wantsTransactions } from "./transaction-discover";
@@ -133,14 +141,18 @@ discoverRoutes.get("/organizations/:org/stats_v2", async (c) => {
   const categories = c.req.queries("category");
   const outcomes = c.req.queries("outcome");
 
-  const [accepted, rejected] = await Promise.all([
+  const [accepted, rejected, refused] = await Promise.all([
     acceptedDayCounts(db, projectIds, window.start, window.end),
     rejectedDayCounts(db, projectIds, window.start, window.end),
+    refusedDayCounts(db, projectIds, window.start, window.end),
   ]);
   const rows = [
     ...accepted.map((r) => ({ ...r, category: CATEGORIES[r.kind] ?? "default", outcome: "accepted" })),
     // A message the digest could not read was meant as an error event, as far as anyone knows.
     ...rejected.map((r) => ({ ...r, category: "error", outcome: "invalid" })),
+    // Requests ingest refused: Relay's outcomes are rate_limited for a 429 and invalid for a body
+    // it cannot take (malformed, too large; https://develop.sentry.dev/sdk/telemetry/client-reports/).
+    ...refused.map((r) => ({ ...r, category: "error", outcome: r.kind === "429" ? "rate_limited" : "invalid" })),
   ].filter(
     (r) => (categories === undefined || categories.includes(r.category)) && (outcomes === undefined || outcomes.includes(r.outcome)),
   );

@@ -153,6 +153,28 @@ describe("GET /organizations/{org}/stats_v2/", () => {
     expect(errorsOnly.json.groups).toEqual([{ by: {}, totals: { "sum(quantity)": 8 }, series: { "sum(quantity)": [7, 1] } }]);
     expect((await get(`/organizations/${org.orgSlug}/stats_v2/?interval=1h`, org.token)).status).toBe(400);
   });
+
+  it("counts requests ingest refused: a 429 as rate_limited, a malformed or too large one as invalid", async () => {
+    const org = await seedOrganization();
+    const day = T0 - (T0 % DAY);
+    await env.DB.prepare(
+      `INSERT INTO ingest_refusals (project_id, hour, reason, count, status, detail, last_seen) VALUES
+         (?1, ?2, 'invalid_json', 4, 400, 'x', ?2), (?1, ?2 + 3600000, 'too_large', 2, 413, 'x', ?2),
+         (?1, ?2 + 86400000, 'rate_limited', 5, 429, 'x', ?2), (?1, ?2 - 3600000, 'invalid_json', 9, 400, 'x', ?2)`,
+    )
+      .bind(org.projectId, day)
+      .run();
+    const range = `start=${new Date(day).toISOString()}&end=${new Date(day + 2 * DAY).toISOString()}&interval=1d`;
+    const answer = await get(
+      `/organizations/${org.orgSlug}/stats_v2/?field=sum(quantity)&groupBy=outcome&groupBy=category&${range}`,
+      org.token,
+    );
+    const byKey = Object.fromEntries(answer.json.groups.map((g: any) => [`${g.by.category}/${g.by.outcome}`, g.series["sum(quantity)"]]));
+    // The day before the range is left out.
+    expect(byKey).toEqual({ "error/invalid": [6, 0], "error/rate_limited": [0, 5] });
+    const limited = await get(`/organizations/${org.orgSlug}/stats_v2/?field=sum(quantity)&outcome=rate_limited&${range}`, org.token);
+    expect(limited.json.groups).toEqual([{ by: {}, totals: { "sum(quantity)": 5 }, series: { "sum(quantity)": [0, 5] } }]);
+  });
 });
 
 describe("GET /organizations/{org}/tags/", () => {
