@@ -27,9 +27,9 @@ function explain({ type, data }: EventError): string {
   switch (type) {
     case "js_no_source":
       if (data.debug_id !== undefined)
-        return `No source map was uploaded for ${text(data.url)} (debug id ${text(data.debug_id)}). Upload the build's maps with sentry-cli sourcemaps upload; events that arrived before them stay minified.`;
+        return `No source map was uploaded for ${text(data.url)} (debug id ${text(data.debug_id)}). Upload the build's maps with sentry-cli sourcemaps upload; events that arrived before them stay minified until the issue is reprocessed.`;
       if (data.release !== undefined)
-        return `${text(data.url)} was not uploaded for release ${text(data.release)}${data.dist === undefined ? "" : `, dist ${text(data.dist)}`}. Check the --release, --dist and --url-prefix of sentry-cli sourcemaps upload; events that arrived before the upload stay minified.`;
+        return `${text(data.url)} was not uploaded for release ${text(data.release)}${data.dist === undefined ? "" : `, dist ${text(data.dist)}`}. Check the --release, --dist and --url-prefix of sentry-cli sourcemaps upload; events that arrived before the upload stay minified until the issue is reprocessed.`;
       return `${text(data.url)} was not found.`;
     case "js_invalid_source":
       return `The source map ${text(data.url)} could not be read: it is not a valid source map.`;

@@ -79,7 +79,8 @@ export function SourceMapsSettings({ base }: { base: string }) {
       <p class="muted">
         Upload a build's maps with <code>sentry-cli sourcemaps inject dist</code> then <code>sentry-cli sourcemaps upload dist</code>{" "}
         (matched by debug id), or <code>sentry-cli sourcemaps upload --release VERSION --url-prefix '~/dist' dist</code> (matched by release
-        and URL). Events received before an upload keep their minified frames.
+        and URL). Events received before an upload keep their minified frames until their issue is reprocessed (Reprocess, on the issue's
+        page).
       </p>
       {usage.data !== null && <Usage usage={usage.data} />}
       <FormError error={error ?? list.error ?? usage.error} />

@@ -11,6 +11,7 @@ import { FormError, errorText } from "../components/form-error";
 import { IgnoreMenu } from "../components/ignore-menu";
 import { LevelBadge, StatusBadge } from "../components/issue-badges";
 import { RelativeTime } from "../components/relative-time";
+import { SourceMapReprocessing } from "../components/source-map-reprocessing";
 import { releaseHref } from "./releases-page";
 import { Link, useLocation, withQuery } from "../router";
 import { useSession } from "../session";
@@ -149,6 +150,9 @@ export function IssuePage({ org, issueId }: { org: string | null; issueId: strin
             {event.data === null && event.error === null && <p role="status">Loading event…</p>}
             {event.data !== null && (
               <>
+                {(issue.platform === "javascript" || issue.platform === "node") && (
+                  <SourceMapReprocessing issueId={issueId} onReprocessed={event.reload} />
+                )}
                 <EventHeader event={event.data} />
                 <EventDetails event={event.data} />
               </>
