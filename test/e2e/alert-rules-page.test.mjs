@@ -86,6 +86,21 @@ test("a rule made in the form fires on the next new error, and the delivery log 
   assert.equal(JSON.parse(test.body).data.triggered_rule, "New errors to the webhook");
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-alert-test-notification.png"), fullPage: true });
   await editForm.getByRole("button", { name: "Cancel" }).click();
+
+  // A metric rule on transactions: turning its trigger on turns the issue triggers off.
+  await page.getByRole("button", { name: "New rule" }).click();
+  const metricForm = page.getByRole("form", { name: "New rule" });
+  await metricForm.getByLabel("Name").fill("Slow checkout");
+  await metricForm.getByLabel("Transactions' duration").check();
+  await metricForm.getByLabel("duration: transaction").fill("GET /checkout");
+  await metricForm.getByLabel("duration: above").fill("800");
+  await metricForm.getByLabel("Target 1: URL").fill("https://hooks.slack.com/services/T0/B0/x");
+  assert.equal(await metricForm.getByLabel("A new issue is created").isChecked(), false);
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-alert-metric-rule-form.png"), fullPage: true });
+  await metricForm.getByRole("button", { name: "Create rule" }).click();
+  const metricRule = page.getByRole("article", { name: "Rule Slow checkout" });
+  await metricRule.waitFor();
+  assert.match(await metricRule.innerText(), /When\s+any of: p95 of GET \/checkout is above 800 ms in 5 minutes/);
   await page.screenshot({ path: join(SCREENSHOTS, "dashboard-alert-rules.png"), fullPage: true });
 
   // An error from the real SDK: a new issue, so the rule fires.
