@@ -1,16 +1,19 @@
-// Source maps end to end: a small Node app bundled and minified with esbuild, its maps injected
-// and uploaded by the real sentry-cli (@sentry/cli) to a local Faultline (the Worker under
-// `wrangler dev`, the dashboard's API under `wrangler pages dev`, one shared D1 and R2), then an
-// error from it sent by the real @sentry/node. The stored event and its issue must name the
-// original code.
+// Source maps end to end: a small Node app, and a browser app, bundled and minified with esbuild,
+// their maps injected and uploaded by the real sentry-cli (@sentry/cli) to a local Faultline (the
+// Worker under `wrangler dev`, the dashboard's API under `wrangler pages dev`, one shared D1 and
+// R2), then an error from each sent by the real @sentry/node, or @sentry/browser in headless
+// Chromium. The stored event and its issue must name the original code.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { build } from "esbuild";
+import { chromium } from "playwright-core";
 import { ROOT, applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+import { CHROMIUM, CHROMIUM_ARGS } from "./dashboard-stack.mjs";
 
 const SENTRY_CLI = resolve(ROOT, "node_modules/.bin/sentry-cli");
 const persistTo = mkdtempSync(join(tmpdir(), "faultline-sourcemaps-e2e-"));
@@ -225,3 +228,106 @@ test("debug-files upload is refused with a message sentry-cli prints", { timeout
   assert.notEqual(run.status, 0, output);
   assert.match(output, /Faultline stores JavaScript source maps only/);
 });
+
+const BROWSER_MAIN_SOURCE = `import * as Sentry from "@sentry/browser";
+import { parseConfig } from "./config.js";
+
+export function startApp(source) {
+  return parseConfig(source);
+}
+
+async function run(dsn) {
+  Sentry.init({ dsn, defaultIntegrations: false });
+  let id;
+  try {
+    startApp("name=demo\\nbroken");
+  } catch (err) {
+    id = Sentry.captureException(err);
+  }
+  await Sentry.flush(10_000);
+  return id;
+}
+// From a timer, so that the error's stack holds the app's frames only, not the test's evaluate().
+window.runApp = (dsn) => new Promise((resolve) => setTimeout(() => resolve(run(dsn)), 0));
+`;
+
+/** A browser app bundled with the installed @sentry/browser, minified, with its map. */
+async function buildBrowserApp(name) {
+  const dir = join(persistTo, name);
+  mkdirSync(join(dir, "src"), { recursive: true });
+  writeFileSync(join(dir, "src", "config.js"), CONFIG_SOURCE);
+  writeFileSync(join(dir, "src", "main.js"), BROWSER_MAIN_SOURCE);
+  await build({
+    entryPoints: [join(dir, "src", "main.js")],
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    platform: "browser",
+    format: "iife",
+    target: "es2022",
+    nodePaths: [join(ROOT, "node_modules")],
+    outfile: join(dir, "dist", "app.js"),
+    logLevel: "silent",
+  });
+  return dir;
+}
+
+/** Serves the app's page and dist/app.js from a loopback origin of its own. */
+async function serveApp(dir) {
+  const html =
+    '<!doctype html><html><head><meta charset="utf-8"><title>Shop</title><script src="/app.js"></script></head><body>Shop</body></html>';
+  const server = createServer((req, res) => {
+    if (req.url === "/") res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
+    else if (req.url === "/app.js")
+      res.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(join(dir, "dist", "app.js")));
+    else res.writeHead(404).end();
+  });
+  const port = await freePort();
+  await new Promise((done) => server.listen(port, "127.0.0.1", done));
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((done) => server.close(done)) };
+}
+
+test(
+  "sourcemaps inject + upload: a minified browser app's error from @sentry/browser in Chromium names the original code",
+  { timeout: 180_000 },
+  async () => {
+    const dir = await buildBrowserApp("browser");
+    assert.match(succeeds(["sourcemaps", "inject", "dist"], dir), /debug id/i);
+    assert.match(succeeds(["sourcemaps", "upload", "dist"], dir), /Upload type: artifact bundle/);
+
+    const site = await serveApp(dir);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    let eventId;
+    try {
+      const page = await browser.newPage();
+      const pageErrors = [];
+      page.on("pageerror", (err) => pageErrors.push(err.message));
+      await page.goto(`${site.origin}/`);
+      eventId = await page.evaluate((value) => window.runApp(value), dsn);
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await browser.close();
+      await site.close();
+    }
+    assert.match(eventId ?? "", /^[0-9a-f]{32}$/);
+
+    const event = await storedEvent(eventId);
+    const exception = exceptionOf(event);
+    const top = exception.stacktrace.frames.at(-1);
+    assert.match(top.filename, /src\/config\.js$/);
+    assert.equal(top.function, "parseConfig");
+    assert.equal(top.lineNo, 6);
+    assert.deepEqual(
+      top.context.find(([line]) => line === 6),
+      [6, "      throw new Error(`bad config line: ${key}`);"],
+    );
+    assert.equal(exception.stacktrace.frames.at(-2).function, "startApp");
+    // The minified frame, as Chromium reported it, is kept beside it.
+    assert.equal(exception.rawStacktrace.frames.at(-1).absPath, `${site.origin}/app.js`);
+    assert.deepEqual(event.errors, []);
+
+    const issue = await api(`/issues/${event.groupID}/`);
+    assert.equal(issue.json.title, "Error: bad config line: broken");
+    assert.equal(issue.json.culprit, "src/config in parseConfig");
+  },
+);
