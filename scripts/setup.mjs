@@ -14,6 +14,9 @@
 //   --reset-admin-password  give the owner (--admin-email) a new password and end their sessions.
 //   --skip-build            deploy the dashboard as last built.
 //   FAULTLINE_D1_LOCATION   a location hint for a new D1 database (weur, eeur, apac, oc, wnam, enam).
+//
+// Push alerts sign with a VAPID key pair (RFC 8292) made once: the Worker keeps both halves as
+// secrets, the dashboard the public key, which browsers subscribe with.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -22,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { readPagesConfig, readWorkerConfig, recordDatabaseId, PRODUCTION_BRANCH } from "./deploy-config.mjs";
 import { deploy } from "./deploy.mjs";
-import { hashPassword } from "./local-dev.mjs";
+import { hashPassword, newVapidKeys } from "./local-dev.mjs";
 import { parseBucketNames, parseJsonOutput, parseSecretNames, parseTable, runWrangler, wranglerFailure } from "./wrangler-cli.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -116,6 +119,16 @@ export async function setup({ root = ROOT, adminEmail, resetAdminPassword = fals
       log(`+ secret ${name} set`);
     }
   }
+  // A new VAPID pair only when the dashboard has none: browsers' subscriptions are tied to it. Its
+  // public half goes to Pages before the deploy (a Pages secret reaches the next deployment),
+  // both halves to the Worker after it (a Worker must exist to hold secrets).
+  const vapid = secrets.has("VAPID_PUBLIC_KEY") ? null : newVapidKeys();
+  if (vapid) {
+    await wrangler(["pages", "secret", "put", "VAPID_PUBLIC_KEY", "--project-name", pages.name], {
+      cwd: dashboardDir,
+      input: vapid.publicKey,
+    });
+  }
 
   // Schema and first owner ------------------------------------------------------------------------
   log("Applying D1 migrations…");
@@ -169,6 +182,18 @@ export async function setup({ root = ROOT, adminEmail, resetAdminPassword = fals
 
   // Deploy ----------------------------------------------------------------------------------------
   const deployed = await deploy({ root, skipBuild, log });
+  if (vapid) {
+    await wrangler(["secret", "put", "VAPID_PUBLIC_KEY"], { input: vapid.publicKey });
+    await wrangler(["secret", "put", "VAPID_PRIVATE_KEY"], { input: vapid.privateKey });
+    log("+ VAPID keys for push alerts made (Worker secrets VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY)");
+  } else {
+    const workerSecrets = new Set(parseJsonOutput((await wrangler(["secret", "list", "--format", "json"])).stdout).map((s) => s.name));
+    if (workerSecrets.has("VAPID_PRIVATE_KEY")) log("✓ VAPID keys for push alerts");
+    else
+      log(
+        `! the Worker has no VAPID_PRIVATE_KEY while the dashboard has a VAPID_PUBLIC_KEY: push alerts will fail. Delete the dashboard's (npx wrangler pages secret delete VAPID_PUBLIC_KEY --project-name ${pages.name}) and run setup again for a new pair`,
+      );
+  }
   const [key] = await query("SELECT project_id, public_key FROM project_keys WHERE enabled = 1 ORDER BY project_id, id LIMIT 1");
   const ingest = new URL(deployed.ingestUrl);
   const dsn = key ? `${ingest.protocol}//${key.public_key}@${ingest.host}/${key.project_id}` : undefined;

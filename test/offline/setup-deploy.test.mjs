@@ -79,6 +79,11 @@ describe("setup and deploy on an account with nothing of Faultline's", { concurr
     const pages = state.pages[0];
     assert.ok(pages.secrets.SESSION_SECRET.length >= 32);
     assert.equal(pages.secrets.INGEST_URL, WORKERS_URL);
+    // One VAPID pair for push alerts: the dashboard has its public half, the Worker both.
+    assert.match(pages.secrets.VAPID_PUBLIC_KEY, /^B[A-Za-z0-9_-]{86}$/);
+    assert.equal(state.worker.secrets.VAPID_PUBLIC_KEY, pages.secrets.VAPID_PUBLIC_KEY);
+    assert.match(state.worker.secrets.VAPID_PRIVATE_KEY, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(pages.deployments.at(-1).secrets.VAPID_PUBLIC_KEY, pages.secrets.VAPID_PUBLIC_KEY, "the deployment has it");
     for (const c of calls.filter((c) => c.argv[0] === "pages" && c.argv[1] !== "project"))
       assert.equal(c.cwd, join(project, "dashboard"), commandOf(c));
 

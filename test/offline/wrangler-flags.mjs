@@ -13,6 +13,8 @@ export const COMMAND_FLAGS = {
   "r2 bucket create": ["location", "storage-class", "jurisdiction", "use-remote", "update-config", "binding"],
   "pages project list": ["json"],
   "pages project create": ["production-branch", "compatibility-flags", "compatibility-date"],
+  "secret list": ["name", "format"],
+  "secret put": ["name"],
   "pages secret list": ["project-name"],
   "pages secret put": ["project-name"],
   "pages deploy": [

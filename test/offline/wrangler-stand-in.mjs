@@ -167,6 +167,19 @@ function main() {
       );
       return;
     }
+    case "secret list": {
+      if (!state.worker) fail("This Worker does not exist on your account. [code: 10007]");
+      out(`${JSON.stringify(Object.keys(state.worker.secrets ?? {}).map((name) => ({ name, type: "secret_text" })))}\n`);
+      return;
+    }
+    case "secret put": {
+      if (!state.worker) fail("stand-in: the real wrangler asks whether to create a Worker here, and fails without a terminal");
+      if (!stdin.trim()) fail("stand-in: a secret read from stdin must not be empty");
+      state.worker.secrets = { ...state.worker.secrets, [positionals[0]]: stdin.trimEnd() };
+      save();
+      out(`${BANNER}🌀 Creating the secret for the Worker "${state.worker.name}"\n✨ Success! Uploaded secret ${positionals[0]}\n`);
+      return;
+    }
     case "pages secret put": {
       const p = project();
       const [key] = positionals;
@@ -216,7 +229,7 @@ function main() {
           .match(/"[^"]+"/g)
           ?.map((c) => JSON.parse(c)) ?? [];
       const vars = [].concat(flags.var ?? []);
-      state.worker = { name, crons, vars };
+      state.worker = { name, crons, vars, secrets: state.worker?.secrets ?? {} };
       save();
       const targets = [
         `https://${name}.${state.workersSubdomain}.workers.dev`,
