@@ -27,7 +27,8 @@ export function addRejectionStatements(batch: BatchWrite, rejections: readonly P
     body: r.body ? Buffer.from(r.body) : null,
     bodyKey: r.bodyKey,
   }));
-  // A message can be rejected in parts (one bad item); the first reason is kept per message.
+  // A message can be rejected in parts (one bad item); one row per message, with its last reason
+  // (a Map keeps the first key's place and the last value).
   const unique = [...new Map(rows.map((r) => [r.messageId, r])).values()];
   const db = drizzle(batch.d1);
   batch.addInsertChunks(unique, (chunk) => db.insert(rejectedEnvelopes).values(chunk).onConflictDoNothing());
