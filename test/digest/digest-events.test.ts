@@ -629,6 +629,35 @@ describe("bad input is recorded, not dropped", () => {
     expect((await counters(key.projectId)).items).toEqual([expect.objectContaining({ item_type: "client_report", count: 1 })]);
   });
 
+  it("sessions Sentry would refuse are recorded with invalid_session and count nothing; the envelope's good session counts", async () => {
+    const key = await seedProject();
+    const started = new Date().toISOString();
+    const session = (fields: object) =>
+      `{"type":"session"}\n${JSON.stringify({ sid: crypto.randomUUID(), started, attrs: { release: "app@1.0.0" }, ...fields })}\n`;
+    const good = session({ status: "exited" });
+    const bad = [
+      session({ status: "exploded" }),
+      session({ attrs: { release: "app\u0000" } }),
+      session({ started: new Date(Date.now() - 365 * 86_400_000).toISOString() }),
+      `{"type":"sessions"}\n${JSON.stringify({ aggregates: [{ started, exited: -4 }], attrs: { release: "app@1.0.0" } })}\n`,
+    ];
+    // One message each (a message keeps one rejection row), the good session beside the first.
+    const messages = bad.map((item, i) => message(key.projectId, `{}\n${item}${i === 0 ? good : ""}`));
+    await digest(messages);
+    const details = [];
+    for (const m of messages) {
+      const row = await env.DB.prepare("SELECT reason, detail FROM rejected_envelopes WHERE message_id = ?").bind(m.id).first();
+      details.push(row);
+    }
+    expect(details).toEqual([
+      { reason: "invalid_session", detail: expect.stringMatching(/^session item 0: unknown session status "exploded"/) },
+      { reason: "invalid_session", detail: expect.stringMatching(/^session item 0: invalid release name/) },
+      { reason: "invalid_session", detail: expect.stringMatching(/^session item 0: session started more than five days ago/) },
+      { reason: "invalid_session", detail: expect.stringMatching(/^sessions item 0: aggregate 0: exited is not a count/) },
+    ]);
+    expect((await counters(key.projectId)).sessions).toMatchObject([{ release: "app@1.0.0", sessions: 1, crashed: 0 }]);
+  });
+
   it("a message that is not an ingest message is recorded as invalid", async () => {
     const m = { id: `junk-${Date.now()}`, timestamp: new Date(), attempts: 1, body: { hello: "world" } };
     const { result } = await digest([m as unknown as QueuedMessage<IngestMessage>]);
