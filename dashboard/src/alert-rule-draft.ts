@@ -13,7 +13,8 @@ export type Trigger =
   | { type: "new_issue" | "regression" | "escalating" | "new_feedback" }
   | { type: "event_frequency" | "unique_users"; value: number; interval: Interval }
   | { type: "transaction_duration"; transaction?: string; percentile: Percentile; value: number; interval: Interval }
-  | { type: "failure_rate"; transaction?: string; value: number; interval: Interval };
+  | { type: "failure_rate"; transaction?: string; value: number; interval: Interval }
+  | { type: "crash_free_rate"; release: string; value: number; interval: Interval };
 export const PERCENTILES = ["p50", "p75", "p95", "p99"] as const;
 export type Percentile = (typeof PERCENTILES)[number];
 export type Filter =
@@ -85,6 +86,8 @@ export interface RuleDraft {
   /** Metric triggers (transactions), which stand alone in their rule. */
   duration: MetricThreshold & { percentile: Percentile };
   failureRate: MetricThreshold;
+  /** Crash-free sessions of a release ("latest": the project's newest) below a percentage. */
+  crashFree: Threshold & { release: string };
   level: string;
   environment: string;
   release: string;
@@ -107,6 +110,7 @@ export function emptyDraft(): RuleDraft {
     users: { on: false, value: "10", interval: "1h" },
     duration: { on: false, value: "1000", interval: "5m", transaction: "", percentile: "p95" },
     failureRate: { on: false, value: "5", interval: "5m", transaction: "" },
+    crashFree: { on: false, value: "99.5", interval: "1h", release: "latest" },
     level: "",
     environment: "",
     release: "",
@@ -131,6 +135,7 @@ export function draftOf(rule: AlertRule): RuleDraft {
   const age = rule.filters.find((f): f is Extract<Filter, { type: "age" }> => f.type === "age");
   const duration = rule.triggers.find((t): t is Extract<Trigger, { type: "transaction_duration" }> => t.type === "transaction_duration");
   const failureRate = rule.triggers.find((t): t is Extract<Trigger, { type: "failure_rate" }> => t.type === "failure_rate");
+  const crashFree = rule.triggers.find((t): t is Extract<Trigger, { type: "crash_free_rate" }> => t.type === "crash_free_rate");
   return {
     name: rule.name,
     match: rule.match,
@@ -157,6 +162,9 @@ export function draftOf(rule: AlertRule): RuleDraft {
           transaction: failureRate.transaction ?? "",
         }
       : draft.failureRate,
+    crashFree: crashFree
+      ? { on: true, value: String(crashFree.value), interval: crashFree.interval, release: crashFree.release }
+      : draft.crashFree,
     level: value("level"),
     environment: value("environment"),
     release: value("release"),
@@ -202,6 +210,13 @@ export function ruleBody(draft: RuleDraft) {
       interval: draft.failureRate.interval,
     });
   }
+  if (draft.crashFree.on)
+    triggers.push({
+      type: "crash_free_rate",
+      release: draft.crashFree.release.trim() === "" ? "latest" : draft.crashFree.release.trim(),
+      value: number(draft.crashFree.value),
+      interval: draft.crashFree.interval,
+    });
   const filters: unknown[] = [];
   if (draft.level !== "") filters.push({ type: "level", value: draft.level });
   if (draft.environment.trim() !== "") filters.push({ type: "environment", value: draft.environment.trim() });
@@ -301,6 +316,8 @@ export function describeRule(rule: AlertRule): { when: string; if: string; then:
         return `${t.percentile} of ${t.transaction ?? "all transactions"} is above ${t.value} ms in ${INTERVAL_WORDS[t.interval]}`;
       case "failure_rate":
         return `the failure rate of ${t.transaction ?? "all transactions"} is above ${Math.round(t.value * 10_000) / 100}% in ${INTERVAL_WORDS[t.interval]}`;
+      case "crash_free_rate":
+        return `crash-free sessions of ${t.release === "latest" ? "the latest release" : t.release} are below ${t.value}% in ${INTERVAL_WORDS[t.interval]}`;
     }
   };
   const filter = (f: Filter) => {

@@ -88,6 +88,7 @@ describe("the alert rule form's draft", () => {
       triggers: [
         { type: "transaction_duration", transaction: "GET /checkout", percentile: "p99", value: 800, interval: "15m" },
         { type: "failure_rate", value: 0.075, interval: "1h" },
+        { type: "crash_free_rate", release: "latest", value: 99.5, interval: "1d" },
       ],
       filters: [{ type: "environment", value: "production" }],
     };
@@ -97,7 +98,7 @@ describe("the alert rule form's draft", () => {
     expect(body.triggers).toEqual(metric.triggers);
     expect(alertRuleInputSchema({ allowLoopbackHttp: false }).safeParse(body).success).toBe(true);
     expect(describeRule(metric).when).toBe(
-      "any of: p99 of GET /checkout is above 800 ms in 15 minutes; the failure rate of all transactions is above 7.5% in an hour",
+      "any of: p99 of GET /checkout is above 800 ms in 15 minutes; the failure rate of all transactions is above 7.5% in an hour; crash-free sessions of the latest release are below 99.5% in a day",
     );
   });
 

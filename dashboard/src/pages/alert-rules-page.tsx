@@ -176,17 +176,17 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
       </select>
     </div>
   );
+  // A metric trigger stands alone: turning one on turns the issue triggers off.
+  const alone = {
+    newIssue: false,
+    regression: false,
+    escalating: false,
+    feedback: false,
+    frequency: { ...draft.frequency, on: false },
+    users: { ...draft.users, on: false },
+  };
   const metric = (key: "duration" | "failureRate") => {
     const m = draft[key];
-    // A metric trigger stands alone: turning one on turns the issue triggers off.
-    const alone = {
-      newIssue: false,
-      regression: false,
-      escalating: false,
-      feedback: false,
-      frequency: { ...draft.frequency, on: false },
-      users: { ...draft.users, on: false },
-    };
     const set = (patch: Partial<typeof m>) => change({ ...alone, [key]: { ...m, ...patch, on: true } });
     const label = key === "duration" ? "duration" : "failure rate";
     return (
@@ -268,9 +268,51 @@ function RuleForm({ base, rule, onDone, onCancel }: { base: string; rule: AlertR
         </label>
         {threshold("frequency", "An issue is seen more than", "events")}
         {threshold("users", "An issue affects more than", "users")}
-        <p class="muted">Or a metric of transactions, on its own (filtered by environment and release only):</p>
+        <p class="muted">Or a metric of transactions or sessions, on its own (filtered by environment and release only):</p>
         {metric("duration")}
         {metric("failureRate")}
+        <div class="threshold">
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={draft.crashFree.on}
+              onChange={(e) =>
+                change(
+                  checked(e) ? { ...alone, crashFree: { ...draft.crashFree, on: true } } : { crashFree: { ...draft.crashFree, on: false } },
+                )
+              }
+            />
+            Crash-free sessions of release
+          </label>
+          <input
+            aria-label="crash-free: release"
+            maxLength={200}
+            value={draft.crashFree.release}
+            onInput={(e) => change({ ...alone, crashFree: { ...draft.crashFree, release: value(e), on: true } })}
+          />
+          <span>below</span>
+          <input
+            aria-label="crash-free: below"
+            type="number"
+            min={0}
+            max={100}
+            step="any"
+            value={draft.crashFree.value}
+            onInput={(e) => change({ ...alone, crashFree: { ...draft.crashFree, value: value(e), on: true } })}
+          />
+          <span>% in</span>
+          <select
+            aria-label="crash-free: interval"
+            value={draft.crashFree.interval}
+            onChange={(e) => change({ ...alone, crashFree: { ...draft.crashFree, interval: value(e) as Interval, on: true } })}
+          >
+            {INTERVALS.map((i) => (
+              <option key={i} value={i}>
+                {i}
+              </option>
+            ))}
+          </select>
+        </div>
       </fieldset>
 
       <fieldset>
