@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
-import { ROOT, applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+import { ROOT, applyMigrations, fireCronTriggers, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
 import { CHROMIUM, CHROMIUM_ARGS } from "./dashboard-stack.mjs";
 
 const SENTRY_CLI = resolve(ROOT, "node_modules/.bin/sentry-cli");
@@ -23,6 +23,7 @@ let dashboard;
 let dashboardUrl;
 let dsn;
 let token;
+let ingestPort;
 
 const CONFIG_SOURCE = `// Reads the app's settings from key=value lines.
 export function parseConfig(text) {
@@ -56,7 +57,8 @@ before(async () => {
   await applyMigrations(persistTo);
   const secrets = await seed(persistTo);
   token = secrets.apiToken;
-  const [ingestPort, dashboardPort] = [await freePort(), await freePort()];
+  let dashboardPort;
+  [ingestPort, dashboardPort] = [await freePort(), await freePort()];
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
   [worker, dashboard] = await Promise.all([
     startWorker({ port: ingestPort, persistTo }),
@@ -72,8 +74,12 @@ after(async () => {
   rmSync(persistTo, { recursive: true, force: true });
 });
 
-/** The app's source in a folder of its own, bundled and minified into dist/app.js with its map. */
-async function buildApp(name) {
+/**
+ * The app's source in a folder of its own, bundled and minified into dist/app.js with its map.
+ * `banner` makes another build of it, with a debug id of its own (sentry-cli derives it from the
+ * content).
+ */
+async function buildApp(name, banner = "") {
   const dir = join(persistTo, name);
   mkdirSync(join(dir, "src"), { recursive: true });
   writeFileSync(join(dir, "src", "config.js"), CONFIG_SOURCE);
@@ -86,6 +92,7 @@ async function buildApp(name) {
     platform: "node",
     format: "cjs",
     external: ["@sentry/node"],
+    banner: { js: banner },
     outfile: join(dir, "dist", "app.js"),
     logLevel: "silent",
   });
@@ -136,9 +143,9 @@ function runApp(dir, env = {}) {
   return eventId;
 }
 
-async function api(path) {
-  const res = await fetch(`${dashboardUrl}/api/0${path}`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, json: res.status === 200 ? await res.json() : await res.text() };
+async function api(path, method = "GET") {
+  const res = await fetch(`${dashboardUrl}/api/0${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, json: res.status === 200 || res.status === 202 ? await res.json() : await res.text() };
 }
 
 /** The stored event, once the digest has written it. */
@@ -216,6 +223,33 @@ test("sourcemaps upload --release --url-prefix: a build without debug ids is map
     unmapped.errors.map((e) => [e.type, e.data.release]),
     [["js_no_source", "shop@2.0.1"]],
   );
+});
+
+test("maps uploaded after an event: the issue says so, and Reprocess maps its events again", { timeout: 180_000 }, async () => {
+  const dir = await buildApp("late-maps", "// a build uploaded late");
+  succeeds(["sourcemaps", "inject", "dist"], dir);
+  const early = await storedEvent(runApp(dir));
+  assert.notEqual(exceptionOf(early).stacktrace.frames.at(-1).function, "parseConfig");
+  const path = `/issues/${early.groupID}/reprocessing/`;
+  assert.equal((await api(path)).json.mapsUploadedAfter, null);
+
+  succeeds(["sourcemaps", "upload", "dist"], dir);
+  assert.match((await api(path)).json.mapsUploadedAfter, /^\d{4}-/);
+  const requested = await api(path, "POST");
+  assert.equal(requested.status, 202);
+  assert.equal(requested.json.status, "pending");
+
+  // The minute job, as production's trigger runs it.
+  const status = await fireCronTriggers({ port: ingestPort, crons: [] }).at("* * * * *");
+  assert.equal(status, 200, worker.output());
+  const done = await api(path);
+  assert.equal(done.json.status, "done");
+  assert.equal(done.json.improved, 1);
+  assert.equal(done.json.mapsUploadedAfter, null);
+  const after = await storedEvent(early.eventID);
+  assert.equal(after.groupID, early.groupID);
+  assert.equal(exceptionOf(after).stacktrace.frames.at(-1).function, "parseConfig");
+  assert.equal(exceptionOf(after).stacktrace.frames.at(-1).lineNo, 6);
 });
 
 test("debug-files upload is refused with a message sentry-cli prints", { timeout: 60_000 }, () => {
