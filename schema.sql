@@ -95,7 +95,9 @@ CREATE TABLE assignment_notifications (
   next_attempt_at INTEGER NOT NULL,
   last_error TEXT,
   created_at INTEGER NOT NULL,
-  sent_at INTEGER
+  sent_at INTEGER,
+  -- 'assigned', or 'regressed': the issue came back while assigned to them.
+  kind TEXT NOT NULL DEFAULT 'assigned'
 );
 CREATE INDEX assignment_notifications_due ON assignment_notifications (status, next_attempt_at);
 

@@ -123,6 +123,10 @@ export const assignmentNotifications = sqliteTable(
     issueId: integer("issue_id").notNull(),
     userId: integer("user_id").notNull(),
     assignedBy: integer("assigned_by"),
+    /** Why the assignee is told: the issue was assigned to them, or it regressed while theirs. */
+    kind: text("kind", { enum: ["assigned", "regressed"] })
+      .notNull()
+      .default("assigned"),
     status: text("status", { enum: ["pending", "sent", "skipped", "failed"] })
       .notNull()
       .default("pending"),

@@ -1,0 +1,1 @@
+ALTER TABLE `assignment_notifications` ADD `kind` text DEFAULT 'assigned' NOT NULL;
