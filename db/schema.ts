@@ -123,10 +123,6 @@ export const assignmentNotifications = sqliteTable(
     issueId: integer("issue_id").notNull(),
     userId: integer("user_id").notNull(),
     assignedBy: integer("assigned_by"),
-    /** Why the assignee is told: the issue was assigned to them, or it regressed while theirs. */
-    kind: text("kind", { enum: ["assigned", "regressed"] })
-      .notNull()
-      .default("assigned"),
     status: text("status", { enum: ["pending", "sent", "skipped", "failed"] })
       .notNull()
       .default("pending"),
@@ -135,6 +131,10 @@ export const assignmentNotifications = sqliteTable(
     lastError: text("last_error"),
     createdAt: integer("created_at").notNull(),
     sentAt: integer("sent_at"),
+    /** Why the assignee is told: the issue was assigned to them, or it regressed while theirs. */
+    kind: text("kind", { enum: ["assigned", "regressed"] })
+      .notNull()
+      .default("assigned"),
   },
   // The minute job's pick: pending ones that are due.
   (t) => [index("assignment_notifications_due").on(t.status, t.nextAttemptAt)],
