@@ -4,6 +4,8 @@ import { truncateText } from "./truncate-text";
 const SUBJECT_MAX = 200;
 
 export interface AssignmentFacts {
+  /** Assigned to the member, or an issue of theirs regressed (Sentry emails assignees of both). */
+  kind?: "assigned" | "regressed";
   shortId: string;
   title: string;
   culprit: string;
@@ -18,9 +20,16 @@ export interface AssignmentFacts {
 /** "An issue was assigned to you" as an email: a subject naming the issue, the body as text and as HTML. */
 export function formatAssignmentEmail(facts: AssignmentFacts): { subject: string; text: string; html: string } {
   const who = facts.assignedBy ?? "An API token";
-  const subject = truncateText(`${facts.shortId} was assigned to you: ${facts.title}`, SUBJECT_MAX);
+  const regressed = facts.kind === "regressed";
+  const subject = truncateText(
+    regressed ? `${facts.shortId} regressed: ${facts.title}` : `${facts.shortId} was assigned to you: ${facts.title}`,
+    SUBJECT_MAX,
+  );
+  const lead = regressed
+    ? `An issue of ${facts.projectName} assigned to you was resolved and has come back.`
+    : `${who} assigned this issue of ${facts.projectName} to you.`;
   const text = [
-    `${who} assigned this issue of ${facts.projectName} to you.`,
+    lead,
     "",
     facts.title,
     ...(facts.culprit === "" ? [] : [facts.culprit]),
@@ -32,7 +41,7 @@ export function formatAssignmentEmail(facts: AssignmentFacts): { subject: string
   ].join("\n");
   const html = `<!doctype html>
 <html><body style="font-family:system-ui,sans-serif;font-size:14px;color:#1d1d1f">
-<p>${escapeHtml(who)} assigned this issue of ${escapeHtml(facts.projectName)} to you.</p>
+<p>${escapeHtml(lead)}</p>
 <h2 style="margin:0 0 4px">${escapeHtml(facts.title)}</h2>
 ${facts.culprit === "" ? "" : `<p style="margin:0 0 12px;font-family:monospace;color:#555">${escapeHtml(facts.culprit)}</p>`}
 <p><a href="${escapeHtml(facts.issueUrl)}" style="background:#6c5fc7;color:#fff;padding:8px 14px;border-radius:4px;text-decoration:none">View issue ${escapeHtml(facts.shortId)}</a></p>

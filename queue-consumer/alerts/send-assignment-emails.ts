@@ -1,6 +1,7 @@
 /**
  * The Worker's minute job for assignment emails: the dashboard writes one to send with each
- * assignment (dashboard/api/issues/assignment-emails.ts), and this sends them through the
+ * assignment (dashboard/api/issues/assignment-emails.ts), the digest one when an assigned issue
+ * regresses (items/error/error-statements.ts), and this sends them through the
  * send_email binding, as email alert targets are sent. One is skipped, not sent, when the
  * member turned these emails off, left the organization, or the issue went to someone else (or
  * away) in the meantime. A send that fails is tried again with backoff, five times in all.
@@ -23,6 +24,7 @@ const LEASE_MS = 5 * 60_000;
 
 interface DueRow {
   id: number;
+  kind: "assigned" | "regressed";
   issue_id: number;
   user_id: number;
   email: string;
@@ -46,7 +48,7 @@ export async function sendAssignmentEmails(
   // assignment_notifications_due
   const { results } = await d1
     .prepare(
-      `SELECT n.id, n.issue_id, n.user_id, u.email, u.assignment_emails AS wants,
+      `SELECT n.id, n.kind, n.issue_id, n.user_id, u.email, u.assignment_emails AS wants,
          (SELECT 1 FROM memberships m WHERE m.user_id = n.user_id AND m.organization_id = p.organization_id) AS is_member,
          i.title, i.culprit, i.assigned_user_id, p.slug AS project_slug, p.name AS project_name, o.slug AS org_slug,
          b.name AS by_name, b.email AS by_email
@@ -116,6 +118,7 @@ async function send(row: DueRow, deps: AssignmentEmailDeps, now: number): Promis
   if (deps.sendEmail === undefined) throw new Error("no send_email binding (EMAIL) is configured");
   const origin = deps.dashboardUrl.replace(/\/+$/, "");
   const { subject, text, html } = formatAssignmentEmail({
+    kind: row.kind,
     shortId: issueShortId(row.project_slug!, row.issue_id),
     title: row.title!,
     culprit: row.culprit ?? "",

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { sendAssignmentEmails } from "../../queue-consumer/alerts/send-assignment-emails";
+import { digest, envelopeMessage } from "../support/seed-alerts";
 import { seedIssue, seedOrganization } from "../support/seed-issues";
 import { logIn, seedUser, send } from "../support/seed-users";
 
@@ -69,6 +70,39 @@ describe("assignment emails", () => {
     // A second run sends nothing again.
     await sendAssignmentEmails(env.DB, deps, later());
     expect(sent.filter((m) => m.to === t.dev.email)).toHaveLength(1);
+  });
+
+  it("tell the assignee once when their resolved issue regresses, however often the event is delivered", async () => {
+    const org = await seedOrganization();
+    const dev = await seedUser(org.orgId, "member");
+    await digest([envelopeMessage(org.projectId, { variant: "checkout-regression" })]);
+    const issue = await env.DB.prepare("SELECT id FROM issues WHERE project_id = ?1").bind(org.projectId).first<{ id: number }>();
+    await env.DB.prepare("UPDATE issues SET status = 'resolved', resolved_at = ?2, assigned_user_id = ?3 WHERE id = ?1")
+      .bind(issue!.id, Date.now(), dev.userId)
+      .run();
+    const comeback = envelopeMessage(org.projectId, { variant: "checkout-regression" });
+    await digest([comeback]);
+    await digest([comeback]);
+    expect(await notificationsOf(issue!.id)).toEqual([{ user_id: dev.userId, status: "pending", attempts: 0, last_error: null }]);
+
+    const { sent, deps } = mailbox();
+    await sendAssignmentEmails(env.DB, deps, later());
+    const [mail] = sent.filter((m) => m.to === dev.email);
+    const { subject, text } = readMessage(mail!.raw);
+    expect(subject).toMatch(/^[A-Z0-9-]+-\w+ regressed: /);
+    expect(text).toMatch(/^An issue of .* assigned to you was resolved and has come back\./);
+  });
+
+  it("are not sent for a regression of an issue no one is assigned to", async () => {
+    const org = await seedOrganization();
+    await digest([envelopeMessage(org.projectId, { variant: "nobody-regression" })]);
+    const issue = await env.DB.prepare("SELECT id FROM issues WHERE project_id = ?1").bind(org.projectId).first<{ id: number }>();
+    await env.DB.prepare("UPDATE issues SET status = 'resolved', resolved_at = ?2 WHERE id = ?1").bind(issue!.id, Date.now()).run();
+    await digest([envelopeMessage(org.projectId, { variant: "nobody-regression" })]);
+    expect((await env.DB.prepare("SELECT status FROM issues WHERE id = ?1").bind(issue!.id).first<{ status: string }>())!.status).toBe(
+      "unresolved",
+    );
+    expect(await notificationsOf(issue!.id)).toEqual([]);
   });
 
   it("are not sent for assigning oneself, nor once the member turned them off", async () => {

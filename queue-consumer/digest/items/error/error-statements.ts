@@ -142,6 +142,12 @@ export function addErrorStatements(
   batch.addSql(`INSERT INTO issue_activity (issue_id, project_id, type, data, created_at)
     SELECT id, project_id, 'set_regression', json_object('event_id', last_event_id, 'version', coalesce(last_release, '')), ?4 FROM issues
     WHERE id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1) AND changed_by_run = ?1 AND substatus = 'regressed'`);
+  // Its assignee is told by email (queue-consumer/alerts/send-assignment-emails.ts), once per
+  // regression like the activity above.
+  batch.addSql(`INSERT INTO assignment_notifications (issue_id, user_id, kind, next_attempt_at, created_at)
+    SELECT id, assigned_user_id, 'regressed', ?4, ?4 FROM issues
+    WHERE id IN (SELECT issue_id FROM events WHERE ingest_batch = ?1) AND changed_by_run = ?1 AND substatus = 'regressed'
+      AND assigned_user_id IS NOT NULL`);
   // Ignored until N more events or until a date: past the condition the issue is back in the stream.
   batch.addSql(
     `UPDATE issues SET status = 'unresolved', substatus = 'escalating', ignored_until = NULL, ignored_until_count = NULL, ignored_count_base = NULL, changed_by_run = ?1
