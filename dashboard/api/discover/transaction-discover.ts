@@ -9,7 +9,7 @@ import { badRequest } from "../api-error";
 import type { QueryWindow } from "./discover-window";
 import { bucketTimes } from "./discover-window";
 import { type FieldDefinition, type GroupKey, TransactionAggregate, roundValue, transactionField } from "./transaction-fields";
-import { projectSlugs, transactionRollups, transactionSamples, vitalRollups } from "./transaction-queries";
+import { projectSlugs, transactionRollups, transactionSamples, transactionTotals, vitalRollups } from "./transaction-queries";
 import { type TransactionSearch, exactNames, matchesTransactionSearch, parseTransactionSearch } from "./transaction-search";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 
@@ -31,19 +31,21 @@ function searchOf(c: Context<ApiEnv>): TransactionSearch {
   return search;
 }
 
+/** The window's rows matching the search, of `only` names when given (else of the search's exact names, if any). */
 async function readRollups(
   c: Context<ApiEnv>,
   projectIds: number[],
   window: QueryWindow,
   search: TransactionSearch,
   definitions: FieldDefinition[],
+  only: string[] | null = null,
 ) {
-  const names = exactNames(search);
+  const names = only ?? exactNames(search);
   const vitals = [...new Set(definitions.flatMap((d) => (d.vital === null ? [] : [d.vital])))];
   const needsSketch = (vital: boolean) => definitions.some((d) => d.needsSketch && (d.vital !== null) === vital);
   const [rows, vitalRows] = await Promise.all([
     transactionRollups(c.env.DB, { projectIds, start: window.start, end: window.end, names, withSketch: needsSketch(false) }),
-    vitalRollups(c.env.DB, { projectIds, start: window.start, end: window.end, vitals, withSketch: needsSketch(true) }),
+    vitalRollups(c.env.DB, { projectIds, start: window.start, end: window.end, vitals, names, withSketch: needsSketch(true) }),
   ]);
   return {
     rows: rows.filter((r) => matchesTransactionSearch(search, r)),
@@ -51,7 +53,98 @@ async function readRollups(
   };
 }
 
+interface Group {
+  id: string;
+  key: Array<string | number>;
+  aggregate: TransactionAggregate;
+}
+
+/** Rows added up into groups of the table's non-aggregate fields. */
+class Groups {
+  readonly byId = new Map<string, Group>();
+  constructor(
+    private readonly groupFields: string[],
+    private readonly definitions: Map<string, FieldDefinition>,
+    private readonly slugs: Map<number, string>,
+  ) {}
+
+  of(row: GroupKey): Group {
+    const key = this.groupFields.map((f) => this.definitions.get(f)!.group!(row, this.slugs.get(row.projectId) ?? String(row.projectId)));
+    const id = JSON.stringify(key);
+    let g = this.byId.get(id);
+    if (g === undefined) {
+      g = { id, key, aggregate: new TransactionAggregate() };
+      this.byId.set(id, g);
+    }
+    return g;
+  }
+
+  /** The groups with data, in the order the sort asks; ties by group key, so every read pages alike. */
+  sorted(sortField: string, direction: number, minutes: number): Group[] {
+    const d = this.definitions.get(sortField)!;
+    const value = (g: Group) =>
+      d.kind === "group" ? g.key[this.groupFields.indexOf(sortField)] : roundValue(d.value!(g.aggregate, minutes), d.type);
+    return [...this.byId.values()]
+      .filter((g) => g.aggregate.count > 0 || g.aggregate.vitals.size > 0)
+      .map((g) => ({ g, v: value(g) }))
+      .sort((a, b) => direction * compare(a.v, b.v) || (a.g.id < b.g.id ? -1 : a.g.id > b.g.id ? 1 : 0))
+      .map((x) => x.g);
+  }
+}
+
 const MAX_PER_PAGE = 100;
+
+/**
+ * The page of groups and how many groups there are. A sort by a count, rate, sum or group field
+ * (the Performance table's default, by throughput) is answered in two reads: each key's totals
+ * added up in SQL, sorted and paged without a sketch, then the rows (with sketches and vitals) of
+ * the page's names only. A sort by a percentile or a Web Vital needs every group's sketch or
+ * vital rows, so it reads and merges every row of the window; so does a search for exact names,
+ * whose one read already seeks only their rows.
+ */
+async function tablePage(
+  c: Context<ApiEnv>,
+  o: { projectIds: number[]; window: QueryWindow; search: TransactionSearch; definitions: Map<string, FieldDefinition>; fields: string[] },
+  slugs: Map<number, string>,
+  sort: { field: string; direction: number; offset: number; perPage: number },
+): Promise<{ page: Group[]; total: number }> {
+  const { projectIds, window, search, definitions, fields } = o;
+  const groupFields = fields.filter((f) => definitions.get(f)!.kind === "group");
+  const minutes = (window.end - window.start) / 60_000;
+  const sortDefinition = definitions.get(sort.field)!;
+  const all = [...definitions.values()];
+  if (sortDefinition.needsSketch || sortDefinition.vital !== null || exactNames(search) !== null) {
+    const groups = new Groups(groupFields, definitions, slugs);
+    const { rows, vitalRows } = await readRollups(c, projectIds, window, search, all);
+    for (const r of rows) groups.of(r).aggregate.add(r);
+    for (const r of vitalRows) groups.of(r).aggregate.addVital(r);
+    const sorted = groups.sorted(sort.field, sort.direction, minutes);
+    return { page: sorted.slice(sort.offset, sort.offset + sort.perPage), total: sorted.length };
+  }
+
+  // A Web Vital row is only ever written with its transaction's rollup row (same key and hour),
+  // so the totals of transaction_rollups hold every group there is.
+  const totals = await transactionTotals(c.env.DB, {
+    projectIds,
+    start: window.start,
+    end: window.end,
+    names: null,
+  });
+  const totalGroups = new Groups(groupFields, definitions, slugs);
+  const keyGroups = totals.filter((t) => matchesTransactionSearch(search, t)).map((t) => ({ t, g: totalGroups.of(t) }));
+  for (const { t, g } of keyGroups) g.aggregate.add(t);
+  const sorted = totalGroups.sorted(sort.field, sort.direction, minutes);
+  const page = sorted.slice(sort.offset, sort.offset + sort.perPage);
+  if (page.length === 0 || all.every((d) => !d.needsSketch && d.vital === null)) return { page, total: sorted.length };
+
+  const onPage = new Set(page.map((g) => g.id));
+  const names = [...new Set(keyGroups.filter(({ g }) => onPage.has(g.id)).map(({ t }) => t.name))];
+  const groups = new Groups(groupFields, definitions, slugs);
+  const { rows, vitalRows } = await readRollups(c, projectIds, window, search, all, names);
+  for (const r of rows) groups.of(r).aggregate.add(r);
+  for (const r of vitalRows) groups.of(r).aggregate.addVital(r);
+  return { page: page.map((g) => groups.byId.get(g.id) ?? g), total: sorted.length };
+}
 
 // https://docs.sentry.io/api/discover/query-discover-events-in-table-format/ with dataset=transactions.
 export async function transactionTable(
@@ -72,39 +165,26 @@ export async function transactionTable(
   const offset = offsetOf(c.req.query("cursor"));
 
   const search = searchOf(c);
-  const { rows, vitalRows } = await readRollups(c, projectIds, window, search, [...definitions.values()]);
   const slugs = await projectSlugs(db, projectIds);
-  const groupFields = fields.filter((f) => definitions.get(f)!.kind === "group");
-  const groups = new Map<string, { key: Array<string | number>; aggregate: TransactionAggregate }>();
-  const groupOf = (row: GroupKey) => {
-    const key = groupFields.map((f) => definitions.get(f)!.group!(row, slugs.get(row.projectId) ?? String(row.projectId)));
-    const id = JSON.stringify(key);
-    let g = groups.get(id);
-    if (g === undefined) {
-      g = { key, aggregate: new TransactionAggregate() };
-      groups.set(id, g);
-    }
-    return g;
-  };
-  for (const r of rows) groupOf(r).aggregate.add(r);
-  for (const r of vitalRows) groupOf(r).aggregate.addVital(r);
-
-  const minutes = (window.end - window.start) / 60_000;
-  const data = [...groups.values()]
-    .filter((g) => g.aggregate.count > 0 || g.aggregate.vitals.size > 0)
-    .map((g) =>
-      Object.fromEntries(
-        fields.map((f) => {
-          const d = definitions.get(f)!;
-          return [f, d.kind === "group" ? g.key[groupFields.indexOf(f)] : roundValue(d.value!(g.aggregate, minutes), d.type)];
-        }),
-      ),
-    );
   const direction = sort.startsWith("-") ? -1 : 1;
-  data.sort((a, b) => direction * compare(a[sortField], b[sortField]));
-  const page = data.slice(offset, offset + perPage);
+  const { page, total } = await tablePage(c, { projectIds, window, search, definitions, fields }, slugs, {
+    field: sortField,
+    direction,
+    offset,
+    perPage,
+  });
+  const groupFields = fields.filter((f) => definitions.get(f)!.kind === "group");
+  const minutes = (window.end - window.start) / 60_000;
+  const data = page.map((g) =>
+    Object.fromEntries(
+      fields.map((f) => {
+        const d = definitions.get(f)!;
+        return [f, d.kind === "group" ? g.key[groupFields.indexOf(f)] : roundValue(d.value!(g.aggregate, minutes), d.type)];
+      }),
+    ),
+  );
   const res = c.json({
-    data: page,
+    data,
     meta: {
       fields: Object.fromEntries(fields.map((f) => [f, definitions.get(f)!.type])),
       units: Object.fromEntries(fields.map((f) => [f, definitions.get(f)!.unit])),
@@ -112,10 +192,9 @@ export async function transactionTable(
       dataset: "transactions",
     },
   });
-  res.headers.set("Link", links(c.req.url, offset, perPage, data.length));
+  res.headers.set("Link", links(c.req.url, offset, perPage, total));
   return res;
 }
-
 // https://docs.sentry.io/api/discover/retrieve-event-counts-for-an-organization-v2/ over transactions.
 export async function transactionSeries(c: Context<ApiEnv>, projectIds: number[], window: QueryWindow, yAxes: string[]): Promise<Response> {
   const definitions = new Map(yAxes.map((y) => [y, transactionField(y)]));

@@ -42,6 +42,9 @@ export interface VitalRow {
   sketch: string | null;
 }
 
+/** A key's rows of a window added up (transaction-queries.ts's transactionTotals): no hour, no sketch. */
+export type RollupTotals = Omit<RollupRow, "hour" | "sketch">;
+
 /** What a group is keyed by: the key columns every rollup row has. */
 export type GroupKey = Pick<RollupRow, "projectId" | "name" | "op" | "environment" | "release">;
 
@@ -61,7 +64,7 @@ export class TransactionAggregate {
   readonly duration: Distribution = { count: 0, sum: 0, max: 0, sketch: {} };
   readonly vitals = new Map<WebVital, Distribution>();
 
-  add(row: RollupRow): void {
+  add(row: RollupTotals & { sketch?: string | null }): void {
     this.count += row.count;
     this.failures += row.failures;
     this.satisfied += row.satisfied;
@@ -69,7 +72,7 @@ export class TransactionAggregate {
     this.duration.count += row.count;
     this.duration.sum += row.durationSum;
     this.duration.max = Math.max(this.duration.max, row.slowestMs);
-    if (row.sketch !== null) mergeSketchInto(this.duration.sketch, parseSketch(row.sketch));
+    if (row.sketch !== undefined && row.sketch !== null) mergeSketchInto(this.duration.sketch, parseSketch(row.sketch));
   }
 
   addVital(row: VitalRow): void {

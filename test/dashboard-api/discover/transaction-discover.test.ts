@@ -19,6 +19,41 @@ async function get(path: string, token: string) {
   return { status: res.status, json: (await res.json()) as any, link: res.headers.get("link") };
 }
 
+/** A GET whose D1 statements (SQL and bound values) are recorded into `reads`. */
+async function getRecording(path: string, token: string, reads: Array<{ sql: string; args: unknown[] }>) {
+  const db = env.DB;
+  const recording = new Proxy(db, {
+    get(target, prop) {
+      if (prop !== "prepare") {
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (sql: string) => {
+        const statement = target.prepare(sql);
+        return new Proxy(statement, {
+          get(s, p) {
+            const value = Reflect.get(s, p, s);
+            if (p === "bind")
+              return (...args: unknown[]) => {
+                reads.push({ sql, args });
+                return s.bind(...args);
+              };
+            return typeof value === "function" ? value.bind(s) : value;
+          },
+        });
+      };
+    },
+  });
+  const ctx = createExecutionContext();
+  const res = await apiApp.fetch(
+    new Request(`http://dashboard.test/api/0${path}`, { headers: { authorization: `Bearer ${token}` } }),
+    { ...env, DB: recording },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return { status: res.status, json: (await res.json()) as any, link: res.headers.get("link") };
+}
+
 const at = (ms: number) => ({ receivedAt: ms + 1000 });
 
 /** 100 "GET /orders" (1..100 ms, every 10th failing) in hour 1, 20 "POST /checkout" (500 ms) in hour 3 with LCP, one old. */
@@ -151,6 +186,31 @@ describe("GET /organizations/{org}/events/?dataset=transactions", () => {
     // Grouped by op as well: one row per (transaction, op).
     expect((await get(`${base}&field=transaction.op&query=orders`, org.token)).json.data).toEqual([
       expect.objectContaining({ transaction: "GET /orders", "transaction.op": "http.server", "count()": 100 }),
+    ]);
+  });
+
+  it("pages a sort by a count on SQL totals, then reads sketches and vitals of the page's names only", async () => {
+    const org = await seedOrganization();
+    const other = await seedProjectIn(org.orgId, "zz-shop");
+    await seedTransactions(org.projectId, other);
+    const fields = ["transaction", "project", "count()", "tpm()", "failure_rate()", "p50()", "p95()", "p75(measurements.lcp)"];
+    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions&${fields.map((f) => `field=${encodeURIComponent(f)}`).join("&")}&${WINDOW}`;
+    // A sort by a percentile reads and merges every row of the window: the full answer.
+    const full = (await get(`${base}&sort=-p95()`, org.token)).json.data;
+    expect(full.map((r: any) => r.transaction)).toEqual(["POST /checkout", "GET /orders"]);
+    const reads: Array<{ sql: string; args: unknown[] }> = [];
+    const first = await getRecording(`${base}&sort=-count()&per_page=1`, org.token, reads);
+    const second = await getRecording(`${base}&sort=-count()&per_page=1&cursor=0:1:0`, org.token, reads);
+    expect([...first.json.data, ...second.json.data]).toEqual([full[1], full[0]]);
+    expect(first.link).toContain('rel="next"; results="true"');
+    expect(second.link).toContain('rel="next"; results="false"');
+    // Sketches were read twice, each time of the page's one name only.
+    const sketchReads = reads.filter((r) => /\bsketch\b/.test(r.sql) && !/NULL AS sketch/.test(r.sql));
+    expect(sketchReads.map((r) => r.args.filter((a) => typeof a === "string" && a.includes("/")))).toEqual([
+      ['["GET /orders"]'],
+      ['["GET /orders"]'],
+      ['["POST /checkout"]'],
+      ['["POST /checkout"]'],
     ]);
   });
 
