@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as Sentry from "@sentry/node";
 import { ROOT, readJson } from "../scripts/local-dev.mjs";
-import { startAlertReceiver } from "../test/e2e/alert-receiver.mjs";
+import { startAlertReceiver } from "../test/e2e/harness/alert-receiver.mjs";
 
 const { values: flags } = parseArgs({ options: { events: { type: "string" }, help: { type: "boolean", short: "h" } } });
 if (flags.help) {

@@ -8,8 +8,8 @@ import { after, before, test } from "node:test";
 import * as Sentry from "@sentry/node";
 import { chromium } from "playwright-core";
 import { ROOT } from "../../scripts/local-dev.mjs";
-import { startAlertReceiver } from "./alert-receiver.mjs";
-import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./dashboard-stack.mjs";
+import { startAlertReceiver } from "./harness/alert-receiver.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./harness/dashboard-stack.mjs";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 const UI_WAIT_MS = 60_000;

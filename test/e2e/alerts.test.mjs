@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import * as Sentry from "@sentry/node";
-import { startAlertReceiver } from "./alert-receiver.mjs";
-import { PROJECT_ID, startLocalFaultline, waitForEvents } from "./local-faultline.mjs";
+import { startAlertReceiver } from "./harness/alert-receiver.mjs";
+import { PROJECT_ID, startLocalFaultline, waitForEvents } from "./harness/local-faultline.mjs";
 
 const secret = randomBytes(32).toString("hex");
 let faultline;

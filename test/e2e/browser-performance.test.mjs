@@ -10,8 +10,8 @@ import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
-import { CHROMIUM, CHROMIUM_ARGS } from "./dashboard-stack.mjs";
-import { serveSdkPage } from "./serve-sdk-page.mjs";
+import { CHROMIUM, CHROMIUM_ARGS } from "./harness/dashboard-stack.mjs";
+import { serveSdkPage } from "./harness/serve-sdk-page.mjs";
 
 const persistTo = mkdtempSync(join(tmpdir(), "faultline-browser-perf-e2e-"));
 let worker;
@@ -31,7 +31,7 @@ before(async () => {
   [worker, dashboard, sdkPage] = await Promise.all([
     startWorker({ port: ingestPort, persistTo }),
     startDashboard({ port: dashboardPort, persistTo }),
-    serveSdkPage(fileURLToPath(new URL("./browser-pageload-page.mjs", import.meta.url)), "Shop"),
+    serveSdkPage(fileURLToPath(new URL("./harness/browser-pageload-page.mjs", import.meta.url)), "Shop"),
   ]);
   dsn = `http://${secrets.publicKey}@127.0.0.1:${ingestPort}/1`;
   apiUrl = `http://127.0.0.1:${dashboardPort}/api/0`;

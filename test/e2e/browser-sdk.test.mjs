@@ -5,9 +5,9 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS } from "./dashboard-stack.mjs";
-import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./local-faultline.mjs";
-import { serveSdkPage } from "./serve-sdk-page.mjs";
+import { CHROMIUM, CHROMIUM_ARGS } from "./harness/dashboard-stack.mjs";
+import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./harness/local-faultline.mjs";
+import { serveSdkPage } from "./harness/serve-sdk-page.mjs";
 
 let faultline;
 let sdkPage;
@@ -15,7 +15,7 @@ let browser;
 
 before(async () => {
   faultline = await startLocalFaultline();
-  sdkPage = await serveSdkPage(fileURLToPath(new URL("./browser-page.mjs", import.meta.url)), "Faultline e2e");
+  sdkPage = await serveSdkPage(fileURLToPath(new URL("./harness/browser-page.mjs", import.meta.url)), "Faultline e2e");
 });
 
 after(async () => {

@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import * as Sentry from "@sentry/node";
 import { chromium } from "playwright-core";
 import { ROOT } from "../../scripts/local-dev.mjs";
-import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./dashboard-stack.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./harness/dashboard-stack.mjs";
 
 const SENTRY_CLI = resolve(ROOT, "node_modules/.bin/sentry-cli");
 const SCREENSHOTS = join(ROOT, "test-results");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { ROOT } from "../../scripts/local-dev.mjs";
-import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./dashboard-stack.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./harness/dashboard-stack.mjs";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 const UI_WAIT_MS = 60_000;

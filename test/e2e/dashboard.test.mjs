@@ -10,8 +10,8 @@ import { after, before, test } from "node:test";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { ROOT } from "../../scripts/local-dev.mjs";
-import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack, waitForIssue } from "./dashboard-stack.mjs";
-import { serveSdkPage } from "./serve-sdk-page.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack, waitForIssue } from "./harness/dashboard-stack.mjs";
+import { serveSdkPage } from "./harness/serve-sdk-page.mjs";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 // Generous, for a slow machine: how long a page may take to show what the test waits for.
@@ -56,7 +56,7 @@ before(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   [stack, sdkPage] = await Promise.all([
     startDashboardStack(),
-    serveSdkPage(fileURLToPath(new URL("./dashboard-page.mjs", import.meta.url)), "Shop"),
+    serveSdkPage(fileURLToPath(new URL("./harness/dashboard-page.mjs", import.meta.url)), "Shop"),
   ]);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 });

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { ROOT } from "../../scripts/local-dev.mjs";
-import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack, waitForIssue } from "./dashboard-stack.mjs";
-import { serveSdkPage } from "./serve-sdk-page.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack, waitForIssue } from "./harness/dashboard-stack.mjs";
+import { serveSdkPage } from "./harness/serve-sdk-page.mjs";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 // Generous, for a slow machine: how long a page may take to show what the test waits for.

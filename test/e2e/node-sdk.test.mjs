@@ -8,7 +8,7 @@ import * as Sentry from "@sentry/node";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { ROOT } from "../../scripts/local-dev.mjs";
-import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./local-faultline.mjs";
+import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./harness/local-faultline.mjs";
 
 const run = promisify(execFile);
 

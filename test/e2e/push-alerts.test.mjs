@@ -12,7 +12,7 @@ import * as Sentry from "@sentry/node";
 import { chromium } from "playwright-core";
 import { ROOT } from "../../scripts/local-dev.mjs";
 import { startPushService } from "../support/push-service.mjs";
-import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./dashboard-stack.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./harness/dashboard-stack.mjs";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 

@@ -15,7 +15,7 @@ import { applyMigrations, freePort, seed, startDashboard, startWorker } from "..
 
 const run = promisify(execFile);
 const PYTHON = "/usr/bin/python3";
-const SCRIPT = fileURLToPath(new URL("./send-django-requests.py", import.meta.url));
+const SCRIPT = fileURLToPath(new URL("./harness/send-django-requests.py", import.meta.url));
 const persistTo = mkdtempSync(join(tmpdir(), "faultline-django-e2e-"));
 let worker;
 let dashboard;

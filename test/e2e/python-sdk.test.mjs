@@ -5,13 +5,13 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, test } from "node:test";
-import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./local-faultline.mjs";
+import { PROJECT_ID, startLocalFaultline, tagsOf, waitForEvents } from "./harness/local-faultline.mjs";
 
 const run = promisify(execFile);
 // Debian's interpreter, where python3-sentry-sdk lives; -I keeps any other Python's environment
 // variables and user site-packages out.
 const PYTHON = "/usr/bin/python3";
-const SCRIPT = fileURLToPath(new URL("./capture-python-error.py", import.meta.url));
+const SCRIPT = fileURLToPath(new URL("./harness/capture-python-error.py", import.meta.url));
 
 let faultline;
 

@@ -17,8 +17,8 @@ const GO = "/usr/bin/go";
 const RUBY = "/usr/bin/ruby";
 // Debian's Go source packages (raven-go, pkg/errors) live in this GOPATH; they build without modules or a network.
 const GOPATH = "/usr/share/gocode";
-const GO_PROGRAM = fileURLToPath(new URL("./capture-raven-go-error.go", import.meta.url));
-const RUBY_PROGRAM = fileURLToPath(new URL("./capture-raven-ruby-error.rb", import.meta.url));
+const GO_PROGRAM = fileURLToPath(new URL("./harness/capture-raven-go-error.go", import.meta.url));
+const RUBY_PROGRAM = fileURLToPath(new URL("./harness/capture-raven-ruby-error.rb", import.meta.url));
 const INSTALL_HINT = "run scripts/install-test-deps.sh (installs golang-go, golang-github-getsentry-raven-go-dev, ruby, ruby-sentry-raven)";
 
 const persistTo = mkdtempSync(join(tmpdir(), "faultline-raven-e2e-"));

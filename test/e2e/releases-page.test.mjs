@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import * as Sentry from "@sentry/node";
 import { chromium } from "playwright-core";
 import { ROOT } from "../../scripts/local-dev.mjs";
-import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack, waitForIssue } from "./dashboard-stack.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack, waitForIssue } from "./harness/dashboard-stack.mjs";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 const UI_WAIT_MS = 60_000;

@@ -13,7 +13,7 @@ import { after, before, test } from "node:test";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { ROOT, applyMigrations, fireCronTriggers, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
-import { CHROMIUM, CHROMIUM_ARGS } from "./dashboard-stack.mjs";
+import { CHROMIUM, CHROMIUM_ARGS } from "./harness/dashboard-stack.mjs";
 
 const SENTRY_CLI = resolve(ROOT, "node_modules/.bin/sentry-cli");
 const persistTo = mkdtempSync(join(tmpdir(), "faultline-sourcemaps-e2e-"));

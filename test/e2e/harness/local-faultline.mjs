@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { applyMigrations, fireCronTriggers, freePort, queryLocalD1, seed, startWorker } from "../../scripts/local-dev.mjs";
+import { applyMigrations, fireCronTriggers, freePort, queryLocalD1, seed, startWorker } from "../../../scripts/local-dev.mjs";
 
 /** The seeded project every test sends to. */
 export const PROJECT_ID = 1;

@@ -2,7 +2,7 @@
 // loopback origin of its own, so everything it sends to the Worker is cross-origin.
 import { createServer } from "node:http";
 import { build } from "esbuild";
-import { freePort } from "../../scripts/local-dev.mjs";
+import { freePort } from "../../../scripts/local-dev.mjs";
 
 /** Serves `/` (a page titled `title` that loads the bundle) and `/page.js`; resolves to its origin. */
 export async function serveSdkPage(entry, title) {

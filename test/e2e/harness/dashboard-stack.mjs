@@ -13,7 +13,7 @@ import {
   seed,
   startDashboard,
   startWorker,
-} from "../../scripts/local-dev.mjs";
+} from "../../../scripts/local-dev.mjs";
 
 export const CHROMIUM = "/usr/bin/chromium";
 // Headless in a container: no sandbox (no user namespaces), no GPU, and nothing that phones home.
