@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { ROOT, applyMigrations, buildDashboard, freePort, queryLocalD1, seed, startDashboard, wrangler } from "../scripts/local-dev.mjs";
 import { seedStatements, totalEvents } from "./dashboard/seed-events.mjs";
-import { formatTable } from "./drive-load.mjs";
+import { formatTable, positiveSetting } from "./drive-load.mjs";
 
 const { values: flags } = parseArgs({
   options: {
@@ -25,13 +25,7 @@ if (flags.help) {
   --requests <n>  timed requests per call (default 200, after 20 untimed)`);
   process.exit(0);
 }
-const setting = (name, fallback) => {
-  const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase()}`];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-};
+const setting = (name, fallback) => positiveSetting(flags, name, fallback);
 const ISSUES = setting("issues", 50_000);
 const REQUESTS = setting("requests", 200);
 const WARMUP = 20;

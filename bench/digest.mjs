@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
-import { formatTable } from "./drive-load.mjs";
+import { formatTable, positiveSetting } from "./drive-load.mjs";
 import { serverCpu } from "./server-cpu.mjs";
 
 // The Miniflare that wrangler runs (same workerd, same local D1), without `wrangler dev`'s proxy,
@@ -36,13 +36,7 @@ if (flags.help) {
                     each kind of statement of persisting it`);
   process.exit(0);
 }
-const setting = (name, fallback) => {
-  const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase().replaceAll("-", "_")}`];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-};
+const setting = (name, fallback) => positiveSetting(flags, name, fallback);
 const EVENTS = setting("events", 5_000);
 const ISSUES = setting("issues", 10_000);
 const BATCH_SIZE = setting("batch-size", 100);

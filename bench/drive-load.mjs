@@ -134,3 +134,15 @@ export function formatTable(header, rows) {
   const line = (r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
   return [line(all[0]), widths.map((w) => "-".repeat(w)).join("  "), ...all.slice(1).map(line)].join("\n");
 }
+
+/**
+ * A benchmark's whole-number setting: `--name N`, else BENCH_NAME in the environment (dashes as
+ * underscores), else `fallback`. Anything but a positive integer is refused by name.
+ */
+export function positiveSetting(flags, name, fallback, env = process.env) {
+  const raw = flags[name] ?? env[`BENCH_${name.toUpperCase().replaceAll("-", "_")}`];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return n;
+}

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { applyMigrations, buildDashboard, freePort, queryLocalD1, seed, startDashboard, wrangler } from "../scripts/local-dev.mjs";
-import { formatTable } from "./drive-load.mjs";
+import { formatTable, positiveSetting } from "./drive-load.mjs";
 
 const { values: flags } = parseArgs({
   options: {
@@ -25,13 +25,7 @@ if (flags.help) {
   --requests <n>  timed requests per call (default 100, after 10 untimed)`);
   process.exit(0);
 }
-const setting = (name, fallback) => {
-  const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase()}`];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-};
+const setting = (name, fallback) => positiveSetting(flags, name, fallback);
 const NAMES = setting("names", 2_000);
 const REQUESTS = setting("requests", 100);
 const WARMUP = 10;

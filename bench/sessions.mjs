@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
-import { formatTable } from "./drive-load.mjs";
+import { formatTable, positiveSetting } from "./drive-load.mjs";
 
 const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"))("miniflare");
 
@@ -32,13 +32,7 @@ if (flags.help) {
   --batch-size <n>    messages per queue batch (default 100, the consumer's max_batch_size)`);
   process.exit(0);
 }
-const setting = (name, fallback) => {
-  const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase().replaceAll("-", "_")}`];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-};
+const setting = (name, fallback) => positiveSetting(flags, name, fallback);
 const SESSIONS = setting("sessions", 5_000);
 const RELEASES = setting("releases", 5);
 const USERS = setting("users", 1_000);

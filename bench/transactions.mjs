@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
-import { formatTable } from "./drive-load.mjs";
+import { formatTable, positiveSetting } from "./drive-load.mjs";
 import { serverCpu } from "./server-cpu.mjs";
 
 const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"))("miniflare");
@@ -35,13 +35,7 @@ if (flags.help) {
   --profile           instead of rates, µs per transaction of each step: prepare, the R2 write, the D1 batch`);
   process.exit(0);
 }
-const setting = (name, fallback) => {
-  const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase().replaceAll("-", "_")}`];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-};
+const setting = (name, fallback) => positiveSetting(flags, name, fallback);
 const TRANSACTIONS = setting("transactions", 5_000);
 const NAMES = setting("names", 50);
 const BATCH_SIZE = setting("batch-size", 100);
