@@ -1,29 +1,68 @@
 // `npm run bench:symbolicate`: what source maps cost the digest. JavaScript events of 20 frames,
-// each frame in a ~2 MB source map (a generated app bundled and minified by esbuild), go through
-// the error kind's prepare step (normalize → scrub → symbolicate → fingerprint → encode) with the
-// maps and without them; the ratio of events per second is the figure (target ≥ 0.5×). The cold
-// cost is the first event's extra time in a fresh isolate's state (the map read and parsed, the
-// minified file indexed). The prepare step is bundled by esbuild and run under Node: it is the
-// part of the digest that maps change, so the ratio is a floor for the whole digest's, whose D1
-// writes are the same with or without maps. See BENCHMARKS.md.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+// each frame in a ~2 MB source map (a generated app bundled and minified by esbuild), are
+// measured two ways, with the maps and without them; the ratio of events per second is the
+// figure (target ≥ 0.5×).
+// - The whole digest: the events queue consumer (digestEvents, the code the Worker runs) in a
+//   bench-only Worker (bench/symbolicate/) under Miniflare, as bench:digest runs it, on a fresh
+//   migrated, seeded state per case; with maps, the bundle is first stored the way the upload
+//   stores it (R2 files, D1 index), so the digest's real lookup runs. Also the D1 rows written
+//   per event, and the cold cost: the first event of a fresh Worker with maps, less one without.
+// - The prepare step alone (normalize → scrub → symbolicate → fingerprint → encode), bundled by
+//   esbuild and run under Node with the files served from memory: the part maps change, without
+//   the D1 writes that are the same either way. Its cold cost: the first event of a fresh module
+//   instance (the map read and parsed, the minified file indexed). See BENCHMARKS.md.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { TraceMap, eachMapping } from "@jridgewell/trace-mapping";
 import { build } from "esbuild";
-import { ROOT } from "../scripts/local-dev.mjs";
+import { zipSync } from "fflate";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
+
+// The Miniflare that wrangler runs (same workerd, same local D1), as bench/digest.mjs uses it.
+const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"))("miniflare");
 
 const { values: flags } = parseArgs({
-  options: { events: { type: "string" }, rounds: { type: "string" }, help: { type: "boolean", short: "h" } },
+  options: {
+    events: { type: "string" },
+    rounds: { type: "string" },
+    "digest-events": { type: "string" },
+    "digest-rounds": { type: "string" },
+    cases: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
 });
 if (flags.help) {
-  console.log("options: --events N (per round, default 2000), --rounds N (default 5)");
+  console.log(`options (or BENCH_<OPTION> in the environment):
+  --digest-events N  events per case of the whole digest (default 3000, in batches of 100)
+  --digest-rounds N  rounds of the whole digest, each a case with maps and one without (default 2)
+  --events N         events per round of the prepare step (default 2000)
+  --rounds N         rounds of the prepare step (default 5)
+  --cases <list>     digest, prepare or both (default digest,prepare)`);
   process.exit(0);
 }
-const EVENTS = Number(flags.events ?? process.env.BENCH_EVENTS ?? 2000);
-const ROUNDS = Number(flags.rounds ?? process.env.BENCH_ROUNDS ?? 5);
+const setting = (name, fallback) => {
+  const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase().replaceAll("-", "_")}`];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return n;
+};
+const EVENTS = setting("events", 2000);
+const ROUNDS = setting("rounds", 5);
+const DIGEST_EVENTS = setting("digest-events", 3000);
+const DIGEST_ROUNDS = setting("digest-rounds", 2);
+const CASES = (flags.cases ?? process.env.BENCH_CASES ?? "digest,prepare").split(",");
+for (const c of CASES) if (c !== "digest" && c !== "prepare") throw new Error(`unknown case ${c}; cases are digest, prepare`);
+// The consumer's max_batch_size; unmeasured messages first, so JIT and the map cache are warm.
+const BATCH_SIZE = 100;
+const WARMUP = 2 * BATCH_SIZE;
+const PROJECT_ID = 1;
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const FRAMES = 20;
 const DEBUG_ID = "5653b597-57df-57d7-ad37-87a474c57b6f";
 const APP_URL = "https://shop.example.com/assets/app.min.js";
@@ -58,15 +97,22 @@ try {
   const mapText = new TextDecoder().decode(app.outputFiles.find((f) => f.path.endsWith(".map")).contents);
   const minifiedText = `${new TextDecoder().decode(app.outputFiles.find((f) => f.path.endsWith(".js")).contents)}\n//# debugId=${DEBUG_ID}\n`;
 
-  // Frames at real generated positions: the starts of mapped segments, spread over the file.
+  // Frames at real generated positions: the starts of mapped segments inside functions, spread
+  // over the file, each named as a browser names it: the minified name of its function (the
+  // identifier the map names `handleM_F` where `function <name>(` is declared).
   const positions = [];
+  const minifiedLines = minifiedText.split("\n");
+  let enclosing = null;
   eachMapping(new TraceMap(mapText), (m) => {
-    if (m.source !== null) positions.push([m.generatedLine, m.generatedColumn + 1]);
+    const line = minifiedLines[m.generatedLine - 1];
+    if (m.name !== null && /^handle\d+_\d+$/.test(m.name) && line.slice(0, m.generatedColumn).endsWith("function "))
+      enclosing = /^[\w$]+/.exec(line.slice(m.generatedColumn))[0];
+    if (m.source !== null && enclosing !== null) positions.push([m.generatedLine, m.generatedColumn + 1, enclosing]);
   });
   const framesOf = (n) =>
     Array.from({ length: FRAMES }, (_, i) => {
-      const [lineno, colno] = positions[(n * 7919 + i * 104729) % positions.length];
-      return { filename: APP_URL, abs_path: APP_URL, function: "e", lineno, colno, in_app: true };
+      const [lineno, colno, fn] = positions[(n * 7919 + i * 104729) % positions.length];
+      return { filename: APP_URL, abs_path: APP_URL, function: fn, lineno, colno, in_app: true };
     });
   const eventOf = (n) => ({
     event_id: (n + 1).toString(16).padStart(32, "0"),
@@ -76,6 +122,20 @@ try {
     debug_meta: { images: [{ type: "sourcemap", code_file: APP_URL, debug_id: DEBUG_ID }] },
   });
 
+  console.log(
+    `map ${(mapText.length / 1024 / 1024).toFixed(2)} MB, minified file ${(minifiedText.length / 1024).toFixed(0)} KB, ${FRAMES} frames per event`,
+  );
+  const load0 = loadavg();
+  if (CASES.includes("digest")) await wholeDigest(dir, mapText, minifiedText, eventOf);
+  if (CASES.includes("prepare")) await prepareStep(dir, mapText, minifiedText, eventOf);
+  const load1 = loadavg();
+  console.log(`load average (1 min) at start ${load0[0].toFixed(2)}, at end ${load1[0].toFixed(2)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The prepare step under Node: with and without maps, alternating, and its cold first event. */
+async function prepareStep(dir, mapText, minifiedText, eventOf) {
   // The prepare step, bundled from the source as the Worker bundles it.
   const entry = join(dir, "prepare.ts");
   writeFileSync(
@@ -135,10 +195,7 @@ try {
     const [withMaps, without] = first ? [a, b] : [b, a];
     rows.push({ withMaps, without, ratio: withMaps / without });
   }
-  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  console.log(
-    `map ${(mapText.length / 1024 / 1024).toFixed(2)} MB, minified file ${(minifiedText.length / 1024).toFixed(0)} KB, ${FRAMES} frames per event, ${EVENTS} events per run`,
-  );
+  console.log(`\nprepare step under Node, ${EVENTS} events per run`);
   console.log("round  with maps ev/s  without ev/s  ratio");
   rows.forEach((r, i) =>
     console.log(
@@ -147,6 +204,165 @@ try {
   );
   console.log(`median ratio ${median(rows.map((r) => r.ratio)).toFixed(2)}× (target ≥ 0.5×)`);
   console.log(`cold first event: +${cold.map((ms) => ms.toFixed(0)).join(" / ")} ms over one without maps`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The whole digest in a bench Worker under Miniflare: rounds of a case without maps and a case
+ * with them (the order swapped every other round), every case on a fresh copy of a
+ * migrated, seeded state. With maps, the bundle (minified file and map, both with the build's
+ * debug id, as `sentry-cli sourcemaps inject` + `upload` make it) is stored first.
+ */
+async function wholeDigest(dir, mapText, minifiedText, eventOf) {
+  const config = join(ROOT, "bench", "symbolicate", "wrangler.toml");
+  // Bundled by wrangler as `wrangler deploy` would, once, so every case runs the same code.
+  const bundle = join(dir, "worker-bundle");
+  await wrangler(["deploy", "--dry-run", "--outdir", bundle, "--config", config]);
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+  const pristine = join(dir, "pristine");
+  await applyMigrations(pristine);
+  await seed(pristine);
+
+  const manifest = {
+    files: {
+      "files/_/_/assets/app.min.js": {
+        type: "minified_source",
+        url: "~/assets/app.min.js",
+        headers: { "debug-id": DEBUG_ID, sourcemap: "app.min.js.map" },
+      },
+      "files/_/_/assets/app.min.js.map": { type: "source_map", url: "~/assets/app.min.js.map", headers: { "debug-id": DEBUG_ID } },
+    },
+    debug_id: DEBUG_ID,
+  };
+  const enc = new TextEncoder();
+  const zip = zipSync({
+    "manifest.json": enc.encode(JSON.stringify(manifest)),
+    "files/_/_/assets/app.min.js": enc.encode(minifiedText),
+    "files/_/_/assets/app.min.js.map": enc.encode(mapText),
+  });
+  // sentry-cli's source bundle: `SYSB`, version 2, then the zip.
+  const bundleBytes = new Uint8Array(8 + zip.byteLength);
+  bundleBytes.set([0x53, 0x59, 0x53, 0x42, 2, 0, 0, 0]);
+  bundleBytes.set(zip, 8);
+
+  // 50 stack traces (as the prepare step uses), as envelopes the browser SDK would send. Each its
+  // own exception type, so both cases group into the same 50 issues and write the same rows
+  // (without maps, the minified frames alone would put every event in one issue).
+  const templates = Array.from({ length: 50 }, (_, n) => {
+    const { event_id: _id, timestamp: _ts, ...event } = eventOf(n);
+    event.exception.values[0].type = `ValidationError${n}`;
+    const payload = JSON.stringify({
+      event_id: "{{EVENT_ID}}",
+      timestamp: 0,
+      sdk: { name: "sentry.javascript.browser", version: "10.20.0" },
+      ...event,
+    });
+    return [
+      JSON.stringify({ event_id: "{{EVENT_ID}}", sent_at: new Date().toISOString() }),
+      JSON.stringify({ type: "event" }),
+      payload.replace('"timestamp":0', '"timestamp":{{TIMESTAMP}}'),
+      "",
+    ].join("\n");
+  });
+
+  const runs = [];
+  for (let round = 0; round < DIGEST_ROUNDS; round++) {
+    // Alternate the order, so drift on the machine spreads over both.
+    for (const withMaps of round % 2 === 0 ? [false, true] : [true, false]) {
+      const state = join(dir, `state-${runs.length}`);
+      cpSync(pristine, state, { recursive: true });
+      const mf = new Miniflare({
+        ...workerOptions,
+        modules: true,
+        scriptPath: join(bundle, "worker.js"),
+        modulesRoot: bundle,
+        d1Persist: join(state, "v3", "d1"),
+        r2Persist: join(state, "v3", "r2"),
+      });
+      try {
+        runs.push({ withMaps, ...(await digestCase(mf, withMaps, bundleBytes, templates)) });
+      } finally {
+        await mf.dispose();
+        rmSync(state, { recursive: true, force: true });
+      }
+    }
+  }
+
+  console.log(
+    `\nwhole digest (digestEvents in a bench Worker under Miniflare), batches of ${BATCH_SIZE}, ${DIGEST_EVENTS} events per case`,
+  );
+  console.log("case          events/s  D1 rows/event  cold first event ms  issues  culprit");
+  for (const r of runs)
+    console.log(
+      `${(r.withMaps ? "with maps" : "without").padEnd(12)}  ${r.rate.toFixed(0).padStart(8)}  ${r.rowsPerEvent.toFixed(2).padStart(13)}  ${String(r.firstMs).padStart(19)}  ${String(r.issues).padStart(6)}  ${r.culprit}`,
+    );
+  const rate = (withMaps) => runs.filter((r) => r.withMaps === withMaps).map((r) => r.rate);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const ratio = mean(rate(true)) / mean(rate(false));
+  const ratios = [];
+  for (let i = 0; i + 1 < runs.length; i += 2)
+    ratios.push(runs[i].withMaps ? runs[i].rate / runs[i + 1].rate : runs[i + 1].rate / runs[i].rate);
+  const firsts = (withMaps) => runs.filter((r) => r.withMaps === withMaps).map((r) => r.firstMs);
+  console.log(
+    `whole-digest ratio ${ratio.toFixed(2)}× (mean with maps / mean without; per round ${ratios.map((r) => `${r.toFixed(2)}×`).join(", ")}; target ≥ 0.5×: ${ratio >= 0.5 ? "met" : "MISSED"})`,
+  );
+  console.log(`cold first event: with maps ${firsts(true).join(" / ")} ms, without ${firsts(false).join(" / ")} ms`);
+  const problems = runs.flatMap((r) => r.problems);
+  if (problems.length > 0) {
+    console.log(`RESULT INVALID: ${problems.join("; ")}`);
+    process.exitCode = 1;
+  }
+}
+
+/** One case on a fresh Worker: the first event alone (cold), a warm-up, then the measured events. */
+async function digestCase(mf, withMaps, bundleBytes, templates) {
+  const call = async (path, body) => {
+    const res = await mf.dispatchFetch(
+      `http://bench${path}`,
+      body === undefined ? {} : { method: "POST", body: body instanceof Uint8Array ? body : JSON.stringify(body) },
+    );
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
+    return JSON.parse(text);
+  };
+  if (withMaps) {
+    const answer = await call(`/upload?project=${PROJECT_ID}`, bundleBytes);
+    if (answer.state !== "ok") throw new Error(`upload: ${JSON.stringify(answer)}`);
+  }
+  const digest = async (count, offset) => {
+    const sum = { messages: 0, acked: 0, retried: 0, digestMs: 0, rowsWritten: 0 };
+    for (let done = 0; done < count; done += 10 * BATCH_SIZE) {
+      const r = await call("/digest", {
+        templates,
+        count: Math.min(10 * BATCH_SIZE, count - done),
+        offset: offset + done,
+        batchSize: BATCH_SIZE,
+        projectId: PROJECT_ID,
+      });
+      for (const key of Object.keys(sum)) sum[key] += r[key];
+    }
+    return sum;
+  };
+  const first = await digest(1, 0);
+  const warm = await digest(WARMUP, 1);
+  const run = await digest(DIGEST_EVENTS, 1 + WARMUP);
+  const after = await call("/stats");
+  const expected = 1 + WARMUP + DIGEST_EVENTS;
+  const problems = [];
+  const name = withMaps ? "with maps" : "without";
+  if (first.acked + warm.acked + run.acked !== expected || first.retried + warm.retried + run.retried > 0)
+    problems.push(`${name}: ${first.acked + warm.acked + run.acked} of ${expected} acked`);
+  if (after.events !== expected || after.timesSeen !== expected)
+    problems.push(`${name}: ${after.events} events stored, times_seen ${after.timesSeen}, expected ${expected}`);
+  if (after.rejected > 0) problems.push(`${name}: ${after.rejected} rejected envelopes`);
+  // Mapped frames name their original module and function; minified ones the bundle.
+  if (withMaps !== /^module\d+ in handle\d+_\d+$/.test(after.culprit ?? "")) problems.push(`${name}: culprit ${after.culprit}`);
+  if (after.issues !== templates.length) problems.push(`${name}: ${after.issues} issues, expected ${templates.length}`);
+  return {
+    rate: run.messages / (run.digestMs / 1000),
+    rowsPerEvent: run.rowsWritten / run.messages,
+    firstMs: first.digestMs,
+    issues: after.issues,
+    culprit: after.culprit,
+    problems,
+  };
 }
