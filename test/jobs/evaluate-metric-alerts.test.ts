@@ -1,17 +1,28 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../protocol/env";
-import { MINUTE } from "../../protocol/time";
+import { HOUR, MINUTE } from "../../protocol/time";
 import { evaluateMetricAlerts } from "../../queue-consumer/jobs/evaluate-metric-alerts";
 import { insertRule, recordingQueue } from "../support/seed-alerts";
 import { seedProject } from "../support/seed";
 import { digest, ingestMessage, segmentEnvelope } from "../support/transaction-envelopes";
 
-/** Transactions of `name` ending now, with these durations and statuses. */
-async function send(projectId: number, durations: number[], options: { name?: string; status?: "ok" | "error" } = {}) {
+/**
+ * The minute job's clock in these tests, and the time the data they send carries: minute 5 of the
+ * previous hour, so that a whole scenario (under 20 minutes) happens within one hour in the past,
+ * whatever the time the tests run at. (Windows across an hour: test/jobs/metric-window.test.ts.)
+ */
+function startOfScenario(): number {
+  return Math.floor(Date.now() / HOUR) * HOUR - HOUR + 5 * MINUTE;
+}
+
+/** Transactions of `name` ending at `at` (received then too), with these durations and statuses. */
+async function send(projectId: number, at: number, durations: number[], options: { name?: string; status?: "ok" | "error" } = {}) {
   await digest(
     durations.map((durationMs) =>
-      ingestMessage(projectId, segmentEnvelope({ durationMs, name: options.name ?? "GET /checkout", status: options.status })),
+      ingestMessage(projectId, segmentEnvelope({ durationMs, end: at, name: options.name ?? "GET /checkout", status: options.status }), {
+        receivedAt: at,
+      }),
     ),
   );
 }
@@ -41,13 +52,13 @@ describe("evaluateMetricAlerts", () => {
       frequencyMinutes: 10,
       triggers: [{ type: "transaction_duration", transaction: "GET /checkout", percentile: "p95", value: 500, interval: "5m" }],
     });
-    const t0 = Date.now();
-    await send(projectId, [100, 120, 90]);
+    const t0 = startOfScenario();
+    await send(projectId, t0 - MINUTE, [100, 120, 90]);
     // The first run only takes the window's starting point.
     expect(await run(t0)).toMatchObject({ triggers: 1, crossed: 0 });
 
-    await send(projectId, [900, 950, 1000]);
-    await send(projectId, [5000], { name: "GET /export" });
+    await send(projectId, t0 + 4 * MINUTE, [900, 950, 1000]);
+    await send(projectId, t0 + 4 * MINUTE, [5000], { name: "GET /export" });
     const crossed = await run(t0 + 5 * MINUTE);
     expect(crossed).toMatchObject({ crossed: 1, recovered: 0 });
     expect(crossed.sent.filter((m) => m.kind === "deliver")).toHaveLength(1);
@@ -56,19 +67,19 @@ describe("evaluateMetricAlerts", () => {
     expect(issue!.title).toContain("Slow checkout: p95 of GET /checkout above 500 ms in 5 minutes");
 
     // Still over: nothing new. Run twice for the same minute: still nothing.
-    await send(projectId, [1200]);
+    await send(projectId, t0 + 5 * MINUTE, [1200]);
     expect((await run(t0 + 6 * MINUTE)).crossed).toBe(0);
     expect((await run(t0 + 6 * MINUTE)).crossed).toBe(0);
     expect(await firings(ruleId)).toBe(1);
 
     // Fast again over the whole window: resolved, without a notification.
-    await send(projectId, [100, 100, 100, 100]);
+    await send(projectId, t0 + 11 * MINUTE, [100, 100, 100, 100]);
     const recovered = await run(t0 + 12 * MINUTE);
     expect(recovered).toMatchObject({ crossed: 0, recovered: 1 });
     expect(recovered.sent).toHaveLength(0);
     expect((await metricIssue(projectId)).results[0]!.status).toBe("resolved");
 
-    await send(projectId, [2000, 2000]);
+    await send(projectId, t0 + 17 * MINUTE, [2000, 2000]);
     const again = await run(t0 + 18 * MINUTE);
     expect(again.crossed).toBe(1);
     expect(again.sent.filter((m) => m.kind === "deliver")).toHaveLength(1);
@@ -83,13 +94,13 @@ describe("evaluateMetricAlerts", () => {
       triggers: [{ type: "failure_rate", value: 0.25, interval: "15m" }],
       filters: [{ type: "environment", value: "production" }],
     });
-    const t0 = Date.now();
+    const t0 = startOfScenario();
     expect((await run(t0)).crossed).toBe(0);
-    await send(projectId, [10, 10, 10], { name: "GET /a" });
-    await send(projectId, [10], { name: "GET /b", status: "error" });
+    await send(projectId, t0 + 30_000, [10, 10, 10], { name: "GET /a" });
+    await send(projectId, t0 + 30_000, [10], { name: "GET /b", status: "error" });
     // 1 of 4 failed: at the threshold, not over it.
     expect((await run(t0 + MINUTE)).crossed).toBe(0);
-    await send(projectId, [10], { name: "GET /c", status: "error" });
+    await send(projectId, t0 + MINUTE + 30_000, [10], { name: "GET /c", status: "error" });
     expect((await run(t0 + 2 * MINUTE)).crossed).toBe(1);
     expect(await firings(ruleId)).toBe(1);
   });
@@ -102,28 +113,29 @@ describe("evaluateMetricAlerts", () => {
       frequencyMinutes: 10,
       triggers: [{ type: "crash_free_rate", value: 99.5, interval: "5m", release: "latest" }],
     });
-    /** Sessions of `release` started now, each ending with one of `statuses`. */
-    const sessions = (release: string, statuses: string[]) =>
+    /** Sessions of `release` started at `at`, each ending with one of `statuses`. */
+    const sessions = (at: number, release: string, statuses: string[]) =>
       digest(
         statuses.map((status) => {
           const body = JSON.stringify({
             sid: crypto.randomUUID(),
             init: true,
-            started: new Date().toISOString(),
+            started: new Date(at).toISOString(),
+            timestamp: new Date(at).toISOString(),
             status,
             attrs: { release, environment: "production" },
           });
-          return ingestMessage(projectId, `{}\n{"type":"session"}\n${body}\n`);
+          return ingestMessage(projectId, `{}\n{"type":"session"}\n${body}\n`, { receivedAt: at });
         }),
       );
-    const t0 = Date.now();
+    const t0 = startOfScenario();
     // An older release's crashes are not the latest release's.
-    await sessions("shop@1.0.0", ["crashed", "crashed"]);
-    await sessions("shop@2.0.0", ["exited"]);
+    await sessions(t0 - MINUTE, "shop@1.0.0", ["crashed", "crashed"]);
+    await sessions(t0 - 30_000, "shop@2.0.0", ["exited"]);
     expect((await run(t0)).crossed).toBe(0);
 
     // 3 of 4 new sessions of the latest release crash-free: 75% < 99.5%.
-    await sessions("shop@2.0.0", ["exited", "exited", "exited", "crashed"]);
+    await sessions(t0 + 30_000, "shop@2.0.0", ["exited", "exited", "exited", "crashed"]);
     const crossed = await run(t0 + MINUTE);
     expect(crossed).toMatchObject({ crossed: 1 });
     expect(crossed.sent.filter((m) => m.kind === "deliver")).toHaveLength(1);
@@ -133,9 +145,9 @@ describe("evaluateMetricAlerts", () => {
     expect((await run(t0 + 2 * MINUTE)).crossed).toBe(0);
 
     // A window of healthy sessions only: recovered; the next crash crosses again.
-    await sessions("shop@2.0.0", Array(300).fill("exited"));
+    await sessions(t0 + 7 * MINUTE, "shop@2.0.0", Array(300).fill("exited"));
     expect(await run(t0 + 8 * MINUTE)).toMatchObject({ crossed: 0, recovered: 1 });
-    await sessions("shop@2.0.0", ["crashed"]);
+    await sessions(t0 + 13 * MINUTE, "shop@2.0.0", ["crashed"]);
     expect((await run(t0 + 14 * MINUTE)).crossed).toBe(1);
     expect(await firings(ruleId)).toBe(2);
   });
