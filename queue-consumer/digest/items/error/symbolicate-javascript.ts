@@ -185,6 +185,102 @@ async function resolveModule(
   }
 }
 
+/**
+ * Where a minified position leads in a map: everything of a mapped frame that depends only on
+ * the map, its base path, the position and the minified function name.
+ */
+interface Located {
+  originalPath: string;
+  filename: string;
+  module: string | undefined;
+  lineno: number;
+  colno: number;
+  /** The name at the position (it names the function the next frame is in), and of the enclosing function. */
+  tokenName: string | null;
+  scopeName: string | null;
+  context: { pre: string[]; line: string; post: string[] } | null;
+  /** Whether the map holds the source's content (else js_missing_sources_content). */
+  hasSource: boolean;
+}
+
+/**
+ * Located positions per parsed map. An error recurs with the same frames, so a repeat costs a
+ * lookup instead of two searches in the map, path joins and context slicing. Bounded per map
+ * (its entries hold a few short strings each); emptied when full. It goes with its map when the
+ * map leaves the isolate's cache.
+ */
+const locatedByMap = new WeakMap<ParsedMap, Map<string, Located | null>>();
+export const MAX_LOCATED_PER_MAP = 4096;
+
+/** How many positions of `map` are remembered (for tests). */
+export function locatedPositions(map: ParsedMap): number {
+  return locatedByMap.get(map)?.size ?? 0;
+}
+
+function locate(
+  line: number,
+  column: number,
+  rawFunction: string | undefined,
+  module: Extract<Module, { kind: "mapped" }>,
+): Located | null {
+  let located = locatedByMap.get(module.map);
+  if (located === undefined) {
+    located = new Map();
+    locatedByMap.set(module.map, located);
+  }
+  // The function's length first: a name with a colon cannot pass for another name and base.
+  const fn = rawFunction ?? "";
+  const key = `${line}:${column}:${fn.length}:${fn}${module.base}`;
+  const hit = located.get(key);
+  if (hit !== undefined) return hit;
+  const found = locateUncached(line, column, rawFunction, module);
+  if (located.size >= MAX_LOCATED_PER_MAP) located.clear();
+  located.set(key, found);
+  return found;
+}
+
+function locateUncached(
+  line: number,
+  column: number,
+  rawFunction: string | undefined,
+  module: Extract<Module, { kind: "mapped" }>,
+): Located | null {
+  let position;
+  try {
+    position = originalPositionFor(module.map.map, { line, column: Math.max(0, column - 1) });
+  } catch {
+    return null;
+  }
+  if (position.source === null || position.line === null || position.column === null) return null;
+  const lines = module.map.lines(position.source);
+  const filename = position.source;
+  const originalPath = joinPaths(module.base, filename);
+  const shownFilename = filename.startsWith("webpack:") ? webpackFilename(filename) : filename;
+  const index = position.line - 1;
+  return {
+    originalPath,
+    filename: shownFilename,
+    module: filename.startsWith("webpack:")
+      ? generateModule(shownFilename)
+      : APP_URL.test(originalPath)
+        ? generateModule(originalPath)
+        : undefined,
+    lineno: position.line,
+    colno: position.column + 1,
+    tokenName: position.name ?? identifierAt(lines, position.line, position.column),
+    scopeName: enclosingFunctionName(rawFunction, line, column, module),
+    context:
+      lines === null || index >= lines.length
+        ? null
+        : {
+            pre: lines.slice(Math.max(0, index - CONTEXT_LINES), index).map((l) => trimLine(l, 0)),
+            line: trimLine(lines[index]!, position.column),
+            post: lines.slice(index + 1, index + 1 + CONTEXT_LINES).map((l) => trimLine(l, 0)),
+          },
+    hasSource: lines !== null,
+  };
+}
+
 function mapFrame(
   frame: JsonRecord,
   absPath: string,
@@ -194,56 +290,42 @@ function mapFrame(
 ): { frame: JsonRecord; tokenName: string | null } | null {
   const line = asNumber(frame.lineno)!;
   const column = Math.max(0, asNumber(frame.colno) ?? 0);
-  let position;
-  try {
-    position = originalPositionFor(module.map.map, { line, column: Math.max(0, column - 1) });
-  } catch {
-    position = null;
-  }
-  if (position === null || position.source === null || position.line === null || position.column === null) {
+  const rawFunction = asString(frame.function);
+  const at = locate(line, column, rawFunction, module);
+  if (at === null) {
     addError({ type: "js_invalid_sourcemap_location", column, row: line, source: absPath });
     return null;
   }
-  const lines = module.map.lines(position.source);
-  const tokenName = position.name ?? identifierAt(lines, position.line, position.column);
-  const scopeName = enclosingFunctionName(frame, line, column, module);
-  const rawFunction = asString(frame.function);
-  let fn: string | undefined = scopeName ?? undefined;
+  let fn: string | undefined = at.scopeName ?? undefined;
   if (fn === undefined || USELESS_FUNCTION_NAMES.has(fn)) fn = callsiteName ?? rawFunction ?? fn;
 
   // What the map replaces is left out of the copy (deleting keys would slow every later read).
   const { module: _module, function: _function, pre_context: _pre, context_line: _line, post_context: _post, ...kept } = frame;
-  const filename = position.source;
-  const originalPath = joinPaths(module.base, filename);
-  const shownFilename = filename.startsWith("webpack:") ? webpackFilename(filename) : filename;
-  const out: JsonRecord = { ...kept, abs_path: originalPath, filename: shownFilename };
-  if (filename.startsWith("webpack:")) out.module = generateModule(shownFilename);
-  else if (APP_URL.test(originalPath)) out.module = generateModule(originalPath);
+  const out: JsonRecord = { ...kept, abs_path: at.originalPath, filename: at.filename };
+  if (at.module !== undefined) out.module = at.module;
   if (fn !== undefined) out.function = fn;
-  out.lineno = position.line;
-  out.colno = position.column + 1;
-  if (lines === null) addError({ type: "js_missing_sources_content", source: originalPath, sourcemap: module.label });
-  else {
-    const index = position.line - 1;
-    if (index < lines.length) {
-      out.pre_context = lines.slice(Math.max(0, index - CONTEXT_LINES), index).map((l) => trimLine(l, 0));
-      out.context_line = trimLine(lines[index]!, position.column);
-      out.post_context = lines.slice(index + 1, index + 1 + CONTEXT_LINES).map((l) => trimLine(l, 0));
-    }
+  out.lineno = at.lineno;
+  out.colno = at.colno;
+  if (!at.hasSource) addError({ type: "js_missing_sources_content", source: at.originalPath, sourcemap: module.label });
+  else if (at.context !== null) {
+    // Copies: the located context is shared by every frame at this position.
+    out.pre_context = [...at.context.pre];
+    out.context_line = at.context.line;
+    out.post_context = [...at.context.post];
   }
-  if (originalPath.includes("/node_modules/") || shownFilename.includes("/node_modules/")) out.in_app = false;
+  if (at.originalPath.includes("/node_modules/") || at.filename.includes("/node_modules/")) out.in_app = false;
   out.data = { ...asRecord(frame.data), sourcemap: module.label, resolved_with: module.resolvedWith, symbolicated: true };
-  return { frame: out, tokenName };
+  return { frame: out, tokenName: at.tokenName };
 }
 
 /** The original name of the function the minified frame is in: its declaration, through the map. */
 function enclosingFunctionName(
-  frame: JsonRecord,
+  rawFunction: string | undefined,
   line: number,
   column: number,
   module: Extract<Module, { kind: "mapped" }>,
 ): string | null {
-  const name = minifiedFunctionName(asString(frame.function));
+  const name = minifiedFunctionName(rawFunction);
   if (name === null || module.minified === null) return null;
   const declaration = declarationBefore(module.minified.index(), name, line, column);
   if (declaration === null) return null;

@@ -4,9 +4,11 @@ import { SourceMapCache } from "../../../../queue-consumer/digest/items/error/so
 import {
   type SourceFiles,
   type StoredFile,
+  MAX_LOCATED_PER_MAP,
   candidateUrls,
   generateModule,
   joinPaths,
+  locatedPositions,
   symbolicateJavaScript,
 } from "../../../../queue-consumer/digest/items/error/symbolicate-javascript";
 import { DEBUG_ID, debugIdBundle, releaseUrlBundle } from "../../../support/artifact-bundles";
@@ -183,6 +185,38 @@ describe("symbolicateJavaScript", () => {
     const files = filesOf(debugIdBundle());
     for (let i = 0; i < 3; i++) await symbolicateJavaScript(browserEvent(), files, cache);
     expect(files.reads.sort()).toEqual(["files/_/_/app.min.js", "files/_/_/app.min.js.map"]);
+  });
+
+  it("remembers where a position leads, per map and bounded: a recurring error is mapped the same, its frames not shared", async () => {
+    const cache = new SourceMapCache();
+    const files = filesOf(debugIdBundle());
+    const first = browserEvent();
+    await symbolicateJavaScript(first, files, cache);
+    const map = await cache.map("files/_/_/app.min.js.map", async () => {
+      throw new Error("the map should be cached");
+    });
+    expect(locatedPositions(map)).toBe(3);
+    // A later step changing one event's context must not reach the next event's.
+    const frame = first.exception.values[0].stacktrace.frames[2];
+    const context = structuredClone(first.exception);
+    frame.pre_context.push("changed");
+    const again = browserEvent();
+    await symbolicateJavaScript(again, files, cache);
+    expect(again.exception).toEqual(context);
+    expect(locatedPositions(map)).toBe(3);
+
+    const path = APP;
+    const many = browserEvent();
+    many.exception.values[0].stacktrace.frames = Array.from({ length: MAX_LOCATED_PER_MAP + 10 }, (_, i) => ({
+      filename: path,
+      abs_path: path,
+      function: "e",
+      lineno: 4,
+      colno: 1000 + i,
+      in_app: true,
+    }));
+    await symbolicateJavaScript(many, files, cache);
+    expect(locatedPositions(map)).toBeLessThanOrEqual(MAX_LOCATED_PER_MAP);
   });
 
   it("keeps the cache under its budget, least recently used out", async () => {
