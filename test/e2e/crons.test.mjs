@@ -170,6 +170,28 @@ test("the Crons page lists each monitor with its schedule, status and timeline, 
     await page.locator("table.list tbody tr").nth(2).waitFor();
     assert.equal(await page.locator("table.list tbody tr").count(), 3);
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-monitor.png"), fullPage: true });
+
+    // A monitor made without an SDK, then edited: a wrong timezone is named, nothing saved.
+    await page.getByRole("link", { name: "All monitors" }).click();
+    await page.getByRole("button", { name: "New monitor" }).click();
+    const create = page.getByRole("form", { name: "New monitor" });
+    await create.getByLabel("Name").fill("Form backup");
+    await create.getByLabel("Interval", { exact: true }).fill("2");
+    await create.getByRole("button", { name: "Create monitor" }).click();
+    await row("Form backup").getByText("every 2 hours").waitFor();
+    await table.getByRole("link", { name: "Form backup" }).click();
+    await page.getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("form", { name: "Edit monitor" });
+    await edit.getByLabel("Crontab schedule").fill("30 2 * * *");
+    await edit.getByLabel("Timezone").fill("Mars/Olympus");
+    await edit.getByRole("button", { name: "Save monitor" }).click();
+    await edit.getByRole("alert").filter({ hasText: "unknown timezone" }).waitFor();
+    await edit.getByLabel("Timezone").fill("Europe/Berlin");
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-monitor-edit.png"), fullPage: true });
+    await edit.getByRole("button", { name: "Save monitor" }).click();
+    await page.getByText("30 2 * * * (Europe/Berlin)").waitFor();
+    const [saved] = (await stack.api("/organizations/faultline/monitors/")).filter((m) => m.name === "Form backup");
+    assert.deepEqual(saved.config.schedule, "30 2 * * *");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

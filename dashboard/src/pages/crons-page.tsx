@@ -1,18 +1,10 @@
-import { seg } from "../api-client";
-import { FormError } from "../components/form-error";
+import { useEffect, useState } from "preact/hooks";
+import { send, seg } from "../api-client";
+import { FormError, errorText } from "../components/form-error";
 import { RelativeTime, exactTime } from "../components/relative-time";
-import { Link } from "../router";
+import type { MonitorConfig } from "../monitor-draft";
+import { Link, navigate } from "../router";
 import { useApi } from "../use-api";
-
-interface MonitorConfig {
-  schedule_type: "crontab" | "interval";
-  schedule: string | [number, string];
-  checkin_margin: number;
-  max_runtime: number;
-  timezone: string;
-  failure_issue_threshold: number;
-  recovery_threshold: number;
-}
 
 interface Monitor {
   slug: string;
@@ -32,6 +24,22 @@ interface CheckIn {
   dateCreated: string;
   expectedTime: string | null;
   environment: string;
+}
+
+type MonitorForms = typeof import("../components/monitor-form");
+
+/** The monitor forms' module, loaded the first time one is opened. */
+function useMonitorForms(wanted: boolean): MonitorForms | null {
+  const [forms, setForms] = useState<MonitorForms | null>(null);
+  useEffect(() => {
+    if (!wanted || forms !== null) return;
+    let live = true;
+    void import("../components/monitor-form").then((m) => live && setForms(m));
+    return () => {
+      live = false;
+    };
+  }, [wanted, forms]);
+  return forms;
 }
 
 const STATUS_TEXT: Record<string, string> = {
@@ -89,11 +97,30 @@ function CheckInTimeline({ org, slug }: { org: string; slug: string }) {
 /** The organization's cron monitors: schedule, status, next expected run and the recent check-ins. */
 export function CronsPage({ org }: { org: string }) {
   const monitors = useApi<Monitor[]>(`/api/0/organizations/${seg(org)}/monitors/`);
+  const projects = useApi<Array<{ id: string; slug: string }>>(`/api/0/organizations/${seg(org)}/projects/`);
+  const [creating, setCreating] = useState(false);
+  const forms = useMonitorForms(creating);
   return (
     <section aria-labelledby="crons-title">
       <div class="page-head">
         <h1 id="crons-title">Crons</h1>
+        {!creating && projects.data !== null && projects.data.length > 0 && (
+          <button type="button" class="button" onClick={() => setCreating(true)}>
+            New monitor
+          </button>
+        )}
       </div>
+      {creating && projects.data !== null && forms !== null && (
+        <forms.NewMonitorForm
+          projects={projects.data}
+          url={`/api/0/organizations/${seg(org)}/monitors/`}
+          onDone={() => {
+            setCreating(false);
+            monitors.reload();
+          }}
+          onCancel={() => setCreating(false)}
+        />
+      )}
       <p class="muted">
         Scheduled jobs that check in with an SDK (<code>Sentry.withMonitor</code>), <code>sentry-cli monitors run</code> or the HTTP
         check-in URL. A failed, missed or timed-out run opens an issue for the monitor.
@@ -146,14 +173,47 @@ export function MonitorPage({ org, slug }: { org: string; slug: string }) {
   const base = `/api/0/organizations/${seg(org)}/monitors/${seg(slug)}`;
   const monitor = useApi<Monitor>(`${base}/`);
   const checkIns = useApi<CheckIn[]>(`${base}/checkins/?limit=100`);
+  const [editing, setEditing] = useState(false);
+  const forms = useMonitorForms(editing);
+  const [problem, setProblem] = useState<string | null>(null);
   const m = monitor.data;
+  const remove = async () => {
+    if (m === null || !confirm(`Delete the monitor “${m.name}” and its check-ins? Its issues stay.`)) return;
+    try {
+      await send("DELETE", `${base}/`);
+      navigate(`/organizations/${seg(org)}/crons`);
+    } catch (err) {
+      setProblem(errorText(err));
+    }
+  };
   return (
     <section aria-labelledby="monitor-title">
       <div class="page-head">
         <h1 id="monitor-title">{m?.name ?? slug}</h1>
+        {m !== null && !editing && (
+          <span class="button-row">
+            <button type="button" class="button" onClick={() => setEditing(true)}>
+              Edit
+            </button>
+            <button type="button" class="button" onClick={remove}>
+              Delete
+            </button>
+          </span>
+        )}
         <Link href={`/organizations/${seg(org)}/crons`}>All monitors</Link>
       </div>
-      <FormError error={monitor.error ?? checkIns.error} />
+      <FormError error={monitor.error ?? checkIns.error ?? problem} />
+      {m !== null && editing && forms !== null && (
+        <forms.EditMonitorForm
+          monitor={m}
+          url={`${base}/`}
+          onDone={() => {
+            setEditing(false);
+            monitor.reload();
+          }}
+          onCancel={() => setEditing(false)}
+        />
+      )}
       {m !== null && (
         <div class="card">
           <dl class="facts">
