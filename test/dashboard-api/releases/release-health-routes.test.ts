@@ -169,7 +169,9 @@ describe("GET /api/0/organizations/{org}/sessions/", () => {
     ]);
     const { status, json } = await call("GET", `/organizations/${org.orgSlug}/sessions/?${params}`, org.token);
     expect(status).toBe(200);
-    expect(json.groups).toMatchObject([{ by: { environment: "production" }, totals: { "sum(session)": 1, "crash_free_rate(session)": 1 } }]);
+    expect(json.groups).toMatchObject([
+      { by: { environment: "production" }, totals: { "sum(session)": 1, "crash_free_rate(session)": 1 } },
+    ]);
   });
 
   it("counts request-mode aggregates with the sessions", async () => {
