@@ -19,6 +19,7 @@ import type { PreparedCheckIn } from "../digest/items/check-in/prepare-check-in"
 import { prepareMonitorFailureEvent } from "../digest/items/check-in/monitor-failure-event";
 import { persistDigest } from "../digest/persist-digest";
 import { emptyPreparedMessage } from "../digest/prepare-message";
+import { derivedId } from "../digest/derived-id";
 
 /** Missed runs, and timed-out runs, one run of the job handles at most (each is a few rows written). */
 export const MONITORS_PER_RUN = 200;
@@ -186,7 +187,6 @@ function failureBase(projectId: number, slug: string, environment: string, guid:
   };
 }
 
-async function missedRunId(environmentId: number, expected: number): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`missed:${environmentId}:${expected}`));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+function missedRunId(environmentId: number, expected: number): Promise<string> {
+  return derivedId(`missed:${environmentId}:${expected}`);
 }

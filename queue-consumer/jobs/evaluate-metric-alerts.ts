@@ -39,6 +39,7 @@ import {
   metricValue,
   windowTotals,
 } from "./metric-window";
+import { derivedId } from "../digest/derived-id";
 
 /** Metric triggers one run evaluates at most (each is 3 reads in one batch); rules past it wait for the next minute. */
 export const METRIC_TRIGGERS_PER_RUN = 300;
@@ -262,7 +263,6 @@ async function crossingEvent(w: Watched, value: number, minute: number) {
   return prepareErrorEvent(raw, message, eventId, SCRUB);
 }
 
-async function crossingEventId(w: Watched, minute: number): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`metric-alert:${w.ruleId}:${w.key}:${minute}`));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+function crossingEventId(w: Watched, minute: number): Promise<string> {
+  return derivedId(`metric-alert:${w.ruleId}:${w.key}:${minute}`);
 }

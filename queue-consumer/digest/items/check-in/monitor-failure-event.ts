@@ -10,6 +10,7 @@ import type { IngestMessage } from "../../../../protocol/ingest-message";
 import { fingerprintEvent } from "../error/fingerprint-event";
 import { type PreparedEvent, prepareErrorEvent } from "../error/prepare-error";
 import type { ScrubOptions } from "../error/scrub-event";
+import { derivedId } from "../../derived-id";
 
 export type FailureKind = "error" | "missed" | "timeout";
 
@@ -88,7 +89,6 @@ export async function monitorIssueFingerprints(slug: string, environment: string
   );
 }
 
-async function failureEventId(projectId: number, guid: string, kind: FailureKind): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`monitor-failure:${projectId}:${guid}:${kind}`));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+function failureEventId(projectId: number, guid: string, kind: FailureKind): Promise<string> {
+  return derivedId(`monitor-failure:${projectId}:${guid}:${kind}`);
 }

@@ -14,6 +14,7 @@ import { parseItemJson } from "../../../../protocol/parse-envelope";
 import type { PreparedEvent } from "../error/prepare-error";
 import type { ScrubOptions } from "../error/scrub-event";
 import { monitorIssueFingerprints, prepareMonitorFailureEvent } from "./monitor-failure-event";
+import { derivedId } from "../../derived-id";
 
 export type CheckInStatus = "in_progress" | "ok" | "error" | "missed" | "timeout";
 
@@ -107,7 +108,7 @@ export async function prepareCheckInPayload(raw: unknown, message: IngestMessage
   }
   const latest = id === NIL_ID;
   // The all-zero id names no run: a key made from where it was delivered makes a redelivery the same check-in.
-  const guid = latest ? await derivedId(`${ctx.messageId}:${ctx.itemIndex}`) : id;
+  const guid = latest ? await latestCheckInId(`${ctx.messageId}:${ctx.itemIndex}`) : id;
   const projectId = message.projectId;
   const at = message.receivedAt;
   const checkIn: PreparedCheckIn = {
@@ -173,7 +174,6 @@ function shortString(value: unknown, max: number): string | null {
   return trimmed === "" ? null : [...trimmed].slice(0, max).join("");
 }
 
-async function derivedId(seed: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`check-in:${seed}`));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+function latestCheckInId(seed: string): Promise<string> {
+  return derivedId(`check-in:${seed}`);
 }
