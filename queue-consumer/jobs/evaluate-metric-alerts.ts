@@ -29,6 +29,7 @@ import { prepareErrorEvent } from "../digest/items/error/prepare-error";
 import { persistDigest } from "../digest/persist-digest";
 import { emptyPreparedMessage } from "../digest/prepare-message";
 import {
+  EMPTY_TOTALS,
   type Snapshot,
   type Totals,
   firstHourOf,
@@ -129,11 +130,16 @@ export async function evaluateMetricAlerts(env: Env, now: number, limit = METRIC
     const rollups = (reads[3 * i]?.results ?? []) as Array<{ hour: number; count: number; failures: number; sketch: string }>;
     const start = (reads[3 * i + 1]?.results?.[0] as SnapshotRow | undefined) ?? null;
     const firing = ((reads[3 * i + 2]?.results?.[0] as { firing: number } | undefined)?.firing ?? 0) === 1;
-    const byHour = new Map<number, Totals>();
-    for (const hour of new Set(rollups.map((r) => r.hour))) byHour.set(hour, hourTotals(rollups.filter((r) => r.hour === hour)));
+    const rowsByHour = new Map<number, typeof rollups>();
+    for (const r of rollups) {
+      const rows = rowsByHour.get(r.hour);
+      if (rows === undefined) rowsByHour.set(r.hour, [r]);
+      else rows.push(r);
+    }
+    const byHour = new Map<number, Totals>([...rowsByHour].map(([hour, rows]) => [hour, hourTotals(rows)]));
     if (!isWholeHours(w.trigger)) {
       const current = Math.floor(now / HOUR) * HOUR;
-      const totals = byHour.get(current) ?? { count: 0, failures: 0, sketch: {} };
+      const totals = byHour.get(current) ?? EMPTY_TOTALS;
       writes.push(
         env.DB.prepare(
           `INSERT OR REPLACE INTO metric_alert_snapshots (rule_id, trigger_key, minute, hour, count, failures, sketch)
