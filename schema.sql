@@ -799,6 +799,55 @@ CREATE INDEX monitor_checkins_by_run ON monitor_checkins (changed_by_run);
 CREATE INDEX monitor_checkins_in_progress ON monitor_checkins (timeout_at) WHERE status = 'in_progress';
 CREATE UNIQUE INDEX monitor_checkins_by_completion_key ON monitor_checkins (project_id, completion_key) WHERE completion_key IS NOT NULL;
 
+-- Uptime monitors: URLs a project watches, checked by the minute job every interval_seconds.
+CREATE TABLE uptime_monitors (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  url TEXT NOT NULL,
+  method TEXT NOT NULL DEFAULT 'GET',
+  expected_status_min INTEGER NOT NULL DEFAULT 200,
+  expected_status_max INTEGER NOT NULL DEFAULT 299,
+  timeout_ms INTEGER NOT NULL,
+  interval_seconds INTEGER NOT NULL,
+  body_keyword TEXT,
+  environment TEXT NOT NULL DEFAULT 'production',
+  status TEXT NOT NULL DEFAULT 'active',
+  failure_threshold INTEGER NOT NULL,
+  recovery_threshold INTEGER NOT NULL,
+  -- The scheduled time of the next check (ms).
+  next_due_at INTEGER NOT NULL,
+  -- ok, or failed while an issue is open.
+  uptime_status TEXT NOT NULL DEFAULT 'ok',
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  consecutive_successes INTEGER NOT NULL DEFAULT 0,
+  last_checked_at INTEGER,
+  date_created INTEGER NOT NULL
+);
+-- The minute job's due monitors, oldest first; disabled ones are not in it.
+CREATE INDEX uptime_monitors_by_due ON uptime_monitors (next_due_at) WHERE status = 'active';
+CREATE INDEX uptime_monitors_by_project ON uptime_monitors (project_id);
+
+-- One check of an uptime monitor, unique per (monitor, scheduled time).
+CREATE TABLE uptime_checks (
+  id INTEGER PRIMARY KEY,
+  monitor_id INTEGER NOT NULL REFERENCES uptime_monitors(id),
+  scheduled_at INTEGER NOT NULL,
+  date_created INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  http_status INTEGER,
+  duration_ms INTEGER NOT NULL,
+  reason TEXT,
+  -- The event this check's failure becomes, when it counts toward an issue.
+  issue_event_id TEXT,
+  -- failure (counted toward an issue) or recovery (resolved it).
+  incident TEXT,
+  changed_by_run TEXT NOT NULL
+);
+CREATE UNIQUE INDEX uptime_checks_monitor_id_scheduled_at_unique ON uptime_checks (monitor_id, scheduled_at);
+-- The digest's gate on failure events: few rows, only failures.
+CREATE INDEX uptime_checks_failure_events ON uptime_checks (issue_event_id) WHERE incident = 'failure';
+
 -- Artifact bundles sentry-cli uploaded (source maps and minified sources), unique per organization
 -- by their sha1; their files are in R2. dist is '' when the upload named none.
 CREATE TABLE artifact_bundles (

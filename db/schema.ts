@@ -1044,6 +1044,92 @@ export const monitorCheckins = sqliteTable(
   ],
 );
 
+// Uptime monitors -------------------------------------------------------------------------------
+
+/**
+ * A URL a project watches (https://docs.sentry.io/product/uptime-monitoring/): the minute job
+ * (queue-consumer/jobs/check-uptime-monitors.ts) requests it every `interval_seconds` and counts
+ * a check ok when the status is within [expected_status_min, expected_status_max] and the body,
+ * when a keyword is set, contains it. `failure_threshold` failures in a row open an issue,
+ * `recovery_threshold` successes resolve it (Sentry's downtime and recovery thresholds).
+ */
+export const uptimeMonitors = sqliteTable(
+  "uptime_monitors",
+  {
+    id: integer("id").primaryKey(),
+    projectId: integer("project_id")
+      .notNull()
+      .references(() => projects.id),
+    name: text("name").notNull(),
+    url: text("url").notNull(),
+    method: text("method").notNull().default("GET"),
+    expectedStatusMin: integer("expected_status_min").notNull().default(200),
+    expectedStatusMax: integer("expected_status_max").notNull().default(299),
+    timeoutMs: integer("timeout_ms").notNull(),
+    intervalSeconds: integer("interval_seconds").notNull(),
+    bodyKeyword: text("body_keyword"),
+    environment: text("environment").notNull().default("production"),
+    status: text("status", { enum: ["active", "disabled"] })
+      .notNull()
+      .default("active"),
+    failureThreshold: integer("failure_threshold").notNull(),
+    recoveryThreshold: integer("recovery_threshold").notNull(),
+    /** The scheduled time of the next check (ms). */
+    nextDueAt: integer("next_due_at").notNull(),
+    /** ok, or failed while an issue is open (Sentry's uptime status). */
+    uptimeStatus: text("uptime_status", { enum: ["ok", "failed"] })
+      .notNull()
+      .default("ok"),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    consecutiveSuccesses: integer("consecutive_successes").notNull().default(0),
+    lastCheckedAt: integer("last_checked_at"),
+    dateCreated: integer("date_created").notNull(),
+  },
+  (t) => [
+    // The minute job's due monitors, oldest first; disabled ones are not in it.
+    index("uptime_monitors_by_due")
+      .on(t.nextDueAt)
+      .where(sql`status = 'active'`),
+    index("uptime_monitors_by_project").on(t.projectId),
+  ],
+);
+
+/**
+ * One check of an uptime monitor, unique per (monitor, scheduled time): a minute job run twice,
+ * or retried, records it once. Also what the check log, the stats and retention read.
+ */
+export const uptimeChecks = sqliteTable(
+  "uptime_checks",
+  {
+    id: integer("id").primaryKey(),
+    monitorId: integer("monitor_id")
+      .notNull()
+      .references(() => uptimeMonitors.id),
+    scheduledAt: integer("scheduled_at").notNull(),
+    /** When it was made (ms). */
+    dateCreated: integer("date_created").notNull(),
+    /** ok or error. */
+    status: text("status").notNull(),
+    httpStatus: integer("http_status"),
+    durationMs: integer("duration_ms").notNull(),
+    /** Why it failed; null when ok. */
+    reason: text("reason"),
+    /** The event this check's failure becomes, when it counts toward an issue. */
+    issueEventId: text("issue_event_id"),
+    /** failure (counted toward an issue) or recovery (resolved it). */
+    incident: text("incident"),
+    /** The job run that wrote it: what that run's later statements read. */
+    changedByRun: text("changed_by_run").notNull(),
+  },
+  (t) => [
+    unique().on(t.monitorId, t.scheduledAt),
+    // The digest's gate on failure events (items/error/insert-events.ts): few rows, only failures.
+    index("uptime_checks_failure_events")
+      .on(t.issueEventId)
+      .where(sql`incident = 'failure'`),
+  ],
+);
+
 // Source maps ------------------------------------------------------------------------------------
 
 /**
