@@ -1,25 +1,31 @@
 import { useEffect } from "preact/hooks";
 import { Layout } from "./components/layout";
-import { AlertRulesPage } from "./pages/alert-rules-page";
-import { CronsPage, MonitorPage } from "./pages/crons-page";
-import { FeedbackPage } from "./pages/feedback-page";
+import { lazyPage } from "./lazy-page";
 import { matchRoute } from "./page-routes";
-import { IngestProblemsPage } from "./pages/ingest-problems-page";
-import { InvitePage } from "./pages/invite-page";
-import { IssuePage } from "./pages/issue-page";
 import { IssueStreamPage } from "./pages/issue-stream-page";
 import { LoginPage } from "./pages/login-page";
-import { OrganizationSettingsPage } from "./pages/organization-settings-page";
-import { PerformancePage } from "./pages/performance-page";
-import { ProjectSettingsPage } from "./pages/project-settings-page";
-import { ProjectSetupPage } from "./pages/project-setup-page";
-import { ProjectsPage } from "./pages/projects-page";
-import { ReleasePage, ReleasesPage } from "./pages/releases-page";
-import { SetupPage } from "./pages/setup-page";
-import { TracePage } from "./pages/trace-page";
-import { TransactionPage } from "./pages/transaction-page";
 import { navigate, useLocation } from "./router";
 import { refreshSession, useSession } from "./session";
+
+// The login, the layout and the issue stream (where a login lands) come with the first load;
+// every other page is its own chunk, fetched when first shown.
+const AlertRulesPage = lazyPage(() => import("./pages/alert-rules-page").then((m) => m.AlertRulesPage));
+const CronsPage = lazyPage(() => import("./pages/crons-page").then((m) => m.CronsPage));
+const MonitorPage = lazyPage(() => import("./pages/crons-page").then((m) => m.MonitorPage));
+const FeedbackPage = lazyPage(() => import("./pages/feedback-page").then((m) => m.FeedbackPage));
+const IngestProblemsPage = lazyPage(() => import("./pages/ingest-problems-page").then((m) => m.IngestProblemsPage));
+const InvitePage = lazyPage(() => import("./pages/invite-page").then((m) => m.InvitePage));
+const IssuePage = lazyPage(() => import("./pages/issue-page").then((m) => m.IssuePage));
+const OrganizationSettingsPage = lazyPage(() => import("./pages/organization-settings-page").then((m) => m.OrganizationSettingsPage));
+const PerformancePage = lazyPage(() => import("./pages/performance-page").then((m) => m.PerformancePage));
+const ProjectSettingsPage = lazyPage(() => import("./pages/project-settings-page").then((m) => m.ProjectSettingsPage));
+const ProjectSetupPage = lazyPage(() => import("./pages/project-setup-page").then((m) => m.ProjectSetupPage));
+const ProjectsPage = lazyPage(() => import("./pages/projects-page").then((m) => m.ProjectsPage));
+const ReleasePage = lazyPage(() => import("./pages/releases-page").then((m) => m.ReleasePage));
+const ReleasesPage = lazyPage(() => import("./pages/releases-page").then((m) => m.ReleasesPage));
+const SetupPage = lazyPage(() => import("./pages/setup-page").then((m) => m.SetupPage));
+const TracePage = lazyPage(() => import("./pages/trace-page").then((m) => m.TracePage));
+const TransactionPage = lazyPage(() => import("./pages/transaction-page").then((m) => m.TransactionPage));
 
 void refreshSession();
 

@@ -1,5 +1,6 @@
 // The dashboard as Pages serves it: its source typechecks, and the build stays small and
-// self-contained — no web fonts, no CDN, uPlot loaded only with the first chart.
+// self-contained — no web fonts, no CDN, uPlot loaded only with the first chart, and each page
+// but the first ones loaded when it is first shown.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -56,6 +57,14 @@ test("the build is small, self-contained, and loads uPlot only for charts", asyn
       assets.some((f) => /^draw-events-chart-.*\.js$/.test(f)),
       `a chart chunk: ${assets}`,
     );
+    // Pages other than the login and the issue stream are fetched when first shown.
+    for (const page of ["issue-page", "crons-page", "performance-page", "releases-page", "alert-rules-page"]) {
+      assert.ok(
+        assets.some((f) => f.startsWith(`${page}-`) && f.endsWith(".js")),
+        `${page} is a chunk of its own: ${assets}`,
+      );
+      assert.ok(!firstLoad.some((f) => f.startsWith(`${page}-`)), `${page} is not loaded first: ${firstLoad}`);
+    }
 
     for (const file of ["index.html", ...assets.map((f) => join("assets", f))]) {
       const text = readFileSync(join(out, file), "utf8");
