@@ -411,6 +411,29 @@ CREATE TABLE transaction_rollups (
 ) WITHOUT ROWID;
 CREATE INDEX transaction_rollups_by_name ON transaction_rollups (project_id, name, hour);
 
+-- The totals of transaction_rollups per key over every hour from transaction_recent_since.hour on:
+-- the Performance table of the last 24 hours reads one row per key, not one per key and hour.
+CREATE TABLE transaction_recent_rollups (
+  project_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  op TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  release TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  satisfied INTEGER NOT NULL,
+  tolerated INTEGER NOT NULL,
+  duration_sum REAL NOT NULL,
+  sketch TEXT NOT NULL,
+  PRIMARY KEY (project_id, name, op, environment, release)
+) WITHOUT ROWID;
+
+-- One row (id 1): the first hour transaction_recent_rollups holds.
+CREATE TABLE transaction_recent_since (
+  id INTEGER PRIMARY KEY NOT NULL,
+  hour INTEGER NOT NULL
+);
+
 -- Each Web Vital (lcp, fcp, cls, inp, ttfb) per the same key.
 CREATE TABLE transaction_vital_rollups (
   project_id INTEGER NOT NULL,

@@ -464,6 +464,38 @@ export const transactionRollups = sqliteTable(
   ],
 );
 
+/**
+ * The totals of transaction_rollups per (project, name, op, environment, release) over every hour
+ * from `transaction_recent_since.hour` on, so the Performance table of the last 24 hours reads one
+ * row per key instead of one per key and hour. The digest adds what it counts in those hours (as
+ * it adds to the hourly rows, in the same batch); a minute job moves the start forward each hour,
+ * taking the hours that leave out (queue-consumer/jobs/advance-recent-transactions.ts). No
+ * slowest sample: a maximum cannot be taken out again.
+ */
+export const transactionRecentRollups = sqliteTable(
+  "transaction_recent_rollups",
+  {
+    projectId: integer("project_id").notNull(),
+    name: text("name").notNull(),
+    op: text("op").notNull(),
+    environment: text("environment").notNull(),
+    release: text("release").notNull(),
+    count: integer("count").notNull(),
+    failures: integer("failures").notNull(),
+    satisfied: integer("satisfied").notNull(),
+    tolerated: integer("tolerated").notNull(),
+    durationSum: real("duration_sum").notNull(),
+    sketch: text("sketch").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.name, t.op, t.environment, t.release] })],
+);
+
+/** The first hour transaction_recent_rollups holds (one row, id 1); none before the job's first run. */
+export const transactionRecentSince = sqliteTable("transaction_recent_since", {
+  id: integer("id").primaryKey(),
+  hour: integer("hour").notNull(),
+});
+
 /** Each Web Vital (lcp, fcp, cls, inp, ttfb) per the same key: count, sum and sketch. */
 export const transactionVitalRollups = sqliteTable(
   "transaction_vital_rollups",
