@@ -3,56 +3,22 @@
 // Web API with the title, culprit, in-app frames and their context lines, release, environment,
 // user and tags the SDK sent; so does the user feedback sent about them.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createEnvelope } from "@sentry/core";
 import * as Sentry from "@sentry/node";
-import { applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+import { apiStack } from "./harness/api-stack.mjs";
 
-const persistTo = mkdtempSync(join(tmpdir(), "faultline-api-e2e-"));
-let worker;
-let dashboard;
-let apiUrl;
-let token;
-let dsn;
+const stack = apiStack("faultline-api-e2e-");
+const { api, waitFor } = stack;
 
 before(async () => {
-  await applyMigrations(persistTo);
-  const secrets = await seed(persistTo);
-  token = secrets.apiToken;
-  const [ingestPort, dashboardPort] = [await freePort(), await freePort()];
-  [worker, dashboard] = await Promise.all([
-    startWorker({ port: ingestPort, persistTo }),
-    startDashboard({ port: dashboardPort, persistTo }),
-  ]);
-  dsn = `http://${secrets.publicKey}@127.0.0.1:${ingestPort}/1`;
-  apiUrl = `http://127.0.0.1:${dashboardPort}/api/0`;
+  await stack.start();
 });
 
 after(async () => {
   await Sentry.close(2_000);
-  await Promise.all([worker?.stop(), dashboard?.stop()]);
-  rmSync(persistTo, { recursive: true, force: true });
+  await stack.stop();
 });
-
-async function api(path) {
-  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(res.status, 200, `${path} answered ${res.status}: ${await res.clone().text()}\n${dashboard.output()}`);
-  return res.json();
-}
-
-async function waitFor(read, done, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 2000)}\n${worker.output()}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 // Named so its frames are in-app and its function shows as the culprit.
 function chargeCustomer(order) {
@@ -60,7 +26,7 @@ function chargeCustomer(order) {
 }
 
 test("errors from @sentry/node are readable through the API, grouped, with their frames and context", { timeout: 120_000 }, async () => {
-  Sentry.init({ dsn, release: "shop@2.4.0", environment: "staging" });
+  Sentry.init({ dsn: stack.dsn, release: "shop@2.4.0", environment: "staging" });
   Sentry.setUser({ id: "customer-7", email: "c7@example.com" });
   Sentry.setTag("checkout_step", "payment");
 
@@ -127,8 +93,8 @@ test("the API keeps answering while the consumer writes", { timeout: 120_000 }, 
   const statuses = new Map();
   const poll = (async () => {
     while (sending) {
-      const res = await fetch(`${apiUrl}/projects/faultline/default/issues/?query=is:unresolved`, {
-        headers: { authorization: `Bearer ${token}` },
+      const res = await fetch(`${stack.apiUrl}/projects/faultline/default/issues/?query=is:unresolved`, {
+        headers: { authorization: `Bearer ${stack.token}` },
       });
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       await res.arrayBuffer();
@@ -149,14 +115,14 @@ test("the API keeps answering while the consumer writes", { timeout: 120_000 }, 
   assert.deepEqual(
     [...statuses.keys()],
     [200],
-    `answers while writing: ${JSON.stringify(Object.fromEntries(statuses))}\n${dashboard.output()}`,
+    `answers while writing: ${JSON.stringify(Object.fromEntries(statuses))}\n${stack.dashboard.output()}`,
   );
 });
 
 // User feedback (https://develop.sentry.dev/sdk/data-model/envelope-items/#user-feedback): the
 // SDK's captureFeedback about an error, a legacy user_report item, and Sentry's POST, read back.
 test("feedback from @sentry/node and a user report come back through the API, tied to their issue", { timeout: 120_000 }, async () => {
-  Sentry.init({ dsn, release: "shop@2.4.0", environment: "staging" });
+  Sentry.init({ dsn: stack.dsn, release: "shop@2.4.0", environment: "staging" });
   const errorId = Sentry.captureException(new Error("payment form froze"));
   const feedbackId = Sentry.captureFeedback(
     {
@@ -200,15 +166,18 @@ test("feedback from @sentry/node and a user report come back through the API, ti
     reports.map((r) => r.name),
     ["Jane"],
   );
-  const screenshot = await fetch(`${apiUrl}/projects/faultline/default/events/${feedbackId}/attachments/${byName.Jane.attachments[0]}/`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
+  const screenshot = await fetch(
+    `${stack.apiUrl}/projects/faultline/default/events/${feedbackId}/attachments/${byName.Jane.attachments[0]}/`,
+    {
+      headers: { authorization: `Bearer ${stack.token}` },
+    },
+  );
   assert.equal(screenshot.headers.get("content-type"), "image/png");
 
   // Sentry's POST: a report about an event, then the list has it too.
-  const posted = await fetch(`${apiUrl}/projects/faultline/default/user-feedback/`, {
+  const posted = await fetch(`${stack.apiUrl}/projects/faultline/default/user-feedback/`, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" },
     body: JSON.stringify({ event_id: errorId, name: "Sam", email: "sam@example.com", comments: "Same here" }),
   });
   assert.equal(posted.status, 200, await posted.clone().text());

@@ -3,55 +3,21 @@
 // one shared D1): its transaction shows in Discover with the name the SDK gave it, and an error
 // captured inside the traced request shows in that trace, on the span it happened in.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as Sentry from "@sentry/node";
-import { applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+import { apiStack } from "./harness/api-stack.mjs";
 
-const persistTo = mkdtempSync(join(tmpdir(), "faultline-perf-e2e-"));
-let worker;
-let dashboard;
-let apiUrl;
-let token;
-let dsn;
+const stack = apiStack("faultline-perf-e2e-");
+const { api, waitFor } = stack;
 
 before(async () => {
-  await applyMigrations(persistTo);
-  const secrets = await seed(persistTo);
-  token = secrets.apiToken;
-  const [ingestPort, dashboardPort] = [await freePort(), await freePort()];
-  [worker, dashboard] = await Promise.all([
-    startWorker({ port: ingestPort, persistTo }),
-    startDashboard({ port: dashboardPort, persistTo }),
-  ]);
-  dsn = `http://${secrets.publicKey}@127.0.0.1:${ingestPort}/1`;
-  apiUrl = `http://127.0.0.1:${dashboardPort}/api/0`;
+  await stack.start();
 });
 
 after(async () => {
   await Sentry.close(2_000);
-  await Promise.all([worker?.stop(), dashboard?.stop()]);
-  rmSync(persistTo, { recursive: true, force: true });
+  await stack.stop();
 });
-
-async function api(path) {
-  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(res.status, 200, `${path} answered ${res.status}: ${await res.clone().text()}\n${dashboard.output()}`);
-  return res.json();
-}
-
-async function waitFor(read, done, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 2000)}\n${worker.output()}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +26,7 @@ function flatten(nodes) {
 }
 
 test("a traced request from @sentry/node shows in Discover, and its error in its trace", { timeout: 120_000 }, async () => {
-  Sentry.init({ dsn, release: "shop@3.0.0", environment: "production", tracesSampleRate: 1 });
+  Sentry.init({ dsn: stack.dsn, release: "shop@3.0.0", environment: "production", tracesSampleRate: 1 });
 
   // Three requests, each its own trace as a server's are; the last one fails inside its query span.
   let traceId;

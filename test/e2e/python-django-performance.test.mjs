@@ -5,23 +5,16 @@
 // aggregate shows in the release's health.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, test } from "node:test";
-import { applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+import { apiStack } from "./harness/api-stack.mjs";
 
 const run = promisify(execFile);
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = fileURLToPath(new URL("./harness/send-django-requests.py", import.meta.url));
-const persistTo = mkdtempSync(join(tmpdir(), "faultline-django-e2e-"));
-let worker;
-let dashboard;
-let apiUrl;
-let token;
-let dsn;
+const stack = apiStack("faultline-django-e2e-");
+const { api, waitFor } = stack;
 
 before(async () => {
   try {
@@ -29,44 +22,17 @@ before(async () => {
   } catch (err) {
     assert.fail(`${PYTHON} cannot import sentry_sdk and django (${err.message.trim()}): install python3-sentry-sdk and python3-django`);
   }
-  await applyMigrations(persistTo);
-  const secrets = await seed(persistTo);
-  token = secrets.apiToken;
-  const [ingestPort, dashboardPort] = [await freePort(), await freePort()];
-  [worker, dashboard] = await Promise.all([
-    startWorker({ port: ingestPort, persistTo }),
-    startDashboard({ port: dashboardPort, persistTo }),
-  ]);
-  dsn = `http://${secrets.publicKey}@127.0.0.1:${ingestPort}/1`;
-  apiUrl = `http://127.0.0.1:${dashboardPort}/api/0`;
+  await stack.start();
 });
 
 after(async () => {
-  await Promise.all([worker?.stop(), dashboard?.stop()]);
-  rmSync(persistTo, { recursive: true, force: true });
+  await stack.stop();
 });
-
-async function api(path) {
-  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(res.status, 200, `${path} answered ${res.status}: ${await res.clone().text()}\n${dashboard.output()}`);
-  return res.json();
-}
-
-async function waitFor(read, done, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 2000)}\n${worker.output()}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 const flatten = (nodes) => nodes.flatMap((n) => [n, ...flatten(n.children ?? [])]);
 
 test("Django's transactions from python3-sentry-sdk show in Discover, and its error in its trace", { timeout: 120_000 }, async () => {
-  const { stdout } = await run(PYTHON, ["-I", SCRIPT, dsn], { timeout: 60_000 });
+  const { stdout } = await run(PYTHON, ["-I", SCRIPT, stack.dsn], { timeout: 60_000 });
   const traceId = stdout.trim();
   assert.match(traceId, /^[0-9a-f]{32}$/, `the script printed a trace id, got ${JSON.stringify(stdout)}`);
 

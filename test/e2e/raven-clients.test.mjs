@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, test } from "node:test";
-import { applyMigrations, freePort, seed, startDashboard, startWorker } from "../../scripts/local-dev.mjs";
+import { apiStack } from "./harness/api-stack.mjs";
 
 const run = promisify(execFile);
 const GO = "/usr/bin/go";
@@ -21,42 +21,24 @@ const GO_PROGRAM = fileURLToPath(new URL("./harness/capture-raven-go-error.go", 
 const RUBY_PROGRAM = fileURLToPath(new URL("./harness/capture-raven-ruby-error.rb", import.meta.url));
 const INSTALL_HINT = "run scripts/install-test-deps.sh (installs golang-go, golang-github-getsentry-raven-go-dev, ruby, ruby-sentry-raven)";
 
-const persistTo = mkdtempSync(join(tmpdir(), "faultline-raven-e2e-"));
+const stack = apiStack("faultline-raven-e2e-");
+const { api, waitFor } = stack;
 // The programs run from here: raven-ruby marks no frame in-app outside an app's folders (bin, app, lib, ...).
 const work = mkdtempSync(join(tmpdir(), "faultline-raven-clients-"));
-let worker;
-let dashboard;
-let apiUrl;
-let token;
 let dsn;
 
 before(async () => {
   for (const path of [GO, RUBY, join(GOPATH, "src/github.com/getsentry/raven-go")])
     assert.ok(existsSync(path), `${path} is missing: ${INSTALL_HINT}`);
-  await applyMigrations(persistTo);
-  const secrets = await seed(persistTo);
-  token = secrets.apiToken;
-  const [ingestPort, dashboardPort] = [await freePort(), await freePort()];
-  [worker, dashboard] = await Promise.all([
-    startWorker({ port: ingestPort, persistTo }),
-    startDashboard({ port: dashboardPort, persistTo }),
-  ]);
+  await stack.start();
   // The old DSN form: raven clients then send sentry_secret too, which Faultline does not check.
-  dsn = `http://${secrets.publicKey}:an-old-secret@127.0.0.1:${ingestPort}/1`;
-  apiUrl = `http://127.0.0.1:${dashboardPort}/api/0`;
+  dsn = stack.dsn.replace("@", ":an-old-secret@");
 });
 
 after(async () => {
-  await Promise.all([worker?.stop(), dashboard?.stop()]);
-  rmSync(persistTo, { recursive: true, force: true });
+  await stack.stop();
   rmSync(work, { recursive: true, force: true });
 });
-
-async function api(path) {
-  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(res.status, 200, `${path} answered ${res.status}: ${await res.clone().text()}\n${dashboard.output()}`);
-  return res.json();
-}
 
 /** Polls the issue list until an issue has this title; a read may fail while the digest writes. */
 async function issueTitled(title, timeoutMs = 120_000) {
@@ -71,7 +53,7 @@ async function issueTitled(title, timeoutMs = 120_000) {
     } catch (err) {
       last = err.message;
     }
-    if (Date.now() > deadline) throw new Error(`no issue titled ${title} within ${timeoutMs} ms; ${last}\n${worker.output()}`);
+    if (Date.now() > deadline) throw new Error(`no issue titled ${title} within ${timeoutMs} ms; ${last}\n${stack.worker.output()}`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -84,7 +66,7 @@ async function capture(command, args, env = {}) {
     assert.match(eventId, /^[0-9a-f]{32}$/, `the client printed an event id, got ${JSON.stringify(stdout)}`);
     return eventId;
   } catch (err) {
-    throw new Error(`${command} ${args.join(" ")} failed: ${err.stderr || err.message}\n${worker.output()}`);
+    throw new Error(`${command} ${args.join(" ")} failed: ${err.stderr || err.message}\n${stack.worker.output()}`);
   }
 }
 
