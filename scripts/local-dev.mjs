@@ -200,7 +200,8 @@ export function startWorker({ port = 8787, persistTo, vars = {}, quiet = true } 
     quiet ? "warn" : "info",
   ];
   const vapid = localVapidKeys(persistTo);
-  const all = { VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, ...vars };
+  // Local development only: uptime monitors may watch servers on this machine (never set by a deploy).
+  const all = { VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, UPTIME_ALLOW_PRIVATE_TARGETS: "1", ...vars };
   for (const [k, v] of Object.entries(all)) args.push("--var", `${k}:${v}`);
   return startProcess(args, { readyUrl: `http://127.0.0.1:${port}/health`, label: "wrangler dev", quiet });
 }
@@ -281,6 +282,7 @@ export function startDashboard({ port = 8788, persistTo, ingestUrl, quiet = true
   args.push("--binding", `SESSION_SECRET=${localSessionSecret(persistTo)}`);
   if (ingestUrl !== undefined) args.push("--binding", `INGEST_URL=${ingestUrl}`);
   args.push("--binding", `VAPID_PUBLIC_KEY=${localVapidKeys(persistTo).publicKey}`);
+  args.push("--binding", "UPTIME_ALLOW_PRIVATE_TARGETS=1");
   return startProcess(args, { cwd: dashboard, readyUrl: `http://127.0.0.1:${port}/`, label: "wrangler pages dev", quiet });
 }
 

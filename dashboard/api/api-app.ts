@@ -18,6 +18,7 @@ import { membersRoutes } from "./members/members-routes";
 import { pushSubscriptionRoutes } from "./members/push-subscription-routes";
 import { notificationSettingsRoutes } from "./members/notification-settings-routes";
 import { monitorsRoutes } from "./monitors/monitors-routes";
+import { uptimeRoutes } from "./uptime/uptime-routes";
 import { organizationsRoutes } from "./organizations/organizations-routes";
 import { projectSettingsRoutes } from "./projects/project-settings-routes";
 import { projectsRoutes } from "./projects/projects-routes";
@@ -56,6 +57,8 @@ apiApp.route("/", pushSubscriptionRoutes);
 apiApp.route("/", notificationSettingsRoutes);
 // Cron monitors and their check-ins.
 apiApp.route("/", monitorsRoutes);
+// Uptime monitors, their checks and stats.
+apiApp.route("/", uptimeRoutes);
 // User feedback and the attachments (screenshots) sent with it.
 apiApp.route("/", feedbackRoutes);
 // Releases, deploys and commits, as sentry-cli and the bundler plugins drive them.

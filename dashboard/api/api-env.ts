@@ -32,6 +32,11 @@ export interface ApiBindings {
    * without it (dashboard/api/sourcemaps/assemble-artifact-bundle.ts).
    */
   SOURCE_MAP_BYTES_PER_PROJECT?: string;
+  /**
+   * "1" lets uptime monitors watch loopback and private addresses: local development only
+   * (scripts/local-dev.mjs sets it; a deploy never does, so production refuses them with a 400).
+   */
+  UPTIME_ALLOW_PRIVATE_TARGETS?: string;
 }
 
 /** Who is asking: the organizations a request may read and change. */

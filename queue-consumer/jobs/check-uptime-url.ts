@@ -1,5 +1,5 @@
 /**
- * One uptime check of one URL, as the minute job will run it for an uptime monitor: a request
+ * One uptime check of one URL, as the minute job runs it for an uptime monitor: a request
  * with the monitor's method, redirects followed by hand (at most MAX_REDIRECTS, each target
  * checked again, a loop is a failure), the whole check bounded by the monitor's timeout through
  * an AbortSignal (a server that never answers, or answers a byte a minute, is a timeout), and
@@ -8,14 +8,13 @@
  * keyword, if any, is in what was read. Sentry's uptime checks work the same way
  * (https://docs.sentry.io/product/uptime-monitoring/).
  *
- * Only http(s) URLs, without credentials, to hosts that are not loopback, private, link-local or
- * otherwise internal, unless `allowPrivate` (local development). A name that resolves to such an
- * address is not caught here: a Worker's fetch cannot reach a private network on Cloudflare.
+ * Which URLs may be watched is protocol/uptime-target.ts's rule, checked again at each hop.
  */
+import { MAX_TIMEOUT_MS, type UptimeMethod, isInternalHost, uptimeUrlProblem } from "../../protocol/uptime-target";
 
 export interface UptimeTarget {
   url: string;
-  method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+  method: UptimeMethod;
   /** Inclusive, e.g. [200, 299]. */
   expectedStatus: readonly [number, number];
   timeoutMs: number;
@@ -41,70 +40,7 @@ export interface UptimeCheckDeps {
 
 export const MAX_REDIRECTS = 5;
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** The longest a check may take, whatever the monitor asks: the minute job runs many. */
-export const MAX_TIMEOUT_MS = 30_000;
-
-/** Why a URL may not be watched, or null when it may. */
-export function uptimeUrlProblem(raw: string, allowPrivate: boolean): string | null {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return "not a URL";
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return "only http and https URLs can be watched";
-  if (url.username !== "" || url.password !== "") return "a URL with credentials cannot be watched";
-  if (!allowPrivate && isInternalHost(url.hostname)) return `${url.hostname} is a loopback, private or internal address`;
-  return null;
-}
-
-/** Loopback, private, link-local, CGNAT, unspecified and multicast addresses, and local names. */
-export function isInternalHost(hostname: string): boolean {
-  const host = hostname
-    .toLowerCase()
-    .replace(/^\[|\]$/g, "")
-    .replace(/\.$/, "");
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal")) return true;
-  if (!host.includes(".") && !host.includes(":")) return true; // a bare name: resolved by a local resolver
-  const v4 = ipv4Of(host);
-  if (v4 !== null) return internalV4(v4);
-  if (host.includes(":")) {
-    // IPv4-mapped (::ffff:a.b.c.d, which URL writes as ::ffff:xxxx:xxxx).
-    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
-    if (mapped) {
-      const hi = parseInt(mapped[1]!, 16);
-      const lo = parseInt(mapped[2]!, 16);
-      return internalV4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
-    }
-    if (host === "::" || host === "::1") return true;
-    const first = parseInt(host.split(":")[0] || "0", 16);
-    // fc00::/7 unique local, fe80::/10 link-local, ff00::/8 multicast.
-    return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xff00) === 0xff00;
-  }
-  return false;
-}
-
-function ipv4Of(host: string): number[] | null {
-  // The URL parser already turned 127.1, 0x7f.1 and 2130706433 into dotted decimal.
-  const parts = host.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p))) return null;
-  const bytes = parts.map(Number);
-  return bytes.every((b) => b <= 255) ? bytes : null;
-}
-
-function internalV4([a, b]: number[]): boolean {
-  return (
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b! >= 64 && b! <= 127) ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b! >= 16 && b! <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 198 && (b === 18 || b === 19)) ||
-    a! >= 224
-  );
-}
+export { MAX_TIMEOUT_MS, isInternalHost, uptimeUrlProblem };
 
 export async function checkUptimeUrl(target: UptimeTarget, deps: UptimeCheckDeps): Promise<UptimeResult> {
   const started = deps.now();

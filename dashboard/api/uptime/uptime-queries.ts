@@ -1,0 +1,197 @@
+/**
+ * Uptime monitors and their checks as the API reads and writes them. The minute job
+ * (queue-consumer/jobs/check-uptime-monitors.ts) records the checks; the API creates,
+ * reconfigures, disables and deletes monitors and reads the checks by monitor and time, through
+ * uptime_checks_monitor_id_scheduled_at_unique.
+ */
+import type { UptimeMethod } from "../../../protocol/uptime-target";
+
+export interface UptimeMonitorRow {
+  id: number;
+  project_id: number;
+  name: string;
+  url: string;
+  method: UptimeMethod;
+  expected_status_min: number;
+  expected_status_max: number;
+  timeout_ms: number;
+  interval_seconds: number;
+  body_keyword: string | null;
+  environment: string;
+  status: "active" | "disabled";
+  failure_threshold: number;
+  recovery_threshold: number;
+  next_due_at: number;
+  uptime_status: "ok" | "failed";
+  last_checked_at: number | null;
+  date_created: number;
+}
+
+/** What the API sets on a monitor. */
+export interface UptimeMonitorSettings {
+  name: string;
+  url: string;
+  method: UptimeMethod;
+  expectedStatusMin: number;
+  expectedStatusMax: number;
+  timeoutMs: number;
+  intervalSeconds: number;
+  bodyKeyword: string | null;
+  environment: string;
+  status: "active" | "disabled";
+  failureThreshold: number;
+  recoveryThreshold: number;
+}
+
+export interface UptimeCheckRow {
+  id: number;
+  monitor_id: number;
+  scheduled_at: number;
+  date_created: number;
+  status: "ok" | "error";
+  http_status: number | null;
+  duration_ms: number;
+  reason: string | null;
+  incident: string | null;
+}
+
+export interface UptimeStatsRow {
+  monitor_id: number;
+  bucket: number;
+  success: number;
+  failure: number;
+  failure_incident: number;
+  avg_duration_ms: number | null;
+}
+
+const COLUMNS = `id, project_id, name, url, method, expected_status_min, expected_status_max, timeout_ms, interval_seconds,
+  body_keyword, environment, status, failure_threshold, recovery_threshold, next_due_at, uptime_status, last_checked_at, date_created`;
+
+/** The monitors of some projects (uptime_monitors_by_project), by name. */
+export async function listUptimeMonitors(d1: D1Database, projectIds: readonly number[]): Promise<UptimeMonitorRow[]> {
+  if (projectIds.length === 0) return [];
+  const { results } = await d1
+    .prepare(`SELECT ${COLUMNS} FROM uptime_monitors WHERE project_id IN (SELECT value FROM json_each(?1)) ORDER BY name, id`)
+    .bind(JSON.stringify(projectIds))
+    .all<UptimeMonitorRow>();
+  return results;
+}
+
+export async function findUptimeMonitor(d1: D1Database, projectId: number, id: number): Promise<UptimeMonitorRow | null> {
+  return d1
+    .prepare(`SELECT ${COLUMNS} FROM uptime_monitors WHERE id = ?1 AND project_id = ?2`)
+    .bind(id, projectId)
+    .first<UptimeMonitorRow>();
+}
+
+/** A new monitor, first checked by the next minute job. */
+export async function createUptimeMonitor(d1: D1Database, projectId: number, s: UptimeMonitorSettings, now: number): Promise<number> {
+  const row = await d1
+    .prepare(
+      `INSERT INTO uptime_monitors (project_id, name, url, method, expected_status_min, expected_status_max, timeout_ms, interval_seconds,
+         body_keyword, environment, status, failure_threshold, recovery_threshold, next_due_at, date_created)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14) RETURNING id`,
+    )
+    .bind(
+      projectId,
+      s.name,
+      s.url,
+      s.method,
+      s.expectedStatusMin,
+      s.expectedStatusMax,
+      s.timeoutMs,
+      s.intervalSeconds,
+      s.bodyKeyword,
+      s.environment,
+      s.status,
+      s.failureThreshold,
+      s.recoveryThreshold,
+      now,
+    )
+    .first<{ id: number }>();
+  return row!.id;
+}
+
+/**
+ * New settings. A monitor whose target or schedule changed, or that is enabled again, is checked
+ * by the next minute job (a new scheduled time, so no check is recorded twice); otherwise it
+ * keeps its schedule.
+ */
+export async function updateUptimeMonitor(d1: D1Database, before: UptimeMonitorRow, s: UptimeMonitorSettings, now: number): Promise<void> {
+  const restart =
+    s.url !== before.url ||
+    s.method !== before.method ||
+    s.intervalSeconds !== before.interval_seconds ||
+    (s.status === "active" && before.status === "disabled");
+  await d1
+    .prepare(
+      `UPDATE uptime_monitors SET name = ?2, url = ?3, method = ?4, expected_status_min = ?5, expected_status_max = ?6, timeout_ms = ?7,
+         interval_seconds = ?8, body_keyword = ?9, environment = ?10, status = ?11, failure_threshold = ?12, recovery_threshold = ?13,
+         next_due_at = CASE WHEN ?14 THEN max(?15, coalesce((SELECT max(scheduled_at) + 1 FROM uptime_checks WHERE monitor_id = ?1), 0))
+           ELSE next_due_at END
+       WHERE id = ?1`,
+    )
+    .bind(
+      before.id,
+      s.name,
+      s.url,
+      s.method,
+      s.expectedStatusMin,
+      s.expectedStatusMax,
+      s.timeoutMs,
+      s.intervalSeconds,
+      s.bodyKeyword,
+      s.environment,
+      s.status,
+      s.failureThreshold,
+      s.recoveryThreshold,
+      restart ? 1 : 0,
+      now,
+    )
+    .run();
+}
+
+/** A monitor and its checks; the issues it opened stay, as any issue does. */
+export async function deleteUptimeMonitor(d1: D1Database, id: number): Promise<void> {
+  await d1.batch([
+    d1.prepare("DELETE FROM uptime_checks WHERE monitor_id = ?1").bind(id),
+    d1.prepare("DELETE FROM uptime_monitors WHERE id = ?1").bind(id),
+  ]);
+}
+
+/** A monitor's checks, newest scheduled first, before a scheduled time (ms) when given. */
+export async function listUptimeChecks(d1: D1Database, monitorId: number, limit: number, before: number | null): Promise<UptimeCheckRow[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT id, monitor_id, scheduled_at, date_created, status, http_status, duration_ms, reason, incident FROM uptime_checks
+       WHERE monitor_id = ?1 AND scheduled_at < ?2 ORDER BY scheduled_at DESC LIMIT ?3`,
+    )
+    .bind(monitorId, before ?? Number.MAX_SAFE_INTEGER, limit)
+    .all<UptimeCheckRow>();
+  return results;
+}
+
+/** Per monitor and bucket of `resolutionMs` from `since`: ok and failed checks and their mean latency. */
+export async function uptimeStats(
+  d1: D1Database,
+  monitorIds: readonly number[],
+  since: number,
+  until: number,
+  resolutionMs: number,
+): Promise<UptimeStatsRow[]> {
+  if (monitorIds.length === 0) return [];
+  const { results } = await d1
+    .prepare(
+      `SELECT c.monitor_id, CAST((c.scheduled_at - ?2) / ?4 AS INTEGER) AS bucket,
+         sum(c.status = 'ok') AS success,
+         sum(c.status <> 'ok' AND coalesce(c.incident, '') <> 'failure') AS failure,
+         sum(c.status <> 'ok' AND coalesce(c.incident, '') = 'failure') AS failure_incident,
+         avg(c.duration_ms) AS avg_duration_ms
+       FROM json_each(?1) m CROSS JOIN uptime_checks c
+       WHERE c.monitor_id = m.value AND c.scheduled_at >= ?2 AND c.scheduled_at < ?3
+       GROUP BY c.monitor_id, bucket`,
+    )
+    .bind(JSON.stringify(monitorIds), since, until, resolutionMs)
+    .all<UptimeStatsRow>();
+  return results;
+}
