@@ -26,6 +26,7 @@ const ReleasesPage = lazyPage(() => import("./pages/releases-page").then((m) => 
 const SetupPage = lazyPage(() => import("./pages/setup-page").then((m) => m.SetupPage));
 const TracePage = lazyPage(() => import("./pages/trace-page").then((m) => m.TracePage));
 const TransactionPage = lazyPage(() => import("./pages/transaction-page").then((m) => m.TransactionPage));
+const UptimeMonitorPage = lazyPage(() => import("./pages/uptime-monitor-page").then((m) => m.UptimeMonitorPage));
 
 void refreshSession();
 
@@ -91,6 +92,9 @@ export function App() {
       break;
     case "monitor":
       page = <MonitorPage org={p.org!} slug={p.slug!} />;
+      break;
+    case "uptime-monitor":
+      page = <UptimeMonitorPage org={p.org!} project={p.project!} id={p.id!} />;
       break;
     case "feedback":
       page = <FeedbackPage org={p.org!} />;

@@ -15,6 +15,7 @@ export const PAGE_ROUTES = [
   { name: "issues", pattern: "/organizations/:org/issues", public: false },
   { name: "crons", pattern: "/organizations/:org/crons", public: false },
   { name: "monitor", pattern: "/organizations/:org/crons/:slug", public: false },
+  { name: "uptime-monitor", pattern: "/organizations/:org/crons/uptime/:project/:id", public: false },
   { name: "feedback", pattern: "/organizations/:org/feedback", public: false },
   { name: "issue", pattern: "/organizations/:org/issues/:issueId", public: false },
   // Sentry's permalink form, which the API's `permalink` field uses.

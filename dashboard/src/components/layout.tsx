@@ -42,7 +42,7 @@ export function Layout({
             <Link href={`${base}/performance`} aria-current={here(["performance", "transaction", "trace"])}>
               Performance
             </Link>
-            <Link href={`${base}/crons`} aria-current={here(["crons", "monitor"])}>
+            <Link href={`${base}/crons`} aria-current={here(["crons", "monitor", "uptime-monitor"])}>
               Crons
             </Link>
             <Link href={`${base}/feedback`} aria-current={here(["feedback"])}>

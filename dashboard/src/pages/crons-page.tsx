@@ -5,6 +5,7 @@ import { RelativeTime, exactTime } from "../components/relative-time";
 import type { MonitorConfig } from "../monitor-draft";
 import { Link, navigate } from "../router";
 import { useApi } from "../use-api";
+import { UptimeSection } from "../uptime/uptime-section";
 
 interface Monitor {
   slug: string;
@@ -94,7 +95,10 @@ function CheckInTimeline({ org, slug }: { org: string; slug: string }) {
   );
 }
 
-/** The organization's cron monitors: schedule, status, next expected run and the recent check-ins. */
+/**
+ * The organization's cron monitors (schedule, status, next expected run and the recent
+ * check-ins), then its uptime monitors.
+ */
 export function CronsPage({ org }: { org: string }) {
   const monitors = useApi<Monitor[]>(`/api/0/organizations/${seg(org)}/monitors/`);
   const projects = useApi<Array<{ id: string; slug: string }>>(`/api/0/organizations/${seg(org)}/projects/`);
@@ -164,6 +168,7 @@ export function CronsPage({ org }: { org: string }) {
           </tbody>
         </table>
       )}
+      <UptimeSection org={org} />
     </section>
   );
 }
