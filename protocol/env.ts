@@ -25,6 +25,11 @@ declare global {
       VAPID_PRIVATE_KEY?: string;
       /** D1 and R2 calls one retention run may make (queue-consumer/jobs/enforce-retention.ts). */
       RETENTION_OPERATIONS_PER_RUN?: string;
+      /**
+       * "1" lets uptime monitors check loopback and private addresses: local development only
+       * (scripts/local-dev.mjs sets it; a deploy never does). protocol/uptime-target.ts.
+       */
+      UPTIME_ALLOW_PRIVATE_TARGETS?: string;
     }
   }
 }

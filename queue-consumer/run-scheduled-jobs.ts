@@ -2,6 +2,7 @@ import type { Env } from "../protocol/env";
 import { deliveryDepsFrom } from "./alerts/deliver-alert";
 import { recoverPendingEvaluations } from "./alerts/evaluate-after-digest";
 import { sendAssignmentEmails } from "./alerts/send-assignment-emails";
+import { checkUptimeMonitors } from "./jobs/check-uptime-monitors";
 import { detectMonitorFailures } from "./jobs/detect-monitor-failures";
 import { evaluateMetricAlerts } from "./jobs/evaluate-metric-alerts";
 import { enforceRetentionOnSchedule } from "./jobs/enforce-retention";
@@ -21,6 +22,12 @@ export const EVERY_MINUTE = "* * * * *";
  */
 export async function runScheduledJobs(controller: ScheduledController, env: Env): Promise<void> {
   if (controller.cron === EVERY_MINUTE) {
+    // Uptime monitors' checks (queue-consumer/jobs/check-uptime-monitors.ts) wait on their
+    // targets, not on D1: they run beside the rest, and their failure is theirs alone.
+    const uptime = checkUptimeMonitors(env, controller.scheduledTime).then(
+      (r) => (r.checked > 0 ? console.log("uptime", JSON.stringify(r)) : undefined),
+      (err) => console.error("uptime: the minute job failed", err),
+    );
     // Each on its own: a failure of one must not hold back the other.
     const [monitors, metrics, assignments, reprocessing] = await Promise.allSettled([
       detectMonitorFailures(env, controller.scheduledTime),
@@ -36,6 +43,7 @@ export async function runScheduledJobs(controller: ScheduledController, env: Env
     else if (monitors.value.missed + monitors.value.timedOut > 0) console.log("monitors", JSON.stringify(monitors.value));
     if (metrics.status === "rejected") console.error("metric alerts: the minute job failed", metrics.reason);
     else if (metrics.value.crossed + metrics.value.recovered > 0) console.log("metric alerts", JSON.stringify(metrics.value));
+    await uptime;
     if (monitors.status === "rejected") throw monitors.reason;
     return;
   }

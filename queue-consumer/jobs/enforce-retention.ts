@@ -13,7 +13,7 @@ import { DAY, HOUR } from "../../protocol/time";
  *   letters, raw request bodies in R2 (`raw/<project>/<day>/…`, listed by prefix, oldest first,
  *   and kept at least 15 days, as long as a message may wait in a queue);
  * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts,
- *   ingest_refusals), and user feedback;
+ *   ingest_refusals), user feedback, and uptime monitors' checks;
  * - transactions: their index rows and the trace ids of errors by day, their rollups by hour, and
  *   their span trees in R2 (`spans/<project>/<day>/…`, listed by prefix as raw bodies are);
  * - release health: session rollups and their users by hour; session states 20 days after they
@@ -133,6 +133,12 @@ const DELETE_MONITOR_CHECKINS = `WITH ${CUTOFFS}
     SELECT k.id FROM cutoff c CROSS JOIN monitors m CROSS JOIN monitor_environments e CROSS JOIN monitor_checkins k
     WHERE m.project_id = c.project_id AND e.monitor_id = m.id AND k.monitor_environment_id = e.id
       AND k.date_created < c.before AND k.status <> 'in_progress' LIMIT ?2)`;
+
+// Uptime monitors' checks, through each monitor (uptime_checks_monitor_id_scheduled_at_unique).
+const DELETE_UPTIME_CHECKS = `WITH ${CUTOFFS}
+  DELETE FROM uptime_checks WHERE id IN (
+    SELECT k.id FROM cutoff c CROSS JOIN uptime_monitors m CROSS JOIN uptime_checks k
+    WHERE m.project_id = c.project_id AND k.monitor_id = m.id AND k.scheduled_at < c.before LIMIT ?2)`;
 
 // User feedback through user_feedback_by_project (its time is never later than its receipt);
 // a screenshot is a stored item and goes with those.
@@ -538,6 +544,7 @@ export async function enforceRetention(
     drain("session_states", DELETE_SESSION_STATES),
     drain("session_aggregate_items", DELETE_SESSION_AGGREGATE_ITEMS),
     drain("user_feedback", DELETE_USER_FEEDBACK),
+    drain("uptime_checks", DELETE_UPTIME_CHECKS),
     deleteRawBodies,
     deleteSpanTrees,
     deleteUnusedBundles,
@@ -585,6 +592,7 @@ export const RETENTION_QUERIES = {
   DELETE_ITEM_COUNTS,
   DELETE_INGEST_REFUSALS,
   DELETE_MONITOR_CHECKINS,
+  DELETE_UPTIME_CHECKS,
   DELETE_TRACE_ITEMS,
   DELETE_TRACE_ERRORS,
   DELETE_TRANSACTION_ROLLUPS,

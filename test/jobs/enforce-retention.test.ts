@@ -509,6 +509,27 @@ describe("enforceRetention", () => {
     expect(left.map((r) => r.guid)).toEqual(["new-error", "old-running"]);
   });
 
+  it("deletes uptime monitors' checks past the retention", async () => {
+    const p = await project(7);
+    const monitor = await env.DB.prepare(
+      `INSERT INTO uptime_monitors (project_id, name, url, timeout_ms, interval_seconds, failure_threshold, recovery_threshold, next_due_at, date_created)
+       VALUES (?, 'Shop', 'https://shop.example.com/', 5000, 60, 3, 1, ?, ?) RETURNING id`,
+    )
+      .bind(p, NOW, NOW - 30 * DAY)
+      .first<{ id: number }>();
+    for (const at of [NOW - 8 * DAY, NOW - 7 * DAY - 1, NOW - 6 * DAY]) {
+      await env.DB.prepare(
+        `INSERT INTO uptime_checks (monitor_id, scheduled_at, date_created, status, duration_ms, changed_by_run) VALUES (?, ?, ?, 'ok', 20, 'run')`,
+      )
+        .bind(monitor!.id, at, at)
+        .run();
+    }
+    const report = await enforceRetention(env.DB, env.RAW, NOW);
+    const left = await rows("SELECT scheduled_at FROM uptime_checks WHERE monitor_id = ?", monitor!.id);
+    expect(left.map((r) => r.scheduled_at)).toEqual([NOW - 6 * DAY]);
+    expect(report.deleted.uptime_checks).toBe(2);
+  });
+
   it("deletes session rollups and users past the retention, states and aggregate markers once no update can come", async () => {
     const p = await project(30);
     const hour = (t: number) => t - (t % HOUR);
@@ -682,6 +703,7 @@ describe("enforceRetention", () => {
       "dead_letters",
       "issue_hourly",
       "monitor_checkins",
+      "uptime_checks",
       "project_hourly",
       "item_counts",
       "ingest_refusals",

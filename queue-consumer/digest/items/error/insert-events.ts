@@ -15,7 +15,8 @@ import type { PreparedEvent } from "./prepare-error";
  * row, which the run's insert of new issues makes again, is left without events and deleted as
  * an orphan (error-statements.ts). A bad hex string fails the NOT NULL on data, loudly.
  * A gated event (a monitor's failure) is written only when this run's check-in statements, run
- * before these, marked its check-in as counting toward an issue (items/check-in/).
+ * before these, marked its check-in as counting toward an issue (items/check-in/), or the uptime
+ * job's its check (queue-consumer/jobs/uptime-check-statements.ts).
  */
 export const INSERT_EVENTS = `INSERT INTO events (project_id, event_id, issue_id, timestamp, received_at, level, title, release, environment, user_key, tags, data, ingest_batch)
   SELECT r.value ->> 0, r.value ->> 1,
@@ -27,6 +28,7 @@ export const INSERT_EVENTS = `INSERT INTO events (project_id, event_id, issue_id
   FROM json_each(?2) AS r
   WHERE r.value ->> 12 IS NULL
     OR EXISTS (SELECT 1 FROM monitor_checkins c WHERE c.changed_by_run = ?1 AND c.issue_event_id = r.value ->> 1 AND c.incident = 'failure')
+    OR EXISTS (SELECT 1 FROM uptime_checks u WHERE u.issue_event_id = r.value ->> 1 AND u.incident = 'failure' AND u.changed_by_run = ?1)
   ORDER BY r.key
   ON CONFLICT (project_id, event_id) DO NOTHING`;
 
