@@ -16,6 +16,11 @@ import { UptimeForm } from "../uptime/uptime-form";
 import { UPTIME_REFRESH_MS, UptimeStateBadge, UptimeTimeline, useEvery } from "../uptime/uptime-section";
 import { CHECK_TEXT, UPTIME_PERIODS, checkTone, intervalText, uptimeFraction, uptimePeriodOf, uptimeSeries } from "../uptime/uptime-stats";
 
+/** Latencies on the chart's axis; a plain zero rather than "0.00 ms". */
+function formatLatency(ms: number): string {
+  return ms === 0 ? "0" : formatMs(ms);
+}
+
 /**
  * One uptime monitor: what it requests and expects, its uptime and latency over a range, and its
  * recent checks; edited, disabled or deleted here. Refreshed every minute, as checks come.
@@ -178,7 +183,7 @@ export function UptimeMonitorPage({ org, project, id }: { org: string; project: 
               summary={`latest ${formatMs(checks.data?.[0]?.durationMs)}`}
               times={charts.times}
               series={charts.latency}
-              format={formatMs}
+              format={formatLatency}
             />
           </div>
         )}
