@@ -1,17 +1,19 @@
 // Cron monitors end to end against a local Faultline (the Worker under `wrangler dev`, the
 // dashboard under `wrangler pages dev`, one shared D1): the real `sentry-cli monitors run` for a
 // job that succeeds and one that fails, @sentry/node's withMonitor, the HTTP check-in URL, a
-// missed run found by the minute job through the Worker's scheduled handler, and the Crons pages
-// in Debian's headless Chromium.
+// missed run found by the minute job through the Worker's scheduled handler, the Crons pages
+// in Debian's headless Chromium, and an uptime monitor of a local server that goes down and comes
+// back: its issue opens and resolves.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import * as Sentry from "@sentry/node";
 import { chromium } from "playwright-core";
-import { ROOT } from "../../scripts/local-dev.mjs";
+import { ROOT, freePort } from "../../scripts/local-dev.mjs";
 import { CHROMIUM, CHROMIUM_ARGS, startDashboardStack } from "./harness/dashboard-stack.mjs";
 
 const SENTRY_CLI = resolve(ROOT, "node_modules/.bin/sentry-cli");
@@ -195,5 +197,61 @@ test("the Crons page lists each monitor with its schedule, status and timeline, 
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
+  }
+});
+
+test("an uptime monitor of a local server: down twice opens its issue, up again resolves it", async () => {
+  let up = true;
+  const site = createServer((req, res) => res.writeHead(up ? 200 : 503).end(up ? "ok" : "down"));
+  const port = await freePort();
+  await new Promise((done) => site.listen(port, "127.0.0.1", done));
+  try {
+    const created = await fetch(`${stack.dashboardUrl}/api/0/projects/faultline/default/uptime/`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "local-shop", url: `http://127.0.0.1:${port}/health`, intervalSeconds: 60, downtimeThreshold: 2 }),
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { id } = await created.json();
+    const issue = async () =>
+      (await stack.api("/projects/faultline/default/issues/?query=")).find((i) => i.title === "Uptime failure: local-shop");
+    // The minute trigger, as the stack fires it every minute, run now as if each next minute had come.
+    let minute = Date.now();
+    const nextMinute = async () => {
+      minute += 60_000;
+      assert.equal(await stack.runScheduled("* * * * *", minute), 200);
+    };
+    await nextMinute();
+    up = false;
+    await nextMinute();
+    assert.equal(await issue(), undefined);
+    await nextMinute();
+    assert.equal((await issue())?.status, "unresolved");
+    assert.equal((await stack.api(`/projects/faultline/default/uptime/${id}/`)).uptimeStatus, 2);
+    up = true;
+    await nextMinute();
+    assert.equal((await issue())?.status, "resolved");
+    assert.equal((await stack.api(`/projects/faultline/default/uptime/${id}/`)).uptimeStatus, 1);
+    const checks = await stack.api(`/projects/faultline/default/uptime/${id}/checks/`);
+    assert.deepEqual(
+      checks.map((c) => [c.checkStatus, c.httpStatusCode]),
+      [
+        ["success", 200],
+        ["failure_incident", 503],
+        ["failure", 503],
+        ["success", 200],
+      ],
+    );
+    // One bucket around the checks, which the minute runs above scheduled ahead of the clock.
+    const since = Math.floor(Date.now() / 1000) - 3600;
+    const stats = await stack.api(
+      `/organizations/faultline/uptime-stats/?uptimeDetectorId=${id}&since=${since}&until=${since + 7200}&resolution=2h`,
+    );
+    assert.deepEqual(
+      stats[id].map(([, c]) => [c.success, c.failure, c.failure_incident]),
+      [[2, 1, 1]],
+    );
+  } finally {
+    await new Promise((done) => site.close(done));
   }
 });
