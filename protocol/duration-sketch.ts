@@ -41,10 +41,16 @@ export function sketchOf(values: Iterable<number>): Sketch {
   return out;
 }
 
-/** Adds `from` into `into` (and answers `into`). */
-export function mergeSketchInto(into: Sketch, from: Sketch): Sketch {
+/**
+ * Adds `from` into `into` (and answers `into`); with `sign` -1 takes it out again, dropping a
+ * bucket left empty, so a merge of counts can also lose the counts of some of its parts.
+ */
+export function mergeSketchInto(into: Sketch, from: Sketch, sign = 1): Sketch {
   for (const [key, count] of Object.entries(from)) {
-    if (typeof count === "number" && Number.isFinite(count) && count > 0) into[key] = (into[key] ?? 0) + count;
+    if (typeof count !== "number" || !Number.isFinite(count) || count <= 0) continue;
+    const n = (into[key] ?? 0) + sign * count;
+    if (n === 0) delete into[key];
+    else into[key] = n;
   }
   return into;
 }

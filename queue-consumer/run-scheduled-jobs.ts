@@ -2,6 +2,7 @@ import type { Env } from "../protocol/env";
 import { deliveryDepsFrom } from "./alerts/deliver-alert";
 import { recoverPendingEvaluations } from "./alerts/evaluate-after-digest";
 import { sendAssignmentEmails } from "./alerts/send-assignment-emails";
+import { advanceRecentTransactions } from "./jobs/advance-recent-transactions";
 import { checkUptimeMonitors } from "./jobs/check-uptime-monitors";
 import { detectMonitorFailures } from "./jobs/detect-monitor-failures";
 import { evaluateMetricAlerts } from "./jobs/evaluate-metric-alerts";
@@ -16,7 +17,8 @@ export const EVERY_MINUTE = "* * * * *";
  * and timed-out runs (queue-consumer/jobs/detect-monitor-failures.ts) and metric alerts
  * (queue-consumer/jobs/evaluate-metric-alerts.ts), and assignment emails
  * (queue-consumer/alerts/send-assignment-emails.ts), and issues' "Reprocess"
- * (queue-consumer/jobs/reprocess-issues.ts); every hour, alert
+ * (queue-consumer/jobs/reprocess-issues.ts), and the start of the recent transaction totals
+ * (queue-consumer/jobs/advance-recent-transactions.ts); every hour, alert
  * evaluations left pending on a project no new event came to
  * (queue-consumer/alerts/evaluate-after-digest.ts), then retention and housekeeping.
  */
@@ -29,12 +31,15 @@ export async function runScheduledJobs(controller: ScheduledController, env: Env
       (err) => console.error("uptime: the minute job failed", err),
     );
     // Each on its own: a failure of one must not hold back the other.
-    const [monitors, metrics, assignments, reprocessing] = await Promise.allSettled([
+    const [monitors, metrics, assignments, reprocessing, recent] = await Promise.allSettled([
       detectMonitorFailures(env, controller.scheduledTime),
       evaluateMetricAlerts(env, controller.scheduledTime),
       sendAssignmentEmails(env.DB, deliveryDepsFrom(env), controller.scheduledTime),
       reprocessIssues(env.DB, env.RAW, controller.scheduledTime),
+      advanceRecentTransactions(env.DB, controller.scheduledTime),
     ]);
+    if (recent.status === "rejected") console.error("recent transactions: the minute job failed", recent.reason);
+    else if (recent.value.from !== recent.value.to) console.log("recent transactions", JSON.stringify(recent.value));
     if (reprocessing.status === "rejected") console.error("reprocessing: the minute job failed", reprocessing.reason);
     else if (reprocessing.value.issues > 0) console.log("reprocessing", JSON.stringify(reprocessing.value));
     if (assignments.status === "rejected") console.error("assignment emails: the minute job failed", assignments.reason);

@@ -15,7 +15,8 @@ import { DAY, HOUR } from "../../protocol/time";
  * - time buckets that ended before the cutoff (issue_hourly, project_hourly, item_counts,
  *   ingest_refusals), user feedback, and uptime monitors' checks;
  * - transactions: their index rows and the trace ids of errors by day, their rollups by hour, and
- *   their span trees in R2 (`spans/<project>/<day>/…`, listed by prefix as raw bodies are);
+ *   their span trees in R2 (`spans/<project>/<day>/…`, listed by prefix as raw bodies are); the
+ *   recent totals lose their hours as they leave the last day (advance-recent-transactions.ts);
  * - release health: session rollups and their users by hour; session states 20 days after they
  *   began and the markers of counted aggregates after 15, when no update or redelivery can come;
  * - issues whose last event is gone and whose last_seen is past the cutoff, with their
@@ -165,10 +166,14 @@ const DELETE_TRACE_ERRORS = `WITH ${CUTOFFS}
     SELECT tx.project_id, tx.day, tx.trace_id, tx.event_id FROM cutoff c CROSS JOIN trace_errors tx
     WHERE tx.project_id = c.project_id AND tx.day <= c.before - ${DAY} LIMIT ?2)`;
 
+// Never an hour transaction_recent_rollups still holds: the minute job takes it out of them first
+// (queue-consumer/jobs/advance-recent-transactions.ts), and with 1 day of retention that is
+// before it is due here, unless the job lagged; they hold no row of their own that outlives it.
 const DELETE_TRANSACTION_ROLLUPS = `WITH ${CUTOFFS}
   DELETE FROM transaction_rollups WHERE (project_id, hour, name, op, environment, release) IN (
     SELECT tx.project_id, tx.hour, tx.name, tx.op, tx.environment, tx.release FROM cutoff c CROSS JOIN transaction_rollups tx
-    WHERE tx.project_id = c.project_id AND tx.hour <= c.before - ${HOUR} LIMIT ?2)`;
+    WHERE tx.project_id = c.project_id AND tx.hour <= c.before - ${HOUR}
+      AND tx.hour < coalesce((SELECT hour FROM transaction_recent_since WHERE id = 1), ${Number.MAX_SAFE_INTEGER}) LIMIT ?2)`;
 
 const DELETE_VITAL_ROLLUPS = `WITH ${CUTOFFS}
   DELETE FROM transaction_vital_rollups WHERE (project_id, hour, name, op, environment, release, vital) IN (

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../protocol/env";
 import { seedProject } from "../support/seed";
 import { digest, ingestMessage, segmentEnvelope, transactionEnvelope } from "../support/transaction-envelopes";
@@ -37,6 +37,12 @@ async function rowsWritten(projectId: number, envelopes: string[]): Promise<{ pe
 const NAMES = ["GET /orders", "GET /orders/:id", "POST /checkout", "GET /health", "GET /search"];
 
 describe("what a transaction costs in D1", () => {
+  // As in production after the minute job's first run: the recent totals take every hour from
+  // their start on (queue-consumer/jobs/advance-recent-transactions.ts), one row more per key.
+  beforeAll(async () => {
+    await env.DB.prepare("INSERT INTO transaction_recent_since (id, hour) VALUES (1, 0) ON CONFLICT (id) DO NOTHING").run();
+  });
+
   it("a span stream: segments with 10 spans each, over a few names (the common case)", async () => {
     const { projectId } = await seedProject();
     const batch = () =>
@@ -64,7 +70,7 @@ describe("what a transaction costs in D1", () => {
       Array.from({ length: BATCH }, (_, i) => segmentEnvelope({ name: `GET /item/${i}-${Math.random()}`, durationMs: 30, children: 10 })),
     );
     console.log("distinct names, per transaction:", JSON.stringify(cost));
-    // The index row, the rollup row and its name index entry.
-    expect(cost.perTransaction).toBeLessThanOrEqual(3.1);
+    // The index row, the rollup row and its name index entry, and the recent totals' row.
+    expect(cost.perTransaction).toBeLessThanOrEqual(4.1);
   });
 });

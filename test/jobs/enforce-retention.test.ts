@@ -649,6 +649,34 @@ describe("enforceRetention", () => {
     expect(left).toEqual([`spans/${p}/${day(NOW - 8 * DAY)}/batch`, `spans/${p}/${day(NOW - 7 * DAY)}/batch`]);
   });
 
+  it("keeps the hourly transaction rollups the recent totals still hold, until the minute job takes them out", async () => {
+    const p = await project(1);
+    const hourOf = (t: number) => t - (t % HOUR);
+    for (const at of [NOW - 40 * HOUR, NOW - 28 * HOUR])
+      await env.DB.prepare(
+        `INSERT INTO transaction_rollups (project_id, hour, name, op, environment, release, count, failures, satisfied, tolerated, duration_sum, sketch,
+           slowest_ms, slowest_trace_id, slowest_span_id, latest_at, latest_trace_id, latest_span_id)
+         VALUES (?, ?, 'GET /a', 'http.server', '', '', 1, 0, 1, 0, 5, '{}', 5, 't', 's', ?, 't', 's')`,
+      )
+        .bind(p, hourOf(at), at)
+        .run();
+    const since = (hour: number) =>
+      env.DB.prepare("INSERT INTO transaction_recent_since (id, hour) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET hour = excluded.hour")
+        .bind(hour)
+        .run();
+    try {
+      // The job lags: the recent totals still start 30 hours back, and hold the hour 28 hours back.
+      await since(hourOf(NOW - 30 * HOUR));
+      await enforceRetention(env.DB, env.RAW, NOW);
+      expect(await rows("SELECT hour FROM transaction_rollups WHERE project_id = ?", p)).toEqual([{ hour: hourOf(NOW - 28 * HOUR) }]);
+      await since(hourOf(NOW) - 24 * HOUR);
+      await enforceRetention(env.DB, env.RAW, NOW);
+      expect(await rows("SELECT hour FROM transaction_rollups WHERE project_id = ?", p)).toEqual([]);
+    } finally {
+      await env.DB.prepare("DELETE FROM transaction_recent_since").run();
+    }
+  });
+
   it("takes source map bundles off a project unused within its retention, and deletes those no project keeps with their files", async () => {
     const p = await project(30);
     const forever = await project(0);

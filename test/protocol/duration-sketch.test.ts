@@ -48,6 +48,15 @@ describe("duration sketch", () => {
     );
   });
 
+  it("takes a part out of a merge again, leaving no empty bucket", () => {
+    const value = fc.double({ min: 0.001, max: 86_400_000, noNaN: true });
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 100 }), fc.array(value, { maxLength: 100 }), (a, b) => {
+        expect(mergeSketchInto(sketchOf([...a, ...b]), sketchOf(b), -1)).toEqual(sketchOf(a));
+      }),
+    );
+  });
+
   it("answers p99 of a few values as the largest, p50 as the middle one", () => {
     const sketch = sketchOf([50, 53, 106]);
     expect(sketchQuantile(sketch, 0.99)! / 106).toBeCloseTo(1, 1);

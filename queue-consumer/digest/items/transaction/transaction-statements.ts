@@ -10,7 +10,8 @@
  * Rollups per (project, hour, transaction name, op, environment, release): count, failures,
  * Apdex's satisfied and tolerating counts against the project's threshold, the sum of durations,
  * and a duration sketch (protocol/duration-sketch.ts) merged key by key in SQL; the slowest and
- * the latest transaction of the hour, as samples. Web Vitals the same, one row per vital.
+ * the latest transaction of the hour, as samples. Web Vitals the same, one row per vital. The
+ * same totals per key without the hour, over the recent hours (transaction_recent_rollups).
  */
 import { sketchKey } from "../../../../protocol/duration-sketch";
 import type { BatchWrite } from "../../batch-write";
@@ -73,6 +74,33 @@ const ROLLUP_TRANSACTIONS = `WITH ${INSERTED},
     latest_trace_id = CASE WHEN excluded.latest_at > latest_at THEN excluded.latest_trace_id ELSE latest_trace_id END,
     latest_span_id = CASE WHEN excluded.latest_at > latest_at THEN excluded.latest_span_id ELSE latest_span_id END`;
 
+// The same totals for transaction_recent_rollups (one row per key over every hour from
+// transaction_recent_since on), of this run's rows in those hours only: without a start (before
+// the minute job's first run) nothing. One row more per key and batch.
+const RECENT_KEY = "project_id, name, op, environment, release";
+
+const ROLLUP_RECENT = `WITH ${INSERTED},
+  r AS (SELECT v ->> 0 AS project_id, v ->> 5 AS name, v ->> 6 AS op, v ->> 7 AS environment, v ->> 8 AS release,
+      v ->> 9 AS duration, v ->> 10 AS bucket, v ->> 11 AS failed
+    FROM inserted WHERE v ->> 13 = 1 AND v ->> 4 >= (SELECT hour FROM transaction_recent_since WHERE id = 1)),
+  sketches AS (SELECT ${RECENT_KEY}, json_group_object(bucket, n) AS sketch FROM (
+      SELECT ${RECENT_KEY}, bucket, count(*) AS n FROM r GROUP BY 1, 2, 3, 4, 5, 6) GROUP BY 1, 2, 3, 4, 5),
+  totals AS (SELECT r.project_id, r.name, r.op, r.environment, r.release, count(*) AS n, sum(failed) AS failures,
+      sum(duration <= p.apdex_threshold_ms) AS satisfied,
+      sum(duration > p.apdex_threshold_ms AND duration <= 4 * p.apdex_threshold_ms) AS tolerated,
+      sum(duration) AS duration_sum
+    FROM r CROSS JOIN projects p WHERE p.id = r.project_id GROUP BY 1, 2, 3, 4, 5)
+  INSERT INTO transaction_recent_rollups (${RECENT_KEY}, count, failures, satisfied, tolerated, duration_sum, sketch)
+  SELECT ${RECENT_KEY}, n, failures, satisfied, tolerated, duration_sum, sketch
+  FROM totals JOIN sketches USING (${RECENT_KEY}) WHERE true
+  ON CONFLICT (${RECENT_KEY}) DO UPDATE SET
+    count = count + excluded.count,
+    failures = failures + excluded.failures,
+    satisfied = satisfied + excluded.satisfied,
+    tolerated = tolerated + excluded.tolerated,
+    duration_sum = duration_sum + excluded.duration_sum,
+    sketch = ${MERGE_SKETCH("transaction_recent_rollups")}`;
+
 const ROLLUP_VITALS = `WITH ${INSERTED},
   r AS (SELECT v ->> 0 AS project_id, v ->> 4 AS hour, v ->> 5 AS name, v ->> 6 AS op, v ->> 7 AS environment, v ->> 8 AS release,
       m.value ->> 0 AS vital, m.value ->> 1 AS value, m.value ->> 2 AS bucket
@@ -103,6 +131,7 @@ export function addTransactionStatements(batch: BatchWrite, traces: readonly Pre
     batch.addSql(INSERT_ITEMS, undefined, JSON.stringify(chunk.map(itemRow)));
     const rollupRows = JSON.stringify(chunk.map(rollupRow));
     batch.addSql(ROLLUP_TRANSACTIONS, undefined, rollupRows);
+    batch.addSql(ROLLUP_RECENT, undefined, rollupRows);
     batch.addSql(COUNT_ITEMS, undefined, rollupRows);
     if (chunk.some((t) => t.vitals.length > 0)) {
       batch.addSql(ROLLUP_VITALS, undefined, rollupRows);
