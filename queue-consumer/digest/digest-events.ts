@@ -23,12 +23,12 @@ const RETRY_DELAY_SECONDS = 5;
  * Queues and, past max_retries, land in `events-dlq`, which records them.
  */
 export async function digestEvents(batch: MessageBatch<unknown>, env: Env): Promise<DigestOutcome[]> {
-  const scrubByProject = await loadScrubOptions(env.DB, batch.messages);
+  const scrubOf = scrubOptionsOfBatch(env.DB, batch.messages);
   const sourceFiles = sourceFilesOfBatch(env.DB, env.RAW);
   const prepared: Array<{ message: Message<unknown>; result: PreparedMessage }> = [];
   for (const message of batch.messages) {
     try {
-      prepared.push({ message, result: await prepareQueued(message, env, scrubByProject, sourceFiles) });
+      prepared.push({ message, result: await prepareQueued(message, env, scrubOf, sourceFiles) });
     } catch (err) {
       // Transient (R2 unavailable, say): let Queues retry this one message.
       console.error("digest: could not prepare message", message.id, err);
@@ -75,7 +75,7 @@ export async function digestEvents(batch: MessageBatch<unknown>, env: Env): Prom
 async function prepareQueued(
   message: Message<unknown>,
   env: Env,
-  scrubByProject: Map<number, ScrubOptions>,
+  scrubOf: (projectId: number) => Promise<ScrubOptions>,
   sourceFiles: SourceFilesOf,
 ): Promise<PreparedMessage> {
   const parsed = ingestMessageSchema.safeParse(message.body);
@@ -93,7 +93,7 @@ async function prepareQueued(
   }
   return prepareMessage(m, body, {
     messageId: message.id,
-    scrub: scrubByProject.get(m.projectId) ?? { enabled: true, extraKeys: [] },
+    scrub: () => scrubOf(m.projectId),
     storeBlob: async (key, bytes) => {
       await env.RAW.put(key, bytes);
     },
@@ -146,7 +146,18 @@ async function settleCheckIns(d1: D1Database, parts: PreparedMessage[]): Promise
   }
 }
 
-/** Each project's data-scrubbing settings, read once per batch. */
+/**
+ * Each project's data-scrubbing settings, read for the whole batch in one query when a message
+ * first needs them (prepare-message.ts): a batch with nothing to scrub saves a D1 round trip.
+ */
+function scrubOptionsOfBatch(d1: D1Database, messages: readonly Message<unknown>[]): (projectId: number) => Promise<ScrubOptions> {
+  let read: Promise<Map<number, ScrubOptions>> | undefined;
+  return async (projectId) => {
+    read ??= loadScrubOptions(d1, messages);
+    return (await read).get(projectId) ?? { enabled: true, extraKeys: [] };
+  };
+}
+
 async function loadScrubOptions(d1: D1Database, messages: readonly Message<unknown>[]): Promise<Map<number, ScrubOptions>> {
   const ids = [
     ...new Set(

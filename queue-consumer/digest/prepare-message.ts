@@ -51,7 +51,12 @@ export interface PreparedMessage {
 
 export interface PrepareContext {
   messageId: string;
-  scrub: ScrubOptions;
+  /**
+   * The project's data-scrubbing settings, or how to read them: the digest reads them once per
+   * batch, and only when an item that scrubs (an event, a check-in, feedback) first needs them,
+   * so a batch of sessions or transactions makes no read for them.
+   */
+  scrub: ScrubOptions | (() => Promise<ScrubOptions>);
   /** Stores an attachment (or an oversized item) and answers its key. */
   storeBlob: (key: string, bytes: Uint8Array) => Promise<void>;
   /** The project's uploaded source maps, for JavaScript events (find-source-files.ts). */
@@ -70,9 +75,12 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
       body: body.byteLength <= INLINE_ITEM_MAX_BYTES ? body : null,
       bodyKey: message.bodyKey ?? null,
     });
+  // Read before an item's try: a failed read is transient (the message is retried), never a rejection.
+  const scrubOptions = async (): Promise<ScrubOptions> => (typeof ctx.scrub === "function" ? ctx.scrub() : ctx.scrub);
   const prepareEvent = async (raw: () => unknown, eventId: string | null, where: string) => {
+    const scrub = await scrubOptions();
     try {
-      out.events.push(await prepareErrorEvent(raw(), message, eventId, ctx.scrub, ctx.sourceFiles));
+      out.events.push(await prepareErrorEvent(raw(), message, eventId, scrub, ctx.sourceFiles));
     } catch (err) {
       discard("malformed_event", `${where}${errorText(err)}`);
     }
@@ -152,25 +160,27 @@ export async function prepareMessage(message: IngestMessage, body: Uint8Array, c
           discard(err instanceof TraceRefused ? err.reason : "invalid_span", `span item ${index}: ${errorText(err)}`);
         }
         break;
-      case "check_in":
+      case "check_in": {
+        const scrub = await scrubOptions();
         try {
-          out.checkIns.push(await prepareCheckIn(item, message, { messageId: ctx.messageId, itemIndex: index, scrub: ctx.scrub }));
+          out.checkIns.push(await prepareCheckIn(item, message, { messageId: ctx.messageId, itemIndex: index, scrub }));
         } catch (err) {
           if (!(err instanceof CheckInError)) throw err;
           discard(err.reason, `check_in item ${index}: ${err.message}`);
         }
         break;
+      }
       case "feedback":
-      case "user_report":
+      case "user_report": {
+        const scrub = item.type === "feedback" ? await scrubOptions() : undefined;
         try {
           const raw = parseItemJson(item);
-          out.feedback.push(
-            item.type === "feedback" ? prepareFeedbackEvent(raw, message, headerEventId, ctx.scrub) : prepareUserReport(raw, message),
-          );
+          out.feedback.push(scrub ? prepareFeedbackEvent(raw, message, headerEventId, scrub) : prepareUserReport(raw, message));
         } catch (err) {
           discard(err instanceof FeedbackError ? "invalid_feedback" : "malformed_event", `${item.type} item ${index}: ${errorText(err)}`);
         }
         break;
+      }
       case "session":
       case "sessions":
         try {

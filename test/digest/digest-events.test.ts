@@ -206,6 +206,48 @@ describe("digesting real SDK events", () => {
   });
 });
 
+describe("project settings", () => {
+  it("scrubs a project's events by its own extra keys", async () => {
+    const key = await seedProject();
+    await env.DB.prepare("UPDATE projects SET scrub_fields = ? WHERE id = ?").bind('["order_ref"]', key.projectId).run();
+    const eventId = freshId();
+    const event = JSON.parse(errorEnvelope({ eventId }).split("\n")[2]!);
+    const body = `${JSON.stringify({ event_id: eventId })}\n{"type":"event"}\n${JSON.stringify({ ...event, extra: { order_ref: "A-1", note: "kept" } })}\n`;
+    await digest([message(key.projectId, body)]);
+    const row = await env.DB.prepare("SELECT data FROM events WHERE project_id = ? AND event_id = ?")
+      .bind(key.projectId, eventId)
+      .first<{ data: ArrayBuffer }>();
+    expect((await gunzipJson(row!.data)).extra).toEqual({ order_ref: "[Filtered]", note: "kept" });
+  });
+
+  it("reads them only for a batch with something to scrub: a batch of sessions is one D1 call", async () => {
+    const key = await seedProject();
+    let calls = 0;
+    const counted = (statement: D1PreparedStatement): D1PreparedStatement =>
+      new Proxy(statement, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop);
+          if (typeof value !== "function") return value;
+          if (prop === "bind") return (...args: unknown[]) => counted(value.apply(target, args));
+          if (["run", "all", "first", "raw"].includes(String(prop))) calls += 1;
+          return value.bind(target);
+        },
+      });
+    const DB = new Proxy(env.DB, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (prop === "prepare") return (sql: string) => counted(target.prepare(sql));
+        if (prop === "batch") calls += 1;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const sessions = [message(key.projectId, nodeSessionAt()), message(key.projectId, nodeSessionAt())];
+    await digestEvents(createMessageBatch<IngestMessage>("events", sessions) as MessageBatch<unknown>, { ...env, DB });
+    expect(calls).toBe(1);
+    expect((await counters(key.projectId)).sessions).toMatchObject([{ sessions: 1 }]);
+  });
+});
+
 describe("digesting native crashes", () => {
   it("groups crashpad uploads by their crash reason, each event with the SDK's scope and its minidump in R2", async () => {
     const key = await seedProject();
