@@ -154,14 +154,37 @@ export async function checkUptimeMonitors(
     );
     return checkRowOf(monitor, result, now);
   });
-  const outcome = await persistUptimeChecks(
-    env.DB,
-    checks.map((c) => c.row),
-    checks.flatMap((c) => (c.event ? [c.event] : [])),
-    now,
-  );
-  await evaluateAfterDigest([outcome], env);
-  return { checked: checks.length, failed: checks.filter((c) => c.row.status === "error").length };
+  const written = await persistEach(env.DB, checks, now);
+  await evaluateAfterDigest(written.outcomes, env);
+  return { checked: written.rows.length, failed: written.rows.filter((r) => r.status === "error").length };
+}
+
+/**
+ * All in one write; if that fails, each alone, as the digest does, so one check that cannot be
+ * written does not lose every monitor's check of the minute.
+ */
+async function persistEach(d1: D1Database, checks: ReadonlyArray<{ row: UptimeCheckRow; event: PreparedEvent | null }>, now: number) {
+  const rows = checks.map((c) => c.row);
+  try {
+    return { outcomes: [await persistUptimeChecks(d1, rows, eventsOf(checks), now)], rows };
+  } catch (err) {
+    console.error("uptime: writing the minute's checks failed, writing them one by one", err);
+  }
+  const outcomes: DigestOutcome[] = [];
+  const written: UptimeCheckRow[] = [];
+  for (const check of checks) {
+    try {
+      outcomes.push(await persistUptimeChecks(d1, [check.row], eventsOf([check]), now));
+      written.push(check.row);
+    } catch (err) {
+      console.error("uptime: could not record a check", check.row.monitorId, check.row.scheduledAt, err);
+    }
+  }
+  return { outcomes, rows: written };
+}
+
+function eventsOf(checks: ReadonlyArray<{ event: PreparedEvent | null }>): PreparedEvent[] {
+  return checks.flatMap((c) => (c.event ? [c.event] : []));
 }
 
 /** The checks, their monitors' state and issues, and the failure events, in one D1 batch. */

@@ -248,6 +248,33 @@ describe("the uptime minute job", () => {
     expect((await checks(fine))[0]).toMatchObject({ status: "ok", http_status: 200, reason: null });
   });
 
+  it("records each check alone when the minute's write fails as a whole", async () => {
+    const { projectId } = await seedProject();
+    const up = await insertMonitor(projectId, { url: "https://up.example.com/" });
+    const down = await insertMonitor(projectId, { url: "https://down.example.com/", failureThreshold: 1 });
+    let batches = 0;
+    const flaky = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch")
+          return async (statements: D1PreparedStatement[]) => {
+            batches += 1;
+            if (batches === 1) throw new Error("D1 is busy");
+            return target.batch(statements);
+          };
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const fetchTarget = async (request: Request) => new Response("", { status: request.url.includes("down") ? 500 : 200 });
+    const alerts = recordingQueue();
+    const result = await checkUptimeMonitors({ ...env, DB: flaky, ALERTS: alerts.queue }, T0, { fetch: fetchTarget, clock: () => T0 });
+    expect(result).toEqual({ checked: 2, failed: 1 });
+    expect(batches).toBe(3);
+    expect((await checks(up)).map((c) => c.status)).toEqual(["ok"]);
+    expect((await checks(down)).map((c) => [c.status, c.incident])).toEqual([["error", "failure"]]);
+    expect(await issues(projectId)).toEqual([{ title: "Uptime failure: Shop", status: "unresolved", times_seen: 1 }]);
+  });
+
   it("refuses a private target at check time outside local development, without requesting it", async () => {
     const { projectId } = await seedProject();
     const id = await insertMonitor(projectId, { url: "http://127.0.0.1:8080/health" });
