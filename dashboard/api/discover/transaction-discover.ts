@@ -4,12 +4,22 @@
  * yAxis), both added up from the hourly rollups of the window (transaction-queries.ts).
  */
 import type { Context } from "hono";
+import { HOUR } from "../../../protocol/time";
 import type { ApiEnv } from "../api-env";
 import { badRequest } from "../api-error";
 import type { QueryWindow } from "./discover-window";
 import { bucketTimes } from "./discover-window";
 import { type FieldDefinition, type GroupKey, TransactionAggregate, roundValue, transactionField } from "./transaction-fields";
-import { projectSlugs, transactionRollups, transactionSamples, transactionTotals, vitalRollups } from "./transaction-queries";
+import {
+  projectSlugs,
+  recentSince,
+  recentTransactionRollups,
+  recentTransactionTotals,
+  transactionRollups,
+  transactionSamples,
+  transactionTotals,
+  vitalRollups,
+} from "./transaction-queries";
 import { type TransactionSearch, exactNames, matchesTransactionSearch, parseTransactionSearch } from "./transaction-search";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 
@@ -31,21 +41,51 @@ function searchOf(c: Context<ApiEnv>): TransactionSearch {
   return search;
 }
 
-/** The window's rows matching the search, of `only` names when given (else of the search's exact names, if any). */
+/**
+ * Whether a table's window is read from the recent totals (transaction-queries.ts's
+ * recentParts) rather than its hourly rows: when their start is known, no field needs the
+ * slowest transaction (which they do not keep), the window ends after their start, and the hours
+ * between their start and the window's are fewer than the window's own. The last 24 hours begin
+ * at their start (queue-consumer/jobs/advance-recent-transactions.ts), so read one row per key.
+ */
+export function readsRecentTotals(since: number | null, window: QueryWindow, definitions: readonly FieldDefinition[]): boolean {
+  if (since === null || window.end <= since || definitions.some((d) => d.needsSlowest === true)) return false;
+  return Math.abs(window.start - since) + HOUR < window.end - window.start;
+}
+
+/** readsRecentTotals, reading the start only for windows it could be true of (over 2 hours). */
+async function recentFor(c: Context<ApiEnv>, window: QueryWindow, definitions: readonly FieldDefinition[]): Promise<boolean> {
+  if (window.end - window.start <= 2 * HOUR) return false;
+  return readsRecentTotals(await recentSince(c.env.DB), window, definitions);
+}
+
+/**
+ * The window's rows matching the search, of `only` names when given (else of the search's exact
+ * names, if any), from the recent totals when `recent`; the Web Vital rows of `vitalsOf` names
+ * when given (always hourly: vitals are few and read by name but for a sort by one).
+ */
 async function readRollups(
   c: Context<ApiEnv>,
   projectIds: number[],
   window: QueryWindow,
   search: TransactionSearch,
   definitions: FieldDefinition[],
-  only: string[] | null = null,
+  o: { only?: string[] | null; recent?: boolean; vitalsOf?: string[] } = {},
 ) {
-  const names = only ?? exactNames(search);
+  const names = o.only ?? exactNames(search);
   const vitals = [...new Set(definitions.flatMap((d) => (d.vital === null ? [] : [d.vital])))];
   const needsSketch = (vital: boolean) => definitions.some((d) => d.needsSketch && (d.vital !== null) === vital);
+  const read = o.recent === true ? recentTransactionRollups : transactionRollups;
   const [rows, vitalRows] = await Promise.all([
-    transactionRollups(c.env.DB, { projectIds, start: window.start, end: window.end, names, withSketch: needsSketch(false) }),
-    vitalRollups(c.env.DB, { projectIds, start: window.start, end: window.end, vitals, names, withSketch: needsSketch(true) }),
+    read(c.env.DB, { projectIds, start: window.start, end: window.end, names, withSketch: needsSketch(false) }),
+    vitalRollups(c.env.DB, {
+      projectIds,
+      start: window.start,
+      end: window.end,
+      vitals: o.vitalsOf?.length === 0 ? [] : vitals,
+      names: o.vitalsOf ?? names,
+      withSketch: needsSketch(true),
+    }),
   ]);
   return {
     rows: rows.filter((r) => matchesTransactionSearch(search, r)),
@@ -98,9 +138,11 @@ const MAX_PER_PAGE = 100;
  * The page of groups and how many groups there are. A sort by a count, rate, sum or group field
  * (the Performance table's default, by throughput) is answered in two reads: each key's totals
  * added up in SQL, sorted and paged without a sketch, then the rows (with sketches and vitals) of
- * the page's names only. A sort by a percentile or a Web Vital needs every group's sketch or
- * vital rows, so it reads and merges every row of the window; so does a search for exact names,
- * whose one read already seeks only their rows.
+ * the page's names only. A sort by a percentile needs every group's sketch, so it reads and
+ * merges every key's rows of the window, then the Web Vitals of the page's names; a sort by a
+ * Web Vital reads every vital row; a search for exact names reads their rows at once. Over the
+ * last 24 hours (and longer) each read takes the recent totals, one row per key, instead of
+ * one per key and hour (readsRecentTotals).
  */
 async function tablePage(
   c: Context<ApiEnv>,
@@ -113,23 +155,38 @@ async function tablePage(
   const minutes = (window.end - window.start) / 60_000;
   const sortDefinition = definitions.get(sort.field)!;
   const all = [...definitions.values()];
+  const recent = await recentFor(c, window, all);
   if (sortDefinition.needsSketch || sortDefinition.vital !== null || exactNames(search) !== null) {
     const groups = new Groups(groupFields, definitions, slugs);
-    const { rows, vitalRows } = await readRollups(c, projectIds, window, search, all);
-    for (const r of rows) groups.of(r).aggregate.add(r);
+    const vitalsLater = sortDefinition.vital === null && exactNames(search) === null && all.some((d) => d.vital !== null);
+    const { rows, vitalRows } = await readRollups(c, projectIds, window, search, all, { recent, vitalsOf: vitalsLater ? [] : undefined });
+    const names = new Map<string, Set<string>>();
+    for (const r of rows) {
+      const g = groups.of(r);
+      g.aggregate.add(r);
+      if (vitalsLater) names.set(g.id, (names.get(g.id) ?? new Set()).add(r.name));
+    }
     for (const r of vitalRows) groups.of(r).aggregate.addVital(r);
     const sorted = groups.sorted(sort.field, sort.direction, minutes);
-    return { page: sorted.slice(sort.offset, sort.offset + sort.perPage), total: sorted.length };
+    const page = sorted.slice(sort.offset, sort.offset + sort.perPage);
+    if (vitalsLater && page.length > 0) {
+      const vitals = [...new Set(all.flatMap((d) => (d.vital === null ? [] : [d.vital])))];
+      const onPage = [...new Set(page.flatMap((g) => [...(names.get(g.id) ?? [])]))];
+      const withSketch = all.some((d) => d.needsSketch && d.vital !== null);
+      const late = await vitalRollups(c.env.DB, { projectIds, start: window.start, end: window.end, vitals, names: onPage, withSketch });
+      const pageIds = new Set(page.map((g) => g.id));
+      for (const r of late) {
+        const g = groups.of(r);
+        if (pageIds.has(g.id) && matchesTransactionSearch(search, r)) g.aggregate.addVital(r);
+      }
+    }
+    return { page, total: sorted.length };
   }
 
   // A Web Vital row is only ever written with its transaction's rollup row (same key and hour),
   // so the totals of transaction_rollups hold every group there is.
-  const totals = await transactionTotals(c.env.DB, {
-    projectIds,
-    start: window.start,
-    end: window.end,
-    names: null,
-  });
+  const totalsOf = recent ? recentTransactionTotals : transactionTotals;
+  const totals = await totalsOf(c.env.DB, { projectIds, start: window.start, end: window.end, names: null });
   const totalGroups = new Groups(groupFields, definitions, slugs);
   const keyGroups = totals.filter((t) => matchesTransactionSearch(search, t)).map((t) => ({ t, g: totalGroups.of(t) }));
   for (const { t, g } of keyGroups) g.aggregate.add(t);
@@ -140,7 +197,7 @@ async function tablePage(
   const onPage = new Set(page.map((g) => g.id));
   const names = [...new Set(keyGroups.filter(({ g }) => onPage.has(g.id)).map(({ t }) => t.name))];
   const groups = new Groups(groupFields, definitions, slugs);
-  const { rows, vitalRows } = await readRollups(c, projectIds, window, search, all, names);
+  const { rows, vitalRows } = await readRollups(c, projectIds, window, search, all, { only: names, recent });
   for (const r of rows) groups.of(r).aggregate.add(r);
   for (const r of vitalRows) groups.of(r).aggregate.addVital(r);
   return { page: page.map((g) => groups.byId.get(g.id) ?? g), total: sorted.length };

@@ -27,6 +27,11 @@ export interface RollupRow {
   durationSum: number;
   slowestMs: number;
   sketch: string | null;
+  /**
+   * -1 for hourly rows taken out of transaction_recent_rollups' totals (the hours they hold
+   * outside the window); 1 or absent for rows added.
+   */
+  sign?: number;
 }
 
 export interface VitalRow {
@@ -43,7 +48,7 @@ export interface VitalRow {
 }
 
 /** A key's rows of a window added up (transaction-queries.ts's transactionTotals): no hour, no sketch. */
-export type RollupTotals = Omit<RollupRow, "hour" | "sketch">;
+export type RollupTotals = Omit<RollupRow, "hour" | "sketch" | "sign">;
 
 /** What a group is keyed by: the key columns every rollup row has. */
 export type GroupKey = Pick<RollupRow, "projectId" | "name" | "op" | "environment" | "release">;
@@ -64,15 +69,18 @@ export class TransactionAggregate {
   readonly duration: Distribution = { count: 0, sum: 0, max: 0, sketch: {} };
   readonly vitals = new Map<WebVital, Distribution>();
 
-  add(row: RollupTotals & { sketch?: string | null }): void {
-    this.count += row.count;
-    this.failures += row.failures;
-    this.satisfied += row.satisfied;
-    this.tolerated += row.tolerated;
-    this.duration.count += row.count;
-    this.duration.sum += row.durationSum;
-    this.duration.max = Math.max(this.duration.max, row.slowestMs);
-    if (row.sketch !== undefined && row.sketch !== null) mergeSketchInto(this.duration.sketch, parseSketch(row.sketch));
+  /** Adds a row, or takes it out again when its `sign` is -1 (counts and sketches add up either way). */
+  add(row: RollupTotals & { sketch?: string | null; sign?: number }): void {
+    const sign = row.sign ?? 1;
+    this.count += sign * row.count;
+    this.failures += sign * row.failures;
+    this.satisfied += sign * row.satisfied;
+    this.tolerated += sign * row.tolerated;
+    this.duration.count += sign * row.count;
+    this.duration.sum += sign * row.durationSum;
+    // A maximum cannot be taken out: fields that need it never read signed rows (needsSlowest).
+    if (sign > 0) this.duration.max = Math.max(this.duration.max, row.slowestMs);
+    if (row.sketch !== undefined && row.sketch !== null) mergeSketchInto(this.duration.sketch, parseSketch(row.sketch), sign);
   }
 
   addVital(row: VitalRow): void {
@@ -94,6 +102,8 @@ export interface FieldDefinition {
   unit: string | null;
   /** Whether the rollup sketches must be read. */
   needsSketch: boolean;
+  /** Whether it needs the hourly rows' slowest transaction, which the recent totals do not keep. */
+  needsSlowest?: boolean;
   /** The Web Vital whose rollups it reads. */
   vital: WebVital | null;
   group?: (row: GroupKey, projectSlug: string) => string | number;
@@ -150,7 +160,7 @@ export function transactionField(name: string): FieldDefinition {
   if (fn === "avg") return aggregate(type, (a) => ratio(of(a)?.sum, of(a)?.count), { unit, vital });
   if (fn === "sum") return aggregate(type, (a) => of(a)?.sum ?? 0, { unit, vital });
   // The hour's slowest transaction is kept exactly; a vital's maximum comes from its sketch.
-  if (fn === "max" && vital === null) return aggregate(type, (a) => (a.count === 0 ? null : a.duration.max), { unit });
+  if (fn === "max" && vital === null) return aggregate(type, (a) => (a.count === 0 ? null : a.duration.max), { unit, needsSlowest: true });
   const q = fn === "max" ? 1 : QUANTILES[fn]!;
   return aggregate(type, (a) => sketchQuantile(of(a)?.sketch ?? {}, q), { unit, vital, needsSketch: true });
 }

@@ -1,8 +1,9 @@
 /**
  * The performance rollups the Discover routes add up, read by primary key: per project, a range
  * of hours (transaction_rollups and transaction_vital_rollups both start with project_id, hour),
- * or, for named transactions, transaction_rollups_by_name (project_id, name, hour). Never a row
- * per transaction.
+ * or, for named transactions, transaction_rollups_by_name (project_id, name, hour); or each key's
+ * totals of the recent hours (transaction_recent_rollups) with the hourly rows at the window's
+ * edges added or taken out. Never a row per transaction.
  */
 import { sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
@@ -66,6 +67,87 @@ export async function transactionTotals(
           )
           .bind(ids(o.projectIds), o.start, o.end, ids(o.names));
   return (await statement.all<RollupTotals>()).results;
+}
+
+/** The first hour transaction_recent_rollups holds, or null before the minute job first set it. */
+export async function recentSince(d1: D1Database): Promise<number | null> {
+  const row = await d1.prepare("SELECT hour FROM transaction_recent_since WHERE id = 1").first<{ hour: number }>();
+  return row?.hour ?? null;
+}
+
+/**
+ * The rows that add up to the window [start, end) from transaction_recent_rollups, which holds
+ * every hour from its start S on: each key's recent row, plus the hourly rows of [start, S) when
+ * the window begins before S, minus those of [S, start) when it begins after, minus those from
+ * max(S, end) on (hours after the window: transactions the SDK dated ahead). S is read in the
+ * same statement, so the rows always match one state of the table, whenever the minute job moves
+ * it. Hourly rows through their primary key's (project_id, hour) range, or with `names` through
+ * transaction_rollups_by_name; recent rows through their primary key (project_id, name, ...).
+ */
+function recentParts(o: { names: readonly string[] | null; columns: string; recentColumns: string }): string {
+  const byName = o.names === null ? "" : "AND name IN (SELECT value FROM json_each(?4))";
+  const hourly = o.names === null ? "transaction_rollups h" : "transaction_rollups h INDEXED BY transaction_rollups_by_name";
+  const from = (range: string) =>
+    `FROM s CROSS JOIN ${hourly} WHERE h.project_id IN (SELECT value FROM json_each(?1)) ${byName} AND ${range}`;
+  return `SELECT 1 AS sign, ${o.recentColumns} FROM transaction_recent_rollups
+      WHERE project_id IN (SELECT value FROM json_each(?1)) ${byName}
+    UNION ALL SELECT 1, ${o.columns} ${from("h.hour >= ?2 AND h.hour < min(s.since, ?3)")}
+    UNION ALL SELECT -1, ${o.columns} ${from("h.hour >= s.since AND h.hour < ?2")}
+    UNION ALL SELECT -1, ${o.columns} ${from("h.hour >= max(s.since, ?3)")}`;
+}
+
+const SINCE = "WITH s AS (SELECT hour AS since FROM transaction_recent_since WHERE id = 1)";
+
+const ROW_COLUMNS = ["project_id", "name", "op", "environment", "release", "count", "failures", "satisfied", "tolerated", "duration_sum"];
+
+/**
+ * transactionRollups' rows for the same window read from the recent totals (recentParts), each
+ * with its sign; no hour, and no slowest transaction (0).
+ */
+export async function recentTransactionRollups(
+  d1: D1Database,
+  o: { projectIds: readonly number[]; start: number; end: number; names: readonly string[] | null; withSketch: boolean },
+): Promise<RollupRow[]> {
+  if (o.projectIds.length === 0) return [];
+  const sketch = o.withSketch ? "sketch" : "NULL AS sketch";
+  const parts = recentParts({
+    names: o.names,
+    recentColumns: `${ROW_COLUMNS.join(", ")}, ${sketch}`,
+    columns: `${ROW_COLUMNS.map((c) => `h.${c}`).join(", ")}, ${o.withSketch ? "h.sketch" : "NULL"}`,
+  });
+  const statement = d1
+    .prepare(
+      `${SINCE} SELECT sign, project_id AS projectId, 0 AS hour, name, op, environment, release, count, failures, satisfied,
+         tolerated, duration_sum AS durationSum, 0 AS slowestMs, sketch FROM (${parts}) AS parts`,
+    )
+    .bind(...recentBindings(o));
+  return (await statement.all<RollupRow>()).results;
+}
+
+/** transactionTotals from the recent totals (recentParts): each key's signed rows added up in SQL. */
+export async function recentTransactionTotals(
+  d1: D1Database,
+  o: { projectIds: readonly number[]; start: number; end: number; names: readonly string[] | null },
+): Promise<RollupTotals[]> {
+  if (o.projectIds.length === 0) return [];
+  const parts = recentParts({
+    names: o.names,
+    recentColumns: ROW_COLUMNS.join(", "),
+    columns: ROW_COLUMNS.map((c) => `h.${c}`).join(", "),
+  });
+  const { results } = await d1
+    .prepare(
+      `${SINCE} SELECT project_id AS projectId, name, op, environment, release, sum(sign * count) AS count, sum(sign * failures) AS failures,
+         sum(sign * satisfied) AS satisfied, sum(sign * tolerated) AS tolerated, sum(sign * duration_sum) AS durationSum, 0 AS slowestMs
+       FROM (${parts}) AS parts GROUP BY project_id, name, op, environment, release HAVING sum(sign * count) > 0`,
+    )
+    .bind(...recentBindings(o))
+    .all<RollupTotals>();
+  return results;
+}
+
+function recentBindings(o: { projectIds: readonly number[]; start: number; end: number; names: readonly string[] | null }): unknown[] {
+  return o.names === null ? [ids(o.projectIds), o.start, o.end] : [ids(o.projectIds), o.start, o.end, ids(o.names)];
 }
 
 /** Web Vital rows of the projects' hours in [start, end), of the vitals asked for, of `names` only when given. */

@@ -2,6 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import { apiApp } from "../../../dashboard/api/api-app";
 import { HOUR } from "../../../protocol/time";
+import { advanceRecentTransactions, recentStartAt } from "../../../queue-consumer/jobs/advance-recent-transactions";
 import { seedOrganization, seedProjectIn } from "../../support/seed-issues";
 import { digest, ingestMessage, segmentEnvelope, transactionEnvelope } from "../../support/transaction-envelopes";
 
@@ -294,5 +295,115 @@ describe("GET /organizations/{org}/events/?dataset=transactions with per-transac
     expect((await get(`${base}&field=count()`, org.token)).json.detail).toMatch(
       /^field: "count\(\)" cannot be asked with per-transaction fields/,
     );
+  });
+});
+
+describe("the Performance table from the recent totals", () => {
+  const NOW = Date.UTC(2026, 10, 25, 12, 30);
+  const NAMES = ["GET /orders", "GET /orders/:id", "POST /checkout", "/cart"];
+
+  /** Transactions of four names, two environments and releases, in hours `hoursAgo` before NOW; pageloads with LCP. */
+  function recentMessages(projectId: number, hoursAgo: number[]) {
+    return hoursAgo.flatMap((h) =>
+      NAMES.flatMap((name, n) =>
+        [1, 2, 3].map((k) => {
+          const end = NOW - h * HOUR + n * 60_000 + k * 1000;
+          const durationMs = 20 * (n + 1) * k + h * 7;
+          const options = {
+            name,
+            durationMs,
+            end,
+            status: (h + k) % 5 === 0 ? ("error" as const) : ("ok" as const),
+            environment: k === 3 ? "staging" : "production",
+            release: h % 2 === 0 ? "shop@1" : "shop@2",
+          };
+          const envelope =
+            name === "/cart"
+              ? segmentEnvelope({ ...options, op: "pageload", vitals: { lcp: 800 + h * 10 + k } })
+              : segmentEnvelope(options);
+          return ingestMessage(projectId, envelope, at(end));
+        }),
+      ),
+    );
+  }
+
+  it("answers every window and sort exactly as the hourly rows do", async () => {
+    const org = await seedOrganization();
+    const other = await seedProjectIn(org.orgId, "zz-recent");
+    await env.DB.batch([env.DB.prepare("DELETE FROM transaction_recent_since"), env.DB.prepare("DELETE FROM transaction_recent_rollups")]);
+    try {
+      // Some hours before the totals are first built, more after (the digest adds to them), one an hour dated after a window.
+      await digest([...recentMessages(org.projectId, [40, 30, 24, 23, 10]), ...recentMessages(other, [24, 3])]);
+      await advanceRecentTransactions(env.DB, NOW);
+      await digest([...recentMessages(org.projectId, [26, 24, 12, 2, 0]), ...recentMessages(other, [25, 1])]);
+      const since = recentStartAt(NOW);
+      const windows = [
+        [since, since + 25 * HOUR], // the last 24 hours
+        [since + 2 * HOUR, since + 25 * HOUR],
+        [since - 3 * HOUR, since + 25 * HOUR],
+        [since + HOUR, since + 20 * HOUR],
+        [since - 6 * 24 * HOUR, since + 25 * HOUR],
+      ];
+      const table = [
+        "transaction",
+        "transaction.op",
+        "project",
+        "project.id",
+        "count()",
+        "tpm()",
+        "p50()",
+        "p95()",
+        "p99()",
+        "failure_rate()",
+        "apdex()",
+        "p75(measurements.lcp)",
+        "avg(transaction.duration)",
+      ];
+      const queries = [
+        { field: table, sort: "-tpm()" },
+        { field: table, sort: "-p95()" },
+        { field: table, sort: "p50()", per_page: "2", cursor: "0:2:0" },
+        { field: table, sort: "-p75(measurements.lcp)" },
+        { field: table, sort: "-count()", query: "transaction:*orders*" },
+        { field: table, sort: "-failure_rate()", environment: "staging" },
+        { field: ["release", "count()", "p95()", "apdex()"], sort: "-p95()" },
+        { field: ["transaction", "count()", "p75()"], sort: "-count()", query: 'transaction:"POST /checkout"' },
+      ];
+      for (const [start, end] of windows) {
+        for (const q of queries) {
+          const params = new URLSearchParams({
+            dataset: "transactions",
+            start: new Date(start!).toISOString(),
+            end: new Date(end!).toISOString(),
+          });
+          for (const [k, v] of Object.entries(q)) for (const value of [v].flat()) params.append(k, value);
+          const path = `/organizations/${org.orgSlug}/events/?${params}`;
+          const reads: Array<{ sql: string; args: unknown[] }> = [];
+          const recent = await getRecording(path, org.token, reads);
+          expect(
+            reads.some((r) => r.sql.includes("transaction_recent_rollups")),
+            path,
+          ).toBe(true);
+          await env.DB.prepare("DELETE FROM transaction_recent_since").run();
+          const hourly = await get(path, org.token);
+          await env.DB.prepare("INSERT INTO transaction_recent_since (id, hour) VALUES (1, ?)").bind(since).run();
+          expect(recent.status, path).toBe(200);
+          expect(hourly.json.data.length, path).toBeGreaterThan(0);
+          // Sums of durations taken out again may differ in their last bits; everything else is exact.
+          const avg = "avg(transaction.duration)";
+          const exact = (rows: Array<Record<string, unknown>>) => rows.map((r) => ({ ...r, [avg]: null }));
+          expect(exact(recent.json.data), path).toEqual(exact(hourly.json.data));
+          recent.json.data.forEach((r: Record<string, number>, i: number) => {
+            if (r[avg] !== undefined) expect(r[avg]).toBeCloseTo(hourly.json.data[i][avg], 6);
+          });
+          expect(recent.link, path).toBe(hourly.link);
+        }
+      }
+    } finally {
+      await env.DB.batch([
+        env.DB.prepare("DELETE FROM transaction_recent_since"),
+        env.DB.prepare("DELETE FROM transaction_recent_rollups"),
+      ]);
+    }
   });
 });
