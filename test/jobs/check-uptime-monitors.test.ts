@@ -2,6 +2,7 @@ import { createScheduledController, env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../faultline-worker";
 import {
+  DUE_UPTIME_MONITORS,
   type UptimeJobDeps,
   checkRowOf,
   checkUptimeMonitors,
@@ -305,6 +306,25 @@ describe("the uptime minute job", () => {
     await run(T0, { fetch: site.fetch });
     expect(site.requests).toEqual(["https://a.example.com/", "https://b.example.com/"]);
     expect((await monitor(later))?.next_due_at).toBe(T0 + MINUTE);
+  });
+
+  it("finds due monitors and this run's checks through indexes", async () => {
+    const plan = async (sql: string, ...params: unknown[]) =>
+      (
+        await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .bind(...params)
+          .all<{ detail: string }>()
+      ).results
+        .map((r) => r.detail)
+        .join("; ");
+    expect(await plan(DUE_UPTIME_MONITORS, T0, 10)).toContain("USING INDEX uptime_monitors_by_due");
+    expect(
+      await plan(
+        "SELECT c.id FROM json_each(?1) r CROSS JOIN uptime_checks c WHERE c.monitor_id = r.value ->> 'm' AND c.scheduled_at = r.value ->> 's' AND c.changed_by_run = ?2",
+        "[]",
+        "run",
+      ),
+    ).toContain("USING INDEX uptime_checks_monitor_id_scheduled_at_unique");
   });
 
   it("runs from the Worker's minute trigger", async () => {
