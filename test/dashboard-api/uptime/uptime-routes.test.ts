@@ -121,6 +121,25 @@ describe("/api/0/projects/{org}/{project}/uptime/", () => {
     expect(left?.n).toBe(0);
   });
 
+  it("checks a monitor again soon when its target changes or it is enabled again, never at a time already checked", async () => {
+    const org = await seedOrganization();
+    const created = await createMonitor(org);
+    const id = Number(created.id);
+    const path = `${projectPath(org)}${id}/`;
+    const later = Date.now() + 3_600_000;
+    await env.DB.prepare("UPDATE uptime_monitors SET next_due_at = ? WHERE id = ?").bind(later, id).run();
+    expect((await call(org, "PUT", path, { name: "Renamed" })).json.nextCheckAt).toBe(new Date(later).toISOString());
+    const before = Date.now();
+    const moved = await call(org, "PUT", path, { url: "https://shop.example.com/other" });
+    expect(Date.parse(moved.json.nextCheckAt)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(moved.json.nextCheckAt)).toBeLessThan(later);
+    // A check already recorded ahead of the clock: the new time comes after it.
+    await insertCheck(id, later + 5, "ok", 10);
+    await call(org, "PUT", path, { status: "disabled" });
+    const enabled = await call(org, "PUT", path, { status: "active" });
+    expect(Date.parse(enabled.json.nextCheckAt)).toBe(later + 6);
+  });
+
   it("answers 400 with the field and the reason for input it cannot watch", async () => {
     const org = await seedOrganization();
     const refused: Array<[Record<string, unknown>, string]> = [
