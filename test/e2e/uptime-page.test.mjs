@@ -137,6 +137,12 @@ test("uptime monitors made in the form are checked, shown up and down with uptim
     await page.getByRole("heading", { name: "Uptime 0.0%" }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-uptime-monitor.png"), fullPage: true });
 
+    // Its issue, one link away: the stream searched by the monitor's tag.
+    await page.getByRole("link", { name: "open issues" }).click();
+    await page.getByRole("row").filter({ hasText: "Uptime failure: Broken API" }).waitFor();
+    await page.goBack();
+    await page.getByRole("heading", { name: "Checks" }).waitFor();
+
     // Disabled: no longer checked, and said so; then deleted.
     await page.getByRole("button", { name: "Disable" }).click();
     await page.getByText("Disabled", { exact: true }).waitFor();

@@ -138,7 +138,13 @@ export function UptimeMonitorPage({ org, project, id }: { org: string; project: 
             </dd>
             <dt>Issues</dt>
             <dd>
-              after {m.downtimeThreshold} failed check(s) in a row, resolved after {m.recoveryThreshold} good one(s), in {m.environment}
+              after {m.downtimeThreshold} failed check(s) in a row, resolved after {m.recoveryThreshold} good one(s), in {m.environment}:{" "}
+              {/* Each failure event carries its monitor's id as the tag uptime.monitor. */}
+              <Link
+                href={`/organizations/${seg(org)}/issues?project=${seg(m.projectId)}&query=${encodeURIComponent(`is:unresolved uptime.monitor:${m.id}`)}`}
+              >
+                open issues
+              </Link>
             </dd>
             <dt>Last checked, next</dt>
             <dd>
