@@ -132,6 +132,8 @@ test("uptime monitors made in the form are checked, shown up and down with uptim
     await checks.first().getByRole("cell", { name: "503", exact: true }).waitFor();
     await checks.first().getByText("status 503").waitFor();
     assert.equal(await checks.count(), 1);
+    // Made before the page was drawn: in the past, however recently the clock last ticked.
+    assert.doesNotMatch(await checks.first().innerText(), /in a few seconds/);
     await page.locator(".chart-box .u-over").first().waitFor();
     assert.equal(await page.locator(".chart-box canvas").count(), 2);
     await page.getByRole("heading", { name: "Uptime 0.0%" }).waitFor();

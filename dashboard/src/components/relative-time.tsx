@@ -39,7 +39,10 @@ export function exactTime(ms: number): string {
 }
 
 export function RelativeTime({ iso }: { iso: string | null | undefined }) {
-  const at = useNow();
+  // The ticker re-renders every 30 s; each render reads the clock, so a time written since the
+  // last tick (a check made a second ago) is "just now", not "in a few seconds".
+  useNow();
+  const at = Date.now();
   if (iso === null || iso === undefined) return <span class="muted">never</span>;
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return <span>{iso}</span>;
