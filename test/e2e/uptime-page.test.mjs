@@ -2,7 +2,8 @@
 // Worker under `wrangler dev`, the dashboard under `wrangler pages dev`, one shared D1) and a
 // local HTTP server for the monitors to watch: monitors made through the form (a URL the API
 // refuses is named there), checked by the minute job through the Worker's scheduled handler,
-// then shown up and down with their uptime, latency, chart and checks, disabled and deleted.
+// then shown up and down with their uptime, latency, chart and checks, disabled and deleted. The
+// Crons page's code is fetched when first shown, so the file also sees a failed fetch of it.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:http";
@@ -75,7 +76,14 @@ test("uptime monitors made in the form are checked, shown up and down with uptim
     await page.getByRole("button", { name: "Log in" }).click();
     await page.waitForURL(/\/organizations\/faultline\/issues/, { waitUntil: "commit" });
 
+    // The Crons page's code comes when it is first shown: when it cannot be fetched (a deploy
+    // replaced it), the page says so and a reload brings it.
+    const cronsChunk = /\/assets\/crons-page-[^/]*\.js$/;
+    await page.route(cronsChunk, (route) => route.fulfill({ status: 404, body: "" }));
     await page.getByRole("link", { name: "Crons" }).click();
+    await page.getByRole("alert").filter({ hasText: "This page could not be loaded." }).waitFor();
+    await page.unroute(cronsChunk);
+    await page.getByRole("button", { name: "Reload" }).click();
     await page.getByRole("heading", { name: "Uptime" }).waitFor();
     await page.getByText("No uptime monitors yet.").waitFor();
 
