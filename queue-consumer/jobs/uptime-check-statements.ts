@@ -31,7 +31,10 @@ export interface UptimeCheckRow {
 }
 
 // ?5: one JSON object per check. `THIS_RUN` is each with the check this run inserted for it.
-const THIS_RUN = `SELECT c.id, c.monitor_id, c.status, c.date_created, c.incident, r.value ->> 'p' AS project_id, r.value ->> 'fp' AS fp
+// The checks it marks are updated by id (`id IN`): joined to the table they update instead, SQLite
+// chose to scan every check ever kept for each one (bench:monitors).
+const THIS_RUN = `SELECT c.id, c.monitor_id, c.status, c.date_created, c.incident, c.issue_event_id, r.value ->> 'p' AS project_id,
+    r.value ->> 'fp' AS fp
   FROM json_each(?5) r CROSS JOIN uptime_checks c
   WHERE c.monitor_id = r.value ->> 'm' AND c.scheduled_at = r.value ->> 's' AND c.changed_by_run = ?1`;
 
@@ -62,13 +65,13 @@ export function addUptimeCheckStatements(batch: BatchWrite, checks: readonly Upt
       consecutive_successes = CASE WHEN u.status = 'ok' THEN m.consecutive_successes + 1 ELSE 0 END,
       last_checked_at = max(coalesce(m.last_checked_at, 0), u.date_created)
     FROM (${THIS_RUN}) u WHERE m.id = u.monitor_id`);
-  add(`UPDATE uptime_checks AS c SET incident = 'failure'
-    FROM (${THIS_RUN}) u JOIN uptime_monitors m ON m.id = u.monitor_id
-    WHERE c.id = u.id AND c.status <> 'ok' AND c.issue_event_id IS NOT NULL
-      AND (m.uptime_status = 'failed' OR m.consecutive_failures >= m.failure_threshold)`);
-  add(`UPDATE uptime_checks AS c SET incident = 'recovery'
-    FROM (${THIS_RUN}) u JOIN uptime_monitors m ON m.id = u.monitor_id
-    WHERE c.id = u.id AND c.status = 'ok' AND m.uptime_status = 'failed' AND m.consecutive_successes >= m.recovery_threshold`);
+  add(`UPDATE uptime_checks SET incident = 'failure' WHERE id IN (
+    SELECT u.id FROM (${THIS_RUN}) u JOIN uptime_monitors m ON m.id = u.monitor_id
+    WHERE u.status <> 'ok' AND u.issue_event_id IS NOT NULL
+      AND (m.uptime_status = 'failed' OR m.consecutive_failures >= m.failure_threshold))`);
+  add(`UPDATE uptime_checks SET incident = 'recovery' WHERE id IN (
+    SELECT u.id FROM (${THIS_RUN}) u JOIN uptime_monitors m ON m.id = u.monitor_id
+    WHERE u.status = 'ok' AND m.uptime_status = 'failed' AND m.consecutive_successes >= m.recovery_threshold)`);
   add(`UPDATE uptime_monitors AS m SET uptime_status = CASE u.incident WHEN 'failure' THEN 'failed' ELSE 'ok' END
     FROM (${THIS_RUN}) u WHERE m.id = u.monitor_id AND u.incident IS NOT NULL`);
   // A recovery resolves the monitor's issue; a later failure regresses it, and the alert rules

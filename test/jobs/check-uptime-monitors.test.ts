@@ -215,6 +215,60 @@ describe("the uptime minute job", () => {
     expect(await issues(projectId)).toEqual([{ title: "Uptime failure: Shop", status: "unresolved", times_seen: 1 }]);
   });
 
+  it("reads only this run's checks, however many a monitor has kept", async () => {
+    const { projectId } = await seedProject();
+    const id = await insertMonitor(projectId, { failureThreshold: 1 });
+    // Two days of checks a minute apart, as retention keeps far more.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2880)
+       INSERT INTO uptime_checks (monitor_id, scheduled_at, date_created, status, http_status, duration_ms, changed_by_run)
+       SELECT ?1, ?2 - n.i * 60000, ?2 - n.i * 60000, 'ok', 200, 40, 'earlier' FROM n`,
+    )
+      .bind(id, T0)
+      .run();
+    let rowsRead = 0;
+    const counted = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "batch")
+          return async (statements: D1PreparedStatement[]) => {
+            const results = await target.batch(statements);
+            for (const r of results) rowsRead += r.meta.rows_read ?? 0;
+            return results;
+          };
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const due = {
+      id,
+      project_id: projectId,
+      name: "Shop",
+      url: "https://shop.example.com/health",
+      method: "GET" as const,
+      expected_status_min: 200,
+      expected_status_max: 299,
+      timeout_ms: 5000,
+      interval_seconds: 60,
+      body_keyword: null,
+      environment: "production",
+    };
+    const write = async (at: number, status: "ok" | "error") => {
+      const result = { status, httpStatus: status === "ok" ? 200 : 502, latencyMs: 12, reason: status === "ok" ? null : "status 502" };
+      const { row, event } = await checkRowOf({ ...due, next_due_at: at }, result, at);
+      rowsRead = 0;
+      await persistUptimeChecks(counted, [row], event ? [event] : [], at);
+      return rowsRead;
+    };
+
+    // A failure that opens the issue (threshold 1), then the success that resolves it.
+    const failing = await write(T0, "error");
+    const recovering = await write(T0 + MINUTE, "ok");
+    expect(await issues(projectId)).toEqual([{ title: "Uptime failure: Shop", status: "resolved", times_seen: 1 }]);
+    expect((await checks(id)).slice(-2).map((c) => c.incident)).toEqual(["failure", "recovery"]);
+    expect(failing).toBeLessThan(2880);
+    expect(recovering).toBeLessThan(2880);
+  });
+
   it("records a target that hangs, redirects forever or answers an endless body as a failure, and goes on", async () => {
     const { projectId } = await seedProject();
     const hang = await insertMonitor(projectId, { url: "https://hang.example.com/", timeoutMs: 1000 });
