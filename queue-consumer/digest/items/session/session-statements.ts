@@ -39,12 +39,6 @@ const ADD_TO_ROLLUPS = `ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET
     sessions = sessions + excluded.sessions, errored = errored + excluded.errored, abnormal = abnormal + excluded.abnormal,
     crashed = crashed + excluded.crashed, users = users + excluded.users, crashed_users = crashed_users + excluded.crashed_users`;
 
-const ROLLUP_UPDATES = `WITH ${CHANGES}
-  INSERT INTO session_rollups (${ROLLUP_KEY}, sessions, errored, abnormal, crashed, users, crashed_users)
-  SELECT ${ROLLUP_KEY}, sum(began), sum((now = 1) - (was = 1)), sum((now = 2) - (was = 2)), sum((now = 3) - (was = 3)), 0, 0
-  FROM c WHERE began OR now > was GROUP BY 1, 2, 3, 4
-  ${ADD_TO_ROLLUPS}`;
-
 /**
  * Users: what this run's sessions (or aggregates) say of each (bucket, user), against
  * `session_users`; `fresh` adds a user, `turned` a crashed user. `source` names the CTE of
@@ -67,19 +61,38 @@ const WRITE_USERS = (source: string, sourceSql: string) => `WITH ${sourceSql}, $
 
 const UPDATE_USERS = `${CHANGES}, cu AS (SELECT ${ROLLUP_KEY}, user, now = ${CRASHED} AS crashed FROM c)`;
 
-// The release and environment the sessions name, as the error kind records an event's.
-const RECORD_RELEASES = (sourceSql: string) => `WITH ${sourceSql}
+/**
+ * The rollups' move for this run's updates: the sessions and statuses each update changes, and
+ * the users it adds or turns crashed, in one statement (each statement reads the JSON of the
+ * whole chunk again, which is most of its cost).
+ */
+const ROLLUP_UPDATES = `WITH ${UPDATE_USERS}, ${userChanges("cu")},
+  x AS (SELECT ${ROLLUP_KEY}, began AS sessions, (now = 1) - (was = 1) AS errored, (now = 2) - (was = 2) AS abnormal,
+      (now = 3) - (was = 3) AS crashed, 0 AS users, 0 AS crashed_users FROM c WHERE began OR now > was
+    UNION ALL SELECT ${ROLLUP_KEY}, 0, 0, 0, 0, fresh, turned FROM d WHERE fresh OR turned)
+  INSERT INTO session_rollups (${ROLLUP_KEY}, sessions, errored, abnormal, crashed, users, crashed_users)
+  SELECT ${ROLLUP_KEY}, sum(sessions), sum(errored), sum(abnormal), sum(crashed), sum(users), sum(crashed_users) FROM x GROUP BY 1, 2, 3, 4
+  ${ADD_TO_ROLLUPS}`;
+
+// The releases and environments the sessions name, as the error kind records an event's. For
+// updates, from rows (project, release, first seen, last seen) and (project, environment, first
+// seen) added up in JavaScript (namedIn): a few rows for a chunk, not the chunk's JSON again.
+const RELEASE_ROWS = `r AS (SELECT j.value ->> 0 AS project_id, j.value ->> 1 AS release, j.value ->> 2 AS first_seen, j.value ->> 3 AS last_seen
+  FROM json_each(?5) j)`;
+const ENVIRONMENT_ROWS = `e AS (SELECT j.value ->> 0 AS project_id, j.value ->> 1 AS environment, j.value ->> 2 AS first_seen FROM json_each(?5) j)`;
+
+const RECORD_RELEASES = (releasesSql: string) => `WITH ${releasesSql}
   INSERT INTO releases (project_id, version, first_seen, last_seen)
-  SELECT project_id, release, min(started), max(started) FROM u GROUP BY 1, 2
+  SELECT project_id, release, first_seen, last_seen FROM r WHERE true
   ON CONFLICT (project_id, version) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
   WHERE excluded.first_seen < first_seen OR excluded.last_seen > last_seen`;
-const RECORD_ORGANIZATION_RELEASES = (sourceSql: string) => `WITH ${sourceSql}
+const RECORD_ORGANIZATION_RELEASES = (releasesSql: string) => `WITH ${releasesSql}
   INSERT INTO organization_releases (organization_id, version, date_created)
-  SELECT p.organization_id, r.release, ?4 FROM (SELECT DISTINCT project_id, release FROM u) r JOIN projects p ON p.id = r.project_id WHERE true
+  SELECT DISTINCT p.organization_id, r.release, ?4 FROM r JOIN projects p ON p.id = r.project_id WHERE true
   ON CONFLICT (organization_id, version) DO NOTHING`;
-const RECORD_ENVIRONMENTS = (sourceSql: string) => `WITH ${sourceSql}
+const RECORD_ENVIRONMENTS = (environmentsSql: string) => `WITH ${environmentsSql}
   INSERT INTO environments (project_id, name, first_seen)
-  SELECT project_id, environment, min(started) FROM u WHERE environment <> '' GROUP BY 1, 2
+  SELECT project_id, environment, first_seen FROM e WHERE true
   ON CONFLICT (project_id, name) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen) WHERE excluded.first_seen < first_seen`;
 
 // Sessions per day, as stats_v2 reports the "session" category: each session once, when it
@@ -106,6 +119,12 @@ const INSERTED_AGGREGATES = `${AGGREGATE_ROWS},
   u AS (SELECT a.*, a.crashed > 0 AS crashed_user FROM a CROSS JOIN session_aggregate_items m
     WHERE m.project_id = a.project_id AND m.message_id = a.message_id AND m.item_index = a.item_index AND m.ingest_batch = ?1)`;
 
+// The releases and environments of this run's aggregates, for RECORD_RELEASES and RECORD_ENVIRONMENTS.
+const AGGREGATE_RELEASES = `${INSERTED_AGGREGATES},
+  r AS (SELECT project_id, release, min(started) AS first_seen, max(started) AS last_seen FROM u GROUP BY 1, 2)`;
+const AGGREGATE_ENVIRONMENTS = `${INSERTED_AGGREGATES},
+  e AS (SELECT project_id, environment, min(started) AS first_seen FROM u WHERE environment <> '' GROUP BY 1, 2)`;
+
 const MARK_AGGREGATES = `WITH ${AGGREGATE_ROWS}
   INSERT INTO session_aggregate_items (project_id, message_id, item_index, received_at, ingest_batch)
   SELECT DISTINCT project_id, message_id, item_index, received_at, ?1 FROM a WHERE true
@@ -128,16 +147,17 @@ export function addSessionStatements(
   updates: readonly PreparedSessionUpdate[],
   aggregates: readonly PreparedSessionAggregate[],
 ): void {
-  const rows = mergeUpdates(updates).map(updateRow);
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT));
+  const merged = mergeUpdates(updates);
+  for (let i = 0; i < merged.length; i += ROWS_PER_STATEMENT) {
+    const part = merged.slice(i, i + ROWS_PER_STATEMENT);
+    const chunk = JSON.stringify(part.map(updateRow));
     // In this order: each reads the tables before the statements after it write them.
     batch.addSql(ROLLUP_UPDATES, undefined, chunk);
-    batch.addSql(ROLLUP_USERS("cu", UPDATE_USERS), undefined, chunk);
     batch.addSql(WRITE_USERS("cu", UPDATE_USERS), undefined, chunk);
-    batch.addSql(RECORD_RELEASES(UPDATES), undefined, chunk);
-    batch.addSql(RECORD_ORGANIZATION_RELEASES(UPDATES), undefined, chunk);
-    batch.addSql(RECORD_ENVIRONMENTS(UPDATES), undefined, chunk);
+    const { releases, environments } = namedIn(part);
+    batch.addSql(RECORD_RELEASES(RELEASE_ROWS), undefined, releases);
+    batch.addSql(RECORD_ORGANIZATION_RELEASES(RELEASE_ROWS), undefined, releases);
+    if (environments !== "[]") batch.addSql(RECORD_ENVIRONMENTS(ENVIRONMENT_ROWS), undefined, environments);
     batch.addSql(COUNT_UPDATES, undefined, chunk);
     batch.addSql(WRITE_STATES, undefined, chunk);
   }
@@ -164,9 +184,9 @@ export function addSessionStatements(
     batch.addSql(ROLLUP_AGGREGATES, undefined, chunk);
     batch.addSql(ROLLUP_USERS("cu", AGGREGATE_USERS), undefined, chunk);
     batch.addSql(WRITE_USERS("cu", AGGREGATE_USERS), undefined, chunk);
-    batch.addSql(RECORD_RELEASES(INSERTED_AGGREGATES), undefined, chunk);
-    batch.addSql(RECORD_ORGANIZATION_RELEASES(INSERTED_AGGREGATES), undefined, chunk);
-    batch.addSql(RECORD_ENVIRONMENTS(INSERTED_AGGREGATES), undefined, chunk);
+    batch.addSql(RECORD_RELEASES(AGGREGATE_RELEASES), undefined, chunk);
+    batch.addSql(RECORD_ORGANIZATION_RELEASES(AGGREGATE_RELEASES), undefined, chunk);
+    batch.addSql(RECORD_ENVIRONMENTS(AGGREGATE_ENVIRONMENTS), undefined, chunk);
     batch.addSql(COUNT_AGGREGATES, undefined, chunk);
   }
 }
@@ -189,6 +209,22 @@ export function mergeUpdates(updates: readonly PreparedSessionUpdate[]): Prepare
     );
   }
   return [...bySession.values()];
+}
+
+/** The releases and environments a chunk of updates names, with when they were first and last seen, as JSON rows. */
+function namedIn(updates: readonly PreparedSessionUpdate[]): { releases: string; environments: string } {
+  const releases = new Map<string, [number, string, number, number]>();
+  const environments = new Map<string, [number, string, number]>();
+  for (const u of updates) {
+    const release = releases.get(`${u.projectId} ${u.release}`);
+    if (release === undefined) releases.set(`${u.projectId} ${u.release}`, [u.projectId, u.release, u.started, u.started]);
+    else [release[2], release[3]] = [Math.min(release[2], u.started), Math.max(release[3], u.started)];
+    if (u.environment === "") continue;
+    const environment = environments.get(`${u.projectId} ${u.environment}`);
+    if (environment === undefined) environments.set(`${u.projectId} ${u.environment}`, [u.projectId, u.environment, u.started]);
+    else environment[2] = Math.min(environment[2], u.started);
+  }
+  return { releases: JSON.stringify([...releases.values()]), environments: JSON.stringify([...environments.values()]) };
 }
 
 function updateRow(u: PreparedSessionUpdate): unknown[] {
