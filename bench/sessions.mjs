@@ -3,7 +3,8 @@
 // batch later), next to plain multi-row inserts of as many rows of the session states' size
 // into the same local D1 (the ceiling), and the D1 rows written per session. The same updates
 // are then delivered again, which must change no count. A bench-only Worker (bench/sessions/)
-// in its own Miniflare, on a fresh copy of a migrated, seeded local state. See BENCHMARKS.md.
+// in its own Miniflare, on a fresh copy of a migrated, seeded local state. `--profile` prints
+// instead where a batch's time goes, step by step. See BENCHMARKS.md.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { parseArgs } from "node:util";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
 import { formatTable, positiveSetting } from "./drive-load.mjs";
+import { serverCpu } from "./server-cpu.mjs";
 
 const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"))("miniflare");
 
@@ -21,6 +23,8 @@ const { values: flags } = parseArgs({
     releases: { type: "string" },
     users: { type: "string" },
     "batch-size": { type: "string" },
+    rounds: { type: "string" },
+    profile: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -29,7 +33,9 @@ if (flags.help) {
   --sessions <n>      sessions (two updates each; default 5000)
   --releases <n>      releases they cycle through (default 5)
   --users <n>         distinct users (did) they cycle through (default 1000)
-  --batch-size <n>    messages per queue batch (default 100, the consumer's max_batch_size)`);
+  --batch-size <n>    messages per queue batch (default 100, the consumer's max_batch_size)
+  --rounds <n>        digest runs of --sessions each, every one between two ceiling runs (default 1)
+  --profile           instead of rates, µs per update of each step of the digest and of each D1 statement`);
   process.exit(0);
 }
 const setting = (name, fallback) => positiveSetting(flags, name, fallback);
@@ -37,10 +43,12 @@ const SESSIONS = setting("sessions", 5_000);
 const RELEASES = setting("releases", 5);
 const USERS = setting("users", 1_000);
 const BATCH_SIZE = setting("batch-size", 100);
+const ROUNDS = setting("rounds", 1);
 // An update ends the session begun this many sessions (a batch of updates) earlier.
 const LAG = Math.ceil(BATCH_SIZE / 2);
 const WARMUP = 2 * BATCH_SIZE;
 const UPDATES = 2 * SESSIONS;
+const ALL_UPDATES = WARMUP + ROUNDS * UPDATES;
 const PROJECT_ID = 1;
 const TARGET_RATIO = 0.8;
 const MESSAGES_PER_REQUEST = 10 * BATCH_SIZE;
@@ -88,7 +96,7 @@ try {
   });
   try {
     console.log(
-      `sessions benchmark: ${SESSIONS} sessions (${UPDATES} updates) over ${RELEASES} releases and ${USERS} users, batches of ${BATCH_SIZE}, ${WARMUP} warm-up`,
+      `sessions benchmark: ${ROUNDS} × ${SESSIONS} sessions (${UPDATES} updates) over ${RELEASES} releases and ${USERS} users, batches of ${BATCH_SIZE}, ${WARMUP} warm-up`,
     );
     await run(mf);
   } finally {
@@ -105,43 +113,67 @@ async function run(mf) {
     if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
     return JSON.parse(text);
   };
+  const request = (from, to, redeliver) => ({
+    template: TEMPLATE,
+    from,
+    to,
+    batchSize: BATCH_SIZE,
+    projectId: PROJECT_ID,
+    releases: RELEASES,
+    users: USERS,
+    lag: LAG,
+    redeliver,
+  });
   const digest = async (from, to, redeliver = false) => {
     const sum = { updates: 0, acked: 0, retried: 0, digestMs: 0, rowsWritten: 0 };
     for (let at = from; at < to; at += MESSAGES_PER_REQUEST) {
-      const r = await call("/digest", {
-        template: TEMPLATE,
-        from: at,
-        to: Math.min(to, at + MESSAGES_PER_REQUEST),
-        batchSize: BATCH_SIZE,
-        projectId: PROJECT_ID,
-        releases: RELEASES,
-        users: USERS,
-        lag: LAG,
-        redeliver,
-      });
+      const r = await call("/digest", request(at, Math.min(to, at + MESSAGES_PER_REQUEST), redeliver));
       for (const key of Object.keys(sum)) sum[key] += r[key];
     }
     return sum;
   };
 
   await digest(0, WARMUP);
+  if (flags.profile) {
+    const steps = await call("/profile", request(WARMUP, WARMUP + UPDATES, false));
+    console.log(
+      `µs per update:\n${Object.entries(steps)
+        .map(([k, v]) => `  ${v.toFixed(1).padStart(7)}  ${k}`)
+        .join("\n")}`,
+    );
+    return;
+  }
+  const group = Number(readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ")[2]);
+  const cpu = () => (Number.isInteger(group) ? serverCpu(group, -1) : null);
+  const cpuBetween = (before, after) => (before && after && before.pids === after.pids ? after.worker - before.worker : Number.NaN);
   const sizing = await call("/stats");
   const rowBytes = Math.round(sizing.avgRowBytes);
   const ceilingRuns = [];
-  const ceiling = async () => ceilingRuns.push(await call("/ceiling", { count: UPDATES, batchSize: BATCH_SIZE, rowBytes }));
+  const ceiling = async () => {
+    const t = cpu();
+    ceilingRuns.push({ ...(await call("/ceiling", { count: UPDATES, batchSize: BATCH_SIZE, rowBytes })), cpu: cpuBetween(t, cpu()) });
+  };
   await ceiling();
   const before = await call("/stats");
-  const main = await digest(WARMUP, WARMUP + UPDATES);
-  await ceiling();
+  const main = { updates: 0, acked: 0, retried: 0, digestMs: 0, rowsWritten: 0, cpu: 0 };
+  const rounds = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const t = cpu();
+    const r = await digest(WARMUP + round * UPDATES, WARMUP + (round + 1) * UPDATES);
+    r.cpu = cpuBetween(t, cpu());
+    rounds.push(r);
+    for (const key of Object.keys(main)) main[key] += r[key];
+    await ceiling();
+  }
   const after = await call("/stats");
   // Every update delivered again (as Queues may): nothing may move.
-  const again = await digest(0, WARMUP + UPDATES, true);
+  const again = await digest(0, ALL_UPDATES, true);
   const final = await call("/stats");
 
-  const want = expected(WARMUP + UPDATES);
+  const want = expected(ALL_UPDATES);
   const problems = [];
-  if (main.acked !== UPDATES || main.retried + again.retried > 0)
-    problems.push(`${main.acked} of ${UPDATES} acked, ${main.retried + again.retried} retried`);
+  if (main.acked !== ROUNDS * UPDATES || main.retried + again.retried > 0)
+    problems.push(`${main.acked} of ${ROUNDS * UPDATES} acked, ${main.retried + again.retried} retried`);
   for (const key of ["sessions", "crashed", "errored"])
     if (after[key] !== want[key]) problems.push(`${key} ${after[key]}, expected ${want[key]}`);
   for (const key of ["sessions", "crashed", "errored", "states", "userRows"])
@@ -150,23 +182,46 @@ async function run(mf) {
   if (problems.length > 0) console.log(`problems: ${problems.join("; ")}`);
 
   const rate = main.updates / (main.digestMs / 1000);
-  const ceilingRate = ceilingRuns.reduce((s, r) => s + r.rows, 0) / (ceilingRuns.reduce((s, r) => s + r.ms, 0) / 1000);
+  const sum = (runs, key) => runs.reduce((s, r) => s + r[key], 0);
+  const ceilingRate = sum(ceilingRuns, "rows") / (sum(ceilingRuns, "ms") / 1000);
   const sessions = after.sessions - before.sessions;
   const ratio = rate / ceilingRate;
+  // CPU of workerd (the Worker with its local D1) per update and per ceiling row: steadier than
+  // rates when other work shares the machine; under saturation throughput goes as its inverse.
+  const cpuPerUpdate = (main.cpu * 1e6) / main.updates;
+  const cpuPerRow = (sum(ceilingRuns, "cpu") * 1e6) / sum(ceilingRuns, "rows");
+  const perSecond = (rows, ms) => `${Math.round(rows / (ms / 1000))}/s`;
   console.log(
-    `${main.updates} updates in ${(main.digestMs / 1000).toFixed(2)} s = ${Math.round(rate)}/s; ` +
-      `ceiling ${ceilingRuns.map((r) => `${Math.round(r.rows / (r.ms / 1000))}/s`).join(", ")} (rows of ${rowBytes} B); ` +
+    `${main.updates} updates in ${(main.digestMs / 1000).toFixed(2)} s = ${Math.round(rate)}/s ` +
+      `(rounds: ${rounds.map((r) => perSecond(r.updates, r.digestMs)).join(", ")}); ` +
+      `ceiling ${ceilingRuns.map((r) => perSecond(r.rows, r.ms)).join(", ")} (rows of ${rowBytes} B); ` +
       `redelivery of ${again.updates} updates wrote ${again.rowsWritten} rows`,
   );
   console.log(
     `\n${formatTable(
-      ["updates", "per s", "ceiling rows/s", "ratio", "D1 rows/session", "D1 rows/update", "rollup rows", "user rows", "target"],
+      [
+        "updates",
+        "per s",
+        "ceiling rows/s",
+        "ratio",
+        "µs CPU/update",
+        "µs CPU/ceiling row",
+        "ratio by CPU",
+        "D1 rows/session",
+        "D1 rows/update",
+        "rollup rows",
+        "user rows",
+        "target",
+      ],
       [
         [
           main.updates,
           Math.round(rate),
           Math.round(ceilingRate),
           `${ratio.toFixed(2)}x`,
+          Math.round(cpuPerUpdate),
+          Math.round(cpuPerRow),
+          Number.isNaN(cpuPerUpdate / cpuPerRow) ? "-" : `${(cpuPerRow / cpuPerUpdate).toFixed(2)}x`,
           (main.rowsWritten / sessions).toFixed(2),
           (main.rowsWritten / main.updates).toFixed(2),
           after.rollupRows,
@@ -177,8 +232,9 @@ async function run(mf) {
     )}`,
   );
   console.log(
-    "(ceiling: as many plain rows of the session states' size as updates, multi-row INSERTs, one D1 batch per queue batch; " +
-      "D1 rows: meta.rows_written of the batches, over the sessions the run began)\n",
+    "(ceiling: as many plain rows of the session states' size as updates, multi-row INSERTs, one D1 batch per queue batch, " +
+      "run before and after every round; D1 rows: meta.rows_written of the batches, over the sessions the run began; " +
+      "µs CPU: workerd with its local D1)\n",
   );
   if (problems.length > 0) {
     console.log("RESULT INVALID: the digest did not count every session exactly once (see above)");
