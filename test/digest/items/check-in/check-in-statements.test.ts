@@ -164,6 +164,56 @@ describe("check_in items from @sentry/node's withMonitor", () => {
     expect((await monitorIssues(projectId))[0]).toMatchObject({ status: "unresolved", times_seen: 3 });
   });
 
+  it("read no more of a monitor's history than its failure threshold needs, however long it is", async () => {
+    const { projectId } = await seedProject();
+    await digest([message(projectId, envelope({ monitor_slug: "busy", status: "ok", monitor_config: schedule }), T0)]);
+    // 720 ok check-ins before it, as an every-minute job has after half a day.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 720)
+       INSERT INTO monitor_checkins (project_id, monitor_id, monitor_environment_id, guid, status, date_created, date_updated, changed_by_run)
+       SELECT c.project_id, c.monitor_id, c.monitor_environment_id, 'past-' || n.i, 'ok', c.date_created - n.i * 60000,
+         c.date_created - n.i * 60000, 'test'
+       FROM monitor_checkins c JOIN n WHERE c.project_id = ?1`,
+    )
+      .bind(projectId)
+      .run();
+    let rowsRead = 0;
+    const counted = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "batch")
+          return async (statements: D1PreparedStatement[]) => {
+            const results = await target.batch(statements);
+            for (const r of results) rowsRead += r.meta.rows_read ?? 0;
+            return results;
+          };
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const digestCounted = async (body: Record<string, unknown>, at: number) => {
+      rowsRead = 0;
+      const batch = createMessageBatch<IngestMessage>("events", [message(projectId, envelope(body), at)]);
+      await digestEvents(batch as MessageBatch<unknown>, { ...env, DB: counted });
+      return rowsRead;
+    };
+
+    // failure_issue_threshold 1: the failure opens the issue. Counting its streak over the newest
+    // 720 check-ins read at least as many rows.
+    const failing = await digestCounted({ monitor_slug: "busy", status: "error" }, T0 + 60_000);
+    expect(await monitorIssues(projectId)).toMatchObject([{ title: "Cron failure: busy", status: "unresolved" }]);
+    expect(failing).toBeLessThan(720);
+  });
+
+  it("count a failure threshold above 10 over the longer window", async () => {
+    const { projectId } = await seedProject();
+    const config = { ...schedule, failure_issue_threshold: 12 };
+    await digest([message(projectId, envelope({ monitor_slug: "flaky", status: "ok", monitor_config: config }), T0)]);
+    for (let i = 1; i <= 11; i++) await digest([message(projectId, envelope({ monitor_slug: "flaky", status: "error" }), T0 + i * 1000)]);
+    expect(await monitorIssues(projectId)).toEqual([]);
+    await digest([message(projectId, envelope({ monitor_slug: "flaky", status: "error" }), T0 + 12_000)]);
+    expect(await monitorIssues(projectId)).toMatchObject([{ title: "Cron failure: flaky", times_seen: 1 }]);
+  });
+
   it("let the all-zero id end the latest run in progress, and a redelivery end no other", async () => {
     const { projectId } = await seedProject();
     const nil = "00000000-0000-0000-0000-000000000000";
