@@ -4,7 +4,7 @@
 // serves the dashboard under `wrangler pages dev`, and times the calls the Performance page and a
 // transaction's page make (p50, p95), next to a route that touches no data (the 401 of a request
 // without credentials). The API reads rollups only, never a row per transaction, so this is what
-// it reads at that volume.
+// it reads at that volume. The recent totals (one row per key over the last day) are seeded too.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,8 +47,13 @@ try {
   const file = join(persistTo, "seed-rollups.sql");
   writeFileSync(file, seedSql({ rows, firstHour }));
   await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--file", file]);
-  const [counts] = await queryLocalD1(persistTo, "SELECT count(*) AS rows, sum(count) AS transactions FROM transaction_rollups");
-  console.log(`Seeded ${counts.rows} rows, ${counts.transactions} transactions in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  const [counts] = await queryLocalD1(
+    persistTo,
+    "SELECT count(*) AS rows, sum(count) AS transactions, (SELECT count(*) FROM transaction_recent_rollups) AS recent FROM transaction_rollups",
+  );
+  console.log(
+    `Seeded ${counts.rows} rows (${counts.recent} recent), ${counts.transactions} transactions in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  );
 
   const port = await freePort();
   dashboard = await startDashboard({ port, persistTo });
@@ -139,5 +144,23 @@ SELECT 1, ${firstHour} + (i / ${names * RELEASES}) * ${HOUR}, 'GET /route/' || (
   2000, printf('%032x', i), printf('%016x', i), ${firstHour} + (i / ${names * RELEASES}) * ${HOUR} + 1800000.5,
   printf('%032x', i + 1), printf('%016x', i + 1)
 FROM n;
+${recentSql(firstHour)}`;
+}
+
+/**
+ * The recent totals the digest and the minute job keep beside those rows
+ * (queue-consumer/jobs/advance-recent-transactions.ts): each key's hours from the 24-hour
+ * window's first hour on, which here is every seeded hour.
+ */
+function recentSql(firstHour) {
+  const key = "project_id, name, op, environment, release";
+  return `WITH totals AS (SELECT ${key}, sum(count) AS n, sum(failures) AS failures, sum(satisfied) AS satisfied, sum(tolerated) AS tolerated,
+    sum(duration_sum) AS duration_sum FROM transaction_rollups WHERE hour >= ${firstHour} GROUP BY 1, 2, 3, 4, 5),
+  sketches AS (SELECT ${key}, json_group_object(bucket, n) AS sketch FROM (
+    SELECT h.project_id, h.name, h.op, h.environment, h.release, j.key AS bucket, sum(j.value) AS n
+    FROM transaction_rollups h CROSS JOIN json_each(h.sketch) j WHERE h.hour >= ${firstHour} GROUP BY 1, 2, 3, 4, 5, 6) GROUP BY 1, 2, 3, 4, 5)
+INSERT INTO transaction_recent_rollups (${key}, count, failures, satisfied, tolerated, duration_sum, sketch)
+SELECT ${key}, n, failures, satisfied, tolerated, duration_sum, sketch FROM totals JOIN sketches USING (${key});
+INSERT INTO transaction_recent_since (id, hour) VALUES (1, ${firstHour});
 `;
 }

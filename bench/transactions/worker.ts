@@ -275,6 +275,7 @@ async function stats(env: Env) {
     `SELECT (SELECT count(*) FROM trace_items) AS items,
        (SELECT coalesce(sum(count), 0) FROM transaction_rollups) AS counted,
        (SELECT count(*) FROM transaction_rollups) AS rollupRows,
+       (SELECT coalesce(sum(count), 0) FROM transaction_recent_rollups) AS recentCounted,
        (SELECT count(*) FROM rejected_envelopes) AS rejected,
        (SELECT coalesce(avg(length(trace_id) + length(span_id) + length(kind) + coalesce(length(event_id), 0) + coalesce(length(parent_span_id), 0)
           + length(name) + length(op) + length(status) + length(body_key) + length(ingest_batch) + 56), 0) FROM trace_items) AS avgRowBytes`,
