@@ -817,7 +817,7 @@ CREATE TABLE monitor_checkins (
 CREATE UNIQUE INDEX monitor_checkins_project_id_guid_unique ON monitor_checkins (project_id, guid);
 -- A monitor environment's check-ins, newest first: the API, and the threshold streaks.
 CREATE INDEX monitor_checkins_by_environment ON monitor_checkins (monitor_environment_id, date_created DESC, id DESC);
-CREATE INDEX monitor_checkins_by_run ON monitor_checkins (changed_by_run);
+CREATE INDEX monitor_checkins_by_run ON monitor_checkins (changed_by_run, monitor_environment_id, date_created DESC, id DESC);
 -- The minute job's timed-out runs.
 CREATE INDEX monitor_checkins_in_progress ON monitor_checkins (timeout_at) WHERE status = 'in_progress';
 CREATE UNIQUE INDEX monitor_checkins_by_completion_key ON monitor_checkins (project_id, completion_key) WHERE completion_key IS NOT NULL;

@@ -1065,7 +1065,9 @@ export const monitorCheckins = sqliteTable(
     unique().on(t.projectId, t.guid),
     // A monitor environment's check-ins, newest first: the API, and the threshold streaks.
     index("monitor_checkins_by_environment").on(t.monitorEnvironmentId, desc(t.dateCreated), desc(t.id)),
-    index("monitor_checkins_by_run").on(t.changedByRun),
+    // A run's own check-ins, and per environment newest first: what the check-in statements read
+    // after their writes, without walking an environment's whole history.
+    index("monitor_checkins_by_run").on(t.changedByRun, t.monitorEnvironmentId, desc(t.dateCreated), desc(t.id)),
     // The minute job's timed-out runs.
     index("monitor_checkins_in_progress")
       .on(t.timeoutAt)

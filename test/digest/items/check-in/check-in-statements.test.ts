@@ -164,7 +164,7 @@ describe("check_in items from @sentry/node's withMonitor", () => {
     expect((await monitorIssues(projectId))[0]).toMatchObject({ status: "unresolved", times_seen: 3 });
   });
 
-  it("read no more of a monitor's history than its failure threshold needs, however long it is", async () => {
+  it("read no more of a monitor's history than its thresholds need, however long it is", async () => {
     const { projectId } = await seedProject();
     await digest([message(projectId, envelope({ monitor_slug: "busy", status: "ok", monitor_config: schedule }), T0)]);
     // 720 ok check-ins before it, as an every-minute job has after half a day.
@@ -202,6 +202,11 @@ describe("check_in items from @sentry/node's withMonitor", () => {
     const failing = await digestCounted({ monitor_slug: "busy", status: "error" }, T0 + 60_000);
     expect(await monitorIssues(projectId)).toMatchObject([{ title: "Cron failure: busy", status: "unresolved" }]);
     expect(failing).toBeLessThan(720);
+    // And the ok that resolves it: the environment's status, set from this run's check-ins, read
+    // the environment's history newest first until a failure of this run that was not there.
+    const recovering = await digestCounted({ monitor_slug: "busy", status: "ok" }, T0 + 120_000);
+    expect(await monitorIssues(projectId)).toMatchObject([{ status: "resolved" }]);
+    expect(recovering).toBeLessThan(720);
   });
 
   it("count a failure threshold above 10 over the longer window", async () => {
