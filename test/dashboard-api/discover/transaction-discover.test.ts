@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { apiApp } from "../../../dashboard/api/api-app";
 import { HOUR } from "../../../protocol/time";
 import { advanceRecentTransactions, recentStartAt } from "../../../queue-consumer/jobs/advance-recent-transactions";
+import { readsRecentTotals } from "../../../dashboard/api/discover/transaction-discover";
+import { transactionField } from "../../../dashboard/api/discover/transaction-fields";
 import { seedOrganization, seedProjectIn } from "../../support/seed-issues";
 import { digest, ingestMessage, segmentEnvelope, transactionEnvelope } from "../../support/transaction-envelopes";
 
@@ -326,6 +328,19 @@ describe("the Performance table from the recent totals", () => {
       ),
     );
   }
+
+  it("reads them when fewer hourly rows are added or taken out than the window holds, and never for max()", () => {
+    const since = recentStartAt(NOW);
+    const fields = ["count()", "p95()"].map(transactionField);
+    const window = (start: number, end: number) => ({ start, end, interval: HOUR });
+    expect(readsRecentTotals(since, window(since, since + 25 * HOUR), fields)).toBe(true);
+    expect(readsRecentTotals(since, window(since - 6 * 24 * HOUR, since + 25 * HOUR), fields)).toBe(true);
+    expect(readsRecentTotals(null, window(since, since + 25 * HOUR), fields)).toBe(false);
+    expect(readsRecentTotals(since, window(since, since + 25 * HOUR), [...fields, transactionField("max()")])).toBe(false);
+    // The last hour: 23 hours to take out against 2 to read.
+    expect(readsRecentTotals(since, window(since + 23 * HOUR, since + 25 * HOUR), fields)).toBe(false);
+    expect(readsRecentTotals(since, window(since - 48 * HOUR, since), fields)).toBe(false);
+  });
 
   it("answers every window and sort exactly as the hourly rows do", async () => {
     const org = await seedOrganization();
