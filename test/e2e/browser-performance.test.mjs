@@ -1,7 +1,8 @@
 // @sentry/browser's pageload in Debian's headless Chromium against a local Faultline (the Worker
 // under `wrangler dev`, the dashboard's API under `wrangler pages dev`, one shared D1): the SDK
 // sends the pageload as a span stream with its Web Vitals, and Discover answers it as a
-// transaction with its FCP and TTFB percentiles.
+// transaction with its FCP and TTFB percentiles; the page session it sends for the page load
+// counts once in its release's health.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,6 +52,17 @@ async function api(path) {
   return res.json();
 }
 
+/** Reads until `done` holds; past 30 s, fails with the last answer and the Worker's log. */
+async function waitFor(read, done, what) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`no ${what} within 30 s: ${JSON.stringify(value)}\n${worker.output()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 test("a pageload from @sentry/browser in Chromium shows in Discover with its Web Vitals", { timeout: 120_000 }, async () => {
   const page = await browser.newPage();
   const errors = [];
@@ -77,4 +89,34 @@ test("a pageload from @sentry/browser in Chromium shows in Discover with its Web
   // Chromium painted the page and measured its first byte: the SDK put both on the pageload span.
   assert.ok(row["p75(measurements.fcp)"] > 0, `FCP ${row["p75(measurements.fcp)"]}`);
   assert.ok(row["p75(measurements.ttfb)"] >= 0, `TTFB ${row["p75(measurements.ttfb)"]}`);
+
+  // With a release set, the SDK begins a session for the page load and sends it (browser
+  // sessions, https://develop.sentry.dev/sdk/telemetry/sessions/): one healthy session in the
+  // release's health, counted once whatever updates of it arrive.
+  const release = await waitFor(
+    // The release exists once something naming it is digested: until then, a 404.
+    async () => {
+      const res = await fetch(`${apiUrl}/organizations/faultline/releases/shop-web%401.0.0/?health=1`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return res.status === 404 ? null : res.json();
+    },
+    (answer) => answer?.projects?.[0]?.hasHealthData === true,
+    "page session in the release's health",
+  );
+  const health = release.projects[0].healthData;
+  assert.deepEqual(
+    [health.totalSessions, health.sessionsCrashed, health.sessionsErrored, health.crashFreeSessions],
+    [1, 0, 0, 100],
+    JSON.stringify(health),
+  );
+  const sessions = await api(
+    "/organizations/faultline/sessions/?field=sum(session)&groupBy=release&groupBy=session.status&interval=1h&statsPeriod=24h",
+  );
+  const counted = sessions.groups.filter((g) => g.totals["sum(session)"] > 0);
+  assert.deepEqual(
+    counted.map((g) => [g.by.release, g.by["session.status"], g.totals["sum(session)"]]),
+    [["shop-web@1.0.0", "healthy", 1]],
+    JSON.stringify(sessions.groups),
+  );
 });
