@@ -26,12 +26,17 @@ const UPDATES = `u AS (SELECT j.value ->> 0 AS project_id, j.value ->> 1 AS sid,
     j.value ->> 4 AS environment, j.value ->> 5 AS user, j.value ->> 6 AS seq, j.value ->> 7 AS status, j.value ->> 8 AS started
   FROM json_each(?5) j)`;
 
-/** Each update against its session's stored state: where it counts, the status before and after. */
-const CHANGES = `${UPDATES},
-  c AS (SELECT u.project_id, coalesce(s.release, u.release) AS release, coalesce(s.environment, u.environment) AS environment,
+/**
+ * Each update against its session's stored state: where it counts, the status before and after.
+ * `materialized` where a statement reads `c` twice: SQLite would otherwise run the JSON and the
+ * join once for each reading (https://sqlite.org/lang_with.html#materialization_hints).
+ */
+const changes = (materialized: boolean) => `${UPDATES},
+  c AS ${materialized ? "MATERIALIZED " : ""}(SELECT u.project_id, coalesce(s.release, u.release) AS release, coalesce(s.environment, u.environment) AS environment,
       coalesce(s.hour, u.hour) AS hour, coalesce(s.user, u.user) AS user, s.sid IS NULL AS began, coalesce(s.status, -1) AS was,
       CASE WHEN s.sid IS NULL THEN u.status WHEN u.seq < s.seq THEN s.status ELSE max(s.status, u.status) END AS now
     FROM u LEFT JOIN session_states s ON s.project_id = u.project_id AND s.sid = u.sid)`;
+const CHANGES = changes(false);
 
 const ROLLUP_KEY = "project_id, release, environment, hour";
 
@@ -59,14 +64,16 @@ const WRITE_USERS = (source: string, sourceSql: string) => `WITH ${sourceSql}, $
   SELECT ${ROLLUP_KEY}, user, crashed FROM d WHERE fresh OR turned
   ON CONFLICT (${ROLLUP_KEY}, user) DO UPDATE SET crashed = excluded.crashed WHERE excluded.crashed > crashed`;
 
-const UPDATE_USERS = `${CHANGES}, cu AS (SELECT ${ROLLUP_KEY}, user, now = ${CRASHED} AS crashed FROM c)`;
+const updateUsers = (materialized: boolean) =>
+  `${changes(materialized)}, cu AS (SELECT ${ROLLUP_KEY}, user, now = ${CRASHED} AS crashed FROM c)`;
+const UPDATE_USERS = updateUsers(false);
 
 /**
  * The rollups' move for this run's updates: the sessions and statuses each update changes, and
  * the users it adds or turns crashed, in one statement (each statement reads the JSON of the
  * whole chunk again, which is most of its cost).
  */
-const ROLLUP_UPDATES = `WITH ${UPDATE_USERS}, ${userChanges("cu")},
+const ROLLUP_UPDATES = `WITH ${updateUsers(true)}, ${userChanges("cu")},
   x AS (SELECT ${ROLLUP_KEY}, began AS sessions, (now = 1) - (was = 1) AS errored, (now = 2) - (was = 2) AS abnormal,
       (now = 3) - (was = 3) AS crashed, 0 AS users, 0 AS crashed_users FROM c WHERE began OR now > was
     UNION ALL SELECT ${ROLLUP_KEY}, 0, 0, 0, 0, fresh, turned FROM d WHERE fresh OR turned)
