@@ -187,7 +187,7 @@ export async function uptimeStats(
          sum(c.status <> 'ok' AND coalesce(c.incident, '') <> 'failure') AS failure,
          sum(c.status <> 'ok' AND coalesce(c.incident, '') = 'failure') AS failure_incident,
          avg(c.duration_ms) AS avg_duration_ms
-       FROM json_each(?1) m CROSS JOIN uptime_checks c
+       FROM (SELECT DISTINCT value FROM json_each(?1)) m CROSS JOIN uptime_checks c
        WHERE c.monitor_id = m.value AND c.scheduled_at >= ?2 AND c.scheduled_at < ?3
        GROUP BY c.monitor_id, bucket`,
     )

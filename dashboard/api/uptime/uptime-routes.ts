@@ -233,9 +233,12 @@ uptimeRoutes.get("/organizations/:org/uptime-stats", async (c) => {
   const rawIds = [...(c.req.queries("uptimeDetectorId") ?? []), ...(c.req.queries("uptimeAlertId") ?? [])];
   if (rawIds.length === 0) badRequest("uptimeDetectorId: at least one monitor id is required");
   if (rawIds.length > MAX_STATS_IDS) badRequest(`uptimeDetectorId: at most ${MAX_STATS_IDS} ids`);
-  const ids = rawIds.map((raw) =>
-    /^\d{1,15}$/.test(raw) ? Number(raw) : badRequest(`uptimeDetectorId: "${raw.slice(0, 40)}" is not an id`),
-  );
+  // An id asked for twice (or as both parameters) is one monitor, answered and counted once.
+  const ids = [
+    ...new Set(
+      rawIds.map((raw) => (/^\d{1,15}$/.test(raw) ? Number(raw) : badRequest(`uptimeDetectorId: "${raw.slice(0, 40)}" is not an id`))),
+    ),
+  ];
   const now = Date.now();
   const seconds = (name: string) => {
     const raw = c.req.query(name);

@@ -254,6 +254,9 @@ describe("checks and stats", () => {
       ],
     });
     const stats = (query: string) => call(org, "GET", `/organizations/${org.orgSlug}/uptime-stats/?${query}`);
+    // An id named twice, or as both parameters, is counted once.
+    const twice = await stats(`uptimeDetectorId=${id}&uptimeDetectorId=${id}&uptimeAlertId=${id}&since=${since}&until=${since + 3 * 3600}`);
+    expect(twice.json).toEqual(res.json);
     expect((await stats("")).status).toBe(400);
     expect((await stats(`uptimeDetectorId=abc`)).status).toBe(400);
     expect((await stats(`uptimeDetectorId=${id}&resolution=1s&statsPeriod=90d`)).status).toBe(400);
