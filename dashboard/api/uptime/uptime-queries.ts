@@ -115,20 +115,20 @@ export async function createUptimeMonitor(d1: D1Database, projectId: number, s: 
 /**
  * New settings. A monitor whose target or schedule changed, or that is enabled again, is checked
  * by the next minute job (a new scheduled time, so no check is recorded twice); otherwise it
- * keeps its schedule.
+ * keeps its schedule. A new URL or method starts its runs of failures and successes afresh: the
+ * old target's failures say nothing about the new one.
  */
 export async function updateUptimeMonitor(d1: D1Database, before: UptimeMonitorRow, s: UptimeMonitorSettings, now: number): Promise<void> {
-  const restart =
-    s.url !== before.url ||
-    s.method !== before.method ||
-    s.intervalSeconds !== before.interval_seconds ||
-    (s.status === "active" && before.status === "disabled");
+  const newTarget = s.url !== before.url || s.method !== before.method;
+  const restart = newTarget || s.intervalSeconds !== before.interval_seconds || (s.status === "active" && before.status === "disabled");
   await d1
     .prepare(
       `UPDATE uptime_monitors SET name = ?2, url = ?3, method = ?4, expected_status_min = ?5, expected_status_max = ?6, timeout_ms = ?7,
          interval_seconds = ?8, body_keyword = ?9, environment = ?10, status = ?11, failure_threshold = ?12, recovery_threshold = ?13,
          next_due_at = CASE WHEN ?14 THEN max(?15, coalesce((SELECT max(scheduled_at) + 1 FROM uptime_checks WHERE monitor_id = ?1), 0))
-           ELSE next_due_at END
+           ELSE next_due_at END,
+         consecutive_failures = CASE WHEN ?16 THEN 0 ELSE consecutive_failures END,
+         consecutive_successes = CASE WHEN ?16 THEN 0 ELSE consecutive_successes END
        WHERE id = ?1`,
     )
     .bind(
@@ -147,6 +147,7 @@ export async function updateUptimeMonitor(d1: D1Database, before: UptimeMonitorR
       s.recoveryThreshold,
       restart ? 1 : 0,
       now,
+      newTarget ? 1 : 0,
     )
     .run();
 }

@@ -140,6 +140,27 @@ describe("/api/0/projects/{org}/{project}/uptime/", () => {
     expect(Date.parse(enabled.json.nextCheckAt)).toBe(later + 6);
   });
 
+  it("starts counting failures afresh when the URL or method changes, not on a rename", async () => {
+    const org = await seedOrganization();
+    const created = await createMonitor(org);
+    const id = Number(created.id);
+    const path = `${projectPath(org)}${id}/`;
+    const counts = () =>
+      env.DB.prepare("SELECT consecutive_failures AS f, consecutive_successes AS s FROM uptime_monitors WHERE id = ?")
+        .bind(id)
+        .first<{ f: number; s: number }>();
+    const set = (f: number, s: number) =>
+      env.DB.prepare("UPDATE uptime_monitors SET consecutive_failures = ?, consecutive_successes = ? WHERE id = ?").bind(f, s, id).run();
+    await set(2, 0);
+    await call(org, "PUT", path, { name: "Renamed", timeoutMs: 5000 });
+    expect(await counts()).toEqual({ f: 2, s: 0 });
+    await call(org, "PUT", path, { url: "https://shop.example.com/other" });
+    expect(await counts()).toEqual({ f: 0, s: 0 });
+    await set(0, 4);
+    await call(org, "PUT", path, { method: "HEAD" });
+    expect(await counts()).toEqual({ f: 0, s: 0 });
+  });
+
   it("answers 400 with the field and the reason for input it cannot watch", async () => {
     const org = await seedOrganization();
     const refused: Array<[Record<string, unknown>, string]> = [
