@@ -44,7 +44,12 @@ export function uptimeUrlProblem(raw: string, allowPrivate: boolean): string | n
   return null;
 }
 
-/** Loopback, private, link-local, CGNAT, unspecified and multicast addresses, and local names. */
+/**
+ * Loopback, private, link-local, CGNAT, unspecified, multicast, reserved and documentation
+ * addresses (IANA's special-purpose registries,
+ * https://www.iana.org/assignments/iana-ipv4-special-registry/ and iana-ipv6-special-registry/),
+ * an IPv4 address inside an IPv6 one, and local names.
+ */
 export function isInternalHost(hostname: string): boolean {
   const host = hostname
     .toLowerCase()
@@ -55,17 +60,9 @@ export function isInternalHost(hostname: string): boolean {
   const v4 = ipv4Of(host);
   if (v4 !== null) return internalV4(v4);
   if (host.includes(":")) {
-    // IPv4-mapped (::ffff:a.b.c.d, which URL writes as ::ffff:xxxx:xxxx).
-    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
-    if (mapped) {
-      const hi = parseInt(mapped[1]!, 16);
-      const lo = parseInt(mapped[2]!, 16);
-      return internalV4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
-    }
-    if (host === "::" || host === "::1") return true;
-    const first = parseInt(host.split(":")[0] || "0", 16);
-    // fc00::/7 unique local, fe80::/10 link-local, ff00::/8 multicast.
-    return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xff00) === 0xff00;
+    const groups = ipv6Groups(host);
+    if (groups === null) return true; // not an address the URL parser writes: refuse rather than guess
+    return internalV6(groups);
   }
   return false;
 }
@@ -78,7 +75,7 @@ function ipv4Of(host: string): number[] | null {
   return bytes.every((b) => b <= 255) ? bytes : null;
 }
 
-function internalV4([a, b]: number[]): boolean {
+function internalV4([a, b, c]: number[]): boolean {
   return (
     a === 0 ||
     a === 10 ||
@@ -87,7 +84,45 @@ function internalV4([a, b]: number[]): boolean {
     (a === 169 && b === 254) ||
     (a === 172 && b! >= 16 && b! <= 31) ||
     (a === 192 && b === 168) ||
+    (a === 192 && b === 0 && (c === 0 || c === 2)) || // IETF protocol assignments, TEST-NET-1
     (a === 198 && (b === 18 || b === 19)) ||
+    (a === 198 && b === 51 && c === 100) || // TEST-NET-2
+    (a === 203 && b === 0 && c === 113) || // TEST-NET-3
     a! >= 224
+  );
+}
+
+/** The eight 16-bit groups of an IPv6 address as the URL parser writes it (hex, `::` at most once). */
+function ipv6Groups(host: string): number[] | null {
+  const halves = host.split("::");
+  if (halves.length > 2) return null;
+  const part = (s: string | undefined) => (s === undefined || s === "" ? [] : s.split(":"));
+  const head = part(halves[0]);
+  const tail = part(halves[1]);
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const all = [...head, ...Array<string>(halves.length === 1 ? 0 : missing).fill("0"), ...tail];
+  if (!all.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
+  return all.map((g) => parseInt(g, 16));
+}
+
+const bytesOf = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255];
+
+function internalV6(g: number[]): boolean {
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  // An IPv4 address carried inside: ::/96 (IPv4-compatible, and :: and ::1 with it),
+  // ::ffff:0:0/96 (mapped), ::ffff:0:0:0/96 (translated), 64:ff9b::/96 (NAT64): the low 32 bits;
+  // 2002::/16 (6to4): bits 16–48.
+  if (zero(0, 5) && (g[5] === 0 || g[5] === 0xffff)) return internalV4(bytesOf(g[6]!, g[7]!));
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return internalV4(bytesOf(g[6]!, g[7]!));
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return internalV4(bytesOf(g[6]!, g[7]!));
+  if (g[0] === 0x2002) return internalV4(bytesOf(g[1]!, g[2]!));
+  const first = g[0]!;
+  return (
+    (first === 0x64 && g[1] === 0xff9b) || // 64:ff9b:1::/48, NAT64 for local use
+    (first === 0x2001 && g[1] === 0xdb8) || // documentation
+    (first & 0xfe00) === 0xfc00 || // unique local
+    (first & 0xffc0) === 0xfe80 || // link-local
+    (first & 0xff00) === 0xff00 // multicast
   );
 }
