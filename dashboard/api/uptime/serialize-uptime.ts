@@ -99,7 +99,7 @@ export function serializeUptimeStats(
   until: number,
   resolutionMs: number,
 ): Record<string, Array<[number, StatsBucketCounts]>> {
-  const buckets = Math.ceil((until - since) / resolutionMs);
+  const buckets = Math.max(0, Math.ceil((until - since) / resolutionMs));
   const out: Record<string, Array<[number, StatsBucketCounts]>> = {};
   for (const id of monitorIds)
     out[String(id)] = Array.from({ length: buckets }, (_, i) => [

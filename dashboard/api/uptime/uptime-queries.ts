@@ -172,6 +172,27 @@ export async function listUptimeChecks(d1: D1Database, monitorId: number, limit:
   return results;
 }
 
+/** A monitor the stats are asked for: how often it is checked and how long its project keeps checks. */
+export interface StatsMonitorRow {
+  id: number;
+  interval_seconds: number;
+  /** Days; 0 keeps checks forever. */
+  retention_days: number;
+}
+
+/** Those of `ids` that are monitors of the given projects (through uptime_monitors' primary key). */
+export async function findStatsMonitors(d1: D1Database, projectIds: readonly number[], ids: readonly number[]): Promise<StatsMonitorRow[]> {
+  if (projectIds.length === 0 || ids.length === 0) return [];
+  const { results } = await d1
+    .prepare(
+      `SELECT m.id, m.interval_seconds, p.retention_days FROM uptime_monitors m JOIN projects p ON p.id = m.project_id
+       WHERE m.id IN (SELECT value FROM json_each(?1)) AND m.project_id IN (SELECT value FROM json_each(?2))`,
+    )
+    .bind(JSON.stringify(ids), JSON.stringify(projectIds))
+    .all<StatsMonitorRow>();
+  return results;
+}
+
 /** Per monitor and bucket of `resolutionMs` from `since`: ok and failed checks and their mean latency. */
 export async function uptimeStats(
   d1: D1Database,

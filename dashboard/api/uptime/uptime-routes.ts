@@ -14,10 +14,13 @@
  * - `GET /projects/{org}/{project}/uptime/{id}/checks/?limit=50&before=<ms>`: `[check]`, newest
  *   scheduled first (limit ≤ 100; `before` a scheduled time in ms, to page on).
  * - `GET /organizations/{org}/uptime-stats/?uptimeDetectorId=ID&since=<unix s>&until=<unix s>&resolution=1h`
- *   (ids repeatable, at most 100, `uptimeAlertId` too; `statsPeriod=24h` instead of since/until;
- *   resolution `1m`…`1d` or seconds; at most 1500 buckets; default the last 24 h by hour):
+ *   (ids repeatable, at most 100, `uptimeAlertId` too, each counted once; `statsPeriod=24h` instead of
+ *   since/until; resolution `1m`…`1d` or seconds; at most 1500 buckets; default the last 24 h by hour):
  *   `{"<id>": [[<bucket start, unix s>, {success, failure, failure_incident, missed_window, avgDurationMs}], ...]}`,
- *   every bucket present. Uptime % of a bucket = success / (success + failure + failure_incident).
+ *   every bucket present, the first starting at `since` rounded down to the resolution (or at what
+ *   the projects' retention still keeps, if later). Uptime % of a bucket = success / (success + failure + failure_incident).
+ *   At most 200,000 checks read (each id's range ÷ its interval): beyond, a 400 asks for a shorter
+ *   period or fewer ids. An id that is not a monitor of the caller's projects: 400, as Sentry.
  *
  * monitor: `{id, projectSlug, environment, name, status: "active"|"disabled", uptimeStatus: 1 (ok)|2 (failed),
  *   mode: 1, url, method, body: null, headers: [], intervalSeconds, timeoutMs, owner: null, traceSampling: false,
@@ -57,6 +60,7 @@ import {
   type UptimeMonitorSettings,
   createUptimeMonitor,
   deleteUptimeMonitor,
+  findStatsMonitors,
   findUptimeMonitor,
   listUptimeChecks,
   listUptimeMonitors,
@@ -70,6 +74,13 @@ export const uptimeRoutes = new Hono<ApiEnv>({ strict: false });
 const PROJECT_BASE = "/projects/:org/:project/uptime";
 const MAX_STATS_BUCKETS = 1500;
 const MAX_STATS_IDS = 100;
+/**
+ * The most checks one stats request may read (ids × range ÷ each monitor's interval): D1 answers
+ * one statement within its time limit (https://developers.cloudflare.com/d1/platform/limits/),
+ * and a day of 100 one-minute monitors (the Crons page's call) is 144,000.
+ */
+const MAX_STATS_CHECKS = 200_000;
+const DAY_MS = 86_400_000;
 
 const statusCode = z.number().int().min(100).max(599);
 const threshold = z.number().int().min(1).max(MAX_THRESHOLD);
@@ -250,11 +261,23 @@ uptimeRoutes.get("/organizations/:org/uptime-stats", async (c) => {
   const since = seconds("since") ?? until - (period === undefined ? 86_400_000 : durationMs(period, "statsPeriod"));
   const resolution = durationMs(c.req.query("resolution") ?? "1h", "resolution");
   if (since >= until) badRequest("since: must be before until");
-  if ((until - since) / resolution > MAX_STATS_BUCKETS) badRequest(`resolution: more than ${MAX_STATS_BUCKETS} buckets; pick a longer one`);
-  // Only monitors of the organization's (and `?project=`'s) projects; any other id is not found.
-  const monitors = await listUptimeMonitors(c.env.DB, [...projects.keys()]);
-  const known = new Set(monitors.map((m) => m.id));
-  for (const id of ids) if (!known.has(id)) notFound();
-  const rows = await uptimeStats(c.env.DB, ids, since, until, resolution);
-  return c.json(serializeUptimeStats(rows, ids, since, until, resolution));
+  // Bucket edges on multiples of the resolution, as Sentry's, so a refresh a minute later keeps them.
+  const floorTo = (ms: number) => Math.floor(ms / resolution) * resolution;
+  if ((until - floorTo(since)) / resolution > MAX_STATS_BUCKETS)
+    badRequest(`resolution: more than ${MAX_STATS_BUCKETS} buckets; pick a longer one`);
+  // Only monitors of the organization's (and `?project=`'s) projects, as Sentry: any other id is refused.
+  const monitors = await findStatsMonitors(c.env.DB, [...projects.keys()], ids);
+  const found = new Set(monitors.map((m) => m.id));
+  const invalid = ids.filter((id) => !found.has(id));
+  if (invalid.length > 0) badRequest(`uptimeDetectorId: invalid uptime detector ids: ${invalid.slice(0, 10).join(", ")}`);
+  // Checks past the longest retention among them are deleted: neither read nor answered.
+  const keptMs = monitors.some((m) => m.retention_days <= 0) ? null : Math.max(...monitors.map((m) => m.retention_days)) * DAY_MS;
+  const start = floorTo(keptMs === null ? since : Math.max(since, now - keptMs));
+  const checks = monitors.reduce((n, m) => n + Math.max(0, until - start) / (m.interval_seconds * 1000), 0);
+  if (checks > MAX_STATS_CHECKS)
+    badRequest(
+      `statsPeriod: up to ${Math.ceil(checks)} checks to read, at most ${MAX_STATS_CHECKS}; ask for a shorter period or fewer uptimeDetectorId`,
+    );
+  const rows = start < until ? await uptimeStats(c.env.DB, ids, start, until, resolution) : [];
+  return c.json(serializeUptimeStats(rows, ids, start, until, resolution));
 });

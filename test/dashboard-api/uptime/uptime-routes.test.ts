@@ -213,13 +213,16 @@ describe("/api/0/projects/{org}/{project}/uptime/", () => {
     expect(local.json.name).toBe("127.0.0.1:9999");
   });
 
-  it("hides another organization's monitors as not found", async () => {
+  it("hides another organization's monitors as not found, and refuses their stats", async () => {
     const org = await seedOrganization();
     const other = await seedOrganization();
     const created = await createMonitor(other);
     expect((await call(org, "GET", `/projects/${other.orgSlug}/${other.projectSlug}/uptime/${created.id}/`)).status).toBe(404);
     expect((await call(org, "GET", `/projects/${org.orgSlug}/${org.projectSlug}/uptime/${created.id}/`)).status).toBe(404);
-    expect((await call(org, "GET", `/organizations/${org.orgSlug}/uptime-stats/?uptimeDetectorId=${created.id}`)).status).toBe(404);
+    // Sentry refuses stats for ids that are not the caller's as invalid.
+    const stats = await call(org, "GET", `/organizations/${org.orgSlug}/uptime-stats/?uptimeDetectorId=${created.id}`);
+    expect(stats.status).toBe(400);
+    expect(stats.json.detail).toBe(`uptimeDetectorId: invalid uptime detector ids: ${created.id}`);
   });
 });
 
@@ -255,7 +258,8 @@ describe("checks and stats", () => {
     const org = await seedOrganization();
     const created = await createMonitor(org);
     const id = Number(created.id);
-    const t0 = Date.UTC(2026, 11, 7, 10, 0, 0);
+    // Hours ago, on an hour, within the project's retention.
+    const t0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 5 * 3_600_000;
     await insertCheck(id, t0, "ok", 100);
     await insertCheck(id, t0 + 60_000, "ok", 300);
     await insertCheck(id, t0 + 120_000, "error", 1000, "failure");
@@ -283,6 +287,34 @@ describe("checks and stats", () => {
     expect((await stats(`uptimeDetectorId=${id}&resolution=1s&statsPeriod=90d`)).status).toBe(400);
     expect((await stats(`uptimeDetectorId=${id}&resolution=soon`)).status).toBe(400);
     expect((await stats(`uptimeDetectorId=${id}&since=200&until=100`)).status).toBe(400);
-    expect((await stats(`uptimeDetectorId=${id}&statsPeriod=7d&resolution=1d`)).json[String(id)]).toHaveLength(7);
+    // Buckets start on a multiple of the resolution, whatever `since` says.
+    const unaligned = await stats(`uptimeDetectorId=${id}&since=${since + 1800}&until=${since + 3 * 3600}&resolution=1h`);
+    expect(unaligned.json).toEqual(res.json);
+  });
+
+  it("reads only what retention keeps and refuses a request that would read too many checks", async () => {
+    const org = await seedOrganization();
+    const stats = (query: string) => call(org, "GET", `/organizations/${org.orgSlug}/uptime-stats/?${query}`);
+    const a = Number((await createMonitor(org)).id);
+    const b = Number((await createMonitor(org, { url: "https://shop.example.com/b" })).id);
+    // Two one-minute monitors over 90 days: about 260,000 checks.
+    const tooMany = await stats(`uptimeDetectorId=${a}&uptimeDetectorId=${b}&statsPeriod=90d&resolution=1d`);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.json.detail).toMatch(
+      /^statsPeriod: up to \d+ checks to read, at most 200000; ask for a shorter period or fewer uptimeDetectorId$/,
+    );
+    expect((await stats(`uptimeDetectorId=${a}&statsPeriod=90d&resolution=1d`)).status).toBe(200);
+    expect((await stats(`uptimeDetectorId=${a}&uptimeDetectorId=${b}&statsPeriod=30d&resolution=1d`)).status).toBe(200);
+    // With a day of retention, a week asked for is the last day's buckets.
+    await env.DB.prepare("UPDATE projects SET retention_days = 1 WHERE id = ?").bind(org.projectId).run();
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const week = await stats(`uptimeDetectorId=${a}&since=${(hour - 7 * 86_400_000) / 1000}&until=${hour / 1000}&resolution=1h`);
+    expect(week.status).toBe(200);
+    const buckets = week.json[String(a)] as Array<[number, unknown]>;
+    expect(buckets.length).toBeGreaterThanOrEqual(24);
+    expect(buckets.length).toBeLessThanOrEqual(25);
+    expect(buckets[0]![0] % 3600).toBe(0);
+    // Now one day each: 2 × 1440 checks a day for 90 days asked, within the bound.
+    expect((await stats(`uptimeDetectorId=${a}&uptimeDetectorId=${b}&statsPeriod=90d&resolution=1d`)).status).toBe(200);
   });
 });
