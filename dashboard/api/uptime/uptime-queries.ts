@@ -5,6 +5,7 @@
  * uptime_checks_monitor_id_scheduled_at_unique.
  */
 import type { UptimeMethod } from "../../../protocol/uptime-target";
+import type { Cursor } from "../cursor-pagination";
 
 export interface UptimeMonitorRow {
   id: number;
@@ -160,14 +161,28 @@ export async function deleteUptimeMonitor(d1: D1Database, id: number): Promise<v
   ]);
 }
 
-/** A monitor's checks, newest scheduled first, before a scheduled time (ms) when given. */
-export async function listUptimeChecks(d1: D1Database, monitorId: number, limit: number, before: number | null): Promise<UptimeCheckRow[]> {
+/**
+ * A page of a monitor's checks, newest scheduled first: up to limit + 1 rows for keysetPage, before a
+ * scheduled time (ms) when given, and after or (going back) before a cursor's scheduled time. A
+ * monitor has one check per scheduled time, so that time alone orders them.
+ */
+export async function listUptimeChecks(
+  d1: D1Database,
+  monitorId: number,
+  limit: number,
+  before: number | null,
+  cursor: Cursor | null,
+): Promise<UptimeCheckRow[]> {
+  const back = cursor?.previous === true;
+  const upper = Math.min(before ?? Number.MAX_SAFE_INTEGER, cursor !== null && !back ? cursor.value : Number.MAX_SAFE_INTEGER);
+  const lower = back ? cursor!.value : -1;
+  const order = back ? "ASC" : "DESC";
   const { results } = await d1
     .prepare(
       `SELECT id, monitor_id, scheduled_at, date_created, status, http_status, duration_ms, reason, incident FROM uptime_checks
-       WHERE monitor_id = ?1 AND scheduled_at < ?2 ORDER BY scheduled_at DESC LIMIT ?3`,
+       WHERE monitor_id = ?1 AND scheduled_at < ?2 AND scheduled_at > ?3 ORDER BY scheduled_at ${order} LIMIT ?4`,
     )
-    .bind(monitorId, before ?? Number.MAX_SAFE_INTEGER, limit)
+    .bind(monitorId, upper, lower, limit + 1)
     .all<UptimeCheckRow>();
   return results;
 }

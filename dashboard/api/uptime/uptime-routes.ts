@@ -11,8 +11,9 @@
  *   "production", active, 200–299, no keyword, 3 failures, 1 success.
  * - `GET|PUT|DELETE /projects/{org}/{project}/uptime/{id}/`: `monitor`; PUT takes any of the
  *   fields above; DELETE answers 204 and removes its checks (its issues stay).
- * - `GET /projects/{org}/{project}/uptime/{id}/checks/?limit=50&before=<ms>`: `[check]`, newest
- *   scheduled first (limit ≤ 100; `before` a scheduled time in ms, to page on).
+ * - `GET /projects/{org}/{project}/uptime/{id}/checks/?per_page=50&cursor=…`: `[check]`, newest
+ *   scheduled first (per_page, or `limit`, ≤ 100, default 50), with Sentry's `Link` header of
+ *   previous and next cursors; `before=<ms>` keeps only checks scheduled before that time.
  * - `GET /organizations/{org}/uptime-stats/?uptimeDetectorId=ID&since=<unix s>&until=<unix s>&resolution=1h`
  *   (ids repeatable, at most 100, `uptimeAlertId` too, each counted once; `statsPeriod=24h` instead of
  *   since/until; resolution `1m`…`1d` or seconds; at most 1500 buckets; default the last 24 h by hour):
@@ -53,6 +54,7 @@ import {
 } from "../../../protocol/uptime-target";
 import type { ApiEnv } from "../api-env";
 import { badRequest, notFound } from "../api-error";
+import { keysetPage, linkHeader, parseCursor } from "../cursor-pagination";
 import { organizationInScope, projectInScope } from "../route-scope";
 import { readJsonBody, validateInput } from "../validate-input";
 import {
@@ -215,17 +217,28 @@ uptimeRoutes.delete(`${PROJECT_BASE}/:id`, async (c) => {
   return c.body(null, 204);
 });
 
+/** Sentry pages with `per_page` (at most 100) and `cursor` (https://docs.sentry.io/api/pagination/). */
+const checksQuery = z.object({
+  per_page: z.coerce.number().int().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  before: z.coerce.number().int().min(0).optional(),
+  cursor: z.string().optional(),
+});
+
 uptimeRoutes.get(`${PROJECT_BASE}/:id/checks`, async (c) => {
   const { monitor } = await monitorInScope(c);
-  const query = validateInput(
-    z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(50),
-      before: z.coerce.number().int().min(0).optional(),
-    }),
-    { limit: c.req.query("limit"), before: c.req.query("before") },
-  );
-  const checks = await listUptimeChecks(c.env.DB, monitor.id, query.limit, query.before ?? null);
-  return c.json(checks.map((check) => serializeUptimeCheck(check, monitor)));
+  const query = validateInput(checksQuery, {
+    per_page: c.req.query("per_page"),
+    limit: c.req.query("limit"),
+    before: c.req.query("before"),
+    cursor: c.req.query("cursor"),
+  });
+  const limit = query.per_page ?? query.limit ?? 50;
+  const cursor = parseCursor(query.cursor);
+  const rows = await listUptimeChecks(c.env.DB, monitor.id, limit, query.before ?? null, cursor);
+  const page = keysetPage(rows, limit, cursor, (row) => ({ value: row.scheduled_at, id: row.id }));
+  c.header("Link", linkHeader(c.req.url, page));
+  return c.json(page.items.map((check) => serializeUptimeCheck(check, monitor)));
 });
 
 const DURATION = /^(\d{1,6})([smhd]?)$/;

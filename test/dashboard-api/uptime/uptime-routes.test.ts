@@ -13,7 +13,7 @@ async function call(org: SeededOrganization, method: string, path: string, body?
   const res = await apiApp.fetch(request, { ...env, ...bindings }, ctx);
   await waitOnExecutionContext(ctx);
   const text = await res.text();
-  return { status: res.status, json: text === "" ? null : (JSON.parse(text) as any) };
+  return { status: res.status, link: res.headers.get("link"), json: text === "" ? null : (JSON.parse(text) as any) };
 }
 
 const projectPath = (org: SeededOrganization) => `/projects/${org.orgSlug}/${org.projectSlug}/uptime/`;
@@ -252,6 +252,32 @@ describe("checks and stats", () => {
     const page = await call(org, "GET", `${projectPath(org)}${id}/checks/?limit=1&before=${t0 + 120_000}`);
     expect(page.json.map((c: { scheduledCheckTime: string }) => c.scheduledCheckTime)).toEqual(["2026-12-07T10:01:00Z"]);
     expect((await call(org, "GET", `${projectPath(org)}${id}/checks/?limit=1000`)).status).toBe(400);
+  });
+
+  it("pages checks with Sentry's per_page, cursor and Link header", async () => {
+    const org = await seedOrganization();
+    const id = Number((await createMonitor(org)).id);
+    const t0 = Date.UTC(2026, 11, 7, 10, 0, 0);
+    for (let i = 0; i < 3; i++) await insertCheck(id, t0 + i * 60_000, "ok", 10);
+    const times = (res: { json: Array<{ scheduledCheckTime: string }> }) => res.json.map((c) => c.scheduledCheckTime);
+    const cursorOf = (link: string | null, rel: string) => {
+      const match = new RegExp(`rel="${rel}"; results="(true|false)"; cursor="([^"]+)"`).exec(link ?? "");
+      return { results: match?.[1] === "true", cursor: match?.[2] ?? "" };
+    };
+    const first = await call(org, "GET", `${projectPath(org)}${id}/checks/?per_page=2`);
+    expect(times(first)).toEqual(["2026-12-07T10:02:00Z", "2026-12-07T10:01:00Z"]);
+    expect(cursorOf(first.link, "previous").results).toBe(false);
+    const next = cursorOf(first.link, "next");
+    expect(next.results).toBe(true);
+    const second = await call(org, "GET", `${projectPath(org)}${id}/checks/?per_page=2&cursor=${next.cursor}`);
+    expect(times(second)).toEqual(["2026-12-07T10:00:00Z"]);
+    expect(cursorOf(second.link, "next").results).toBe(false);
+    const back = cursorOf(second.link, "previous");
+    expect(back.results).toBe(true);
+    const again = await call(org, "GET", `${projectPath(org)}${id}/checks/?per_page=2&cursor=${back.cursor}`);
+    expect(times(again)).toEqual(times(first));
+    expect((await call(org, "GET", `${projectPath(org)}${id}/checks/?per_page=101`)).status).toBe(400);
+    expect((await call(org, "GET", `${projectPath(org)}${id}/checks/?cursor=soon`)).status).toBe(400);
   });
 
   it("counts ok and failed checks and the mean latency per bucket, every bucket present", async () => {
