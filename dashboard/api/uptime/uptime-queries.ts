@@ -85,6 +85,24 @@ export async function findUptimeMonitor(d1: D1Database, projectId: number, id: n
     .first<UptimeMonitorRow>();
 }
 
+/** The settings in the order both writes bind them, as ?2 to ?13. */
+function settingValues(s: UptimeMonitorSettings) {
+  return [
+    s.name,
+    s.url,
+    s.method,
+    s.expectedStatusMin,
+    s.expectedStatusMax,
+    s.timeoutMs,
+    s.intervalSeconds,
+    s.bodyKeyword,
+    s.environment,
+    s.status,
+    s.failureThreshold,
+    s.recoveryThreshold,
+  ];
+}
+
 /** A new monitor, first checked by the next minute job. */
 export async function createUptimeMonitor(d1: D1Database, projectId: number, s: UptimeMonitorSettings, now: number): Promise<number> {
   const row = await d1
@@ -93,22 +111,7 @@ export async function createUptimeMonitor(d1: D1Database, projectId: number, s: 
          body_keyword, environment, status, failure_threshold, recovery_threshold, next_due_at, date_created)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14) RETURNING id`,
     )
-    .bind(
-      projectId,
-      s.name,
-      s.url,
-      s.method,
-      s.expectedStatusMin,
-      s.expectedStatusMax,
-      s.timeoutMs,
-      s.intervalSeconds,
-      s.bodyKeyword,
-      s.environment,
-      s.status,
-      s.failureThreshold,
-      s.recoveryThreshold,
-      now,
-    )
+    .bind(projectId, ...settingValues(s), now)
     .first<{ id: number }>();
   return row!.id;
 }
@@ -132,24 +135,7 @@ export async function updateUptimeMonitor(d1: D1Database, before: UptimeMonitorR
          consecutive_successes = CASE WHEN ?16 THEN 0 ELSE consecutive_successes END
        WHERE id = ?1`,
     )
-    .bind(
-      before.id,
-      s.name,
-      s.url,
-      s.method,
-      s.expectedStatusMin,
-      s.expectedStatusMax,
-      s.timeoutMs,
-      s.intervalSeconds,
-      s.bodyKeyword,
-      s.environment,
-      s.status,
-      s.failureThreshold,
-      s.recoveryThreshold,
-      restart ? 1 : 0,
-      now,
-      newTarget ? 1 : 0,
-    )
+    .bind(before.id, ...settingValues(s), restart ? 1 : 0, now, newTarget ? 1 : 0)
     .run();
 }
 
