@@ -112,11 +112,13 @@ function internalV6(g: number[]): boolean {
   const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
   // An IPv4 address carried inside: ::/96 (IPv4-compatible, and :: and ::1 with it),
   // ::ffff:0:0/96 (mapped), ::ffff:0:0:0/96 (translated), 64:ff9b::/96 (NAT64): the low 32 bits;
-  // 2002::/16 (6to4): bits 16–48.
+  // 2002::/16 (6to4): bits 16–48; 2001::/32 (Teredo, RFC 4380): the client's, its low 32 bits
+  // inverted, and the Teredo server's, bits 32–64.
   if (zero(0, 5) && (g[5] === 0 || g[5] === 0xffff)) return internalV4(bytesOf(g[6]!, g[7]!));
   if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return internalV4(bytesOf(g[6]!, g[7]!));
   if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return internalV4(bytesOf(g[6]!, g[7]!));
   if (g[0] === 0x2002) return internalV4(bytesOf(g[1]!, g[2]!));
+  if (g[0] === 0x2001 && g[1] === 0) return internalV4(bytesOf(g[6]! ^ 0xffff, g[7]! ^ 0xffff)) || internalV4(bytesOf(g[2]!, g[3]!));
   const first = g[0]!;
   return (
     (first === 0x64 && g[1] === 0xff9b) || // 64:ff9b:1::/48, NAT64 for local use

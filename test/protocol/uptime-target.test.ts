@@ -16,6 +16,8 @@ describe("isInternalHost", () => {
     ["http://[64:ff9b:1::1]/", true], // local-use NAT64
     ["http://[2002:7f00:1::]/", true], // 6to4 of 127.0.0.1
     ["http://[2002:a00:1::1]/", true], // 6to4 of 10.0.0.1
+    ["http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", true], // Teredo, client 127.0.0.1
+    ["http://[2001:0:a00:1:8000:63bf:a247:2bdd]/", true], // Teredo, server 10.0.0.1
     ["http://[2001:db8::1]/", true], // documentation
     ["http://[fd00::1]/", true],
     ["http://[fe80::1]/", true],
@@ -27,6 +29,7 @@ describe("isInternalHost", () => {
     ["http://[::ffff:93.184.216.34]/", false],
     ["http://[64:ff9b::93.184.216.34]/", false],
     ["http://[2002:5db8:d822::1]/", false], // 6to4 of 93.184.216.34
+    ["http://[2001:0:4136:e378:8000:63bf:a247:2bdd]/", false], // Teredo, client 93.184.212.34
     ["http://[2606:4700::1111]/", false],
     ["http://[2001:4860:4860::8888]/", false],
     ["http://192.0.1.1/", false],
