@@ -10,12 +10,12 @@
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../api-env";
-import { badRequest } from "../api-error";
+import { badRequest, notFound } from "../api-error";
 import { type IssueRow, listIssues } from "../issues/issue-queries";
 import { type IssueSearch, parseIssueSearch } from "../issues/parse-issue-search";
 import { shortId } from "../issues/serialize-issue";
 import { iso } from "../projects/serialize-project";
-import { database, organizationInScope } from "../route-scope";
+import { database } from "../route-scope";
 import {
   acceptedDayCounts,
   type HourCount,
@@ -26,7 +26,7 @@ import {
   tagKeyTotals,
 } from "./discover-queries";
 import { type QueryWindow, bucketTimes, queryProjects, queryWindow } from "./discover-window";
-import { organizationProjectIds } from "../organizations/organization-queries";
+import { organizationWithProjects } from "../organizations/organization-queries";
 import { transactionSeries, transactionTable, wantsTransactions } from "./transaction-discover";
 
 export const discoverRoutes = new Hono<ApiEnv>({ strict: false });
@@ -73,9 +73,9 @@ const FIELDS: Record<string, { type: string; value: (issue: IssueRow, count: num
 // https://docs.sentry.io/api/discover/query-discover-events-in-table-format/ — over errors, one
 // row per issue: the fields above, sorted by any of them (`sort=-count()`), `per_page` rows.
 discoverRoutes.get("/organizations/:org/events", async (c) => {
-  const { db, projectIds } = await scope(c);
+  const { db, projectIds, slugs } = await scope(c);
   const dataset = c.req.query("dataset") ?? "errors";
-  if (wantsTransactions(c)) return transactionTable(c, db, projectIds, queryWindow(c, { period: "14d", interval: "1h" }));
+  if (wantsTransactions(c)) return transactionTable(c, projectIds, slugs, queryWindow(c, { period: "14d", interval: "1h" }));
   if (dataset !== "errors" && dataset !== "discover")
     badRequest(`dataset: "${dataset.slice(0, 50)}" is not supported (errors and transactions are)`);
   const fields = c.req.queries("field") ?? [];
@@ -187,10 +187,11 @@ discoverRoutes.get("/organizations/:org/tags", async (c) => {
   return c.json(rows.map((r) => ({ key: r.key, name: tagName(r.key), totalValues: r.total })));
 });
 
-async function scope(c: Context<ApiEnv>): Promise<{ db: DrizzleD1Database; projectIds: number[] }> {
-  const org = await organizationInScope(c);
+/** The organization's projects asked for (queryProjects) and every project's slug, in one read. */
+async function scope(c: Context<ApiEnv>): Promise<{ db: DrizzleD1Database; projectIds: number[]; slugs: Map<number, string> }> {
   const db = database(c);
-  return { db, projectIds: queryProjects(c, await organizationProjectIds(db, org.id)) };
+  const scoped = (await organizationWithProjects(db, c.get("principal"), c.req.param("org") ?? "")) ?? notFound();
+  return { db, projectIds: queryProjects(c, [...scoped.projects.keys()]), slugs: scoped.projects };
 }
 
 /** `query` in the issue search syntax, plus `environment` (repeatable). No query means every event. */

@@ -11,7 +11,6 @@ import type { QueryWindow } from "./discover-window";
 import { bucketTimes } from "./discover-window";
 import { type FieldDefinition, type GroupKey, TransactionAggregate, roundValue, transactionField } from "./transaction-fields";
 import {
-  projectSlugs,
   recentSince,
   recentTransactionRollups,
   recentTransactionTotals,
@@ -21,7 +20,6 @@ import {
   vitalRollups,
 } from "./transaction-queries";
 import { type TransactionSearch, exactNames, matchesTransactionSearch, parseTransactionSearch } from "./transaction-search";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
 
 /** The yAxis functions only transactions have: asking for one means the transactions dataset. */
 export function isTransactionAxis(yAxis: string): boolean {
@@ -206,13 +204,13 @@ async function tablePage(
 // https://docs.sentry.io/api/discover/query-discover-events-in-table-format/ with dataset=transactions.
 export async function transactionTable(
   c: Context<ApiEnv>,
-  db: DrizzleD1Database,
   projectIds: number[],
+  slugs: Map<number, string>,
   window: QueryWindow,
 ): Promise<Response> {
   const fields = c.req.queries("field") ?? [];
   if (fields.length === 0) badRequest("field: give at least one field");
-  if (fields.some((f) => SAMPLE_ONLY.has(f))) return transactionSampleTable(c, db, projectIds, window, fields);
+  if (fields.some((f) => SAMPLE_ONLY.has(f))) return transactionSampleTable(c, projectIds, slugs, window, fields);
   const definitions = new Map(fields.map((f) => [f, transactionField(f)]));
   const sort = c.req.query("sort") ?? (fields.includes("count()") ? "-count()" : `-${fields[0]}`);
   const sortField = sort.replace(/^-/, "");
@@ -222,7 +220,6 @@ export async function transactionTable(
   const offset = offsetOf(c.req.query("cursor"));
 
   const search = searchOf(c);
-  const slugs = await projectSlugs(db, projectIds);
   const direction = sort.startsWith("-") ? -1 : 1;
   const { page, total } = await tablePage(c, { projectIds, window, search, definitions, fields }, slugs, {
     field: sortField,
@@ -304,8 +301,8 @@ const SAMPLE_FIELDS: Record<string, { type: string; unit: string | null; value: 
  */
 async function transactionSampleTable(
   c: Context<ApiEnv>,
-  db: DrizzleD1Database,
   projectIds: number[],
+  slugs: Map<number, string>,
   window: QueryWindow,
   fields: string[],
 ) {
@@ -319,10 +316,7 @@ async function transactionSampleTable(
   if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) badRequest(`per_page: a whole number from 1 to ${MAX_PER_PAGE}`);
   const offset = offsetOf(c.req.query("cursor"));
   const search = searchOf(c);
-  const [samples, slugs] = await Promise.all([
-    transactionSamples(c.env.DB, { projectIds, start: window.start, end: window.end, names: exactNames(search) }),
-    projectSlugs(db, projectIds),
-  ]);
+  const samples = await transactionSamples(c.env.DB, { projectIds, start: window.start, end: window.end, names: exactNames(search) });
   const data = samples
     .filter((s) => matchesTransactionSearch(search, { name: s.name, op: s.op, environment: s.environment, release: s.release }))
     .map((s) => Object.fromEntries(fields.map((f) => [f, SAMPLE_FIELDS[f]!.value(s, slugs.get(s.projectId) ?? String(s.projectId))])));

@@ -7,7 +7,8 @@
 import { asc, eq, inArray } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { environments, memberships, organizations, projects } from "../../../db/schema";
-import type { OrganizationRow } from "../projects/project-queries";
+import type { Principal } from "../api-env";
+import { type OrganizationRow, idOrSlug } from "../projects/project-queries";
 
 /** The principal's organizations, by slug (organizations' unique slug). */
 export async function listOrganizations(db: DrizzleD1Database, organizationIds: readonly number[]): Promise<OrganizationRow[]> {
@@ -44,4 +45,35 @@ export async function listEnvironments(db: DrizzleD1Database, projectIds: readon
 export async function organizationProjectIds(db: DrizzleD1Database, organizationId: number): Promise<number[]> {
   const rows = await db.select({ id: projects.id }).from(projects).where(eq(projects.organizationId, organizationId));
   return rows.map((r) => r.id);
+}
+
+/**
+ * An organization the principal belongs to, by id or slug, with the id and slug of each of its
+ * projects, in one statement (organizations' unique slug, then projects' unique index on
+ * organization and slug); null for any other organization (the caller answers 404).
+ */
+export async function organizationWithProjects(
+  db: DrizzleD1Database,
+  principal: Principal,
+  ref: string,
+): Promise<{ organization: OrganizationRow; projects: Map<number, string> } | null> {
+  const key = idOrSlug(ref);
+  const rows = await db
+    .select({
+      id: organizations.id,
+      slug: organizations.slug,
+      name: organizations.name,
+      createdAt: organizations.createdAt,
+      projectId: projects.id,
+      projectSlug: projects.slug,
+    })
+    .from(organizations)
+    .leftJoin(projects, eq(projects.organizationId, organizations.id))
+    .where("id" in key ? eq(organizations.id, key.id) : eq(organizations.slug, key.slug));
+  const first = rows[0];
+  if (first === undefined || !principal.organizationIds.has(first.id)) return null;
+  const { id, slug, name, createdAt } = first;
+  const owned = new Map<number, string>();
+  for (const r of rows) if (r.projectId !== null && r.projectSlug !== null) owned.set(r.projectId, r.projectSlug);
+  return { organization: { id, slug, name, createdAt }, projects: owned };
 }

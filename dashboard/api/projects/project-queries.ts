@@ -35,7 +35,7 @@ const projectColumns = {
 };
 
 /** Sentry's routes take an id or a slug (`{organization_id_or_slug}`); slugs are never all digits. */
-function idOrSlug(ref: string): { id: number } | { slug: string } {
+export function idOrSlug(ref: string): { id: number } | { slug: string } {
   return /^\d{1,15}$/.test(ref) ? { id: Number(ref) } : { slug: ref };
 }
 
