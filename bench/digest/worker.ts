@@ -1,9 +1,9 @@
 // Bench-only Worker behind `npm run bench:digest` (bench/digest.mjs). It calls the events queue
 // consumer, digestEvents, with in-memory batches shaped like the ones Queues delivers, and
 // times them against plain multi-row inserts into a scratch table of the same D1.
-import { digestEvents } from "../../queue-consumer/digest/digest-events";
-import type { Env } from "../../protocol/env";
+import { benchRoutes, type CeilingRequest, digestInBatches, ingestMessageOf, runCeiling, withJsonBody } from "../bench-worker-routes";
 import type { IngestMessage } from "../../protocol/ingest-message";
+import type { Env } from "../../protocol/env";
 import { profileDigest } from "./profile";
 
 /**
@@ -19,56 +19,38 @@ interface DigestRequest {
   projectId: number;
 }
 
-interface CeilingRequest {
-  count: number;
-  batchSize: number;
-  rowBytes: number;
-}
+export default benchRoutes({
+  "GET /health": () => new Response("ok"),
+  "POST /digest": withJsonBody(runDigest),
+  "POST /profile": withJsonBody((env, req: DigestRequest) => profileDigest(env, batchesOf(req))),
+  "POST /ceiling": withJsonBody(ceiling),
+  "GET /stats": stats,
+});
 
-// D1 allows 100 bound parameters per statement (https://developers.cloudflare.com/d1/platform/limits/).
-const MAX_PARAMS = 100;
-const enc = new TextEncoder();
-
-export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const { pathname } = new URL(request.url);
-    if (pathname === "/health") return new Response("ok");
-    if (request.method === "POST" && pathname === "/digest") return Response.json(await runDigest(env, await request.json()));
-    if (request.method === "POST" && pathname === "/profile")
-      return Response.json(await profileDigest(env, batchesOf(await request.json())));
-    if (request.method === "POST" && pathname === "/ceiling") return Response.json(await runCeiling(env, await request.json()));
-    if (pathname === "/stats") return Response.json(await stats(env));
-    return new Response("not found", { status: 404 });
-  },
-} satisfies ExportedHandler<Env>;
-
-/** The queue messages ingest would have sent for `req`, a batch at a time; null when done. */
-function batchesOf(req: DigestRequest): () => IngestMessage[] | null {
+/** The queue message ingest would have sent for message `n` (0-based) of `req`. */
+function messagesOf(req: DigestRequest): (n: number) => IngestMessage {
   const parts = req.template.split(/(\{\{EVENT_ID\}\}|\{\{TIMESTAMP\}\}|\{\{N\}\})/);
   const fill = (part: string, eventId: string, n: string) =>
     part === "{{EVENT_ID}}" ? eventId : part === "{{TIMESTAMP}}" ? (Date.now() / 1000).toFixed(3) : part === "{{N}}" ? n : part;
+  return (n) => {
+    const eventId = crypto.randomUUID().replaceAll("-", "");
+    const envelope = parts.map((p) => fill(p, eventId, String(req.offset + n))).join("");
+    return ingestMessageOf(envelope, req.projectId, {
+      clientIp: "198.51.100.23",
+      userAgent: "sentry.javascript.node/11.12.0",
+      eventId,
+    });
+  };
+}
+
+/** The queue messages ingest would have sent for `req`, a batch at a time; null when done. */
+function batchesOf(req: DigestRequest): () => IngestMessage[] | null {
+  const messageOf = messagesOf(req);
   let built = 0;
   return () => {
     if (built >= req.count) return null;
     const batch: IngestMessage[] = [];
-    for (; batch.length < req.batchSize && built < req.count; built++) {
-      const eventId = crypto.randomUUID().replaceAll("-", "");
-      const n = String(req.offset + built);
-      // TextEncoder always answers a fresh ArrayBuffer; its typing allows a shared one.
-      const body = enc.encode(parts.map((p) => fill(p, eventId, n)).join("")) as Uint8Array<ArrayBuffer>;
-      batch.push({
-        v: 1,
-        kind: "envelope",
-        projectId: req.projectId,
-        keyId: 1,
-        receivedAt: Date.now(),
-        clientIp: "198.51.100.23",
-        userAgent: "sentry.javascript.node/11.12.0",
-        eventId,
-        size: body.byteLength,
-        body,
-      });
-    }
+    for (; batch.length < req.batchSize && built < req.count; built++) batch.push(messageOf(built));
     return batch;
   };
 }
@@ -78,69 +60,15 @@ function batchesOf(req: DigestRequest): () => IngestMessage[] | null {
  * hand over) is timed apart from digesting it; only the digest counts towards the rate.
  */
 async function runDigest(env: Env, req: DigestRequest) {
-  const nextBatch = batchesOf(req);
-  let messageCount = 0;
-  let acked = 0;
-  let retried = 0;
-  let buildMs = 0;
-  let digestMs = 0;
+  const messageOf = messagesOf(req);
   const started = Date.now();
-  for (;;) {
-    const t0 = Date.now();
-    const bodies = nextBatch();
-    if (bodies === null) break;
-    const messages: Message<IngestMessage>[] = bodies.map((body) => ({
-      id: crypto.randomUUID(),
-      timestamp: new Date(),
-      attempts: 1,
-      body,
-      ack: () => void acked++,
-      retry: () => void retried++,
-    }));
-    const batch: MessageBatch<IngestMessage> = {
-      queue: "events",
-      messages,
-      metadata: { metrics: { backlogCount: req.count - messageCount, backlogBytes: 0 } },
-      ackAll: () => void (acked += messages.length),
-      retryAll: () => void (retried += messages.length),
-    };
-    messageCount += messages.length;
-    const t1 = Date.now();
-    await digestEvents(batch as MessageBatch<unknown>, env);
-    const t2 = Date.now();
-    buildMs += t1 - t0;
-    digestMs += t2 - t1;
-  }
-  return { messages: messageCount, acked, retried, buildMs, digestMs, wallMs: Date.now() - started };
+  const { acked, retried, buildMs, digestMs } = await digestInBatches(env, { ...req, countRows: false }, (n) => ({ body: messageOf(n) }));
+  return { messages: req.count, acked, retried, buildMs, digestMs, wallMs: Date.now() - started };
 }
 
-/**
- * The ceiling: the same number of plain rows of `rowBytes` each into a scratch table, one D1
- * batch per `batchSize` rows, each statement a multi-row INSERT within D1's parameter limit.
- */
-async function runCeiling(env: Env, req: CeilingRequest) {
-  await env.DB.exec("CREATE TABLE IF NOT EXISTS bench_ceiling (id INTEGER PRIMARY KEY, batch TEXT NOT NULL, data BLOB NOT NULL)");
-  // Incompressible bytes, like the gzip'd event data; drawn before the clock starts.
-  const pool = Array.from({ length: 64 }, () => randomBytes(req.rowBytes));
-  const rowsPerStatement = Math.floor(MAX_PARAMS / 2);
-  let inserted = 0;
-  const started = Date.now();
-  while (inserted < req.count) {
-    const batchId = crypto.randomUUID();
-    const size = Math.min(req.batchSize, req.count - inserted);
-    const statements: D1PreparedStatement[] = [];
-    for (let offset = 0; offset < size; offset += rowsPerStatement) {
-      const n = Math.min(rowsPerStatement, size - offset);
-      const params: unknown[] = [];
-      for (let i = 0; i < n; i++) params.push(batchId, pool[(inserted + offset + i) % pool.length]);
-      statements.push(
-        env.DB.prepare(`INSERT INTO bench_ceiling (batch, data) VALUES ${Array(n).fill("(?, ?)").join(", ")}`).bind(...params),
-      );
-    }
-    await env.DB.batch(statements);
-    inserted += size;
-  }
-  return { rows: inserted, ms: Date.now() - started };
+/** The ceiling, its rows incompressible bytes like the gzip'd event data. */
+function ceiling(env: Env, req: CeilingRequest) {
+  return runCeiling(env.DB, req, { type: "BLOB", dataOf: (_, rowBytes) => randomBytes(rowBytes) });
 }
 
 function randomBytes(n: number): Uint8Array {

@@ -3,6 +3,7 @@
 // `* * * * *` cron trigger runs) for a given minute with the D1 binding counted
 // (bench/count-d1.ts), lets the healthy monitors check in between minutes, and reads back what
 // the runs recorded so that the bench can check it.
+import { benchRoutes, withJsonBody } from "../bench-worker-routes";
 import { type D1Counts, countingD1, emptyCounts } from "../count-d1";
 import { type MonitorConfig, latestCheckInAt, nextExpectedAt } from "../../protocol/monitor-config";
 import type { Env } from "../../protocol/env";
@@ -399,17 +400,12 @@ async function stats(env: Env) {
   ).first();
 }
 
-export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const { pathname } = new URL(request.url);
-    const body = request.method === "POST" ? ((await request.json()) as SeedRequest & { now: number; total: number }) : null;
-    if (body !== null && pathname === "/seed") return Response.json(await seedMonitors(env, body));
-    if (body !== null && pathname === "/rule") return Response.json(await seedRule(env, body.now));
-    if (body !== null && pathname === "/check-in") return Response.json(await checkInHealthy(env, body.now, body.total));
-    if (body !== null && pathname === "/minute") return Response.json(await runMinute(env, body.now));
-    if (body !== null && pathname === "/expected") return Response.json(expected(body as unknown as Parameters<typeof expected>[0]));
-    if (pathname === "/tally") return Response.json(await tally(env));
-    if (pathname === "/recorded") return Response.json(await recorded(env));
-    return new Response("not found", { status: 404 });
-  },
-} satisfies ExportedHandler<Env>;
+export default benchRoutes({
+  "POST /seed": withJsonBody(seedMonitors),
+  "POST /rule": withJsonBody((env, body: { now: number }) => seedRule(env, body.now)),
+  "POST /check-in": withJsonBody((env, body: { now: number; total: number }) => checkInHealthy(env, body.now, body.total)),
+  "POST /minute": withJsonBody((env, body: { now: number }) => runMinute(env, body.now)),
+  "POST /expected": withJsonBody((_, body: Parameters<typeof expected>[0]) => expected(body)),
+  "GET /tally": tally,
+  "GET /recorded": recorded,
+});

@@ -3,7 +3,15 @@
 // @sentry/node's, counts the D1 rows the batches write, and times them against plain multi-row
 // inserts of as many rows of the session states' size into a scratch table of the same D1.
 // `/profile` times the digest's steps for such batches instead.
-import { digestEvents } from "../../queue-consumer/digest/digest-events";
+import {
+  benchRoutes,
+  type CeilingRequest,
+  digestInBatches,
+  ingestMessageOf as envelopeMessage,
+  runCeiling,
+  splitBatches,
+  withJsonBody,
+} from "../bench-worker-routes";
 import { prepareSessionUpdate } from "../../queue-consumer/digest/items/session/prepare-session";
 import { persistDigest } from "../../queue-consumer/digest/persist-digest";
 import { emptyPreparedMessage, prepareMessage } from "../../queue-consumer/digest/prepare-message";
@@ -26,25 +34,14 @@ interface DigestRequest {
   redeliver: boolean;
 }
 
-interface CeilingRequest {
-  count: number;
-  batchSize: number;
-  rowBytes: number;
-}
-
-const MAX_PARAMS = 100;
 const enc = new TextEncoder();
 
-export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const { pathname } = new URL(request.url);
-    if (request.method === "POST" && pathname === "/digest") return Response.json(await runDigest(env, await request.json()));
-    if (request.method === "POST" && pathname === "/profile") return Response.json(await profile(env, await request.json()));
-    if (request.method === "POST" && pathname === "/ceiling") return Response.json(await runCeiling(env, await request.json()));
-    if (pathname === "/stats") return Response.json(await stats(env));
-    return new Response("not found", { status: 404 });
-  },
-} satisfies ExportedHandler<Env>;
+export default benchRoutes({
+  "POST /digest": withJsonBody(runDigest),
+  "POST /profile": withJsonBody(profile),
+  "POST /ceiling": withJsonBody(ceiling),
+  "GET /stats": stats,
+});
 
 /**
  * Update n of the stream: even ones begin session n/2 (`init`, ok), odd ones end the session
@@ -82,63 +79,17 @@ function envelopeOf(req: DigestRequest, n: number, now: number): string {
 
 /** Digests updates [from, to) in batches of `batchSize`, the D1 rows each batch writes added up (D1's meta.rows_written). */
 async function runDigest(env: Env, req: DigestRequest) {
-  let acked = 0;
-  let retried = 0;
-  let digestMs = 0;
-  let rowsWritten = 0;
-  const db = new Proxy(env.DB, {
-    get(target, key) {
-      if (key === "batch")
-        return async (statements: D1PreparedStatement[]) => {
-          const results = await target.batch(statements);
-          for (const r of results) rowsWritten += r.meta.rows_written ?? 0;
-          return results;
-        };
-      const value = Reflect.get(target, key);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
   const now = Date.now();
-  for (let n = req.from; n < req.to;) {
-    const messages: Message<IngestMessage>[] = [];
-    for (; messages.length < req.batchSize && n < req.to; n++) {
-      messages.push({
-        id: `update-${n}`,
-        timestamp: new Date(),
-        attempts: req.redeliver ? 2 : 1,
-        body: ingestMessageOf(req, n, now),
-        ack: () => void acked++,
-        retry: () => void retried++,
-      });
-    }
-    const batch = {
-      queue: "events",
-      messages,
-      metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } },
-      ackAll: () => undefined,
-      retryAll: () => undefined,
-    };
-    const t = Date.now();
-    await digestEvents(batch as unknown as MessageBatch<unknown>, { ...env, DB: db });
-    digestMs += Date.now() - t;
-  }
+  const { acked, retried, digestMs, rowsWritten } = await digestInBatches(
+    env,
+    { count: req.to - req.from, batchSize: req.batchSize, countRows: true },
+    (i) => ({ id: `update-${req.from + i}`, attempts: req.redeliver ? 2 : 1, body: ingestMessageOf(req, req.from + i, now) }),
+  );
   return { updates: req.to - req.from, acked, retried, digestMs, rowsWritten };
 }
 
 function ingestMessageOf(req: DigestRequest, n: number, now: number): IngestMessage {
-  const body = enc.encode(envelopeOf(req, n, now)) as Uint8Array<ArrayBuffer>;
-  return {
-    v: 1,
-    kind: "envelope",
-    projectId: req.projectId,
-    keyId: 1,
-    receivedAt: now,
-    clientIp: null,
-    userAgent: null,
-    eventId: null,
-    size: body.byteLength,
-    body,
-  };
+  return envelopeMessage(envelopeOf(req, n, now), req.projectId, { receivedAt: now });
 }
 
 /**
@@ -156,22 +107,10 @@ async function profile(env: Env, req: DigestRequest) {
     return out;
   };
   let split = false;
-  const byStatement = new Proxy(env.DB, {
-    get(target, key) {
-      if (key === "batch")
-        return async (statements: D1PreparedStatement[]) => {
-          const results: D1Result[] = [];
-          for (const [i, statement] of statements.entries()) {
-            const sql = ((statement as unknown as { statement?: string }).statement ?? "?").replace(/\s+/g, " ");
-            const at = Math.max(0, sql.indexOf("INSERT INTO"));
-            const label = `  D1 statement ${i + 1} alone: ${sql.slice(at, at + 40)}`;
-            results.push(...(await time(label, () => target.batch([statement]), 2)));
-          }
-          return results;
-        };
-      const value = Reflect.get(target, key);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
+  const byStatement = splitBatches(env.DB, (sql, i, call) => {
+    const oneLine = sql.replace(/\s+/g, " ");
+    const at = Math.max(0, oneLine.indexOf("INSERT INTO"));
+    return time(`  D1 statement ${i + 1} alone: ${oneLine.slice(at, at + 40)}`, call, 2);
   });
   const now = Date.now();
   for (let n = req.from; n < req.to;) {
@@ -205,28 +144,8 @@ async function profile(env: Env, req: DigestRequest) {
 }
 
 /** The ceiling: as many plain rows of `rowBytes` into a scratch table, one D1 batch per `batchSize` rows. */
-async function runCeiling(env: Env, req: CeilingRequest) {
-  await env.DB.exec("CREATE TABLE IF NOT EXISTS bench_ceiling (id INTEGER PRIMARY KEY, batch TEXT NOT NULL, data TEXT NOT NULL)");
-  const pool = Array.from({ length: 64 }, (_, i) => `${i}`.padEnd(req.rowBytes, "x"));
-  const rowsPerStatement = Math.floor(MAX_PARAMS / 2);
-  let inserted = 0;
-  const started = Date.now();
-  while (inserted < req.count) {
-    const batchId = crypto.randomUUID();
-    const size = Math.min(req.batchSize, req.count - inserted);
-    const statements: D1PreparedStatement[] = [];
-    for (let offset = 0; offset < size; offset += rowsPerStatement) {
-      const n = Math.min(rowsPerStatement, size - offset);
-      const params: unknown[] = [];
-      for (let i = 0; i < n; i++) params.push(batchId, pool[(inserted + offset + i) % pool.length]);
-      statements.push(
-        env.DB.prepare(`INSERT INTO bench_ceiling (batch, data) VALUES ${Array(n).fill("(?, ?)").join(", ")}`).bind(...params),
-      );
-    }
-    await env.DB.batch(statements);
-    inserted += size;
-  }
-  return { rows: inserted, ms: Date.now() - started };
+function ceiling(env: Env, req: CeilingRequest) {
+  return runCeiling(env.DB, req, { type: "TEXT", dataOf: (i, rowBytes) => `${i}`.padEnd(rowBytes, "x") });
 }
 
 /** What the digest left in D1, to check a run and size its ceiling rows. */

@@ -2,12 +2,20 @@
 // events queue consumer, digestEvents, with in-memory batches of transactions shaped like the
 // captured SDK requests, counts the D1 rows the batches write, and times them against plain
 // multi-row inserts of as many rows of the index rows' size into a scratch table of the same D1.
-import { digestEvents } from "../../queue-consumer/digest/digest-events";
+import {
+  benchRoutes,
+  type CeilingRequest,
+  digestInBatches,
+  ingestMessageOf,
+  randomHex as hex,
+  runCeiling,
+  splitBatches,
+  withJsonBody,
+} from "../bench-worker-routes";
 import { storeSpanTrees } from "../../queue-consumer/digest/items/transaction/store-span-trees";
 import { persistDigest } from "../../queue-consumer/digest/persist-digest";
 import { emptyPreparedMessage, prepareMessage } from "../../queue-consumer/digest/prepare-message";
 import type { Env } from "../../protocol/env";
-import type { IngestMessage } from "../../protocol/ingest-message";
 
 interface DigestRequest {
   /** "spans": @sentry/node's span v2 item (a segment and its spans); "transaction": python's Django transaction. */
@@ -24,31 +32,14 @@ interface DigestRequest {
   projectId: number;
 }
 
-interface CeilingRequest {
-  count: number;
-  batchSize: number;
-  rowBytes: number;
-}
-
-const MAX_PARAMS = 100;
 const enc = new TextEncoder();
 
-export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const { pathname } = new URL(request.url);
-    if (request.method === "POST" && pathname === "/digest") return Response.json(await runDigest(env, await request.json()));
-    if (request.method === "POST" && pathname === "/ceiling") return Response.json(await runCeiling(env, await request.json()));
-    if (request.method === "POST" && pathname === "/profile") return Response.json(await profile(env, await request.json()));
-    if (pathname === "/stats") return Response.json(await stats(env));
-    return new Response("not found", { status: 404 });
-  },
-} satisfies ExportedHandler<Env>;
-
-const hex = (n: number) => {
-  let out = "";
-  while (out.length < n) out += crypto.randomUUID().replaceAll("-", "");
-  return out.slice(0, n);
-};
+export default benchRoutes({
+  "POST /digest": withJsonBody(runDigest),
+  "POST /ceiling": withJsonBody(ceiling),
+  "POST /profile": withJsonBody(profile),
+  "GET /stats": stats,
+});
 
 /** One message's envelope: fresh ids, times ending now, a name out of `names`. */
 function envelopeFactory(req: DigestRequest): (n: number) => string {
@@ -121,108 +112,38 @@ function envelopeFactory(req: DigestRequest): (n: number) => string {
  */
 async function runDigest(env: Env, req: DigestRequest) {
   const make = envelopeFactory(req);
-  let acked = 0;
-  let retried = 0;
-  let buildMs = 0;
-  let digestMs = 0;
-  let rowsWritten = 0;
-  const db = new Proxy(env.DB, {
-    get(target, key) {
-      if (key === "batch")
-        return async (statements: D1PreparedStatement[]) => {
-          const results = await target.batch(statements);
-          for (const r of results) rowsWritten += r.meta.rows_written ?? 0;
-          return results;
-        };
-      const value = Reflect.get(target, key);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  for (let built = 0; built < req.count;) {
-    const t0 = Date.now();
-    const messages: Message<IngestMessage>[] = [];
-    for (; messages.length < req.batchSize && built < req.count; built++) {
-      const body = enc.encode(make(req.offset + built)) as Uint8Array<ArrayBuffer>;
-      messages.push({
-        id: crypto.randomUUID(),
-        timestamp: new Date(),
-        attempts: 1,
-        body: {
-          v: 1,
-          kind: "envelope",
-          projectId: req.projectId,
-          keyId: 1,
-          receivedAt: Date.now(),
-          clientIp: null,
-          userAgent: null,
-          eventId: null,
-          size: body.byteLength,
-          body,
-        },
-        ack: () => void acked++,
-        retry: () => void retried++,
-      });
-    }
-    const batch = {
-      queue: "events",
-      messages,
-      metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } },
-      ackAll: () => undefined,
-      retryAll: () => undefined,
-    };
-    const t1 = Date.now();
-    await digestEvents(batch as unknown as MessageBatch<unknown>, { ...env, DB: db });
-    digestMs += Date.now() - t1;
-    buildMs += t1 - t0;
-  }
-  return { messages: req.count, acked, retried, buildMs, digestMs, rowsWritten };
+  const figures = await digestInBatches(env, { ...req, countRows: true }, (n) => ({
+    body: ingestMessageOf(make(req.offset + n), req.projectId),
+  }));
+  return { messages: req.count, ...figures };
 }
 
 /** Where a batch's time goes: preparing its messages, storing its span trees in R2, its D1 batch. */
 async function profile(env: Env, req: DigestRequest) {
   const make = envelopeFactory(req);
-  const ms: Record<string, number> = { prepare: 0, storeSpanTrees: 0, persist: 0 };
+  const ms: Record<string, number> & { prepare: number; storeSpanTrees: number; persist: number } = {
+    prepare: 0,
+    storeSpanTrees: 0,
+    persist: 0,
+  };
   // Every other batch runs its statements one D1 call each, timed by statement.
   let split = false;
-  const byStatement = new Proxy(env.DB, {
-    get(target, key) {
-      if (key === "batch")
-        return async (statements: D1PreparedStatement[]) => {
-          const results: D1Result[] = [];
-          for (const statement of statements) {
-            const sql = (statement as unknown as { statement?: string }).statement ?? "?";
-            const t = Date.now();
-            results.push(...(await target.batch([statement])));
-            const name = `  ${sql.replace(/\s+/g, " ").slice(0, 60)}`;
-            ms[name] = (ms[name] ?? 0) + (Date.now() - t) * 2;
-          }
-          return results;
-        };
-      const value = Reflect.get(target, key);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
+  const byStatement = splitBatches(env.DB, async (sql, _, call) => {
+    const t = Date.now();
+    const results = await call();
+    const name = `  ${sql.replace(/\s+/g, " ").slice(0, 60)}`;
+    ms[name] = (ms[name] ?? 0) + (Date.now() - t) * 2;
+    return results;
   });
   for (let built = 0; built < req.count;) {
-    const bodies: Uint8Array<ArrayBuffer>[] = [];
-    for (; bodies.length < req.batchSize && built < req.count; built++)
-      bodies.push(enc.encode(make(req.offset + built)) as Uint8Array<ArrayBuffer>);
+    const messages = [];
+    for (; messages.length < req.batchSize && built < req.count; built++)
+      messages.push(ingestMessageOf(make(req.offset + built), req.projectId));
     let t = Date.now();
     const prepared = [];
-    for (const body of bodies) {
-      const message: IngestMessage = {
-        v: 1,
-        kind: "envelope",
-        projectId: req.projectId,
-        keyId: 1,
-        receivedAt: Date.now(),
-        clientIp: null,
-        userAgent: null,
-        eventId: null,
-        size: body.byteLength,
-        body,
-      };
+    for (const message of messages) {
       const ctx = { messageId: crypto.randomUUID(), scrub: { enabled: true, extraKeys: [] }, storeBlob: async () => undefined };
-      prepared.push(await prepareMessage(message, body, ctx));
+      prepared.push(await prepareMessage(message, message.body!, ctx));
     }
     const input = {
       ...emptyPreparedMessage(),
@@ -245,28 +166,8 @@ async function profile(env: Env, req: DigestRequest) {
 }
 
 /** The ceiling: as many plain rows of `rowBytes` into a scratch table, one D1 batch per `batchSize` rows. */
-async function runCeiling(env: Env, req: CeilingRequest) {
-  await env.DB.exec("CREATE TABLE IF NOT EXISTS bench_ceiling (id INTEGER PRIMARY KEY, batch TEXT NOT NULL, data TEXT NOT NULL)");
-  const pool = Array.from({ length: 64 }, () => hex(req.rowBytes));
-  const rowsPerStatement = Math.floor(MAX_PARAMS / 2);
-  let inserted = 0;
-  const started = Date.now();
-  while (inserted < req.count) {
-    const batchId = crypto.randomUUID();
-    const size = Math.min(req.batchSize, req.count - inserted);
-    const statements: D1PreparedStatement[] = [];
-    for (let offset = 0; offset < size; offset += rowsPerStatement) {
-      const n = Math.min(rowsPerStatement, size - offset);
-      const params: unknown[] = [];
-      for (let i = 0; i < n; i++) params.push(batchId, pool[(inserted + offset + i) % pool.length]);
-      statements.push(
-        env.DB.prepare(`INSERT INTO bench_ceiling (batch, data) VALUES ${Array(n).fill("(?, ?)").join(", ")}`).bind(...params),
-      );
-    }
-    await env.DB.batch(statements);
-    inserted += size;
-  }
-  return { rows: inserted, ms: Date.now() - started };
+function ceiling(env: Env, req: CeilingRequest) {
+  return runCeiling(env.DB, req, { type: "TEXT", dataOf: (_, rowBytes) => hex(rowBytes) });
 }
 
 /** What the digest left in D1, to check a run and size its ceiling rows. */
