@@ -11,6 +11,7 @@ import type { QueryWindow } from "./discover-window";
 import { bucketTimes } from "./discover-window";
 import { type FieldDefinition, type GroupKey, TransactionAggregate, roundValue, transactionField } from "./transaction-fields";
 import {
+  groupTotalsPage,
   recentSince,
   recentTransactionRollups,
   recentTransactionTotals,
@@ -19,7 +20,13 @@ import {
   transactionTotals,
   vitalRollups,
 } from "./transaction-queries";
-import { type TransactionSearch, exactNames, matchesTransactionSearch, parseTransactionSearch } from "./transaction-search";
+import {
+  type TransactionSearch,
+  exactNames,
+  matchesTransactionSearch,
+  parseTransactionSearch,
+  transactionSearchSql,
+} from "./transaction-search";
 
 /** The yAxis functions only transactions have: asking for one means the transactions dataset. */
 export function isTransactionAxis(yAxis: string): boolean {
@@ -125,18 +132,46 @@ class Groups {
     return [...this.byId.values()]
       .filter((g) => g.aggregate.count > 0 || g.aggregate.vitals.size > 0)
       .map((g) => ({ g, v: value(g) }))
-      .sort((a, b) => direction * compare(a.v, b.v) || (a.g.id < b.g.id ? -1 : a.g.id > b.g.id ? 1 : 0))
+      .sort((a, b) => direction * compare(a.v, b.v) || compareKeys(a.g.key, b.g.key))
       .map((x) => x.g);
   }
+}
+
+/** Group keys field by field, numbers by value and strings by code point, as SQLite's BINARY orders them. */
+export function compareKeys(a: ReadonlyArray<string | number>, b: ReadonlyArray<string | number>): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (typeof x === "number" && typeof y === "number") return x - y;
+    return compareCodePoints(String(x), String(y));
+  }
+  return 0;
+}
+
+function compareCodePoints(a: string, b: string): number {
+  const surrogate = (c: number) => c >= 0xd800 && c <= 0xdfff;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // UTF-16 spells code points over U+FFFF with surrogates, below U+E000..U+FFFF; by code point they come after.
+    if (surrogate(x) && y >= 0xe000) return 1;
+    if (surrogate(y) && x >= 0xe000) return -1;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 const MAX_PER_PAGE = 100;
 
 /**
- * The page of groups and how many groups there are. A sort by a count, rate, sum or group field
- * (the Performance table's default, by throughput) is answered in two reads: each key's totals
- * added up in SQL, sorted and paged without a sketch, then the rows (with sketches and vitals) of
- * the page's names only. A sort by a percentile needs every group's sketch, so it reads and
+ * The page of groups and how many groups there are. A sort by a count, rate, average or sum (the
+ * Performance table's default, by throughput) is answered in two reads: the groups' totals added
+ * up, sorted and paged in SQL (groupTotalsPage, when the search can be said in SQL and the page's
+ * names are known from its groups), so only the page's groups come back, then the rows (with
+ * sketches and vitals) of the page's names only; a sort by a group field, or a search SQL cannot
+ * say, sorts each key's totals in the function instead. A sort by a percentile needs every group's sketch, so it reads and
  * merges every key's rows of the window, then the Web Vitals of the page's names; a sort by a
  * Web Vital reads every vital row; a search for exact names reads their rows at once. Over the
  * last 24 hours (and longer) each read takes the recent totals, one row per key, instead of
@@ -179,6 +214,45 @@ async function tablePage(
       }
     }
     return { page, total: sorted.length };
+  }
+
+  const where = transactionSearchSql(search, "?5");
+  const needsRows = all.some((d) => d.needsSketch || d.vital !== null);
+  if (
+    sortDefinition.sqlOrder !== undefined &&
+    where !== null &&
+    all.every((d) => d.needsSlowest !== true) &&
+    (!needsRows || groupFields.includes("transaction"))
+  ) {
+    // The page's groups of the totals, added up, sorted and paged in SQL; then, when a field needs
+    // sketches or vitals, the rows of the page's names, as below.
+    const rows = await groupTotalsPage(c.env.DB, {
+      projectIds,
+      start: window.start,
+      end: window.end,
+      recent,
+      groupBy: groupFields.map((f) => definitions.get(f)!.column!),
+      where,
+      order: sortDefinition.sqlOrder,
+      direction: sort.direction < 0 ? -1 : 1,
+      tieBreak: groupFields.map((f) => definitions.get(f)!.orderBy!),
+      offset: sort.offset,
+      limit: sort.perPage,
+    });
+    const totalGroups = new Groups(groupFields, definitions, slugs);
+    const page = rows.map((r) => {
+      const g = totalGroups.of(r);
+      g.aggregate.add({ ...r, slowestMs: 0 });
+      return g;
+    });
+    const total = rows[0]?.total ?? 0;
+    if (page.length === 0 || !needsRows) return { page, total };
+    const groups = new Groups(groupFields, definitions, slugs);
+    const names = [...new Set(rows.map((r) => r.name))];
+    const read = await readRollups(c, projectIds, window, search, all, { only: names, recent });
+    for (const r of read.rows) groups.of(r).aggregate.add(r);
+    for (const r of read.vitalRows) groups.of(r).aggregate.addVital(r);
+    return { page: page.map((g) => groups.byId.get(g.id) ?? g), total };
   }
 
   // A Web Vital row is only ever written with its transaction's rollup row (same key and hour),

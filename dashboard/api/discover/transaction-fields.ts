@@ -108,34 +108,59 @@ export interface FieldDefinition {
   vital: WebVital | null;
   group?: (row: GroupKey, projectSlug: string) => string | number;
   value?: (a: TransactionAggregate, minutes: number) => number | null;
+  /** A group field's rollup column, and what it sorts by in SQL (the project's slug for `project`). */
+  column?: GroupColumn;
+  orderBy?: string;
+  /**
+   * An SQL expression over a group's summed totals (count, failures, satisfied, tolerated,
+   * duration_sum) that orders groups exactly as `value` rounded by roundValue does (the same
+   * IEEE operations, rounded to the same millionth), when there is one.
+   */
+  sqlOrder?: string;
 }
 
+export type GroupColumn = "project_id" | "name" | "op" | "environment" | "release";
+
 const GROUPS: Record<string, FieldDefinition> = {
-  transaction: group("string", (r) => r.name),
-  "transaction.op": group("string", (r) => r.op),
-  project: group("string", (_r, slug) => slug),
-  "project.id": group("integer", (r) => r.projectId),
-  environment: group("string", (r) => r.environment),
-  release: group("string", (r) => r.release),
+  transaction: group("string", (r) => r.name, "name"),
+  "transaction.op": group("string", (r) => r.op, "op"),
+  // A project's slug is unique in its organization: grouping by its id groups by its slug.
+  project: group("string", (_r, slug) => slug, "project_id", "slug"),
+  "project.id": group("integer", (r) => r.projectId, "project_id"),
+  environment: group("string", (r) => r.environment, "environment"),
+  release: group("string", (r) => r.release, "release"),
 };
 
-function group(type: "string" | "integer", read: (row: GroupKey, slug: string) => string | number): FieldDefinition {
-  return { kind: "group", type, unit: null, needsSketch: false, vital: null, group: read };
+function group(
+  type: "string" | "integer",
+  read: (row: GroupKey, slug: string) => string | number,
+  column: GroupColumn,
+  orderBy: string = column,
+): FieldDefinition {
+  return { kind: "group", type, unit: null, needsSketch: false, vital: null, group: read, column, orderBy };
 }
 
 function aggregate(type: FieldDefinition["type"], value: FieldDefinition["value"], o: Partial<FieldDefinition> = {}): FieldDefinition {
   return { kind: "aggregate", type, unit: null, needsSketch: false, vital: null, value, ...o };
 }
 
+// A group in SQL has a count over 0, so no value below is null there. Math.round(x) is round(x)
+// in SQLite for x >= 0 (half up). Per minute, a count orders as itself: a window is at most 400
+// days (576,000 minutes), so counts 1 apart are more than a millionth apart per minute and round
+// apart.
 const SIMPLE: Record<string, FieldDefinition> = {
-  "count()": aggregate("integer", (a) => a.count),
-  "failure_count()": aggregate("integer", (a) => a.failures),
+  "count()": aggregate("integer", (a) => a.count, { sqlOrder: "count" }),
+  "failure_count()": aggregate("integer", (a) => a.failures, { sqlOrder: "failures" }),
   // Sentry's failure rate: every status but ok, cancelled and unknown, as a fraction.
-  "failure_rate()": aggregate("percentage", (a) => (a.count === 0 ? null : a.failures / a.count)),
+  "failure_rate()": aggregate("percentage", (a) => (a.count === 0 ? null : a.failures / a.count), {
+    sqlOrder: "round(CAST(failures AS REAL) / count * 1e6)",
+  }),
   // Apdex: (satisfied + tolerating / 2) / all, against each project's threshold.
-  "apdex()": aggregate("number", (a) => (a.count === 0 ? null : (a.satisfied + a.tolerated / 2) / a.count)),
-  "tpm()": aggregate("rate", (a, minutes) => a.count / minutes, { unit: "1/minute" }),
-  "epm()": aggregate("rate", (a, minutes) => a.count / minutes, { unit: "1/minute" }),
+  "apdex()": aggregate("number", (a) => (a.count === 0 ? null : (a.satisfied + a.tolerated / 2) / a.count), {
+    sqlOrder: "round((satisfied + tolerated / 2.0) / count * 1e6)",
+  }),
+  "tpm()": aggregate("rate", (a, minutes) => a.count / minutes, { unit: "1/minute", sqlOrder: "count" }),
+  "epm()": aggregate("rate", (a, minutes) => a.count / minutes, { unit: "1/minute", sqlOrder: "count" }),
 };
 
 const QUANTILES: Record<string, number> = { p50: 0.5, p75: 0.75, p90: 0.9, p95: 0.95, p99: 0.99, p100: 1, min: 0 };
@@ -157,8 +182,12 @@ export function transactionField(name: string): FieldDefinition {
   const unit = vital === "cls" ? null : "millisecond";
   const type = vital === "cls" ? "number" : "duration";
   const of = (a: TransactionAggregate) => (vital === null ? a.duration : a.vitals.get(vital));
-  if (fn === "avg") return aggregate(type, (a) => ratio(of(a)?.sum, of(a)?.count), { unit, vital });
-  if (fn === "sum") return aggregate(type, (a) => of(a)?.sum ?? 0, { unit, vital });
+  // The sums of durations are added up in SQL in its order, so they may differ from the rows'
+  // in their last bits: an order by them is as exact as the sums are.
+  const durationOrder = (expression: string) => (vital === null ? { sqlOrder: expression } : {});
+  if (fn === "avg")
+    return aggregate(type, (a) => ratio(of(a)?.sum, of(a)?.count), { unit, vital, ...durationOrder("round(duration_sum / count * 1e6)") });
+  if (fn === "sum") return aggregate(type, (a) => of(a)?.sum ?? 0, { unit, vital, ...durationOrder("round(duration_sum * 1e6)") });
   // The hour's slowest transaction is kept exactly; a vital's maximum comes from its sketch.
   if (fn === "max" && vital === null) return aggregate(type, (a) => (a.count === 0 ? null : a.duration.max), { unit, needsSlowest: true });
   const q = fn === "max" ? 1 : QUANTILES[fn]!;

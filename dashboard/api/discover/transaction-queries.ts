@@ -8,7 +8,7 @@
 import { sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { projects } from "../../../db/schema";
-import type { RollupRow, RollupTotals, VitalRow } from "./transaction-fields";
+import type { GroupColumn, RollupRow, RollupTotals, VitalRow } from "./transaction-fields";
 
 function ids(values: readonly unknown[]): string {
   return JSON.stringify(values);
@@ -143,6 +143,74 @@ export async function recentTransactionTotals(
     )
     .bind(...recentBindings(o))
     .all<RollupTotals>();
+  return results;
+}
+
+export interface GroupTotalsRow {
+  projectId: number;
+  name: string;
+  op: string;
+  environment: string;
+  release: string;
+  count: number;
+  failures: number;
+  satisfied: number;
+  tolerated: number;
+  durationSum: number;
+  /** How many groups there are, on every row. */
+  total: number;
+}
+
+/**
+ * One page of groups of the window's totals, grouped, sorted and paged in SQL so only the page's
+ * rows come back: the rows matching `where` (its JSON parameter bound as ?5) added up per
+ * `groupBy` columns, of groups with transactions, ordered by `order` (an expression over the
+ * sums) in `direction`, ties by `tieBreak` (group columns, or the project's "slug") ascending (BINARY: by code point), with the number of
+ * groups on each row. From the recent totals (recentParts) when `recent`, else from the hourly
+ * rows (their primary key's project_id, hour range). Key columns not grouped by come back null.
+ */
+export async function groupTotalsPage(
+  d1: D1Database,
+  o: {
+    projectIds: readonly number[];
+    start: number;
+    end: number;
+    recent: boolean;
+    groupBy: readonly GroupColumn[];
+    where: { sql: string; value: string };
+    order: string;
+    direction: 1 | -1;
+    tieBreak: readonly string[];
+    offset: number;
+    limit: number;
+  },
+): Promise<GroupTotalsRow[]> {
+  if (o.projectIds.length === 0) return [];
+  const keys = ["project_id", "name", "op", "environment", "release"] as const;
+  const grouped = keys.map((k) => (o.groupBy.includes(k) ? k : `NULL AS ${k}`)).join(", ");
+  const groupBy = o.groupBy.length === 0 ? "" : `GROUP BY ${[...new Set(o.groupBy)].join(", ")}`;
+  const sums = (sign: string) =>
+    ["count", "failures", "satisfied", "tolerated", "duration_sum"].map((c) => `sum(${sign}${c}) AS ${c}`).join(", ");
+  const from = o.recent
+    ? `(${recentParts({
+        names: null,
+        recentColumns: ROW_COLUMNS.join(", "),
+        columns: ROW_COLUMNS.map((c) => `h.${c}`).join(", "),
+      })}) AS parts`
+    : "transaction_rollups WHERE project_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3";
+  const where = o.recent ? `WHERE ${o.where.sql}` : `AND ${o.where.sql}`;
+  const groups = `SELECT ${grouped}, ${sums(o.recent ? "sign * " : "")} FROM ${from} ${where} ${groupBy} HAVING sum(${o.recent ? "sign * " : ""}count) > 0`;
+  const direction = o.direction < 0 ? "DESC" : "ASC";
+  const order = [`${o.order} ${direction}`, ...o.tieBreak.map((c) => (c === "slug" ? "p.slug ASC" : `g.${c} ASC`))].join(", ");
+  const { results } = await d1
+    .prepare(
+      `${o.recent ? SINCE : ""} SELECT g.project_id AS projectId, g.name, g.op, g.environment, g.release, g.count, g.failures,
+         g.satisfied, g.tolerated, g.duration_sum AS durationSum, count(*) OVER () AS total
+       FROM (${groups}) AS g LEFT JOIN projects p ON p.id = g.project_id
+       ORDER BY ${order} LIMIT ?6 OFFSET ?7`,
+    )
+    .bind(ids(o.projectIds), o.start, o.end, null, o.where.value, o.limit, o.offset)
+    .all<GroupTotalsRow>();
   return results;
 }
 

@@ -86,13 +86,58 @@ export function matchesTransactionSearch(
   return true;
 }
 
+// A * matches any run of characters, line breaks too (dotAll), as SQLite's GLOB does.
 function glob(pattern: string): RegExp {
   return new RegExp(
     `^${pattern
       .split("*")
       .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
       .join(".*")}$`,
+    "s",
   );
+}
+
+const COLUMNS: Record<TransactionFilter["key"], string> = {
+  transaction: "name",
+  "transaction.op": "op",
+  environment: "environment",
+  release: "release",
+};
+
+/**
+ * The search as an SQL condition over rollup rows (columns name, op, environment, release) that
+ * matches exactly the rows matchesTransactionSearch does, its values all in one JSON parameter
+ * (`param`, e.g. "?5"), so any number of them stays under D1's 100 bound parameters; null when
+ * it cannot: a text that is not ASCII, which JavaScript lower-cases by Unicode's rules.
+ * SQLite's lower() folds ASCII only; the two characters whose lower case JavaScript spells in
+ * ASCII (U+0130 and the Kelvin sign U+212A) are spelled so before it, so an ASCII text is found
+ * where JavaScript finds it. Exact values compare as `===` does (BINARY); a value with a * is a
+ * GLOB pattern whose other GLOB characters ([ and ?) are escaped.
+ */
+export function transactionSearchSql(search: TransactionSearch, param: string): { sql: string; value: string } | null {
+  if (search.text !== null && !/^[\x00-\x7f]*$/.test(search.text)) return null;
+  const conditions: string[] = [];
+  const values: Array<{ eq: string[]; glob: string[] } | string> = [];
+  if (search.text !== null) {
+    conditions.push(`instr(lower(replace(replace(name, '\u0130', 'i\u0307'), '\u212a', 'k')), json_extract(${param}, '$[0]')) > 0`);
+    values.push(search.text);
+  }
+  for (const f of search.filters) {
+    const at = `'$[${values.length}]`;
+    const column = COLUMNS[f.key];
+    const eq = f.values.filter((v) => !v.includes("*"));
+    const patterns = f.values.filter((v) => v.includes("*")).map((v) => v.split("*").map(escapeGlob).join("*"));
+    values.push({ eq, glob: patterns });
+    const hit =
+      `(${column} IN (SELECT value FROM json_each(${param}, ${at}.eq')) ` +
+      `OR EXISTS (SELECT 1 FROM json_each(${param}, ${at}.glob') WHERE ${column} GLOB value))`;
+    conditions.push(f.negated ? `NOT ${hit}` : hit);
+  }
+  return { sql: conditions.length === 0 ? "1" : conditions.join(" AND "), value: JSON.stringify(values) };
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[[?]/g, (c) => `[${c}]`);
 }
 
 /** The exact names a search is limited to, when it says them (so the read can seek them by index). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { apiApp } from "../../../dashboard/api/api-app";
 import { HOUR } from "../../../protocol/time";
 import { advanceRecentTransactions, recentStartAt } from "../../../queue-consumer/jobs/advance-recent-transactions";
-import { readsRecentTotals } from "../../../dashboard/api/discover/transaction-discover";
+import { compareKeys, readsRecentTotals } from "../../../dashboard/api/discover/transaction-discover";
 import { transactionField } from "../../../dashboard/api/discover/transaction-fields";
 import { seedOrganization, seedProjectIn } from "../../support/seed-issues";
 import { digest, ingestMessage, segmentEnvelope, transactionEnvelope } from "../../support/transaction-envelopes";
@@ -383,7 +383,29 @@ describe("the Performance table from the recent totals", () => {
         { field: table, sort: "-failure_rate()", environment: "staging" },
         { field: ["release", "count()", "p95()", "apdex()"], sort: "-p95()" },
         { field: ["transaction", "count()", "p75()"], sort: "-count()", query: 'transaction:"POST /checkout"' },
+        { field: table, sort: "-count()", per_page: "3", cursor: "0:3:0" },
+        { field: table, sort: "apdex()", query: "!transaction.op:pageload orders" },
+        { field: ["release", "environment", "count()", "failure_rate()", "p95()"], sort: "-failure_rate()" },
+        { field: ["project", "count()", "p95()"], sort: "count()", query: "!transaction:[/cart, GET*]" },
       ];
+      // What a table sorted in SQL must answer: the groups of a sort by a percentile (read and
+      // sorted in the function), sorted by the field, ties by their group fields, then paged.
+      const groupFields = new Set(["transaction", "transaction.op", "project", "project.id", "release", "environment"]);
+      const sortedInFunction = (rows: Array<Record<string, string | number>>, q: Record<string, unknown>) => {
+        const field = String(q.sort).replace(/^-/, "");
+        const direction = String(q.sort).startsWith("-") ? -1 : 1;
+        const keys = (q.field as string[]).filter((f) => groupFields.has(f));
+        const offset = q.cursor === undefined ? 0 : Number(String(q.cursor).split(":")[1]);
+        const sorted = [...rows].sort(
+          (a, b) =>
+            direction * (Number(a[field]) - Number(b[field])) ||
+            compareKeys(
+              keys.map((k) => a[k]!),
+              keys.map((k) => b[k]!),
+            ),
+        );
+        return sorted.slice(offset, offset + Number(q.per_page ?? 50));
+      };
       for (const [start, end] of windows) {
         for (const q of queries) {
           const params = new URLSearchParams({
@@ -412,6 +434,18 @@ describe("the Performance table from the recent totals", () => {
             if (r[avg] !== undefined) expect(r[avg]).toBeCloseTo(hourly.json.data[i][avg], 6);
           });
           expect(recent.link, path).toBe(hourly.link);
+          if (!/p\d|lcp/.test(q.sort)) {
+            const everyGroup = new URLSearchParams(params);
+            everyGroup.set(
+              "sort",
+              q.field.find((f) => /^p\d+\(\)$/.test(f))!,
+            );
+            everyGroup.set("per_page", "100");
+            everyGroup.delete("cursor");
+            const full = await get(`/organizations/${org.orgSlug}/events/?${everyGroup}`, org.token);
+            expect(full.status, JSON.stringify(full.json)).toBe(200);
+            expect(exact(recent.json.data), path).toEqual(exact(sortedInFunction(full.json.data, q)));
+          }
         }
       }
     } finally {
