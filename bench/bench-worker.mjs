@@ -1,12 +1,14 @@
 // A bench-only Worker (bench/<name>/worker.ts and its wrangler.toml) bundled as `wrangler deploy`
 // bundles it and run in its own Miniflare (the one wrangler runs: same workerd, same local D1)
-// on a local state migrated and seeded as `npm start` does, and the CPU its workerd spends. The
-// way bench:sessions and bench:transactions run theirs; bench:monitors runs its Worker with this.
+// on a local state migrated and seeded as `npm start` does, each case on a fresh copy of it;
+// calls to its routes (bench/bench-worker-routes.ts), and the CPU its workerd spends. How
+// bench:digest, bench:transactions, bench:sessions, bench:symbolicate and bench:monitors run theirs.
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
+import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
 import { serverCpu } from "./server-cpu.mjs";
 
 const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"))("miniflare");
@@ -18,6 +20,17 @@ export async function bundleBenchWorker(config, outdir) {
   return { bundle: outdir, workerOptions };
 }
 
+/**
+ * The Worker of bench/<name>/ bundled into `work`/bundle, once, so every case runs the same code
+ * even if a source file changes meanwhile; and a state migrated and seeded in `work`/pristine
+ * that every case starts a copy of.
+ */
+export async function prepareBenchWorker(name, work) {
+  const worker = await bundleBenchWorker(join(ROOT, "bench", name, "wrangler.toml"), join(work, "bundle"));
+  const pristine = await migratedState(join(work, "pristine"));
+  return { worker, pristine };
+}
+
 /** A new local state in `dir`: every migration applied, the default organization and project seeded. */
 export async function migratedState(dir) {
   await applyMigrations(dir);
@@ -27,7 +40,8 @@ export async function migratedState(dir) {
 
 /**
  * Runs a bundled bench Worker on the local state in `state`. `call(path, body)` POSTs `body` as
- * JSON (a GET without one) and returns the JSON answer, throwing on any status but 2xx.
+ * JSON, or as it is if bytes (a GET without one), and returns the JSON answer, throwing on any
+ * status but 2xx.
  */
 export function startBenchWorker({ bundle, workerOptions }, state) {
   const mf = new Miniflare({
@@ -39,12 +53,61 @@ export function startBenchWorker({ bundle, workerOptions }, state) {
     r2Persist: join(state, "v3", "r2"),
   });
   const call = async (path, body) => {
-    const res = await mf.dispatchFetch(`http://bench${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+    const res = await mf.dispatchFetch(
+      `http://bench${path}`,
+      body === undefined ? {} : { method: "POST", body: body instanceof Uint8Array ? body : JSON.stringify(body) },
+    );
     const text = await res.text();
     if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
     return JSON.parse(text);
   };
   return { mf, call, dispose: () => mf.dispose() };
+}
+
+/** `run(call)` against the Worker on a fresh copy of `pristine` in `state`; the Worker disposed of after. */
+export async function onFreshState({ worker, pristine }, state, run) {
+  cpSync(pristine, state, { recursive: true });
+  const { call, dispose } = startBenchWorker(worker, state);
+  try {
+    return await run(call);
+  } finally {
+    await dispose();
+  }
+}
+
+/**
+ * `run(c, call)` for each case (each with a `key`) against the Worker of bench/<name>/, each on a
+ * fresh copy of a migrated, seeded state (`setUp(bench)` first, once); the figures the runs
+ * answer, nulls left out. Every state is removed after.
+ */
+export async function runCases(name, cases, run, setUp = async () => undefined) {
+  const work = mkdtempSync(join(tmpdir(), `faultline-bench-${name}-`));
+  try {
+    const bench = await prepareBenchWorker(name, work);
+    await setUp(bench);
+    const results = [];
+    for (const c of cases) {
+      const figures = await onFreshState(bench, join(work, c.key), (call) => run(c, call));
+      if (figures) results.push(figures);
+    }
+    return results;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `count` messages digested through `request(done, n)`, which sends n of them from the done-th
+ * on, at most `perRequest` per call (each call stays short; the Worker times each batch); the
+ * figures named in `keys` added up.
+ */
+export async function inRequests(count, perRequest, keys, request) {
+  const sum = Object.fromEntries(keys.map((key) => [key, 0]));
+  for (let done = 0; done < count; done += perRequest) {
+    const figures = await request(done, Math.min(perRequest, count - done));
+    for (const key of keys) sum[key] += figures[key];
+  }
+  return sum;
 }
 
 const processGroup = (() => {

@@ -1,42 +1,31 @@
 // `npm run bench:digest`: throughput of the events queue consumer (digestEvents) writing to a
 // local D1, next to plain multi-row inserts of the same number of rows of the same size into
 // the same D1 (the ceiling). Each case runs a bench-only Worker (bench/digest/) in its own
-// Miniflare, on a fresh copy of a migrated, seeded local state. See BENCHMARKS.md.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+// Miniflare (bench/bench-worker.mjs: the Miniflare that wrangler runs, without `wrangler dev`'s
+// proxy, file watching and reloads, which on a busy machine reloaded the runtime between two
+// requests), on a fresh copy of a migrated, seeded local state. See BENCHMARKS.md.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
-import { formatTable, positiveSetting } from "./drive-load.mjs";
-import { serverCpu } from "./server-cpu.mjs";
+import { ROOT } from "../scripts/local-dev.mjs";
+import { inRequests, runCases, workerCpu, workerCpuBetween } from "./bench-worker.mjs";
+import { ceilingRuns } from "./ceiling.mjs";
+import { benchFlags, formatTable, printVerdict, selectedCases } from "./drive-load.mjs";
 
-// The Miniflare that wrangler runs (same workerd, same local D1), without `wrangler dev`'s proxy,
-// file watching and reloads: on a busy machine those reloaded the runtime between two requests.
-const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"))("miniflare");
-
-const { values: flags } = parseArgs({
-  options: {
+const { flags, setting } = benchFlags(
+  {
     events: { type: "string" },
     issues: { type: "string" },
     "batch-size": { type: "string" },
     cases: { type: "string" },
     profile: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
   },
-});
-if (flags.help) {
-  console.log(`options (or BENCH_<OPTION> in the environment):
-  --events <n>      events per case for the repeated-error and large-event cases (default 5000)
+  `  --events <n>      events per case for the repeated-error and large-event cases (default 5000)
   --issues <n>      distinct issues in the distinct-issues case (default 10000)
   --batch-size <n>  messages per queue batch (default 100, the consumer's max_batch_size)
   --cases <list>    which cases, e.g. repeated,large (default: repeated,distinct,large)
   --profile         instead of rates, where the time goes: each step of preparing a batch, and
-                    each kind of statement of persisting it`);
-  process.exit(0);
-}
-const setting = (name, fallback) => positiveSetting(flags, name, fallback);
+                    each kind of statement of persisting it`,
+);
 const EVENTS = setting("events", 5_000);
 const ISSUES = setting("issues", 10_000);
 const BATCH_SIZE = setting("batch-size", 100);
@@ -99,80 +88,23 @@ const CASES = [
     target: 300,
   },
 ];
-const selected = flags.cases ?? process.env.BENCH_CASES;
-const cases = selected ? CASES.filter((c) => selected.split(",").includes(c.key)) : CASES;
-if (cases.length === 0) throw new Error(`no case matches ${selected}; cases are ${CASES.map((c) => c.key).join(", ")}`);
+const cases = selectedCases(CASES, flags.cases);
 
-const WRANGLER_CONFIG = join(ROOT, "bench", "digest", "wrangler.toml");
 // Messages per request to the bench Worker: each request stays short; timing is per batch inside.
 const MESSAGES_PER_REQUEST = 10 * BATCH_SIZE;
 
-const work = mkdtempSync(join(tmpdir(), "faultline-bench-digest-"));
-try {
-  // Bundled by wrangler as `wrangler deploy` would, once, so every case runs the same code even
-  // if a source file changes meanwhile.
-  const bundle = join(work, "bundle");
-  await wrangler(["deploy", "--dry-run", "--outdir", bundle, "--config", WRANGLER_CONFIG]);
-  // Bindings and flags from bench/digest/wrangler.toml.
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
-
-  // Migrated and seeded once; every case starts from its own copy.
-  const pristine = join(work, "pristine");
-  await applyMigrations(pristine);
-  await seed(pristine);
-
-  console.log(`digest benchmark: batches of ${BATCH_SIZE} messages, ${WARMUP} warm-up messages per case`);
-  const results = [];
-  for (const c of cases) {
-    const state = join(work, c.key);
-    cpSync(pristine, state, { recursive: true });
-    const mf = new Miniflare({
-      ...workerOptions,
-      modules: true,
-      scriptPath: join(bundle, "worker.js"),
-      modulesRoot: bundle,
-      // Where `wrangler d1 … --persist-to <state>` keeps its databases.
-      d1Persist: join(state, "v3", "d1"),
-      r2Persist: join(state, "v3", "r2"),
-    });
-    try {
-      const figures = await runCase(c, mf);
-      if (figures) results.push(figures);
-    } finally {
-      await mf.dispose();
-    }
-  }
-  if (!flags.profile) report(results);
-} finally {
-  rmSync(work, { recursive: true, force: true });
-}
+const results = await runCases("digest", cases, runCase, async () =>
+  console.log(`digest benchmark: batches of ${BATCH_SIZE} messages, ${WARMUP} warm-up messages per case`),
+);
+if (!flags.profile) report(results);
 
 /** One case against a fresh state: its figures, or (with --profile) its profile printed. */
-async function runCase(c, mf) {
-  const call = async (path, body) => {
-    const res = await mf.dispatchFetch(`http://bench${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
-    return JSON.parse(text);
-  };
+async function runCase(c, call) {
   /** Digests `count` messages numbered from `offset`, a few batches per request; the figures summed. */
-  const digest = async (count, offset) => {
-    const sum = { messages: 0, acked: 0, retried: 0, buildMs: 0, digestMs: 0 };
-    for (let done = 0; done < count; done += MESSAGES_PER_REQUEST) {
-      const r = await call("/digest", {
-        template: c.template,
-        count: Math.min(MESSAGES_PER_REQUEST, count - done),
-        offset: offset + done,
-        batchSize: BATCH_SIZE,
-        projectId: PROJECT_ID,
-      });
-      for (const key of Object.keys(sum)) sum[key] += r[key];
-    }
-    return sum;
-  };
-  // workerd runs as a child of this process, in its process group.
-  const group = Number(readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ")[2]);
-  const cpu = () => (Number.isInteger(group) ? serverCpu(group, -1) : null);
+  const digest = (count, offset) =>
+    inRequests(count, MESSAGES_PER_REQUEST, ["messages", "acked", "retried", "buildMs", "digestMs"], (done, n) =>
+      call("/digest", { template: c.template, count: n, offset: offset + done, batchSize: BATCH_SIZE, projectId: PROJECT_ID }),
+    );
 
   // Warm-up numbers its messages after the measured ones, so distinct issues stay distinct.
   const warm = await digest(WARMUP, c.count);
@@ -187,17 +119,12 @@ async function runCase(c, mf) {
   const rowBytes = Math.round(sizing.avgRowBytes);
 
   // The ceiling runs before and after the digest, so drift on the shared machine hits both.
-  const ceilingRuns = [];
-  const ceiling = async () => {
-    const before = cpu();
-    const r = await call("/ceiling", { count: c.count, batchSize: BATCH_SIZE, rowBytes });
-    ceilingRuns.push({ ...r, cpu: workerCpu(before, cpu()) });
-  };
-  await ceiling();
-  const before = cpu();
+  const ceiling = ceilingRuns(call, { count: c.count, batchSize: BATCH_SIZE, rowBytes });
+  await ceiling.run();
+  const before = workerCpu();
   const run = await digest(c.count, 0);
-  const digestCpu = workerCpu(before, cpu());
-  await ceiling();
+  const digestCpu = workerCpuBetween(before, workerCpu());
+  await ceiling.run();
 
   // Every message acknowledged, every event stored once and counted once.
   const after = await call("/stats");
@@ -212,16 +139,14 @@ async function runCase(c, mf) {
   if (after.rejected > 0) problems.push(`${after.rejected} rejected envelopes`);
   if (problems.length > 0) console.log(`${c.name}: ${problems.join("; ")}`);
 
-  const ceilingMs = ceilingRuns.reduce((sum, r) => sum + r.ms, 0);
-  const ceilingRows = ceilingRuns.reduce((sum, r) => sum + r.rows, 0);
   const figures = {
     case: c,
     valid: problems.length === 0,
     events: run.messages,
     rate: run.messages / (run.digestMs / 1000),
-    ceilingRate: ceilingRows / (ceilingMs / 1000),
+    ceilingRate: ceiling.rate(),
     cpuPerEvent: (digestCpu * 1e6) / run.messages,
-    ceilingCpuPerRow: (ceilingRuns.reduce((sum, r) => sum + r.cpu, 0) * 1e6) / ceilingRows,
+    ceilingCpuPerRow: ceiling.cpuPerRow(),
     envelopeBytes: Buffer.byteLength(
       c.template.replaceAll("{{EVENT_ID}}", "0".repeat(32)).replace("{{TIMESTAMP}}", "1795306128.453").replaceAll("{{N}}", "0"),
     ),
@@ -229,7 +154,7 @@ async function runCase(c, mf) {
   };
   console.log(
     `${c.name}: ${run.messages} events in ${(run.digestMs / 1000).toFixed(2)} s = ${Math.round(figures.rate)}/s; ` +
-      `ceiling ${ceilingRuns.map((r) => `${Math.round(r.rows / (r.ms / 1000))}/s`).join(", ")} (rows of ${rowBytes} B)`,
+      `ceiling ${ceiling.rates()} (rows of ${rowBytes} B)`,
   );
   return figures;
 }
@@ -254,13 +179,12 @@ function report(results) {
     "(ceiling: as many plain rows of the events' stored size, multi-row INSERTs, one D1 batch per queue batch; " +
       "µs CPU: workerd, running the Worker and its local D1, per event or row)\n",
   );
-  if (results.some((f) => !f.valid)) {
-    console.log("RESULT INVALID: the digest did not store every event exactly once (see above)");
-    process.exitCode = 1;
-    return;
-  }
   const missed = results.filter((f) => f.rate < f.case.target);
-  console.log(missed.length === 0 ? "targets hold" : `targets MISSED: ${missed.map((f) => f.case.name).join(", ")}`);
+  printVerdict(
+    results.every((f) => f.valid),
+    "the digest did not store every event exactly once (see above)",
+    missed.length === 0 ? "targets hold" : `targets MISSED: ${missed.map((f) => f.case.name).join(", ")}`,
+  );
 }
 
 function printProfile(c, p) {
@@ -296,10 +220,4 @@ function printProfile(c, p) {
       ]),
     ),
   );
-}
-
-/** CPU seconds of workerd (the Worker and its local D1) between two snapshots; NaN if it restarted. */
-function workerCpu(before, after) {
-  if (!before || !after || before.pids !== after.pids) return Number.NaN;
-  return after.worker - before.worker;
 }

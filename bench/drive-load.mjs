@@ -1,5 +1,6 @@
 // Shared by the benchmarks: settings from flags or environment, one autocannon run per slice,
-// and the figures a benchmark reports (throughput, latency percentiles, failed responses).
+// and the figures a benchmark reports (throughput, latency percentiles, failed responses), its
+// tables and its verdict.
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 
@@ -145,4 +146,36 @@ export function positiveSetting(flags, name, fallback, env = process.env) {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
   return n;
+}
+
+/**
+ * A benchmark's own flags: `options` as node:util's parseArgs takes them (`--help`/`-h` added),
+ * `help` the lines that list them, printed under a heading on --help before exiting. `setting`
+ * reads a whole-number one as positiveSetting does.
+ */
+export function benchFlags(options, help, argv = process.argv.slice(2)) {
+  const { values: flags } = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } } });
+  if (flags.help) {
+    console.log(`options (or BENCH_<OPTION> in the environment):\n${help}`);
+    process.exit(0);
+  }
+  return { flags, setting: (name, fallback) => positiveSetting(flags, name, fallback) };
+}
+
+/** The cases (each with a `key`) that `list` ("a,b"), else BENCH_CASES, names; all without either. None is refused. */
+export function selectedCases(all, list, env = process.env) {
+  const selected = list ?? env.BENCH_CASES;
+  const cases = selected ? all.filter((c) => selected.split(",").includes(c.key)) : all;
+  if (cases.length === 0) throw new Error(`no case matches ${selected}; cases are ${all.map((c) => c.key).join(", ")}`);
+  return cases;
+}
+
+/** A report's last line: with a failed check, RESULT INVALID and why (exit code 1); else the verdict. */
+export function printVerdict(valid, why, verdict) {
+  if (!valid) {
+    console.log(`RESULT INVALID: ${why}`);
+    process.exitCode = 1;
+    return;
+  }
+  console.log(verdict);
 }

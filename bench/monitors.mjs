@@ -9,38 +9,30 @@
 // max_runtime timed out, and each failure that counts one event. A bench-only Worker
 // (bench/monitors/) in its own Miniflare, on a fresh copy of a migrated, seeded state per case
 // (bench/bench-worker.mjs). See BENCHMARKS.md.
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { ROOT } from "../scripts/local-dev.mjs";
-import { bundleBenchWorker, migratedState, startBenchWorker, workerCpu, workerCpuBetween } from "./bench-worker.mjs";
-import { formatTable, positiveSetting } from "./drive-load.mjs";
+import { onFreshState, prepareBenchWorker, workerCpu, workerCpuBetween } from "./bench-worker.mjs";
+import { benchFlags, formatTable, printVerdict } from "./drive-load.mjs";
 
-const { values: flags } = parseArgs({
-  options: {
+const { setting } = benchFlags(
+  {
     "cron-monitors": { type: "string" },
     "uptime-monitors": { type: "string" },
     minutes: { type: "string" },
     history: { type: "string" },
     "slow-ms": { type: "string" },
     statements: { type: "string" },
-    help: { type: "boolean", short: "h" },
   },
-});
-if (flags.help) {
-  console.log(`options (or BENCH_<OPTION> in the environment):
-  --cron-monitors <n>    cron monitors (default 1000)
+  `  --cron-monitors <n>    cron monitors (default 1000)
   --uptime-monitors <n>  uptime monitors, all due in the first minute (default 100)
   --minutes <n>          consecutive minutes run, then the next one twice at once (default 6)
   --history <n>          past check-ins seeded per cron monitor, and checks per uptime monitor, at most (default 720:
                          what a failure streak reads; an uptime monitor's are at most a day's)
   --slow-ms <n>          how long the slow uptime targets take to answer (default 1500)
-  --statements <n>       the statements listed by rows read and written (default 8)`);
-  process.exit(0);
-}
-const setting = (name, fallback) => positiveSetting(flags, name, fallback);
+  --statements <n>       the statements listed by rows read and written (default 8)`,
+);
 const CRON_MONITORS = setting("cron-monitors", 1000);
 const UPTIME_MONITORS = setting("uptime-monitors", 100);
 const MINUTES = setting("minutes", 6);
@@ -48,7 +40,6 @@ const HISTORY = setting("history", 720);
 const SLOW_MS = setting("slow-ms", 1500);
 const STATEMENTS = setting("statements", 8);
 const MINUTE = 60_000;
-const WRANGLER_CONFIG = join(ROOT, "bench", "monitors", "wrangler.toml");
 
 // The minutes: now's, then one after another; the last run twice at once.
 const t0 = Math.floor(Date.now() / MINUTE) * MINUTE;
@@ -58,60 +49,53 @@ const WARMUP = [t0 - 30 * MINUTE, t0 - 20 * MINUTE];
 const targets = await startTargets();
 const work = mkdtempSync(join(tmpdir(), "faultline-bench-monitors-"));
 try {
-  const worker = await bundleBenchWorker(WRANGLER_CONFIG, join(work, "bundle"));
-  const pristine = await migratedState(join(work, "pristine"));
+  const bench = await prepareBenchWorker("monitors", work);
   console.log(
     `minute job benchmark: ${CRON_MONITORS} cron monitors (up to ${HISTORY} past check-ins each), ${UPTIME_MONITORS} uptime monitors ` +
       `(slow targets ${SLOW_MS} ms), ${MINUTES} minutes and the next twice at once; against the same minutes over no monitors`,
   );
-  const baseline = await runCase(worker, pristine, join(work, "baseline"), false);
-  const loaded = await runCase(worker, pristine, join(work, "loaded"), true);
+  const baseline = await onFreshState(bench, join(work, "baseline"), (call) => runCase(call, false));
+  const loaded = await onFreshState(bench, join(work, "loaded"), (call) => runCase(call, true));
   report(baseline, loaded);
 } finally {
   rmSync(work, { recursive: true, force: true });
   targets.server.close();
 }
 
-async function runCase(worker, pristine, state, withMonitors) {
-  cpSync(pristine, state, { recursive: true });
-  const { call, dispose } = startBenchWorker(worker, state);
-  try {
-    await call("/rule", { now: t0 - 40 * MINUTE });
-    for (const at of WARMUP) await call("/minute", { now: at });
-    if (withMonitors) {
-      const started = Date.now();
-      const seeded = await call("/seed", {
-        t0,
-        cronMonitors: CRON_MONITORS,
-        uptimeMonitors: UPTIME_MONITORS,
-        history: HISTORY,
-        targetOrigin: targets.origin,
-        slowMs: SLOW_MS,
-      });
-      console.log(
-        `seeded ${seeded.monitors} cron monitors with ${seeded.checkIns} check-ins and ${seeded.uptimeMonitors} uptime monitors with ${seeded.uptimeChecks} checks in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      );
-    }
-    const runs = [];
-    for (const [k, at] of minutes.entries()) {
-      const twice = k === minutes.length - 1;
-      if (withMonitors) await call("/check-in", { now: at, total: CRON_MONITORS });
-      const before = await call("/tally");
-      const load = loadavg()[0];
-      const cpu = workerCpu();
-      const wall = Date.now();
-      const results = await Promise.all(Array.from({ length: twice ? 2 : 1 }, () => call("/minute", { now: at })));
-      const ms = Date.now() - wall;
-      const cpuSeconds = workerCpuBetween(cpu, workerCpu());
-      const after = await call("/tally");
-      for (const r of results) if (r.error) throw new Error(`the minute job at ${new Date(at).toISOString()} failed: ${r.error}`);
-      runs.push({ k, at, twice, results, ms, cpuMs: cpuSeconds * 1000, load, work: difference(before, after) });
-    }
-    if (!withMonitors) return { runs, problems: [] };
-    return { runs, problems: await check(call) };
-  } finally {
-    await dispose();
+async function runCase(call, withMonitors) {
+  await call("/rule", { now: t0 - 40 * MINUTE });
+  for (const at of WARMUP) await call("/minute", { now: at });
+  if (withMonitors) {
+    const started = Date.now();
+    const seeded = await call("/seed", {
+      t0,
+      cronMonitors: CRON_MONITORS,
+      uptimeMonitors: UPTIME_MONITORS,
+      history: HISTORY,
+      targetOrigin: targets.origin,
+      slowMs: SLOW_MS,
+    });
+    console.log(
+      `seeded ${seeded.monitors} cron monitors with ${seeded.checkIns} check-ins and ${seeded.uptimeMonitors} uptime monitors with ${seeded.uptimeChecks} checks in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
+  const runs = [];
+  for (const [k, at] of minutes.entries()) {
+    const twice = k === minutes.length - 1;
+    if (withMonitors) await call("/check-in", { now: at, total: CRON_MONITORS });
+    const before = await call("/tally");
+    const load = loadavg()[0];
+    const cpu = workerCpu();
+    const wall = Date.now();
+    const results = await Promise.all(Array.from({ length: twice ? 2 : 1 }, () => call("/minute", { now: at })));
+    const ms = Date.now() - wall;
+    const cpuSeconds = workerCpuBetween(cpu, workerCpu());
+    const after = await call("/tally");
+    for (const r of results) if (r.error) throw new Error(`the minute job at ${new Date(at).toISOString()} failed: ${r.error}`);
+    runs.push({ k, at, twice, results, ms, cpuMs: cpuSeconds * 1000, load, work: difference(before, after) });
+  }
+  if (!withMonitors) return { runs, problems: [] };
+  return { runs, problems: await check(call) };
 }
 
 function difference(before, after) {
@@ -296,11 +280,10 @@ function report(baseline, loaded) {
     `\nby rows written (${totals.written} in all)\n${formatTable(["statement", "runs", "rows read", "rows written"], top("rowsWritten"))}\n`,
   );
 
-  if (loaded.problems.length > 0) {
-    console.log(`problems:\n  ${loaded.problems.join("\n  ")}`);
-    console.log("RESULT INVALID: the minute job did not record every due check exactly once (see above)");
-    process.exitCode = 1;
-    return;
-  }
-  console.log("checks hold: every due uptime monitor checked once per due time, every missed run and timeout recorded once");
+  if (loaded.problems.length > 0) console.log(`problems:\n  ${loaded.problems.join("\n  ")}`);
+  printVerdict(
+    loaded.problems.length === 0,
+    "the minute job did not record every due check exactly once (see above)",
+    "checks hold: every due uptime monitor checked once per due time, every missed run and timeout recorded once",
+  );
 }

@@ -6,39 +6,29 @@
 // in its own Miniflare, on a fresh copy of a migrated, seeded local state. `--profile` prints
 // instead where a batch's time goes, step by step. See BENCHMARKS.md.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
-import { formatTable, positiveSetting } from "./drive-load.mjs";
-import { serverCpu } from "./server-cpu.mjs";
+import { ROOT } from "../scripts/local-dev.mjs";
+import { bundleBenchWorker, inRequests, migratedState, startBenchWorker, workerCpu, workerCpuBetween } from "./bench-worker.mjs";
+import { ceilingRuns, perSecond } from "./ceiling.mjs";
+import { benchFlags, formatTable, printVerdict } from "./drive-load.mjs";
 
-const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"))("miniflare");
-
-const { values: flags } = parseArgs({
-  options: {
+const { flags, setting } = benchFlags(
+  {
     sessions: { type: "string" },
     releases: { type: "string" },
     users: { type: "string" },
     "batch-size": { type: "string" },
     rounds: { type: "string" },
     profile: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
   },
-});
-if (flags.help) {
-  console.log(`options (or BENCH_<OPTION> in the environment):
-  --sessions <n>      sessions (two updates each; default 5000)
+  `  --sessions <n>      sessions (two updates each; default 5000)
   --releases <n>      releases they cycle through (default 5)
   --users <n>         distinct users (did) they cycle through (default 1000)
   --batch-size <n>    messages per queue batch (default 100, the consumer's max_batch_size)
   --rounds <n>        digest runs of --sessions each, every one between two ceiling runs (default 1)
-  --profile           instead of rates, µs per update of each step of the digest and of each D1 statement`);
-  process.exit(0);
-}
-const setting = (name, fallback) => positiveSetting(flags, name, fallback);
+  --profile           instead of rates, µs per update of each step of the digest and of each D1 statement`,
+);
 const SESSIONS = setting("sessions", 5_000);
 const RELEASES = setting("releases", 5);
 const USERS = setting("users", 1_000);
@@ -80,39 +70,21 @@ function expected(total) {
 
 const work = mkdtempSync(join(tmpdir(), "faultline-bench-sessions-"));
 try {
-  const bundle = join(work, "bundle");
-  await wrangler(["deploy", "--dry-run", "--outdir", bundle, "--config", WRANGLER_CONFIG]);
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
-  const state = join(work, "state");
-  await applyMigrations(state);
-  await seed(state);
-  const mf = new Miniflare({
-    ...workerOptions,
-    modules: true,
-    scriptPath: join(bundle, "worker.js"),
-    modulesRoot: bundle,
-    d1Persist: join(state, "v3", "d1"),
-    r2Persist: join(state, "v3", "r2"),
-  });
+  const worker = await bundleBenchWorker(WRANGLER_CONFIG, join(work, "bundle"));
+  const { call, dispose } = startBenchWorker(worker, await migratedState(join(work, "state")));
   try {
     console.log(
       `sessions benchmark: ${ROUNDS} × ${SESSIONS} sessions (${UPDATES} updates) over ${RELEASES} releases and ${USERS} users, batches of ${BATCH_SIZE}, ${WARMUP} warm-up`,
     );
-    await run(mf);
+    await run(call);
   } finally {
-    await mf.dispose();
+    await dispose();
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
 
-async function run(mf) {
-  const call = async (path, body) => {
-    const res = await mf.dispatchFetch(`http://bench${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
-    return JSON.parse(text);
-  };
+async function run(call) {
   const request = (from, to, redeliver) => ({
     template: TEMPLATE,
     from,
@@ -124,14 +96,10 @@ async function run(mf) {
     lag: LAG,
     redeliver,
   });
-  const digest = async (from, to, redeliver = false) => {
-    const sum = { updates: 0, acked: 0, retried: 0, digestMs: 0, rowsWritten: 0 };
-    for (let at = from; at < to; at += MESSAGES_PER_REQUEST) {
-      const r = await call("/digest", request(at, Math.min(to, at + MESSAGES_PER_REQUEST), redeliver));
-      for (const key of Object.keys(sum)) sum[key] += r[key];
-    }
-    return sum;
-  };
+  const digest = (from, to, redeliver = false) =>
+    inRequests(to - from, MESSAGES_PER_REQUEST, ["updates", "acked", "retried", "digestMs", "rowsWritten"], (done, n) =>
+      call("/digest", request(from + done, from + done + n, redeliver)),
+    );
 
   await digest(0, WARMUP);
   if (flags.profile) {
@@ -143,27 +111,20 @@ async function run(mf) {
     );
     return;
   }
-  const group = Number(readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ")[2]);
-  const cpu = () => (Number.isInteger(group) ? serverCpu(group, -1) : null);
-  const cpuBetween = (before, after) => (before && after && before.pids === after.pids ? after.worker - before.worker : Number.NaN);
   const sizing = await call("/stats");
   const rowBytes = Math.round(sizing.avgRowBytes);
-  const ceilingRuns = [];
-  const ceiling = async () => {
-    const t = cpu();
-    ceilingRuns.push({ ...(await call("/ceiling", { count: UPDATES, batchSize: BATCH_SIZE, rowBytes })), cpu: cpuBetween(t, cpu()) });
-  };
-  await ceiling();
+  const ceiling = ceilingRuns(call, { count: UPDATES, batchSize: BATCH_SIZE, rowBytes });
+  await ceiling.run();
   const before = await call("/stats");
   const main = { updates: 0, acked: 0, retried: 0, digestMs: 0, rowsWritten: 0, cpu: 0 };
   const rounds = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const t = cpu();
+    const t = workerCpu();
     const r = await digest(WARMUP + round * UPDATES, WARMUP + (round + 1) * UPDATES);
-    r.cpu = cpuBetween(t, cpu());
+    r.cpu = workerCpuBetween(t, workerCpu());
     rounds.push(r);
     for (const key of Object.keys(main)) main[key] += r[key];
-    await ceiling();
+    await ceiling.run();
   }
   const after = await call("/stats");
   // Every update delivered again (as Queues may): nothing may move.
@@ -182,19 +143,17 @@ async function run(mf) {
   if (problems.length > 0) console.log(`problems: ${problems.join("; ")}`);
 
   const rate = main.updates / (main.digestMs / 1000);
-  const sum = (runs, key) => runs.reduce((s, r) => s + r[key], 0);
-  const ceilingRate = sum(ceilingRuns, "rows") / (sum(ceilingRuns, "ms") / 1000);
+  const ceilingRate = ceiling.rate();
   const sessions = after.sessions - before.sessions;
   const ratio = rate / ceilingRate;
   // CPU of workerd (the Worker with its local D1) per update and per ceiling row: steadier than
   // rates when other work shares the machine; under saturation throughput goes as its inverse.
   const cpuPerUpdate = (main.cpu * 1e6) / main.updates;
-  const cpuPerRow = (sum(ceilingRuns, "cpu") * 1e6) / sum(ceilingRuns, "rows");
-  const perSecond = (rows, ms) => `${Math.round(rows / (ms / 1000))}/s`;
+  const cpuPerRow = ceiling.cpuPerRow();
   console.log(
     `${main.updates} updates in ${(main.digestMs / 1000).toFixed(2)} s = ${Math.round(rate)}/s ` +
       `(rounds: ${rounds.map((r) => perSecond(r.updates, r.digestMs)).join(", ")}); ` +
-      `ceiling ${ceilingRuns.map((r) => perSecond(r.rows, r.ms)).join(", ")} (rows of ${rowBytes} B); ` +
+      `ceiling ${ceiling.rates()} (rows of ${rowBytes} B); ` +
       `redelivery of ${again.updates} updates wrote ${again.rowsWritten} rows`,
   );
   console.log(
@@ -236,10 +195,9 @@ async function run(mf) {
       "run before and after every round; D1 rows: meta.rows_written of the batches, over the sessions the run began; " +
       "µs CPU: workerd with its local D1)\n",
   );
-  if (problems.length > 0) {
-    console.log("RESULT INVALID: the digest did not count every session exactly once (see above)");
-    process.exitCode = 1;
-    return;
-  }
-  console.log(ratio >= TARGET_RATIO ? "target holds" : "target MISSED");
+  printVerdict(
+    problems.length === 0,
+    "the digest did not count every session exactly once (see above)",
+    ratio >= TARGET_RATIO ? "target holds" : "target MISSED",
+  );
 }

@@ -11,47 +11,31 @@
 //   esbuild and run under Node with the files served from memory: the part maps change, without
 //   the D1 writes that are the same either way. Its cold cost: the first event of a fresh module
 //   instance (the map read and parsed, the minified file indexed). See BENCHMARKS.md.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { TraceMap, eachMapping } from "@jridgewell/trace-mapping";
 import { build } from "esbuild";
 import { zipSync } from "fflate";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { ROOT, applyMigrations, seed, wrangler } from "../scripts/local-dev.mjs";
+import { ROOT } from "../scripts/local-dev.mjs";
+import { inRequests, onFreshState, prepareBenchWorker } from "./bench-worker.mjs";
+import { benchFlags } from "./drive-load.mjs";
 
-// The Miniflare that wrangler runs (same workerd, same local D1), as bench/digest.mjs uses it.
-const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"))("miniflare");
-
-const { values: flags } = parseArgs({
-  options: {
+const { flags, setting } = benchFlags(
+  {
     events: { type: "string" },
     rounds: { type: "string" },
     "digest-events": { type: "string" },
     "digest-rounds": { type: "string" },
     cases: { type: "string" },
-    help: { type: "boolean", short: "h" },
   },
-});
-if (flags.help) {
-  console.log(`options (or BENCH_<OPTION> in the environment):
-  --digest-events N  events per case of the whole digest (default 3000, in batches of 100)
+  `  --digest-events N  events per case of the whole digest (default 3000, in batches of 100)
   --digest-rounds N  rounds of the whole digest, each a case with maps and one without (default 2)
   --events N         events per round of the prepare step (default 2000)
   --rounds N         rounds of the prepare step (default 5)
-  --cases <list>     digest, prepare or both (default digest,prepare)`);
-  process.exit(0);
-}
-const setting = (name, fallback) => {
-  const raw = flags[name] ?? process.env[`BENCH_${name.toUpperCase().replaceAll("-", "_")}`];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-};
+  --cases <list>     digest, prepare or both (default digest,prepare)`,
+);
 const EVENTS = setting("events", 2000);
 const ROUNDS = setting("rounds", 5);
 const DIGEST_EVENTS = setting("digest-events", 3000);
@@ -213,14 +197,8 @@ async function prepareStep(dir, mapText, minifiedText, eventOf) {
  * debug id, as `sentry-cli sourcemaps inject` + `upload` make it) is stored first.
  */
 async function wholeDigest(dir, mapText, minifiedText, eventOf) {
-  const config = join(ROOT, "bench", "symbolicate", "wrangler.toml");
-  // Bundled by wrangler as `wrangler deploy` would, once, so every case runs the same code.
-  const bundle = join(dir, "worker-bundle");
-  await wrangler(["deploy", "--dry-run", "--outdir", bundle, "--config", config]);
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
-  const pristine = join(dir, "pristine");
-  await applyMigrations(pristine);
-  await seed(pristine);
+  // Bundled once, so every case runs the same code; migrated and seeded once.
+  const bench = await prepareBenchWorker("symbolicate", join(dir, "worker"));
 
   const manifest = {
     files: {
@@ -269,19 +247,9 @@ async function wholeDigest(dir, mapText, minifiedText, eventOf) {
     // Alternate the order, so drift on the machine spreads over both.
     for (const withMaps of round % 2 === 0 ? [false, true] : [true, false]) {
       const state = join(dir, `state-${runs.length}`);
-      cpSync(pristine, state, { recursive: true });
-      const mf = new Miniflare({
-        ...workerOptions,
-        modules: true,
-        scriptPath: join(bundle, "worker.js"),
-        modulesRoot: bundle,
-        d1Persist: join(state, "v3", "d1"),
-        r2Persist: join(state, "v3", "r2"),
-      });
       try {
-        runs.push({ withMaps, ...(await digestCase(mf, withMaps, bundleBytes, templates)) });
+        runs.push({ withMaps, ...(await onFreshState(bench, state, (call) => digestCase(call, withMaps, bundleBytes, templates))) });
       } finally {
-        await mf.dispose();
         rmSync(state, { recursive: true, force: true });
       }
     }
@@ -314,34 +282,15 @@ async function wholeDigest(dir, mapText, minifiedText, eventOf) {
 }
 
 /** One case on a fresh Worker: the first event alone (cold), a warm-up, then the measured events. */
-async function digestCase(mf, withMaps, bundleBytes, templates) {
-  const call = async (path, body) => {
-    const res = await mf.dispatchFetch(
-      `http://bench${path}`,
-      body === undefined ? {} : { method: "POST", body: body instanceof Uint8Array ? body : JSON.stringify(body) },
-    );
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
-    return JSON.parse(text);
-  };
+async function digestCase(call, withMaps, bundleBytes, templates) {
   if (withMaps) {
     const answer = await call(`/upload?project=${PROJECT_ID}`, bundleBytes);
     if (answer.state !== "ok") throw new Error(`upload: ${JSON.stringify(answer)}`);
   }
-  const digest = async (count, offset) => {
-    const sum = { messages: 0, acked: 0, retried: 0, digestMs: 0, rowsWritten: 0 };
-    for (let done = 0; done < count; done += 10 * BATCH_SIZE) {
-      const r = await call("/digest", {
-        templates,
-        count: Math.min(10 * BATCH_SIZE, count - done),
-        offset: offset + done,
-        batchSize: BATCH_SIZE,
-        projectId: PROJECT_ID,
-      });
-      for (const key of Object.keys(sum)) sum[key] += r[key];
-    }
-    return sum;
-  };
+  const digest = (count, offset) =>
+    inRequests(count, 10 * BATCH_SIZE, ["messages", "acked", "retried", "digestMs", "rowsWritten"], (done, n) =>
+      call("/digest", { templates, count: n, offset: offset + done, batchSize: BATCH_SIZE, projectId: PROJECT_ID }),
+    );
   const first = await digest(1, 0);
   const warm = await digest(WARMUP, 1);
   const run = await digest(DIGEST_EVENTS, 1 + WARMUP);
