@@ -6,26 +6,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { ROOT, applyMigrations, buildDashboard, freePort, queryLocalD1, seed, startDashboard, wrangler } from "../scripts/local-dev.mjs";
 import { seedStatements, totalEvents } from "./dashboard/seed-events.mjs";
-import { formatTable, positiveSetting } from "./drive-load.mjs";
+import { benchFlags } from "./drive-load.mjs";
+import { timeCallsSequentially } from "./sequential-calls.mjs";
 
-const { values: flags } = parseArgs({
-  options: {
-    issues: { type: "string" },
-    requests: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
-if (flags.help) {
-  console.log(`options (or BENCH_<OPTION> in the environment):
-  --issues <n>    issues to seed, about 20 events each (default 50000: a million events)
-  --requests <n>  timed requests per call (default 200, after 20 untimed)`);
-  process.exit(0);
-}
-const setting = (name, fallback) => positiveSetting(flags, name, fallback);
+const { setting } = benchFlags(
+  { issues: { type: "string" }, requests: { type: "string" } },
+  `  --issues <n>    issues to seed, about 20 events each (default 50000: a million events)
+  --requests <n>  timed requests per call (default 200, after 20 untimed)`,
+);
 const ISSUES = setting("issues", 50_000);
 const REQUESTS = setting("requests", 200);
 const WARMUP = 20;
@@ -111,28 +102,7 @@ try {
     ["issue: events list", () => `${base}/api/0/issues/${randomIssue()}/events/`, auth, 200],
   ];
 
-  const rows = [];
-  for (const [name, url, headers, expected] of calls) {
-    const times = [];
-    for (let i = 0; i < WARMUP + REQUESTS; i++) {
-      const t0 = performance.now();
-      const res = await fetch(url(), { headers });
-      await res.arrayBuffer();
-      const ms = performance.now() - t0;
-      if (res.status !== expected) throw new Error(`${name}: ${res.status}, expected ${expected}\n${dashboard.output()}`);
-      if (i >= WARMUP) times.push(ms);
-    }
-    times.sort((a, b) => a - b);
-    rows.push({ name, p50: percentile(times, 0.5), p95: percentile(times, 0.95) });
-  }
-  const floor = rows[0].p50;
-  console.log(`\nSequential requests to wrangler pages dev, ${REQUESTS} per call after ${WARMUP} untimed (ms):\n`);
-  console.log(
-    formatTable(
-      ["call", "p50", "p95", "p50 / no data"],
-      rows.map((r) => [r.name, r.p50.toFixed(1), r.p95.toFixed(1), (r.p50 / floor).toFixed(1)]),
-    ),
-  );
+  await timeCallsSequentially(calls, { warmup: WARMUP, requests: REQUESTS, context: () => dashboard.output() });
 
   console.log("\nQuery plans on the seeded database:\n");
   for (const { name, sql, params } of await dashboardQueries(randomIssue(), now)) {
@@ -142,10 +112,6 @@ try {
 } finally {
   await dashboard?.stop();
   rmSync(persistTo, { recursive: true, force: true });
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 /** The API's queries, built by its own code (bench/dashboard/query-plans.ts, bundled for Node). */

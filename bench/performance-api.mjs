@@ -8,24 +8,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { applyMigrations, buildDashboard, freePort, queryLocalD1, seed, startDashboard, wrangler } from "../scripts/local-dev.mjs";
-import { formatTable, positiveSetting } from "./drive-load.mjs";
+import { benchFlags } from "./drive-load.mjs";
+import { timeCallsSequentially } from "./sequential-calls.mjs";
 
-const { values: flags } = parseArgs({
-  options: {
-    names: { type: "string" },
-    requests: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
-if (flags.help) {
-  console.log(`options (or BENCH_<OPTION> in the environment):
-  --names <n>     transaction names (default 2000; 25 hours x 2 releases x 10 transactions each: 1,000,000 at 2,000)
-  --requests <n>  timed requests per call (default 100, after 10 untimed)`);
-  process.exit(0);
-}
-const setting = (name, fallback) => positiveSetting(flags, name, fallback);
+const { setting } = benchFlags(
+  { names: { type: "string" }, requests: { type: "string" } },
+  `  --names <n>     transaction names (default 2000; 25 hours x 2 releases x 10 transactions each: 1,000,000 at 2,000)
+  --requests <n>  timed requests per call (default 100, after 10 untimed)`,
+);
 const NAMES = setting("names", 2_000);
 const REQUESTS = setting("requests", 100);
 const WARMUP = 10;
@@ -95,36 +86,10 @@ try {
     ],
   ];
 
-  const results = [];
-  for (const [name, url, headers, expected] of calls) {
-    const times = [];
-    for (let i = 0; i < WARMUP + REQUESTS; i++) {
-      const t0 = performance.now();
-      const res = await fetch(url(), { headers });
-      const body = await res.text();
-      const ms = performance.now() - t0;
-      if (res.status !== expected)
-        throw new Error(`${name}: ${res.status}, expected ${expected}: ${body.slice(0, 500)}\n${dashboard.output()}`);
-      if (i >= WARMUP) times.push(ms);
-    }
-    times.sort((a, b) => a - b);
-    results.push({ name, p50: percentile(times, 0.5), p95: percentile(times, 0.95) });
-  }
-  const floor = results[0].p50;
-  console.log(`\nSequential requests to wrangler pages dev, ${REQUESTS} per call after ${WARMUP} untimed (ms):\n`);
-  console.log(
-    formatTable(
-      ["call", "p50", "p95", "p50 / no data"],
-      results.map((r) => [r.name, r.p50.toFixed(1), r.p95.toFixed(1), (r.p50 / floor).toFixed(1)]),
-    ),
-  );
+  await timeCallsSequentially(calls, { warmup: WARMUP, requests: REQUESTS, context: () => dashboard.output() });
 } finally {
   await dashboard?.stop();
   rmSync(persistTo, { recursive: true, force: true });
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 /**
