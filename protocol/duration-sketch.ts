@@ -73,22 +73,27 @@ export function sketchCount(sketch: Sketch): number {
 }
 
 /**
- * The q-quantile (0 ≤ q ≤ 1) by nearest rank: the ⌈q·n⌉-th smallest value (the smallest for q =
+ * The q-quantile (0 ≤ q ≤ 1) of a sketch (or of its buckets in a Map) by nearest rank: the ⌈q·n⌉-th smallest value (the smallest for q =
  * 0), within RELATIVE_ACCURACY of the exact one; so p99 of three values is the largest. Null for
  * an empty sketch.
  */
-export function sketchQuantile(sketch: Sketch, q: number): number | null {
-  const n = sketchCount(sketch);
+export function sketchQuantile(sketch: Sketch | ReadonlyMap<string, number>, q: number): number | null {
+  const buckets: Array<{ order: number; key: string; count: number }> = [];
+  let n = 0;
+  for (const [key, count] of sketch instanceof Map ? sketch : Object.entries(sketch)) {
+    buckets.push({ order: keyOrder(key), key, count });
+    n += count;
+  }
   if (n === 0) return null;
   // 0-based; the epsilon keeps 0.95 × 100 (95.00000000000001 in floating point) at rank 95.
   const rank = Math.max(0, Math.ceil(Math.min(1, Math.max(0, q)) * n - 1e-9) - 1);
-  const keys = Object.keys(sketch).sort((a, b) => keyOrder(a) - keyOrder(b));
+  buckets.sort((a, b) => a.order - b.order);
   let seen = 0;
-  for (const key of keys) {
-    seen += sketch[key]!;
-    if (seen > rank) return sketchBucketValue(key);
+  for (const b of buckets) {
+    seen += b.count;
+    if (seen > rank) return sketchBucketValue(b.key);
   }
-  return sketchBucketValue(keys.at(-1)!);
+  return sketchBucketValue(buckets.at(-1)!.key);
 }
 
 function keyOrder(key: string): number {

@@ -11,6 +11,7 @@ import type { QueryWindow } from "./discover-window";
 import { bucketTimes } from "./discover-window";
 import { type FieldDefinition, type GroupKey, TransactionAggregate, roundValue, transactionField } from "./transaction-fields";
 import {
+  groupRollups,
   groupTotalsPage,
   recentSince,
   recentTransactionRollups,
@@ -171,9 +172,11 @@ const MAX_PER_PAGE = 100;
  * up, sorted and paged in SQL (groupTotalsPage, when the search can be said in SQL and the page's
  * names are known from its groups), so only the page's groups come back, then the rows (with
  * sketches and vitals) of the page's names only; a sort by a group field, or a search SQL cannot
- * say, sorts each key's totals in the function instead. A sort by a percentile needs every group's sketch, so it reads and
- * merges every key's rows of the window, then the Web Vitals of the page's names; a sort by a
- * Web Vital reads every vital row; a search for exact names reads their rows at once. Over the
+ * say, sorts each key's totals in the function instead. A sort by a duration percentile needs
+ * every group's sketch: each group's rows come added up in SQL as one row with its sketches
+ * joined (groupRollups), merged and sorted here, then the Web Vitals of the page's names are
+ * read. Otherwise it reads and merges every key's rows of the window; a sort by a Web Vital
+ * reads every vital row; a search for exact names reads their rows at once. Over the
  * last 24 hours (and longer) each read takes the recent totals, one row per key, instead of
  * one per key and hour (readsRecentTotals).
  */
@@ -189,6 +192,38 @@ async function tablePage(
   const sortDefinition = definitions.get(sort.field)!;
   const all = [...definitions.values()];
   const recent = await recentFor(c, window, all);
+  const where = transactionSearchSql(search, "?5");
+  const hasVitals = all.some((d) => d.vital !== null);
+  if (
+    sortDefinition.needsSketch &&
+    sortDefinition.vital === null &&
+    exactNames(search) === null &&
+    where !== null &&
+    (!hasVitals || groupFields.includes("transaction"))
+  ) {
+    // A sort by a duration percentile: every group's rows added up in SQL, one row per group
+    // with its sketches in one text, merged and sorted here; then the page's Web Vitals. A stored
+    // sketch that is not one JSON value (never written so) sends the table down the path below.
+    const groups = new Groups(groupFields, definitions, slugs);
+    const rows = await groupRollups(c.env.DB, {
+      projectIds,
+      start: window.start,
+      end: window.end,
+      recent,
+      groupBy: groupFields.map((f) => definitions.get(f)!.column!),
+      where,
+    });
+    if (rows.every((r) => groups.of(r).aggregate.addGroup(r))) {
+      const sorted = groups.sorted(sort.field, sort.direction, minutes);
+      const page = sorted.slice(sort.offset, sort.offset + sort.perPage);
+      if (hasVitals && page.length > 0) {
+        const at = groupFields.indexOf("transaction");
+        const onPage = [...new Set(page.map((g) => String(g.key[at])))];
+        await addPageVitals(c, { projectIds, window, search, definitions: all }, groups, page, onPage);
+      }
+      return { page, total: sorted.length };
+    }
+  }
   if (sortDefinition.needsSketch || sortDefinition.vital !== null || exactNames(search) !== null) {
     const groups = new Groups(groupFields, definitions, slugs);
     const vitalsLater = sortDefinition.vital === null && exactNames(search) === null && all.some((d) => d.vital !== null);
@@ -203,20 +238,12 @@ async function tablePage(
     const sorted = groups.sorted(sort.field, sort.direction, minutes);
     const page = sorted.slice(sort.offset, sort.offset + sort.perPage);
     if (vitalsLater && page.length > 0) {
-      const vitals = [...new Set(all.flatMap((d) => (d.vital === null ? [] : [d.vital])))];
       const onPage = [...new Set(page.flatMap((g) => [...(names.get(g.id) ?? [])]))];
-      const withSketch = all.some((d) => d.needsSketch && d.vital !== null);
-      const late = await vitalRollups(c.env.DB, { projectIds, start: window.start, end: window.end, vitals, names: onPage, withSketch });
-      const pageIds = new Set(page.map((g) => g.id));
-      for (const r of late) {
-        const g = groups.of(r);
-        if (pageIds.has(g.id) && matchesTransactionSearch(search, r)) g.aggregate.addVital(r);
-      }
+      await addPageVitals(c, { projectIds, window, search, definitions: all }, groups, page, onPage);
     }
     return { page, total: sorted.length };
   }
 
-  const where = transactionSearchSql(search, "?5");
   const needsRows = all.some((d) => d.needsSketch || d.vital !== null);
   if (
     sortDefinition.sqlOrder !== undefined &&
@@ -273,6 +300,25 @@ async function tablePage(
   for (const r of rows) groups.of(r).aggregate.add(r);
   for (const r of vitalRows) groups.of(r).aggregate.addVital(r);
   return { page: page.map((g) => groups.byId.get(g.id) ?? g), total: sorted.length };
+}
+
+/** Adds the Web Vitals of the page's groups, read for the page's names only (hourly rows: vitals are few). */
+async function addPageVitals(
+  c: Context<ApiEnv>,
+  o: { projectIds: number[]; window: QueryWindow; search: TransactionSearch; definitions: FieldDefinition[] },
+  groups: Groups,
+  page: Group[],
+  names: string[],
+): Promise<void> {
+  const vitals = [...new Set(o.definitions.flatMap((d) => (d.vital === null ? [] : [d.vital])))];
+  const withSketch = o.definitions.some((d) => d.needsSketch && d.vital !== null);
+  const { projectIds, window } = o;
+  const late = await vitalRollups(c.env.DB, { projectIds, start: window.start, end: window.end, vitals, names, withSketch });
+  const pageIds = new Set(page.map((g) => g.id));
+  for (const r of late) {
+    const g = groups.of(r);
+    if (pageIds.has(g.id) && matchesTransactionSearch(o.search, r)) g.aggregate.addVital(r);
+  }
 }
 
 // https://docs.sentry.io/api/discover/query-discover-events-in-table-format/ with dataset=transactions.

@@ -214,6 +214,51 @@ export async function groupTotalsPage(
   return results;
 }
 
+export type GroupRollupsRow = GroupTotalsRow & { slowestMs: number; parts: number; sketches: string };
+
+/**
+ * Every group of the window (groupTotalsPage's groups, unsorted), each with its totals and its
+ * rows' duration sketches joined into one JSON array of sign and sketch pairs
+ * (`[1,{...},-1,{...}]`) with the number of rows (`parts`), so a group's rows come back as one
+ * row and one text to parse (TransactionAggregate.addGroup checks it). The slowest transaction
+ * only from hourly rows.
+ */
+export async function groupRollups(
+  d1: D1Database,
+  o: {
+    projectIds: readonly number[];
+    start: number;
+    end: number;
+    recent: boolean;
+    groupBy: readonly GroupColumn[];
+    where: { sql: string; value: string };
+  },
+): Promise<GroupRollupsRow[]> {
+  if (o.projectIds.length === 0) return [];
+  const keys = ["project_id", "name", "op", "environment", "release"] as const;
+  const grouped = keys.map((k) => (o.groupBy.includes(k) ? `${k} AS ${k === "project_id" ? "projectId" : k}` : `NULL AS ${k}`));
+  const sign = o.recent ? "sign * " : "";
+  const sums = ["count", "failures", "satisfied", "tolerated"].map((c) => `sum(${sign}${c}) AS ${c}`);
+  const from = o.recent
+    ? `(${recentParts({
+        names: null,
+        recentColumns: `${ROW_COLUMNS.join(", ")}, sketch`,
+        columns: `${ROW_COLUMNS.map((c) => `h.${c}`).join(", ")}, h.sketch`,
+      })}) AS parts WHERE ${o.where.sql}`
+    : `transaction_rollups WHERE project_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3 AND ${o.where.sql}`;
+  const groupBy = o.groupBy.length === 0 ? "" : `GROUP BY ${[...new Set(o.groupBy)].join(", ")}`;
+  const { results } = await d1
+    .prepare(
+      `${o.recent ? SINCE : ""} SELECT ${[...grouped, ...sums].join(", ")}, sum(${sign}duration_sum) AS durationSum,
+         ${o.recent ? "0" : "max(slowest_ms)"} AS slowestMs, count(*) AS parts,
+         '[' || group_concat(${o.recent ? "sign" : "1"} || ',' || sketch) || ']' AS sketches
+       FROM ${from} ${groupBy} HAVING sum(${sign}count) > 0 AND ?5 IS NOT NULL`,
+    )
+    .bind(ids(o.projectIds), o.start, o.end, null, o.where.value)
+    .all<GroupRollupsRow>();
+  return results;
+}
+
 function recentBindings(o: { projectIds: readonly number[]; start: number; end: number; names: readonly string[] | null }): unknown[] {
   return o.names === null ? [ids(o.projectIds), o.start, o.end] : [ids(o.projectIds), o.start, o.end, ids(o.names)];
 }

@@ -217,6 +217,23 @@ describe("GET /organizations/{org}/events/?dataset=transactions", () => {
     ]);
   });
 
+  it("sorts by a percentile as it merges each row, however a stored sketch reads", async () => {
+    const org = await seedOrganization();
+    const other = await seedProjectIn(org.orgId, "zz-sketch");
+    await seedTransactions(org.projectId, other);
+    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions&field=transaction&field=count()&field=p50()&field=p95()&sort=-p95()&${WINDOW}`;
+    const named = async (name: string) =>
+      (await get(`${base}&query=${encodeURIComponent(`transaction:"${name}"`)}`, org.token)).json.data[0];
+    // Texts that are not one JSON object: each reads as an empty sketch, its counts still counted.
+    for (const text of ['{"1": 5}, 1, {"900": 5}', '{"1": 5}, {"900": 5}', "[1, 2]", "not json", '{"400": 3} ']) {
+      await env.DB.prepare("UPDATE transaction_rollups SET sketch = ? WHERE project_id = ? AND name = 'POST /checkout'")
+        .bind(text, other)
+        .run();
+      const table = (await get(base, org.token)).json.data;
+      expect(table, text).toEqual([await named(table[0].transaction), await named(table[1].transaction)]);
+    }
+  });
+
   it("answers 400 naming an unknown field, query key, sort or malformed query", async () => {
     const org = await seedOrganization();
     const base = `/organizations/${org.orgSlug}/events/?dataset=transactions`;
@@ -434,6 +451,16 @@ describe("the Performance table from the recent totals", () => {
             if (r[avg] !== undefined) expect(r[avg]).toBeCloseTo(hourly.json.data[i][avg], 6);
           });
           expect(recent.link, path).toBe(hourly.link);
+          if (q.field === table && q.sort === "-p95()") {
+            // Each group as the function merges its rows when a search names them.
+            for (const row of recent.json.data) {
+              const one = new URLSearchParams(params);
+              one.set("query", `transaction:"${row.transaction}"`);
+              const named = await get(`/organizations/${org.orgSlug}/events/?${one}`, org.token);
+              const same = named.json.data.find((r: any) => r["transaction.op"] === row["transaction.op"] && r.project === row.project);
+              expect(exact([row]), path).toEqual(exact([same]));
+            }
+          }
           if (!/p\d|lcp/.test(q.sort)) {
             const everyGroup = new URLSearchParams(params);
             everyGroup.set(
