@@ -8,7 +8,7 @@ import { normalizeEvent, type NormalizedEvent } from "../../queue-consumer/diges
 import { parseEnvelope, parseItemJson } from "../../protocol/parse-envelope";
 import { persistDigest } from "../../queue-consumer/digest/persist-digest";
 import { encodeEventData } from "../../protocol/event-data";
-import type { PreparedEvent } from "../../queue-consumer/digest/prepare-message";
+import { emptyPreparedMessage, type PreparedEvent } from "../../queue-consumer/digest/prepare-message";
 import { scrubNormalizedEvent } from "../../queue-consumer/digest/items/error/scrub-event";
 import type { Env } from "../../protocol/env";
 import { type IngestMessage, ingestMessageSchema } from "../../protocol/ingest-message";
@@ -67,7 +67,7 @@ export async function profileDigest(env: Env, nextBatch: () => IngestMessage[] |
       grouping: groupings[i]!,
       data: data[i]!,
     }));
-    const input = { events: prepared, checkIns: [], items: [], rejections: [] };
+    const input = { ...emptyPreparedMessage(), events: prepared };
     if (batches % 2 === 0) await time("persist (one D1 batch)", () => persistDigest(env.DB, input));
     else await persistDigest(timedD1, input);
     batches += 1;
