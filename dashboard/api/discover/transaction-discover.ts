@@ -59,10 +59,36 @@ export function readsRecentTotals(since: number | null, window: QueryWindow, def
   return Math.abs(window.start - since) + HOUR < window.end - window.start;
 }
 
-/** readsRecentTotals, reading the start only for windows it could be true of (over 2 hours). */
-async function recentFor(c: Context<ApiEnv>, window: QueryWindow, definitions: readonly FieldDefinition[]): Promise<boolean> {
-  if (window.end - window.start <= 2 * HOUR) return false;
-  return readsRecentTotals(await recentSince(c.env.DB), window, definitions);
+/**
+ * The start the minute job keeps the recent totals at, at `now`: the first hour of the 24-hour
+ * window (queue-consumer/jobs/advance-recent-transactions.ts's recentStartAt).
+ */
+function expectedRecentSince(now: number): number {
+  return now - (now % HOUR) - 24 * HOUR;
+}
+
+/**
+ * `read` of the window from the recent totals or its hourly rows, as readsRecentTotals decides
+ * (windows over 2 hours only), without waiting for their start first when the start the minute
+ * job keeps would choose the recent totals: then the start is read beside them. Either read is
+ * exact whenever the start is known (recentParts reads it again in its statement; no field
+ * needs the slowest transaction), so the choice only moves cost; without a start, the hourly
+ * rows are read after all.
+ */
+async function readWindow<T>(
+  c: Context<ApiEnv>,
+  window: QueryWindow,
+  definitions: readonly FieldDefinition[],
+  read: (recent: boolean) => Promise<T>,
+): Promise<{ recent: boolean; value: T }> {
+  if (window.end - window.start <= 2 * HOUR) return { recent: false, value: await read(false) };
+  if (!readsRecentTotals(expectedRecentSince(Date.now()), window, definitions)) {
+    const recent = readsRecentTotals(await recentSince(c.env.DB), window, definitions);
+    return { recent, value: await read(recent) };
+  }
+  const [since, value] = await Promise.all([recentSince(c.env.DB), read(true)]);
+  if (since !== null) return { recent: true, value };
+  return { recent: false, value: await read(false) };
 }
 
 /**
@@ -191,7 +217,6 @@ async function tablePage(
   const minutes = (window.end - window.start) / 60_000;
   const sortDefinition = definitions.get(sort.field)!;
   const all = [...definitions.values()];
-  const recent = await recentFor(c, window, all);
   const where = transactionSearchSql(search, "?5");
   const hasVitals = all.some((d) => d.vital !== null);
   if (
@@ -205,14 +230,16 @@ async function tablePage(
     // with its sketches in one text, merged and sorted here; then the page's Web Vitals. A stored
     // sketch that is not one JSON value (never written so) sends the table down the path below.
     const groups = new Groups(groupFields, definitions, slugs);
-    const rows = await groupRollups(c.env.DB, {
-      projectIds,
-      start: window.start,
-      end: window.end,
-      recent,
-      groupBy: groupFields.map((f) => definitions.get(f)!.column!),
-      where,
-    });
+    const { value: rows } = await readWindow(c, window, all, (recent) =>
+      groupRollups(c.env.DB, {
+        projectIds,
+        start: window.start,
+        end: window.end,
+        recent,
+        groupBy: groupFields.map((f) => definitions.get(f)!.column!),
+        where,
+      }),
+    );
     if (rows.every((r) => groups.of(r).aggregate.addGroup(r))) {
       const sorted = groups.sorted(sort.field, sort.direction, minutes);
       const page = sorted.slice(sort.offset, sort.offset + sort.perPage);
@@ -227,7 +254,11 @@ async function tablePage(
   if (sortDefinition.needsSketch || sortDefinition.vital !== null || exactNames(search) !== null) {
     const groups = new Groups(groupFields, definitions, slugs);
     const vitalsLater = sortDefinition.vital === null && exactNames(search) === null && all.some((d) => d.vital !== null);
-    const { rows, vitalRows } = await readRollups(c, projectIds, window, search, all, { recent, vitalsOf: vitalsLater ? [] : undefined });
+    const {
+      value: { rows, vitalRows },
+    } = await readWindow(c, window, all, (recent) =>
+      readRollups(c, projectIds, window, search, all, { recent, vitalsOf: vitalsLater ? [] : undefined }),
+    );
     const names = new Map<string, Set<string>>();
     for (const r of rows) {
       const g = groups.of(r);
@@ -253,19 +284,21 @@ async function tablePage(
   ) {
     // The page's groups of the totals, added up, sorted and paged in SQL; then, when a field needs
     // sketches or vitals, the rows of the page's names, as below.
-    const rows = await groupTotalsPage(c.env.DB, {
-      projectIds,
-      start: window.start,
-      end: window.end,
-      recent,
-      groupBy: groupFields.map((f) => definitions.get(f)!.column!),
-      where,
-      order: sortDefinition.sqlOrder,
-      direction: sort.direction < 0 ? -1 : 1,
-      tieBreak: groupFields.map((f) => definitions.get(f)!.orderBy!),
-      offset: sort.offset,
-      limit: sort.perPage,
-    });
+    const { recent, value: rows } = await readWindow(c, window, all, (recent) =>
+      groupTotalsPage(c.env.DB, {
+        projectIds,
+        start: window.start,
+        end: window.end,
+        recent,
+        groupBy: groupFields.map((f) => definitions.get(f)!.column!),
+        where,
+        order: sortDefinition.sqlOrder!,
+        direction: sort.direction < 0 ? -1 : 1,
+        tieBreak: groupFields.map((f) => definitions.get(f)!.orderBy!),
+        offset: sort.offset,
+        limit: sort.perPage,
+      }),
+    );
     const totalGroups = new Groups(groupFields, definitions, slugs);
     const page = rows.map((r) => {
       const g = totalGroups.of(r);
@@ -284,8 +317,9 @@ async function tablePage(
 
   // A Web Vital row is only ever written with its transaction's rollup row (same key and hour),
   // so the totals of transaction_rollups hold every group there is.
-  const totalsOf = recent ? recentTransactionTotals : transactionTotals;
-  const totals = await totalsOf(c.env.DB, { projectIds, start: window.start, end: window.end, names: null });
+  const { recent, value: totals } = await readWindow(c, window, all, (recent) =>
+    (recent ? recentTransactionTotals : transactionTotals)(c.env.DB, { projectIds, start: window.start, end: window.end, names: null }),
+  );
   const totalGroups = new Groups(groupFields, definitions, slugs);
   const keyGroups = totals.filter((t) => matchesTransactionSearch(search, t)).map((t) => ({ t, g: totalGroups.of(t) }));
   for (const { t, g } of keyGroups) g.aggregate.add(t);
