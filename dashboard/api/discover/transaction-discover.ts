@@ -194,11 +194,11 @@ const MAX_PER_PAGE = 100;
 
 /**
  * The page of groups and how many groups there are. A sort by a count, rate, average or sum (the
- * Performance table's default, by throughput) is answered in two reads: the groups' totals added
+ * Performance table's default, by throughput) is answered in one read: the groups' totals added
  * up, sorted and paged in SQL (groupTotalsPage, when the search can be said in SQL and the page's
- * names are known from its groups), so only the page's groups come back, then the rows (with
- * sketches and vitals) of the page's names only; a sort by a group field, or a search SQL cannot
- * say, sorts each key's totals in the function instead. A sort by a duration percentile needs
+ * names are known from its groups), so only the page's groups come back, with their sketches and
+ * their names' Web Vitals; a sort by a group field, or a search SQL cannot say, sorts each key's
+ * totals in the function, then reads the rows of the page's names. A sort by a duration percentile needs
  * every group's sketch: each group's rows come added up in SQL as one row with its sketches
  * joined (groupRollups), merged and sorted here, then the Web Vitals of the page's names are
  * read. Otherwise it reads and merges every key's rows of the window; a sort by a Web Vital
@@ -282,9 +282,12 @@ async function tablePage(
     all.every((d) => d.needsSlowest !== true) &&
     (!needsRows || groupFields.includes("transaction"))
   ) {
-    // The page's groups of the totals, added up, sorted and paged in SQL; then, when a field needs
-    // sketches or vitals, the rows of the page's names, as below.
-    const { recent, value: rows } = await readWindow(c, window, all, (recent) =>
+    // The page's groups of the totals, added up, sorted and paged in SQL, in one statement with
+    // their rows' sketches and the Web Vitals of their names when fields need them. A stored
+    // sketch that is not one JSON value (never written so) has the page's rows read again.
+    const withSketches = all.some((d) => d.needsSketch && d.vital === null);
+    const vitals = [...new Set(all.flatMap((d) => (d.vital === null ? [] : [d.vital])))];
+    const { recent, value: read } = await readWindow(c, window, all, (recent) =>
       groupTotalsPage(c.env.DB, {
         projectIds,
         start: window.start,
@@ -297,22 +300,34 @@ async function tablePage(
         tieBreak: groupFields.map((f) => definitions.get(f)!.orderBy!),
         offset: sort.offset,
         limit: sort.perPage,
+        withSketches,
+        vitals: { vitals, withSketch: all.some((d) => d.needsSketch && d.vital !== null) },
       }),
     );
-    const totalGroups = new Groups(groupFields, definitions, slugs);
-    const page = rows.map((r) => {
-      const g = totalGroups.of(r);
-      g.aggregate.add({ ...r, slowestMs: 0 });
+    const groups = new Groups(groupFields, definitions, slugs);
+    let joined = true;
+    const page = read.page.map((r) => {
+      const g = groups.of(r);
+      if (!withSketches) g.aggregate.add({ ...r, slowestMs: 0 });
+      else joined &&= g.aggregate.addGroup({ ...r, slowestMs: 0, parts: r.parts ?? 0, sketches: r.sketches ?? "" });
       return g;
     });
-    const total = rows[0]?.total ?? 0;
-    if (page.length === 0 || !needsRows) return { page, total };
-    const groups = new Groups(groupFields, definitions, slugs);
-    const names = [...new Set(rows.map((r) => r.name))];
-    const read = await readRollups(c, projectIds, window, search, all, { only: names, recent });
-    for (const r of read.rows) groups.of(r).aggregate.add(r);
-    for (const r of read.vitalRows) groups.of(r).aggregate.addVital(r);
-    return { page: page.map((g) => groups.byId.get(g.id) ?? g), total };
+    const total = read.page[0]?.total ?? 0;
+    if (joined) {
+      const pageIds = new Set(page.map((g) => g.id));
+      for (const r of read.vitalRows) {
+        if (!matchesTransactionSearch(search, r)) continue;
+        const g = groups.of(r);
+        if (pageIds.has(g.id)) g.aggregate.addVital(r);
+      }
+      return { page, total };
+    }
+    const again = new Groups(groupFields, definitions, slugs);
+    const names = [...new Set(read.page.map((r) => r.name))];
+    const rows = await readRollups(c, projectIds, window, search, all, { only: names, recent });
+    for (const r of rows.rows) again.of(r).aggregate.add(r);
+    for (const r of rows.vitalRows) again.of(r).aggregate.addVital(r);
+    return { page: page.map((g) => again.byId.get(g.id) ?? g), total };
   }
 
   // A Web Vital row is only ever written with its transaction's rollup row (same key and hour),

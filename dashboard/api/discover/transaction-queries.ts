@@ -183,35 +183,62 @@ export async function groupTotalsPage(
     tieBreak: readonly string[];
     offset: number;
     limit: number;
+    /** Each group's rows' sketches joined, as groupRollups answers them. */
+    withSketches?: boolean;
+    /** The Web Vital rows of these vitals and the page's names (hourly), with their sketches when asked. */
+    vitals?: { vitals: readonly string[]; withSketch: boolean };
   },
-): Promise<GroupTotalsRow[]> {
-  if (o.projectIds.length === 0) return [];
+): Promise<{ page: Array<GroupTotalsRow & Partial<Pick<GroupRollupsRow, "parts" | "sketches">>>; vitalRows: VitalRow[] }> {
+  if (o.projectIds.length === 0) return { page: [], vitalRows: [] };
   const keys = ["project_id", "name", "op", "environment", "release"] as const;
   const grouped = keys.map((k) => (o.groupBy.includes(k) ? k : `NULL AS ${k}`)).join(", ");
   const groupBy = o.groupBy.length === 0 ? "" : `GROUP BY ${[...new Set(o.groupBy)].join(", ")}`;
-  const sums = (sign: string) =>
-    ["count", "failures", "satisfied", "tolerated", "duration_sum"].map((c) => `sum(${sign}${c}) AS ${c}`).join(", ");
+  const sign = o.recent ? "sign * " : "";
+  const sums = ["count", "failures", "satisfied", "tolerated", "duration_sum"].map((c) => `sum(${sign}${c}) AS ${c}`).join(", ");
+  const joined =
+    o.withSketches === true
+      ? `, count(*) AS parts, '[' || group_concat(${o.recent ? "sign" : "1"} || ',' || sketch) || ']' AS sketches`
+      : "";
+  const sketch = o.withSketches === true ? ", sketch" : "";
   const from = o.recent
     ? `(${recentParts({
         names: null,
-        recentColumns: ROW_COLUMNS.join(", "),
-        columns: ROW_COLUMNS.map((c) => `h.${c}`).join(", "),
+        recentColumns: `${ROW_COLUMNS.join(", ")}${sketch}`,
+        columns: `${ROW_COLUMNS.map((c) => `h.${c}`).join(", ")}${sketch === "" ? "" : ", h.sketch"}`,
       })}) AS parts`
     : "transaction_rollups WHERE project_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3";
   const where = o.recent ? `WHERE ${o.where.sql}` : `AND ${o.where.sql}`;
-  const groups = `SELECT ${grouped}, ${sums(o.recent ? "sign * " : "")} FROM ${from} ${where} ${groupBy} HAVING sum(${o.recent ? "sign * " : ""}count) > 0`;
+  const groups = `SELECT ${grouped}, ${sums}${joined} FROM ${from} ${where} ${groupBy} HAVING sum(${sign}count) > 0`;
   const direction = o.direction < 0 ? "DESC" : "ASC";
   const order = [`${o.order} ${direction}`, ...o.tieBreak.map((c) => (c === "slug" ? "p.slug ASC" : `g.${c} ASC`))].join(", ");
+  const groupColumns = `project_id AS projectId, name, op, environment, release, count, failures, satisfied, tolerated,
+    duration_sum AS durationSum`;
+  // The page once (a CTE read twice is computed once), and with it the vital rows of its names
+  // (transaction_vital_rollups' primary key's project_id, hour range), told apart by `kind`.
+  const vitals =
+    o.vitals === undefined || o.vitals.vitals.length === 0
+      ? ""
+      : `UNION ALL SELECT 'vital', project_id, name, op, environment, release, count, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           hour, vital, value_sum, ${o.vitals.withSketch ? "sketch" : "NULL"}
+         FROM transaction_vital_rollups WHERE project_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3
+           AND vital IN (SELECT value FROM json_each(?8)) AND name IN (SELECT name FROM page)`;
   const { results } = await d1
     .prepare(
-      `${o.recent ? SINCE : ""} SELECT g.project_id AS projectId, g.name, g.op, g.environment, g.release, g.count, g.failures,
-         g.satisfied, g.tolerated, g.duration_sum AS durationSum, count(*) OVER () AS total
-       FROM (${groups}) AS g LEFT JOIN projects p ON p.id = g.project_id
-       ORDER BY ${order} LIMIT ?6 OFFSET ?7`,
+      `${o.recent ? `${SINCE}, ` : "WITH "} page AS (
+         SELECT g.*, count(*) OVER () AS total, row_number() OVER (ORDER BY ${order}) AS position
+         FROM (${groups}) AS g LEFT JOIN projects p ON p.id = g.project_id
+         ORDER BY ${order} LIMIT ?6 OFFSET ?7)
+       SELECT 'group' AS kind, ${groupColumns}, total, position, ${o.withSketches === true ? "parts, sketches" : "NULL, NULL"},
+         NULL AS hour, NULL AS vital, NULL AS valueSum, NULL AS sketch FROM page
+       ${vitals}`,
     )
-    .bind(ids(o.projectIds), o.start, o.end, null, o.where.value, o.limit, o.offset)
-    .all<GroupTotalsRow>();
-  return results;
+    .bind(...[ids(o.projectIds), o.start, o.end, null, o.where.value, o.limit, o.offset], ...(vitals === "" ? [] : [ids(o.vitals!.vitals)]))
+    .all<Record<string, unknown>>();
+  const page = results.filter((r) => r.kind === "group").sort((a, b) => Number(a.position) - Number(b.position)) as unknown as Array<
+    GroupTotalsRow & Partial<Pick<GroupRollupsRow, "parts" | "sketches">>
+  >;
+  const vitalRows = results.filter((r) => r.kind === "vital") as unknown as VitalRow[];
+  return { page, vitalRows };
 }
 
 export type GroupRollupsRow = GroupTotalsRow & { slowestMs: number; parts: number; sketches: string };

@@ -192,7 +192,7 @@ describe("GET /organizations/{org}/events/?dataset=transactions", () => {
     ]);
   });
 
-  it("pages a sort by a count on SQL totals, then reads sketches and vitals of the page's names only", async () => {
+  it("pages a sort by a count in SQL, with the page's sketches and vitals in the same statement", async () => {
     const org = await seedOrganization();
     const other = await seedProjectIn(org.orgId, "zz-shop");
     await seedTransactions(org.projectId, other);
@@ -207,21 +207,19 @@ describe("GET /organizations/{org}/events/?dataset=transactions", () => {
     expect([...first.json.data, ...second.json.data]).toEqual([full[1], full[0]]);
     expect(first.link).toContain('rel="next"; results="true"');
     expect(second.link).toContain('rel="next"; results="false"');
-    // Sketches were read twice, each time of the page's one name only.
-    const sketchReads = reads.filter((r) => /\bsketch\b/.test(r.sql) && !/NULL AS sketch/.test(r.sql));
-    expect(sketchReads.map((r) => r.args.filter((a) => typeof a === "string" && a.includes("/")))).toEqual([
-      ['["GET /orders"]'],
-      ['["GET /orders"]'],
-      ['["POST /checkout"]'],
-      ['["POST /checkout"]'],
-    ]);
+    // One statement a page answers the page's groups with their sketches and their names' vitals.
+    const rollupReads = reads.filter((r) => /transaction_(vital_)?rollups/.test(r.sql));
+    expect(rollupReads).toHaveLength(2);
+    for (const r of rollupReads) expect(r.sql).toMatch(/group_concat[\s\S]*LIMIT \?6[\s\S]*FROM transaction_vital_rollups/);
+    expect(rollupReads[0]!.args.slice(5, 7)).toEqual([1, 0]);
+    expect(rollupReads[1]!.args.slice(5, 7)).toEqual([1, 1]);
   });
 
-  it("sorts by a percentile as it merges each row, however a stored sketch reads", async () => {
+  it("merges sketches as it merges each row, however a stored sketch reads", async () => {
     const org = await seedOrganization();
     const other = await seedProjectIn(org.orgId, "zz-sketch");
     await seedTransactions(org.projectId, other);
-    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions&field=transaction&field=count()&field=p50()&field=p95()&sort=-p95()&${WINDOW}`;
+    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions&field=transaction&field=count()&field=p50()&field=p95()&${WINDOW}`;
     const named = async (name: string) =>
       (await get(`${base}&query=${encodeURIComponent(`transaction:"${name}"`)}`, org.token)).json.data[0];
     // Texts that are not one JSON object: each reads as an empty sketch, its counts still counted.
@@ -229,8 +227,10 @@ describe("GET /organizations/{org}/events/?dataset=transactions", () => {
       await env.DB.prepare("UPDATE transaction_rollups SET sketch = ? WHERE project_id = ? AND name = 'POST /checkout'")
         .bind(text, other)
         .run();
-      const table = (await get(base, org.token)).json.data;
-      expect(table, text).toEqual([await named(table[0].transaction), await named(table[1].transaction)]);
+      for (const sort of ["-p95()", "-count()"]) {
+        const table = (await get(`${base}&sort=${sort}`, org.token)).json.data;
+        expect(table, `${sort} ${text}`).toEqual([await named(table[0].transaction), await named(table[1].transaction)]);
+      }
     }
   });
 
