@@ -73,9 +73,12 @@ const FIELDS: Record<string, { type: string; value: (issue: IssueRow, count: num
 // https://docs.sentry.io/api/discover/query-discover-events-in-table-format/ — over errors, one
 // row per issue: the fields above, sorted by any of them (`sort=-count()`), `per_page` rows.
 discoverRoutes.get("/organizations/:org/events", async (c) => {
-  const { db, projectIds, slugs } = await scope(c);
+  if (wantsTransactions(c))
+    return speculatively(c, (projectIds, slugs) =>
+      transactionTable(c, projectIds, slugs, queryWindow(c, { period: "14d", interval: "1h" })),
+    );
+  const { db, projectIds } = await scope(c);
   const dataset = c.req.query("dataset") ?? "errors";
-  if (wantsTransactions(c)) return transactionTable(c, projectIds, slugs, queryWindow(c, { period: "14d", interval: "1h" }));
   if (dataset !== "errors" && dataset !== "discover")
     badRequest(`dataset: "${dataset.slice(0, 50)}" is not supported (errors and transactions are)`);
   const fields = c.req.queries("field") ?? [];
@@ -192,6 +195,33 @@ async function scope(c: Context<ApiEnv>): Promise<{ db: DrizzleD1Database; proje
   const db = database(c);
   const scoped = (await organizationWithProjects(db, c.get("principal"), c.req.param("org") ?? "")) ?? notFound();
   return { db, projectIds: queryProjects(c, [...scoped.projects.keys()]), slugs: scoped.projects };
+}
+
+/**
+ * Answers with `answer` over the projects a request names by id (`project=1&project=2`) while
+ * the organization and its projects are read beside it, one round trip fewer: nothing is
+ * answered until they are, and any failure waits for them, so another organization is still a
+ * 404, a project outside it still the 400 queryProjects gives, before any other answer. Without
+ * project ids, the organization's are read first.
+ */
+async function speculatively(
+  c: Context<ApiEnv>,
+  answer: (projectIds: number[], slugs: Promise<Map<number, string>>) => Promise<Response>,
+): Promise<Response> {
+  const asked = (c.req.queries("project") ?? []).filter((p) => p !== "-1");
+  const scoped = scope(c);
+  if (asked.length === 0 || !asked.every((p) => /^\d{1,15}$/.test(p))) {
+    const { projectIds, slugs } = await scoped;
+    return answer(projectIds, Promise.resolve(slugs));
+  }
+  const slugs = scoped.then((s) => s.slugs);
+  slugs.catch(() => undefined);
+  try {
+    return await answer(asked.map(Number), slugs);
+  } catch (err) {
+    await scoped;
+    throw err;
+  }
 }
 
 /** `query` in the issue search syntax, plus `environment` (repeatable). No query means every event. */

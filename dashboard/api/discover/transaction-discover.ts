@@ -209,10 +209,17 @@ const MAX_PER_PAGE = 100;
 async function tablePage(
   c: Context<ApiEnv>,
   o: { projectIds: number[]; window: QueryWindow; search: TransactionSearch; definitions: Map<string, FieldDefinition>; fields: string[] },
-  slugs: Map<number, string>,
+  slugsOf: Promise<Map<number, string>>,
   sort: { field: string; direction: number; offset: number; perPage: number },
 ): Promise<{ page: Group[]; total: number }> {
   const { projectIds, window, search, definitions, fields } = o;
+  // Filled once the first read and the projects' slugs are both in, before any group is made.
+  const slugs = new Map<number, string>();
+  const readFirst = async <T>(read: (recent: boolean) => Promise<T>) => {
+    const [value, known] = await Promise.all([readWindow(c, window, all, read), slugsOf]);
+    for (const [id, slug] of known) slugs.set(id, slug);
+    return value;
+  };
   const groupFields = fields.filter((f) => definitions.get(f)!.kind === "group");
   const minutes = (window.end - window.start) / 60_000;
   const sortDefinition = definitions.get(sort.field)!;
@@ -230,7 +237,7 @@ async function tablePage(
     // with its sketches in one text, merged and sorted here; then the page's Web Vitals. A stored
     // sketch that is not one JSON value (never written so) sends the table down the path below.
     const groups = new Groups(groupFields, definitions, slugs);
-    const { value: rows } = await readWindow(c, window, all, (recent) =>
+    const { value: rows } = await readFirst((recent) =>
       groupRollups(c.env.DB, {
         projectIds,
         start: window.start,
@@ -256,9 +263,7 @@ async function tablePage(
     const vitalsLater = sortDefinition.vital === null && exactNames(search) === null && all.some((d) => d.vital !== null);
     const {
       value: { rows, vitalRows },
-    } = await readWindow(c, window, all, (recent) =>
-      readRollups(c, projectIds, window, search, all, { recent, vitalsOf: vitalsLater ? [] : undefined }),
-    );
+    } = await readFirst((recent) => readRollups(c, projectIds, window, search, all, { recent, vitalsOf: vitalsLater ? [] : undefined }));
     const names = new Map<string, Set<string>>();
     for (const r of rows) {
       const g = groups.of(r);
@@ -287,7 +292,7 @@ async function tablePage(
     // sketch that is not one JSON value (never written so) has the page's rows read again.
     const withSketches = all.some((d) => d.needsSketch && d.vital === null);
     const vitals = [...new Set(all.flatMap((d) => (d.vital === null ? [] : [d.vital])))];
-    const { recent, value: read } = await readWindow(c, window, all, (recent) =>
+    const { recent, value: read } = await readFirst((recent) =>
       groupTotalsPage(c.env.DB, {
         projectIds,
         start: window.start,
@@ -332,7 +337,7 @@ async function tablePage(
 
   // A Web Vital row is only ever written with its transaction's rollup row (same key and hour),
   // so the totals of transaction_rollups hold every group there is.
-  const { recent, value: totals } = await readWindow(c, window, all, (recent) =>
+  const { recent, value: totals } = await readFirst((recent) =>
     (recent ? recentTransactionTotals : transactionTotals)(c.env.DB, { projectIds, start: window.start, end: window.end, names: null }),
   );
   const totalGroups = new Groups(groupFields, definitions, slugs);
@@ -374,7 +379,7 @@ async function addPageVitals(
 export async function transactionTable(
   c: Context<ApiEnv>,
   projectIds: number[],
-  slugs: Map<number, string>,
+  slugs: Promise<Map<number, string>>,
   window: QueryWindow,
 ): Promise<Response> {
   const fields = c.req.queries("field") ?? [];
@@ -471,7 +476,7 @@ const SAMPLE_FIELDS: Record<string, { type: string; unit: string | null; value: 
 async function transactionSampleTable(
   c: Context<ApiEnv>,
   projectIds: number[],
-  slugs: Map<number, string>,
+  slugsOf: Promise<Map<number, string>>,
   window: QueryWindow,
   fields: string[],
 ) {
@@ -485,7 +490,10 @@ async function transactionSampleTable(
   if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) badRequest(`per_page: a whole number from 1 to ${MAX_PER_PAGE}`);
   const offset = offsetOf(c.req.query("cursor"));
   const search = searchOf(c);
-  const samples = await transactionSamples(c.env.DB, { projectIds, start: window.start, end: window.end, names: exactNames(search) });
+  const [samples, slugs] = await Promise.all([
+    transactionSamples(c.env.DB, { projectIds, start: window.start, end: window.end, names: exactNames(search) }),
+    slugsOf,
+  ]);
   const data = samples
     .filter((s) => matchesTransactionSearch(search, { name: s.name, op: s.op, environment: s.environment, release: s.release }))
     .map((s) => Object.fromEntries(fields.map((f) => [f, SAMPLE_FIELDS[f]!.value(s, slugs.get(s.projectId) ?? String(s.projectId))])));

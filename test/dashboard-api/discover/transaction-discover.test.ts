@@ -234,6 +234,27 @@ describe("GET /organizations/{org}/events/?dataset=transactions", () => {
     }
   });
 
+  it("reads named projects beside the organization, answering only once it is checked", async () => {
+    const org = await seedOrganization();
+    const stranger = await seedOrganization();
+    await seedTransactions(stranger.projectId, stranger.projectId);
+    const table = (orgSlug: string, project: number, extra = "") =>
+      get(
+        `/organizations/${orgSlug}/events/?dataset=transactions&field=transaction&field=count()&project=${project}&${WINDOW}${extra}`,
+        org.token,
+      );
+    // Another organization's: 404, whatever else the request says; its project in ours: 400.
+    for (const extra of ["", "&sort=-p95()", "&field=p95()&sort=-p95()", "&field=id", "&sort=nope", "&per_page=1000"]) {
+      const res = await table(stranger.orgSlug, stranger.projectId, extra);
+      expect([res.status, res.json.data], extra).toEqual([404, undefined]);
+    }
+    expect((await table(org.orgSlug, stranger.projectId)).json).toEqual({
+      detail: `project: ${stranger.projectId} is not a project of this organization`,
+    });
+    expect((await table(org.orgSlug, stranger.projectId, "&sort=nope")).status).toBe(400);
+    expect((await table(org.orgSlug, org.projectId)).json.data).toEqual([]);
+  });
+
   it("answers 400 naming an unknown field, query key, sort or malformed query", async () => {
     const org = await seedOrganization();
     const base = `/organizations/${org.orgSlug}/events/?dataset=transactions`;
