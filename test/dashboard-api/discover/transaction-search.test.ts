@@ -62,6 +62,17 @@ describe("transactionSearchSql", () => {
     }
   });
 
+  it("leaves a pattern with a NUL to the function: GLOB would end the pattern there", async () => {
+    const rows = [{ name: "a" }, { name: "a\0b" }].map((r) => ({ ...r, op: "", environment: "", release: "" }));
+    for (const query of ["transaction:a\0*", "!transaction:a\0*"]) {
+      const search = parseTransactionSearch(query);
+      expect(transactionSearchSql(search, "?5"), query).toBeNull();
+      expect(rows.filter((r) => matchesTransactionSearch(search, r)).map((r) => r.name)).toEqual(query.startsWith("!") ? ["a"] : ["a\0b"]);
+    }
+    // Text and exact values with a NUL compare whole in SQL too.
+    expect(await selectedBySql("transaction:[a\0b, x] a\0")).toEqual([]);
+  });
+
   it("leaves a text that is not ASCII to the function, which lower-cases by Unicode", async () => {
     expect(await selectedBySql("ünïcode")).toBeNull();
     expect(ROWS.filter((r) => matchesTransactionSearch(parseTransactionSearch("ünïcode"), r)).map((r) => r.name)).toEqual([
