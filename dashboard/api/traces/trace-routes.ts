@@ -9,12 +9,11 @@ import { Hono } from "hono";
 import { DAY } from "../../../protocol/time";
 import { type StoredSpanTree, decodeSpanTree } from "../../../protocol/span-tree";
 import type { ApiEnv } from "../api-env";
-import { badRequest } from "../api-error";
+import { badRequest, notFound } from "../api-error";
 import { queryProjects, queryWindow } from "../discover/discover-window";
-import { projectSlugs } from "../discover/transaction-queries";
 import { shortId } from "../issues/serialize-issue";
-import { organizationProjectIds } from "../organizations/organization-queries";
-import { database, organizationInScope } from "../route-scope";
+import { organizationWithProjects } from "../organizations/organization-queries";
+import { database } from "../route-scope";
 import { type TraceErrorNode, type TraceTreePart, buildTrace } from "./build-trace";
 import { type TraceItemRow, traceRows } from "./trace-queries";
 
@@ -24,14 +23,15 @@ export const traceRoutes = new Hono<ApiEnv>({ strict: false });
 const MAX_OBJECTS = 40;
 
 traceRoutes.get("/organizations/:org/trace/:traceId", async (c) => {
-  const org = await organizationInScope(c);
-  const db = database(c);
+  // The organization, its project ids and their slugs in one read.
+  const scoped = (await organizationWithProjects(database(c), c.get("principal"), c.req.param("org") ?? "")) ?? notFound();
   const traceId = c.req.param("traceId").toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(traceId)) badRequest("trace_id: 32 hexadecimal digits");
-  const projectIds = queryProjects(c, await organizationProjectIds(db, org.id));
+  const slugs = scoped.projects;
+  const projectIds = queryProjects(c, [...slugs.keys()]);
   const days = daysOf(c.req.query("timestamp"), () => queryWindow(c, { period: "30d", interval: "1d" }));
 
-  const [{ items, errors }, slugs] = await Promise.all([traceRows(c.env.DB, { projectIds, days, traceId }), projectSlugs(db, projectIds)]);
+  const { items, errors } = await traceRows(c.env.DB, { projectIds, days, traceId });
   const slug = (projectId: number) => slugs.get(projectId) ?? String(projectId);
   const { parts, truncated } = await readTrees(c.env.RAW, items);
   const errorNodes: TraceErrorNode[] = errors.map((e) => ({

@@ -115,6 +115,7 @@ describe("GET /organizations/{org}/trace/{trace_id}/", () => {
     // Another organization cannot read it; a malformed id is a 400.
     const stranger = await seedOrganization();
     expect((await get(`/organizations/${stranger.orgSlug}/trace/${traceId}/`, stranger.token)).json).toEqual([]);
+    expect((await get(`/organizations/${org.orgSlug}/trace/${traceId}/`, stranger.token)).status).toBe(404);
     expect(await get(`/organizations/${org.orgSlug}/trace/not-a-trace/`, org.token)).toEqual({
       status: 400,
       json: { detail: "trace_id: 32 hexadecimal digits" },
