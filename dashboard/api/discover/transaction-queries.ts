@@ -81,17 +81,18 @@ export async function recentSince(d1: D1Database): Promise<number | null> {
  * the window begins before S, minus those of [S, start) when it begins after, minus those from
  * max(S, end) on (hours after the window: transactions the SDK dated ahead). S is read in the
  * same statement, so the rows always match one state of the table, whenever the minute job moves
- * it. Hourly rows through their primary key's (project_id, hour) range, or with `names` through
+ * it; without S (before the minute job first builds the totals) they are the window's hourly
+ * rows, so a start read beside the statement may be set before it is. Hourly rows through their primary key's (project_id, hour) range, or with `names` through
  * transaction_rollups_by_name; recent rows through their primary key (project_id, name, ...).
  */
 function recentParts(o: { names: readonly string[] | null; columns: string; recentColumns: string }): string {
   const byName = o.names === null ? "" : "AND name IN (SELECT value FROM json_each(?4))";
   const hourly = o.names === null ? "transaction_rollups h" : "transaction_rollups h INDEXED BY transaction_rollups_by_name";
   const from = (range: string) =>
-    `FROM s CROSS JOIN ${hourly} WHERE h.project_id IN (SELECT value FROM json_each(?1)) ${byName} AND ${range}`;
+    `FROM (SELECT 1) LEFT JOIN s CROSS JOIN ${hourly} WHERE h.project_id IN (SELECT value FROM json_each(?1)) ${byName} AND ${range}`;
   return `SELECT 1 AS sign, ${o.recentColumns} FROM transaction_recent_rollups
-      WHERE project_id IN (SELECT value FROM json_each(?1)) ${byName}
-    UNION ALL SELECT 1, ${o.columns} ${from("h.hour >= ?2 AND h.hour < min(s.since, ?3)")}
+      WHERE project_id IN (SELECT value FROM json_each(?1)) ${byName} AND EXISTS (SELECT 1 FROM s)
+    UNION ALL SELECT 1, ${o.columns} ${from("h.hour >= ?2 AND h.hour < coalesce(min(s.since, ?3), ?3)")}
     UNION ALL SELECT -1, ${o.columns} ${from("h.hour >= s.since AND h.hour < ?2")}
     UNION ALL SELECT -1, ${o.columns} ${from("h.hour >= max(s.since, ?3)")}`;
 }

@@ -508,4 +508,60 @@ describe("the Performance table from the recent totals", () => {
       ]);
     }
   });
+
+  it("answers from one state when the totals are first built between the start's read and the rows'", async () => {
+    const org = await seedOrganization();
+    await env.DB.batch([env.DB.prepare("DELETE FROM transaction_recent_since"), env.DB.prepare("DELETE FROM transaction_recent_rollups")]);
+    vi.useFakeTimers({ toFake: ["Date"], now: NOW });
+    try {
+      await digest(recentMessages(org.projectId, [3, 2]));
+      const path = `/organizations/${org.orgSlug}/events/?dataset=transactions&field=transaction&field=count()&sort=-count()&statsPeriod=24h`;
+      const expected = (await get(path, org.token)).json.data;
+      expect(expected).toHaveLength(NAMES.length);
+      // The rows' statement runs before the minute job first builds the totals, the start's read after.
+      let rowsRead: () => void = () => undefined;
+      const rowsDone = new Promise<void>((resolve) => (rowsRead = resolve));
+      const db = env.DB;
+      const racing = new Proxy(db, {
+        get(target, prop) {
+          if (prop !== "prepare") {
+            const value = Reflect.get(target, prop, target);
+            return typeof value === "function" ? value.bind(target) : value;
+          }
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            if (sql === "SELECT hour FROM transaction_recent_since WHERE id = 1")
+              return {
+                first: async () => {
+                  await rowsDone;
+                  await advanceRecentTransactions(db, NOW);
+                  return statement.first();
+                },
+              };
+            if (!sql.includes("transaction_recent_rollups")) return statement;
+            return {
+              bind: (...args: unknown[]) => {
+                const bound = statement.bind(...args);
+                return { all: async () => bound.all().finally(() => rowsRead()) };
+              },
+            };
+          };
+        },
+      });
+      const ctx = createExecutionContext();
+      const res = await apiApp.fetch(
+        new Request(`http://dashboard.test/api/0${path}`, { headers: { authorization: `Bearer ${org.token}` } }),
+        { ...env, DB: racing },
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      expect(((await res.json()) as any).data).toEqual(expected);
+    } finally {
+      vi.useRealTimers();
+      await env.DB.batch([
+        env.DB.prepare("DELETE FROM transaction_recent_since"),
+        env.DB.prepare("DELETE FROM transaction_recent_rollups"),
+      ]);
+    }
+  });
 });
