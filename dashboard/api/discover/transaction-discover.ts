@@ -237,17 +237,19 @@ async function tablePage(
     // with its sketches in one text, merged and sorted here; then the page's Web Vitals. A stored
     // sketch that is not one JSON value (never written so) sends the table down the path below.
     const groups = new Groups(groupFields, definitions, slugs);
-    const { value: rows } = await readFirst((recent) =>
-      groupRollups(c.env.DB, {
-        projectIds,
-        start: window.start,
-        end: window.end,
-        recent,
-        groupBy: groupFields.map((f) => definitions.get(f)!.column!),
-        where,
-      }),
+    const rows = await withoutTooBig(
+      readFirst((recent) =>
+        groupRollups(c.env.DB, {
+          projectIds,
+          start: window.start,
+          end: window.end,
+          recent,
+          groupBy: groupFields.map((f) => definitions.get(f)!.column!),
+          where,
+        }),
+      ).then((r) => r.value),
     );
-    if (rows.every((r) => groups.of(r).aggregate.addGroup(r))) {
+    if (rows !== null && rows.every((r) => groups.of(r).aggregate.addGroup(r))) {
       const sorted = groups.sorted(sort.field, sort.direction, minutes);
       const page = sorted.slice(sort.offset, sort.offset + sort.perPage);
       if (hasVitals && page.length > 0) {
@@ -290,27 +292,32 @@ async function tablePage(
     // The page's groups of the totals, added up, sorted and paged in SQL, in one statement with
     // their rows' sketches and the Web Vitals of their names when fields need them. A stored
     // sketch that is not one JSON value (never written so) has the page's rows read again.
-    const withSketches = all.some((d) => d.needsSketch && d.vital === null);
     const vitals = [...new Set(all.flatMap((d) => (d.vital === null ? [] : [d.vital])))];
-    const { recent, value: read } = await readFirst((recent) =>
-      groupTotalsPage(c.env.DB, {
-        projectIds,
-        start: window.start,
-        end: window.end,
-        recent,
-        groupBy: groupFields.map((f) => definitions.get(f)!.column!),
-        where,
-        order: sortDefinition.sqlOrder!,
-        direction: sort.direction < 0 ? -1 : 1,
-        tieBreak: groupFields.map((f) => definitions.get(f)!.orderBy!),
-        offset: sort.offset,
-        limit: sort.perPage,
-        withSketches,
-        vitals: { vitals, withSketch: all.some((d) => d.needsSketch && d.vital !== null) },
-      }),
-    );
+    const readPage = (withSketches: boolean) =>
+      readFirst((recent) =>
+        groupTotalsPage(c.env.DB, {
+          projectIds,
+          start: window.start,
+          end: window.end,
+          recent,
+          groupBy: groupFields.map((f) => definitions.get(f)!.column!),
+          where,
+          order: sortDefinition.sqlOrder!,
+          direction: sort.direction < 0 ? -1 : 1,
+          tieBreak: groupFields.map((f) => definitions.get(f)!.orderBy!),
+          offset: sort.offset,
+          limit: sort.perPage,
+          withSketches,
+          vitals: { vitals, withSketch: all.some((d) => d.needsSketch && d.vital !== null) },
+        }),
+      );
+    // A group whose sketches join into more text than SQLite holds has the page's rows read again.
+    const sketched = all.some((d) => d.needsSketch && d.vital === null);
+    const sketchedPage = sketched ? await withoutTooBig(readPage(true)) : null;
+    const withSketches = sketchedPage !== null;
+    const { recent, value: read } = sketchedPage ?? (await readPage(false));
     const groups = new Groups(groupFields, definitions, slugs);
-    let joined = true;
+    let joined = withSketches || !sketched;
     const page = read.page.map((r) => {
       const g = groups.of(r);
       if (!withSketches) g.aggregate.add({ ...r, slowestMs: 0 });
@@ -354,6 +361,19 @@ async function tablePage(
   for (const r of rows) groups.of(r).aggregate.add(r);
   for (const r of vitalRows) groups.of(r).aggregate.addVital(r);
   return { page: page.map((g) => groups.byId.get(g.id) ?? g), total: sorted.length };
+}
+
+/**
+ * What `read` answers, or null when SQLite refused a text over its length limit (SQLITE_TOOBIG,
+ * https://www.sqlite.org/limits.html#max_length): a group's sketches joined can be longer.
+ */
+async function withoutTooBig<T>(read: Promise<T>): Promise<T | null> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof Error && /SQLITE_TOOBIG/.test(`${err.message} ${String(err.cause)}`)) return null;
+    throw err;
+  }
 }
 
 /** Adds the Web Vitals of the page's groups, read for the page's names only (hourly rows: vitals are few). */

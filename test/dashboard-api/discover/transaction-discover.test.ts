@@ -565,3 +565,29 @@ describe("the Performance table from the recent totals", () => {
     }
   });
 });
+
+describe("the Performance table of a group with more sketch text than SQLite holds in one value", () => {
+  it("merges its rows one by one instead, sorted by a percentile or paged in SQL", async () => {
+    const org = await seedOrganization();
+    // 6 hours of 150 releases with 800-bucket sketches: about 8 MB joined, over SQLite's limit for one text.
+    const sketch = JSON.stringify(Object.fromEntries(Array.from({ length: 800 }, (_, i) => [String(i + 1), 1])));
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 900)
+       INSERT INTO transaction_rollups (project_id, hour, name, op, environment, release, count, failures, satisfied, tolerated,
+         duration_sum, sketch, slowest_ms, slowest_trace_id, slowest_span_id, latest_at, latest_trace_id, latest_span_id)
+       SELECT ?1, ?2 + (i % 6) * ${HOUR}, 'GET /orders', 'http.server', 'production', 'shop@' || (i / 6), 800, 0, 800, 0, 800, ?3, 1, '', '', 0, '', ''
+       FROM n`,
+    )
+      .bind(org.projectId, T0, sketch)
+      .run();
+    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions&field=transaction&field=count()&field=p95()&${WINDOW}`;
+    // A search for the exact name merges the rows one by one in any case.
+    const named = (await get(`${base}&query=${encodeURIComponent('transaction:"GET /orders"')}`, org.token)).json.data;
+    expect(named).toEqual([{ transaction: "GET /orders", "count()": 900 * 800, "p95()": expect.any(Number) }]);
+    for (const sort of ["-p95()", "-count()"]) {
+      const res = await get(`${base}&sort=${sort}`, org.token);
+      expect(res.status, sort).toBe(200);
+      expect(res.json.data, sort).toEqual(named);
+    }
+  });
+});
