@@ -104,12 +104,17 @@ const COLUMNS: Record<TransactionFilter["key"], string> = {
   release: "release",
 };
 
+/** More filters than this are matched in the function (transactionSearchSql). */
+const MAX_SQL_FILTERS = 40;
+
 /**
  * The search as an SQL condition over rollup rows (columns name, op, environment, release) that
  * matches exactly the rows matchesTransactionSearch does, its values all in one JSON parameter
  * (`param`, e.g. "?5"), so any number of them stays under D1's 100 bound parameters; null when
  * it cannot: a text that is not ASCII, which JavaScript lower-cases by Unicode's rules, or a
- * pattern with a NUL character, where SQLite's GLOB ends the pattern (so `a\0*` would match "a").
+ * pattern with a NUL character, where SQLite's GLOB ends the pattern (so `a\0*` would match "a"),
+ * or more filters than MAX_SQL_FILTERS: conditions ANDed in a chain nest one level each, and
+ * D1 refuses an expression over 100 levels deep (https://www.sqlite.org/limits.html#max_expr_depth).
  * SQLite's lower() folds ASCII only; the two characters whose lower case JavaScript spells in
  * ASCII (U+0130 and the Kelvin sign U+212A) are spelled so before it, so an ASCII text is found
  * where JavaScript finds it. Exact values compare as `===` does (BINARY); a value with a * is a
@@ -118,6 +123,7 @@ const COLUMNS: Record<TransactionFilter["key"], string> = {
 export function transactionSearchSql(search: TransactionSearch, param: string): { sql: string; value: string } | null {
   if (search.text !== null && !/^[\x00-\x7f]*$/.test(search.text)) return null;
   if (search.filters.some((f) => f.values.some((v) => v.includes("*") && v.includes("\0")))) return null;
+  if (search.filters.length > MAX_SQL_FILTERS) return null;
   const conditions: string[] = [];
   const values: Array<{ eq: string[]; glob: string[] } | string> = [];
   if (search.text !== null) {

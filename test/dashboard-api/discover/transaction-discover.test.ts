@@ -255,6 +255,20 @@ describe("GET /organizations/{org}/events/?dataset=transactions", () => {
     expect((await table(org.orgSlug, org.projectId)).json.data).toEqual([]);
   });
 
+  it("answers a search of as many filters as a query holds, beyond what one SQL expression can", async () => {
+    const org = await seedOrganization();
+    const other = await seedProjectIn(org.orgId, "zz-filters");
+    await seedTransactions(org.projectId, other);
+    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions&field=transaction&field=count()&field=p95()&${WINDOW}`;
+    // 100 filters in 999 characters, each matching every row: SQLite allows expressions 100 deep.
+    const query = Array.from({ length: 100 }, () => "release:*").join(" ");
+    for (const sort of ["-count()", "-p95()"]) {
+      const res = await get(`${base}&sort=${sort}&query=${encodeURIComponent(query)}`, org.token);
+      expect(res.status, sort).toBe(200);
+      expect(res.json.data, sort).toEqual((await get(`${base}&sort=${sort}`, org.token)).json.data);
+    }
+  });
+
   it("answers 400 naming an unknown field, query key, sort or malformed query", async () => {
     const org = await seedOrganization();
     const base = `/organizations/${org.orgSlug}/events/?dataset=transactions`;
