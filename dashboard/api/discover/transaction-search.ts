@@ -106,6 +106,7 @@ const COLUMNS: Record<TransactionFilter["key"], string> = {
 
 /** More filters than this are matched in the function (transactionSearchSql). */
 const MAX_SQL_FILTERS = 40;
+const MAX_GLOB_BYTES = 50;
 
 /**
  * The search as an SQL condition over rollup rows (columns name, op, environment, release) that
@@ -113,8 +114,9 @@ const MAX_SQL_FILTERS = 40;
  * (`param`, e.g. "?5"), so any number of them stays under D1's 100 bound parameters; null when
  * it cannot: a text that is not ASCII, which JavaScript lower-cases by Unicode's rules, or a
  * pattern with a NUL character, where SQLite's GLOB ends the pattern (so `a\0*` would match "a"),
- * or more filters than MAX_SQL_FILTERS: conditions ANDed in a chain nest one level each, and
- * D1 refuses an expression over 100 levels deep (https://www.sqlite.org/limits.html#max_expr_depth).
+ * more filters than MAX_SQL_FILTERS: conditions ANDed in a chain nest one level each, and
+ * D1 refuses an expression over 100 levels deep (https://www.sqlite.org/limits.html#max_expr_depth),
+ * or a GLOB pattern over the 50 bytes D1 takes (https://developers.cloudflare.com/d1/platform/limits/).
  * SQLite's lower() folds ASCII only; the two characters whose lower case JavaScript spells in
  * ASCII (U+0130 and the Kelvin sign U+212A) are spelled so before it, so an ASCII text is found
  * where JavaScript finds it. Exact values compare as `===` does (BINARY); a value with a * is a
@@ -135,6 +137,7 @@ export function transactionSearchSql(search: TransactionSearch, param: string): 
     const column = COLUMNS[f.key];
     const eq = f.values.filter((v) => !v.includes("*"));
     const patterns = f.values.filter((v) => v.includes("*")).map((v) => v.split("*").map(escapeGlob).join("*"));
+    if (patterns.some((p) => new TextEncoder().encode(p).length > MAX_GLOB_BYTES)) return null;
     values.push({ eq, glob: patterns });
     const hit =
       `(${column} IN (SELECT value FROM json_each(${param}, ${at}.eq')) ` +

@@ -269,6 +269,27 @@ describe("GET /organizations/{org}/events/?dataset=transactions", () => {
     }
   });
 
+  it("answers a pattern longer than D1 takes for GLOB (50 bytes)", async () => {
+    const org = await seedOrganization();
+    const other = await seedProjectIn(org.orgId, "zz-long-glob");
+    await seedTransactions(org.projectId, other);
+    const base = `/organizations/${org.orgSlug}/events/?dataset=transactions&field=transaction&field=count()&field=p95()&${WINDOW}`;
+    for (const [pattern, names] of [
+      ["GET /orders*", ["GET /orders"]],
+      [`GET /or*${"x".repeat(60)}*`, []],
+      [`GET /o*${"[?".repeat(20)}*`, []],
+      [`*rs${"*".repeat(60)}`, ["GET /orders"]],
+    ] as const)
+      for (const sort of ["-count()", "-p95()"]) {
+        const res = await get(`${base}&sort=${sort}&query=${encodeURIComponent(`transaction:"${pattern}"`)}`, org.token);
+        expect(res.status, `${sort} ${pattern}`).toBe(200);
+        expect(
+          res.json.data.map((r: any) => r.transaction),
+          `${sort} ${pattern}`,
+        ).toEqual(names);
+      }
+  });
+
   it("answers 400 naming an unknown field, query key, sort or malformed query", async () => {
     const org = await seedOrganization();
     const base = `/organizations/${org.orgSlug}/events/?dataset=transactions`;
