@@ -73,6 +73,16 @@ describe("transactionSearchSql", () => {
     expect(await selectedBySql("transaction:[a\0b, x] a\0")).toEqual([]);
   });
 
+  it("matches a pattern of many stars in the function without backtracking", () => {
+    const search = parseTransactionSearch(`transaction:${"*a".repeat(30)}*b`);
+    const row = (name: string) => ({ name, op: "", environment: "", release: "" });
+    expect(matchesTransactionSearch(search, row("a".repeat(100)))).toBe(false);
+    expect(matchesTransactionSearch(search, row(`${"a".repeat(100)}b`))).toBe(true);
+    expect(matchesTransactionSearch(search, row(`${"a".repeat(29)}b`))).toBe(false);
+    expect(matchesTransactionSearch(parseTransactionSearch("transaction:ab*ba"), row("aba"))).toBe(false);
+    expect(matchesTransactionSearch(parseTransactionSearch("transaction:ab*ba"), row("abba"))).toBe(true);
+  });
+
   it("leaves a text that is not ASCII to the function, which lower-cases by Unicode", async () => {
     expect(await selectedBySql("ünïcode")).toBeNull();
     expect(ROWS.filter((r) => matchesTransactionSearch(parseTransactionSearch("ünïcode"), r)).map((r) => r.name)).toEqual([
