@@ -211,9 +211,11 @@ function issueConditions(q: IssueListQuery): SQL[] {
     conditions.push(tag.negated ? sql`${issues.id} NOT IN (${holders})` : sql`${issues.id} IN (${holders})`);
   }
   if (q.search.text !== null) {
-    const pattern = `%${q.search.text.replace(/[\\%_]/g, "\\$&")}%`;
-    // LIKE is case-insensitive for ASCII in SQLite; matched on rows the index already narrowed.
-    conditions.push(sql`(${issues.title} LIKE ${pattern} ESCAPE '\\' OR ${issues.culprit} LIKE ${pattern} ESCAPE '\\')`);
+    // A substring, case-insensitive for ASCII as LIKE is in SQLite, without LIKE: D1 refuses a LIKE
+    // pattern over 50 bytes (https://developers.cloudflare.com/d1/platform/limits/), and SQLite's
+    // lower() folds ASCII only, as LIKE does. Matched on rows the index already narrowed.
+    const text = q.search.text;
+    conditions.push(sql`(instr(lower(${issues.title}), lower(${text})) > 0 OR instr(lower(${issues.culprit}), lower(${text})) > 0)`);
   }
   if (q.cursor !== null) {
     const column = SORT_COLUMNS[q.sort];

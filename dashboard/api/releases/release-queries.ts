@@ -71,8 +71,8 @@ export async function listReleases(db: DrizzleD1Database, q: ReleaseListQuery): 
   const conditions: SQL[] = [eq(r.organizationId, q.organizationId)];
   if (q.status !== null) conditions.push(eq(r.status, q.status));
   if (q.query !== null && q.query !== "") {
-    const pattern = `%${q.query.replace(/[\\%_]/g, "\\$&")}%`;
-    conditions.push(sql`${r.version} LIKE ${pattern} ESCAPE '\\'`);
+    // A substring, ASCII case-insensitive as LIKE is, without LIKE's 50-byte pattern limit in D1.
+    conditions.push(sql`instr(lower(${r.version}), lower(${q.query})) > 0`);
   }
   if (q.projectIds !== null) conditions.push(linkedToAny(q.projectIds));
   const back = q.cursor?.previous === true;

@@ -160,7 +160,7 @@ describe("searching the stream", () => {
     const org = await seedOrganization();
     const at = (minutesAgo: number) => NOW - minutesAgo * 60_000;
     const a = await seedIssue(org.projectId, {
-      title: "TypeError: Cannot read properties of undefined",
+      title: "TypeError: Cannot read properties of undefined (reading 'items')",
       culprit: "app/cart in addItem",
       lastSeen: at(1),
     });
@@ -260,6 +260,9 @@ describe("searching the stream", () => {
     // % and _ are literal characters, not LIKE wildcards.
     expect(await q("100%_done")).toEqual([b]);
     expect(await q("100%")).toEqual([b]);
+    // Longer than the 50 bytes D1 takes in a LIKE pattern (https://developers.cloudflare.com/d1/platform/limits/).
+    expect(await q("typeerror: cannot read properties of undefined (reading 'ITEMS')")).toEqual([a]);
+    expect(await q("x".repeat(300))).toEqual([]);
     expect(await q("is:unresolved level:error environment:production cart")).toEqual([a]);
     // Sentry's `environment` parameter, repeatable, on top of the (default) query.
     expect(await search("environment=staging")).toEqual([b]);

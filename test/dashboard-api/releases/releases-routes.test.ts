@@ -286,6 +286,9 @@ describe("GET /api/0/organizations/{org}/releases/", () => {
     ]);
     // LIKE's wildcards are plain characters in a query.
     expect((await call("GET", `/organizations/${org.orgSlug}/releases/?query=${encodeURIComponent("%_")}`, org.token)).json).toEqual([]);
+    // Longer than the 50 bytes D1 takes in a LIKE pattern.
+    const long = await call("GET", `/organizations/${org.orgSlug}/releases/?query=${"9".repeat(120)}`, org.token);
+    expect([long.status, long.json]).toEqual([200, []]);
     expect(versions((await call("GET", `/organizations/${org.orgSlug}/releases/?project=${web}`, org.token)).json)).toEqual([
       "web@1.0.1",
       "web@1.0.0",
