@@ -1,4 +1,4 @@
-import { eq, like, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { z } from "zod";
 import { instanceSetup, memberships, organizations, projectKeys, projects, users } from "../../../db/schema";
@@ -60,15 +60,18 @@ export async function setupInstance(db: DrizzleD1Database, body: SetupBody, now:
 
 /** An organization slug not yet taken: an instance whose users were all removed may keep its organizations. */
 async function freeOrganizationSlug(db: DrizzleD1Database, wanted: string): Promise<string> {
+  // Every candidate starts with the first 45 characters. Compared with substr, not LIKE: D1 refuses
+  // a LIKE pattern over 50 bytes (https://developers.cloudflare.com/d1/platform/limits/).
+  const prefix = wanted.slice(0, 45);
   const taken = new Set(
     (
       await db
         .select({ slug: organizations.slug })
         .from(organizations)
-        .where(like(organizations.slug, `${wanted}%`))
+        .where(sql`substr(${organizations.slug}, 1, ${prefix.length}) = ${prefix}`)
     ).map((r) => r.slug),
   );
   let slug = wanted;
-  for (let n = 2; taken.has(slug); n++) slug = `${wanted.slice(0, 45)}-${n}`;
+  for (let n = 2; taken.has(slug); n++) slug = `${prefix}-${n}`;
   return slug;
 }
