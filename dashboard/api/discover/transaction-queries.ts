@@ -5,9 +5,6 @@
  * totals of the recent hours (transaction_recent_rollups) with the hourly rows at the window's
  * edges added or taken out. Never a row per transaction.
  */
-import { sql } from "drizzle-orm";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { projects } from "../../../db/schema";
 import type { GroupColumn, RollupRow, RollupTotals, VitalRow } from "./transaction-fields";
 
 function ids(values: readonly unknown[]): string {
@@ -316,16 +313,6 @@ export async function vitalRollups(
     .bind(ids(o.projectIds), o.start, o.end, ids(o.vitals), ...(names === null ? [] : [ids(names)]))
     .all<VitalRow>();
   return results;
-}
-
-/** The slug of each project. */
-export async function projectSlugs(db: DrizzleD1Database, projectIds: readonly number[]): Promise<Map<number, string>> {
-  if (projectIds.length === 0) return new Map();
-  const rows = await db
-    .select({ id: projects.id, slug: projects.slug })
-    .from(projects)
-    .where(sql`${projects.id} IN (SELECT value FROM json_each(${ids(projectIds)}))`);
-  return new Map(rows.map((r) => [r.id, r.slug]));
 }
 
 export interface SampleRow {
