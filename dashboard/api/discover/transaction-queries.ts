@@ -144,6 +144,34 @@ export async function recentTransactionTotals(
   return results;
 }
 
+/**
+ * The window's rows matching `where` (its JSON parameter bound as ?5) added up per `groupBy`
+ * columns, of groups with transactions: the key columns (null when not grouped by) and the sums,
+ * with the slowest transaction (hourly rows only keep it) and each group's rows' sketches joined
+ * (`parts`, `sketches`) when asked. From the recent totals (recentParts, whose start the caller's
+ * SINCE reads) when `recent`, else from the hourly rows (their primary key's project_id, hour range).
+ */
+function groupedSql(o: { recent: boolean; groupBy: readonly GroupColumn[]; where: string; sketches: boolean; slowest: boolean }): string {
+  const keys = ["project_id", "name", "op", "environment", "release"] as const;
+  const sign = o.recent ? "sign * " : "";
+  const columns = [
+    ...keys.map((k) => (o.groupBy.includes(k) ? k : `NULL AS ${k}`)),
+    ...["count", "failures", "satisfied", "tolerated", "duration_sum"].map((c) => `sum(${sign}${c}) AS ${c}`),
+  ];
+  if (o.slowest) columns.push(`${o.recent ? "0" : "max(slowest_ms)"} AS slowest_ms`);
+  if (o.sketches) columns.push("count(*) AS parts", `'[' || group_concat(${o.recent ? "sign" : "1"} || ',' || sketch) || ']' AS sketches`);
+  const sketch = o.sketches ? ", sketch" : "";
+  const from = o.recent
+    ? `(${recentParts({
+        names: null,
+        recentColumns: `${ROW_COLUMNS.join(", ")}${sketch}`,
+        columns: `${ROW_COLUMNS.map((c) => `h.${c}`).join(", ")}${o.sketches ? ", h.sketch" : ""}`,
+      })}) AS parts WHERE ${o.where}`
+    : `transaction_rollups WHERE project_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3 AND ${o.where}`;
+  const groupBy = o.groupBy.length === 0 ? "" : `GROUP BY ${[...new Set(o.groupBy)].join(", ")}`;
+  return `SELECT ${columns.join(", ")} FROM ${from} ${groupBy} HAVING sum(${sign}count) > 0`;
+}
+
 export interface GroupTotalsRow {
   projectId: number;
   name: string;
@@ -188,25 +216,13 @@ export async function groupTotalsPage(
   },
 ): Promise<{ page: Array<GroupTotalsRow & Partial<Pick<GroupRollupsRow, "parts" | "sketches">>>; vitalRows: VitalRow[] }> {
   if (o.projectIds.length === 0) return { page: [], vitalRows: [] };
-  const keys = ["project_id", "name", "op", "environment", "release"] as const;
-  const grouped = keys.map((k) => (o.groupBy.includes(k) ? k : `NULL AS ${k}`)).join(", ");
-  const groupBy = o.groupBy.length === 0 ? "" : `GROUP BY ${[...new Set(o.groupBy)].join(", ")}`;
-  const sign = o.recent ? "sign * " : "";
-  const sums = ["count", "failures", "satisfied", "tolerated", "duration_sum"].map((c) => `sum(${sign}${c}) AS ${c}`).join(", ");
-  const joined =
-    o.withSketches === true
-      ? `, count(*) AS parts, '[' || group_concat(${o.recent ? "sign" : "1"} || ',' || sketch) || ']' AS sketches`
-      : "";
-  const sketch = o.withSketches === true ? ", sketch" : "";
-  const from = o.recent
-    ? `(${recentParts({
-        names: null,
-        recentColumns: `${ROW_COLUMNS.join(", ")}${sketch}`,
-        columns: `${ROW_COLUMNS.map((c) => `h.${c}`).join(", ")}${sketch === "" ? "" : ", h.sketch"}`,
-      })}) AS parts`
-    : "transaction_rollups WHERE project_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3";
-  const where = o.recent ? `WHERE ${o.where.sql}` : `AND ${o.where.sql}`;
-  const groups = `SELECT ${grouped}, ${sums}${joined} FROM ${from} ${where} ${groupBy} HAVING sum(${sign}count) > 0`;
+  const groups = groupedSql({
+    recent: o.recent,
+    groupBy: o.groupBy,
+    where: o.where.sql,
+    sketches: o.withSketches === true,
+    slowest: false,
+  });
   const direction = o.direction < 0 ? "DESC" : "ASC";
   const order = [`${o.order} ${direction}`, ...o.tieBreak.map((c) => (c === "slug" ? "p.slug ASC" : `g.${c} ASC`))].join(", ");
   const groupColumns = `project_id AS projectId, name, op, environment, release, count, failures, satisfied, tolerated,
@@ -260,24 +276,12 @@ export async function groupRollups(
   },
 ): Promise<GroupRollupsRow[]> {
   if (o.projectIds.length === 0) return [];
-  const keys = ["project_id", "name", "op", "environment", "release"] as const;
-  const grouped = keys.map((k) => (o.groupBy.includes(k) ? `${k} AS ${k === "project_id" ? "projectId" : k}` : `NULL AS ${k}`));
-  const sign = o.recent ? "sign * " : "";
-  const sums = ["count", "failures", "satisfied", "tolerated"].map((c) => `sum(${sign}${c}) AS ${c}`);
-  const from = o.recent
-    ? `(${recentParts({
-        names: null,
-        recentColumns: `${ROW_COLUMNS.join(", ")}, sketch`,
-        columns: `${ROW_COLUMNS.map((c) => `h.${c}`).join(", ")}, h.sketch`,
-      })}) AS parts WHERE ${o.where.sql}`
-    : `transaction_rollups WHERE project_id IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3 AND ${o.where.sql}`;
-  const groupBy = o.groupBy.length === 0 ? "" : `GROUP BY ${[...new Set(o.groupBy)].join(", ")}`;
+  const groups = groupedSql({ recent: o.recent, groupBy: o.groupBy, where: o.where.sql, sketches: true, slowest: true });
   const { results } = await d1
     .prepare(
-      `${o.recent ? SINCE : ""} SELECT ${[...grouped, ...sums].join(", ")}, sum(${sign}duration_sum) AS durationSum,
-         ${o.recent ? "0" : "max(slowest_ms)"} AS slowestMs, count(*) AS parts,
-         '[' || group_concat(${o.recent ? "sign" : "1"} || ',' || sketch) || ']' AS sketches
-       FROM ${from} ${groupBy} HAVING sum(${sign}count) > 0 AND ?5 IS NOT NULL`,
+      `${o.recent ? SINCE : ""} SELECT project_id AS projectId, name, op, environment, release, count, failures, satisfied, tolerated,
+         duration_sum AS durationSum, slowest_ms AS slowestMs, parts, sketches
+       FROM (${groups}) WHERE ?5 IS NOT NULL`,
     )
     .bind(ids(o.projectIds), o.start, o.end, null, o.where.value)
     .all<GroupRollupsRow>();
