@@ -9,7 +9,14 @@ import type { ApiEnv } from "../api-env";
 import { badRequest } from "../api-error";
 import type { QueryWindow } from "./discover-window";
 import { bucketTimes } from "./discover-window";
-import { type FieldDefinition, type GroupKey, TransactionAggregate, roundValue, transactionField } from "./transaction-fields";
+import {
+  type FieldDefinition,
+  type GroupKey,
+  TransactionAggregate,
+  type VitalRow,
+  roundValue,
+  transactionField,
+} from "./transaction-fields";
 import {
   groupRollups,
   groupTotalsPage,
@@ -326,12 +333,7 @@ async function tablePage(
     });
     const total = read.page[0]?.total ?? 0;
     if (joined) {
-      const pageIds = new Set(page.map((g) => g.id));
-      for (const r of read.vitalRows) {
-        if (!matchesTransactionSearch(search, r)) continue;
-        const g = groups.of(r);
-        if (pageIds.has(g.id)) g.aggregate.addVital(r);
-      }
+      addVitalsToPage(groups, page, read.vitalRows, search);
       return { page, total };
     }
     const again = new Groups(groupFields, definitions, slugs);
@@ -388,10 +390,16 @@ async function addPageVitals(
   const withSketch = o.definitions.some((d) => d.needsSketch && d.vital !== null);
   const { projectIds, window } = o;
   const late = await vitalRollups(c.env.DB, { projectIds, start: window.start, end: window.end, vitals, names, withSketch });
+  addVitalsToPage(groups, page, late, o.search);
+}
+
+/** Adds each Web Vital row matching the search to its group, when that group is on the page. */
+function addVitalsToPage(groups: Groups, page: Group[], rows: readonly VitalRow[], search: TransactionSearch): void {
   const pageIds = new Set(page.map((g) => g.id));
-  for (const r of late) {
+  for (const r of rows) {
+    if (!matchesTransactionSearch(search, r)) continue;
     const g = groups.of(r);
-    if (pageIds.has(g.id) && matchesTransactionSearch(o.search, r)) g.aggregate.addVital(r);
+    if (pageIds.has(g.id)) g.aggregate.addVital(r);
   }
 }
 
