@@ -172,20 +172,8 @@ function groupedSql(o: { recent: boolean; groupBy: readonly GroupColumn[]; where
   return `SELECT ${columns.join(", ")} FROM ${from} ${groupBy} HAVING sum(${sign}count) > 0`;
 }
 
-export interface GroupTotalsRow {
-  projectId: number;
-  name: string;
-  op: string;
-  environment: string;
-  release: string;
-  count: number;
-  failures: number;
-  satisfied: number;
-  tolerated: number;
-  durationSum: number;
-  /** How many groups there are, on every row. */
-  total: number;
-}
+/** A group's totals (no slowest transaction), with how many groups there are on every row. */
+export type GroupTotalsRow = Omit<RollupTotals, "slowestMs"> & { total: number };
 
 /**
  * One page of groups of the window's totals, grouped, sorted and paged in SQL so only the page's
@@ -255,7 +243,7 @@ export async function groupTotalsPage(
   return { page, vitalRows };
 }
 
-export type GroupRollupsRow = GroupTotalsRow & { slowestMs: number; parts: number; sketches: string };
+export type GroupRollupsRow = RollupTotals & { parts: number; sketches: string };
 
 /**
  * Every group of the window (groupTotalsPage's groups, unsorted), each with its totals and its
