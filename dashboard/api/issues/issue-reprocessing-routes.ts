@@ -2,7 +2,7 @@ import { type Context, Hono } from "hono";
 import { normalizeDebugId } from "../../../protocol/debug-id";
 import { readEventData } from "../../../protocol/event-data";
 import type { ApiEnv } from "../api-env";
-import { database, issueInScope } from "../route-scope";
+import { issueInScope } from "../route-scope";
 
 /**
  * An issue's reprocessing, as Sentry's `POST /issues/{id}/reprocessing/` asks for it: here its

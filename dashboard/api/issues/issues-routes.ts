@@ -5,7 +5,6 @@ import type { ApiEnv } from "../api-env";
 import { badRequest, notFound } from "../api-error";
 import { keysetPage, linkHeader, parseCursor } from "../cursor-pagination";
 import {
-  type AssigneeRow,
   type IssueLifecycle,
   type IssueRow,
   type IssueSort,

@@ -27,7 +27,7 @@ export function addErrorStatements(
   evaluationId: string,
 ): (results: BatchResults) => IssueChanges {
   if (events.length === 0) return () => NO_ISSUE_CHANGES;
-  const { d1, run, now } = batch;
+  const { d1, run } = batch;
   const db = drizzle(d1);
 
   // Issues that do not exist yet, one per (project, fingerprint), from their earliest event.
