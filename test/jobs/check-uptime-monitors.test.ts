@@ -12,6 +12,7 @@ import {
 } from "../../queue-consumer/jobs/check-uptime-monitors";
 import { insertRule, recordingQueue } from "../support/seed-alerts";
 import { seedProject } from "../support/seed";
+import { countRowsRead } from "../support/count-rows-read";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 11, 7, 3, 0, 0);
@@ -47,6 +48,24 @@ async function insertMonitor(projectId: number, spec: MonitorSpec = {}): Promise
     )
     .first<{ id: number }>();
   return row!.id;
+}
+
+/** A due monitor as the job reads it: the insertMonitor defaults, due at `at`. */
+function dueMonitor(id: number, projectId: number, at: number) {
+  return {
+    id,
+    project_id: projectId,
+    name: "Shop",
+    url: "https://shop.example.com/health",
+    method: "GET" as const,
+    expected_status_min: 200,
+    expected_status_max: 299,
+    timeout_ms: 5000,
+    interval_seconds: 60,
+    body_keyword: null,
+    environment: "production",
+    next_due_at: at,
+  };
 }
 
 /** A target whose answer the test sets; counts its requests. */
@@ -190,20 +209,7 @@ describe("the uptime minute job", () => {
   it("writes a check, its streak and its event once when the same write is made twice", async () => {
     const { projectId } = await seedProject();
     const id = await insertMonitor(projectId, { failureThreshold: 1 });
-    const due = {
-      id,
-      project_id: projectId,
-      name: "Shop",
-      url: "https://shop.example.com/health",
-      method: "GET" as const,
-      expected_status_min: 200,
-      expected_status_max: 299,
-      timeout_ms: 5000,
-      interval_seconds: 60,
-      body_keyword: null,
-      environment: "production",
-      next_due_at: T0,
-    };
+    const due = dueMonitor(id, projectId, T0);
     const { row, event } = await checkRowOf(due, { status: "error", httpStatus: 502, latencyMs: 12, reason: "status 502" }, T0);
     const first = await persistUptimeChecks(env.DB, [row], [event!], T0);
     const second = await persistUptimeChecks(env.DB, [row], [event!], T0);
@@ -226,38 +232,13 @@ describe("the uptime minute job", () => {
     )
       .bind(id, T0)
       .run();
-    let rowsRead = 0;
-    const counted = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "batch")
-          return async (statements: D1PreparedStatement[]) => {
-            const results = await target.batch(statements);
-            for (const r of results) rowsRead += r.meta.rows_read ?? 0;
-            return results;
-          };
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const due = {
-      id,
-      project_id: projectId,
-      name: "Shop",
-      url: "https://shop.example.com/health",
-      method: "GET" as const,
-      expected_status_min: 200,
-      expected_status_max: 299,
-      timeout_ms: 5000,
-      interval_seconds: 60,
-      body_keyword: null,
-      environment: "production",
-    };
+    const { db: counted, counter } = countRowsRead(env.DB);
     const write = async (at: number, status: "ok" | "error") => {
       const result = { status, httpStatus: status === "ok" ? 200 : 502, latencyMs: 12, reason: status === "ok" ? null : "status 502" };
-      const { row, event } = await checkRowOf({ ...due, next_due_at: at }, result, at);
-      rowsRead = 0;
+      const { row, event } = await checkRowOf(dueMonitor(id, projectId, at), result, at);
+      counter.rowsRead = 0;
       await persistUptimeChecks(counted, [row], event ? [event] : [], at);
-      return rowsRead;
+      return counter.rowsRead;
     };
 
     // A failure that opens the issue (threshold 1), then the success that resolves it.

@@ -7,6 +7,7 @@ import nodeOk from "../../../fixtures/sdk-requests/node-check-in-2.envelope?raw"
 import nodeStartAgain from "../../../fixtures/sdk-requests/node-check-in-3.envelope?raw";
 import nodeError from "../../../fixtures/sdk-requests/node-check-in-4.envelope?raw";
 import { seedProject } from "../../../support/seed";
+import { countRowsRead } from "../../../support/count-rows-read";
 
 const enc = new TextEncoder();
 type QueuedMessage = Parameters<typeof createMessageBatch<IngestMessage>>[1][number];
@@ -177,24 +178,12 @@ describe("check_in items from @sentry/node's withMonitor", () => {
     )
       .bind(projectId)
       .run();
-    let rowsRead = 0;
-    const counted = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "batch")
-          return async (statements: D1PreparedStatement[]) => {
-            const results = await target.batch(statements);
-            for (const r of results) rowsRead += r.meta.rows_read ?? 0;
-            return results;
-          };
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const { db: counted, counter } = countRowsRead(env.DB);
     const digestCounted = async (body: Record<string, unknown>, at: number) => {
-      rowsRead = 0;
+      counter.rowsRead = 0;
       const batch = createMessageBatch<IngestMessage>("events", [message(projectId, envelope(body), at)]);
       await digestEvents(batch as MessageBatch<unknown>, { ...env, DB: counted });
-      return rowsRead;
+      return counter.rowsRead;
     };
 
     // failure_issue_threshold 1: the failure opens the issue. Counting its streak over the newest
