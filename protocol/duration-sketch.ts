@@ -73,9 +73,9 @@ export function sketchCount(sketch: Sketch): number {
 }
 
 /**
- * The q-quantile (0 ≤ q ≤ 1) of a sketch (or of its buckets in a Map) by nearest rank: the ⌈q·n⌉-th smallest value (the smallest for q =
- * 0), within RELATIVE_ACCURACY of the exact one; so p99 of three values is the largest. Null for
- * an empty sketch.
+ * The q-quantile (0 ≤ q ≤ 1) of a sketch (or of its buckets in a Map) by nearest rank: the
+ * ⌈q·n⌉-th smallest value (the smallest for q = 0), within RELATIVE_ACCURACY of the exact one; so
+ * p99 of three values is the largest. Null for an empty sketch.
  */
 export function sketchQuantile(sketch: Sketch | ReadonlyMap<string, number>, q: number): number | null {
   const buckets: Array<{ order: number; key: string; count: number }> = [];

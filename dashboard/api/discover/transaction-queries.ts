@@ -79,8 +79,9 @@ export async function recentSince(d1: D1Database): Promise<number | null> {
  * max(S, end) on (hours after the window: transactions the SDK dated ahead). S is read in the
  * same statement, so the rows always match one state of the table, whenever the minute job moves
  * it; without S (before the minute job first builds the totals) they are the window's hourly
- * rows, so a start read beside the statement may be set before it is. Hourly rows through their primary key's (project_id, hour) range, or with `names` through
- * transaction_rollups_by_name; recent rows through their primary key (project_id, name, ...).
+ * rows, so a start read beside the statement may be set before it is. Hourly rows through their
+ * primary key's (project_id, hour) range, or with `names` through transaction_rollups_by_name;
+ * recent rows through their primary key (project_id, name, ...).
  */
 function recentParts(o: { names: readonly string[] | null; columns: string; recentColumns: string }): string {
   const byName = o.names === null ? "" : "AND name IN (SELECT value FROM json_each(?4))";
@@ -179,8 +180,8 @@ export type GroupTotalsRow = Omit<RollupTotals, "slowestMs"> & { total: number }
  * One page of groups of the window's totals, grouped, sorted and paged in SQL so only the page's
  * rows come back: the rows matching `where` (its JSON parameter bound as ?5) added up per
  * `groupBy` columns, of groups with transactions, ordered by `order` (an expression over the
- * sums) in `direction`, ties by `tieBreak` (group columns, or the project's "slug") ascending (BINARY: by code point), with the number of
- * groups on each row. From the recent totals (recentParts) when `recent`, else from the hourly
+ * sums) in `direction`, ties by `tieBreak` (group columns, or the project's "slug") ascending
+ * (BINARY: by code point), with the number of groups on each row. From the recent totals (recentParts) when `recent`, else from the hourly
  * rows (their primary key's project_id, hour range). Key columns not grouped by come back null.
  */
 export async function groupTotalsPage(
