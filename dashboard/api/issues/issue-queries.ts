@@ -3,6 +3,7 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { issueHourly, issueTags, issues, memberships, projects, releases, users } from "../../../db/schema";
 import type { Cursor } from "../cursor-pagination";
 import type { IssueSearch, IssueStatus } from "./parse-issue-search";
+import { containsText } from "../contains-text";
 
 /**
  * The issue stream and issue pages, in drizzle. Which index serves each query is said next to it;
@@ -211,11 +212,8 @@ function issueConditions(q: IssueListQuery): SQL[] {
     conditions.push(tag.negated ? sql`${issues.id} NOT IN (${holders})` : sql`${issues.id} IN (${holders})`);
   }
   if (q.search.text !== null) {
-    // A substring, case-insensitive for ASCII as LIKE is in SQLite, without LIKE: D1 refuses a LIKE
-    // pattern over 50 bytes (https://developers.cloudflare.com/d1/platform/limits/), and SQLite's
-    // lower() folds ASCII only, as LIKE does. Matched on rows the index already narrowed.
-    const text = q.search.text;
-    conditions.push(sql`(instr(lower(${issues.title}), lower(${text})) > 0 OR instr(lower(${issues.culprit}), lower(${text})) > 0)`);
+    // Matched on rows the index already narrowed.
+    conditions.push(sql`(${containsText(issues.title, q.search.text)} OR ${containsText(issues.culprit, q.search.text)})`);
   }
   if (q.cursor !== null) {
     const column = SORT_COLUMNS[q.sort];

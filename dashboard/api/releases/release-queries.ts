@@ -3,6 +3,7 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { issues, organizationReleases, projects, releaseCommits, releaseDeploys, releaseProjects, releases } from "../../../db/schema";
 import type { Cursor } from "../cursor-pagination";
 import type { CommitInput } from "./release-input";
+import { containsText } from "../contains-text";
 
 /**
  * Releases of an organization (db/schema.ts, "Releases"): the release rows, the projects they
@@ -71,8 +72,7 @@ export async function listReleases(db: DrizzleD1Database, q: ReleaseListQuery): 
   const conditions: SQL[] = [eq(r.organizationId, q.organizationId)];
   if (q.status !== null) conditions.push(eq(r.status, q.status));
   if (q.query !== null && q.query !== "") {
-    // A substring, ASCII case-insensitive as LIKE is, without LIKE's 50-byte pattern limit in D1.
-    conditions.push(sql`instr(lower(${r.version}), lower(${q.query})) > 0`);
+    conditions.push(containsText(r.version, q.query));
   }
   if (q.projectIds !== null) conditions.push(linkedToAny(q.projectIds));
   const back = q.cursor?.previous === true;
